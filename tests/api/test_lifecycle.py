@@ -1,0 +1,172 @@
+"""The whole 纳管 loop through the JSON API, with the clock moved by a test clock."""
+from __future__ import annotations
+
+from tests.conftest import registration_data
+
+
+def register(api, username="owner1", **overrides) -> dict:
+    resp = api.post(username, "/api/v1/registrations", {"data": registration_data(**overrides)})
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def fire_timers(app):
+    from webapp.services.instances import fire_due_timers
+
+    with app.app_context():
+        return fire_due_timers("test-worker")
+
+
+def steps(api, username, project_id) -> list[str]:
+    return [h["element_id"] for h in api.project(username, project_id)["history"] if h["element_id"]]
+
+
+def test_full_lifecycle_registration_to_written_off(app, api, clock):
+    created = register(api)
+    pid = created["id"]
+    assert created["reg_no"].startswith("XM-350203-20261201-")
+    project = api.project("inspector_lj", pid)
+    assert project["risk_level"] == "MEDIUM"  # height work + temporary power
+    assert project["stage"] == "patrol" and project["status"] == "待首次核实"
+
+    # First verification visit, then the patrol timer (medium risk: 14 days).
+    task = api.task_of("inspector_lj", pid, "first_visit")
+    assert task["due_at"].startswith("2026-12-06")  # P5D for medium risk
+    api.complete("inspector_lj", task["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    assert api.project("owner1", pid)["status"] == "在施（待巡查）"
+    assert api.tasks("inspector_lj", "patrol") == []
+    clock.advance(days=13)
+    assert fire_timers(app) == 0
+    clock.advance(days=1, seconds=1)
+    assert fire_timers(app) == 1
+
+    # Patrol finds a general hazard → rectification order with a 3-day deadline.
+    patrol = api.task_of("inspector_lj", pid, "patrol")
+    detail = api.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()
+    codes = {item["code"] for item in detail["checklist"]}
+    assert {"B01", "D01"} <= codes and "G01" not in codes
+    checklist = {code: "OK" for code in codes}
+    checklist["D02"] = "NOK"
+    api.complete("inspector_lj", patrol["id"], {
+        "site_status": "IN_PROGRESS", "checklist": checklist, "outcome": "rectify",
+        "hazard_severity": "GENERAL", "hazard_description": "临时用电电线乱拉乱接",
+    })
+    evidence = api.task_of("owner1", pid, "submit_evidence")
+    assert evidence["due_at"].startswith("2026-12-18")
+    assert api.project("owner1", pid)["stage"] == "enforcement"
+
+    # Deadline missed → escalation to a stop-work proposal on its own.
+    clock.advance(days=3, seconds=1)
+    assert fire_timers(app) == 1
+    assert api.tasks("owner1", "submit_evidence") == []
+    proposal = api.task_of("inspector_lj", pid, "propose_stop_work")
+    api.complete("inspector_lj", proposal["id"], {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改"})
+    approval = api.task_of("supervisor_lj", pid, "approve_stop_work")
+    api.complete("supervisor_lj", approval["id"], {"approved": "yes", "opinion": "同意停工，移交区综合执法局"})
+    decision = api.task_of("enforcer_sm", pid, "enforcement_decision")
+    api.complete("enforcer_sm", decision["id"], {
+        "case_no": "思综执〔2026〕123号", "decision_type": "FINE", "fine_amount_yuan": 20000,
+        "decided_on": "2026-12-20", "next_step": "continue",
+    })
+    resume = api.task_of("inspector_lj", pid, "resume_check")
+    api.complete("inspector_lj", resume["id"], {"resume": "yes", "note": "隐患已整改，同意复工"})
+
+    # Owner declares completion; the inspector writes the project off.
+    declare = api.task_of("owner1", pid, "declare_completion")
+    api.complete("owner1", declare["id"], {
+        "actual_end": "2027-01-15", "scaffold_removed": True, "temp_power_removed": True,
+        "debris_cleared": True, "no_structural_change": True,
+    })
+    writeoff = api.task_of("inspector_lj", pid, "writeoff")
+    api.complete("inspector_lj", writeoff["id"], {
+        "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True, "outcome": "written_off",
+    })
+    final = api.project("city", pid)
+    assert final["stage"] == "writeoff" and final["status"] == "已核销"
+    assert final["closed_at"] is not None and final["tasks"] == []
+    path = steps(api, "city", pid)
+    for element in ("triage", "classify_risk", "first_visit", "patrol_due", "patrol", "set_deadline",
+                    "deadline_passed", "propose_stop_work", "approve_stop_work", "enforcement_decision",
+                    "resume_check", "declare_completion", "writeoff", "end_written_off"):
+        assert element in path, element
+    completed = [h for h in api.project("city", pid)["history"] if h["kind"] == "task_completed"]
+    assert [h["actor"] for h in completed] == [
+        "inspector_lj", "inspector_lj", "inspector_lj", "supervisor_lj", "enforcer_sm", "inspector_lj",
+        "owner1", "inspector_lj"]
+    assert completed[1]["data"]["hazard_description"] == "临时用电电线乱拉乱接"
+
+
+def test_rectified_hazard_passes_reinspection_and_patrol_continues(app, api, clock):
+    pid = register(api, risk_flags=["DEMOLITION"])["id"]
+    assert api.project("owner1", pid)["risk_level"] == "HIGH"
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
+                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    clock.advance(days=7, seconds=1)  # high risk: weekly
+    assert fire_timers(app) == 1
+    patrol = api.task_of("inspector_lj", pid, "patrol")
+    items = api.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]
+    api.complete("inspector_lj", patrol["id"], {
+        "site_status": "IN_PROGRESS", "checklist": {i["code"]: "OK" for i in items}, "outcome": "rectify",
+        "hazard_severity": "MAJOR", "hazard_description": "拆除作业未设警戒区"})
+    evidence = api.task_of("owner1", pid, "submit_evidence")
+    assert evidence["due_at"].startswith("2026-12-09")  # major: 1 day
+    api.complete("owner1", evidence["id"], {"measures_taken": "已设置警戒区和专人监护", "completed_on": "2026-12-08"})
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "reinspect")["id"], {"outcome": "passed"})
+    assert api.project("owner1", pid)["status"] == "在施（待巡查）"
+    assert api.task_of("owner1", pid, "declare_completion")
+
+
+def test_lead_to_onsite_registration(app, api, clock):
+    resp = api.post("grid_lj", "/api/v1/leads", {"data": {
+        "street": "350203001", "address": "思明区大同路 12 号", "description": "沿街店面疑似在拆墙，未见登记公示",
+        "urgency": "IMMINENT"}})
+    assert resp.status_code == 201, resp.get_json()
+    lead = resp.get_json()
+    assert lead["reg_no"].startswith("XL-350203-")
+    check = api.task_of("inspector_lj", lead["id"], "check_lead")
+    assert check["due_at"].startswith("2026-12-01T03:00")  # imminent: 2 hours
+    assert api.tasks("inspector_zh", "check_lead") == []
+    api.complete("inspector_lj", check["id"], {"outcome": "unregistered", "finding": "现场正在拆除非承重墙，未登记"})
+    onsite = api.task_of("inspector_lj", lead["id"], "onsite_registration")
+    assert api.project("inspector_lj", lead["id"])["status"] == "停工待登记"
+    api.complete("inspector_lj", onsite["id"], registration_data(
+        title="大同路 12 号店面改造", address="思明区大同路 12 号", risk_flags=["DEMOLITION"]))
+    project = api.project("inspector_lj", lead["id"])
+    assert project["title"] == "大同路 12 号店面改造"
+    assert project["risk_level"] == "HIGH" and project["status"] == "待首次核实"
+    assert project["data"]["stop_work_until_registered"] is False
+    # No owner account: the owner's later tasks are done on the owner's behalf by the street's inspectors.
+    api.complete("inspector_lj", api.task_of("inspector_lj", lead["id"], "first_visit")["id"],
+                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    assert api.task_of("inspector_lj", lead["id"], "declare_completion")
+
+
+def test_lead_without_site_is_closed(api, clock):
+    lead = api.post("grid_lj", "/api/v1/leads", {"data": {
+        "street": "350203001", "address": "思明区镇海路 3 号", "description": "疑似装修", "urgency": "NORMAL"}}).get_json()
+    check = api.task_of("inspector_lj", lead["id"], "check_lead")
+    assert check["due_at"].startswith("2026-12-02T01:00")  # normal: 24 hours
+    api.complete("inspector_lj", check["id"], {"outcome": "not_found", "finding": "现场无施工"})
+    assert api.project("grid_lj", lead["id"])["status"] == "线索已办结"
+
+
+def test_triage_referrals(api, clock):
+    permit = register(api, investment_wan=300, floor_area_m2=800)
+    assert api.project("owner1", permit["id"])["status"] == "转施工许可监管待接收"
+    assert api.tasks("inspector_lj", "first_visit") == []
+    referral = api.task_of("housing_sm", permit["id"], "permit_referral")
+    api.complete("housing_sm", referral["id"], {"received": True, "handling_note": "已转区质安站"})
+    assert api.project("owner1", permit["id"])["status"] == "已转施工许可监管"
+
+    # Inclusive thresholds: exactly 100万元 stays below the threshold even with a large area.
+    edge = register(api, investment_wan=100, floor_area_m2=5000)
+    assert api.project("owner1", edge["id"])["stage"] == "patrol"
+    # Large area but cheap: still below threshold (OR), but flagged high risk for the mismatch.
+    cheap = register(api, investment_wan=15, floor_area_m2=1300, risk_flags=[])
+    assert api.project("owner1", cheap["id"])["risk_level"] == "HIGH"
+
+    temp = register(api, is_temporary=True)
+    assert api.project("owner1", temp["id"])["status"] == "已转临时建设监管"
+    sporadic = register(api, object_type="SPORADIC_OP", category="AC_INSTALL", investment_wan=None,
+                        floor_area_m2=None, risk_flags=["HEIGHT_2M", "FACADE"])
+    assert api.project("owner1", sporadic["id"])["risk_level"] == "MEDIUM"

@@ -1,0 +1,133 @@
+"""Shared fixtures: an app on a fresh SQLite file, an API client with demo users, a test clock."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+
+from webapp import create_app
+from webapp.cli import prepare
+from webapp.config import Config
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    application = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False))
+    prepare(application)
+    yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class ApiClient:
+    """Talks to /api/v1 as the demo users, one bearer token each."""
+
+    def __init__(self, client):
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            resp = self.client.post("/api/v1/auth/token", json={"username": username, "password": "demo12345"})
+            assert resp.status_code == 200, resp.get_json()
+            self.tokens[username] = resp.get_json()["token"]
+        return self.tokens[username]
+
+    def _send(self, method: str, username: str, path: str, **kw):
+        for _ in range(2):
+            resp = getattr(self.client, method)(path, headers={"Authorization": f"Bearer {self.token(username)}"}, **kw)
+            if resp.status_code != 401:
+                return resp
+            self.tokens.pop(username)  # expired because the test clock moved on: log in again
+        return resp
+
+    def get(self, username: str, path: str, **kw):
+        return self._send("get", username, path, **kw)
+
+    def post(self, username: str, path: str, payload=None, **kw):
+        return self._send("post", username, path, json=payload, **kw)
+
+    def tasks(self, username: str, element_id: str | None = None) -> list[dict]:
+        resp = self.get(username, "/api/v1/tasks")
+        assert resp.status_code == 200, resp.get_json()
+        rows = resp.get_json()
+        return [r for r in rows if element_id is None or r["element_id"] == element_id]
+
+    def task_of(self, username: str, project_id: int, element_id: str) -> dict:
+        rows = [r for r in self.tasks(username, element_id) if r["project_id"] == project_id]
+        assert len(rows) == 1, (username, element_id, self.tasks(username))
+        return rows[0]
+
+    def complete(self, username: str, task_id: str, data: dict, expect: int = 200):
+        resp = self.post(username, f"/api/v1/tasks/{task_id}/complete", {"data": data})
+        assert resp.status_code == expect, resp.get_json()
+        return resp.get_json()
+
+    def project(self, username: str, project_id: int) -> dict:
+        resp = self.get(username, f"/api/v1/projects/{project_id}")
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+
+@pytest.fixture
+def api(client):
+    return ApiClient(client)
+
+
+class Clock:
+    """Moves the wall clock that SpiffWorkflow's timers and our services read."""
+
+    def __init__(self, coordinates):
+        self.coordinates = coordinates
+
+    def advance(self, **delta):
+        self.coordinates.shift(timedelta(**delta))
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc), tick=False) as coordinates:
+        yield Clock(coordinates)
+
+
+def registration_data(**overrides) -> dict:
+    data = {
+        "object_type": "SMALL_WORKS",
+        "category": "FITOUT_NONRESIDENTIAL",
+        "title": "鹭江道 88 号店面装修",
+        "description": "店面室内装修，含吊顶、水电改造和外立面招牌更换。",
+        "street": "350203001",
+        "community": "350203001001",
+        "address": "思明区鹭江道 88 号",
+        "latitude": 24.4556,
+        "longitude": 118.0712,
+        "place_type": "SHOP_STREET",
+        "owner_type": "INDIVIDUAL",
+        "owner_name": "张三",
+        "owner_id_no": "350203198001011234",
+        "owner_phone": "13800001111",
+        "contractor_type": "QUALIFIED_ENTERPRISE",
+        "contractor_name": "厦门安建装饰工程有限公司",
+        "site_manager_name": "李四",
+        "site_manager_phone": "13900002222",
+        "worker_count": 6,
+        "investment_wan": 35,
+        "floor_area_m2": 180,
+        "planned_start": "2026-12-05",
+        "planned_end": "2027-01-20",
+        "risk_flags": ["HEIGHT_2M", "TEMP_POWER"],
+        "is_temporary": False,
+        "has_safety_insurance": False,
+        "commitment_signed": True,
+    }
+    data.update(overrides)
+    return data

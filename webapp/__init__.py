@@ -1,0 +1,51 @@
+"""create_app(config): configuration, extensions, blueprints, commands; nothing else."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, jsonify
+from sqlalchemy import event, text
+
+from .config import Config
+from .persistence.models import db
+
+
+def create_app(config: Config | None = None, **overrides) -> Flask:
+    app = Flask(__name__, instance_path=(config or Config()).INSTANCE_DIR)
+    app.config.from_object(config or Config(**overrides))
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    from . import api
+
+    api.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok")
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL lets readers run beside the single writer; busy_timeout makes writers queue, not fail.
+
+    synchronous=FULL: a registration or task completion, once answered, must survive a power cut.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

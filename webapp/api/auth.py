@@ -1,0 +1,36 @@
+"""Bearer-token authentication for the JSON API."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import abort
+
+from ..services.auth import user_for_token
+
+
+def current_user_or_401():
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        abort(401, message="missing bearer token")
+    user = user_for_token(header[7:].strip())
+    if user is None:
+        abort(401, message="invalid, expired or revoked token")
+    return user
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.user = current_user_or_401()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def lang() -> str:
+    return "en" if request.accept_languages.best_match(["zh", "en"], default="zh") == "en" else "zh"
+
+
+def client_ip() -> str | None:
+    return request.remote_addr

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from ..services import instances, queries
+from .auth import client_ip, lang, token_required
+from .schemas import Created, FormData, ProjectDetail, ProjectPage, ProjectQuery
+
+blp = Blueprint("projects", __name__, description="Registrations, leads and the project ledger")
+
+
+def _created(project):
+    return {"id": project.id, "reg_no": project.reg_no, "stage": project.stage, "status": project.status}
+
+
+@blp.route("/registrations", methods=["POST"])
+@blp.arguments(FormData)
+@blp.response(201, Created)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def register(body):
+    """Owner self-registration (form `registration`)."""
+    return _created(instances.register_project(g.user, body["data"], lang=lang(), ip=client_ip()))
+
+
+@blp.route("/leads", methods=["POST"])
+@blp.arguments(FormData)
+@blp.response(201, Created)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def lead(body):
+    """A grid worker's lead (吹哨) about a site (form `lead`)."""
+    return _created(instances.report_lead(g.user, body["data"], lang=lang(), ip=client_ip()))
+
+
+@blp.route("/projects", methods=["GET"])
+@blp.arguments(ProjectQuery, location="query")
+@blp.response(200, ProjectPage)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def ledger(args):
+    """The project ledger in my jurisdiction, filtered."""
+    page = queries.ledger(g.user, **args)
+    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+
+
+@blp.route("/projects/<int:project_id>", methods=["GET"])
+@blp.response(200, ProjectDetail)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def detail(project_id):
+    """Ledger fields, current tasks and history of one project."""
+    project = queries.visible_project(g.user, project_id)
+    row = queries.project_row(project)
+    row["tasks"] = queries.project_tasks(project)
+    row["history"] = queries.history(project)
+    row["data"] = queries.project_data(project)
+    return row

@@ -1,0 +1,111 @@
+"""marshmallow schemas of the JSON API; the OpenAPI document is generated from them."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class FormData(Schema):
+    """Form fields as defined in forms/<form_key>.json; the server validates them against it."""
+
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+class TaskRow(Schema):
+    id = fields.String()
+    element_id = fields.String()
+    title = fields.String()
+    form_key = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    priority = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    created_at = fields.DateTime()
+    project_id = fields.Integer()
+    reg_no = fields.String()
+    project_title = fields.String()
+    address = fields.String(allow_none=True)
+    stage = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    street_code = fields.String()
+
+
+class ProjectSummary(Schema):
+    id = fields.Integer()
+    reg_no = fields.String()
+    channel = fields.String()
+    title = fields.String()
+    object_type = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    district_code = fields.String()
+    street_code = fields.String()
+    community_code = fields.String(allow_none=True)
+    stage = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    risk_level = fields.String(allow_none=True)
+    planned_start = fields.String(allow_none=True)
+    planned_end = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class TaskDetail(TaskRow):
+    form = fields.Dict(allow_none=True)
+    checklist = fields.List(fields.Dict())
+    project = fields.Nested(ProjectSummary)
+
+
+class HistoryRow(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    kind = fields.String()
+    element_id = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    data = fields.Raw(allow_none=True)
+
+
+class ProjectDetail(ProjectSummary):
+    tasks = fields.List(fields.Nested(TaskRow))
+    history = fields.List(fields.Nested(HistoryRow))
+    data = fields.Dict()
+
+
+class ProjectQuery(Schema):
+    stage = fields.String()
+    status = fields.String()
+    street = fields.String()
+    text = fields.String()
+    page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
+    per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 200)
+
+
+class ProjectPage(Schema):
+    items = fields.List(fields.Nested(ProjectSummary))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class Created(Schema):
+    id = fields.Integer()
+    reg_no = fields.String()
+    stage = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+
+
+class Completed(Schema):
+    project_id = fields.Integer()
+    stage = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    next_tasks = fields.List(fields.Nested(TaskRow))

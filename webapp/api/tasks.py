@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from ..services import forms as form_service
+from ..services import instances, queries
+from .auth import client_ip, lang, token_required
+from .schemas import Completed, FormData, TaskDetail, TaskRow
+
+blp = Blueprint("tasks", __name__, description="My task inbox")
+
+
+@blp.route("/tasks", methods=["GET"])
+@blp.response(200, TaskRow(many=True))
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def my_tasks():
+    """Ready tasks whose lane is my role, inside my jurisdiction."""
+    return queries.inbox(g.user, per_page=200).items
+
+
+@blp.route("/tasks/<task_id>", methods=["GET"])
+@blp.response(200, TaskDetail)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def one_task(task_id):
+    """One task with its form definition and the project summary."""
+    task = queries.visible_task(g.user, task_id)
+    row = queries.task_row(task)
+    row["form"] = form_service.definition(task.form_key)
+    row["project"] = queries.project_row(task.project)
+    row["checklist"] = []
+    if task.form_key == "patrol":
+        data = queries.project_data(task.project)
+        row["checklist"] = form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "")
+    return row
+
+
+@blp.route("/tasks/<task_id>/complete", methods=["POST"])
+@blp.arguments(FormData)
+@blp.response(200, Completed)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def complete(body, task_id):
+    """Complete a task with its form data: 422 names failing fields, 409 if no longer ready."""
+    project = instances.complete_task(g.user, task_id, body["data"], lang=lang(), ip=client_ip())
+    return {
+        "project_id": project.id,
+        "stage": project.stage,
+        "status": project.status,
+        "next_tasks": [t for t in queries.project_tasks(project)],
+    }

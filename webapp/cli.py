@@ -1,0 +1,101 @@
+"""Commands: `python -m webapp.cli run | worker | init | sync-processes | seed-demo`."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import click
+
+
+def prepare(app) -> None:
+    """Create or upgrade the schema, deploy processes/ if changed, load the demo data."""
+    from .persistence.models import db
+    from .services.demo import load_demo
+    from .services.processes import sync_shipped
+
+    with app.app_context():
+        db.create_all()
+        version, created = sync_shipped(app.config["PROCESSES_DIR"])
+        label = f"{version.process_id} v{version.version}"
+        added = load_demo()
+    print(f"database ready; process {label}"
+          f"{' (new)' if created else ''}; demo rows added: {added}", flush=True)
+
+
+def run_worker(app, poll: float | None = None, once: bool = False) -> None:
+    from .services.instances import fire_due_timers
+
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    print(f"timer worker {worker_id} polling every {poll}s", flush=True)
+    while not stop["now"]:
+        with app.app_context():
+            fired = fire_due_timers(worker_id)
+        if once:
+            return
+        if not fired:
+            time.sleep(poll)
+
+
+def register_commands(app) -> None:
+    @app.cli.command("init")
+    def init_cmd():
+        """Create the schema, sync processes/, load demo data."""
+        prepare(app)
+
+    @app.cli.command("worker")
+    @click.option("--poll", type=float, default=None)
+    def worker_cmd(poll):
+        """Run a timer worker until SIGTERM/Ctrl-C."""
+        run_worker(app, poll)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m webapp.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="prepare, then serve the web app with one timer worker")
+    sub.add_parser("init", help="create/upgrade the database, sync processes/, load demo data")
+    worker = sub.add_parser("worker", help="run one timer worker")
+    worker.add_argument("--poll", type=float, default=None)
+    args = parser.parse_args(argv)
+
+    from . import create_app
+
+    app = create_app()
+    if args.command == "init":
+        prepare(app)
+        return 0
+    if args.command == "worker":
+        try:
+            run_worker(app, args.poll)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    prepare(app)
+    worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"])
+    port = int(os.environ.get("PORT", "5000"))
+    try:
+        from werkzeug.serving import run_simple
+
+        print(f"serving on http://127.0.0.1:{port}", flush=True)
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Settings from the environment; nothing else reads os.environ."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    def __init__(self, **overrides):
+        instance = Path(os.environ.get("INSTANCE_DIR", ROOT / "instance"))
+        self.INSTANCE_DIR = str(instance)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'xiaosan.db'}"
+        self.PRODUCTION = os.environ.get("XIAOSAN_ENV") == "production"
+        secret = os.environ.get("SECRET_KEY")
+        if not secret and self.PRODUCTION:
+            raise RuntimeError("SECRET_KEY must be set in production (XIAOSAN_ENV=production)")
+        self.SECRET_KEY = secret or _dev_secret(instance)
+        self.PROCESSES_DIR = str(ROOT / "processes")
+        self.FORMS_DIR = str(ROOT / "forms")
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
+        self.API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
+        self.TIMER_POLL_SECONDS = float(os.environ.get("TIMER_POLL_SECONDS", "1"))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PRODUCTION
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.TESTING = False
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+def _dev_secret(instance: Path) -> str:
+    """A per-checkout secret kept under instance/, so dev sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,353 @@
+"""Run process instances on SpiffWorkflow: start, complete, fire timers, snapshot, (de)serialize.
+
+Pure: no Flask, no SQL. Everything the rest of the platform knows about a running
+instance comes from `snapshot()`, which reads the diagram's own metadata (lanes,
+extension properties), never a Python table of task ids.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import TaskState
+
+from .catalog import Bundle
+from .durations import parse_duration
+from .errors import ScriptFailed, TaskNotReady
+from .sandbox import make_script_engine
+
+_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+_SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+STATE_FORMAT = "xiaosan-1/spiff-" + _SERIALIZER.VERSION
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class HumanTask:
+    id: str
+    name: str  # BPMN element id
+    title: str
+    lane: str | None
+    form_key: str | None
+    stage: str | None
+    status: str | None
+    priority: str
+    due_at: datetime | None
+
+
+@dataclass
+class Snapshot:
+    """What the projections need: ready human tasks, the next timer, stage and status."""
+
+    tasks: list[HumanTask]
+    next_timer_at: datetime | None
+    stage: str | None
+    status: str | None
+    completed: bool
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class StepEvent:
+    """A task the engine completed, for the history: human tasks carry the submitted data."""
+
+    task_id: str
+    name: str
+    title: str
+    kind: str
+    lane: str | None
+    data: dict | None = None
+
+
+EventSink = Callable[[StepEvent], None]
+
+
+def properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+class ProcessRunner:
+    """Runs one instance. Every call leaves the workflow at a wait state."""
+
+    def __init__(self, bundle: Bundle, workflow: BpmnWorkflow, helpers: dict | None = None):
+        self.bundle = bundle
+        self.workflow = workflow
+        workflow.script_engine = make_script_engine(extra_globals=helpers or {})
+
+    # -- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, bundle: Bundle, data: dict, sink: EventSink | None = None, helpers: dict | None = None):
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
+        runner = cls(bundle, workflow, helpers)
+        start = workflow.get_next_task(state=TaskState.READY)
+        if start is not None:
+            start.data.update(data)
+        runner._advance(sink)
+        return runner
+
+    @classmethod
+    def load(cls, bundle: Bundle, state: str, helpers: dict | None = None) -> "ProcessRunner":
+        return cls(bundle, state_to_workflow(bundle, state), helpers)
+
+    def dump(self) -> str:
+        return workflow_to_state(self.workflow)
+
+    def complete(self, task_id: str, data: dict, sink: EventSink | None = None, actor: str | None = None) -> None:
+        task = self._ready_human_task(task_id)
+        if task is None:
+            raise TaskNotReady(task_id)
+        task.data.update(data)
+        try:
+            task.run()
+        except WorkflowException as exc:
+            raise ScriptFailed(_describe(exc)) from exc
+        if sink:
+            sink(self._event(task, data))
+        self._advance(sink)
+
+    def fire_timers(self, sink: EventSink | None = None) -> None:
+        self.workflow.refresh_timers()
+        self._advance(sink)
+
+    # -- reading ----------------------------------------------------------------------------
+    def ready_human_tasks(self) -> list[HumanTask]:
+        out = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            props = properties(task.task_spec)
+            out.append(
+                HumanTask(
+                    id=str(task.id),
+                    name=task.task_spec.bpmn_id or task.task_spec.name,
+                    title=task.task_spec.bpmn_name or task.task_spec.name,
+                    lane=task.task_spec.lane,
+                    form_key=props.get("formKey"),
+                    stage=props.get("stage"),
+                    status=props.get("status"),
+                    priority=props.get("priority", "normal"),
+                    due_at=self._due_at(task, props),
+                )
+            )
+        return out
+
+    def snapshot(self) -> Snapshot:
+        tasks = self.ready_human_tasks()
+        timers = self.timer_due_times()
+        stage, status = self._stage_status(tasks)
+        return Snapshot(
+            tasks=tasks,
+            next_timer_at=min(timers) if timers else None,
+            stage=stage,
+            status=status,
+            completed=self.workflow.completed,
+            data=self.data(),
+        )
+
+    def data(self) -> dict:
+        """The data of the most recently completed task (the instance's current facts)."""
+        last = self.workflow.last_task
+        data = dict(last.data) if last is not None else {}
+        data.update(self.workflow.data)
+        return data
+
+    def timer_due_times(self) -> list[datetime]:
+        out = []
+        for event in self.workflow.waiting_events():
+            if "Timer" in event.event_type and isinstance(event.value, str):
+                out.append(_as_utc(datetime.fromisoformat(event.value)))
+        return out
+
+    def depth(self) -> int:
+        return max((t.depth for t in self.workflow.get_tasks(state=_LIVE)), default=0)
+
+    def task_count(self) -> int:
+        return len(self.workflow.tasks)
+
+    # -- internals --------------------------------------------------------------------------
+    def _ready_human_task(self, task_id: str):
+        try:
+            task = self.workflow.get_task_from_id(_uuid(task_id))
+        except Exception:
+            return None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            return None
+        return task
+
+    def _advance(self, sink: EventSink | None) -> None:
+        def did_complete(task):
+            if sink and not task.task_spec.manual and _is_visible_step(task.task_spec):
+                sink(self._event(task, None))
+
+        try:
+            self.workflow.do_engine_steps(did_complete_task=did_complete)
+        except WorkflowException as exc:
+            raise ScriptFailed(_describe(exc)) from exc
+        compact_loops(self.workflow)
+
+    def _event(self, task, data) -> StepEvent:
+        spec = task.task_spec
+        return StepEvent(
+            task_id=str(task.id),
+            name=spec.bpmn_id or spec.name,
+            title=spec.bpmn_name or spec.bpmn_id or spec.name,
+            kind=type(spec).__name__,
+            lane=spec.lane,
+            data=data,
+        )
+
+    def _due_at(self, task, props: dict) -> datetime | None:
+        expression = props.get("dueIn")
+        if not expression:
+            return None
+        try:
+            value = self.workflow.script_engine.evaluate(task, expression)
+            return _as_utc(datetime.fromtimestamp(task.last_state_change, timezone.utc)) + parse_duration(value)
+        except Exception:
+            # A bad due expression must not block the work itself; the designer's validation reports it.
+            return None
+
+    def _stage_status(self, tasks: list[HumanTask]) -> tuple[str | None, str | None]:
+        """Stage/status from the BPMN: the current tasks' properties, else the last event reached."""
+        for task in sorted(tasks, key=lambda t: t.priority != "high"):
+            if task.stage or task.status:
+                return task.stage, task.status
+        node = self.workflow.last_task
+        while node is not None:
+            props = properties(node.task_spec)
+            if props.get("stage") or props.get("status"):
+                return props.get("stage"), props.get("status")
+            node = node.parent
+        return None, None
+
+
+def _is_visible_step(spec) -> bool:
+    """Only diagram elements with an id are history-worthy (not Spiff's internal join/split tasks)."""
+    return bool(getattr(spec, "bpmn_id", None)) and not type(spec).__name__.endswith(("Split", "Join"))
+
+
+def _describe(exc: WorkflowException) -> str:
+    task = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
+    where = f"{getattr(task, 'bpmn_id', '') or ''} {getattr(task, 'bpmn_name', '') or ''}".strip()
+    return f"{where}: {exc}" if where else str(exc)
+
+
+def _uuid(task_id: str):
+    from uuid import UUID
+
+    return UUID(str(task_id))
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+# -- loop compaction --------------------------------------------------------------------------
+def compact_loops(workflow: BpmnWorkflow) -> int:
+    """Cut finished loop iterations out of the task tree; returns how many were cut.
+
+    Every BPMN loop iteration adds its tasks below the previous ones; a patrol cycle that runs
+    for months would make every step slower and, past depth 1000, SpiffWorkflow silently stops
+    finding ready tasks. When a live task's path from the root passes the same element twice
+    (the loop head, A then B), the finished iteration between them is spliced out: B's children
+    are re-attached to A and A takes B's data. Nothing is re-run, so no script or timer fires
+    twice; the iteration's history is kept in our own history table, not in the tree.
+    """
+    cut = 0
+    while True:
+        pair = _repeated_on_path(workflow)
+        if pair is None:
+            return cut
+        first, last = pair
+        _splice(workflow, first, last)
+        cut += 1
+
+
+def _repeated_on_path(workflow):
+    for live in workflow.get_tasks(state=_LIVE):
+        if live.workflow is not workflow:
+            continue
+        path = []
+        node = live
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        path.reverse()
+        seen = {}
+        for node in path:
+            name = node.task_spec.name
+            if name in seen and node.state == TaskState.COMPLETED and seen[name].state == TaskState.COMPLETED:
+                first, last = seen[name], node
+                if _only_finished_between(first, last):
+                    return first, last
+            seen.setdefault(name, node)
+    return None
+
+
+def _only_finished_between(first, last) -> bool:
+    keep = {t.id for t in last}
+    for task in first:
+        if task.id in keep or task is first:
+            continue
+        if task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR):
+            return False
+    return True
+
+
+def _splice(workflow: BpmnWorkflow, first, last) -> None:
+    keep = {t.id for t in last} - {last.id}
+    doomed = [t.id for t in first if t.id not in keep and t.id != first.id]
+    first.data = last.data
+    first.internal_data = last.internal_data
+    first._children = list(last._children)
+    for child in last.children:
+        child._parent = first.id
+    for task_id in doomed:
+        workflow.tasks.pop(task_id, None)
+        workflow.event_manager.tasks.pop(task_id, None)
+    if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
+        workflow.last_task = first
+
+
+# -- state (de)serialization --------------------------------------------------------------------
+class _StateConverter(BpmnWorkflowConverter):
+    """Writes and reads an instance WITHOUT its specs: the specs live once per process version."""
+
+    def from_state(self, dct: dict, spec, subprocess_specs) -> BpmnWorkflow:
+        from uuid import UUID
+
+        workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
+
+
+def workflow_to_state(workflow: BpmnWorkflow) -> str:
+    dct = _REGISTRY.convert(workflow)
+    dct.pop("spec", None)
+    dct.pop("subprocess_specs", None)
+    dct["format"] = STATE_FORMAT
+    return json.dumps(dct, separators=(",", ":"), default=str)
+
+
+def state_to_workflow(bundle: Bundle, state: str) -> BpmnWorkflow:
+    dct = json.loads(state)
+    if dct.pop("format", None) != STATE_FORMAT:
+        raise ValueError("instance state was written by another serializer version; migrate it first")
+    dct.pop("serializer_version", None)
+    return _CONVERTER.from_state(dct, bundle.spec, bundle.subprocess_specs)

@@ -1,0 +1,2 @@
+"""Persistence: SQLAlchemy models and the database session (Flask-SQLAlchemy)."""
+from .models import db  # noqa: F401

@@ -1,0 +1,203 @@
+"""Tables: one state document per instance plus projections for everything that is queried.
+
+Nothing ever queries inside the state document. The state, its projections (ledger, inbox,
+timer job) and its history rows are written in one transaction by services.instances.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Stores naive UTC, returns aware UTC: SQLite has no time zones, PostgreSQL gets the same."""
+
+    impl = db.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class OrgUnit(db.Model):
+    __tablename__ = "org_unit"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(32), unique=True, nullable=False)
+    name = db.Column(db.String(100), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)  # city, district, street, community, grid
+    parent_id = db.Column(db.Integer, db.ForeignKey("org_unit.id"))
+    district_code = db.Column(db.String(32), index=True)
+    street_code = db.Column(db.String(32), index=True)
+    hotline = db.Column(db.String(32))
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), unique=True, nullable=False)
+    password_hash = db.Column(db.String(255), nullable=False)
+    display_name = db.Column(db.String(100), nullable=False)
+    role = db.Column(db.String(32), nullable=False, index=True)
+    org_unit_id = db.Column(db.Integer, db.ForeignKey("org_unit.id"), nullable=False)
+    phone = db.Column(db.String(32))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    org_unit = db.relationship(OrgUnit, lazy="joined")
+
+    @property
+    def is_active(self):  # Flask-Login
+        return bool(self.active)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_token"
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), unique=True, nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=False, index=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    revoked_at = db.Column(UTCDateTime)
+    user = db.relationship(User, lazy="joined")
+
+
+class ProcessVersion(db.Model):
+    """An immutable deployed bundle of BPMN/DMN/form files, identified by its content hash."""
+
+    __tablename__ = "process_version"
+    id = db.Column(db.Integer, primary_key=True)
+    process_id = db.Column(db.String(100), nullable=False, index=True)
+    version = db.Column(db.Integer, nullable=False)
+    content_hash = db.Column(db.String(64), unique=True, nullable=False)
+    files_json = db.Column(db.Text, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by = db.Column(db.String(64))
+    note = db.Column(db.String(500))
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+
+class Project(db.Model):
+    """The ledger (台账) row of one registration or lead; a projection of its instance."""
+
+    __tablename__ = "project"
+    id = db.Column(db.Integer, primary_key=True)
+    reg_no = db.Column(db.String(40), unique=True, nullable=False)
+    channel = db.Column(db.String(16), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    object_type = db.Column(db.String(16))
+    category = db.Column(db.String(40))
+    address = db.Column(db.String(200))
+    district_code = db.Column(db.String(32), nullable=False)
+    street_code = db.Column(db.String(32), nullable=False)
+    community_code = db.Column(db.String(32))
+    owner_user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), index=True)
+    reporter_user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
+    stage = db.Column(db.String(32))
+    status = db.Column(db.String(64))
+    risk_level = db.Column(db.String(16))
+    planned_start = db.Column(db.String(10))
+    planned_end = db.Column(db.String(10))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    closed_at = db.Column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_project_street_stage", "street_code", "stage", "updated_at"),
+        Index("ix_project_district_stage", "district_code", "stage", "updated_at"),
+        Index("ix_project_updated", "updated_at"),
+    )
+
+
+class ProcessInstance(db.Model):
+    __tablename__ = "process_instance"
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), unique=True, nullable=False)
+    version_id = db.Column(db.Integer, db.ForeignKey("process_version.id"), nullable=False)
+    state = db.Column(db.Text, nullable=False)
+    revision = db.Column(db.Integer, nullable=False)
+    completed = db.Column(db.Boolean, nullable=False, default=False)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Optimistic locking: an UPDATE whose revision no longer matches changes nothing and fails.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class InboxTask(db.Model):
+    """One row per ready human task: who may do it comes from its lane and the project's place."""
+
+    __tablename__ = "inbox_task"
+    id = db.Column(db.String(36), primary_key=True)
+    instance_id = db.Column(db.Integer, db.ForeignKey("process_instance.id"), nullable=False, index=True)
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), nullable=False, index=True)
+    element_id = db.Column(db.String(100), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    form_key = db.Column(db.String(100))
+    lane = db.Column(db.String(100))
+    role = db.Column(db.String(32), index=True)
+    district_code = db.Column(db.String(32), nullable=False)
+    street_code = db.Column(db.String(32), nullable=False)
+    community_code = db.Column(db.String(32))
+    owner_user_id = db.Column(db.Integer)
+    priority = db.Column(db.String(8), nullable=False, default="normal")
+    due_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
+    project = db.relationship(Project, lazy="joined")
+    __table_args__ = (
+        Index("ix_inbox_role_street", "role", "street_code", "due_at"),
+        Index("ix_inbox_role_district", "role", "district_code", "due_at"),
+    )
+
+
+class TimerJob(db.Model):
+    """The next due timer of an instance; claimed by timer workers through the database only."""
+
+    __tablename__ = "timer_job"
+    instance_id = db.Column(db.Integer, db.ForeignKey("process_instance.id"), primary_key=True)
+    due_at = db.Column(UTCDateTime, nullable=False, index=True)
+    status = db.Column(db.String(16), nullable=False, default="pending")  # pending | incident
+    locked_by = db.Column(db.String(64))
+    locked_until = db.Column(UTCDateTime)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.Text)
+
+
+class HistoryEvent(db.Model):
+    """Append-only: who did what, when, with which data."""
+
+    __tablename__ = "history_event"
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer)
+    actor_name = db.Column(db.String(64))
+    kind = db.Column(db.String(32), nullable=False)
+    task_id = db.Column(db.String(36), index=True)
+    element_id = db.Column(db.String(100))
+    title = db.Column(db.String(200))
+    data_json = db.Column(db.Text)
+    ip = db.Column(db.String(64))
+
+
+class Counter(db.Model):
+    """Sequence numbers per district and day (registration numbers)."""
+
+    __tablename__ = "counter"
+    key = db.Column(db.String(64), primary_key=True)
+    value = db.Column(db.Integer, nullable=False, default=0)

@@ -1,0 +1,24 @@
+"""Service-level refusals; the API maps each to one HTTP status."""
+from __future__ import annotations
+
+from ..domain.errors import DomainError
+
+
+class ValidationFailed(DomainError):
+    """422: the submitted data does not fit the form; `errors` maps field → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("validation failed: " + ", ".join(sorted(errors)))
+
+
+class Forbidden(DomainError):
+    """403: the user's role may not do this at all."""
+
+
+class NotFound(DomainError):
+    """404: no such object within the user's jurisdiction (we do not reveal which)."""
+
+
+class Conflict(DomainError):
+    """409: the task was completed meanwhile, or the instance changed under us."""

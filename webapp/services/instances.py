@@ -1,0 +1,382 @@
+"""Projects and their process instances: register, report a lead, complete a task, fire timers.
+
+Each public function validates, then acts, then saves the instance state together with its
+projections (ledger row, inbox rows, timer job) and history in one transaction. A stale write
+(the instance changed since it was read) is refused with Conflict, never merged.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain.engine import ProcessRunner, Snapshot, StepEvent
+from ..domain.errors import ScriptFailed, TaskNotReady
+from ..domain.roles import role_for_lane
+from ..persistence.models import (
+    Counter,
+    HistoryEvent,
+    InboxTask,
+    OrgUnit,
+    ProcessInstance,
+    ProcessVersion,
+    Project,
+    TimerJob,
+    User,
+    db,
+)
+from . import forms as form_service
+from . import policy
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .processes import bundle_for, latest_version
+
+log = logging.getLogger(__name__)
+
+# Ledger columns refreshed from the instance's data after every step (a projection, not logic).
+LEDGER_FIELDS = ("title", "object_type", "category", "address", "risk_level", "planned_start", "planned_end")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# -- entry points --------------------------------------------------------------------------------
+def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+    """Owner self-registration (or an inspector registering on site without a lead)."""
+    if not policy.can_register(user):
+        raise Forbidden("this role cannot register projects")
+    streets = _allowed_streets(user)
+    clean = form_service.validate("registration", data, lang=lang, options=_org_options(streets))
+    street = _unit(clean["street"])
+    owner_id = user.id if user.role == "owner" else None
+    project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
+    project.owner_user_id = owner_id
+    start_data = dict(clean, channel="owner", district=street.district_code)
+    return _start(project, start_data, user, ip)
+
+
+def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+    """A grid worker's lead (吹哨) about a site: it becomes a task for the street's inspectors."""
+    if not policy.can_report_lead(user):
+        raise Forbidden("this role cannot report leads")
+    streets = _allowed_streets(user)
+    clean = form_service.validate("lead", data, lang=lang, options=_org_options(streets))
+    street = _unit(clean["street"])
+    title = f"线索：{clean['address']}"[:200]
+    project = _new_project("XL", street, clean.get("community"), channel="lead", title=title)
+    project.reporter_user_id = user.id
+    project.address = clean["address"]
+    start_data = {
+        "channel": "lead",
+        "district": street.district_code,
+        "lead": clean,
+        "urgency": clean.get("urgency", "NORMAL"),
+    }
+    return _start(project, start_data, user, ip)
+
+
+def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+    row = db.session.get(InboxTask, task_id)
+    if row is None:
+        # Either it never existed, it is outside the user's reach, or it was completed: the
+        # history tells which without revealing other streets' tasks.
+        if _was_completed(task_id):
+            raise Conflict("task is no longer ready")
+        raise NotFound("no such task")
+    project = row.project
+    if not policy.can_see_project(user, project) and not policy.can_do_task(user, row):
+        raise NotFound("no such task")
+    if not policy.can_do_task(user, row):
+        raise Forbidden("this task belongs to another role or person")
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id))
+    runner = _runner(instance, project)
+    clean = form_service.validate(
+        row.form_key, data, lang=lang, options=_task_options(project), checklist_items=_checklist(runner)
+    ) if row.form_key else {}
+    events: list[StepEvent] = []
+    try:
+        runner.complete(task_id, clean, sink=events.append)
+    except TaskNotReady as exc:
+        raise Conflict("task is no longer ready") from exc
+    _save(instance, project, runner, events, actor=user, ip=ip, completed_task=task_id)
+    return project
+
+
+def fire_due_timers(worker_id: str, now: datetime | None = None, limit: int = 50, lock_seconds: int = 60) -> int:
+    """Claim due timer jobs through the database and fire them; returns how many instances advanced."""
+    now = now or utcnow()
+    claimed = claim_due_jobs(worker_id, now, limit, lock_seconds)
+    fired = 0
+    for instance_id in claimed:
+        try:
+            if _fire_one(instance_id, worker_id):
+                fired += 1
+        except Exception as exc:  # one failing job must not stop the others
+            db.session.rollback()
+            _record_failure(instance_id, worker_id, exc)
+    return fired
+
+
+# -- timer jobs ---------------------------------------------------------------------------------
+MAX_ATTEMPTS = 5
+
+
+def claim_due_jobs(worker_id: str, now: datetime, limit: int, lock_seconds: int) -> list[int]:
+    """Each claim is a conditional UPDATE: of two workers racing for a job exactly one wins."""
+    query = (
+        select(TimerJob.instance_id)
+        .where(TimerJob.status == "pending", TimerJob.due_at <= now)
+        .where((TimerJob.locked_until.is_(None)) | (TimerJob.locked_until < now))
+        .order_by(TimerJob.due_at)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = list(db.session.scalars(query))
+    until = now + timedelta(seconds=lock_seconds)
+    claimed = []
+    for instance_id in candidates:
+        result = db.session.execute(
+            update(TimerJob)
+            .where(TimerJob.instance_id == instance_id)
+            .where((TimerJob.locked_until.is_(None)) | (TimerJob.locked_until < now))
+            .values(locked_by=worker_id, locked_until=until)
+        )
+        if result.rowcount == 1:
+            claimed.append(instance_id)
+    db.session.commit()
+    return claimed
+
+
+def _fire_one(instance_id: int, worker_id: str) -> bool:
+    instance = db.session.get(ProcessInstance, instance_id)
+    job = db.session.get(TimerJob, instance_id)
+    if instance is None or job is None or job.locked_by != worker_id:
+        db.session.rollback()
+        return False
+    project = db.session.get(Project, instance.project_id)
+    runner = _runner(instance, project)
+    events: list[StepEvent] = []
+    runner.fire_timers(sink=events.append)
+    _save(instance, project, runner, events, actor=None, ip=None)
+    return True
+
+
+def _record_failure(instance_id: int, worker_id: str, exc: Exception) -> None:
+    log.exception("timer job for instance %s failed", instance_id)
+    job = db.session.get(TimerJob, instance_id)
+    if job is None:
+        return
+    job.attempts += 1
+    job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+    job.locked_by = None
+    # Exponential backoff before the next attempt; after MAX_ATTEMPTS an operator must look.
+    job.locked_until = utcnow() + timedelta(seconds=min(3600, 5 * 2 ** job.attempts))
+    if job.attempts >= MAX_ATTEMPTS:
+        job.status = "incident"
+    db.session.commit()
+
+
+# -- internals ----------------------------------------------------------------------------------
+def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> Project:
+    version = latest_version()
+    bundle = bundle_for(version)
+    events: list[StepEvent] = []
+    try:
+        runner = ProcessRunner.start(bundle, start_data, sink=events.append, helpers=_helpers(project))
+    except ScriptFailed:
+        db.session.rollback()
+        raise
+    db.session.add(project)
+    db.session.flush()
+    instance = ProcessInstance(project_id=project.id, version_id=version.id, state="{}")
+    db.session.add(instance)
+    db.session.flush()
+    _history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
+    _save(instance, project, runner, events, actor=actor, ip=ip)
+    return project
+
+
+def _runner(instance: ProcessInstance, project: Project) -> ProcessRunner:
+    version = db.session.get(ProcessVersion, instance.version_id)
+    return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(project))
+
+
+def _helpers(project: Project) -> dict:
+    """Functions BPMN scripts and DMN cells may call; district rules plug in here."""
+    return {}
+
+
+def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task=None):
+    """Write state, projections and history in one transaction; a stale revision is a Conflict."""
+    try:
+        _write(instance, project, runner, events, actor=actor, ip=ip, completed_task=completed_task)
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("the project changed meanwhile; reload and try again") from exc
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("the task was completed meanwhile") from exc
+
+
+def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task):
+    now = utcnow()
+    snap = runner.snapshot()
+    instance.state = runner.dump()
+    instance.completed = snap.completed
+    instance.updated_at = now
+    # Flush the state first: the revision check happens here, before any projection is touched.
+    db.session.flush()
+    _project_from_snapshot(project, snap, now)
+    _sync_inbox(instance, project, snap)
+    _sync_timer(instance, snap)
+    for event in events:
+        is_human = event.task_id == completed_task
+        _history(
+            project.id,
+            actor if is_human else None,
+            "task_completed" if is_human else "step",
+            event.name,
+            event.title,
+            event.data if is_human else (event.data or None),
+            ip if is_human else None,
+            task_id=event.task_id if is_human else None,
+        )
+
+
+def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> None:
+    for name in LEDGER_FIELDS:
+        value = snap.data.get(name)
+        if value not in (None, ""):
+            setattr(project, name, str(value)[:200])
+    project.stage = snap.stage
+    project.status = snap.status
+    project.updated_at = now
+    if snap.completed and project.closed_at is None:
+        project.closed_at = now
+
+
+def _sync_inbox(instance, project: Project, snap: Snapshot) -> None:
+    current = {t.id: t for t in snap.tasks}
+    existing = {row.id: row for row in db.session.scalars(select(InboxTask).where(InboxTask.instance_id == instance.id))}
+    for task_id, row in existing.items():
+        if task_id not in current:
+            db.session.delete(row)
+    for task_id, task in current.items():
+        row = existing.get(task_id)
+        if row is None:
+            row = InboxTask(id=task_id, instance_id=instance.id, project_id=project.id, created_at=utcnow())
+            db.session.add(row)
+        row.element_id = task.name
+        row.title = task.title
+        row.form_key = task.form_key
+        row.lane = task.lane
+        row.role = role_for_lane(task.lane)
+        row.district_code = project.district_code
+        row.street_code = project.street_code
+        row.community_code = project.community_code
+        row.owner_user_id = project.owner_user_id
+        row.priority = task.priority
+        row.due_at = task.due_at
+
+
+def _sync_timer(instance, snap: Snapshot) -> None:
+    job = db.session.get(TimerJob, instance.id)
+    if snap.next_timer_at is None:
+        if job is not None:
+            db.session.delete(job)
+        return
+    if job is None:
+        job = TimerJob(instance_id=instance.id)
+        db.session.add(job)
+    job.due_at = snap.next_timer_at
+    job.status = "pending"
+    job.locked_by = None
+    job.locked_until = None
+    job.attempts = 0
+    job.last_error = None
+
+
+def _history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:
+    db.session.add(
+        HistoryEvent(
+            project_id=project_id,
+            task_id=task_id,
+            actor_id=actor.id if actor else None,
+            actor_name=actor.username if actor else "system",
+            kind=kind,
+            element_id=element_id,
+            title=title,
+            data_json=json.dumps(data, ensure_ascii=False, default=str) if data is not None else None,
+            ip=ip,
+        )
+    )
+
+
+def _was_completed(task_id: str) -> bool:
+    return db.session.scalar(select(HistoryEvent.id).where(HistoryEvent.task_id == task_id).limit(1)) is not None
+
+
+def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel: str, title: str) -> Project:
+    day = utcnow().strftime("%Y%m%d")
+    seq = _next_sequence(f"{prefix}-{street.district_code}-{day}")
+    return Project(
+        reg_no=f"{prefix}-{street.district_code}-{day}-{seq:04d}",
+        channel=channel,
+        title=title,
+        district_code=street.district_code,
+        street_code=street.code,
+        community_code=community,
+    )
+
+
+def _next_sequence(key: str) -> int:
+    for _ in range(3):
+        result = db.session.execute(update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
+        if result.rowcount == 1:
+            return db.session.scalar(select(Counter.value).where(Counter.key == key))
+        try:
+            with db.session.begin_nested():
+                db.session.add(Counter(key=key, value=1))
+            return 1
+        except IntegrityError:
+            continue
+    raise Conflict("could not allocate a registration number; try again")
+
+
+def _unit(code: str) -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise ValidationFailed({"street": "不在可选范围内"})
+    return unit
+
+
+def _allowed_streets(user: User) -> list[OrgUnit]:
+    """Owners register anywhere; street staff only inside their own street."""
+    query = select(OrgUnit).where(OrgUnit.kind == "street")
+    if policy.scope_of(user) == "street":
+        query = query.where(OrgUnit.code == user.org_unit.street_code)
+    return list(db.session.scalars(query.order_by(OrgUnit.code)))
+
+
+def _org_options(streets: list[OrgUnit]) -> dict[str, list[str]]:
+    codes = [s.code for s in streets]
+    communities = db.session.scalars(
+        select(OrgUnit.code).where(OrgUnit.kind == "community", OrgUnit.street_code.in_(codes))
+    )
+    return {"streets": codes, "communities": list(communities)}
+
+
+def _task_options(project: Project) -> dict[str, list[str]]:
+    street = _unit(project.street_code)
+    return _org_options([street])
+
+
+def _checklist(runner: ProcessRunner) -> list[dict]:
+    data = runner.data()
+    return form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")

@@ -1,0 +1,95 @@
+"""The one authorization policy: role × jurisdiction × ownership, as query filters and checks.
+
+Every query for projects, tasks, history or files goes through `projects_visible_to` or
+`tasks_for`; every single-object access goes through `can_see_project` / `can_do_task`.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_, true
+
+from ..domain.roles import ROLES
+from ..persistence.models import InboxTask, Project, User
+
+
+def scope_of(user: User) -> str:
+    role = ROLES.get(user.role)
+    return role.scope if role else "none"
+
+
+def _unit_codes(user: User) -> tuple[str | None, str | None]:
+    unit = user.org_unit
+    return unit.district_code, unit.street_code
+
+
+def project_filter(user: User):
+    """A SQL condition on Project selecting exactly the projects this user may read."""
+    scope = scope_of(user)
+    district, street = _unit_codes(user)
+    if scope == "own":
+        return Project.owner_user_id == user.id
+    if scope == "street":
+        return Project.street_code == street if street else false()
+    if scope == "district":
+        return Project.district_code == district if district else false()
+    if scope == "city":
+        return true()
+    return false()
+
+
+def can_see_project(user: User, project: Project) -> bool:
+    scope = scope_of(user)
+    district, street = _unit_codes(user)
+    if scope == "own":
+        return project.owner_user_id == user.id
+    if scope == "street":
+        return street is not None and project.street_code == street
+    if scope == "district":
+        return district is not None and project.district_code == district
+    return scope == "city"
+
+
+def task_filter(user: User):
+    """A SQL condition on InboxTask: tasks whose lane is the user's role, in the user's jurisdiction.
+
+    Owner-lane tasks of a project registered on site (no owner account yet) are done on the owner's
+    behalf by the street's inspectors.
+    """
+    scope = scope_of(user)
+    district, street = _unit_codes(user)
+    if scope == "own":
+        return and_(InboxTask.role == "owner", InboxTask.owner_user_id == user.id)
+    if scope == "street":
+        mine = and_(InboxTask.role == user.role, InboxTask.street_code == street)
+        if user.role == "inspector":
+            proxy = and_(InboxTask.role == "owner", InboxTask.owner_user_id.is_(None), InboxTask.street_code == street)
+            return or_(mine, proxy)
+        return mine
+    if scope == "district":
+        return and_(InboxTask.role == user.role, InboxTask.district_code == district)
+    return false()
+
+
+def can_do_task(user: User, task: InboxTask) -> bool:
+    scope = scope_of(user)
+    district, street = _unit_codes(user)
+    if task.claimed_by_id is not None and task.claimed_by_id != user.id:
+        return False
+    if scope == "own":
+        return task.role == "owner" and task.owner_user_id == user.id
+    if scope == "street":
+        if task.street_code != street:
+            return False
+        if task.role == user.role:
+            return True
+        return user.role == "inspector" and task.role == "owner" and task.owner_user_id is None
+    if scope == "district":
+        return task.role == user.role and task.district_code == district
+    return False
+
+
+def can_register(user: User) -> bool:
+    return user.role in ("owner", "inspector")
+
+
+def can_report_lead(user: User) -> bool:
+    return user.role in ("grid", "inspector")

@@ -1,0 +1,146 @@
+"""Read side: inbox, ledger and project detail, always scoped by the authorization policy."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, or_, select
+
+from ..persistence.models import HistoryEvent, InboxTask, ProcessInstance, ProcessVersion, Project, User, db
+from . import policy
+from .errors import NotFound
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+
+def task_row(task: InboxTask, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    project = task.project
+    return {
+        "id": task.id,
+        "element_id": task.element_id,
+        "title": task.title,
+        "form_key": task.form_key,
+        "role": task.role,
+        "priority": task.priority,
+        "due_at": task.due_at,
+        "overdue": bool(task.due_at and task.due_at < now),
+        "created_at": task.created_at,
+        "project_id": task.project_id,
+        "reg_no": project.reg_no,
+        "project_title": project.title,
+        "address": project.address,
+        "stage": project.stage,
+        "status": project.status,
+        "street_code": task.street_code,
+        "claimed_by_id": task.claimed_by_id,
+    }
+
+
+def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None = None) -> Page:
+    filters = filters or {}
+    query = select(InboxTask).where(policy.task_filter(user))
+    if filters.get("form_key"):
+        query = query.where(InboxTask.form_key == filters["form_key"])
+    if filters.get("street"):
+        query = query.where(InboxTask.street_code == filters["street"])
+    if filters.get("overdue"):
+        query = query.where(InboxTask.due_at < datetime.now(timezone.utc))
+    if filters.get("stage") or filters.get("text"):
+        query = query.join(Project, Project.id == InboxTask.project_id)
+        if filters.get("stage"):
+            query = query.where(Project.stage == filters["stage"])
+        if filters.get("text"):
+            like = f"%{filters['text']}%"
+            query = query.where(or_(Project.reg_no.like(like), Project.address.like(like), Project.title.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at)
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    return Page([task_row(t) for t in rows], total, page, per_page)
+
+
+def inbox_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(InboxTask).where(policy.task_filter(user)))
+
+
+def visible_task(user: User, task_id: str) -> InboxTask:
+    task = db.session.get(InboxTask, task_id)
+    if task is None or not (policy.can_do_task(user, task) or policy.can_see_project(user, task.project)):
+        raise NotFound("no such task")
+    return task
+
+
+def project_row(project: Project) -> dict:
+    return {c: getattr(project, c) for c in (
+        "id", "reg_no", "channel", "title", "object_type", "category", "address", "district_code",
+        "street_code", "community_code", "stage", "status", "risk_level", "planned_start", "planned_end",
+        "created_at", "updated_at", "closed_at")}
+
+
+def ledger(user: User, *, stage=None, status=None, street=None, text=None, page=1, per_page=50) -> Page:
+    query = select(Project).where(policy.project_filter(user))
+    if stage:
+        query = query.where(Project.stage == stage)
+    if status:
+        query = query.where(Project.status == status)
+    if street:
+        query = query.where(Project.street_code == street)
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(Project.reg_no.like(like), Project.title.like(like), Project.address.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Project.updated_at.desc(), Project.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    )
+    return Page([project_row(p) for p in rows], total, page, per_page)
+
+
+def visible_project(user: User, project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or not policy.can_see_project(user, project):
+        raise NotFound("no such project")
+    return project
+
+
+def history(project: Project) -> list[dict]:
+    rows = db.session.scalars(
+        select(HistoryEvent).where(HistoryEvent.project_id == project.id).order_by(HistoryEvent.id)
+    )
+    return [
+        {
+            "at": h.at,
+            "actor": h.actor_name,
+            "kind": h.kind,
+            "element_id": h.element_id,
+            "title": h.title,
+            "data": json.loads(h.data_json) if h.data_json else None,
+        }
+        for h in rows
+    ]
+
+
+def project_tasks(project: Project) -> list[dict]:
+    rows = db.session.scalars(select(InboxTask).where(InboxTask.project_id == project.id).order_by(InboxTask.created_at))
+    return [task_row(t) for t in rows]
+
+
+def project_data(project: Project) -> dict:
+    """The instance's current facts (registration data, risk level, flags) for the detail page."""
+    from ..domain.engine import ProcessRunner
+    from .processes import bundle_for
+
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id))
+    if instance is None:
+        return {}
+    version = db.session.get(ProcessVersion, instance.version_id)
+    data = ProcessRunner.load(bundle_for(version), instance.state).data()
+    return {k: v for k, v in data.items() if not k.startswith("_")}
