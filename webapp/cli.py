@@ -28,7 +28,7 @@ def prepare(app) -> None:
 
 
 def run_worker(app, poll: float | None = None, once: bool = False) -> None:
-    from .services.instances import fire_due_timers
+    from .services.timers import fire_due_timers
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]

@@ -11,7 +11,7 @@ def register(api, username="owner1", **overrides) -> dict:
 
 
 def fire_timers(app):
-    from webapp.services.instances import fire_due_timers
+    from webapp.services.timers import fire_due_timers
 
     with app.app_context():
         return fire_due_timers("test-worker")

@@ -105,7 +105,7 @@ def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path
     after = other.project("city", pid)
     assert after["history"] == before["history"] and after["status"] == before["status"]
     clock.advance(days=15)
-    from webapp.services.instances import fire_due_timers
+    from webapp.services.timers import fire_due_timers
 
     with fresh.app_context():
         assert fire_due_timers("fresh-worker") == 1

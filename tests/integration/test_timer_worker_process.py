@@ -1,0 +1,48 @@
+"""The timer worker, as `make run` starts it, fires a due timer with no request arriving."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ApiClient, registration_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_worker_process_fires_short_timer_on_its_own(app, tmp_path):
+    from webapp.persistence.models import db
+    from webapp.services.processes import deploy, read_directory
+
+    # A version whose high-risk patrol interval is two seconds (a drill setting).
+    files = read_directory(app.config["PROCESSES_DIR"])
+    files["patrol_interval.dmn"] = re.sub(r"'P7D'", "'PT2S'", files["patrol_interval.dmn"])
+    with app.app_context():
+        deploy(files, actor="test")
+        db.session.commit()
+
+    api = ApiClient(app.test_client())
+    pid = api.post("owner1", "/api/v1/registrations",
+                   {"data": registration_data(risk_flags=["DEMOLITION"])}).get_json()["id"]
+    first = api.task_of("inspector_lj", pid, "first_visit")
+    api.complete("inspector_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    assert api.tasks("inspector_lj", "patrol") == []
+
+    env = dict(os.environ, INSTANCE_DIR=app.config["INSTANCE_DIR"], PYTHONPATH=str(ROOT))
+    worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker", "--poll", "0.2"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not api.tasks("inspector_lj", "patrol"):
+            time.sleep(0.2)
+        patrol = api.task_of("inspector_lj", pid, "patrol")
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=10)[0]
+    assert patrol["title"] == "日常巡查", output
+    assert worker.returncode is not None
+    history = [h["element_id"] for h in api.project("city", pid)["history"]]
+    assert history.count("patrol_due") == 1
