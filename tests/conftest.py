@@ -1,6 +1,8 @@
-"""Shared fixtures: an app on a fresh SQLite file, an API client with demo users, a test clock."""
+"""Shared fixtures: an app on a fresh database (SQLite file, or PostgreSQL for tests parametrized
+with BOTH_BACKENDS / marked postgres), an API client with demo users, a test clock."""
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,15 +11,67 @@ import time_machine
 from webapp import create_app
 from webapp.cli import prepare
 from webapp.config import Config
+from webapp.persistence.local_postgres import LocalPostgres, find_bin_dir
+
+# Runs a test once on SQLite and once on a real PostgreSQL started by the suite.
+BOTH_BACKENDS = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+_database_numbers = itertools.count(1)
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def backend(request):
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, backend, request):
     monkeypatch.setenv("INSTANCE_DIR", str(tmp_path / "instance"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    if backend == "postgres":
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
     application = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False))
     prepare(application)
     yield application
+    _dispose(application)
+
+
+def _dispose(application) -> None:
+    from webapp.persistence.models import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL cluster for the whole session (initdb/pg_ctl from the local binaries)."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries not found (apt-get install postgresql, or set PG_BIN)")
+    # Durability settings off: these tests kill processes, not the machine.
+    server = LocalPostgres(bin_dir, {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server, tmp_path_factory):
+    """A database at the migration head with processes and demo users, copied for each test."""
+    url = postgres_server.create_database("xiaosan_template")
+    instance = tmp_path_factory.mktemp("pg-template")
+    application = create_app(Config(TESTING=True, INSTANCE_DIR=str(instance), SQLALCHEMY_DATABASE_URI=url))
+    prepare(application)
+    _dispose(application)
+    return "xiaosan_template"
+
+
+@pytest.fixture
+def postgres_url(postgres_server, postgres_template):
+    return postgres_server.create_database(f"test_{next(_database_numbers)}", template=postgres_template)
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app.config.from_object(config or Config(**overrides))
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    from .persistence import schema
+
+    schema.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
 

@@ -14,12 +14,12 @@ import click
 
 def prepare(app) -> None:
     """Create or upgrade the schema, deploy processes/ if changed, load the demo data."""
-    from .persistence.models import db
+    from .persistence.schema import upgrade_to_head
     from .services.demo import load_demo
     from .services.processes import sync_shipped
 
     with app.app_context():
-        db.create_all()
+        upgrade_to_head()
         version, created = sync_shipped(app.config["PROCESSES_DIR"])
         label = f"{version.process_id} v{version.version}"
         added = load_demo()

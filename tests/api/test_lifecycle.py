@@ -1,7 +1,9 @@
 """The whole 纳管 loop through the JSON API, with the clock moved by a test clock."""
 from __future__ import annotations
 
-from tests.conftest import registration_data
+from tests.conftest import BOTH_BACKENDS, registration_data
+
+pytestmark = BOTH_BACKENDS
 
 
 def register(api, username="owner1", **overrides) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import registration_data
+from tests.conftest import BOTH_BACKENDS, registration_data
 
 
 def register(api, username="owner1", **overrides) -> int:
@@ -55,6 +55,7 @@ def test_wrong_form_field_is_named_and_nothing_is_saved(api):
     assert api.task_of("inspector_lj", pid, "first_visit")["id"] == task["id"]
 
 
+@BOTH_BACKENDS
 def test_completing_twice_gives_409(api):
     pid = register(api)
     task = api.task_of("inspector_lj", pid, "first_visit")
@@ -64,6 +65,7 @@ def test_completing_twice_gives_409(api):
     assert "no longer ready" in body["message"]
 
 
+@BOTH_BACKENDS
 def test_concurrent_completions_exactly_one_wins(app, api):
     pid = register(api)
     task = api.task_of("inspector_lj", pid, "first_visit")
@@ -88,6 +90,7 @@ def test_concurrent_completions_exactly_one_wins(app, api):
     assert sum(1 for h in history if h["kind"] == "task_completed") == 1
 
 
+@BOTH_BACKENDS
 def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path, clock):
     from webapp import create_app
     from webapp.config import Config
