@@ -1,0 +1,62 @@
+"""Working days (P-23) and the `NWD` duration notation of district rules.
+
+ISO 8601 has no working days, so a rule value may also be written `3WD` (three working days).
+It is turned into an ordinary ISO duration at the moment of decision, counted in Xiamen local
+time on the district's calendar: Monday to Friday, minus the listed holidays, plus the listed
+adjusted working days (调休). N working days after a moment is the same clock time on the N-th
+working day after its date, so a Friday 10:00 order with 1WD is due Monday 10:00.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable
+
+# China Standard Time has no daylight saving: a fixed offset needs no tz database.
+XIAMEN = timezone(timedelta(hours=8), "Asia/Shanghai")
+WORKING_DAYS = re.compile(r"^(\d{1,3})WD$")
+_WEEKEND = (5, 6)
+
+
+def working_day_count(value) -> int | None:
+    """N for a value written `NWD`, else None."""
+    match = WORKING_DAYS.match(value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else None
+
+
+def is_working_day(day: date, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> bool:
+    if day in set(workdays):
+        return True
+    if day in set(holidays):
+        return False
+    return day.weekday() not in _WEEKEND
+
+
+def add_working_days(start: datetime, days: int, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> datetime:
+    holidays, workdays = set(holidays), set(workdays)
+    local = start.astimezone(XIAMEN)
+    day, counted = local.date(), 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, holidays, workdays):
+            counted += 1
+    return datetime.combine(day, local.timetz()).astimezone(timezone.utc)
+
+
+def iso_duration(delta: timedelta) -> str:
+    """`P4D`, `P2DT3H`, `PT30S`: the ISO 8601 form of a non-negative timedelta (whole seconds)."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    text = "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
+    return text if text != "P" else "PT0S"
+
+
+def resolve(value, now: datetime, holidays: Iterable[date] = (), workdays: Iterable[date] = ()):
+    """A `NWD` value as the ISO duration from `now` to its due moment; any other value unchanged."""
+    days = working_day_count(value)
+    if days is None:
+        return value
+    return iso_duration(add_working_days(now, days, holidays, workdays) - now)
