@@ -16,6 +16,16 @@ from .errors import BundleError, Problem
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 DMN_SUFFIXES = (".dmn",)
+# A version's form definitions travel in the same bundle, named forms/<form key>.json.
+FORMS_PREFIX = "forms/"
+
+
+def is_form_file(name: str) -> bool:
+    return name.startswith(FORMS_PREFIX) and name.endswith(".json")
+
+
+def form_key_of(name: str) -> str:
+    return name[len(FORMS_PREFIX):-len(".json")]
 
 # Uploaded XML must never resolve entities, load a DTD or touch the network.
 _SAFE_XML = etree.XMLParser(

@@ -363,6 +363,20 @@ class FormCatalog:
                 continue
             self._forms[form.id or path.stem] = form
 
+    @classmethod
+    def from_schemas(cls, schemas: dict[str, Any], base: "FormCatalog | None" = None) -> "FormCatalog":
+        """In-memory definitions (a process version's own forms) laid over ``base``'s."""
+        catalog = cls.__new__(cls)
+        catalog.directory = base.directory if base is not None else FORMS_DIR
+        catalog._forms = dict(base._forms) if base is not None else {}
+        catalog._load_problems = []
+        for key, schema in schemas.items():
+            try:
+                catalog._forms[key] = FormDefinition(schema, source=f"forms/{key}.json")
+            except FormDefinitionError as exc:
+                catalog._load_problems.append(str(exc))
+        return catalog
+
     def get(self, form_key: str) -> FormDefinition:
         try:
             return self._forms[form_key]
