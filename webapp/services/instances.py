@@ -30,6 +30,7 @@ from ..persistence.models import (
     db,
 )
 from . import forms as form_service
+from . import rules as rule_service
 from . import policy
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .processes import bundle_for, latest_version
@@ -52,6 +53,7 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     streets = _allowed_streets(user)
     clean = form_service.validate("registration", data, lang=lang, options=_org_options(streets))
     street = _unit(clean["street"])
+    rule_service.require_enabled_category(street.district_code, clean.get("category"), lang)
     owner_id = user.id if user.role == "owner" else None
     project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
     project.owner_user_id = owner_id
@@ -93,11 +95,11 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
     if not policy.can_do_task(user, row):
         raise Forbidden("this task belongs to another role or person")
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id))
-    runner = _runner(instance, project)
+    events = _Steps(project)
+    runner = _runner(instance, events)
     clean = form_service.validate(
         row.form_key, data, lang=lang, options=_task_options(project), checklist_items=_checklist(runner)
     ) if row.form_key else {}
-    events: list[StepEvent] = []
     try:
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
@@ -112,8 +114,8 @@ def fire_timers(instance_id: int) -> bool:
     if instance is None:
         return False
     project = db.session.get(Project, instance.project_id)
-    runner = _runner(instance, project)
-    events: list[StepEvent] = []
+    events = _Steps(project)
+    runner = _runner(instance, events)
     runner.fire_timers(sink=events.append)
     _save(instance, project, runner, events, actor=None, ip=None)
     return True
@@ -123,9 +125,9 @@ def fire_timers(instance_id: int) -> bool:
 def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> Project:
     version = latest_version()
     bundle = bundle_for(version)
-    events: list[StepEvent] = []
+    events = _Steps(project)
     try:
-        runner = ProcessRunner.start(bundle, start_data, sink=events.append, helpers=_helpers(project))
+        runner = ProcessRunner.start(bundle, start_data, sink=events.append, helpers=_helpers(events))
     except ScriptFailed:
         db.session.rollback()
         raise
@@ -139,14 +141,31 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> P
     return project
 
 
-def _runner(instance: ProcessInstance, project: Project) -> ProcessRunner:
+def _runner(instance: ProcessInstance, steps: "_Steps") -> ProcessRunner:
     version = db.session.get(ProcessVersion, instance.version_id)
-    return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(project))
+    return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps))
 
 
-def _helpers(project: Project) -> dict:
-    """Functions BPMN scripts and DMN cells may call; district rules plug in here."""
-    return {}
+def _helpers(steps: "_Steps") -> dict:
+    """Functions BPMN scripts and DMN cells may call: `rule(name, default)`, the value of the
+    project's district rule in force at the moment of the call (services.rules.RuleReader)."""
+    return {"rule": steps.rules.rule}
+
+
+class _Steps(list):
+    """The step events of one service call. The district rules a step read while it ran go into
+    that step's history data (`rules`: parameter, value, rule version), so the history shows
+    which version of the district's rules decided."""
+
+    def __init__(self, project: Project):
+        super().__init__()
+        self.rules = rule_service.RuleReader(project.district_code)
+
+    def append(self, event: StepEvent) -> None:
+        applied = self.rules.take()
+        if applied:
+            event.data = dict(event.data or {}, rules=applied)
+        super().append(event)
 
 
 def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task=None):
@@ -185,6 +204,10 @@ def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, compl
             ip if is_human else None,
             task_id=event.task_id if is_human else None,
         )
+    # Rules read outside any step (a timer or due expression that calls rule()) are still recorded.
+    leftover = events.rules.take() if isinstance(events, _Steps) else []
+    if leftover:
+        _history(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None)
 
 
 def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> None:

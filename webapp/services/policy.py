@@ -93,3 +93,18 @@ def can_register(user: User) -> bool:
 
 def can_report_lead(user: User) -> bool:
     return user.role in ("grid", "inspector")
+
+
+def can_read_rules(user: User, district_code: str) -> bool:
+    """A district's implementation rules: read by everyone working under them (its district and street
+    staff), city-wide by the city and the process designers and operators; never by owners."""
+    if scope_of(user) == "city" or user.role in ("designer", "admin"):
+        return True
+    if scope_of(user) in ("district", "street"):
+        return user.org_unit.district_code == district_code
+    return False
+
+
+def can_edit_rules(user: User, district_code: str) -> bool:
+    """Only the district's own administrators change its rules."""
+    return user.role == "district_admin" and user.org_unit.district_code == district_code

@@ -1,0 +1,302 @@
+"""District implementation rules (实施细则): the version in force, new versions, history, and the
+`rule(name, default)` function the process calls at the moment of decision.
+
+Versions are immutable rows (DistrictRuleVersion). The version in force at a moment is the newest
+whose effective date has passed; a new version may not take effect before the latest one, so the
+versions follow each other on one timeline and each version's differences are against the one
+before it. A district that saved no version yet runs on the defaults written in the DMN tables
+(version 0), which equal the catalogue's defaults.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.rules import PARAMS, Catalogue, Option, rule_calls
+from ..domain.workdays import XIAMEN, resolve
+from ..persistence.models import DistrictRuleVersion, OrgUnit, User, db
+from . import forms as form_service
+from . import policy
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .processes import latest_version
+
+REFS = {p.name: p.ref for p in PARAMS}
+MAX_AHEAD = timedelta(days=730)
+CLOCK_SKEW = timedelta(minutes=1)
+_catalogues: dict[str, Catalogue] = {}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RuleSet:
+    district_code: str
+    version: int  # 0: the defaults, the district has saved no version yet
+    values: dict
+    effective_from: datetime | None = None
+    reason: str | None = None
+    author: str | None = None
+    created_at: datetime | None = None
+
+
+def catalogue() -> Catalogue:
+    """The catalogue with the options the forms define (categories, risk factors, severities)."""
+    directory = current_app.config["FORMS_DIR"]
+    cat = _catalogues.get(directory)
+    if cat is None:
+        forms = form_service.catalog()
+        options = {}
+        for source in {p.options_from for p in PARAMS if p.options_from}:
+            form_key, field_key = source.split(".")
+            field = forms.get(form_key).field(field_key)
+            options[source] = [Option(o["value"], o.get("label") or o["value"], o.get("label_en") or o.get("label") or o["value"])
+                               for o in field.options]
+        cat = _catalogues[directory] = Catalogue.bind(options)
+    return cat
+
+
+# -- reading -------------------------------------------------------------------------------------
+def district(code: str) -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code, OrgUnit.kind == "district"))
+    if unit is None:
+        raise NotFound("no such district")
+    return unit
+
+
+def districts() -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "district").order_by(OrgUnit.code)))
+
+
+def in_force(code: str, at: datetime | None = None) -> RuleSet:
+    return _rule_set(code, _in_force_row(code, at or utcnow()))
+
+
+def latest(code: str) -> RuleSet:
+    """The newest version, in force or scheduled: what a new draft starts from."""
+    row = db.session.scalar(select(DistrictRuleVersion).where(DistrictRuleVersion.district_code == code)
+                            .order_by(DistrictRuleVersion.version.desc()).limit(1))
+    return _rule_set(code, row)
+
+
+def scheduled(code: str, at: datetime | None = None) -> list[DistrictRuleVersion]:
+    """Versions saved with an effective date still to come."""
+    return list(db.session.scalars(
+        select(DistrictRuleVersion)
+        .where(DistrictRuleVersion.district_code == code, DistrictRuleVersion.effective_from > (at or utcnow()))
+        .order_by(DistrictRuleVersion.version)))
+
+
+def read(user: User, code: str) -> RuleSet:
+    _require_read(user, code)
+    return in_force(code)
+
+
+def history(user: User, code: str, lang: str = "zh") -> list[dict]:
+    """Every version, newest first, with who, when, why and each changed value before and after."""
+    _require_read(user, code)
+    cat = catalogue()
+    rows = list(db.session.scalars(select(DistrictRuleVersion).where(DistrictRuleVersion.district_code == code)
+                                   .order_by(DistrictRuleVersion.version)))
+    current = _in_force_row(code, utcnow())
+    previous = cat.defaults()
+    out = []
+    for row in rows:
+        values = cat.complete(json.loads(row.values_json))
+        status = "scheduled" if current is None or row.version > current.version else (
+            "in_force" if row.version == current.version else "superseded")
+        out.append({
+            "version": row.version, "effective_from": row.effective_from, "reason": row.reason,
+            "author": row.author, "created_at": row.created_at, "status": status,
+            "changes": [change_row(cat, c, lang) for c in cat.diff(previous, values)],
+        })
+        previous = values
+    return list(reversed(out))
+
+
+def change_row(cat: Catalogue, change, lang: str = "zh") -> dict:
+    return {
+        "name": change.name, "ref": change.ref, "label": change.en if lang == "en" else change.zh,
+        "before": change.before, "after": change.after,
+        "before_text": cat.display(change.name, change.before, lang),
+        "after_text": cat.display(change.name, change.after, lang),
+    }
+
+
+def side_by_side(user: User, lang: str = "zh") -> dict:
+    """The city view: every district's rules in force, parameter by parameter."""
+    units = [u for u in districts() if policy.can_read_rules(user, u.code)]
+    if not units:
+        raise Forbidden("this role cannot read district rules")
+    cat = catalogue()
+    sets = {u.code: in_force(u.code) for u in units}
+    rows = []
+    for group, params in cat.groups():
+        for param in params:
+            values = [sets[u.code].values[param.name] for u in units]
+            rows.append({
+                "name": param.name, "ref": param.ref, "group": group.en if lang == "en" else group.zh,
+                "label": param.label(lang), "texts": [cat.display(param.name, v, lang) for v in values],
+                "differs": any(v != values[0] for v in values),
+            })
+    return {"districts": [{"code": u.code, "name": u.name, "version": sets[u.code].version} for u in units],
+            "rows": rows}
+
+
+def used_by() -> dict[str, list[str]]:
+    """Parameter name → the files of the deployed process that read it."""
+    files = json.loads(latest_version().files_json)
+    out: dict[str, list[str]] = {}
+    for filename, name, _ in rule_calls(files):
+        if filename not in out.setdefault(name, []):
+            out[name].append(filename)
+    return out
+
+
+def require_enabled_category(district_code: str, category: str | None, lang: str = "zh") -> None:
+    """P-02/P-03: a registration names a category the district manages under its rules in force."""
+    if category and category not in in_force(district_code).values["enabled_categories"]:
+        raise ValidationFailed({"category": "Not managed in this district under its implementation rules"
+                                if lang == "en" else "本区实施细则未将该类别纳入纳管范围"})
+
+
+# -- saving --------------------------------------------------------------------------------------
+def validate_draft(user: User, code: str, values: dict, effective_from=None, reason=None, *,
+                   lang: str = "zh", need_reason: bool = True) -> tuple[RuleSet, dict, datetime]:
+    """(the base version, the complete clean values, the effective moment) or ValidationFailed."""
+    _require_edit(user, code)
+    base = latest(code)
+    clean, errors = catalogue().validate(values if values is not None else {}, base=base.values, lang=lang)
+    now = utcnow()
+    when, problem = _effective(effective_from, now, base, lang)
+    if problem:
+        errors["effective_from"] = problem
+    reason = (reason or "").strip()
+    if need_reason and not 2 <= len(reason) <= 500:
+        errors["reason"] = "Give a reason (2 to 500 characters)" if lang == "en" else "请填写修改原因（2～500 个字）"
+    if not errors and not catalogue().diff(base.values, clean):
+        errors["values"] = ("Nothing differs from the latest version" if lang == "en"
+                            else "与当前最新版本相同，没有需要保存的修改")
+    if errors:
+        raise ValidationFailed(errors)
+    return base, clean, when
+
+
+def save(user: User, code: str, values: dict, effective_from=None, reason: str | None = None, *,
+         base_version: int | None = None, lang: str = "zh") -> DistrictRuleVersion:
+    """Validate, then store the draft as the district's next version."""
+    base, clean, when = validate_draft(user, code, values, effective_from, reason, lang=lang)
+    if base_version is not None and base_version != base.version:
+        raise Conflict(f"the rules changed meanwhile (now version {base.version}); reload and try again")
+    row = DistrictRuleVersion(
+        district_code=code, version=base.version + 1, values_json=json.dumps(clean, ensure_ascii=False),
+        effective_from=when, reason=reason.strip(), author=user.username, author_id=user.id, created_at=utcnow())
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # another administrator saved the same version number first
+        db.session.rollback()
+        raise Conflict("the rules changed meanwhile; reload and try again") from exc
+    return row
+
+
+def _effective(raw, now: datetime, base: RuleSet, lang: str) -> tuple[datetime, str | None]:
+    if raw in (None, ""):
+        when = now
+    elif isinstance(raw, datetime):
+        when = raw
+    else:
+        try:
+            when = datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            return now, "Not a date and time" if lang == "en" else "日期时间格式不正确"
+    if when.tzinfo is None:  # a time typed without a zone is Xiamen local time
+        when = when.replace(tzinfo=XIAMEN)
+    when = when.astimezone(timezone.utc)
+    if when < now - CLOCK_SKEW:
+        return when, "Must not be in the past" if lang == "en" else "生效时间不能早于当前时间"
+    if when > now + MAX_AHEAD:
+        return when, "At most two years ahead" if lang == "en" else "生效时间最多可设在两年之内"
+    if base.effective_from is not None and when < base.effective_from:
+        local = base.effective_from.astimezone(XIAMEN).strftime("%Y-%m-%d %H:%M")
+        return when, (f"Must not be before version {base.version} ({local})" if lang == "en"
+                      else f"生效时间不能早于第 {base.version} 版（{local}）")
+    return max(when, now), None
+
+
+# -- access --------------------------------------------------------------------------------------
+def _require_read(user: User, code: str) -> None:
+    district(code)
+    if not policy.can_read_rules(user, code):
+        raise Forbidden("this district's rules are outside your jurisdiction")
+
+
+def _require_edit(user: User, code: str) -> None:
+    district(code)
+    if not policy.can_edit_rules(user, code):
+        raise Forbidden("only this district's administrators may change its rules")
+
+
+# -- internals -----------------------------------------------------------------------------------
+def _in_force_row(code: str, at: datetime) -> DistrictRuleVersion | None:
+    return db.session.scalar(
+        select(DistrictRuleVersion)
+        .where(DistrictRuleVersion.district_code == code, DistrictRuleVersion.effective_from <= at)
+        .order_by(DistrictRuleVersion.effective_from.desc(), DistrictRuleVersion.version.desc()).limit(1))
+
+
+def _rule_set(code: str, row: DistrictRuleVersion | None) -> RuleSet:
+    cat = catalogue()
+    if row is None:
+        return RuleSet(code, 0, cat.defaults())
+    return RuleSet(code, row.version, cat.complete(json.loads(row.values_json)), row.effective_from, row.reason,
+                   row.author, row.created_at)
+
+
+# -- the process's view ----------------------------------------------------------------------------
+class RuleReader:
+    """`rule(name, default)` for one district: the value in force when called; every read recorded.
+
+    One reader serves one service call (a request, or one timer firing). A parameter the district
+    has not set (no version saved yet, or a parameter added since) takes the default written at the
+    call site in the DMN, so the process behaves the same before any district saves its rules.
+    Working-day values (`3WD`) become an ISO duration counted from now on the district calendar.
+    """
+
+    def __init__(self, district_code: str):
+        self.district_code = district_code
+        self.applied: list[dict] = []
+        self._row: DistrictRuleVersion | None = None
+        self._values: dict | None = None
+
+    def rule(self, name: str, default=None):
+        now = utcnow()
+        if self._values is None:
+            self._row = _in_force_row(self.district_code, now)
+            self._values = json.loads(self._row.values_json) if self._row is not None else {}
+        stored = name in self._values
+        value = self._values[name] if stored else default
+        resolved = resolve(value, now, _dates(self._values.get("calendar_holidays")),
+                           _dates(self._values.get("calendar_extra_workdays")))
+        if all(entry["rule"] != name for entry in self.applied):
+            entry = {"rule": name, "ref": REFS.get(name), "value": value, "district": self.district_code,
+                     "version": self._row.version if stored else 0}
+            if resolved != value:
+                entry["resolved"] = resolved
+            self.applied.append(entry)
+        return json.loads(json.dumps(resolved))  # a copy: scripts must not change the cached rule set
+
+    def take(self) -> list[dict]:
+        """The reads since the last call (they belong to the step that just completed)."""
+        applied, self.applied = self.applied, []
+        return applied
+
+
+def _dates(values) -> list[date]:
+    return [date.fromisoformat(v) for v in values or []]
