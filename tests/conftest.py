@@ -185,3 +185,17 @@ def registration_data(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def deploy_drill_version(app) -> None:
+    """Deploy processes/ with a two-second high-risk patrol interval, for tests on the real clock."""
+    import re
+
+    from webapp.persistence.models import db
+    from webapp.services.processes import deploy, read_directory
+
+    files = read_directory(app.config["PROCESSES_DIR"])
+    files["patrol_interval.dmn"] = re.sub(r"'P7D'", "'PT2S'", files["patrol_interval.dmn"])
+    with app.app_context():
+        deploy(files, actor="test")
+        db.session.commit()

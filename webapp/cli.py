@@ -28,20 +28,24 @@ def prepare(app) -> None:
 
 
 def run_worker(app, poll: float | None = None, once: bool = False) -> None:
-    from .services.timers import fire_due_timers
+    """Fire due timers until SIGTERM. Busy: claim the next batch at once. Idle: sleep until the
+    next job can be claimed, at most `poll` seconds (a job written meanwhile is seen by then)."""
+    from .services.timers import fire_due_timers, seconds_until_next_due
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]
+    batch, lock = app.config["TIMER_BATCH"], app.config["TIMER_LOCK_SECONDS"]
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    print(f"timer worker {worker_id} polling every {poll}s", flush=True)
+    print(f"timer worker {worker_id} polling every {poll}s, batch {batch}, lock {lock}s", flush=True)
     while not stop["now"]:
         with app.app_context():
-            fired = fire_due_timers(worker_id)
+            fired = fire_due_timers(worker_id, limit=batch, lock_seconds=lock)
+            until = None if fired else seconds_until_next_due()
         if once:
             return
         if not fired:
-            time.sleep(poll)
+            time.sleep(poll if until is None else min(poll, max(0.005, until)))
 
 
 def register_commands(app) -> None:

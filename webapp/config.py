@@ -24,6 +24,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
         self.API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
         self.TIMER_POLL_SECONDS = float(os.environ.get("TIMER_POLL_SECONDS", "1"))
+        # Jobs one worker claims at a time (small: idle workers on other hosts share a burst) and
+        # how long a claim holds before another worker may take the job over (a dead worker's).
+        self.TIMER_BATCH = int(os.environ.get("TIMER_BATCH", "10"))
+        self.TIMER_LOCK_SECONDS = int(os.environ.get("TIMER_LOCK_SECONDS", "60"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PRODUCTION

@@ -2,28 +2,18 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.conftest import ApiClient, registration_data
+from tests.conftest import ApiClient, deploy_drill_version, registration_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_worker_process_fires_short_timer_on_its_own(app, tmp_path):
-    from webapp.persistence.models import db
-    from webapp.services.processes import deploy, read_directory
-
-    # A version whose high-risk patrol interval is two seconds (a drill setting).
-    files = read_directory(app.config["PROCESSES_DIR"])
-    files["patrol_interval.dmn"] = re.sub(r"'P7D'", "'PT2S'", files["patrol_interval.dmn"])
-    with app.app_context():
-        deploy(files, actor="test")
-        db.session.commit()
-
+    deploy_drill_version(app)
     api = ApiClient(app.test_client())
     pid = api.post("owner1", "/api/v1/registrations",
                    {"data": registration_data(risk_flags=["DEMOLITION"])}).get_json()["id"]

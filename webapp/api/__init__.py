@@ -18,9 +18,9 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
-    from . import projects, tasks, tokens
+    from . import operations, projects, tasks, tokens
 
-    for module in (tokens, tasks, projects):
+    for module in (tokens, tasks, projects, operations):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}

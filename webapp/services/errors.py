@@ -22,3 +22,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """409: the task was completed meanwhile, or the instance changed under us."""
+
+
+class StaleRevision(Conflict):
+    """409 unless retried: the instance was changed by someone else between our read and our write."""

@@ -32,10 +32,12 @@ from ..persistence.models import (
 from . import forms as form_service
 from . import rules as rule_service
 from . import policy
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
 from .processes import bundle_for, latest_version
 
 log = logging.getLogger(__name__)
+# Attempts at a write that lost a race to another change of the same instance.
+WRITE_ATTEMPTS = 3
 
 # Ledger columns refreshed from the instance's data after every step (a projection, not logic).
 LEDGER_FIELDS = ("title", "object_type", "category", "address", "risk_level", "planned_start", "planned_end")
@@ -82,11 +84,25 @@ def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None)
 
 
 def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+    """Complete a task; if another change to the instance (a timer, a parallel task) won the race
+    between our read and our write, redo the completion on the fresh state. A second completion of
+    the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _complete_once(user, task_id, data, lang, ip, retry=attempt > 0)
+        except StaleRevision:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
+
+
+def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Project:
     row = db.session.get(InboxTask, task_id)
     if row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
-        if _was_completed(task_id):
+        # On a retry, the change we lost to has completed or cancelled it.
+        if retry or _was_completed(task_id):
             raise Conflict("task is no longer ready")
         raise NotFound("no such task")
     project = row.project
@@ -175,7 +191,7 @@ def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, comple
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
-        raise Conflict("the project changed meanwhile; reload and try again") from exc
+        raise StaleRevision("the project changed meanwhile; reload and try again") from exc
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict("the task was completed meanwhile") from exc

@@ -95,6 +95,11 @@ def can_report_lead(user: User) -> bool:
     return user.role in ("grid", "inspector")
 
 
+def can_operate(user: User) -> bool:
+    """Platform operations (timer incidents, retries): role admin only, no project data beyond that."""
+    return user.role == "admin"
+
+
 def can_read_rules(user: User, district_code: str) -> bool:
     """A district's implementation rules: read by everyone working under them (its district and street
     staff), city-wide by the city and the process designers and operators; never by owners."""
