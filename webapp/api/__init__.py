@@ -23,6 +23,10 @@ def init_app(app) -> None:
     for module in (tokens, tasks, projects, operations):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
+    from . import designer
+
+    api.register_blueprint(designer.blp, url_prefix="/api/v1")
+
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
     for exc_class, status in errors.items():
         app.register_error_handler(exc_class, _handler(status))

@@ -28,7 +28,7 @@ def one_task(task_id):
     """One task with its form definition and the project summary."""
     task = queries.visible_task(g.user, task_id)
     row = queries.task_row(task)
-    row["form"] = form_service.definition(task.form_key)
+    row["form"] = form_service.definition(task.form_key, form_service.version_of_instance(task.instance_id))
     row["project"] = queries.project_row(task.project)
     row["checklist"] = []
     if task.form_key == "patrol":

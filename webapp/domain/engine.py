@@ -120,6 +120,10 @@ class ProcessRunner:
         self.workflow.refresh_timers()
         self._advance(sink)
 
+    def run_engine_steps(self, sink: EventSink | None = None) -> None:
+        """Run whatever automatic steps are ready, e.g. after a migration replaced the specs."""
+        self._advance(sink)
+
     # -- reading ----------------------------------------------------------------------------
     def ready_human_tasks(self) -> list[HumanTask]:
         out = []

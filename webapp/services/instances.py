@@ -53,7 +53,8 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     if not policy.can_register(user):
         raise Forbidden("this role cannot register projects")
     streets = _allowed_streets(user)
-    clean = form_service.validate("registration", data, lang=lang, options=_org_options(streets))
+    clean = form_service.validate("registration", data, lang=lang, options=_org_options(streets),
+                                  version=latest_version())
     street = _unit(clean["street"])
     rule_service.require_enabled_category(street.district_code, clean.get("category"), lang)
     owner_id = user.id if user.role == "owner" else None
@@ -68,7 +69,7 @@ def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None)
     if not policy.can_report_lead(user):
         raise Forbidden("this role cannot report leads")
     streets = _allowed_streets(user)
-    clean = form_service.validate("lead", data, lang=lang, options=_org_options(streets))
+    clean = form_service.validate("lead", data, lang=lang, options=_org_options(streets), version=latest_version())
     street = _unit(clean["street"])
     title = f"线索：{clean['address']}"[:200]
     project = _new_project("XL", street, clean.get("community"), channel="lead", title=title)
@@ -114,7 +115,8 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     events = _Steps(project)
     runner = _runner(instance, events)
     clean = form_service.validate(
-        row.form_key, data, lang=lang, options=_task_options(project), checklist_items=_checklist(runner)
+        row.form_key, data, lang=lang, options=_task_options(project), checklist_items=_checklist(runner),
+        version=db.session.get(ProcessVersion, instance.version_id),
     ) if row.form_key else {}
     try:
         runner.complete(task_id, clean, sink=events.append)
@@ -135,6 +137,20 @@ def fire_timers(instance_id: int) -> bool:
     runner.fire_timers(sink=events.append)
     _save(instance, project, runner, events, actor=None, ip=None)
     return True
+
+
+def open_for_migration(instance: ProcessInstance, project: Project) -> tuple[ProcessRunner, list, dict]:
+    """A freshly loaded runner, the sink for its steps and the helpers its scripts call (for
+    services.migration, which moves it to another version)."""
+    steps = _Steps(project)
+    return _runner(instance, steps), steps, _helpers(steps)
+
+
+def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
+    """Save an instance moved to another process version, with its 'migration' history event."""
+    instance.version_id = version_id
+    _history(project.id, actor, "migration", None, title, summary, ip)
+    _save(instance, project, runner, steps, actor=actor, ip=ip)
 
 
 # -- internals ----------------------------------------------------------------------------------

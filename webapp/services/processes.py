@@ -8,10 +8,14 @@ import json
 import threading
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ..domain.catalog import Bundle, content_hash, parse_bundle
-from ..persistence.models import ProcessVersion, db
+from flask import current_app
+
+from ..domain.catalog import FORMS_PREFIX, Bundle, content_hash, parse_bundle
+from ..domain.forms import CHECKLIST_FILE
+from ..domain.migration import spec_changes
+from ..persistence.models import HistoryEvent, ProcessVersion, db
 
 MAIN_PROCESS = "small_works"
 PROCESS_SUFFIXES = (".bpmn", ".dmn")
@@ -26,6 +30,20 @@ def read_directory(directory: str) -> dict[str, str]:
         for p in sorted(Path(directory).iterdir())
         if p.suffix in PROCESS_SUFFIXES
     }
+
+
+def read_forms(directory: str) -> dict[str, str]:
+    """The form definitions of a forms/ directory as bundle files (forms/<key>.json); the patrol
+    checklist is reference data, not a form, and is not versioned."""
+    return {
+        FORMS_PREFIX + p.name: p.read_text(encoding="utf-8")
+        for p in sorted(Path(directory).glob("*.json"))
+        if p.name != CHECKLIST_FILE
+    }
+
+
+def version_files(version: ProcessVersion) -> dict[str, str]:
+    return json.loads(version.files_json)
 
 
 def bundle_for(version: ProcessVersion) -> Bundle:
@@ -48,17 +66,23 @@ def latest_version(process_id: str = MAIN_PROCESS) -> ProcessVersion:
     return version
 
 
-def deploy(files: dict[str, str], actor: str | None, note: str | None = None) -> tuple[ProcessVersion, bool]:
-    """Store the bundle as a new immutable version unless that exact content exists; returns (version, created)."""
+def deploy(
+    files: dict[str, str], actor: str | None, note: str | None = None, actor_id: int | None = None
+) -> tuple[ProcessVersion, bool]:
+    """Store the bundle as a new immutable version unless that exact content exists; returns (version, created).
+
+    Every new version leaves a 'deployment' history event: who, when, and what changed.
+    """
     digest = content_hash(files)
     existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
     if existing is not None:
         return existing, False
     bundle = parse_bundle(files)  # raises BundleError with the problems
-    number = (
-        db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == bundle.process_id))
-        or 0
-    ) + 1
+    previous = db.session.scalar(
+        select(ProcessVersion).where(ProcessVersion.process_id == bundle.process_id)
+        .order_by(ProcessVersion.version.desc())
+    )
+    number = (previous.version if previous is not None else 0) + 1
     version = ProcessVersion(
         process_id=bundle.process_id,
         version=number,
@@ -70,11 +94,42 @@ def deploy(files: dict[str, str], actor: str | None, note: str | None = None) ->
     db.session.add(version)
     db.session.flush()
     _cache[digest] = bundle
+    db.session.add(HistoryEvent(
+        project_id=None,
+        actor_id=actor_id,
+        actor_name=actor or "system",
+        kind="deployment",
+        element_id=version.process_id,
+        title=f"{version.process_id} v{version.version}",
+        data_json=json.dumps(deployment_summary(previous, version), ensure_ascii=False),
+    ))
     return version, True
 
 
-def sync_shipped(directory: str) -> tuple[ProcessVersion, bool]:
-    """Deploy processes/ as it is on disk (version 1 on a new database)."""
-    version, created = deploy(read_directory(directory), actor="system", note="shipped processes/")
+def deployment_summary(previous: ProcessVersion | None, version: ProcessVersion) -> dict:
+    """What a deployment changed against the version before it: files, then diagram elements."""
+    new_files = version_files(version)
+    old_files = version_files(previous) if previous is not None else {}
+    summary = {
+        "version": version.version,
+        "previous": previous.version if previous is not None else None,
+        "content_hash": version.content_hash,
+        "files": {
+            "added": sorted(set(new_files) - set(old_files)),
+            "removed": sorted(set(old_files) - set(new_files)),
+            "changed": sorted(n for n in set(new_files) & set(old_files) if new_files[n] != old_files[n]),
+        },
+        "elements": None,
+    }
+    if previous is not None:
+        summary["elements"] = spec_changes(bundle_for(previous), bundle_for(version)).as_dict()
+    return summary
+
+
+def sync_shipped(directory: str, forms_directory: str | None = None) -> tuple[ProcessVersion, bool]:
+    """Deploy processes/ and forms/ as they are on disk (version 1 on a new database)."""
+    files = read_directory(directory)
+    files.update(read_forms(forms_directory or current_app.config["FORMS_DIR"]))
+    version, created = deploy(files, actor="system", note="shipped processes/ and forms/")
     db.session.commit()
     return version, created

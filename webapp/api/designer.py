@@ -1,0 +1,177 @@
+"""Process versions for designers: upload (validate, deploy), list, download, migrate projects."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, g, jsonify, request
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from ..domain.errors import BundleError
+from ..services import designer, migration
+from .auth import client_ip, token_required
+
+blp = Blueprint("designer", __name__, description="Process designer: versions, deployment, migration")
+
+
+class ProblemSchema(Schema):
+    file = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    element_name = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class VersionSchema(Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    version = fields.Integer()
+    content_hash = fields.String()
+    created_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    is_latest = fields.Boolean()
+    running_projects = fields.Integer()
+    files = fields.List(fields.String())
+    forms = fields.List(fields.String())
+    changes = fields.Dict(allow_none=True)
+    created = fields.Boolean()
+
+
+class MigrateRequest(Schema):
+    version = fields.Integer(required=True, metadata={"description": "version number of the project's process"})
+    dry_run = fields.Boolean(load_default=False)
+
+
+class SelectionRequest(Schema):
+    project_ids = fields.List(fields.Integer(), required=True)
+
+
+class MigrationRow(Schema):
+    project_id = fields.Integer()
+    reg_no = fields.String()
+    title = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    ok = fields.Boolean()
+    migrated = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    before = fields.List(fields.Dict())
+    after = fields.List(fields.Dict())
+    affected = fields.List(fields.Dict())
+    changes = fields.Dict()
+
+
+class MigrationPreview(Schema):
+    version = fields.Dict()
+    changes = fields.Dict()
+    projects = fields.List(fields.Nested(MigrationRow))
+
+
+_UPLOAD_DOC = {
+    "requestBody": {
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {
+                "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                          "description": "BPMN (.bpmn), DMN (.dmn) and form (.json) files"},
+                "note": {"type": "string"},
+                "process_id": {"type": "string", "description": "the process to lay the files over"},
+                "dry_run": {"type": "boolean", "description": "validate only; answer 200 with problems"},
+            },
+        }}},
+    },
+    "responses": {"422": {"description": "the upload has problems: {problems: [{file, element_id, "
+                                         "element_name, message}]}"}},
+    "security": [{"bearer": []}],
+}
+
+
+@blp.route("/process-versions", methods=["POST"])
+@blp.response(201, VersionSchema)
+@blp.doc(**_UPLOAD_DOC)
+@token_required
+def upload():
+    """Validate the uploaded files laid over the newest version and deploy them as a new version."""
+    designer.require_designer(g.user)
+    if (request.content_length or 0) > designer.MAX_UPLOAD_BYTES:
+        abort(413, message=f"上传内容过大：最多 {designer.MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+    uploads = [(f.filename, f.read(designer.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
+    process_id = request.form.get("process_id") or None
+    if request.form.get("dry_run") in ("1", "true", "yes"):
+        prepared = designer.prepare(uploads, process_id) if uploads else None
+        problems = prepared.problems if prepared else []
+        return jsonify(problems=[p.as_dict() for p in problems], files=sorted(prepared.files) if prepared else []), 200
+    try:
+        version, created = designer.deploy(g.user, uploads, note=request.form.get("note") or None,
+                                           process_id=process_id)
+    except BundleError as exc:
+        return jsonify(code=422, status="Unprocessable Entity", message="上传的流程有问题，未部署",
+                       problems=[p.as_dict() for p in exc.problems]), 422
+    row = designer.version_detail(g.user, version.id)
+    row["created"] = created
+    return row, 201 if created else 200
+
+
+@blp.route("/process-versions", methods=["GET"])
+@blp.response(200, VersionSchema(many=True))
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def versions():
+    """Every deployed version, newest first per process, with running projects per version."""
+    return designer.list_versions(g.user)
+
+
+@blp.route("/process-versions/<int:version_id>", methods=["GET"])
+@blp.response(200, VersionSchema)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def one_version(version_id):
+    """One version: its files, forms and what its deployment changed."""
+    return designer.version_detail(g.user, version_id)
+
+
+@blp.route("/process-versions/<int:version_id>/files/<path:name>", methods=["GET"])
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def download(version_id, name):
+    """One file of a version (BPMN, DMN or forms/<key>.json), as an attachment."""
+    text = designer.version_file(g.user, version_id, name)
+    mimetype = "application/json" if name.endswith(".json") else "application/xml"
+    filename = name.rsplit("/", 1)[-1]
+    return Response(text, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@blp.route("/process-versions/<int:version_id>/migration", methods=["GET"])
+@blp.response(200, MigrationPreview)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def migration_preview(version_id):
+    """For every running project on another version: can it move here, and what changes for it."""
+    return migration.preview_version(g.user, version_id)
+
+
+@blp.route("/process-versions/<int:version_id>/migration", methods=["POST"])
+@blp.arguments(SelectionRequest)
+@blp.response(200, MigrationRow(many=True))
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def migrate_selection(body, version_id):
+    """Migrate the selected projects to this version; each refused one says why."""
+    return migration.migrate_selection(g.user, version_id, body["project_ids"], ip=client_ip())
+
+
+@blp.route("/projects/<int:project_id>/migrate", methods=["POST"])
+@blp.arguments(MigrateRequest)
+@blp.response(200, MigrationRow)
+@blp.doc(security=[{"bearer": []}], responses={"409": {"description": "refused: `reason` and the preview"}})
+@token_required
+def migrate_project(body, project_id):
+    """Move one project to another version of its process (`dry_run`: preview only)."""
+    try:
+        return migration.migrate_project(g.user, project_id, body["version"], dry_run=body["dry_run"],
+                                         ip=client_ip())
+    except migration.MigrationConflict as exc:
+        return jsonify(dict(MigrationRow().dump(exc.preview), code=409, status="Conflict",
+                            message=exc.preview["reason"])), 409
