@@ -25,6 +25,10 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
 
     api.init_app(app)
 
+    from . import web
+
+    web.init_app(app)
+
     @app.get("/healthz")
     def healthz():
         db.session.execute(text("SELECT 1"))

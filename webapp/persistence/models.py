@@ -231,3 +231,34 @@ class DistrictRuleVersion(db.Model):
 @db.event.listens_for(DistrictRuleVersion, "before_delete")
 def _rule_versions_are_immutable(mapper, connection, target):
     raise ValueError("district rule versions are immutable; save a new version instead")
+
+
+class Attachment(db.Model):
+    """An uploaded photo: re-encoded JPEG on disk under UPLOAD_DIR; only its metadata lives here.
+
+    `project_id` stays empty until the form that carries it is saved; until then only the uploader
+    may fetch it.
+    """
+
+    __tablename__ = "attachment"
+    id = db.Column(db.String(32), primary_key=True)  # random, url-safe
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), index=True)
+    uploader_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=False, index=True)
+    filename = db.Column(db.String(200))
+    content_type = db.Column(db.String(64), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    width = db.Column(db.Integer)
+    height = db.Column(db.Integer)
+    sha256 = db.Column(db.String(64), nullable=False)
+    path = db.Column(db.String(300), nullable=False)  # relative to UPLOAD_DIR
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class TaskDraft(db.Model):
+    """A half-filled task form, saved by its user ("保存草稿") and pre-filled on the task page."""
+
+    __tablename__ = "task_draft"
+    task_id = db.Column(db.String(36), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), primary_key=True)
+    data_json = db.Column(db.Text, nullable=False)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

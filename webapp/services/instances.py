@@ -31,7 +31,7 @@ from ..persistence.models import (
 )
 from . import forms as form_service
 from . import rules as rule_service
-from . import policy
+from . import policy, queries
 from .errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
 from .processes import bundle_for, latest_version
 
@@ -103,7 +103,7 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
         # On a retry, the change we lost to has completed or cancelled it.
-        if retry or _was_completed(task_id):
+        if retry or queries.task_was_completed(task_id):
             raise Conflict("task is no longer ready")
         raise NotFound("no such task")
     project = row.project
@@ -151,6 +151,21 @@ def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: i
     instance.version_id = version_id
     _history(project.id, actor, "migration", None, title, summary, ip)
     _save(instance, project, runner, steps, actor=actor, ip=ip)
+
+
+def registration_options(user: User) -> dict[str, list[str]]:
+    """The street/community codes this user may choose on the registration and lead forms."""
+    return _org_options(_allowed_streets(user))
+
+
+def task_options(project: Project) -> dict[str, list[str]]:
+    """The street/community codes a task form of this project may name."""
+    return _task_options(project)
+
+
+def checklist_for(data: dict) -> list[dict]:
+    """The patrol checklist items that apply to a project with these instance data."""
+    return form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
 
 
 # -- internals ----------------------------------------------------------------------------------
@@ -311,10 +326,6 @@ def _history(project_id, actor, kind, element_id, title, data, ip, task_id=None)
     )
 
 
-def _was_completed(task_id: str) -> bool:
-    return db.session.scalar(select(HistoryEvent.id).where(HistoryEvent.task_id == task_id).limit(1)) is not None
-
-
 def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel: str, title: str) -> Project:
     day = utcnow().strftime("%Y%m%d")
     seq = _next_sequence(f"{prefix}-{street.district_code}-{day}")
@@ -371,5 +382,4 @@ def _task_options(project: Project) -> dict[str, list[str]]:
 
 
 def _checklist(runner: ProcessRunner) -> list[dict]:
-    data = runner.data()
-    return form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
+    return checklist_for(runner.data())

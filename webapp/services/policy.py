@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import and_, false, or_, true
 
 from ..domain.roles import ROLES
-from ..persistence.models import InboxTask, Project, User
+from ..persistence.models import InboxTask, OrgUnit, Project, User
 
 
 def scope_of(user: User) -> str:
@@ -113,3 +113,25 @@ def can_read_rules(user: User, district_code: str) -> bool:
 def can_edit_rules(user: User, district_code: str) -> bool:
     """Only the district's own administrators change its rules."""
     return user.role == "district_admin" and user.org_unit.district_code == district_code
+
+
+def team_task_filter(user: User):
+    """A street supervisor oversees the inspectors' tasks of the street (to assign them)."""
+    district, street = _unit_codes(user)
+    if user.role != "supervisor" or not street:
+        return false()
+    return and_(InboxTask.role == "inspector", InboxTask.street_code == street)
+
+
+def street_filter(user: User):
+    """A SQL condition on OrgUnit: the streets inside this user's jurisdiction."""
+    scope = scope_of(user)
+    district, street = _unit_codes(user)
+    is_street = OrgUnit.kind == "street"
+    if scope == "street":
+        return and_(is_street, OrgUnit.code == street) if street else false()
+    if scope == "district":
+        return and_(is_street, OrgUnit.district_code == district) if district else false()
+    if scope == "city":
+        return is_street
+    return false()

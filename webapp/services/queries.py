@@ -44,9 +44,14 @@ def task_row(task: InboxTask, now: datetime | None = None) -> dict:
     }
 
 
-def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None = None) -> Page:
+def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None = None, team: bool = False) -> Page:
+    """My tasks; `team=True`: the tasks a supervisor oversees (policy.team_task_filter)."""
     filters = filters or {}
-    query = select(InboxTask).where(policy.task_filter(user))
+    query = select(InboxTask).where(policy.team_task_filter(user) if team else policy.task_filter(user))
+    if filters.get("claimed") == "mine":
+        query = query.where(InboxTask.claimed_by_id == user.id)
+    elif filters.get("claimed") == "open":
+        query = query.where(InboxTask.claimed_by_id.is_(None))
     if filters.get("form_key"):
         query = query.where(InboxTask.form_key == filters["form_key"])
     if filters.get("street"):
@@ -72,6 +77,11 @@ def inbox_count(user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(InboxTask).where(policy.task_filter(user)))
 
 
+def task_was_completed(task_id: str) -> bool:
+    """True when this task id was completed (its inbox row is gone, its history stays)."""
+    return db.session.scalar(select(HistoryEvent.id).where(HistoryEvent.task_id == task_id).limit(1)) is not None
+
+
 def visible_task(user: User, task_id: str) -> InboxTask:
     task = db.session.get(InboxTask, task_id)
     if task is None or not (policy.can_do_task(user, task) or policy.can_see_project(user, task.project)):
@@ -86,7 +96,11 @@ def project_row(project: Project) -> dict:
         "created_at", "updated_at", "closed_at")}
 
 
-def ledger(user: User, *, stage=None, status=None, street=None, text=None, page=1, per_page=50) -> Page:
+LEDGER_FILTERS = ("stage", "status", "street", "text", "risk", "channel")
+
+
+def ledger_query(user: User, *, stage=None, status=None, street=None, text=None, risk=None, channel=None):
+    """The select of projects in the user's jurisdiction matching the ledger filters (unordered)."""
     query = select(Project).where(policy.project_filter(user))
     if stage:
         query = query.where(Project.stage == stage)
@@ -94,13 +108,43 @@ def ledger(user: User, *, stage=None, status=None, street=None, text=None, page=
         query = query.where(Project.status == status)
     if street:
         query = query.where(Project.street_code == street)
+    if risk:
+        query = query.where(Project.risk_level == risk)
+    if channel:
+        query = query.where(Project.channel == channel)
     if text:
         like = f"%{text}%"
         query = query.where(or_(Project.reg_no.like(like), Project.title.like(like), Project.address.like(like)))
+    return query
+
+
+def ledger(user: User, *, page=1, per_page=50, **filters) -> Page:
+    query = ledger_query(user, **filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.order_by(Project.updated_at.desc(), Project.id.desc()).limit(per_page).offset((page - 1) * per_page)
     )
+    return Page([project_row(p) for p in rows], total, page, per_page)
+
+
+def ledger_all(user: User, **filters):
+    """Every matching project, newest change first, streamed in batches (for exports)."""
+    query = ledger_query(user, **filters).order_by(Project.updated_at.desc(), Project.id.desc())
+    return db.session.scalars(query.execution_options(yield_per=500))
+
+
+def ledger_statuses(user: User) -> list[str]:
+    """The statuses that occur in this user's jurisdiction (for the status filter)."""
+    return [s for s in db.session.scalars(
+        select(Project.status).where(policy.project_filter(user)).distinct().order_by(Project.status)) if s]
+
+
+def reported_by(user: User, *, page=1, per_page=20) -> Page:
+    """Leads this user reported (a grid worker's own list)."""
+    query = select(Project).where(Project.reporter_user_id == user.id, policy.project_filter(user))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page))
     return Page([project_row(p) for p in rows], total, page, per_page)
 
 
@@ -126,6 +170,19 @@ def history(project: Project) -> list[dict]:
         }
         for h in rows
     ]
+
+
+def tasks_for_projects(user: User, project_ids) -> dict[int, list[dict]]:
+    """This user's ready tasks on each of these projects (one query for a page of projects)."""
+    ids = list(project_ids)
+    out: dict[int, list[dict]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = db.session.scalars(select(InboxTask).where(InboxTask.project_id.in_(ids), policy.task_filter(user))
+                              .order_by(InboxTask.created_at))
+    for task in rows:
+        out[task.project_id].append(task_row(task))
+    return out
 
 
 def project_tasks(project: Project) -> list[dict]:

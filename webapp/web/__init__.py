@@ -1,0 +1,59 @@
+"""HTML pages (Jinja): login, inbox, task pages, owner portal, leads, ledger.
+
+Thin by design: every rule (validation, jurisdiction, claims, attachments) lives in services/;
+a view reads the request, calls a service, renders or redirects.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from ..persistence.models import User, db
+from . import errors, filters, nav
+from .i18n import LANGUAGES, ensure_compiled, get_locale
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    ensure_compiled(app.root_path + "/translations")
+    babel.init_app(app, locale_selector=get_locale, default_locale="zh", default_timezone="Asia/Shanghai")
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says what to do
+    login_manager.session_protection = "strong"
+
+    # CSRF on every HTML form. The JSON API under /api/ authenticates with bearer tokens, not
+    # cookies, so it is exempt as a whole (also any API blueprint added later).
+    app.config.setdefault("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def _csrf_outside_api():
+        if (app.config.get("WTF_CSRF_ENABLED", True)
+                and request.method in app.config.get("WTF_CSRF_METHODS", ("POST", "PUT", "PATCH", "DELETE"))
+                and not request.path.startswith("/api/")):
+            csrf.protect()
+
+    from . import auth, files, inbox, leads, ledger, owner, tasks
+
+    for module in (auth, inbox, tasks, files, owner, leads, ledger):
+        app.register_blueprint(module.bp)
+    nav.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,42 @@
+"""Small helpers shared by the page blueprints."""
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import select
+
+from ..persistence.models import OrgUnit, User, db
+from ..services import forms as form_service
+from ..services import policy
+from .i18n import lang
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def streets_for(user: User) -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).where(policy.street_filter(user)).order_by(OrgUnit.code)))
+
+
+def form_title(form_key: str | None, fallback: str) -> str:
+    """A task's name in the user's language: the form's title_en in English, the BPMN name in Chinese."""
+    if lang() == "en" and form_key:
+        definition = form_service.definition(form_key)
+        if definition and definition.get("title_en"):
+            return definition["title_en"]
+    return fallback
+
+
+def task_types() -> list[tuple[str, str]]:
+    return [(form.id, form.title_for(lang())) for form in form_service.catalog()]
+
+
+def args_without(*names: str) -> dict:
+    return {k: v for k, v in request.args.items() if k not in names and v}

@@ -1,0 +1,48 @@
+"""HTML answers for refusals raised inside page views (the JSON API keeps its own handlers)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..services.errors import Conflict, Forbidden, NotFound
+
+
+def page(status: int, title: str, message: str):
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def handle_refusals(bp) -> None:
+    """Blueprint-level handlers take precedence over the API's app-wide JSON ones."""
+    bp.register_error_handler(NotFound, lambda e: page(404, _("Not found"),
+                                                      _("There is no such item within your jurisdiction.")))
+    bp.register_error_handler(Forbidden, lambda e: page(403, _("Not allowed"),
+                                                       _("Your role may not do this.")))
+    bp.register_error_handler(Conflict, _conflict)
+
+
+def _conflict(exc):
+    flash(_("This task has already been handled."), "warning")
+    return redirect(url_for("inbox.index"))
+
+
+def init_app(app) -> None:
+    from ..api import api
+
+    def for_pages(status, title, message):
+        def handle(exc: HTTPException):
+            if request.path.startswith("/api/"):
+                return api.handle_http_exception(exc)
+            return page(status, title(), message())
+        return handle
+
+    app.register_error_handler(404, for_pages(404, lambda: _("Not found"), lambda: _("This page does not exist.")))
+    app.register_error_handler(403, for_pages(403, lambda: _("Not allowed"), lambda: _("Your role may not do this.")))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc):
+        if request.path.startswith("/api/"):
+            return api.handle_http_exception(exc)
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        flash(_("The upload is too large (at most %(mb)s MB in one submission).", mb=limit), "error")
+        return redirect(request.path if request.method == "POST" else url_for("inbox.index"))

@@ -1,0 +1,82 @@
+"""The inbox: my tasks with filters, search and pagination; claim, release and assign."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..services import claims, policy, queries
+from . import nav
+from .common import page_number, streets_for, task_types
+from .filters import STAGES
+from .errors import handle_refusals
+
+bp = Blueprint("inbox", __name__)
+handle_refusals(bp)
+PER_PAGE = 20
+nav.register("inbox.index", _l("Inbox"), order=10, prefix="/inbox")
+
+FILTERS = ("form_key", "stage", "street", "overdue", "text", "claimed")
+
+
+@bp.route("/")
+@bp.route("/inbox")
+@login_required
+def index():
+    team = request.args.get("view") == "team" and current_user.role == "supervisor"
+    filters = {k: request.args.get(k, "").strip() for k in FILTERS}
+    filters["overdue"] = filters["overdue"] in ("1", "on", "true")
+    result = queries.inbox(current_user, page=page_number(), per_page=PER_PAGE, filters=filters, team=team)
+    return render_template(
+        "inbox/index.html",
+        result=result,
+        filters=filters,
+        team=team,
+        pages=(result.total + PER_PAGE - 1) // PER_PAGE,
+        holders=claims.holders(t["claimed_by_id"] for t in result.items),
+        inspectors=claims.assignable_inspectors(current_user) if team else [],
+        task_types=task_types(),
+        stages=STAGES,
+        streets=streets_for(current_user) if policy.scope_of(current_user) in ("district", "city") else [],
+        group_work=policy.scope_of(current_user) == "street",
+    )
+
+
+def _back():
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
+
+
+@bp.route("/inbox/<task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id):
+    try:
+        claims.claim(current_user, task_id)
+    except claims.AlreadyClaimed:
+        flash(_("Someone else in your group has already claimed this task."), "warning")
+        return _back()
+    flash(_("You have claimed the task; the others in your group see it as yours."), "success")
+    return _back()
+
+
+@bp.route("/inbox/<task_id>/release", methods=["POST"])
+@login_required
+def release(task_id):
+    claims.release(current_user, task_id)
+    flash(_("The task is back in the group's inbox."), "info")
+    return _back()
+
+
+@bp.route("/inbox/<task_id>/assign", methods=["POST"])
+@login_required
+def assign(task_id):
+    try:
+        assignee = int(request.form.get("assignee_id", ""))
+    except ValueError:
+        flash(_("Choose an inspector."), "error")
+        return _back()
+    task = claims.assign(current_user, task_id, assignee)
+    flash(_("Assigned to %(name)s.", name=claims.holders([task.claimed_by_id]).get(task.claimed_by_id, "")),
+          "success")
+    return _back()

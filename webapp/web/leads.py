@@ -1,0 +1,60 @@
+"""A grid worker's lead (吹哨) from a phone: photo, the browser's location, description."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..services import attachments, instances, policy, queries
+from ..services import forms as form_service
+from ..services.errors import ValidationFailed
+from . import formkit, nav
+from .common import client_ip, page_number
+from .i18n import lang
+from .errors import handle_refusals
+
+bp = Blueprint("leads", __name__, url_prefix="/leads")
+handle_refusals(bp)
+nav.register("leads.new", _l("Report a lead"), roles=("grid", "inspector"), order=30, prefix="/leads/new")
+nav.register("leads.index", _l("My leads"), roles=("grid",), order=35, prefix="/leads/mine")
+PER_PAGE = 20
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not policy.can_report_lead(current_user):
+        abort(403)
+    definition = form_service.catalog().get("lead")
+    options = instances.registration_options(current_user)
+    data, errors = {}, {}
+    if len(options.get("streets", [])) == 1:
+        data["street"] = options["streets"][0]
+    if request.method == "POST":
+        data, ids, upload_errors = formkit.read_submission(definition, request.form, request.files, current_user, lang())
+        try:
+            attachments.check_usable(current_user, ids, None, lang())
+            if upload_errors:
+                raise ValidationFailed(upload_errors)
+            project = instances.report_lead(current_user, data, lang=lang(), ip=client_ip())
+        except ValidationFailed as exc:
+            errors = {**exc.errors, **upload_errors}
+        else:
+            attachments.link([i for group in ids.values() for i in group], project.id)
+            flash(_("Lead %(reg_no)s reported; the street's inspectors have it in their inbox.",
+                    reg_no=project.reg_no), "success")
+            return redirect(url_for("leads.index") if current_user.role == "grid" else url_for("inbox.index"))
+    return render_template(
+        "leads/new.html", errors=errors,
+        fields=formkit.field_views(definition, data, errors, lang(), options=options),
+    ), (422 if errors else 200)
+
+
+@bp.route("/mine")
+@login_required
+def index():
+    if not policy.can_report_lead(current_user):
+        abort(403)
+    result = queries.reported_by(current_user, page=page_number(), per_page=PER_PAGE)
+    return render_template("leads/index.html", result=result, pages=(result.total + PER_PAGE - 1) // PER_PAGE)

@@ -1,0 +1,103 @@
+"""The project ledger (台账) for street, district and city users: list, detail, Excel export."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..services import casefile, exports, policy, queries
+from . import formkit, nav
+from .common import page_number, streets_for
+from .filters import CHANNELS, RISKS, STAGES, local, org_name
+from .i18n import lang
+from .errors import handle_refusals
+
+bp = Blueprint("ledger", __name__)
+handle_refusals(bp)
+PER_PAGE = 25
+LEDGER_SCOPES = ("street", "district", "city")
+nav.register("ledger.index", _l("Project ledger"), scopes=LEDGER_SCOPES, order=40, prefix="/ledger")
+
+
+def _require_ledger():
+    if policy.scope_of(current_user) not in LEDGER_SCOPES:
+        abort(403)
+
+
+def _filters() -> dict:
+    return {k: request.args.get(k, "").strip() or None for k in queries.LEDGER_FILTERS}
+
+
+@bp.route("/ledger")
+@login_required
+def index():
+    _require_ledger()
+    filters = _filters()
+    result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE, **filters)
+    return render_template(
+        "ledger/index.html", result=result, filters=filters, pages=(result.total + PER_PAGE - 1) // PER_PAGE,
+        streets=streets_for(current_user), stages=STAGES, risks=RISKS, channels=CHANNELS,
+        statuses=queries.ledger_statuses(current_user),
+    )
+
+
+@bp.route("/ledger/export.xlsx")
+@login_required
+def export():
+    _require_ledger()
+    headers = [_("Registration no."), _("Name"), _("Source"), _("Type"), _("Category"), _("Address"), _("District"),
+               _("Street"), _("Community"), _("Stage"), _("Status"), _("Risk level"), _("Planned start"),
+               _("Planned end"), _("Registered at"), _("Updated at"), _("Closed at")]
+    reg = formkit.definition_of("registration")
+
+    def label(key, value):
+        return formkit.display_value(reg, key, value, lang()) if value else None
+
+    def rows():
+        for p in queries.ledger_all(current_user, **_filters()):
+            yield (p.reg_no, p.title, str(CHANNELS.get(p.channel, p.channel)), label("object_type", p.object_type),
+                   label("category", p.category), p.address, org_name(p.district_code), org_name(p.street_code),
+                   org_name(p.community_code), str(STAGES.get(p.stage, p.stage or "")), p.status,
+                   str(RISKS.get(p.risk_level, p.risk_level or "")), p.planned_start, p.planned_end,
+                   local(p.created_at), local(p.updated_at), local(p.closed_at))
+
+    body = exports.xlsx(_("Project ledger"), headers, rows(),
+                        widths=(24, 30, 12, 12, 16, 30, 10, 12, 12, 12, 18, 10, 12, 12, 18, 18, 18))
+    stamp = local(datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M")
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=ledger-{stamp}.xlsx",
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/projects/<int:project_id>")
+@login_required
+def project(project_id):
+    project = queries.visible_project(current_user, project_id)
+    facts = queries.project_data(project)
+    bundle = casefile.bundle_of(project)
+    rows = formkit.describe_events(casefile.timeline(project, bundle), lang())
+    return render_template(
+        "ledger/project.html",
+        project=project,
+        registration=formkit.registration_rows(facts, lang()),
+        tasks=queries.project_tasks(project),
+        patrols=[r for r in rows if r["kind"] == "task_completed" and r["element_id"] in ("first_visit", "patrol")],
+        hazards=casefile.hazards(rows),
+        notices=casefile.notices(rows),
+        events=rows,
+        markers=casefile.markers(project, rows),
+    )
+
+
+@bp.route("/projects/<int:project_id>/diagram.xml")
+@login_required
+def diagram(project_id):
+    project = queries.visible_project(current_user, project_id)
+    xml = casefile.diagram_xml(project)
+    if xml is None:
+        abort(404)
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=600"})

@@ -1,0 +1,63 @@
+"""The navigation bar: entries registered by blueprints, shown by role.
+
+Other page sets (designer, admin, dashboard) add theirs with `register(...)` when their
+blueprint module is imported; base.html renders whatever the current user may see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+from flask_login import current_user
+
+from ..services import policy, queries
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy_gettext string
+    roles: frozenset | None = None  # None: every signed-in user
+    scopes: frozenset | None = None  # jurisdiction scopes (street, district, city, own)
+    order: int = 100
+    prefix: str | None = None  # URL prefix that marks the entry as current
+
+    def visible_to(self, user) -> bool:
+        if self.roles is not None and user.role not in self.roles:
+            return False
+        if self.scopes is not None and policy.scope_of(user) not in self.scopes:
+            return False
+        return True
+
+
+_items: list[NavItem] = []
+
+
+def register(endpoint: str, label, *, roles=None, scopes=None, order: int = 100, prefix: str | None = None) -> None:
+    if any(i.endpoint == endpoint for i in _items):
+        return
+    _items.append(NavItem(endpoint, label, frozenset(roles) if roles else None,
+                          frozenset(scopes) if scopes else None, order, prefix))
+    _items.sort(key=lambda i: i.order)
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def _navigation():
+        if not current_user.is_authenticated:
+            return {"nav_items": [], "inbox_total": 0}
+        items = [i for i in _items if i.visible_to(current_user)]
+        return {
+            "nav_items": items,
+            "nav_current": _current(items),
+            "inbox_total": queries.inbox_count(current_user),
+        }
+
+
+def _current(items) -> str | None:
+    path = request.path
+    best = None
+    for item in items:
+        if item.prefix and path.startswith(item.prefix) and (best is None or len(item.prefix) > len(best.prefix)):
+            best = item
+    return best.endpoint if best else (request.endpoint if request else None)

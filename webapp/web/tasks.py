@@ -1,0 +1,88 @@
+"""The task page: project summary, diagram, history, and the task's form (draft or submit)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..services import attachments, casefile, claims, drafts, instances, policy, queries
+from ..services import forms as form_service
+from ..services.errors import Forbidden, NotFound, ValidationFailed
+from . import formkit
+from .common import client_ip, form_title
+from .i18n import lang
+from .errors import handle_refusals
+
+bp = Blueprint("taskpage", __name__)
+handle_refusals(bp)
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def show(task_id):
+    try:
+        task = queries.visible_task(current_user, task_id)
+    except NotFound:
+        if queries.task_was_completed(task_id):
+            flash(_("This task has already been handled."), "warning")
+            return redirect(url_for("inbox.index"))
+        raise
+    project = task.project
+    definition = form_service.catalog().get(task.form_key) if task.form_key in form_service.catalog() else None
+    can_do = policy.can_do_task(current_user, task)
+    facts = queries.project_data(project)
+    values, errors, draft_at, status = {}, {}, None, 200
+
+    if request.method == "POST":
+        if request.form.get("task_id") != task_id:
+            abort(400)
+        if not can_do:
+            raise Forbidden("this task belongs to another role or person")
+        values, ids, upload_errors = formkit.read_submission(
+            definition, request.form, request.files, current_user, lang()) if definition else ({}, {}, {})
+        if request.form.get("action") == "draft":
+            drafts.save(current_user, task_id, values)
+            for message in upload_errors.values():
+                flash(message, "error")
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("taskpage.show", task_id=task_id))
+        try:
+            attachments.check_usable(current_user, ids, project.id, lang())
+            if upload_errors:
+                raise ValidationFailed(upload_errors)
+            instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip())
+        except ValidationFailed as exc:
+            errors, status = {**exc.errors, **upload_errors}, 422
+        else:
+            attachments.link([i for group in ids.values() for i in group], project.id)
+            drafts.discard(task_id)
+            flash(_("Done: %(task)s — %(reg_no)s.", task=form_title(task.form_key, task.title), reg_no=project.reg_no),
+                  "success")
+            return redirect(url_for("inbox.index"))
+    elif can_do:
+        draft = drafts.load(current_user, task_id)
+        if draft:
+            values, draft_at = draft
+
+    options = instances.task_options(project) if definition and any(f.values_key for f in definition.fields) else None
+    checklist = instances.checklist_for(facts) if definition and any(
+        f.type == "patrolChecklist" for f in definition.fields) else None
+    bundle = casefile.bundle_of(project)
+    rows = formkit.describe_events(casefile.timeline(project, bundle), lang())
+    return render_template(
+        "tasks/show.html",
+        task=task,
+        project=project,
+        facts=facts,
+        can_do=can_do,
+        holder=claims.holders([task.claimed_by_id]).get(task.claimed_by_id),
+        definition=definition,
+        fields=formkit.field_views(definition, values, errors, lang(), options=options, checklist_items=checklist)
+        if definition and can_do else [],
+        errors=errors,
+        draft_at=draft_at,
+        events=rows,
+        markers=casefile.markers(project, rows),
+        summary=formkit.summary_rows(facts, lang()),
+    ), status
+
