@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
+WORKERS ?= 4
+TIMER_WORKERS ?= 2
 
 .PHONY: run test bench serve-prod vendor clean
 
@@ -18,6 +20,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Production shape: DATABASE_URL and SECRET_KEY must be set; gunicorn + timer workers, no demo users.
+serve-prod: $(STAMP)
+	$(BIN)/python -m webapp.cli serve-prod --workers $(WORKERS) --timer-workers $(TIMER_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)

@@ -1,4 +1,4 @@
-"""Commands: `python -m webapp.cli run | worker | init | sync-processes | seed-demo`."""
+"""Commands: `python -m webapp.cli run | worker | init | serve-prod`."""
 from __future__ import annotations
 
 import argparse
@@ -12,8 +12,8 @@ import time
 import click
 
 
-def prepare(app) -> None:
-    """Create or upgrade the schema, deploy processes/ if changed, load the demo data."""
+def prepare(app, demo: bool = True) -> None:
+    """Create or upgrade the schema, deploy processes/ if changed, load the demo data (unless demo=False)."""
     from .persistence.schema import upgrade_to_head
     from .services.demo import load_demo
     from .services.processes import sync_shipped
@@ -22,7 +22,7 @@ def prepare(app) -> None:
         upgrade_to_head()
         version, created = sync_shipped(app.config["PROCESSES_DIR"])
         label = f"{version.process_id} v{version.version}"
-        added = load_demo()
+        added = load_demo() if demo else 0
     print(f"database ready; process {label}"
           f"{' (new)' if created else ''}; demo rows added: {added}", flush=True)
 
@@ -68,7 +68,16 @@ def main(argv=None) -> int:
     sub.add_parser("init", help="create/upgrade the database, sync processes/, load demo data")
     worker = sub.add_parser("worker", help="run one timer worker")
     worker.add_argument("--poll", type=float, default=None)
+    prod = sub.add_parser("serve-prod", help="production: upgrade, then gunicorn + timer workers on DATABASE_URL")
+    prod.add_argument("--workers", type=int, default=4, help="gunicorn web workers")
+    prod.add_argument("--timer-workers", type=int, default=2, help="timer worker processes")
+    prod.add_argument("--bind", default=os.environ.get("BIND", "0.0.0.0:8000"))
+    prod.add_argument("--demo", action="store_true", help="also load the demo users (never on a real deployment)")
     args = parser.parse_args(argv)
+    if args.command == "serve-prod":
+        from .production import serve
+
+        return serve(args.workers, args.timer_workers, args.bind, demo=args.demo)
 
     from . import create_app
 

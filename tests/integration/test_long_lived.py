@@ -1,0 +1,73 @@
+"""A project that is patrolled for years stays as small and as fast as a new one.
+
+Every BPMN loop iteration adds tasks to SpiffWorkflow's tree and, past depth 1000 (about 334
+cycles of this loop), the engine silently stops finding ready tasks. The engine splices finished
+iterations out (engine.compact_loops); this drives 360 patrol cycles through the service layer.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import registration_data
+
+CYCLES = 360
+
+
+def _user(username):
+    from webapp.persistence.models import User, db
+
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _task(pid, element_id):
+    from webapp.persistence.models import InboxTask, db
+
+    return db.session.scalar(select(InboxTask).where(InboxTask.project_id == pid, InboxTask.element_id == element_id))
+
+
+def _size(pid) -> tuple[int, int, int]:
+    from webapp.domain.engine import ProcessRunner
+    from webapp.persistence.models import ProcessInstance, ProcessVersion, db
+    from webapp.services.processes import bundle_for
+
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == pid))
+    runner = ProcessRunner.load(bundle_for(db.session.get(ProcessVersion, instance.version_id)), instance.state)
+    return len(instance.state), runner.task_count(), runner.depth()
+
+
+@pytest.mark.timeout(300)
+def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, clock):
+    from webapp.services import forms, instances
+    from webapp.services.timers import fire_due_timers
+
+    with app.app_context():
+        owner, inspector = _user("owner1"), _user("inspector_lj")
+        data = registration_data(risk_flags=["DEMOLITION"])  # high risk: weekly patrols
+        pid = instances.register_project(owner, data).id
+        instances.complete_task(inspector, _task(pid, "first_visit").id,
+                                {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+        items = forms.checklist_items(data["risk_flags"], data["object_type"])
+        patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
+                  "checklist": {item["code"]: "OK" for item in items}}
+        sizes = {}
+        for cycle in range(1, CYCLES + 1):
+            clock.advance(days=7, seconds=1)
+            assert fire_due_timers("test-worker") == 1, cycle
+            instances.complete_task(inspector, _task(pid, "patrol").id, patrol)
+            if cycle in (5, 200, CYCLES):
+                sizes[cycle] = _size(pid)
+
+        state_5, tasks_5, depth_5 = sizes[5]
+        for cycle in (200, CYCLES):
+            state, tasks, depth = sizes[cycle]
+            assert tasks == tasks_5 and depth == depth_5, sizes
+            assert state <= state_5 * 1.05, sizes  # only the growing dates and counters, no tasks
+        assert depth_5 < 50
+
+        # Still a working project: the next patrol finds the site finished, and it is written off.
+        clock.advance(days=7, seconds=1)
+        assert fire_due_timers("test-worker") == 1
+        instances.complete_task(inspector, _task(pid, "patrol").id, dict(patrol, site_status="COMPLETED",
+                                                                          outcome="completed"))
+        assert _task(pid, "writeoff") is not None
