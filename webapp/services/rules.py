@@ -149,6 +149,22 @@ def side_by_side(user: User, lang: str = "zh") -> dict:
             "rows": rows}
 
 
+def parameters(lang: str = "zh") -> list[dict]:
+    """The catalogue for clients: types, defaults, options, and which process files read each one."""
+    reads = used_by()
+    out = []
+    for group, params in catalogue().groups():
+        for p in params:
+            out.append({
+                "name": p.name, "ref": p.ref, "group": group.en if lang == "en" else group.zh, "kind": p.kind,
+                "label": p.label(lang), "default": p.default, "minimum": p.minimum, "maximum": p.maximum,
+                "options": [{"value": o.value, "label": o.label(lang)} for o in p.options],
+                "keys": [{"value": k.value, "label": k.label(lang)} for k in p.keys],
+                "read_by": reads.get(p.name, []),
+            })
+    return out
+
+
 def used_by() -> dict[str, list[str]]:
     """Parameter name → the files of the deployed process that read it."""
     files = json.loads(latest_version().files_json)
@@ -168,8 +184,9 @@ def require_enabled_category(district_code: str, category: str | None, lang: str
 
 # -- saving --------------------------------------------------------------------------------------
 def validate_draft(user: User, code: str, values: dict, effective_from=None, reason=None, *,
-                   lang: str = "zh", need_reason: bool = True) -> tuple[RuleSet, dict, datetime]:
-    """(the base version, the complete clean values, the effective moment) or ValidationFailed."""
+                   lang: str = "zh", preview: bool = False) -> tuple[RuleSet, dict, datetime]:
+    """(the base version, the complete clean values, the effective moment) or ValidationFailed.
+    A preview needs no reason and may equal the latest version."""
     _require_edit(user, code)
     base = latest(code)
     clean, errors = catalogue().validate(values if values is not None else {}, base=base.values, lang=lang)
@@ -178,9 +195,9 @@ def validate_draft(user: User, code: str, values: dict, effective_from=None, rea
     if problem:
         errors["effective_from"] = problem
     reason = (reason or "").strip()
-    if need_reason and not 2 <= len(reason) <= 500:
+    if not preview and not 2 <= len(reason) <= 500:
         errors["reason"] = "Give a reason (2 to 500 characters)" if lang == "en" else "请填写修改原因（2～500 个字）"
-    if not errors and not catalogue().diff(base.values, clean):
+    if not preview and not errors and not catalogue().diff(base.values, clean):
         errors["values"] = ("Nothing differs from the latest version" if lang == "en"
                             else "与当前最新版本相同，没有需要保存的修改")
     if errors:
@@ -280,22 +297,33 @@ class RuleReader:
         if self._values is None:
             self._row = _in_force_row(self.district_code, now)
             self._values = json.loads(self._row.values_json) if self._row is not None else {}
-        stored = name in self._values
-        value = self._values[name] if stored else default
-        resolved = resolve(value, now, _dates(self._values.get("calendar_holidays")),
-                           _dates(self._values.get("calendar_extra_workdays")))
+        value, resolved = _lookup(self._values, name, default, now)
         if all(entry["rule"] != name for entry in self.applied):
             entry = {"rule": name, "ref": REFS.get(name), "value": value, "district": self.district_code,
-                     "version": self._row.version if stored else 0}
+                     "version": self._row.version if name in self._values else 0}
             if resolved != value:
                 entry["resolved"] = resolved
             self.applied.append(entry)
-        return json.loads(json.dumps(resolved))  # a copy: scripts must not change the cached rule set
+        return resolved
 
     def take(self) -> list[dict]:
         """The reads since the last call (they belong to the step that just completed)."""
         applied, self.applied = self.applied, []
         return applied
+
+
+def bound_rule(values: dict, at: datetime):
+    """`rule(name, default)` answering from `values` (a stored or draft rule set) as at `at`,
+    recording nothing: for previews. `values={}` answers with the DMN defaults."""
+    return lambda name, default=None: _lookup(values, name, default, at)[1]
+
+
+def _lookup(values: dict, name: str, default, at: datetime):
+    """(the value as set, the value the process gets: working days resolved, a copy)."""
+    value = values[name] if name in values else default
+    resolved = resolve(value, at, _dates(values.get("calendar_holidays")), _dates(values.get("calendar_extra_workdays")))
+    # A copy: scripts must not change a cached rule set.
+    return value, json.loads(json.dumps(resolved))
 
 
 def _dates(values) -> list[date]:
