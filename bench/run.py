@@ -1,0 +1,411 @@
+"""`make bench` / `python -m bench.run [--quick]`: the figures of issue 6, on the shipped code.
+
+Prints a table (median and p95 of one run each) and writes bench/results.json, one key per
+figure, times in milliseconds. Sizes shrink with --quick (about two minutes in all).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from . import common
+from .common import FIRST_VISIT, stats, timed
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+class Report:
+    def __init__(self):
+        self.figures: dict[str, float] = {}
+        self.rows: list[tuple[str, str]] = []
+
+    def add(self, key: str, label: str, samples_ms: list[float] | None = None, value: float | None = None,
+            unit: str = "ms", extra: str = "") -> dict | None:
+        if samples_ms is not None:
+            s = stats(samples_ms)
+            self.figures[f"{key}_median_ms"] = round(s["median"], 3)
+            self.figures[f"{key}_p95_ms"] = round(s["p95"], 3)
+            shown = f"median {s['median']:8.2f} ms   p95 {s['p95']:8.2f} ms   (n={s['n']}) {extra}"
+            self.rows.append((label, shown))
+            print(f"  {label:<58} {shown}", flush=True)
+            return s
+        self.figures[key] = round(value, 3)
+        shown = f"{value:8.2f} {unit} {extra}"
+        self.rows.append((label, shown))
+        print(f"  {label:<58} {shown}", flush=True)
+        return None
+
+
+# -- (1) the floor ------------------------------------------------------------------------------
+def bench_floor(report: Report, n: int) -> None:
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+    from SpiffWorkflow.task import TaskState
+
+    from webapp.domain.catalog import parse_bundle
+    from webapp.domain.engine import workflow_to_state
+    from webapp.services.processes import read_directory
+
+    bundle = parse_bundle(read_directory(str(common.ROOT / "processes")))
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    start_data = dict(common.registration(), channel="owner", district="350203")
+    # Spiff's own script engine; the diagrams call rule(name, default) (district rules): defaults here.
+    engine = PythonScriptEngine(environment=TaskDataEnvironment({"rule": lambda name, default=None: default}))
+    full, state_only = [], []
+    for i in range(2 * n):
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
+        workflow.get_next_task(state=TaskState.READY).data.update(start_data)
+        workflow.do_engine_steps()
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        start = time.perf_counter()
+        task.data.update(FIRST_VISIT)
+        task.run()
+        workflow.do_engine_steps()
+        if i % 2:
+            serializer.serialize_json(workflow)
+            full.append((time.perf_counter() - start) * 1000)
+        else:
+            workflow_to_state(workflow)
+            state_only.append((time.perf_counter() - start) * 1000)
+    report.floor = report.add("1_floor_spiff_complete_serialize", "(1) floor: bare Spiff complete + serialize_json",
+                              full)["median"]
+    report.add("1_floor_spiff_complete_state_only", "    variant: bare Spiff complete + state-only JSON", state_only)
+
+
+# -- (2) our cost per completion ----------------------------------------------------------------
+def bench_service(report: Report, app, label: str, key: str, n: int) -> None:
+    from webapp.services import instances
+
+    with app.app_context():
+        template = common.project_waiting_for("first_visit")
+        tasks = common.inbox_task_ids(common.clone_projects(template, n))
+        inspector = common.user("inspector_lj")
+        samples = [timed(instances.complete_task, inspector, task_id, FIRST_VISIT)[0] for task_id in tasks]
+    s = report.add(key, f"(2) service layer complete_task, {label}", samples)
+    report.add(f"{key}_ratio_to_floor", f"    ratio to the floor, {label} (target <= 2)",
+               value=s["median"] / report.floor, unit="x")
+
+
+def bench_http(report: Report, app, url: str, instance_dir: Path, n: int) -> None:
+    import http.client
+    import json as _json
+
+    with app.app_context():
+        template = common.project_waiting_for("first_visit")
+        tasks = common.inbox_task_ids(common.clone_projects(template, n))
+    server = common.Server(url, instance_dir, workers=1)
+    try:
+        token = server.token("inspector_lj")
+        body = _json.dumps({"data": FIRST_VISIT}).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        samples = []
+        for task_id in tasks:
+            start = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            assert response.status == 200, response.status
+            samples.append((time.perf_counter() - start) * 1000)
+    finally:
+        server.stop()
+    s = report.add("2_http_complete_sqlite", "(2) HTTP POST /tasks/{id}/complete, gunicorn 1 worker, SQLite", samples)
+    report.add("2_http_complete_sqlite_ratio_to_floor", "    ratio to the floor, HTTP", value=s["median"] / report.floor,
+               unit="x")
+
+
+# -- (3) long-lived projects --------------------------------------------------------------------
+def bench_long_lived(report: Report, app, window: int) -> None:
+    import time_machine
+
+    from webapp.persistence.models import InboxTask, db
+    from webapp.services import forms, instances
+    from webapp.services.timers import fire_due_timers
+
+    with app.app_context(), time_machine.travel(datetime(2027, 1, 4, 1, 0, tzinfo=timezone.utc), tick=False) as tm:
+        data = common.registration(risk_flags=["DEMOLITION"])
+        pid = common.project_waiting_for("patrol_due", risk_flags=["DEMOLITION"])
+        inspector = common.user("inspector_lj")
+        items = forms.checklist_items(data["risk_flags"], data["object_type"])
+        patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard", "checklist": {i["code"]: "OK" for i in items}}
+        windows = {5: [], 200: []}
+        for cycle in range(1, 200 + window + 1):
+            tm.shift(timedelta(days=7, seconds=1))
+            fire_ms, fired = timed(fire_due_timers, "bench")
+            assert fired == 1
+            task_id = db.session.scalar(select(InboxTask.id).where(InboxTask.project_id == pid,
+                                                                  InboxTask.element_id == "patrol"))
+            complete_ms, _ = timed(instances.complete_task, inspector, task_id, patrol)
+            for start in windows:
+                if start < cycle <= start + window:
+                    windows[start] += [fire_ms, complete_ms]
+    at5 = report.add("3_step_after_5_cycles", "(3) step (timer fire or patrol completion) at cycle 5", windows[5])
+    at200 = report.add("3_step_after_200_cycles", "    same step at cycle 200", windows[200])
+    report.add("3_step_ratio_200_to_5", "    ratio 200 / 5 cycles (target <= 1.2)", value=at200["median"] / at5["median"],
+               unit="x")
+
+
+# -- (4) inbox and ledger at city scale ---------------------------------------------------------
+def bench_queries(report: Report, app, label: str, projects: int, history: int, repeat: int) -> None:
+    from webapp.persistence.models import HistoryEvent, InboxTask, Project, db
+    from webapp.services import queries
+
+    with app.app_context():
+        _bulk_rows(projects, history)
+        users = {name: common.user(name) for name in ("inspector_lj", "admin_sm", "city", "enforcer_sm")}
+        some = db.session.scalar(select(Project).where(Project.reg_no == f"Q-{projects // 2:07d}"))
+        cases = {
+            "inbox_inspector": lambda: queries.inbox(users["inspector_lj"], per_page=50),
+            "inbox_enforcer": lambda: queries.inbox(users["enforcer_sm"], per_page=50),
+            "ledger_city": lambda: queries.ledger(users["city"]),
+            "ledger_street": lambda: queries.ledger(users["inspector_lj"]),
+            "ledger_district_stage": lambda: queries.ledger(users["admin_sm"], stage="enforcement"),
+            "history_of_project": lambda: queries.history(some),
+            "ledger_text_search": lambda: queries.ledger(users["city"], text="鹭江道 12"),
+        }
+        counts = (db.session.scalar(select(text("count(*)")).select_from(Project)),
+                  db.session.scalar(select(text("count(*)")).select_from(HistoryEvent)),
+                  db.session.scalar(select(text("count(*)")).select_from(InboxTask)))
+        print(f"  [{label}: {counts[0]:,} projects, {counts[1]:,} history rows, {counts[2]:,} inbox rows]", flush=True)
+        for name, query in cases.items():
+            query()  # warm the cache once, as a running server has it
+            samples = []
+            for _ in range(repeat):
+                ms, _ = timed(query)
+                db.session.rollback()
+                samples.append(ms)
+            note = "(LIKE '%…%' scan; not a target)" if name == "ledger_text_search" else ""
+            report.add(f"4_{name}_{label}", f"(4) {name}, {label}", samples, extra=note)
+
+
+def _bulk_rows(projects: int, history: int) -> None:
+    """Ledger, inbox and history rows written directly (executemany / COPY): no workflows run."""
+    from webapp.persistence.models import HistoryEvent, InboxTask, Project, User, db
+
+    rng = random.Random(6)
+    streets = [("350203", "350203001"), ("350203", "350203002"), ("350206", "350206001"), ("350206", "350206002")]
+    stages = ["registration"] * 5 + ["patrol"] * 30 + ["enforcement"] * 5 + ["writeoff"] * 60
+    roles = ["inspector"] * 6 + ["owner"] * 3 + ["supervisor", "enforcer", "housing"]
+    owner = db.session.scalar(select(User.id).where(User.username == "owner1"))
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    base_id = (db.session.scalar(select(text("max(id)")).select_from(Project)) or 0) + 1
+    project_rows, inbox_rows = [], []
+    for i in range(projects):
+        district, street = streets[i % 4]
+        stage = rng.choice(stages)
+        updated = now - timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60))
+        project_rows.append({
+            "id": base_id + i, "reg_no": f"Q-{i:07d}", "channel": "owner", "title": f"店面装修 {i}",
+            "object_type": "SMALL_WORKS", "category": "FITOUT_NONRESIDENTIAL", "address": f"思明区鹭江道 {i} 号",
+            "district_code": district, "street_code": street, "owner_user_id": owner if i % 3 else None,
+            "stage": stage, "status": "bench", "risk_level": rng.choice(["LOW", "MEDIUM", "HIGH"]),
+            "created_at": updated - timedelta(days=30), "updated_at": updated,
+            "closed_at": updated if stage == "writeoff" else None})
+        if stage != "writeoff":
+            inbox_rows.append({
+                "id": f"00000000-0000-4000-8000-{i:012d}", "instance_id": None, "project_id": base_id + i,
+                "element_id": "patrol", "title": "日常巡查", "form_key": "patrol", "lane": None,
+                "role": rng.choice(roles), "district_code": district, "street_code": street, "community_code": None,
+                "owner_user_id": owner if i % 3 else None, "priority": "normal",
+                "due_at": updated + timedelta(days=rng.randrange(-5, 14)), "created_at": updated})
+    history_rows = ({"project_id": base_id + (j % projects), "at": now - timedelta(minutes=j), "actor_name": "system",
+                     "kind": "step", "element_id": "patrol_due", "title": "巡查到期", "data_json": None}
+                    for j in range(history))
+    _copy(Project.__table__, project_rows)
+    # inbox rows need an instance row for the foreign key: one shared stub instance is enough here
+    instance_id = _stub_instance(base_id)
+    _copy(InboxTask.__table__, [dict(r, instance_id=instance_id) for r in inbox_rows])
+    _copy(HistoryEvent.__table__, history_rows)
+    common.fix_sequences()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def _stub_instance(project_id: int) -> int:
+    from webapp.persistence.models import ProcessInstance, db
+    from webapp.services.processes import latest_version
+
+    instance = ProcessInstance(project_id=project_id, version_id=latest_version().id, state="{}")
+    db.session.add(instance)
+    db.session.commit()
+    return instance.id
+
+
+def _copy(table, rows) -> None:
+    """COPY on PostgreSQL, executemany on SQLite, in chunks."""
+    from webapp.persistence.models import db
+
+    rows = iter(rows)
+    columns = [c.name for c in table.columns if c.name != "id" or table.name != "history_event"]
+    connection = db.session.connection().connection.dbapi_connection
+    if db.engine.dialect.name == "postgresql":
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row.get(c) for c in columns])
+    else:
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
+        cursor = connection.cursor()
+        while True:
+            chunk = [[_sqlite_value(row.get(c)) for c in columns] for row, _ in zip(rows, range(50_000))]
+            if not chunk:
+                break
+            cursor.executemany(sql, chunk)
+    db.session.commit()
+
+
+def _sqlite_value(value):
+    return value.isoformat(sep=" ") if isinstance(value, datetime) else value
+
+
+# -- (5) timer lateness -------------------------------------------------------------------------
+def bench_timers(report: Report, app, url: str, instance_dir: Path, count: int, spread: float, workers: int) -> None:
+    from webapp.persistence.models import HistoryEvent, ProcessInstance, TimerJob, db
+
+    with app.app_context():
+        template = common.project_waiting_for("patrol_due", risk_flags=["DEMOLITION"])
+        lead = 8 + count / 200  # time to write the copies before the first one falls due
+        first = datetime.now(timezone.utc) + timedelta(seconds=lead)
+        due = [first + timedelta(seconds=spread * i / count) for i in range(count)]
+        random.Random(5).shuffle(due)
+        ids = common.clone_projects(template, count, due_times=due)
+        db.session.execute(text("DELETE FROM timer_job WHERE instance_id = "
+                                "(SELECT id FROM process_instance WHERE project_id = :p)"), {"p": template})
+        db.session.commit()
+    env = dict(os.environ, DATABASE_URL=url, INSTANCE_DIR=str(instance_dir), PYTHONPATH=str(common.ROOT))
+    procs = [subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"], cwd=common.ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    try:
+        deadline = time.monotonic() + lead + spread + 120
+        with app.app_context():
+            while time.monotonic() < deadline:
+                left = db.session.scalar(select(text("count(*)")).select_from(TimerJob).where(
+                    TimerJob.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.project_id.in_(ids)))))
+                db.session.rollback()
+                if left == 0:
+                    break
+                time.sleep(1)
+            fired = dict(db.session.execute(
+                select(HistoryEvent.project_id, HistoryEvent.at)
+                .where(HistoryEvent.element_id == "patrol_due", HistoryEvent.project_id.in_(ids))).all())
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    lateness = [max(0.0, (fired[pid] - due[i]).total_seconds() * 1000) for i, pid in enumerate(ids) if pid in fired]
+    s = report.add("5_timer_lateness", f"(5) timer lateness, {count} due within {spread:.0f} s, {workers} workers, PG",
+                   lateness)
+    report.add("5_timer_lateness_p99", "    p99 lateness (target <= 2000 ms)", value=s["p99"])
+    report.add("5_timers_not_fired", "    timers not fired", value=count - len(lateness), unit="")
+
+
+# -- (6) throughput -----------------------------------------------------------------------------
+def bench_throughput(report: Report, app, url: str, instance_dir: Path, count: int, seconds: float) -> None:
+    rates = {}
+    for workers in (1, 2):
+        with app.app_context():
+            template = common.project_waiting_for("first_visit")
+            tasks = common.inbox_task_ids(common.clone_projects(template, count))
+        server = common.Server(url, instance_dir, workers=workers)
+        try:
+            token = server.token("inspector_lj")
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+                handle.write("\n".join(tasks))
+            out = subprocess.run([sys.executable, "-m", "bench.load", server.base, token, handle.name,
+                                  "--threads", "6", "--seconds", str(seconds)],
+                                 cwd=common.ROOT, capture_output=True, text=True, timeout=seconds + 60)
+            os.unlink(handle.name)
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+        finally:
+            server.stop()
+        rates[workers] = result["ok"] / result["seconds"]
+        report.add(f"6_completions_per_s_{workers}_worker", f"(6) completions/s, {workers} gunicorn worker(s), PG",
+                   value=rates[workers], unit="/s", extra=f"({result['ok']} ok, {result['failed']} failed)")
+    report.add("6_speedup_2_over_1", "    2 workers / 1 worker (target >= 1.7)", value=rates[2] / rates[1], unit="x",
+               extra=f"[{os.cpu_count()} cores shared by PG, gunicorn and the load generator]")
+
+
+# -- main ---------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about two minutes)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    sizes = dict(floor=100, service=100, http=100, window=10, projects=10_000, history=100_000, repeat=20,
+                 timers=300, spread=20, tput=300, tput_seconds=8) if quick else \
+        dict(floor=300, service=300, http=300, window=20, projects=100_000, history=1_000_000, repeat=100,
+             timers=1000, spread=60, tput=1500, tput_seconds=20)
+    import logging
+
+    logging.disable(logging.WARNING)
+    print(f"bench ({'quick' if quick else 'full'}): {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
+    report = Report()
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="xiaosan-bench-"))
+    postgres = common.start_postgres()
+    try:
+        bench_floor(report, sizes["floor"])
+        sqlite_url = f"sqlite:///{work / 'bench.db'}"
+        lite = common.make_app(sqlite_url, work / "instance")
+        bench_service(report, lite, "SQLite (WAL, synchronous=FULL)", "2_service_complete_sqlite", sizes["service"])
+        if postgres:
+            pg = common.make_app(postgres.create_database("bench"), work / "instance")
+            bench_service(report, pg, "PostgreSQL", "2_service_complete_postgres", sizes["service"])
+        bench_http(report, lite, sqlite_url, work / "instance", sizes["http"])
+        common.dispose(lite)
+        long_lived = common.make_app(f"sqlite:///{work / 'long.db'}", work / "instance")  # no other timers
+        bench_long_lived(report, long_lived, sizes["window"])
+        common.dispose(long_lived)
+
+        query_lite = common.make_app(f"sqlite:///{work / 'queries.db'}", work / "instance")
+        bench_queries(report, query_lite, "SQLite", sizes["projects"], sizes["history"], sizes["repeat"])
+        common.dispose(query_lite)
+        if postgres:
+            query_pg = common.make_app(postgres.create_database("queries"), work / "instance")
+            bench_queries(report, query_pg, "PostgreSQL", sizes["projects"], sizes["history"], sizes["repeat"])
+            common.dispose(query_pg)
+            bench_timers(report, pg, postgres.url("bench"), work / "instance", sizes["timers"], sizes["spread"], 2)
+            bench_throughput(report, pg, postgres.url("bench"), work / "instance", sizes["tput"], sizes["tput_seconds"])
+            common.dispose(pg)
+        else:
+            print("  PostgreSQL binaries not found: (4) on PostgreSQL, (5) and (6) skipped", flush=True)
+        _web_pages(report, quick)
+    finally:
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    report.figures["total_seconds"] = round(time.monotonic() - started, 1)
+    report.figures["cores"] = os.cpu_count()
+    RESULTS.write_text(json.dumps(report.figures, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {RESULTS} ({report.figures['total_seconds']} s)", flush=True)
+    return 0
+
+
+def _web_pages(report: Report, quick: bool) -> None:
+    """Page timings with 10,000 projects, if bench/web_pages.py (another issue's) is there."""
+    try:
+        from . import web_pages
+    except ImportError:
+        return
+    for key, value in web_pages.run(quick).items():
+        report.add(f"web_{key}", f"(web) {key}", value=value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
