@@ -30,6 +30,7 @@ from ..persistence.models import (
     db,
 )
 from . import forms as form_service
+from . import notices as notice_service
 from . import rules as rule_service
 from . import policy, queries
 from .errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
@@ -70,18 +71,26 @@ def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None)
         raise Forbidden("this role cannot report leads")
     streets = _allowed_streets(user)
     clean = form_service.validate("lead", data, lang=lang, options=_org_options(streets), version=latest_version())
+    return start_lead(clean, reporter=user, ip=ip, source="GRID" if user.role == "grid" else "PATROL")
+
+
+def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> Project:
+    """Start the lead process for validated lead data; the street's inspectors get the check task.
+    Shared by grid workers (report_lead) and the public's reports (services.public)."""
     street = _unit(clean["street"])
-    title = f"线索：{clean['address']}"[:200]
+    prefix = "公众举报" if source == "PUBLIC_APP" else "线索"
+    title = f"{prefix}：{clean['address']}"[:200]
     project = _new_project("XL", street, clean.get("community"), channel="lead", title=title)
-    project.reporter_user_id = user.id
+    project.reporter_user_id = reporter.id
     project.address = clean["address"]
     start_data = {
         "channel": "lead",
         "district": street.district_code,
         "lead": clean,
+        "lead_source": source,
         "urgency": clean.get("urgency", "NORMAL"),
     }
-    return _start(project, start_data, user, ip)
+    return _start(project, start_data, reporter, ip)
 
 
 def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
@@ -255,6 +264,8 @@ def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, compl
     leftover = events.rules.take() if isinstance(events, _Steps) else []
     if leftover:
         _history(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None)
+    # Documents the diagram attaches to these steps (BPMN property `notice`), in the same transaction.
+    notice_service.issue_for_steps(project, runner.bundle, events, snap.data)
 
 
 def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> None:
@@ -328,7 +339,7 @@ def _history(project_id, actor, kind, element_id, title, data, ip, task_id=None)
 
 def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel: str, title: str) -> Project:
     day = utcnow().strftime("%Y%m%d")
-    seq = _next_sequence(f"{prefix}-{street.district_code}-{day}")
+    seq = next_sequence(f"{prefix}-{street.district_code}-{day}")
     return Project(
         reg_no=f"{prefix}-{street.district_code}-{day}-{seq:04d}",
         channel=channel,
@@ -339,7 +350,8 @@ def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel
     )
 
 
-def _next_sequence(key: str) -> int:
+def next_sequence(key: str) -> int:
+    """The next number of a counter (registration numbers, notice numbers), safe under concurrency."""
     for _ in range(3):
         result = db.session.execute(update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
         if result.rowcount == 1:

@@ -1,0 +1,47 @@
+"""Tables for oversight and public participation: notices issued, public reports, indexes for KPIs.
+
+Kept beside models.py (same metadata) so the case tables stay readable; imported by the package
+__init__, so the tables exist wherever the models do.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Index
+
+from .models import HistoryEvent, UTCDateTime, db, utcnow
+
+
+class Notice(db.Model):
+    """A document issued on a project (receipt, risk notice, orders, write-off slip), numbered per
+    district and kind and year, with the data it was made from and the HTML as it was issued."""
+
+    __tablename__ = "notice"
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), nullable=False, index=True)
+    kind = db.Column(db.String(24), nullable=False)
+    number = db.Column(db.String(48), unique=True, nullable=False)
+    district_code = db.Column(db.String(32), nullable=False)
+    street_code = db.Column(db.String(32), nullable=False)
+    element_id = db.Column(db.String(100))
+    issued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    data_json = db.Column(db.Text, nullable=False)
+    html = db.Column(db.Text, nullable=False)
+    __table_args__ = (
+        Index("ix_notice_district_kind_issued", "district_code", "kind", "issued_at"),
+        Index("ix_notice_street_kind_issued", "street_code", "kind", "issued_at"),
+    )
+
+
+class PublicReport(db.Model):
+    """One accepted report from the public site page; also the per-IP rate-limit ledger."""
+
+    __tablename__ = "public_report"
+    id = db.Column(db.Integer, primary_key=True)
+    ip_hash = db.Column(db.String(64), nullable=False)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    site_reg_no = db.Column(db.String(40))
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), index=True)
+    __table_args__ = (Index("ix_public_report_ip_at", "ip_hash", "at"),)
+
+
+# KPIs ask "when was this project last visited": one index seek per project instead of a scan.
+Index("ix_history_project_element_at", HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
