@@ -107,8 +107,8 @@ def _checklist_groups(items: list, answers: dict, errors: dict, key: str, lang: 
     for item in items:
         name = (item.get("group_name_en") or item.get("group_name")) if lang == "en" else item.get("group_name")
         if not groups or groups[-1]["code"] != item.get("group"):
-            groups.append({"code": item.get("group"), "name": name, "items": []})
-        groups[-1]["items"].append({
+            groups.append({"code": item.get("group"), "name": name, "entries": []})
+        groups[-1]["entries"].append({
             "code": item["code"],
             "text": (item.get("text_en") or item["text"]) if lang == "en" else item["text"],
             "severity": item.get("default_severity"),
