@@ -11,7 +11,7 @@ from ..domain.errors import BundleError
 from ..services import designer, migration
 from .auth import client_ip, token_required
 
-blp = Blueprint("designer", __name__, description="Process designer: versions, deployment, migration")
+blp = Blueprint("process_versions", __name__, description="Process designer: versions, deployment, migration")
 
 
 class ProblemSchema(Schema):

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from ..domain.catalog import BPMN_SUFFIXES, DMN_SUFFIXES, FORMS_PREFIX, is_form_file, parse_xml
 from ..domain.errors import BundleError, Problem
-from ..domain.validation import BPMN_NS, validate_bundle
+from ..domain.roles import ROLES
+from ..domain.validation import BPMN_NS, PRIORITIES, validate_bundle
 from ..persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, User, db
 from . import forms as form_service
 from . import processes
@@ -225,9 +226,32 @@ def version_row(version: ProcessVersion, running: int, is_latest: bool, deployme
         "note": version.note,
         "is_latest": is_latest,
         "running_projects": running,
-        "files": sorted(files),
+        "files": sorted(files, key=lambda n: (is_form_file(n), n)),  # diagram and tables first
         "forms": sorted(n[len(FORMS_PREFIX):-5] for n in files if is_form_file(n)),
         "changes": deployment,
+    }
+
+
+def palette(version: ProcessVersion) -> dict:
+    """What the modeler's inspector offers for a version: lanes (roles), forms, decisions, files."""
+    files = processes.version_files(version)
+    lanes = [{"name": role.lane_names[0], "role": role.code, "label": role.zh}
+             for role in ROLES.values() if role.lane_names]
+    lanes.append({"name": "系统", "role": None, "label": "系统（自动步骤）"})
+    decisions = []
+    for name in sorted(n for n in files if n.lower().endswith(DMN_SUFFIXES)):
+        try:
+            root = parse_xml(files[name], name)
+        except BundleError:
+            continue
+        decisions += [{"id": el.get("id"), "name": el.get("name") or el.get("id"), "file": name}
+                      for el in root.iter() if isinstance(el.tag, str) and el.tag.endswith("}decision")]
+    return {
+        "lanes": lanes,
+        "forms": [{"key": f.id, "title": f.title} for f in form_service.catalog(version)],
+        "decisions": decisions,
+        "files": sorted(files),
+        "priorities": list(PRIORITIES),
     }
 
 

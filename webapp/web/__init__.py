@@ -41,9 +41,9 @@ def init_app(app: Flask) -> None:
                 and not request.path.startswith("/api/")):
             csrf.protect()
 
-    from . import auth, files, inbox, leads, ledger, owner, tasks
+    from . import auth, designer, files, inbox, leads, ledger, owner, tasks
 
-    for module in (auth, inbox, tasks, files, owner, leads, ledger):
+    for module in (auth, inbox, tasks, files, owner, leads, ledger, designer):
         app.register_blueprint(module.bp)
     nav.init_app(app)
     filters.init_app(app)

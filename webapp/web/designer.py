@@ -1,0 +1,221 @@
+"""Designer pages (role `designer`): versions, upload, the BPMN/DMN/form editors, migration.
+
+Thin: the editors run in the browser (bpmn-js, dmn-js, form-js, vendored); checking and
+deploying go through services.designer, migrating through services.migration, exactly as the
+JSON API does. The editors post with fetch, sending the CSRF token in the X-CSRFToken header.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from ..domain.catalog import is_form_file
+from ..domain.errors import BundleError
+from ..services import designer, migration, processes
+from . import nav
+from .common import client_ip
+from .errors import handle_refusals
+from .filters import PRIORITIES, STAGES
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+handle_refusals(bp)
+nav.register("designer.index", _l("Process design"), roles=("designer",), order=80, prefix="/designer")
+
+
+@bp.before_request
+@login_required
+def _designers_only():
+    if not designer.can_design(current_user):
+        abort(403)
+
+
+@bp.route("")
+def index():
+    return render_template("designer/index.html", versions=_by_process(designer.list_versions(current_user)),
+                           problems=None)
+
+
+@bp.route("/upload", methods=["POST"])
+def upload():
+    """The upload form: files laid over the newest version, deployed when valid."""
+    uploads = _uploads()
+    if uploads is None:
+        flash(_("The upload is too large."), "error")
+        return redirect(url_for("designer.index"))
+    try:
+        version, created = designer.deploy(current_user, uploads, note=request.form.get("note") or None)
+    except BundleError as exc:
+        flash(_("Nothing was deployed: the upload has %(n)s problem(s).", n=len(exc.problems)), "error")
+        return render_template("designer/index.html", versions=_by_process(designer.list_versions(current_user)),
+                               problems=exc.problems), 422
+    if created:
+        flash(_("Deployed as version %(v)s.", v=version.version), "success")
+    else:
+        flash(_("Nothing changed: the upload is identical to version %(v)s.", v=version.version), "warning")
+    return redirect(url_for("designer.version", version_id=version.id))
+
+
+@bp.route("/versions/<int:version_id>")
+def version(version_id):
+    row = designer.version_detail(current_user, version_id)
+    preview = migration.preview_version(current_user, version_id) if row["is_latest"] else None
+    return render_template("designer/version.html", version=row, preview=preview)
+
+
+@bp.route("/versions/<int:version_id>/migrate", methods=["POST"])
+def migrate(version_id):
+    ids = [int(i) for i in request.form.getlist("project_id") if i.isdigit()]
+    if not ids:
+        flash(_("Select at least one project."), "warning")
+        return redirect(url_for("designer.version", version_id=version_id))
+    results = migration.migrate_selection(current_user, version_id, ids, ip=client_ip())
+    moved = [r for r in results if r["migrated"]]
+    refused = [r for r in results if not r["migrated"]]
+    if moved:
+        flash(_("%(n)s project(s) moved to this version.", n=len(moved)), "success")
+    for row in refused:
+        flash(f"{row['reg_no']}: {row['reason']}", "error")
+    return redirect(url_for("designer.version", version_id=version_id))
+
+
+@bp.route("/versions/<int:version_id>/files/<path:name>")
+def download(version_id, name):
+    text = designer.version_file(current_user, version_id, name)
+    mimetype = "application/json" if name.endswith(".json") else "application/xml"
+    inline = request.args.get("inline") == "1"  # the editors load the file; people download it
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if not inline:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"
+    return Response(text, mimetype=mimetype, headers=headers)
+
+
+@bp.route("/versions/<int:version_id>/bpmn")
+def modeler(version_id):
+    return _editor("designer/modeler.html", version_id, ".bpmn")
+
+
+@bp.route("/versions/<int:version_id>/dmn")
+def decisions(version_id):
+    return _editor("designer/decisions.html", version_id, ".dmn")
+
+
+@bp.route("/versions/<int:version_id>/form")
+def form_editor(version_id):
+    return _editor("designer/form.html", version_id, ".json")
+
+
+@bp.route("/check", methods=["POST"])
+def check():
+    """The editors' 校验 button: validate the edited file laid over its version, deploy nothing."""
+    uploads = _uploads()
+    if uploads is None:
+        return jsonify(problems=[{"file": None, "element_id": None, "element_name": None,
+                                  "message": _("The upload is too large.")}]), 413
+    try:
+        prepared = designer.prepare(uploads, request.form.get("process_id") or None)
+    except BundleError as exc:
+        return jsonify(problems=[p.as_dict() for p in exc.problems])
+    return jsonify(problems=[p.as_dict() for p in prepared.problems])
+
+
+@bp.route("/deploy", methods=["POST"])
+def deploy():
+    """The editors' 部署 button: JSON twin of the upload form."""
+    uploads = _uploads()
+    if uploads is None:
+        return jsonify(problems=[], message=_("The upload is too large.")), 413
+    try:
+        version, created = designer.deploy(current_user, uploads, note=request.form.get("note") or None,
+                                           process_id=request.form.get("process_id") or None)
+    except BundleError as exc:
+        return jsonify(problems=[p.as_dict() for p in exc.problems]), 422
+    return jsonify(version=version.version, id=version.id, created=created,
+                   url=url_for("designer.version", version_id=version.id)), 201 if created else 200
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _editor(template: str, version_id: int, suffix: str):
+    row = designer.version_detail(current_user, version_id)
+    files = [n for n in row["files"] if n.endswith(suffix) and (suffix != ".json" or is_form_file(n))]
+    name = request.args.get("file") or (files[0] if files else None)
+    if name not in files:
+        abort(404)
+    config = {
+        "fileUrl": url_for("designer.download", version_id=version_id, name=name, inline=1),
+        "fileName": name.rsplit("/", 1)[-1],
+        "processId": row["process_id"],
+        "checkUrl": url_for("designer.check"),
+        "deployUrl": url_for("designer.deploy"),
+        "csrf": generate_csrf(),
+        "palette": dict(designer.palette(designer.get_version(current_user, version_id)),
+                        stages=[[code, str(label)] for code, label in STAGES.items()]),
+        "strings": _editor_strings(),
+    }
+    return render_template(template, version=row, file=name, files=files,
+                           config=json.dumps(config, ensure_ascii=False).replace("</", "<\\/"))
+
+
+def _editor_strings() -> dict:
+    """The editors' texts, translated here so the JavaScript carries no language of its own."""
+    return {
+        "checking": _("Validating…"), "deploying": _("Deploying…"),
+        "noProblems": _("No problems found: this can be deployed."),
+        "hasProblems": _("%(n)s problem(s) found; they are marked on the diagram."),
+        "notDeployed": _("Not deployed: %(n)s problem(s) found; they are marked on the diagram."),
+        "deployed": _("Deployed as version %(v)s. New projects start on it now."),
+        "unchanged": _("Nothing changed: identical to version %(v)s."),
+        "openVersion": _("Open the version"), "failed": _("The request failed."),
+        "loadFailed": _("The file could not be loaded."), "wholeUpload": _("The whole upload"),
+        "inspector": _("Element settings"),
+        "selectHint": _("Select a lane, task, flow or event to edit what the engine reads from it."),
+        "name": _("Name"), "lane": _("Lane"), "noLane": _("none — nobody can do this task"),
+        "noRole": _("no role"), "laneRole": _("Lane (role)"),
+        "laneHint": _("The lane's name decides whose inbox its tasks go to."),
+        "form": _("Form"), "noForm": _("— no form —"), "unknownForm": _("unknown form"),
+        "stage": _("Stage"), "status": _("Status shown in the ledger"),
+        "dueIn": _("Time limit (dueIn)"), "dueHint": _("A variable name, or a quoted ISO 8601 duration such as 'P3D'"),
+        "priority": _("Priority"), "priorityNormal": str(PRIORITIES["normal"]),
+        "priorities": {code: str(label) for code, label in PRIORITIES.items()},
+        "noStage": _("— keep the previous stage —"),
+        "script": _("Script (Python, restricted)"), "decision": _("Decision table"),
+        "noDecision": _("— choose a decision —"), "unknownDecision": _("unknown decision"),
+        "condition": _("Condition (Python expression)"),
+        "conditionHint": _("For example: outcome == 'unregistered'"), "defaultFlow": _("Default flow of the gateway"),
+        "timerKind": _("Timer type"), "timeDuration": _("Duration"), "timeDate": _("Date and time"),
+        "timeCycle": _("Cycle"), "timerExpression": _("Timer expression"),
+        "timerHint": _("A variable name, or a quoted literal such as 'P3D'"),
+        "prePostScripts": _("Scripts before and after"), "preScript": _("Before (preScript)"),
+        "postScript": _("After (postScript)"),
+        "types": {
+            "UserTask": _("User task"), "ManualTask": _("Manual task"), "ScriptTask": _("Script task"),
+            "BusinessRuleTask": _("Business rule task"), "ServiceTask": _("Service task"), "Task": _("Task"),
+            "SequenceFlow": _("Sequence flow"), "ExclusiveGateway": _("Exclusive gateway"),
+            "ParallelGateway": _("Parallel gateway"), "InclusiveGateway": _("Inclusive gateway"),
+            "StartEvent": _("Start event"), "EndEvent": _("End event"), "BoundaryEvent": _("Boundary event"),
+            "IntermediateCatchEvent": _("Intermediate event"), "Lane": _("Lane"), "Participant": _("Pool"),
+            "CallActivity": _("Call activity"), "SubProcess": _("Sub-process"),
+        },
+        "formLoadFailed": _("The form editor cannot open this form; edit its JSON below."),
+        "preview": _("Preview"),
+        "checklistPlaceholder": _("Patrol checklist: the items are chosen by the system from the project's risks."),
+    }
+
+
+def _uploads() -> list[tuple[str, bytes]] | None:
+    if (request.content_length or 0) > designer.MAX_UPLOAD_BYTES:
+        return None
+    return [(f.filename, f.read(designer.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
+
+
+def _by_process(rows: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["process_id"], []).append(row)
+    main = processes.MAIN_PROCESS
+    return dict(sorted(grouped.items(), key=lambda item: (item[0] != main, item[0])))
