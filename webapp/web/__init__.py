@@ -42,8 +42,9 @@ def init_app(app: Flask) -> None:
             csrf.protect()
 
     from . import auth, designer, files, inbox, leads, ledger, owner, tasks
+    from . import operations
 
-    for module in (auth, inbox, tasks, files, owner, leads, ledger, designer):
+    for module in (auth, inbox, tasks, files, owner, leads, ledger, designer, operations):
         app.register_blueprint(module.bp)
     nav.init_app(app)
     filters.init_app(app)
