@@ -130,6 +130,6 @@ def sync_shipped(directory: str, forms_directory: str | None = None) -> tuple[Pr
     """Deploy processes/ and forms/ as they are on disk (version 1 on a new database)."""
     files = read_directory(directory)
     files.update(read_forms(forms_directory or current_app.config["FORMS_DIR"]))
-    version, created = deploy(files, actor="system", note="shipped processes/ and forms/")
+    version, created = deploy(files, actor="system", note="随系统发布的流程与表单（processes/、forms/）")
     db.session.commit()
     return version, created
