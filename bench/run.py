@@ -6,6 +6,7 @@ figure, times in milliseconds. Sizes shrink with --quick (about two minutes in a
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -262,7 +263,7 @@ def _copy(table, rows) -> None:
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
         cursor = connection.cursor()
         while True:
-            chunk = [[_sqlite_value(row.get(c)) for c in columns] for row, _ in zip(rows, range(50_000))]
+            chunk = [[_sqlite_value(row.get(c)) for c in columns] for row in itertools.islice(rows, 50_000)]
             if not chunk:
                 break
             cursor.executemany(sql, chunk)
