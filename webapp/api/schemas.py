@@ -86,8 +86,28 @@ class ProjectQuery(Schema):
     status = fields.String()
     street = fields.String()
     text = fields.String()
+    risk = fields.String()
+    channel = fields.String()
+    # KPI filters (services.kpi): each dashboard figure lists its projects with these.
+    overdue = fields.String()
+    assignee = fields.String()
+    created_from = fields.String()
+    created_to = fields.String()
+    registered = fields.String()
+    found = fields.String()
+    patrol = fields.String()
+    event = fields.String()
+    notice = fields.String()
+    writeoff = fields.String()
+    since = fields.String()
+    until = fields.String()
     page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
     per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 200)
+
+
+class DashboardQuery(Schema):
+    since = fields.Date()
+    until = fields.Date()
 
 
 class ProjectPage(Schema):

@@ -107,10 +107,10 @@ def render(kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str 
     template = current_app.jinja_env.get_template("notices/_body.html")
     return template.render(kind=kind, title=KINDS[kind][0], number=number,
                            issued_on=issued_at.astimezone(CST).strftime("%Y年%m月%d日"), d=data,
-                           label=_label, qr_svg=qr_svg)
+                           label=option_label, qr_svg=qr_svg)
 
 
-def _label(key: str, value) -> str:
+def option_label(key: str, value) -> str:
     """Option labels of the registration and task forms for a stored code."""
     if value is None:
         return ""

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from ..domain.errors import DomainError
 from ..persistence.models import OrgUnit, Project, User, db
 from ..persistence.oversight import Notice, PublicReport
-from . import auth, instances, queries
+from . import attachments, auth, instances, notices, queries
 from . import forms as form_service
 from .errors import NotFound, ValidationFailed
 
@@ -30,6 +30,7 @@ MIN_FILL_SECONDS = 4
 MAX_FORM_AGE = timedelta(hours=3)
 LIMITS = ((timedelta(hours=1), 3), (timedelta(days=1), 10))  # (window, reports per IP)
 HONEYPOT = "website"
+MAX_PHOTOS = 3
 
 MESSAGES = {
     "too_fast": ("提交过快，请稍候再提交", "Submitted too quickly; please wait a moment and submit again"),
@@ -74,6 +75,8 @@ def site(reg_no: str) -> dict:
     return {
         "reg_no": project.reg_no,
         "category": project.category,
+        "category_label": notices.option_label("category", project.category),
+        "contractor_type_label": notices.option_label("contractor_type", contractor_type),
         "object_type": project.object_type,
         "planned_start": project.planned_start,
         "planned_end": project.planned_end,
@@ -92,6 +95,10 @@ def site(reg_no: str) -> dict:
 def _has_receipt(project: Project) -> bool:
     return db.session.scalar(select(Notice.id).where(Notice.project_id == project.id, Notice.kind == "receipt")
                              .limit(1)) is not None
+
+
+def streets() -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "street").order_by(OrgUnit.code)))
 
 
 # -- reports ----------------------------------------------------------------------------------
@@ -152,6 +159,12 @@ def report(data: dict, *, ip: str | None, site_reg_no: str | None = None, lang: 
     db.session.add(PublicReport(ip_hash=_ip_hash(ip), site_reg_no=site_reg_no, project_id=project.id))
     db.session.commit()
     return project
+
+
+def store_photos(files, lang: str = "zh") -> list[str]:
+    """Photos sent with a report (at most MAX_PHOTOS), kept like any upload, under the public account."""
+    user = public_user()
+    return [attachments.store(user, f.stream, f.filename, lang).id for f in list(files)[:MAX_PHOTOS]]
 
 
 def _ip_hash(ip: str | None) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, or_, select
 
 from ..persistence.models import HistoryEvent, InboxTask, ProcessInstance, ProcessVersion, Project, User, db
-from . import policy
+from . import kpi, policy
 from .errors import NotFound
 
 
@@ -96,10 +96,12 @@ def project_row(project: Project) -> dict:
         "created_at", "updated_at", "closed_at")}
 
 
-LEDGER_FILTERS = ("stage", "status", "street", "text", "risk", "channel")
+# The KPI filters (services.kpi) let every dashboard figure open the ledger rows behind it.
+LEDGER_FILTERS = ("stage", "status", "street", "text", "risk", "channel") + kpi.FILTERS
 
 
-def ledger_query(user: User, *, stage=None, status=None, street=None, text=None, risk=None, channel=None):
+def ledger_query(user: User, *, stage=None, status=None, street=None, text=None, risk=None, channel=None,
+                 **kpi_filters):
     """The select of projects in the user's jurisdiction matching the ledger filters (unordered)."""
     query = select(Project).where(policy.project_filter(user))
     if stage:
@@ -115,6 +117,8 @@ def ledger_query(user: User, *, stage=None, status=None, street=None, text=None,
     if text:
         like = f"%{text}%"
         query = query.where(or_(Project.reg_no.like(like), Project.title.like(like), Project.address.like(like)))
+    for condition in kpi.conditions(user, kpi_filters):
+        query = query.where(condition)
     return query
 
 

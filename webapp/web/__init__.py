@@ -46,6 +46,10 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, inbox, tasks, files, owner, leads, ledger, designer, operations):
         app.register_blueprint(module.bp)
+    from . import dashboard, notices, public
+
+    for module in (dashboard, notices, public):
+        app.register_blueprint(module.bp)
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

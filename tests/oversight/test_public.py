@@ -1,0 +1,103 @@
+"""The public site page behind the QR code, and reports from anyone that become street leads."""
+from __future__ import annotations
+
+import re
+
+from tests.api.test_lifecycle import register
+from tests.web.conftest import jpeg_bytes
+
+
+def _token(client, url) -> str:
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+
+
+def _report(client, clock, url, **fields):
+    token = _token(client, url)
+    clock.advance(seconds=10)
+    data = {"form_token": token, "description": "脚手架没有防护网，材料掉到人行道", "urgency": "NORMAL", **fields}
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_site_page_shows_the_site_and_no_personal_data(client, api, clock):
+    reg_no = register(api)["reg_no"]
+    resp = client.get(f"/s/{reg_no}")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    for shown in (reg_no, "商铺、办公楼、厂房等装饰装修工程", "2026-12-05", "厦门安建装饰工程有限公司", "0592-2021234", "鹭江街道"):
+        assert shown in html, shown
+    for secret in ("张三", "350203198001011234", "13800001111", "李四", "13900002222", "鹭江道 88 号"):
+        assert secret not in html, secret
+    assert client.get(f"/s/{reg_no}/qr.svg").data.startswith(b"<svg")
+
+
+def test_an_individual_craftsman_is_not_named(client, api, clock):
+    reg_no = register(api, contractor_type="INDIVIDUAL_CRAFTSMAN", contractor_name="王师傅")["reg_no"]
+    html = client.get(f"/s/{reg_no}").get_data(as_text=True)
+    assert "王师傅" not in html and "个体工匠" in html
+
+
+def test_leads_and_unknown_numbers_have_no_site_page(client, api, clock):
+    lead = api.post("grid_lj", "/api/v1/leads", {"data": {
+        "street": "350203001", "address": "思明区镇海路 3 号", "description": "疑似装修", "urgency": "NORMAL"}}).get_json()
+    assert client.get(f"/s/{lead['reg_no']}").status_code == 404
+    assert client.get("/s/XM-350203-20261201-9999").status_code == 404
+
+
+def test_receipt_carries_the_qr_code_of_the_site_page(app, client, api, pages, clock):
+    pid = register(api)["id"]
+    pages.login("owner1")
+    html = client.get(f"/projects/{pid}").get_data(as_text=True)
+    receipt = re.search(r'href="(/notices/\d+)">[^<]*登记回执', html) or re.search(r'href="(/notices/\d+)"', html)
+    page = client.get(receipt.group(1)).get_data(as_text=True)
+    assert "<svg" in page and "思明-登记-2026-0001" in page
+
+
+def test_public_report_from_a_site_becomes_a_lead_in_that_streets_inbox(client, api, clock):
+    reg_no = register(api)["reg_no"]
+    resp = _report(client, clock, f"/s/{reg_no}/report", photos=(__import__("io").BytesIO(jpeg_bytes()), "p.jpg"))
+    assert resp.status_code == 200, resp.get_data(as_text=True)[-2000:]
+    lead_no = re.search(r"XL-350203-\d{8}-\d{4}", resp.get_data(as_text=True)).group(0)
+    checks = [t for t in api.tasks("inspector_lj", "check_lead") if t["reg_no"] == lead_no]
+    assert len(checks) == 1
+    assert api.tasks("inspector_zh", "check_lead") == [] and api.tasks("inspector_hl", "check_lead") == []
+    detail = api.project("inspector_lj", checks[0]["project_id"])
+    assert detail["data"]["lead_source"] == "PUBLIC_APP" and detail["data"]["lead"]["site_reg_no"] == reg_no
+    assert len(detail["data"]["lead"]["photos"]) == 1
+
+
+def test_public_report_without_a_site_goes_to_the_chosen_street(client, api, clock):
+    resp = _report(client, clock, "/report", street="350206001", address="湖里区某小区 3 号楼")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[-2000:]
+    assert len(api.tasks("inspector_hl", "check_lead")) == 1 and api.tasks("inspector_lj", "check_lead") == []
+
+
+def test_bots_are_refused(client, api, clock):
+    reg_no = register(api)["reg_no"]
+    url = f"/s/{reg_no}/report"
+    assert _report(client, clock, url, website="http://spam.example").status_code == 422  # honeypot
+    token = _token(client, url)
+    fast = client.post(url, data={"form_token": token, "description": "x", "urgency": "NORMAL"})
+    assert fast.status_code == 422  # sent back within a second of being served
+    forged = client.post(url, data={"form_token": "forged", "description": "x", "urgency": "NORMAL"})
+    assert forged.status_code == 422
+    assert api.tasks("inspector_lj", "check_lead") == []
+
+
+def test_reports_are_limited_per_address(client, api, clock):
+    reg_no = register(api)["reg_no"]
+    url = f"/s/{reg_no}/report"
+    assert [_report(client, clock, url).status_code for _ in range(4)] == [200, 200, 200, 429]
+    clock.advance(hours=1)
+    assert _report(client, clock, url).status_code == 200
+    assert len(api.tasks("inspector_lj", "check_lead")) == 4
+
+
+def test_csrf_is_on_for_the_public_form(app, api, clock):
+    app.config["WTF_CSRF_ENABLED"] = True
+    reg_no = register(api)["reg_no"]
+    client = app.test_client()
+    token = _token(client, f"/s/{reg_no}/report")
+    clock.advance(seconds=10)
+    resp = client.post(f"/s/{reg_no}/report", data={"form_token": token, "description": "x", "urgency": "NORMAL"})
+    assert resp.status_code == 400

@@ -1,0 +1,60 @@
+"""The dashboard page (street, district, city): figures as links to the ledger rows behind them."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..services import dashboard, kpi
+from . import nav
+from .errors import handle_refusals
+from .filters import STAGES
+
+bp = Blueprint("dashboard", __name__)
+handle_refusals(bp)
+nav.register("dashboard.index", _l("Dashboard"), scopes=dashboard.SCOPES, order=38, prefix="/dashboard")
+
+# What each KPI filter means, for the line above the ledger that a figure opened.
+KPI_LABELS = {
+    "overdue": _l("Overdue task"), "assignee": _l("Claimed by"), "created_from": _l("Registered from"),
+    "created_to": _l("Registered before"), "registered": _l("Registered"), "found": _l("Found sites"),
+    "patrol": _l("Patrol"), "event": _l("Step"), "notice": _l("Notice"), "writeoff": _l("Write-off"),
+    "since": _l("From"), "until": _l("Before"),
+}
+
+
+@bp.record_once
+def _globals(state):
+    state.app.jinja_env.globals.update(KPI_FILTERS=kpi.FILTERS, KPI_LABELS=KPI_LABELS)
+
+
+@bp.route("/dashboard")
+@login_required
+def index():
+    if not dashboard.can_view(current_user):
+        abort(403)
+    try:
+        doc = dashboard.build(current_user, since=request.args.get("since") or None,
+                              until=request.args.get("until") or None)
+    except ValueError:
+        abort(400)
+    return render_template("dashboard/index.html", d=doc, link=ledger_link, stages=STAGES, charts=_charts(doc))
+
+
+def ledger_link(fig: dict) -> str:
+    return url_for("ledger.index", **fig["filters"])
+
+
+def _charts(doc: dict) -> dict:
+    """What dashboard.js draws: values and, for each bar or slice, the ledger link behind it."""
+    def series(label, key):
+        figs = [week[key] for week in doc["weekly"]]
+        return {"label": str(label), "values": [f["value"] for f in figs], "links": [ledger_link(f) for f in figs]}
+
+    return {
+        "weekly": {"labels": [w["week"][5:] for w in doc["weekly"]],
+                   "series": [series(_("Registrations"), "registrations"), series(_("Leads"), "leads")]},
+        "stage": {"labels": [str(STAGES.get(r["key"], r["key"])) for r in doc["by_stage"]],
+                  "values": [r["value"] for r in doc["by_stage"]], "links": [ledger_link(r) for r in doc["by_stage"]]},
+    }

@@ -1,0 +1,36 @@
+"""Notices as printable documents: one page per notice (print stylesheet), lists for the owner's
+portal and the project page (Jinja globals, so those pages only include a partial)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from ..services import notices, policy
+from .errors import handle_refusals
+from .i18n import lang
+
+bp = Blueprint("notices", __name__)
+handle_refusals(bp)
+
+
+@bp.record_once
+def _globals(state):
+    state.app.jinja_env.globals.update(project_documents=_project_documents, owner_documents=_owner_documents,
+                                       notice_title=lambda kind: notices.title(kind, lang()))
+
+
+@bp.route("/notices/<int:notice_id>")
+@login_required
+def show(notice_id):
+    notice, project = notices.visible(current_user, notice_id)
+    return render_template("notices/show.html", notice=notice, project=project)
+
+
+def _project_documents(project) -> list:
+    if not current_user.is_authenticated or not policy.can_see_project(current_user, project):
+        return []
+    return notices.for_project(project)
+
+
+def _owner_documents() -> list:
+    return notices.for_owner(current_user) if current_user.is_authenticated else []
