@@ -94,13 +94,13 @@ def scheduled(code: str, at: datetime | None = None) -> list[DistrictRuleVersion
 
 
 def read(user: User, code: str) -> RuleSet:
-    _require_read(user, code)
+    require_read(user, code)
     return in_force(code)
 
 
 def history(user: User, code: str, lang: str = "zh") -> list[dict]:
     """Every version, newest first, with who, when, why and each changed value before and after."""
-    _require_read(user, code)
+    require_read(user, code)
     cat = catalogue()
     rows = list(db.session.scalars(select(DistrictRuleVersion).where(DistrictRuleVersion.district_code == code)
                                    .order_by(DistrictRuleVersion.version)))
@@ -187,7 +187,7 @@ def validate_draft(user: User, code: str, values: dict, effective_from=None, rea
                    lang: str = "zh", preview: bool = False) -> tuple[RuleSet, dict, datetime]:
     """(the base version, the complete clean values, the effective moment) or ValidationFailed.
     A preview needs no reason and may equal the latest version."""
-    _require_edit(user, code)
+    require_edit(user, code)
     base = latest(code)
     clean, errors = catalogue().validate(values if values is not None else {}, base=base.values, lang=lang)
     now = utcnow()
@@ -248,13 +248,13 @@ def _effective(raw, now: datetime, base: RuleSet, lang: str) -> tuple[datetime, 
 
 
 # -- access --------------------------------------------------------------------------------------
-def _require_read(user: User, code: str) -> None:
+def require_read(user: User, code: str) -> None:
     district(code)
     if not policy.can_read_rules(user, code):
         raise Forbidden("this district's rules are outside your jurisdiction")
 
 
-def _require_edit(user: User, code: str) -> None:
+def require_edit(user: User, code: str) -> None:
     district(code)
     if not policy.can_edit_rules(user, code):
         raise Forbidden("only this district's administrators may change its rules")

@@ -50,6 +50,9 @@ def init_app(app: Flask) -> None:
 
     for module in (dashboard, notices, public):
         app.register_blueprint(module.bp)
+    from . import rules
+
+    app.register_blueprint(rules.bp)
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

@@ -1,0 +1,123 @@
+"""District rules pages: own district only, edit with validation and preview, history, city view."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from tests.api.test_district_rules import HULI, SIMING, huli_registration
+
+EDIT = f"/rules/{HULI}/edit"
+
+
+def login(client, username):
+    client.post("/logout")
+    resp = client.post("/login", data={"username": username, "password": "demo12345"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+
+
+def text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def edit_form(client, **changes) -> MultiDict:
+    """The edit form as the browser would post it: every field as shown, then `changes`."""
+    page = text(client.get(EDIT))
+    data = MultiDict()
+    for name, value in re.findall(r'<input id="r-[^"]*" name="([^"]+)" type="text" value="([^"]*)"', page):
+        data[name] = value
+    for name, value in re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]+)" checked', page):
+        data.add(name, value)
+    for name, body in re.findall(r'<select (?:id="r-[^"]*" )?name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        data[name] = re.search(r'<option value="([^"]*)" selected', body).group(1)
+    for name, body in re.findall(r'<textarea id="r-[^"]*" name="([^"]+)"[^>]*>([^<]*)</textarea>', page):
+        data[name] = body
+    data["base_version"] = re.search(r'name="base_version" value="(\d+)"', page).group(1)
+    for name, value in changes.items():
+        if isinstance(value, list):
+            data.setlist(name, value)
+        else:
+            data[name] = value
+    return data
+
+
+@pytest.mark.parametrize("username, code, status", [
+    ("admin_hl", HULI, 200), ("admin_sm", HULI, 403), ("admin_sm", SIMING, 200), ("city", HULI, 200),
+    ("owner1", HULI, 403), ("admin_hl", "999999", 404),
+])
+def test_rule_pages_are_scoped(client, username, code, status):
+    login(client, username)
+    assert client.get(f"/rules/{code}").status_code == status
+    assert client.get(f"/rules/{code}/history").status_code == status
+
+
+def test_admin_sm_can_neither_open_nor_post_the_huli_edit_form(client):
+    login(client, "admin_sm")
+    assert client.get(EDIT).status_code == 403
+    resp = client.post(EDIT, data={"rectify_general": "PT30S", "reason": "越权", "action": "save"})
+    assert resp.status_code == 403
+    login(client, "admin_hl")
+    assert "data-version=" not in text(client.get(f"/rules/{HULI}/history"))
+
+
+def test_admin_previews_then_saves_and_the_history_shows_the_change(app, client, clock):
+    from tests.conftest import ApiClient
+
+    api = ApiClient(app.test_client())
+    api.post("owner1", "/api/v1/registrations", {"data": huli_registration()})
+
+    login(client, "admin_hl")
+    assert client.get(f"/rules/{HULI}").status_code == 200
+    preview = client.post(EDIT, data=edit_form(client, patrol_interval_medium="P7D", action="preview"))
+    assert preview.status_code == 200
+    page = text(preview)
+    assert 'data-testid="preview"' in page and 'data-testid="preview-load"' in page
+    assert "inspector_hl" in page
+    assert client.get(f"/api/v1/districts/{HULI}/rules").status_code == 401  # pages do not open the API
+
+    refused = client.post(EDIT, data=edit_form(client, rectify_general="three days", reason="", action="save"))
+    assert refused.status_code == 422
+    assert 'data-error-for="rectify_general"' in text(refused) and 'data-error-for="reason"' in text(refused)
+
+    saved = client.post(EDIT, data=edit_form(client, rectify_general="PT30S", reason="演练：整改期限 30 秒",
+                                             action="save"))
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/rules/{HULI}/history")
+    history = text(client.get(f"/rules/{HULI}/history"))
+    assert "演练：整改期限 30 秒" in history and "admin_hl" in history
+    change = re.search(r'<tr data-param="rectify_general">(.*?)</tr>', history, re.S).group(1)
+    assert re.search(r'class="rule-before">3[^<]*</td><td class="rule-after">30', change), change
+
+    stale = edit_form(client, rectify_general="PT12H", reason="基于旧版本", action="save")
+    stale["base_version"] = "0"
+    conflict = client.post(EDIT, data=stale)
+    assert conflict.status_code == 302 and conflict.headers["Location"].endswith(EDIT)
+
+
+def test_city_view_puts_the_districts_side_by_side(app, client, clock):
+    login(client, "admin_hl")
+    client.post(EDIT, data=edit_form(client, rectify_general="PT30S", reason="演练", action="save"))
+    login(client, "city")
+    page = text(client.get("/rules/city"))
+    row = re.search(r'<tr data-param="rectify_general" class="rule-differs">(.*?)</tr>', page, re.S)
+    assert row and re.search(r"<td>3\D+</td>\s*<td>30\D+</td>", row.group(1)), page[:2000]
+    assert client.get("/rules").headers["Location"].endswith("/rules/city")
+    login(client, "admin_sm")
+    assert client.get("/rules").headers["Location"].endswith(f"/rules/{SIMING}")
+
+
+def test_rule_pages_are_in_chinese(client):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("i18n_script", Path(__file__).parents[2] / "scripts" / "i18n.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    zh = script.load("zh")
+    own = [m for m in script.extract() if m.id and any(loc.startswith(("web/rules.py", "templates/rules/"))
+                                                       for loc, _ in m.locations)]
+    assert len(own) > 50
+    assert [m.id for m in own if not (zh.get(m.id) and zh.get(m.id).string)] == []
+    login(client, "admin_hl")
+    page = text(client.get(f"/rules/{HULI}"))
+    assert "实施细则" in page and "整改期限：一般隐患" in page
