@@ -20,7 +20,7 @@ KPI_LABELS = {
     "overdue": _l("Overdue task"), "assignee": _l("Claimed by"), "created_from": _l("Registered from"),
     "created_to": _l("Registered before"), "registered": _l("Registered"), "found": _l("Found sites"),
     "patrol": _l("Patrol"), "event": _l("Step"), "notice": _l("Notice"), "writeoff": _l("Write-off"),
-    "since": _l("From"), "until": _l("Before"),
+    "since": _l("Period from"), "until": _l("Period until"),
 }
 
 
