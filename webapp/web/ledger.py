@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from ..services import casefile, exports, policy, queries
 from . import formkit, nav
 from .common import page_number, streets_for
-from .filters import CHANNELS, RISKS, STAGES, local, org_name
+from .filters import CHANNELS, RISKS, STAGES, local, org_names
 from .i18n import lang
 from .errors import handle_refusals
 
@@ -51,17 +51,19 @@ def export():
     headers = [_("Registration no."), _("Name"), _("Source"), _("Type"), _("Category"), _("Address"), _("District"),
                _("Street"), _("Community"), _("Stage"), _("Status"), _("Risk level"), _("Planned start"),
                _("Planned end"), _("Registered at"), _("Updated at"), _("Closed at")]
+    # Every label resolved once, not per row: a city-wide export has tens of thousands of rows.
     reg = formkit.definition_of("registration")
-
-    def label(key, value):
-        return formkit.display_value(reg, key, value, lang()) if value else None
+    names = org_names()
+    choices = {key: {o["value"]: str(formkit.display_value(reg, key, o["value"], lang())) for o in reg.field(key).options}
+               for key in ("object_type", "category")}
+    channels, stages, risks = ({k: str(v) for k, v in d.items()} for d in (CHANNELS, STAGES, RISKS))
 
     def rows():
         for p in queries.ledger_all(current_user, **_filters()):
-            yield (p.reg_no, p.title, str(CHANNELS.get(p.channel, p.channel)), label("object_type", p.object_type),
-                   label("category", p.category), p.address, org_name(p.district_code), org_name(p.street_code),
-                   org_name(p.community_code), str(STAGES.get(p.stage, p.stage or "")), p.status,
-                   str(RISKS.get(p.risk_level, p.risk_level or "")), p.planned_start, p.planned_end,
+            yield (p.reg_no, p.title, channels.get(p.channel, p.channel), choices["object_type"].get(p.object_type),
+                   choices["category"].get(p.category), p.address, names.get(p.district_code),
+                   names.get(p.street_code), names.get(p.community_code), stages.get(p.stage, p.stage),
+                   p.status, risks.get(p.risk_level, p.risk_level), p.planned_start, p.planned_end,
                    local(p.created_at), local(p.updated_at), local(p.closed_at))
 
     body = exports.xlsx(_("Project ledger"), headers, rows(),
