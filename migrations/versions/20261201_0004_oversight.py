@@ -1,4 +1,4 @@
-"""Oversight: notices issued per district, public reports (rate limit), index for patrol KPIs.
+"""Oversight: notices issued per district, public reports (rate limit), indexes for the dashboard KPIs.
 
 Revision ID: 0004_oversight
 Revises: 0003_attachments_drafts
@@ -50,11 +50,34 @@ def upgrade():
 
     with op.batch_alter_table('history_event', schema=None) as batch_op:
         batch_op.create_index('ix_history_project_element_at', ['project_id', 'element_id', 'at'], unique=False)
+        batch_op.create_index('ix_history_element_at', ['element_id', 'at'], unique=False)
+
+    with op.batch_alter_table('inbox_task', schema=None) as batch_op:
+        batch_op.create_index('ix_inbox_due', ['due_at'], unique=False)
+
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_visit_at', sa.DateTime(), nullable=True))
+        batch_op.create_index('ix_project_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_project_district_status', ['district_code', 'status'], unique=False)
+        batch_op.create_index('ix_project_street_status', ['street_code', 'status'], unique=False)
+    # Projects visited before this revision: their last visit from the history.
+    op.execute("UPDATE project SET last_visit_at = (SELECT max(h.at) FROM history_event h WHERE h.project_id = project.id"
+               " AND h.element_id IN ('first_visit', 'patrol', 'reinspect', 'resume_check'))")
 
 
 
 def downgrade():
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.drop_index('ix_project_street_status')
+        batch_op.drop_index('ix_project_district_status')
+        batch_op.drop_index('ix_project_created')
+        batch_op.drop_column('last_visit_at')
+
+    with op.batch_alter_table('inbox_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbox_due')
+
     with op.batch_alter_table('history_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_history_element_at')
         batch_op.drop_index('ix_history_project_element_at')
 
     with op.batch_alter_table('public_report', schema=None) as batch_op:

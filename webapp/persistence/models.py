@@ -118,6 +118,9 @@ class Project(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     closed_at = db.Column(UTCDateTime)
+    # The last site visit (first visit, patrol, re-inspection, resume check), for the patrol-coverage KPI
+    # (services.kpi); written with the step by services.oversight.
+    last_visit_at = db.Column(UTCDateTime)
     __table_args__ = (
         Index("ix_project_street_stage", "street_code", "stage", "updated_at"),
         Index("ix_project_district_stage", "district_code", "stage", "updated_at"),

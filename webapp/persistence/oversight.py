@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
-from .models import HistoryEvent, UTCDateTime, db, utcnow
+from .models import HistoryEvent, InboxTask, Project, UTCDateTime, db, utcnow
 
 
 class Notice(db.Model):
@@ -45,3 +45,10 @@ class PublicReport(db.Model):
 
 # KPIs ask "when was this project last visited": one index seek per project instead of a scan.
 Index("ix_history_project_element_at", HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
+# Dashboard aggregates (services.dashboard): steps in a period, overdue tasks, weekly registrations,
+# projects per status inside a district or a street.
+Index("ix_history_element_at", HistoryEvent.element_id, HistoryEvent.at)
+Index("ix_inbox_due", InboxTask.due_at)
+Index("ix_project_created", Project.created_at)
+Index("ix_project_district_status", Project.district_code, Project.status)
+Index("ix_project_street_status", Project.street_code, Project.status)

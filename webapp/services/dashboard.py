@@ -51,14 +51,13 @@ def build(user: User, since: str | None = None, until: str | None = None) -> dic
         "generated_at": at.isoformat(),
         "period": {"since": since, "until": until},
         "total": figure(_count(mine)),
-        "by_stage": _grouped(mine, Project.stage, "stage"),
-        "by_status": _grouped(mine, Project.status, "status"),
+        **_stages_and_statuses(mine),
         "weekly": _weekly(mine, at),
         "coverage": {"registered": registered, "found": found, "rate": _rate(registered, found)},
         "patrol": {"covered": covered, "due": due, "rate": _rate(covered, covered["value"] + due["value"])},
         "rectification": {**rect, "rate": _rate(rect["on_time"], rect["on_time"]["value"] + rect["overdue"]["value"])},
         "overdue": _overdue(mine, at),
-        "enforcement": {kind: _notices(mine, kind, since, until) for kind in ("stop_work", "handover")},
+        "enforcement": _notices(mine, ("stop_work", "handover"), since, until),
         "writeoff": {"on_time": on_time, "late": late, "rate": _rate(on_time, on_time["value"] + late["value"])},
     }
 
@@ -72,42 +71,58 @@ def _count(*where) -> int:
     return db.session.scalar(select(func.count()).select_from(Project).where(*where))
 
 
-def _grouped(mine, column, name: str) -> list[dict]:
-    rows = db.session.execute(select(column, func.count()).where(mine, column.is_not(None))
-                              .group_by(column).order_by(func.count().desc()))
-    return [dict(figure(n, **{name: key}), key=key) for key, n in rows]
+def _stages_and_statuses(mine) -> dict:
+    """Projects per stage and per status, from one scan grouped by both."""
+    stages, statuses = {}, {}
+    for stage, status, n in db.session.execute(select(Project.stage, Project.status, func.count()).where(mine)
+                                               .group_by(Project.stage, Project.status)):
+        if stage is not None:
+            stages[stage] = stages.get(stage, 0) + n
+        if status is not None:
+            statuses[status] = statuses.get(status, 0) + n
+
+    def rows(counts, name):
+        return [dict(figure(n, **{name: key}), key=key) for key, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+    return {"by_stage": rows(stages, "stage"), "by_status": rows(statuses, "status")}
 
 
 def _weekly(mine, at: datetime) -> list[dict]:
-    """Registrations and leads per week (Monday to Sunday, Beijing time), the last WEEKS weeks."""
+    """Registrations and leads per week (Monday to Sunday, Beijing time), the last WEEKS weeks:
+    counted per Beijing day in SQL, added up per week here."""
     today = at.astimezone(kpi.CST).date()
     first = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
-    weeks = [(first + timedelta(days=7 * i), first + timedelta(days=7 * (i + 1))) for i in range(WEEKS)]
-    sums = [func.sum(case(((Project.created_at >= kpi.day_start(a)) & (Project.created_at < kpi.day_start(b)), 1),
-                          else_=0)) for a, b in weeks]
-    rows = {channel: counts for channel, *counts in db.session.execute(
-        select(Project.channel, *sums).where(mine, Project.created_at >= kpi.day_start(first)).group_by(Project.channel))}
+    day = kpi.local_date(Project.created_at)
+    per_day = db.session.execute(select(Project.channel, day, func.count())
+                                 .where(mine, Project.created_at >= kpi.day_start(first)).group_by(Project.channel, day))
+    counts = {}
+    for channel, on, n in per_day:
+        week = (date.fromisoformat(str(on)[:10]) - first).days // 7
+        counts[(channel, week)] = counts.get((channel, week), 0) + n
     out = []
-    for i, (a, b) in enumerate(weeks):
+    for i in range(WEEKS):
+        a, b = first + timedelta(days=7 * i), first + timedelta(days=7 * (i + 1))
         span = {"created_from": a.isoformat(), "created_to": b.isoformat()}
         out.append({"week": a.isoformat(),
-                    "registrations": figure((rows.get("owner") or [0] * WEEKS)[i], channel="owner", **span),
-                    "leads": figure((rows.get("lead") or [0] * WEEKS)[i], channel="lead", **span)})
+                    "registrations": figure(counts.get(("owner", i)), channel="owner", **span),
+                    "leads": figure(counts.get(("lead", i)), channel="lead", **span)})
     return out
 
 
 def _registration_coverage(mine) -> tuple[dict, dict]:
     """纳管率: registered projects over the sites found (registered, or found unregistered on site)."""
-    registered, found = db.session.execute(select(
-        func.sum(case((kpi.registered(), 1), else_=0)), func.sum(case((kpi.found(), 1), else_=0))).where(mine)).one()
-    return figure(registered, registered=1), figure(found, found=1)
+    registered = _count(mine, kpi.registered())
+    waiting = db.session.scalar(
+        select(func.count(distinct(Project.id))).select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
+        .where(mine, InboxTask.form_key == "registration", ~kpi.registered()))
+    return figure(registered, registered=1), figure(registered + waiting, found=1)
 
 
 def _patrol(user: User, mine, at: datetime) -> tuple[dict, dict]:
-    covered, due = db.session.execute(select(
-        func.sum(case((kpi.patrol(user, True, at), 1), else_=0)),
-        func.sum(case((kpi.patrol(user, False, at), 1), else_=0))).where(mine, kpi.under_patrol())).one()
-    return figure(covered, patrol="covered"), figure(due, patrol="due")
+    recent = kpi.patrolled_recently(user, at)
+    flag = case((recent, "covered"), (~recent, "due"), else_="unknown").label("flag")
+    rows = dict(db.session.execute(select(flag, func.count()).where(mine, kpi.under_patrol()).group_by(flag)).all())
+    return figure(rows.get("covered"), patrol="covered"), figure(rows.get("due"), patrol="due")
 
 
 def _per_event(mine, since: str, until: str) -> dict:
@@ -115,7 +130,7 @@ def _per_event(mine, since: str, until: str) -> dict:
     elements = list(RECTIFICATION.values())
     rows = dict(db.session.execute(
         select(HistoryEvent.element_id, func.count(distinct(Project.id)))
-        .join(Project, Project.id == HistoryEvent.project_id)
+        .select_from(HistoryEvent).join(Project, Project.id == HistoryEvent.project_id)
         .where(mine, HistoryEvent.element_id.in_(elements), HistoryEvent.at >= kpi.day_start(since),
                HistoryEvent.at < kpi.day_start(until))
         .group_by(HistoryEvent.element_id)).all())
@@ -123,39 +138,51 @@ def _per_event(mine, since: str, until: str) -> dict:
             for name, element in RECTIFICATION.items()}
 
 
-def _notices(mine, kind: str, since: str, until: str) -> dict:
-    n = db.session.scalar(
-        select(func.count(distinct(Project.id))).select_from(Notice).join(Project, Project.id == Notice.project_id)
-        .where(mine, Notice.kind == kind, Notice.issued_at >= kpi.day_start(since), Notice.issued_at < kpi.day_start(until)))
-    return figure(n, notice=kind, since=since, until=until)
+def _issued(mine, kind: str, since: str, until: str):
+    """Notices of a kind issued in the period, joined to their projects in the jurisdiction."""
+    return (select().select_from(Notice).join(Project, Project.id == Notice.project_id)
+            .where(mine, Notice.kind == kind, Notice.issued_at >= kpi.day_start(since),
+                   Notice.issued_at < kpi.day_start(until)))
+
+
+def _notices(mine, kinds, since: str, until: str) -> dict:
+    rows = dict(db.session.execute(
+        select(Notice.kind, func.count(distinct(Project.id))).select_from(Notice)
+        .join(Project, Project.id == Notice.project_id)
+        .where(mine, Notice.kind.in_(kinds), Notice.issued_at >= kpi.day_start(since),
+               Notice.issued_at < kpi.day_start(until)).group_by(Notice.kind)).all())
+    return {kind: figure(rows.get(kind), notice=kind, since=since, until=until) for kind in kinds}
 
 
 def _writeoffs(user: User, mine, since: str, until: str) -> tuple[dict, dict]:
-    on_time, late = db.session.execute(select(
-        func.sum(case((kpi.writeoff(user, True, since, until), 1), else_=0)),
-        func.sum(case((kpi.writeoff(user, False, since, until), 1), else_=0)))
-        .where(mine, kpi.notice("writeoff", since, until))).one()
+    in_time = kpi.writeoff_in_time(user)
+    on_time, late = db.session.execute(_issued(mine, "writeoff", since, until).add_columns(
+        func.count(distinct(case((in_time, Project.id)))), func.count(distinct(case((~in_time, Project.id)))))).one()
     return (figure(on_time, writeoff="on_time", since=since, until=until),
             figure(late, writeoff="late", since=since, until=until))
 
 
 def _overdue(mine, at: datetime) -> dict:
-    """Projects with a ready task past due: in all, per street, per person who claimed the task."""
-    late = (InboxTask.project_id == Project.id) & (InboxTask.due_at < at)
-    total = db.session.scalar(select(func.count(distinct(Project.id))).select_from(Project).join(InboxTask, late)
-                              .where(mine))
-    streets = db.session.execute(
-        select(Project.street_code, func.count(distinct(Project.id))).select_from(Project).join(InboxTask, late)
-        .where(mine).group_by(Project.street_code).order_by(func.count(distinct(Project.id)).desc())).all()
-    people = db.session.execute(
-        select(InboxTask.claimed_by_id, func.count(distinct(Project.id))).select_from(Project).join(InboxTask, late)
-        .where(mine).group_by(InboxTask.claimed_by_id).order_by(func.count(distinct(Project.id)).desc())).all()
-    names = _names([s for s, _ in streets], [u for u, _ in people])
+    """Projects with a ready task past due: in all, per street, per person who claimed the task.
+    One query for the (project, street, claimer) triples of the overdue tasks, counted here."""
+    triples = db.session.execute(
+        select(Project.id, Project.street_code, InboxTask.claimed_by_id).distinct().select_from(InboxTask)
+        .join(Project, Project.id == InboxTask.project_id).where(mine, InboxTask.due_at < at)).all()
+    projects, streets, people = set(), {}, {}
+    for pid, street, claimer in triples:
+        projects.add(pid)
+        streets.setdefault(street, set()).add(pid)
+        people.setdefault(claimer, set()).add(pid)
+    names = _names(list(streets), list(people))
+
+    def ranked(groups):
+        return sorted(((key, len(ids)) for key, ids in groups.items()), key=lambda kv: -kv[1])
+
     return {
-        "total": figure(total, overdue=1),
-        "by_street": [dict(figure(n, overdue=1, street=s), key=s, label=names.get(s, s)) for s, n in streets],
+        "total": figure(len(projects), overdue=1),
+        "by_street": [dict(figure(n, overdue=1, street=s), key=s, label=names.get(s, s)) for s, n in ranked(streets)],
         "by_assignee": [dict(figure(n, overdue=1, assignee=u if u is not None else "none"),
-                             key=u, label=names.get(u)) for u, n in people],
+                             key=u, label=names.get(u)) for u, n in ranked(people)],
     }
 
 

@@ -30,7 +30,7 @@ from ..persistence.models import (
     db,
 )
 from . import forms as form_service
-from . import notices as notice_service
+from . import oversight
 from . import rules as rule_service
 from . import policy, queries
 from .errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
@@ -264,8 +264,8 @@ def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, compl
     leftover = events.rules.take() if isinstance(events, _Steps) else []
     if leftover:
         _history(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None)
-    # Documents the diagram attaches to these steps (BPMN property `notice`), in the same transaction.
-    notice_service.issue_for_steps(project, runner.bundle, events, snap.data)
+    # Oversight projections of these steps (last site visit, notices the diagram attaches), same transaction.
+    oversight.after_steps(project, runner.bundle, events, snap.data)
 
 
 def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> None:

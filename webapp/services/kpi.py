@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Interval, and_, exists, false, func, literal, or_, select
+from sqlalchemy import Interval, and_, case, exists, false, func, literal, not_, or_, select
 
 from ..domain.durations import parse_duration
-from ..persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, db
+from ..persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db
 from ..persistence.oversight import Notice
 from . import policy
 from . import rules as rule_service
@@ -32,7 +32,7 @@ from . import rules as rule_service
 CST = timezone(timedelta(hours=8))
 FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "patrol", "event",
            "notice", "writeoff", "since", "until")
-# Site visits that count as patrols (elements of the shipped diagram).
+# Site visits that count as patrols (elements of the shipped diagram; migration 0004 backfills with them).
 VISIT_ELEMENTS = ("first_visit", "patrol", "reinspect", "resume_check")
 PATROLLED_STAGES = ("patrol", "enforcement", "writeoff")
 PATROL_GRACE = timedelta(days=1)  # the patrol task itself is due one day after its timer
@@ -119,17 +119,25 @@ def patrol_cutoffs(user: User, at: datetime) -> dict[tuple[str, str], datetime]:
     return out
 
 
-def patrol(user: User, covered: bool, at: datetime):
-    branches = []
+def patrolled_recently(user: User, at: datetime):
+    """Registered or last visited (Project.last_visit_at, kept by services.oversight) after the cutoff of
+    the project's district and risk level; a project without a risk level yet is held to the medium
+    interval. One CASE, so each row is looked at once."""
+    whens = []
     for (district, risk), cutoff in patrol_cutoffs(user, at).items():
-        # A project without a risk level yet is held to the medium interval.
         risk_cond = or_(Project.risk_level == risk, Project.risk_level.is_(None)) if risk == "MEDIUM" \
             else Project.risk_level == risk
-        visited = exists().where(HistoryEvent.project_id == Project.id, HistoryEvent.element_id.in_(VISIT_ELEMENTS),
-                                 HistoryEvent.at >= cutoff)
-        recent = or_(Project.created_at >= cutoff, visited)
-        branches.append(and_(Project.district_code == district, risk_cond, recent if covered else ~recent))
-    return and_(under_patrol(), or_(*branches) if branches else false())
+        whens.append((and_(Project.district_code == district, risk_cond), literal(cutoff, UTCDateTime())))
+    if not whens:
+        return false()
+    cutoff = case(*whens, else_=None)
+    # Never visited: counted from the registration.
+    return func.coalesce(Project.last_visit_at, Project.created_at) >= cutoff
+
+
+def patrol(user: User, covered: bool, at: datetime):
+    recent = patrolled_recently(user, at)
+    return and_(under_patrol(), recent if covered else not_(recent))
 
 
 def _period(column, since: str | None, until: str | None) -> list:
@@ -151,17 +159,22 @@ def notice(kind: str, since=None, until=None):
 
 
 def writeoff(user: User, on_time: bool, since=None, until=None):
+    in_time = writeoff_in_time(user)
+    return exists().where(Notice.project_id == Project.id, Notice.kind == "writeoff",
+                          *_period(Notice.issued_at, since, until), in_time if on_time else not_(in_time))
+
+
+def writeoff_in_time(user: User):
+    """On a write-off notice joined to its project: issued by the planned end plus the district's
+    completion reminder period (P-18a), compared as Beijing dates."""
     branches = []
     for district in _districts(user):
         grace = parse_duration(rule_service.in_force(district).values.get("completion_reminder_after") or "P7D")
-        # On time: the Beijing date of the write-off, moved back by the grace period, is not after the planned end.
-        in_time = _local_date(Notice.issued_at, -grace) <= Project.planned_end
-        branches.append(and_(Project.district_code == district, in_time if on_time else ~in_time))
-    return exists().where(Notice.project_id == Project.id, Notice.kind == "writeoff",
-                          *_period(Notice.issued_at, since, until), or_(*branches) if branches else false())
+        branches.append(and_(Project.district_code == district, local_date(Notice.issued_at, -grace) <= Project.planned_end))
+    return or_(*branches) if branches else false()
 
 
-def _local_date(column, shift: timedelta):
+def local_date(column, shift: timedelta = timedelta(0)):
     """'YYYY-MM-DD' of a UTC timestamp column in Beijing time, shifted (SQL, per dialect)."""
     hours = 8 + shift.total_seconds() / 3600
     if db.engine.dialect.name == "sqlite":
