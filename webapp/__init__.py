@@ -29,6 +29,11 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
 
     web.init_app(app)
 
+    from . import access
+    from .services import audit  # noqa: F401  (its flush hook audits completions, rules, deployments)
+
+    access.init_app(app)  # after web: a form without its CSRF token is refused before anything else
+
     @app.get("/healthz")
     def healthz():
         db.session.execute(text("SELECT 1"))

@@ -5,6 +5,7 @@ from flask_smorest import abort
 from flask_smorest import Blueprint
 
 from ..services import auth
+from .auth import client_ip
 from .schemas import TokenRequest, TokenResponse
 
 blp = Blueprint("tokens", __name__, description="Authentication")
@@ -13,20 +14,24 @@ blp = Blueprint("tokens", __name__, description="Authentication")
 @blp.route("/auth/token", methods=["POST"])
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
+@blp.alt_response(401, description="wrong username or password (the same answer whether the user exists)")
+@blp.alt_response(429, description="too many failed attempts for this username from this address")
 def issue(body):
-    """Exchange username and password for a bearer token."""
-    user = auth.authenticate(body["username"], body["password"])
-    if user is None:
-        # Same answer whether the user exists or not.
+    """Exchange username and password for a bearer token (expires after API_TOKEN_HOURS)."""
+    attempt = auth.sign_in(body["username"], body["password"], client_ip(), channel="api")
+    if attempt.blocked:
+        abort(429, message=f"too many failed sign-ins; try again in {auth.FAILURE_WINDOW.seconds // 60} minutes")
+    if attempt.user is None:
         abort(401, message="invalid username or password")
-    token, expires = auth.issue_token(user, current_app.config["API_TOKEN_HOURS"])
+    token, expires = auth.issue_token(attempt.user, current_app.config["API_TOKEN_HOURS"])
     return {"token": token, "expires_at": expires}
 
 
 @blp.route("/auth/token", methods=["DELETE"])
 @blp.response(204)
+@blp.doc(security=[{"bearer": []}])
 def revoke():
     """Revoke the bearer token sent with this request."""
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not auth.revoke_token(header[7:].strip()):
+    if not auth.revoke_token(header[7:].strip()):
         abort(401, message="invalid token")

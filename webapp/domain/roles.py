@@ -31,6 +31,8 @@ ROLES: dict[str, Role] = {
         Role("city", "市级（只读）", "City (read-only)", "city", ()),
         Role("designer", "流程设计员", "Process designer", "none", ()),
         Role("admin", "平台运维", "Platform operations", "none", ()),
+        # City-wide and read-only, like `city`, plus the audit trail; never does tasks.
+        Role("auditor", "审计员", "Auditor", "city", ()),
     )
 }
 

@@ -61,6 +61,9 @@ class User(UserMixin, db.Model):
     org_unit_id = db.Column(db.Integer, db.ForeignKey("org_unit.id"), nullable=False)
     phone = db.Column(db.String(32))
     active = db.Column(db.Boolean, nullable=False, default=True)
+    # Bumped at sign-out: a signed session cookie carries the version it was issued with, so a copy
+    # of the cookie taken before sign-out no longer loads the user (services.auth.session_matches).
+    session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     org_unit = db.relationship(OrgUnit, lazy="joined")
 
     @property

@@ -40,6 +40,7 @@ DEMO_USERS = [
     ("designer", "流程设计员", "designer", "3502"),
     ("ops", "平台运维", "admin", "3502"),
     ("city", "市住建局（只读）", "city", "3502"),
+    ("auditor", "市审计员", "auditor", "3502"),
 ]
 
 

@@ -69,10 +69,11 @@ def task_filter(user: User):
     return false()
 
 
-def can_do_task(user: User, task: InboxTask) -> bool:
+def can_do_task(user: User, task: InboxTask, ignore_claim: bool = False) -> bool:
+    """`ignore_claim`: whether the user belongs to the group the task is for, whoever holds it now."""
     scope = scope_of(user)
     district, street = _unit_codes(user)
-    if task.claimed_by_id is not None and task.claimed_by_id != user.id:
+    if not ignore_claim and task.claimed_by_id is not None and task.claimed_by_id != user.id:
         return False
     if scope == "own":
         return task.role == "owner" and task.owner_user_id == user.id
@@ -98,6 +99,19 @@ def can_report_lead(user: User) -> bool:
 def can_operate(user: User) -> bool:
     """Platform operations (timer incidents, retries): role admin only, no project data beyond that."""
     return user.role == "admin"
+
+
+def can_audit(user: User) -> bool:
+    """The audit trail (who did what, from where) is read by auditors only; nobody writes to it."""
+    return user.role == "auditor"
+
+
+def sees_personal_data(user: User, project: Project) -> bool:
+    """Identity numbers and phones in full (P-32): the project's owner, and the inspectors and
+    supervisor of its street who handle the case; every other role sees them masked."""
+    if scope_of(user) == "own":
+        return project.owner_user_id == user.id
+    return user.role in ("inspector", "supervisor") and user.org_unit.street_code == project.street_code
 
 
 def can_read_rules(user: User, district_code: str) -> bool:

@@ -20,6 +20,13 @@ class Page:
     per_page: int
 
 
+def page_of(query, page: int, per_page: int, row) -> Page:
+    """One page of an ordered select, each result turned into a dict by `row`, and the total count."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    return Page([row(r) for r in rows], total, page, per_page)
+
+
 def task_row(task: InboxTask, now: datetime | None = None) -> dict:
     now = now or datetime.now(timezone.utc)
     project = task.project
@@ -124,11 +131,7 @@ def ledger_query(user: User, *, stage=None, status=None, street=None, text=None,
 
 def ledger(user: User, *, page=1, per_page=50, **filters) -> Page:
     query = ledger_query(user, **filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Project.updated_at.desc(), Project.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    )
-    return Page([project_row(p) for p in rows], total, page, per_page)
+    return page_of(query.order_by(Project.updated_at.desc(), Project.id.desc()), page, per_page, project_row)
 
 
 def ledger_all(user: User, **filters):
@@ -146,10 +149,7 @@ def ledger_statuses(user: User) -> list[str]:
 def reported_by(user: User, *, page=1, per_page=20) -> Page:
     """Leads this user reported (a grid worker's own list)."""
     query = select(Project).where(Project.reporter_user_id == user.id, policy.project_filter(user))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page))
-    return Page([project_row(p) for p in rows], total, page, per_page)
+    return page_of(query.order_by(Project.created_at.desc(), Project.id.desc()), page, per_page, project_row)
 
 
 def visible_project(user: User, project_id: int) -> Project:

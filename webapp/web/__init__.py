@@ -5,12 +5,13 @@ a view reads the request, calls a service, renders or redirects.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from ..persistence.models import User, db
+from ..services.auth import session_matches
 from . import errors, filters, nav
 from .i18n import LANGUAGES, ensure_compiled, get_locale
 
@@ -53,6 +54,9 @@ def init_app(app: Flask) -> None:
     from . import rules
 
     app.register_blueprint(rules.bp)
+    from . import audit
+
+    app.register_blueprint(audit.bp)
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
@@ -62,6 +66,8 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load_user(user_id: str):
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    # A cookie issued before the user's last sign-out loads nobody, even if someone kept a copy.
+    return user if user is not None and session_matches(user, session) else None

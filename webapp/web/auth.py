@@ -7,7 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services.auth import authenticate
+from ..services import auth
+from .common import client_ip
 from .i18n import LANGUAGES
 from .errors import handle_refusals
 
@@ -29,33 +30,39 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("inbox.index"))
-    error = None
+    error, status = None, 200
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = authenticate(username, request.form.get("password", ""))
-        if user is None:
-            error = _("Wrong username or password.")
+        attempt = auth.sign_in(username, request.form.get("password", ""), client_ip(), channel="web")
+        if attempt.blocked:
+            # Said alike for existing and unknown usernames: it reveals nothing about accounts.
+            error, status = _("Too many failed sign-ins. Wait 15 minutes and try again."), 429
+        elif attempt.user is None:
+            error, status = _("Wrong username or password."), 401
         else:
-            chosen = session.get("lang")
-            session.clear()  # a fresh session on every sign-in
-            if chosen:
-                session["lang"] = chosen
-            login_user(user)
+            _fresh_session()
+            auth.bind_session(attempt.user, session)
+            login_user(attempt.user)
             return redirect(_safe_next(request.form.get("next")) or url_for("inbox.index"))
     return render_template("auth/login.html", error=error, username=username,
-                           next=_safe_next(request.args.get("next") or request.form.get("next"))), (
-        401 if error else 200)
+                           next=_safe_next(request.args.get("next") or request.form.get("next"))), status
+
+
+def _fresh_session() -> None:
+    """Nothing of the previous session survives a sign-in or sign-out but the language choice."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    auth.end_sessions(current_user, client_ip())
     logout_user()
-    chosen = session.get("lang")
-    session.clear()
-    if chosen:
-        session["lang"] = chosen
+    _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -1,0 +1,216 @@
+"""The authorization matrix: every route (from app.url_map) × every demo user and anonymous × an
+object in the user's own jurisdiction and in another → allowed or refused exactly as the table
+below says. The table is written out here, independently of webapp/access.py: a refusal that turns
+into an allowance (or a route nobody classified) fails this test.
+
+Refused: 401/403/404, or for pages a redirect to the sign-in page. Allowed: anything else but a
+5xx (a 422 for an empty form is allowed: the caller got past every check of who may do it).
+"""
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from webapp import access
+
+from .world import USERS, build_world
+
+ANON = None
+EVERYONE = frozenset((ANON, *USERS))
+SIGNED_IN = frozenset(USERS)
+OWNERS = frozenset({"owner1", "owner2"})
+INSPECTORS = frozenset({"inspector_lj", "inspector_zh", "inspector_hl"})
+# Street, district and city users: the ledger, exports, dashboards.
+LEDGER = frozenset({"grid_lj", *INSPECTORS, "supervisor_lj", "enforcer_sm", "housing_sm", "admin_sm", "admin_hl",
+                    "city", "auditor"})
+RULE_READERS = SIGNED_IN - OWNERS
+
+# Who may reach the object of each jurisdiction: "own" is owner1's project in 鹭江街道 (思明区),
+# "other" owner2's project in 湖里街道 (湖里区).
+SEES = {"own": {"owner1", "grid_lj", "inspector_lj", "supervisor_lj", "enforcer_sm", "housing_sm", "admin_sm",
+                "city", "auditor"},
+        "other": {"owner2", "inspector_hl", "admin_hl", "city", "auditor"}}
+DOES_TASK = {"own": {"inspector_lj"}, "other": {"inspector_hl"}}
+READS_RULES = {"own": RULE_READERS - {"inspector_hl", "admin_hl"},
+               "other": {"inspector_hl", "admin_hl", "city", "auditor", "designer", "ops"}}
+EDITS_RULES = {"own": {"admin_sm"}, "other": {"admin_hl"}}
+SUPERVISES = {"own": {"supervisor_lj"}, "other": set()}
+
+
+def everywhere(users) -> dict:
+    return {"own": set(users), "other": set(users)}
+
+
+DESIGNER_PAGES = ("index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
+                  "deploy")
+EXPECT = {
+    "static": EVERYONE, "healthz": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
+    "auth.set_language": EVERYONE, "public.site": EVERYONE, "public.qr": EVERYONE, "public.report": EVERYONE,
+    "public.report_site": EVERYONE, "tokens.issue": EVERYONE,
+    "auth.logout": SIGNED_IN, "inbox.index": SIGNED_IN,
+    # Claimed by the street's inspector (or assigned to them by the supervisor): only the holder and
+    # the supervisor may give it back.
+    "inbox.claim": DOES_TASK, "inbox.release": {"own": {"inspector_lj", "supervisor_lj"}, "other": {"inspector_hl"}},
+    "inbox.assign": SUPERVISES,
+    "taskpage.show": SEES, ("taskpage.show", "POST"): DOES_TASK,
+    "files.show": SEES,
+    "owner.register": OWNERS | INSPECTORS, "owner.projects": OWNERS, "owner.notices": OWNERS,
+    "leads.new": {"grid_lj", *INSPECTORS}, "leads.index": {"grid_lj", *INSPECTORS},
+    "ledger.index": LEDGER, "ledger.export": LEDGER, "ledger.project": SEES, "ledger.diagram": SEES,
+    "notices.show": SEES, "dashboard.index": LEDGER,
+    "rule_pages.index": RULE_READERS, "rule_pages.city": RULE_READERS, "rule_pages.show": READS_RULES,
+    "rule_pages.history": READS_RULES, "rule_pages.edit": EDITS_RULES,
+    "ops.index": {"ops"}, "ops.retry": {"ops"},
+    "audit_pages.index": {"auditor"},
+    "org.index": {"admin_sm", "admin_hl", "city", "auditor"},
+    "org.section": {"own": {"admin_sm", "city", "auditor"}, "other": {"admin_hl", "city", "auditor"}},
+    ("org.section", "POST"): EDITS_RULES,  # the district's own administrators (EDITS_RULES: the same people)
+    **{f"designer.{name}": {"designer"} for name in DESIGNER_PAGES},
+    "tokens.revoke": SIGNED_IN, "tasks.my_tasks": SIGNED_IN, "tasks.one_task": SEES, "tasks.complete": DOES_TASK,
+    "projects.register": OWNERS | INSPECTORS, "projects.lead": {"grid_lj", *INSPECTORS},
+    "projects.ledger": SIGNED_IN, "projects.detail": SEES, "dashboard_api.show": LEDGER,
+    "operations.list_incidents": {"ops"}, "operations.retry_incident": {"ops"},
+    "process_versions.upload": {"designer"}, "process_versions.versions": {"designer", "ops"},
+    "process_versions.one_version": {"designer", "ops"}, "process_versions.download": {"designer", "ops"},
+    "process_versions.migration_preview": {"designer"}, "process_versions.migrate_selection": {"designer"},
+    # Designers move any project between process versions, whatever its district.
+    "process_versions.migrate_project": everywhere({"designer"}),
+    "rules.get_rules": READS_RULES, "rules.rule_history": READS_RULES, "rules.put_rules": EDITS_RULES,
+    "rules.preview": EDITS_RULES, "rules.parameters": RULE_READERS, "rules.side_by_side": RULE_READERS,
+    "audit_api.events": {"auditor"},
+}
+# URL parameters that name an object inside a jurisdiction: such routes are probed for both.
+OBJECT_PARAMS = {"project_id", "task_id", "notice_id", "attachment_id", "code", "reg_no"}
+# Bodies that pass validation of shape but change nothing (or only what is put back before each use).
+BODIES = {
+    "tasks.complete": {"json": {"data": {}}},
+    "projects.register": {"json": {"data": {}}},
+    "projects.lead": {"json": {"data": {}}},
+    "rules.put_rules": {"json": {"values": {}}},
+    "rules.preview": {"json": {"values": {}}},
+    "process_versions.migrate_selection": {"json": {"project_ids": []}},
+    "process_versions.migrate_project": {"json": {"version": 1, "dry_run": True}},
+    "process_versions.upload": {"data": {"dry_run": "1"}},
+    "tokens.issue": {"json": {}},
+    "taskpage.show": {"data": {"action": "draft"}},
+    "designer.migrate": {"data": {}},
+}
+# Not probed here: signing in with a wrong password is refused by design (tests/security/test_accounts.py).
+SKIP = {("auth.login", "POST")}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory)
+
+
+def _probes(app):
+    """(endpoint, method, rule, variant) for every route, both jurisdictions where it names an object."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule)):
+        variants = ("own", "other") if set(rule.arguments) & OBJECT_PARAMS else ("own",)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in SKIP:
+                for variant in variants:
+                    yield rule.endpoint, method, rule, variant
+
+
+def _expected(endpoint: str, method: str, variant: str, user) -> bool:
+    allowed = EXPECT.get((endpoint, method), EXPECT[endpoint])
+    if isinstance(allowed, dict):
+        allowed = allowed[variant]
+    return user in allowed
+
+
+def _url(world, rule: Rule, variant: str) -> str:
+    place = world.own if variant == "own" else world.other
+    values = {**world.common, **place.params}
+    return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
+
+
+def _send(world, endpoint, method, url, user):
+    body = dict(BODIES.get(endpoint, {}))
+    if endpoint == "inbox.assign":
+        body = {"data": {"assignee_id": world.user_ids["inspector_lj"]}}
+    if access.is_api(url):
+        if endpoint == "tokens.revoke" and user:  # revoke a token of its own, not the one the matrix uses
+            return world.app.test_client().open(url, method=method,
+                                                headers={"Authorization": f"Bearer {world.new_token(user)}"})
+        return world.api(user, method, url, **body)
+    if endpoint == "auth.logout" and user:
+        # Signing out ends every session of the user: the matrix's browser signs in again after.
+        resp = world.page_client(user).open(url, method=method)
+        world.forget_pages(user)
+        return resp
+    if endpoint == "taskpage.show" and method == "POST":
+        body["data"] = dict(body["data"], task_id=url.rsplit("/", 1)[1])
+    return world.page_client(user).open(url, method=method, **body)
+
+
+def _refused(resp, api: bool) -> bool:
+    assert resp.status_code < 500, resp.get_data(as_text=True)[:2000]
+    if resp.status_code in (401, 403, 404):
+        return True
+    # Sent to the sign-in page to come back here (a signed-out user's page: Flask-Login's `next`).
+    return not api and resp.status_code in (301, 302, 303) and resp.headers["Location"].startswith("/login?next=")
+
+
+def _put_incident_back(world):
+    """ops.retry clears the incident it retries; the next probe needs one to act on again."""
+    from webapp.persistence.models import TimerJob, db, utcnow
+
+    with world.app.app_context():
+        job = db.session.get(TimerJob, world.own.instance_id) or TimerJob(instance_id=world.own.instance_id)
+        job.due_at, job.status, job.attempts, job.last_error = utcnow(), "incident", 5, "boom"
+        db.session.add(job)
+        db.session.commit()
+
+
+def test_every_route_has_an_entry_in_both_tables(world):
+    endpoints = {rule.endpoint for rule in world.app.url_map.iter_rules()}
+    assert sorted(endpoints - set(access.ROUTES)) == [], "add the route to webapp/access.py ROUTES"
+    assert sorted(endpoints - {e if isinstance(e, str) else e[0] for e in EXPECT}) == [], \
+        "add the route to EXPECT in this test: who may call it"
+
+
+def test_matrix(world):
+    wrong = []
+    count = 0
+    for endpoint, method, rule, variant in _probes(world.app):
+        url = _url(world, rule, variant)
+        for user in (ANON, *USERS):
+            if endpoint in ("ops.retry", "operations.retry_incident"):
+                _put_incident_back(world)
+            resp = _send(world, endpoint, method, url, user)
+            count += 1
+            allowed = not _refused(resp, access.is_api(url))
+            if allowed != _expected(endpoint, method, variant, user):
+                wrong.append(f"{method} {url} ({endpoint}, {variant}) as {user or 'anonymous'}: {resp.status_code}, "
+                             f"expected {'allowed' if not allowed else 'refused'}")
+    assert count > 1000
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_unknown_endpoint_is_refused(tmp_path, monkeypatch):
+    """A route added without an entry in webapp/access.py is closed to everyone."""
+    from webapp import create_app
+    from webapp.config import Config
+
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    app = create_app(Config(TESTING=True))
+    app.add_url_rule("/security-test-unlisted", "security_test_unlisted", lambda: "open")
+    assert app.test_client().get("/security-test-unlisted").status_code == 403
+
+
+def test_api_refuses_cookies(world):
+    """The JSON API takes bearer tokens only: a signed-in browser's cookie opens nothing there."""
+    resp = world.page_client("city").get("/api/v1/projects")
+    assert resp.status_code == 401
+
+
+def test_refusals_reveal_nothing_across_jurisdictions(world):
+    """Another street's task or project answers exactly like one that does not exist."""
+    other = world.other.params
+    for path in (f"/api/v1/projects/{other['project_id']}", f"/api/v1/tasks/{other['task_id']}"):
+        hidden = world.api("inspector_lj", "GET", path)
+        missing = world.api("inspector_lj", "GET", path.rsplit("/", 1)[0] + "/999999")
+        assert (hidden.status_code, hidden.get_json()["message"]) == (missing.status_code, missing.get_json()["message"])

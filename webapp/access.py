@@ -1,0 +1,167 @@
+"""Who may call which route: one entry per Flask endpoint, pages and JSON API alike, enforced in
+one `before_request`.
+
+An entry says who may call the route at all (everyone, any signed-in user, or some roles) and
+which object-level check of services.policy the route relies on for the object it names (a
+project, a task, a district…): that check refuses objects outside the caller's jurisdiction or
+ownership with 404 (403 where the object is known but the role may not act on it).
+
+An endpoint without an entry is refused (403) and fails tests/security/test_authorization_matrix.py:
+a new route is closed until someone decides who may call it, here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, abort, g, request
+from flask_login import current_user
+
+from .domain.roles import ROLES
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[str] | None  # None: any signed-in user
+    public: bool = False
+    check: str | None = None  # the object-level check in services.policy (documentation + tests)
+
+
+PUBLIC = Access(None, public=True)
+SIGNED_IN = Access(None)
+
+
+def roles(*codes: str, check: str | None = None) -> Access:
+    unknown = set(codes) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return Access(frozenset(codes), check=check)
+
+
+def signed_in(check: str) -> Access:
+    return Access(None, check=check)
+
+
+ALL_ROLES = tuple(ROLES)
+# Roles with a jurisdiction over projects (street, district, city): the ledger and dashboards.
+LEDGER = tuple(code for code, role in ROLES.items() if role.scope in ("street", "district", "city"))
+# Everyone working under district rules, plus the city-wide roles; never owners.
+RULE_READERS = tuple(code for code in ROLES if code != "owner")
+
+# Object-level checks (services.policy), by the name used below:
+#   project  can_see_project          task     can_do_task or can_see_project (read)
+#   task_do  can_do_task (act)         file     the photo's project visible, or its uploader
+#   notice   its project visible       rules    can_read_rules (district)
+#   rules_edit can_edit_rules          claim    claims: can_do_task / the street's supervisor
+#   org      services.organisation: read by the district's administrators and city-wide roles,
+#            changed by the district's administrators only
+ROUTES: dict[str, Access] = {
+    # -- public ---------------------------------------------------------------------------------
+    "static": PUBLIC,
+    "healthz": PUBLIC,
+    "api-docs.openapi_json": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.set_language": PUBLIC,
+    "public.site": PUBLIC,
+    "public.qr": PUBLIC,
+    "public.report": PUBLIC,
+    "public.report_site": PUBLIC,
+    "tokens.issue": PUBLIC,
+    # -- pages ----------------------------------------------------------------------------------
+    "auth.logout": SIGNED_IN,
+    "inbox.index": SIGNED_IN,
+    "inbox.claim": signed_in("claim"),
+    "inbox.release": signed_in("claim"),
+    "inbox.assign": roles("supervisor", check="claim"),
+    "taskpage.show": signed_in("task"),
+    "files.show": signed_in("file"),
+    "owner.register": roles("owner", "inspector"),
+    "owner.projects": roles("owner"),
+    "owner.notices": roles("owner"),
+    "leads.new": roles("grid", "inspector"),
+    "leads.index": roles("grid", "inspector"),
+    "ledger.index": roles(*LEDGER),
+    "ledger.export": roles(*LEDGER),
+    "ledger.project": signed_in("project"),
+    "ledger.diagram": signed_in("project"),
+    "notices.show": signed_in("notice"),
+    "dashboard.index": roles(*LEDGER),
+    "rule_pages.index": roles(*RULE_READERS),
+    "rule_pages.city": roles(*RULE_READERS),
+    "rule_pages.show": roles(*RULE_READERS, check="rules"),
+    "rule_pages.history": roles(*RULE_READERS, check="rules"),
+    "rule_pages.edit": roles("district_admin", check="rules_edit"),
+    "ops.index": roles("admin"),
+    "ops.retry": roles("admin"),
+    "audit_pages.index": roles("auditor"),
+    "org.index": roles("district_admin", "city", "auditor"),
+    "org.section": roles("district_admin", "city", "auditor", check="org"),
+    **{f"designer.{name}": roles("designer") for name in (
+        "index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
+        "deploy")},
+    # -- JSON API (bearer tokens) ---------------------------------------------------------------
+    "tokens.revoke": SIGNED_IN,
+    "tasks.my_tasks": SIGNED_IN,
+    "tasks.one_task": signed_in("task"),
+    "tasks.complete": signed_in("task_do"),
+    "projects.register": roles("owner", "inspector"),
+    "projects.lead": roles("grid", "inspector"),
+    "projects.ledger": SIGNED_IN,  # owners: their own projects
+    "projects.detail": signed_in("project"),
+    "dashboard_api.show": roles(*LEDGER),
+    "operations.list_incidents": roles("admin"),
+    "operations.retry_incident": roles("admin"),
+    "process_versions.upload": roles("designer"),
+    "process_versions.versions": roles("designer", "admin"),
+    "process_versions.one_version": roles("designer", "admin"),
+    "process_versions.download": roles("designer", "admin"),
+    "process_versions.migration_preview": roles("designer"),
+    "process_versions.migrate_selection": roles("designer"),
+    "process_versions.migrate_project": roles("designer"),
+    "rules.get_rules": roles(*RULE_READERS, check="rules"),
+    "rules.rule_history": roles(*RULE_READERS, check="rules"),
+    "rules.put_rules": roles("district_admin", check="rules_edit"),
+    "rules.preview": roles("district_admin", check="rules_edit"),
+    "rules.parameters": roles(*RULE_READERS),
+    "rules.side_by_side": roles(*RULE_READERS),
+    "audit_api.events": roles("auditor"),
+}
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def caller():
+    """The signed-in user of this request: bearer token under /api/, the session cookie elsewhere
+    (the API never accepts cookies, so it needs no CSRF token)."""
+    if is_api(request.path):
+        if "user" not in g:
+            from .api.auth import user_from_header
+
+            g.user = user_from_header()
+        return g.user
+    return current_user if current_user.is_authenticated else None
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _enforce():
+        if request.endpoint is None:  # no such route (404) or method (405): Flask answers
+            return None
+        rule = ROUTES.get(request.endpoint)
+        if rule is None:
+            app.logger.error("route %s has no entry in webapp/access.py: refused", request.endpoint)
+            abort(403)
+        if rule.public:
+            return None
+        user = caller()
+        if user is None:
+            if is_api(request.path):
+                from .api.auth import refuse_unauthenticated
+
+                refuse_unauthenticated()
+            from .web import login_manager
+
+            return login_manager.unauthorized()
+        if rule.roles is not None and user.role not in rule.roles:
+            abort(403)
+        return None

@@ -1,0 +1,126 @@
+"""The audit trail: who did what, when and from where; append-only, read by auditors.
+
+Sign-ins, exports and downloads are recorded by the service or view that does them (`record`).
+Task completions, migrations, rule changes and deployments are recorded by a flush hook from the
+rows those services already write (HistoryEvent, DistrictRuleVersion), in the same transaction:
+no code path that changes a case or a rule can forget the audit row.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from flask import has_request_context, request
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..persistence.models import DistrictRuleVersion, HistoryEvent, User, db
+from ..persistence.security import AuditEvent
+from . import policy
+from .errors import Forbidden
+from .queries import Page, page_of
+
+CST = timezone(timedelta(hours=8))  # dates typed by people are Beijing dates
+# action → (zh, en)
+ACTIONS = {
+    "login": ("登录", "Sign-in"),
+    "login_failed": ("登录失败", "Failed sign-in"),
+    "login_blocked": ("登录被限制", "Sign-in blocked (too many failures)"),
+    "logout": ("退出", "Sign-out"),
+    "token_issued": ("签发 API 令牌", "API token issued"),
+    "token_revoked": ("吊销 API 令牌", "API token revoked"),
+    "task_completed": ("办理任务", "Task completed"),
+    "migration": ("迁移项目流程版本", "Project migrated"),
+    "rules_changed": ("修改实施细则", "Rules changed"),
+    "deployment": ("部署流程", "Process deployed"),
+    "export": ("导出", "Export"),
+    "file_download": ("下载照片", "Photo downloaded"),
+}
+# HistoryEvent kinds that are audited, and the action each becomes.
+_HISTORY_ACTIONS = {"task_completed": "task_completed", "migration": "migration", "deployment": "deployment"}
+
+
+def action_label(action: str, lang: str = "zh") -> str:
+    zh, en = ACTIONS.get(action, (action, action))
+    return en if lang == "en" else zh
+
+
+def client_ip() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(action: str, *, user: User | None = None, actor_name: str | None = None, ip: str | None = None,
+           object_type: str | None = None, object_id=None, details: dict | None = None,
+           commit: bool = True) -> None:
+    """Add one event; `commit=False` leaves it to the caller's transaction."""
+    db.session.add(_event(action, user=user, actor_name=actor_name, ip=ip or client_ip(),
+                          object_type=object_type, object_id=object_id, details=details))
+    if commit:
+        db.session.commit()
+
+
+def _event(action, *, user=None, actor_id=None, actor_name=None, actor_role=None, ip=None, object_type=None,
+           object_id=None, details=None) -> AuditEvent:
+    return AuditEvent(
+        action=action, actor_id=user.id if user else actor_id,
+        actor_name=(user.username if user else actor_name) or "system",
+        actor_role=user.role if user else actor_role, ip=ip, object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        details_json=json.dumps(details, ensure_ascii=False, default=str) if details else None)
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_domain_rows(session, _context, _instances) -> None:
+    for row in list(session.new):
+        if isinstance(row, HistoryEvent) and row.kind in _HISTORY_ACTIONS:
+            actor = _user(session, row.actor_id)
+            is_deployment = row.kind == "deployment"
+            session.add(_event(
+                _HISTORY_ACTIONS[row.kind], user=actor, actor_name=row.actor_name, ip=row.ip or client_ip(),
+                object_type="process" if is_deployment else "project",
+                object_id=row.element_id if is_deployment else row.project_id,
+                details={"task_id": row.task_id, "element_id": row.element_id, "title": row.title}
+                if not is_deployment else {"title": row.title}))
+        elif isinstance(row, DistrictRuleVersion):
+            session.add(_event(
+                "rules_changed", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
+                object_type="district", object_id=row.district_code,
+                details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason}))
+
+
+def _user(session, user_id) -> User | None:
+    if not user_id:
+        return None
+    with session.no_autoflush:
+        return session.get(User, user_id)
+
+
+# -- reading (auditors) --------------------------------------------------------------------------
+FILTERS = ("action", "actor", "object_type", "object_id", "since", "until")
+
+
+def events(user: User, *, page: int = 1, per_page: int = 50, action=None, actor=None, object_type=None,
+           object_id=None, since: datetime | None = None, until: datetime | None = None) -> Page:
+    """Newest first, filtered; auditors only."""
+    if not policy.can_audit(user):
+        raise Forbidden("only auditors read the audit trail")
+    query = select(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor:
+        query = query.where(AuditEvent.actor_name == actor)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEvent.object_id == str(object_id))
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return page_of(query.order_by(AuditEvent.id.desc()), page, per_page, row_of)
+
+
+def row_of(e: AuditEvent) -> dict:
+    return {"id": e.id, "at": e.at, "actor_id": e.actor_id, "actor": e.actor_name, "role": e.actor_role,
+            "ip": e.ip, "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
+            "details": json.loads(e.details_json) if e.details_json else None}
