@@ -134,3 +134,22 @@ def test_catalogs_translate_the_designer_pages():
     assert len(own) > 100
     assert [m.id for m in own if not (zh.get(m.id) and zh.get(m.id).string)] == []
     assert all(en.get(m.id) is not None for m in own)
+
+
+def test_the_task_page_shows_the_form_of_the_projects_version(pages):
+    import json
+
+    from tests.api.designer_helpers import ROOT
+
+    old = pages.register()
+    form = json.loads((ROOT / "forms" / "first_visit.json").read_text(encoding="utf-8"))
+    form["components"].append({"type": "textfield", "key": "site_contact", "label": "现场联系人",
+                               "label_en": "Site contact", "validate": {"required": True}})
+    pages.login("designer")
+    resp = pages.post("/designer/deploy", data=files("first_visit.json", json.dumps(form, ensure_ascii=False)),
+                      content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_json()
+    new = pages.register()
+    pages.login("inspector_lj")
+    assert "现场联系人" in pages.get(f"/tasks/{pages.task_of(new, 'first_visit')}").get_data(as_text=True)
+    assert "现场联系人" not in pages.get(f"/tasks/{pages.task_of(old, 'first_visit')}").get_data(as_text=True)

@@ -33,6 +33,13 @@ def catalog(version: ProcessVersion | None = None) -> FormCatalog:
     return cat
 
 
+def for_new_projects() -> FormCatalog:
+    """The forms of the newest process version: what registrations and leads are checked against."""
+    from .processes import latest_version
+
+    return catalog(latest_version())
+
+
 def version_of_instance(instance_id: int) -> ProcessVersion | None:
     instance = db.session.get(ProcessInstance, instance_id)
     return db.session.get(ProcessVersion, instance.version_id) if instance is not None else None

@@ -26,7 +26,7 @@ PER_PAGE = 20
 def new():
     if not policy.can_report_lead(current_user):
         abort(403)
-    definition = form_service.catalog().get("lead")
+    definition = form_service.for_new_projects().get("lead")
     options = instances.registration_options(current_user)
     data, errors = {}, {}
     if len(options.get("streets", [])) == 1:

@@ -47,7 +47,7 @@ def _steps(definition) -> list[tuple[object, list[str]]]:
 def register():
     if not policy.can_register(current_user):
         abort(403)
-    definition = form_service.catalog().get("registration")
+    definition = form_service.for_new_projects().get("registration")
     steps = _steps(definition)
     options = instances.registration_options(current_user)
     data, errors, step = {}, {}, 0

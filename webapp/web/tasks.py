@@ -28,7 +28,8 @@ def show(task_id):
             return redirect(url_for("inbox.index"))
         raise
     project = task.project
-    definition = form_service.catalog().get(task.form_key) if task.form_key in form_service.catalog() else None
+    forms = form_service.catalog(form_service.version_of_instance(task.instance_id))  # the project's version
+    definition = forms.get(task.form_key) if task.form_key in forms else None
     can_do = policy.can_do_task(current_user, task)
     facts = queries.project_data(project)
     values, errors, draft_at, status = {}, {}, None, 200
