@@ -84,6 +84,7 @@ ROUTES: dict[str, Access] = {
     "ledger.diagram": signed_in("project"),
     "notices.show": signed_in("notice"),
     "dashboard.index": roles(*LEDGER),
+    "dashboard.diagram": roles(*LEDGER),
     "rule_pages.index": roles(*RULE_READERS),
     "rule_pages.city": roles(*RULE_READERS),
     "rule_pages.show": roles(*RULE_READERS, check="rules"),

@@ -60,3 +60,20 @@ def test_district_dashboard_overdue_figure_opens_its_ledger_rows(live_app, live_
     rows = page.locator("[data-testid=ledger] tbody tr")
     assert sorted(rows.nth(i).get_attribute("data-reg-no") for i in range(rows.count())) == sorted(made["lj"])
     context.close()
+
+
+def test_heatmap_marks_the_projects_waiting_on_the_diagram(live_app, live_server, browser, shots):
+    seed(live_app)
+    context = browser.new_context(locale="zh-CN", **DESK)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "admin_sm")
+    page.fill("#password", "demo12345")
+    page.click("button[type=submit].btn-primary")
+    page.goto(f"{live_server}/dashboard")
+    page.click("[data-testid=heatmap-link]")
+    page.wait_for_selector("[data-testid=heatmap][data-ready='1']")
+    badge = page.locator(".heat-badge[data-element=first_visit]")
+    assert badge.inner_text() == "3"  # 思明: 鹭江 2 + 中华 1, never visited
+    page.screenshot(path=str(shots / "dashboard-heatmap.png"), full_page=True)
+    context.close()

@@ -43,8 +43,11 @@ def bundle_of(project: Project):
 def diagram_xml(project: Project) -> str | None:
     """The BPMN file of the version this project runs on (with its diagram layout)."""
     bundle = bundle_of(project)
-    if bundle is None:
-        return None
+    return bundle_diagram(bundle) if bundle is not None else None
+
+
+def bundle_diagram(bundle) -> str | None:
+    """The BPMN file of a bundle that holds its main process (with the diagram layout)."""
     marker = f'id="{bundle.process_id}"'
     names = sorted(n for n in bundle.files if n.endswith((".bpmn", ".bpmn20.xml")))
     for name in names:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import dashboard, kpi
+from ..services import dashboard, heatmap, kpi
 from . import nav
 from .errors import handle_refusals
 from .filters import STAGES
@@ -40,6 +40,16 @@ def index():
     except ValueError:
         abort(400)
     return render_template("dashboard/index.html", d=doc, link=ledger_link, stages=STAGES, charts=_charts(doc))
+
+
+@bp.route("/dashboard/diagram")
+@login_required
+def diagram():
+    """The process diagram with, per step, the projects waiting there and the median time spent."""
+    if not dashboard.can_view(current_user):
+        abort(403)
+    heat = heatmap.build(current_user, request.args.get("district") or None)
+    return render_template("dashboard/diagram.html", heat=heat, districts=heatmap.districts_for(current_user))
 
 
 def ledger_link(fig: dict) -> str:
