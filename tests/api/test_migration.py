@@ -162,3 +162,24 @@ def test_only_designers_migrate(app, api):
     assert migrate(api, pid, 7).status_code == 404
     assert migrate(api, 99999, 2).status_code == 404
     assert version_of(app, pid) == 1
+
+
+def test_a_project_changed_while_migrating_is_reported_and_the_others_move(app, api, monkeypatch):
+    from webapp.services import instances
+    from webapp.services.errors import StaleRevision
+
+    first, second = register(api), register(api)
+    v2 = deploy(api, with_briefing_after_first_visit(shipped_bpmn()))
+    save = instances.save_migrated
+
+    def lose_the_race_for_first(instance, project, *args, **kwargs):
+        if project.id == first:
+            raise StaleRevision("the project changed meanwhile")
+        return save(instance, project, *args, **kwargs)
+
+    monkeypatch.setattr(instances, "save_migrated", lose_the_race_for_first)
+    resp = api.post("designer", f"/api/v1/process-versions/{v2['id']}/migration", {"project_ids": [first, second]})
+    rows = {r["project_id"]: r for r in resp.get_json()}
+    assert rows[first]["migrated"] is False and "重试" in rows[first]["reason"]
+    assert rows[second]["migrated"] is True
+    assert (version_of(app, first), version_of(app, second)) == (1, 2)

@@ -97,8 +97,13 @@ def _attempt(instance: ProcessInstance, target: ProcessVersion, *, save: bool, a
     if save:
         summary = {"from": current.version, "to": target.version, "before": result.before,
                    "after": result.after, "affected": result.affected}
-        instances.save_migrated(instance, project, result.runner, steps, target.id, actor=actor, ip=ip,
-                                title=f"流程版本 v{current.version} → v{target.version}", summary=summary)
+        try:
+            instances.save_migrated(instance, project, result.runner, steps, target.id, actor=actor, ip=ip,
+                                    title=f"流程版本 v{current.version} → v{target.version}", summary=summary)
+        except Conflict:
+            # Someone completed a task or a timer fired meanwhile: this one is not moved, the rest are.
+            row.update(ok=False, reason="项目在迁移时刚被办理或触发了定时器，未迁移；请刷新后重试")
+            return row
         row["migrated"] = True
     return row
 
