@@ -85,6 +85,7 @@ ROUTES: dict[str, Access] = {
     "notices.show": signed_in("notice"),
     "dashboard.index": roles(*LEDGER),
     "dashboard.diagram": roles(*LEDGER),
+    "dashboard.monthly": roles(*LEDGER),
     "rule_pages.index": roles(*RULE_READERS),
     "rule_pages.city": roles(*RULE_READERS),
     "rule_pages.show": roles(*RULE_READERS, check="rules"),

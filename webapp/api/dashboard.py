@@ -16,9 +16,11 @@ blp = Blueprint("dashboard_api", __name__, description="KPIs of the caller's jur
 @blp.doc(security=[{"bearer": []}])
 @token_required
 def show(args):
-    """Figures for the period [since, until) (Beijing dates; default this month). Each figure is
+    """Figures for the period [since, until) (Beijing dates; default this month), of the whole
+    jurisdiction or of one `street` in it. Each figure is
     `{value, filters}`: GET /api/v1/projects with those filters lists the projects it counts."""
-    return dashboard.build(g.user, since=_iso(args.get("since")), until=_iso(args.get("until")))
+    return dashboard.build(g.user, since=_iso(args.get("since")), until=_iso(args.get("until")),
+                           street=args.get("street"))
 
 
 def _iso(day):

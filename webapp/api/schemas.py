@@ -108,6 +108,7 @@ class ProjectQuery(Schema):
 class DashboardQuery(Schema):
     since = fields.Date()
     until = fields.Date()
+    street = fields.String()
 
 
 class ProjectPage(Schema):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from ..persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, db
 from ..persistence.oversight import Notice
@@ -36,17 +36,20 @@ def figure(value, **filters) -> dict:
     return {"value": int(value or 0), "filters": {k: str(v) for k, v in filters.items()}}
 
 
-def build(user: User, since: str | None = None, until: str | None = None) -> dict:
+def build(user: User, since: str | None = None, until: str | None = None, street: str | None = None) -> dict:
+    """The figures of the user's jurisdiction, or of one street inside it."""
     if not can_view(user):
         raise Forbidden("dashboards are for street, district and city users")
     at = kpi.now()
     since, until = period(since, until)
     mine = policy.project_filter(user)
+    if street:
+        mine = and_(mine, Project.street_code == street)
     registered, found = _registration_coverage(mine)
     covered, due = _patrol(user, mine, at)
     rect = _per_event(mine, since, until)
     on_time, late = _writeoffs(user, mine, since, until)
-    return {
+    doc = {
         "scope": _scope(user),
         "generated_at": at.isoformat(),
         "period": {"since": since, "until": until},
@@ -60,6 +63,21 @@ def build(user: User, since: str | None = None, until: str | None = None) -> dic
         "enforcement": _notices(mine, ("stop_work", "handover"), since, until),
         "writeoff": {"on_time": on_time, "late": late, "rate": _rate(on_time, on_time["value"] + late["value"])},
     }
+    if street:
+        for fig in _figures(doc):
+            fig["filters"]["street"] = street
+    return doc
+
+
+def _figures(node):
+    if isinstance(node, dict):
+        if "value" in node and "filters" in node:
+            yield node
+        for child in node.values():
+            yield from _figures(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _figures(child)
 
 
 def _rate(part: dict, whole) -> float | None:

@@ -1,15 +1,16 @@
 """The dashboard page (street, district, city): figures as links to the ledger rows behind them."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import dashboard, heatmap, kpi
+from ..services import dashboard, exports, heatmap, kpi, reports
 from . import nav
 from .errors import handle_refusals
 from .filters import STAGES
+from .i18n import lang
 
 bp = Blueprint("dashboard", __name__)
 handle_refusals(bp)
@@ -50,6 +51,26 @@ def diagram():
         abort(403)
     heat = heatmap.build(current_user, request.args.get("district") or None)
     return render_template("dashboard/diagram.html", heat=heat, districts=heatmap.districts_for(current_user))
+
+
+@bp.route("/dashboard/monthly.xlsx")
+@login_required
+def monthly():
+    """The monthly report (月报) of the jurisdiction as Excel: a row per street and the total."""
+    if not dashboard.can_view(current_user):
+        abort(403)
+    month = request.args.get("month") or kpi.now().astimezone(kpi.CST).strftime("%Y-%m")
+    rows = reports.monthly(current_user, month)
+    headers = reports.COLUMNS_EN if lang() == "en" else reports.COLUMNS
+    body = exports.xlsx(f"{month} {_('Monthly report')}", headers, ([_percent(v) for v in row] for row in rows),
+                        widths=(14,) + (12,) * (len(headers) - 1))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=monthly-{month}.xlsx", "Cache-Control": "no-store"})
+
+
+def _percent(value):
+    """Rates as percentages with one decimal; counts as they are."""
+    return round(value * 100, 1) if isinstance(value, float) else value
 
 
 def ledger_link(fig: dict) -> str:

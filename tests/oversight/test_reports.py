@@ -1,0 +1,38 @@
+"""The monthly report: a row per street, a total, the same figures as the dashboard."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from tests.oversight import scenario
+from tests.oversight.test_dashboard import figures, ledger_total
+
+
+def test_monthly_report_rows_per_street_and_total(app, api, pages, clock):
+    scenario.build(app, api, clock)
+    pages.login("admin_sm")
+    resp = pages.get("/dashboard/monthly.xlsx?month=2026-12")
+    assert resp.status_code == 200
+    sheet = load_workbook(BytesIO(resp.data)).active
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"鹭江街道", "中华街道", "合计"}
+    header = [c.value for c in sheet[1]]
+    col = {name: i for i, name in enumerate(header)}
+    assert rows["鹭江街道"][col["新增登记"]] == 5 and rows["中华街道"][col["新增登记"]] == 1
+    assert rows["合计"][col["新增登记"]] == 6 and rows["合计"][col["新增线索"]] == 2
+    assert rows["鹭江街道"][col["责令停工"]] == 1 and rows["中华街道"][col["责令停工"]] == 0
+    assert rows["合计"][col["按期核销"]] == 1 and rows["合计"][col["逾期核销"]] == 1
+    assert rows["合计"][col["按期核销率"]] == 50.0
+    nov = load_workbook(BytesIO(pages.get("/dashboard/monthly.xlsx?month=2026-11").data)).active
+    assert {r[0]: r[1] for r in nov.iter_rows(min_row=2, values_only=True)}["合计"] == 0
+
+
+def test_street_dashboard_figures_list_that_streets_rows(app, api, clock):
+    scenario.build(app, api, clock)
+    doc = api.get("admin_sm", "/api/v1/dashboard?street=350203002").get_json()
+    assert doc["total"]["value"] == 1
+    for path, fig in figures(doc):
+        assert fig["filters"]["street"] == "350203002", path
+        assert fig["value"] == ledger_total(api, "admin_sm", fig["filters"]), path
+    assert api.get("admin_hl", "/api/v1/dashboard?street=350203002").get_json()["total"]["value"] == 0
