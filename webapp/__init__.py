@@ -45,11 +45,23 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     return app
 
 
+def _sqlite_synchronous() -> str:
+    import os
+
+    value = os.environ.get("SQLITE_SYNCHRONOUS", "FULL").upper()
+    if value not in ("FULL", "NORMAL", "EXTRA"):
+        raise RuntimeError("SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+    return value
+
+
 def _tune_sqlite(engine) -> None:
     """WAL lets readers run beside the single writer; busy_timeout makes writers queue, not fail.
 
-    synchronous=FULL: a registration or task completion, once answered, must survive a power cut.
+    synchronous=FULL by default: a registration or task completion, once answered, must survive a
+    power cut. SQLITE_SYNCHRONOUS=NORMAL trades that for ~1 fsync less per write (WAL stays
+    consistent; only the last commits before an OS crash or power loss can be lost).
     """
+    synchronous = _sqlite_synchronous()
     if engine.dialect.name != "sqlite":
         return
 
@@ -57,7 +69,7 @@ def _tune_sqlite(engine) -> None:
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -90,7 +90,9 @@ class ProcessVersion(db.Model):
     process_id = db.Column(db.String(100), nullable=False, index=True)
     version = db.Column(db.Integer, nullable=False)
     content_hash = db.Column(db.String(64), unique=True, nullable=False)
-    files_json = db.Column(db.Text, nullable=False)
+    # Deferred: requests only need the id and hash (bundles are cached by hash); the files are
+    # read once per process, when a version is first parsed.
+    files_json = db.deferred(db.Column(db.Text, nullable=False))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     created_by = db.Column(db.String(64))
     note = db.Column(db.String(500))
@@ -209,36 +211,6 @@ class Counter(db.Model):
     value = db.Column(db.Integer, nullable=False, default=0)
 
 
-class DistrictRuleVersion(db.Model):
-    """One saved version of a district's implementation rules (实施细则); rows are never changed.
-
-    `values_json` holds every parameter (the whole rule set as it was saved). The version in force
-    at a moment is the newest whose `effective_from` has passed; versions only follow each other
-    on the timeline (services.rules refuses an effective date before the latest version's).
-    """
-
-    __tablename__ = "district_rule_version"
-    id = db.Column(db.Integer, primary_key=True)
-    district_code = db.Column(db.String(32), nullable=False)
-    version = db.Column(db.Integer, nullable=False)
-    values_json = db.Column(db.Text, nullable=False)
-    effective_from = db.Column(UTCDateTime, nullable=False)
-    reason = db.Column(db.String(500), nullable=False)
-    author = db.Column(db.String(64), nullable=False)
-    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
-    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    __table_args__ = (
-        UniqueConstraint("district_code", "version"),
-        Index("ix_district_rule_effective", "district_code", "effective_from"),
-    )
-
-
-@db.event.listens_for(DistrictRuleVersion, "before_update")
-@db.event.listens_for(DistrictRuleVersion, "before_delete")
-def _rule_versions_are_immutable(mapper, connection, target):
-    raise ValueError("district rule versions are immutable; save a new version instead")
-
-
 class Attachment(db.Model):
     """An uploaded photo: re-encoded JPEG on disk under UPLOAD_DIR; only its metadata lives here.
 
@@ -268,3 +240,33 @@ class TaskDraft(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), primary_key=True)
     data_json = db.Column(db.Text, nullable=False)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class DistrictRuleVersion(db.Model):
+    """One saved version of a district's implementation rules (实施细则); rows are never changed.
+
+    `values_json` holds every parameter (the whole rule set as it was saved). The version in force
+    at a moment is the newest whose `effective_from` has passed; versions only follow each other
+    on the timeline (services.rules refuses an effective date before the latest version's).
+    """
+
+    __tablename__ = "district_rule_version"
+    id = db.Column(db.Integer, primary_key=True)
+    district_code = db.Column(db.String(32), nullable=False)
+    version = db.Column(db.Integer, nullable=False)
+    values_json = db.Column(db.Text, nullable=False)
+    effective_from = db.Column(UTCDateTime, nullable=False)
+    reason = db.Column(db.String(500), nullable=False)
+    author = db.Column(db.String(64), nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("district_code", "version"),
+        Index("ix_district_rule_effective", "district_code", "effective_from"),
+    )
+
+
+@db.event.listens_for(DistrictRuleVersion, "before_update")
+@db.event.listens_for(DistrictRuleVersion, "before_delete")
+def _rule_versions_are_immutable(mapper, connection, target):
+    raise ValueError("district rule versions are immutable; save a new version instead")

@@ -31,6 +31,7 @@ from ..persistence.models import (
 )
 from . import forms as form_service
 from . import oversight
+from . import organisation
 from . import rules as rule_service
 from . import policy, queries
 from .errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
@@ -62,6 +63,9 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
     project.owner_user_id = owner_id
     start_data = dict(clean, channel="owner", district=street.district_code)
+    # The site's special area or property company (organisation master data) for triage and notices.
+    start_data.update(organisation.registration_context(street.code, clean.get("community"),
+                                                        clean.get("place_type")))
     return _start(project, start_data, user, ip)
 
 
@@ -121,12 +125,10 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     if not policy.can_do_task(user, row):
         raise Forbidden("this task belongs to another role or person")
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id))
+    version = db.session.get(ProcessVersion, instance.version_id)
     events = _Steps(project)
-    runner = _runner(instance, events)
-    clean = form_service.validate(
-        row.form_key, data, lang=lang, options=_task_options(project), checklist_items=_checklist(runner),
-        version=db.session.get(ProcessVersion, instance.version_id),
-    ) if row.form_key else {}
+    runner = _runner(instance, events, version)
+    clean = _validate_task_form(row.form_key, data, lang, project, runner, version)
     try:
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
@@ -148,20 +150,6 @@ def fire_timers(instance_id: int) -> bool:
     return True
 
 
-def open_for_migration(instance: ProcessInstance, project: Project) -> tuple[ProcessRunner, list, dict]:
-    """A freshly loaded runner, the sink for its steps and the helpers its scripts call (for
-    services.migration, which moves it to another version)."""
-    steps = _Steps(project)
-    return _runner(instance, steps), steps, _helpers(steps)
-
-
-def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
-    """Save an instance moved to another process version, with its 'migration' history event."""
-    instance.version_id = version_id
-    _history(project.id, actor, "migration", None, title, summary, ip)
-    _save(instance, project, runner, steps, actor=actor, ip=ip)
-
-
 def registration_options(user: User) -> dict[str, list[str]]:
     """The street/community codes this user may choose on the registration and lead forms."""
     return _org_options(_allowed_streets(user))
@@ -175,6 +163,20 @@ def task_options(project: Project) -> dict[str, list[str]]:
 def checklist_for(data: dict) -> list[dict]:
     """The patrol checklist items that apply to a project with these instance data."""
     return form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
+
+
+def open_for_migration(instance: ProcessInstance, project: Project) -> tuple[ProcessRunner, list, dict]:
+    """A freshly loaded runner, the sink for its steps and the helpers its scripts call (for
+    services.migration, which moves it to another version)."""
+    steps = _Steps(project)
+    return _runner(instance, steps), steps, _helpers(steps)
+
+
+def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
+    """Save an instance moved to another process version, with its 'migration' history event."""
+    instance.version_id = version_id
+    _history(project.id, actor, "migration", None, title, summary, ip)
+    _save(instance, project, runner, steps, actor=actor, ip=ip)
 
 
 # -- internals ----------------------------------------------------------------------------------
@@ -197,8 +199,8 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> P
     return project
 
 
-def _runner(instance: ProcessInstance, steps: "_Steps") -> ProcessRunner:
-    version = db.session.get(ProcessVersion, instance.version_id)
+def _runner(instance: ProcessInstance, steps: "_Steps", version: ProcessVersion | None = None) -> ProcessRunner:
+    version = version or db.session.get(ProcessVersion, instance.version_id)
     return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps))
 
 
@@ -391,6 +393,21 @@ def _org_options(streets: list[OrgUnit]) -> dict[str, list[str]]:
 def _task_options(project: Project) -> dict[str, list[str]]:
     street = _unit(project.street_code)
     return _org_options([street])
+
+
+def _validate_task_form(form_key, data, lang, project, runner, version: ProcessVersion) -> dict:
+    """Validate against the form of the project's own version; street options and the patrol
+    checklist are looked up only for forms that use them (they cost queries and a data copy)."""
+    if not form_key:
+        return {}
+    form = form_service.catalog(version).get(form_key) if form_key in form_service.catalog(version) else None
+    kinds = {f.type for f in form.fields} if form else set()
+    uses_options = form is not None and any(f.values_key for f in form.fields)
+    return form_service.validate(
+        form_key, data, lang=lang, version=version,
+        options=_task_options(project) if uses_options else None,
+        checklist_items=_checklist(runner) if "patrolChecklist" in kinds else None,
+    )
 
 
 def _checklist(runner: ProcessRunner) -> list[dict]:
