@@ -77,6 +77,11 @@ def test_problems_are_422_per_element_and_nothing_is_deployed(api):
     assert dry.status_code == 200 and len(dry.get_json()["problems"]) == 2
     clean = upload(api, {"small_works.bpmn": shipped_bpmn()}, dry_run="true")
     assert clean.status_code == 200 and clean.get_json()["problems"] == []
+    odd = upload(api, {"notes.txt": "x"}, dry_run="true")
+    assert odd.status_code == 200 and odd.get_json()["problems"][0]["file"] == "notes.txt"
+    empty = api.client.post("/api/v1/process-versions", data={}, content_type="multipart/form-data",
+                            headers={"Authorization": f"Bearer {api.token('designer')}"})
+    assert empty.status_code == 422 and empty.get_json()["problems"][0]["message"] == "没有上传任何文件"
     assert len(versions(api)) == 1
 
 

@@ -75,6 +75,12 @@ def test_the_editors_check_and_deploy_endpoints_answer_json(pages):
                       content_type="multipart/form-data")
     assert resp.status_code == 201 and resp.get_json()["version"] == 2
     assert resp.get_json()["url"].endswith("/designer/versions/2")
+    resp = pages.post("/designer/deploy", data=files("small_works.bpmn", shipped_bpmn()),
+                      content_type="multipart/form-data")
+    assert resp.status_code == 409 and "第 1 版" in resp.get_json()["message"]
+    resp = pages.post("/designer/upload", data=files("small_works.bpmn", shipped_bpmn()),
+                      content_type="multipart/form-data", follow_redirects=True)
+    assert "第 1 版" in resp.get_data(as_text=True) and "/designer" in resp.request.path
 
 
 def test_version_page_previews_and_migrates_a_selection(pages, api):

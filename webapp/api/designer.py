@@ -97,16 +97,17 @@ def upload():
         abort(413, message=f"上传内容过大：最多 {designer.MAX_UPLOAD_BYTES // 1024 // 1024} MB")
     uploads = [(f.filename, f.read(designer.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
     process_id = request.form.get("process_id") or None
-    if request.form.get("dry_run") in ("1", "true", "yes"):
-        prepared = designer.prepare(uploads, process_id) if uploads else None
-        problems = prepared.problems if prepared else []
-        return jsonify(problems=[p.as_dict() for p in problems], files=sorted(prepared.files) if prepared else []), 200
+    dry_run = request.form.get("dry_run") in ("1", "true", "yes")
     try:
+        if dry_run:
+            prepared = designer.prepare(uploads, process_id)
+            return jsonify(problems=[p.as_dict() for p in prepared.problems], files=sorted(prepared.files)), 200
         version, created = designer.deploy(g.user, uploads, note=request.form.get("note") or None,
                                            process_id=process_id)
     except BundleError as exc:
+        # A dry run answers 200 either way: the problems are its result.
         return jsonify(code=422, status="Unprocessable Entity", message="上传的流程有问题，未部署",
-                       problems=[p.as_dict() for p in exc.problems]), 422
+                       problems=[p.as_dict() for p in exc.problems]), 200 if dry_run else 422
     row = designer.version_detail(g.user, version.id)
     row["created"] = created
     return row, 201 if created else 200

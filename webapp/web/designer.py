@@ -18,6 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from ..domain.catalog import is_form_file
 from ..domain.errors import BundleError
 from ..services import designer, migration, processes
+from ..services.errors import Conflict
 from . import nav
 from .common import client_ip
 from .errors import handle_refusals
@@ -54,6 +55,9 @@ def upload():
         flash(_("Nothing was deployed: the upload has %(n)s problem(s).", n=len(exc.problems)), "error")
         return render_template("designer/index.html", versions=_by_process(designer.list_versions(current_user)),
                                problems=exc.problems), 422
+    except Conflict as exc:  # identical to an older version
+        flash(str(exc), "error")
+        return redirect(url_for("designer.index"))
     if created:
         flash(_("Deployed as version %(v)s.", v=version.version), "success")
     else:
@@ -135,6 +139,8 @@ def deploy():
                                            process_id=request.form.get("process_id") or None)
     except BundleError as exc:
         return jsonify(problems=[p.as_dict() for p in exc.problems]), 422
+    except Conflict as exc:
+        return jsonify(problems=[], message=str(exc)), 409
     return jsonify(version=version.version, id=version.id, created=created,
                    url=url_for("designer.version", version_id=version.id)), 201 if created else 200
 
