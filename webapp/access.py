@@ -86,6 +86,7 @@ ROUTES: dict[str, Access] = {
     "dashboard.index": roles(*LEDGER),
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),
+    "meetings.agenda": roles(*LEDGER),  # district and city scope inside the view; decisions: district_admin
     "rule_pages.index": roles(*RULE_READERS),
     "rule_pages.city": roles(*RULE_READERS),
     "rule_pages.show": roles(*RULE_READERS, check="rules"),

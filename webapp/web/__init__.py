@@ -47,9 +47,9 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, inbox, tasks, files, owner, leads, ledger, designer, operations):
         app.register_blueprint(module.bp)
-    from . import dashboard, notices, public
+    from . import dashboard, meetings, notices, public
 
-    for module in (dashboard, notices, public):
+    for module in (dashboard, meetings, notices, public):
         app.register_blueprint(module.bp)
     from . import rules
 
