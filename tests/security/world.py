@@ -76,6 +76,7 @@ def build_world(tmp_path_factory, **config) -> World:
         mp.delenv("DATABASE_URL", raising=False)
         app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False, **config))
     prepare(app)
+    _cheap_password_hashes(app)
     world = World(app, Place(), Place(), {}, {})
     own = world.api("owner1", "POST", "/api/v1/registrations", json={"data": registration_data()})
     other = world.api("owner2", "POST", "/api/v1/registrations", json={"data": registration_data(**HULI)})
@@ -101,3 +102,16 @@ def build_world(tmp_path_factory, **config) -> World:
         world.common = {"version_id": version.id, "name": sorted(processes.version_files(version))[0],
                         "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units"}
     return world
+
+
+def _cheap_password_hashes(app) -> None:
+    """The demo password hashed with the least argon2 work: the matrix signs in dozens of times, and
+    verifying takes the work factors stored in the hash (production hashes keep the defaults)."""
+    from argon2 import PasswordHasher
+
+    from webapp.persistence.models import User, db
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        db.session.query(User).update({User.password_hash: cheap})
+        db.session.commit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from ..services import instances, queries
+from ..services import instances, privacy, queries
 from .auth import client_ip, lang, token_required
 from .schemas import Created, FormData, ProjectDetail, ProjectPage, ProjectQuery
 
@@ -54,6 +54,6 @@ def detail(project_id):
     project = queries.visible_project(g.user, project_id)
     row = queries.project_row(project)
     row["tasks"] = queries.project_tasks(project)
-    row["history"] = queries.history(project)
-    row["data"] = queries.project_data(project)
+    row["history"] = privacy.events_for_viewer(g.user, project, queries.history(project))
+    row["data"] = privacy.for_viewer(g.user, project, queries.project_data(project))
     return row

@@ -34,7 +34,7 @@ ACTIONS = {
     "rules_changed": ("修改实施细则", "Rules changed"),
     "deployment": ("部署流程", "Process deployed"),
     "export": ("导出", "Export"),
-    "file_download": ("下载照片", "Photo downloaded"),
+    "document_view": ("查看/打印文书", "Notice opened or printed"),
 }
 # HistoryEvent kinds that are audited, and the action each becomes.
 _HISTORY_ACTIONS = {"task_completed": "task_completed", "migration": "migration", "deployment": "deployment"}

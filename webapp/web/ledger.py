@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import casefile, exports, policy, queries
+from ..services import audit, casefile, exports, policy, privacy, queries
 from . import formkit, nav
 from .common import page_number, streets_for
 from .filters import CHANNELS, RISKS, STAGES, local, org_names
@@ -69,6 +69,8 @@ def export():
     body = exports.xlsx(_("Project ledger"), headers, rows(),
                         widths=(24, 30, 12, 12, 16, 30, 10, 12, 12, 12, 18, 10, 12, 12, 18, 18, 18))
     stamp = local(datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M")
+    audit.record("export", user=current_user, object_type="ledger", object_id=f"ledger-{stamp}.xlsx",
+                 details={"filters": {k: v for k, v in _filters().items() if v}})
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
         "Content-Disposition": f"attachment; filename=ledger-{stamp}.xlsx",
         "Cache-Control": "no-store",
@@ -79,9 +81,10 @@ def export():
 @login_required
 def project(project_id):
     project = queries.visible_project(current_user, project_id)
-    facts = queries.project_data(project)
+    facts = privacy.for_viewer(current_user, project, queries.project_data(project))
     bundle = casefile.bundle_of(project)
-    rows = formkit.describe_events(casefile.timeline(project, bundle), lang())
+    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, casefile.timeline(project, bundle)),
+                                   lang())
     return render_template(
         "ledger/project.html",
         project=project,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from ..services import notices, policy
+from ..services import audit, notices, policy
 from .errors import handle_refusals
 from .i18n import lang
 
@@ -23,6 +23,9 @@ def _globals(state):
 @login_required
 def show(notice_id):
     notice, project = notices.visible(current_user, notice_id)
+    # A notice is a legal document naming the owner: who opened or printed it is on record.
+    audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
+                 details={"project_id": project.id, "kind": notice.kind})
     return render_template("notices/show.html", notice=notice, project=project)
 
 

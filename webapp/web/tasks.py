@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import attachments, casefile, claims, drafts, instances, policy, queries
+from ..services import attachments, casefile, claims, drafts, instances, policy, privacy, queries
 from ..services import forms as form_service
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from . import formkit
@@ -31,7 +31,7 @@ def show(task_id):
     forms = form_service.catalog(form_service.version_of_instance(task.instance_id))  # the project's version
     definition = forms.get(task.form_key) if task.form_key in forms else None
     can_do = policy.can_do_task(current_user, task)
-    facts = queries.project_data(project)
+    facts = privacy.for_viewer(current_user, project, queries.project_data(project))
     values, errors, draft_at, status = {}, {}, None, 200
 
     if request.method == "POST":
@@ -69,7 +69,8 @@ def show(task_id):
     checklist = instances.checklist_for(facts) if definition and any(
         f.type == "patrolChecklist" for f in definition.fields) else None
     bundle = casefile.bundle_of(project)
-    rows = formkit.describe_events(casefile.timeline(project, bundle), lang())
+    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, casefile.timeline(project, bundle)),
+                                   lang())
     return render_template(
         "tasks/show.html",
         task=task,
