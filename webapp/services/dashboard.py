@@ -45,16 +45,19 @@ def build(user: User, since: str | None = None, until: str | None = None, street
     mine = policy.project_filter(user)
     if street:
         mine = and_(mine, Project.street_code == street)
-    registered, found = _registration_coverage(mine)
-    covered, due = _patrol(user, mine, at)
+    scan = _project_scan(user, mine, at)
+    registered, found = _registration_coverage(mine, scan)
+    covered, due = (figure(scan["patrol"].get("covered"), patrol="covered"),
+                    figure(scan["patrol"].get("due"), patrol="due"))
     rect = _per_event(mine, since, until)
     on_time, late = _writeoffs(user, mine, since, until)
     doc = {
         "scope": _scope(user),
         "generated_at": at.isoformat(),
         "period": {"since": since, "until": until},
-        "total": figure(_count(mine)),
-        **_stages_and_statuses(mine),
+        "total": figure(scan["total"]),
+        "by_stage": _ranked(scan["stage"], "stage"),
+        "by_status": _ranked(scan["status"], "status"),
         "weekly": _weekly(mine, at),
         "coverage": {"registered": registered, "found": found, "rate": _rate(registered, found)},
         "patrol": {"covered": covered, "due": due, "rate": _rate(covered, covered["value"] + due["value"])},
@@ -85,24 +88,27 @@ def _rate(part: dict, whole) -> float | None:
     return round(part["value"] / whole, 4) if whole else None
 
 
-def _count(*where) -> int:
-    return db.session.scalar(select(func.count()).select_from(Project).where(*where))
+def _project_scan(user: User, mine, at: datetime) -> dict:
+    """One pass over the jurisdiction's projects, grouped by stage, status, registered and patrol
+    state; the per-project figures are sums of these groups."""
+    recent = kpi.patrolled_recently(user, at)
+    patrol = case((and_(kpi.under_patrol(), recent), "covered"), (and_(kpi.under_patrol(), ~recent), "due"),
+                  else_=None).label("patrol")
+    registered = case((kpi.registered(), 1), else_=0).label("registered")
+    out = {"total": 0, "registered": 0, "stage": {}, "status": {}, "patrol": {}}
+    for stage, status, reg, state, n in db.session.execute(
+            select(Project.stage, Project.status, registered, patrol, func.count()).where(mine)
+            .group_by(Project.stage, Project.status, registered, patrol)):
+        out["total"] += n
+        out["registered"] += n if reg else 0
+        for key, value in (("stage", stage), ("status", status), ("patrol", state)):
+            if value is not None:
+                out[key][value] = out[key].get(value, 0) + n
+    return out
 
 
-def _stages_and_statuses(mine) -> dict:
-    """Projects per stage and per status, from one scan grouped by both."""
-    stages, statuses = {}, {}
-    for stage, status, n in db.session.execute(select(Project.stage, Project.status, func.count()).where(mine)
-                                               .group_by(Project.stage, Project.status)):
-        if stage is not None:
-            stages[stage] = stages.get(stage, 0) + n
-        if status is not None:
-            statuses[status] = statuses.get(status, 0) + n
-
-    def rows(counts, name):
-        return [dict(figure(n, **{name: key}), key=key) for key, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-
-    return {"by_stage": rows(stages, "stage"), "by_status": rows(statuses, "status")}
+def _ranked(counts: dict, name: str) -> list[dict]:
+    return [dict(figure(n, **{name: key}), key=key) for key, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
 def _weekly(mine, at: datetime) -> list[dict]:
@@ -127,20 +133,12 @@ def _weekly(mine, at: datetime) -> list[dict]:
     return out
 
 
-def _registration_coverage(mine) -> tuple[dict, dict]:
+def _registration_coverage(mine, scan: dict) -> tuple[dict, dict]:
     """纳管率: registered projects over the sites found (registered, or found unregistered on site)."""
-    registered = _count(mine, kpi.registered())
     waiting = db.session.scalar(
         select(func.count(distinct(Project.id))).select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
         .where(mine, InboxTask.form_key == "registration", ~kpi.registered()))
-    return figure(registered, registered=1), figure(registered + waiting, found=1)
-
-
-def _patrol(user: User, mine, at: datetime) -> tuple[dict, dict]:
-    recent = kpi.patrolled_recently(user, at)
-    flag = case((recent, "covered"), (~recent, "due"), else_="unknown").label("flag")
-    rows = dict(db.session.execute(select(flag, func.count()).where(mine, kpi.under_patrol()).group_by(flag)).all())
-    return figure(rows.get("covered"), patrol="covered"), figure(rows.get("due"), patrol="due")
+    return figure(scan["registered"], registered=1), figure(scan["registered"] + waiting, found=1)
 
 
 def _per_event(mine, since: str, until: str) -> dict:
