@@ -86,7 +86,8 @@ ROUTES: dict[str, Access] = {
     "dashboard.index": roles(*LEDGER),
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),
-    "meetings.agenda": roles(*LEDGER),  # district and city scope inside the view; decisions: district_admin
+    "meetings.agenda": roles(*LEDGER),  # the view admits district and city scope only
+    "meetings.decide": roles("district_admin", check="project"),
     "rule_pages.index": roles(*RULE_READERS),
     "rule_pages.city": roles(*RULE_READERS),
     "rule_pages.show": roles(*RULE_READERS, check="rules"),

@@ -32,8 +32,8 @@ def test_agenda_and_decisions(app, api, pages, clock):
     by_id = {numbers[reg]: r for reg, r in reasons.items()}
     assert by_id == {repeated: {"handover_overdue", "repeated"}, disputed: {"disputed"}}
 
-    resp = pages.post(f"/meetings?{PERIOD}", data={"project_id": repeated, "decision": "由区综合执法局 5 日内立案查处",
-                                                   "since": "2026-12-01", "until": "2027-02-01"})
+    resp = pages.post(f"/meetings/{repeated}/decision", data={"decision": "由区综合执法局 5 日内立案查处",
+                                                             "since": "2026-12-01", "until": "2027-02-01"})
     assert resp.status_code == 302
     assert "由区综合执法局 5 日内立案查处" in pages.get(f"/meetings?{PERIOD}").get_data(as_text=True)
     history = api.project("city", repeated)["history"]
@@ -41,6 +41,7 @@ def test_agenda_and_decisions(app, api, pages, clock):
 
     pages.login("admin_hl")  # another district: nothing of 思明 on its agenda, no decisions on its cases
     assert "data-reg-no" not in pages.get(f"/meetings?{PERIOD}").get_data(as_text=True)
-    assert pages.post(f"/meetings?{PERIOD}", data={"project_id": repeated, "decision": "x"}).status_code == 404
+    assert pages.post(f"/meetings/{repeated}/decision", data={"decision": "x"}).status_code == 404
     pages.login("inspector_lj")
     assert pages.get("/meetings").status_code == 403
+    assert pages.post(f"/meetings/{repeated}/decision", data={"decision": "x"}).status_code == 403

@@ -18,26 +18,28 @@ handle_refusals(bp)
 nav.register("meetings.agenda", _l("Joint meetings"), scopes=("district", "city"), order=39, prefix="/meetings")
 
 
-@bp.route("/meetings", methods=["GET", "POST"])
+@bp.route("/meetings")
 @login_required
-def agenda():
+def agenda(errors=None, status=200):
     if policy.scope_of(current_user) not in ("district", "city"):
         abort(403)
-    since, until = request.values.get("since") or None, request.values.get("until") or None
-    errors = {}
-    if request.method == "POST":
-        try:
-            meetings.decide(current_user, int(request.form.get("project_id", 0)), request.form.get("decision", ""),
-                            request.form.get("since", ""), request.form.get("until", ""), ip=client_ip())
-        except ValidationFailed as exc:
-            errors = exc.errors
-        else:
-            flash(_("Decision recorded in the project's history."), "success")
-            return redirect(url_for("meetings.agenda", since=since, until=until))
     try:
-        data = meetings.agenda(current_user, since, until)
+        data = meetings.agenda(current_user, request.values.get("since") or None, request.values.get("until") or None)
     except ValueError:
         abort(400)
     reasons = {k: (en if lang() == "en" else zh) for k, (zh, en) in meetings.REASONS.items()}
-    return render_template("meetings/agenda.html", a=data, reasons=reasons, errors=errors,
-                           can_decide=meetings.can_decide(current_user)), (422 if errors else 200)
+    return render_template("meetings/agenda.html", a=data, reasons=reasons, errors=errors or {},
+                           can_decide=meetings.can_decide(current_user)), status
+
+
+@bp.route("/meetings/<int:project_id>/decision", methods=["POST"])
+@login_required
+def decide(project_id):
+    """Record the meeting's decision on one case (district administrators, their district's cases)."""
+    since, until = request.form.get("since", ""), request.form.get("until", "")
+    try:
+        meetings.decide(current_user, project_id, request.form.get("decision", ""), since, until, ip=client_ip())
+    except ValidationFailed as exc:
+        return agenda(exc.errors, 422)
+    flash(_("Decision recorded in the project's history."), "success")
+    return redirect(url_for("meetings.agenda", since=since or None, until=until or None))
