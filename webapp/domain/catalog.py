@@ -27,21 +27,35 @@ def is_form_file(name: str) -> bool:
 def form_key_of(name: str) -> str:
     return name[len(FORMS_PREFIX):-len(".json")]
 
-# Uploaded XML must never resolve entities, load a DTD or touch the network.
+# Uploaded XML must never resolve entities, load a DTD or touch the network. The encoding is
+# forced to UTF-8 (whatever the XML declaration says), so a DOCTYPE cannot hide from the check
+# below in UTF-16 or UTF-7: libxml2 expands internal entities in attribute values even with
+# resolve_entities=False, so a DTD is refused before parsing, not after.
 _SAFE_XML = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    encoding="utf-8",
 )
+_NO_DTD = "DTD / entity declarations are not allowed"
 
 
 def parse_xml(text: str | bytes, filename: str) -> etree._Element:
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    head = raw[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in raw.lower():
-        raise BundleError([Problem(filename, None, None, "DTD / entity declarations are not allowed")])
     try:
-        return etree.fromstring(raw, _SAFE_XML)
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError([Problem(filename, None, None, "XML must be UTF-8")]) from exc
+    if "\x00" in decoded:
+        raise BundleError([Problem(filename, None, None, "XML must be UTF-8")])
+    lowered = decoded.lower()
+    if "<!doctype" in lowered or "<!entity" in lowered:
+        raise BundleError([Problem(filename, None, None, _NO_DTD)])
+    try:
+        root = etree.fromstring(raw, _SAFE_XML)
     except etree.XMLSyntaxError as exc:
         raise BundleError([Problem(filename, None, None, f"XML syntax error: {exc}")]) from exc
+    if root.getroottree().docinfo.doctype:  # cannot happen after the check above; kept as a backstop
+        raise BundleError([Problem(filename, None, None, _NO_DTD)])
+    return root
 
 
 def content_hash(files: dict[str, str]) -> str:

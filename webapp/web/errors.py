@@ -1,7 +1,7 @@
 """HTML answers for refusals raised inside page views (the JSON API keeps its own handlers)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -41,8 +41,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
+        limit = max(app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024), 1)
         if request.path.startswith("/api/"):
-            return api.handle_http_exception(exc)
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        flash(_("The upload is too large (at most %(mb)s MB in one submission).", mb=limit), "error")
-        return redirect(request.path if request.method == "POST" else url_for("inbox.index"))
+            return jsonify(code=413, status="Request Entity Too Large",
+                           message=f"上传内容过大：一次最多 {limit} MB (the upload is larger than {limit} MB)"), 413
+        # A page, not a redirect: the browser has not sent the rest of the form, and saying why is all we can do.
+        return page(413, _("Upload too large"),
+                    _("The upload is too large (at most %(mb)s MB in one submission).", mb=limit))
