@@ -86,6 +86,7 @@ ROUTES: dict[str, Access] = {
     "dashboard.index": roles(*LEDGER),
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),
+    "dashboard.insurance": roles(*LEDGER),
     "meetings.agenda": roles(*LEDGER),  # the view admits district and city scope only
     "meetings.decide": roles("district_admin", check="project"),
     "rule_pages.index": roles(*RULE_READERS),

@@ -36,3 +36,18 @@ def test_street_dashboard_figures_list_that_streets_rows(app, api, clock):
         assert fig["filters"]["street"] == "350203002", path
         assert fig["value"] == ledger_total(api, "admin_sm", fig["filters"]), path
     assert api.get("admin_hl", "/api/v1/dashboard?street=350203002").get_json()["total"]["value"] == 0
+
+
+def test_insurance_report_by_street(app, api, pages, clock):
+    from tests.api.test_lifecycle import register
+
+    register(api, has_safety_insurance=True, insurance_policy_no="PICC-2026-001")
+    register(api)
+    register(api, street="350203002", community="350203002001", address="思明区中华路 1 号", has_safety_insurance=True,
+             insurance_policy_no="PICC-2026-002")
+    register(api, "owner2", street="350206001", community="350206001001", address="湖里区某路 1 号",
+             has_safety_insurance=True, insurance_policy_no="PICC-2026-003")
+    pages.login("admin_sm")
+    sheet = load_workbook(BytesIO(pages.get("/dashboard/insurance.xlsx").data)).active
+    rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows == {"鹭江街道": (2, 1, 50.0), "中华街道": (1, 1, 100.0), "合计": (3, 2, 66.7)}

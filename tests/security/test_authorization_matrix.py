@@ -58,6 +58,7 @@ EXPECT = {
     "leads.new": {"grid_lj", *INSPECTORS}, "leads.index": {"grid_lj", *INSPECTORS},
     "ledger.index": LEDGER, "ledger.export": LEDGER, "ledger.project": SEES, "ledger.diagram": SEES,
     "notices.show": SEES, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
+    "dashboard.insurance": LEDGER,
     "meetings.agenda": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
     "meetings.decide": {"own": {"admin_sm"}, "other": {"admin_hl"}},
     "rule_pages.index": RULE_READERS, "rule_pages.city": RULE_READERS, "rule_pages.show": READS_RULES,

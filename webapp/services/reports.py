@@ -2,6 +2,7 @@
 from the same figures as the dashboard (services.dashboard), for a calendar month."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlalchemy import func, select
@@ -51,3 +52,37 @@ def _row(user: User, name: str, since: str, until: str, street: str | None) -> t
             d["enforcement"]["stop_work"]["value"], d["enforcement"]["handover"]["value"],
             d["writeoff"]["on_time"]["value"], d["writeoff"]["late"]["value"], d["writeoff"]["rate"],
             d["overdue"]["total"]["value"])
+
+
+INSURANCE_COLUMNS = ("单位", "登记数", "已投保安责险", "投保率")
+INSURANCE_COLUMNS_EN = ("Unit", "Registrations", "With safety-liability insurance", "Insured share")
+
+
+def insurance(user: User, since: str, until: str) -> list[tuple]:
+    """Registrations of the period (registration receipts issued) and how many declared a safety-
+    liability insurance policy (P-28: recorded, reported by district), per street and in total."""
+    from ..persistence.models import Project
+    from ..persistence.oversight import Notice
+    from . import kpi
+
+    if not dashboard.can_view(user):
+        raise Forbidden("reports are for street, district and city users")
+    counts: dict[str, list[int]] = {}
+    rows = db.session.execute(
+        select(Project.street_code, Notice.data_json).join(Project, Project.id == Notice.project_id)
+        .where(policy.project_filter(user), Notice.kind == "receipt", Notice.issued_at >= kpi.day_start(since),
+               Notice.issued_at < kpi.day_start(until)))
+    for street, data in rows:
+        entry = counts.setdefault(street, [0, 0])
+        entry[0] += 1
+        entry[1] += 1 if json.loads(data or "{}").get("has_safety_insurance") else 0
+    names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(list(counts)))).all())
+    out = [(names.get(s, s), n, insured, _share(insured, n)) for s, (n, insured) in sorted(counts.items())]
+    total, insured = sum(r[1] for r in out), sum(r[2] for r in out)
+    if len(out) > 1:
+        out.append(("合计", total, insured, _share(insured, total)))
+    return out
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -68,6 +68,21 @@ def monthly():
         "Content-Disposition": f"attachment; filename=monthly-{month}.xlsx", "Cache-Control": "no-store"})
 
 
+@bp.route("/dashboard/insurance.xlsx")
+@login_required
+def insurance():
+    """Registrations of the period and the share with safety-liability insurance, per street."""
+    if not dashboard.can_view(current_user):
+        abort(403)
+    since, until = dashboard.period(request.args.get("since") or None, request.args.get("until") or None)
+    rows = reports.insurance(current_user, since, until)
+    headers = reports.INSURANCE_COLUMNS_EN if lang() == "en" else reports.INSURANCE_COLUMNS
+    body = exports.xlsx(f"{since} {_('Insurance')}", headers, ([_percent(v) for v in row] for row in rows),
+                        widths=(14, 12, 16, 12))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=insurance-{since}-{until}.xlsx", "Cache-Control": "no-store"})
+
+
 def _percent(value):
     """Rates as percentages with one decimal; counts as they are."""
     return round(value * 100, 1) if isinstance(value, float) else value
