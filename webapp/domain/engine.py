@@ -21,7 +21,7 @@ from SpiffWorkflow.task import TaskState
 from .catalog import Bundle
 from .durations import parse_duration
 from .errors import ScriptFailed, TaskNotReady
-from .sandbox import make_script_engine
+from .sandbox import ScriptRefused, make_script_engine
 
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
@@ -242,7 +242,13 @@ def _is_visible_step(spec) -> bool:
 def _describe(exc: WorkflowException) -> str:
     task = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
     where = f"{getattr(task, 'bpmn_id', '') or ''} {getattr(task, 'bpmn_name', '') or ''}".strip()
-    return f"{where}: {exc}" if where else str(exc)
+    text = str(exc).strip()
+    # SpiffWorkflow says only "Error evaluating expression …" for conditions, timers and decisions:
+    # the sandbox's reason (too large, ran too long, not allowed) is what the operator needs.
+    reason = exc.__cause__ or exc.__context__
+    if isinstance(reason, ScriptRefused) and str(reason) not in text:
+        text = f"{text.rstrip('. ')}: {reason}"
+    return f"{where}: {text}" if where else text
 
 
 def _uuid(task_id: str):

@@ -1,0 +1,149 @@
+"""Each known escape from the script sandbox, wherever a process carries Python: a BPMN script, a
+gateway condition, a timer expression, a DMN cell. What can be seen before running is refused at
+deploy (a problem located on the element); what cannot (huge allocations, endless loops) is
+stopped while running with a clear error, and the project is left as it was.
+
+The sandbox itself is tested escape by escape in tests/unit/test_sandbox.py; these tests put the
+same escapes where designers put code.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import registration_data
+from tests.unit.test_sandbox import BPMN, DMN, run_workflow
+from tests.unit.test_validation import problems_at, shipped
+from SpiffWorkflow.exceptions import WorkflowException
+
+from webapp.domain.engine import _describe
+from webapp.domain.sandbox import SandboxEnvironment, ScriptRefused
+from webapp.domain.validation import validate_bundle
+
+# escape → (as a statement, as an expression)
+ESCAPES = {
+    "import": ("import os", "__import__('os')"),
+    "open": ("x = open('/etc/passwd').read()", "open('/etc/passwd').read()"),
+    "exec": ("exec('import os')", "exec('import os')"),
+    "eval": ("x = eval('1 + 1')", "eval('1 + 1')"),
+    "dunder-walk": ("x = ().__class__.__base__.__subclasses__()", "().__class__.__base__.__subclasses__()"),
+    "getattr-dunder": ("x = getattr((), '__class__')", "getattr((), '__class__')"),
+    "format-attribute": ("x = '{0.__class__}'.format(1)", "'{0.__class__}'.format(1)"),
+    "format-map": ("x = '{a.__class__}'.format_map({'a': 1})", "'{a.__class__}'.format_map({'a': 1})"),
+    "f-string-dunder": ("x = f'{().__class__}'", "f'{().__class__}'"),
+    "globals": ("x = globals()", "globals()"),
+    "compile": ("x = compile('1', 's', 'eval')", "compile('1', 's', 'eval')"),
+    "type": ("x = type(1)", "type(1)"),
+    "class": ("class A: pass", None),
+    "with": ("with x: pass", None),
+    "try-finally": ("try:\n    x = 1\nfinally:\n    x = 2", None),
+}
+
+
+def _file(files: dict, name: str, old: str, new: str) -> dict:
+    assert files[name].count(old) == 1, old
+    return dict(files, **{name: files[name].replace(old, new)})
+
+
+def _placed(where: str, code: str) -> tuple[dict, str]:
+    """The shipped bundle with `code` in one place; the element the problem must name."""
+    files = shipped()
+    if where == "script":
+        return _file(files, "small_works.bpmn", "<bpmn:script>open_hazard = False",
+                     f"<bpmn:script>{_xml(code)}\nopen_hazard = False"), "init_flags"
+    if where == "condition":
+        return _file(files, "small_works.bpmn", "<bpmn:conditionExpression>channel == 'lead'</bpmn:conditionExpression>",
+                     f"<bpmn:conditionExpression>{_xml(code)}</bpmn:conditionExpression>"), "f_channel_lead"
+    if where == "timer":
+        return _file(files, "small_works.bpmn", "<bpmn:timeDuration>patrol_interval</bpmn:timeDuration>",
+                     f"<bpmn:timeDuration>{_xml(code)}</bpmn:timeDuration>"), "patrol_due"
+    return _file(files, "triage.dmn", "<outputEntry id=\"triage_r0_o0\"><text>'temporary'</text></outputEntry>",
+                 f"<outputEntry id=\"triage_r0_o0\"><text>{_xml(code)}</text></outputEntry>"), "triage_r0_o0"
+
+
+def _xml(code: str) -> str:
+    return code.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_the_shipped_bundle_is_clean():
+    assert validate_bundle(shipped()) == []
+
+
+PLACES = [(escape, where, ESCAPES[escape][0] if where == "script" else ESCAPES[escape][1])
+          for escape in ESCAPES for where in ("script", "condition", "timer", "dmn")
+          if where == "script" or ESCAPES[escape][1] is not None]  # statements go in scripts only
+
+
+@pytest.mark.parametrize("escape, where, code", PLACES, ids=[f"{e}-{w}" for e, w, _ in PLACES])
+def test_escape_is_refused_at_deploy(escape, where, code):
+    files, element = _placed(where, code)
+    assert problems_at(validate_bundle(files), element), f"{escape} in a {where} was not refused"
+
+
+# -- at run time ---------------------------------------------------------------------------------
+RUNAWAY = {
+    "huge-string": ("x = 'x' * 10**9", "len('x' * 10**9)", "too large"),
+    "huge-int": ("x = 10**10**10", "10**10**10 > 0", "too large"),
+    "huge-list": ("x = list(range(10**12))", "len(list(range(10**12)))", "too large"),
+    "endless-loop": ("while True:\n    pass", "[0 for a in range(10**5) for b in range(10**5)]", "longer than"),
+}
+
+
+@pytest.mark.parametrize("case", RUNAWAY)
+def test_runaway_code_passes_deploy_checks_but_is_stopped_in_every_place(tmp_path, case):
+    statement, expression, message = RUNAWAY[case]
+    env = SandboxEnvironment(time_limit=0.3)
+    for run in (lambda: env.execute(statement, {}), lambda: env.evaluate(expression, {})):
+        started = time.monotonic()
+        with pytest.raises(ScriptRefused, match=message):
+            run()
+        assert time.monotonic() - started < 3
+    # Inside a running workflow: a gateway condition, a timer expression and a DMN output cell.
+    for old, new in (("risk_level == 'HIGH' and x &gt; 3", _xml(expression)),
+                     ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>", f"<bpmn:timeDuration>{_xml(expression)}</bpmn:timeDuration>"),
+                     ("<outputEntry id=\"r2_o2\"><text>'P10D'</text>", f"<outputEntry id=\"r2_o2\"><text>{_xml(expression)}</text>")):
+        _run_with(tmp_path, old, new, message)
+
+
+def _run_with(tmp_path, old: str, new: str, message: str) -> None:
+    import tests.unit.test_sandbox as unit
+
+    bpmn, dmn = BPMN, DMN
+    if old in bpmn:
+        bpmn = bpmn.replace(old, new)
+    else:
+        assert old in dmn
+        dmn = dmn.replace(old, new)
+    saved = unit.BPMN, unit.DMN
+    unit.BPMN, unit.DMN = bpmn, dmn
+    try:
+        with pytest.raises(WorkflowException) as info:
+            run_workflow(tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'")
+        assert message in _describe(info.value), (new, _describe(info.value))
+    finally:
+        unit.BPMN, unit.DMN = saved
+
+
+@pytest.mark.parametrize("where, code, message", [
+    ("script", "n = 0\nwhile True:\n    n = n + 1", "longer than"),
+    ("condition", "len('x' * 10**9) > 0", "too large"),
+])
+def test_runaway_code_in_a_deployed_process_fails_clearly_and_changes_nothing(app, api, where, code, message):
+    """A designer's endless loop or huge allocation reaches production: the registration it runs in is
+    refused with a message naming the step and the reason, nothing is stored, the server goes on."""
+    from webapp.persistence.models import Project, db
+    from webapp.services.processes import deploy
+
+    files, element = _placed(where, code)
+    assert validate_bundle(files) == []  # nothing to see before running
+    with app.app_context():
+        deploy(files, actor="designer")
+        db.session.commit()
+    resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data()})
+    assert resp.status_code == 500
+    text = resp.get_json()["message"]
+    assert message in text and (element in text or "gw_channel" in text), text
+    with app.app_context():
+        assert db.session.query(Project).count() == 0
+    assert api.get("owner1", "/api/v1/projects").status_code == 200
