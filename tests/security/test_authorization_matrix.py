@@ -217,3 +217,28 @@ def test_refusals_reveal_nothing_across_jurisdictions(world):
         hidden = world.api("inspector_lj", "GET", path)
         missing = world.api("inspector_lj", "GET", path.rsplit("/", 1)[0] + "/999999")
         assert (hidden.status_code, hidden.get_json()["message"]) == (missing.status_code, missing.get_json()["message"])
+
+
+def test_every_state_changing_form_needs_its_csrf_token(world):
+    """Every page route taking POST/PUT/DELETE (all of them, from url_map) refuses a request without
+    the token, before doing anything, for a user who may otherwise use it."""
+    for user in USERS:
+        world.page_client(user)  # signed in before the check is switched on
+    world.app.config["WTF_CSRF_ENABLED"] = True
+    checked = []
+    try:
+        for rule, method in ((r, m) for r in world.app.url_map.iter_rules() for m in r.methods):
+            if method in ("GET", "HEAD", "OPTIONS") or access.is_api(rule.rule):
+                continue
+            endpoint, variant = rule.endpoint, "own"
+            allowed = EXPECT.get((endpoint, method), EXPECT[endpoint])
+            users = sorted(u for u in (allowed["own"] if isinstance(allowed, dict) else allowed) if u)
+            user = users[0] if users else None
+            resp = world.page_client(user).open(_url(world, rule, variant), method=method, data={"x": "1"})
+            assert resp.status_code == 400 and "CSRF" in resp.get_data(as_text=True) and "<html" in resp.get_data(as_text=True), \
+                (endpoint, user, resp.status_code, resp.get_data(as_text=True)[:300])
+            checked.append(endpoint)
+    finally:
+        world.app.config["WTF_CSRF_ENABLED"] = False
+    assert {"auth.login", "auth.logout", "taskpage.show", "owner.register", "rule_pages.edit", "designer.deploy",
+            "ops.retry", "public.report"} <= set(checked)

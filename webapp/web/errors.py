@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..services.errors import Conflict, Forbidden, NotFound
@@ -38,6 +39,13 @@ def init_app(app) -> None:
 
     app.register_error_handler(404, for_pages(404, lambda: _("Not found"), lambda: _("This page does not exist.")))
     app.register_error_handler(403, for_pages(403, lambda: _("Not allowed"), lambda: _("Your role may not do this.")))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(exc):
+        # Only pages check CSRF tokens (the API takes bearer tokens); say what to do, not just 400.
+        return page(400, _("The form has expired"),
+                    _("The form was not sent from this site's page or has expired (CSRF). Go back, reload the "
+                      "page and send it again."))
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
