@@ -14,7 +14,7 @@ from ..domain.durations import parse_duration
 from ..domain.engine import ProcessRunner
 from ..domain.whatif import Outcome, ProjectFacts, compare
 from ..persistence.models import InboxTask, OrgUnit, ProcessInstance, ProcessVersion, Project, TimerJob, User, db
-from . import rules
+from . import organisation, rules
 from .processes import bundle_for
 
 # The decisions a preview re-runs, named by the output they produce.
@@ -29,7 +29,7 @@ def preview(user: User, code: str, values: dict, effective_from=None, lang: str 
     # Rules in force answer as the process would: a district without a saved version gets the DMN defaults.
     before = _evaluator(versions, rules.bound_rule(current.values if current.version else {}, when), when)
     after = _evaluator(versions, rules.bound_rule(draft, when), when)
-    summary = compare(projects, before, after, _inspectors(code), failed=DecisionFailed)
+    summary = compare(projects, before, after, organisation.patrol_staff(code, when.date()), failed=DecisionFailed)
     streets = {u.code: u.name for u in db.session.scalars(select(OrgUnit).where(OrgUnit.district_code == code))}
     for row in summary["patrol_load"]:
         row["street_name"] = streets.get(row["street_code"], row["street_code"])
@@ -67,7 +67,9 @@ def _evaluator(bundles: dict, rule, at: datetime):
 
     def evaluate(project: ProjectFacts) -> Outcome:
         bundle = bundles[project.id]
-        found = engines.setdefault(bundle.content_hash, {out: decision_for(bundle, out) for out in OUTPUTS})
+        if bundle.content_hash not in engines:
+            engines[bundle.content_hash] = {out: decision_for(bundle, out) for out in OUTPUTS}
+        found = engines[bundle.content_hash]
         route = _output(decider, found["route"], project.data, "route")
         risk = _output(decider, found["risk_level"], project.data, "risk_level")
         interval = _output(decider, found["patrol_interval"], project.data, "patrol_interval")
@@ -78,17 +80,6 @@ def _evaluator(bundles: dict, rule, at: datetime):
 
 def _output(decider: Decider, engine, data: dict, name: str):
     return decider.decide(engine, data).get(name) if engine is not None else None
-
-
-def _inspectors(code: str) -> dict[str, list[str]]:
-    rows = db.session.scalars(
-        select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.role == "inspector", User.active.is_(True), OrgUnit.district_code == code)
-        .order_by(User.username))
-    out: dict[str, list[str]] = {}
-    for user in rows:
-        out.setdefault(user.org_unit.street_code, []).append(f"{user.display_name}（{user.username}）")
-    return out
 
 
 def _decided_deadlines(code: str) -> int:

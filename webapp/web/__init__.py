@@ -54,6 +54,9 @@ def init_app(app: Flask) -> None:
     from . import rules
 
     app.register_blueprint(rules.bp)
+    from . import organisation
+
+    app.register_blueprint(organisation.bp)
     from . import audit
 
     app.register_blueprint(audit.bp)
