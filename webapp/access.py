@@ -83,6 +83,7 @@ ROUTES: dict[str, Access] = {
     "ledger.project": signed_in("project"),
     "ledger.diagram": signed_in("project"),
     "notices.show": signed_in("notice"),
+    "notices.pdf": signed_in("notice"),
     "dashboard.index": roles(*LEDGER),
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),

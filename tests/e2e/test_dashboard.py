@@ -29,14 +29,20 @@ def seed(app) -> dict[str, list[str]]:
     return made
 
 
-def test_district_dashboard_overdue_figure_opens_its_ledger_rows(live_app, live_server, browser, shots):
-    made = seed(live_app)
+def signed_in(browser, base: str, username: str):
     context = browser.new_context(locale="zh-CN", **DESK)
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "admin_sm")
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
     page.fill("#password", "demo12345")
     page.click("button[type=submit].btn-primary")
+    page.wait_for_selector(".mainnav")
+    return context, page
+
+
+def test_district_dashboard_overdue_figure_opens_its_ledger_rows(live_app, live_server, browser, shots):
+    made = seed(live_app)
+    context, page = signed_in(browser, live_server, "admin_sm")
     page.click("nav.mainnav >> text=数据看板")
     page.wait_for_selector("[data-testid=kpi-overdue]")
     page.wait_for_function("document.querySelector('#chart-weekly').width > 0")  # Chart.js drew
@@ -64,12 +70,7 @@ def test_district_dashboard_overdue_figure_opens_its_ledger_rows(live_app, live_
 
 def test_heatmap_marks_the_projects_waiting_on_the_diagram(live_app, live_server, browser, shots):
     seed(live_app)
-    context = browser.new_context(locale="zh-CN", **DESK)
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "admin_sm")
-    page.fill("#password", "demo12345")
-    page.click("button[type=submit].btn-primary")
+    context, page = signed_in(browser, live_server, "admin_sm")
     page.goto(f"{live_server}/dashboard")
     page.click("[data-testid=heatmap-link]")
     page.wait_for_selector("[data-testid=heatmap][data-ready='1']")

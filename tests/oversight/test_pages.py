@@ -42,7 +42,15 @@ def test_notices_are_listed_for_the_owner_and_printable_only_by_those_who_see_th
     doc = pages.get(links[-1]).get_data(as_text=True)  # newest first: the receipt is last
     assert "思明-登记-2026-0001" in doc and "window.print()" in doc
     assert links[0] in pages.get(f"/projects/{pid}").get_data(as_text=True)
+    from webapp.services import notice_pdf
+
+    with app.test_request_context():
+        has_font = notice_pdf.available()
+    pdf = pages.get(links[-1] + ".pdf")
+    if has_font:  # Debian: fonts-noto-cjk
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
     pages.login("owner2")
     assert pages.get(links[0]).status_code == 404
+    assert pages.get(links[0] + ".pdf").status_code == 404
     pages.login("inspector_hl")
     assert pages.get(links[0]).status_code == 404

@@ -57,7 +57,7 @@ EXPECT = {
     "owner.register": OWNERS | INSPECTORS, "owner.projects": OWNERS, "owner.notices": OWNERS,
     "leads.new": {"grid_lj", *INSPECTORS}, "leads.index": {"grid_lj", *INSPECTORS},
     "ledger.index": LEDGER, "ledger.export": LEDGER, "ledger.project": SEES, "ledger.diagram": SEES,
-    "notices.show": SEES, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
+    "notices.show": SEES, "notices.pdf": SEES, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
     "dashboard.insurance": LEDGER,
     "meetings.agenda": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
     "meetings.decide": {"own": {"admin_sm"}, "other": {"admin_hl"}},

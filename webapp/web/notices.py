@@ -2,10 +2,10 @@
 portal and the project page (Jinja globals, so those pages only include a partial)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user, login_required
 
-from ..services import audit, notices, policy
+from ..services import audit, notice_pdf, notices, policy
 from .errors import handle_refusals
 from .i18n import lang
 
@@ -26,7 +26,19 @@ def show(notice_id):
     # A notice is a legal document naming the owner: who opened or printed it is on record.
     audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
                  details={"project_id": project.id, "kind": notice.kind})
-    return render_template("notices/show.html", notice=notice, project=project)
+    return render_template("notices/show.html", notice=notice, project=project, pdf=notice_pdf.available())
+
+
+@bp.route("/notices/<int:notice_id>.pdf")
+@login_required
+def pdf(notice_id):
+    notice, project = notices.visible(current_user, notice_id)
+    if not notice_pdf.available():
+        abort(404)
+    audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
+                 details={"project_id": project.id, "kind": notice.kind, "format": "pdf"})
+    return Response(notice_pdf.render(notice, project.reg_no), mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename={notice.id}.pdf", "Cache-Control": "private, no-store"})
 
 
 def _project_documents(project) -> list:
