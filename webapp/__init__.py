@@ -13,6 +13,9 @@ from .persistence.models import db
 def create_app(config: Config | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_path=(config or Config()).INSTANCE_DIR)
     app.config.from_object(config or Config(**overrides))
+    from . import converters
+
+    converters.init_app(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     from .persistence import schema

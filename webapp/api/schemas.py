@@ -1,7 +1,9 @@
 """marshmallow schemas of the JSON API; the OpenAPI document is generated from them."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from ..services.queries import MAX_PAGE
 
 
 class TokenRequest(Schema):
@@ -101,8 +103,9 @@ class ProjectQuery(Schema):
     writeoff = fields.String()
     since = fields.String()
     until = fields.String()
-    page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
-    per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 200)
+    # marshmallow 4 ignores a validator's False: a lambda let page=-10**17 through to the SQL offset.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class DashboardQuery(Schema):

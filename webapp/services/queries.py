@@ -20,6 +20,9 @@ class Page:
     per_page: int
 
 
+MAX_PAGE = 100_000  # beyond any list we show; a bigger page number would overflow the SQL offset
+
+
 def page_of(query, page: int, per_page: int, row) -> Page:
     """One page of an ordered select, each result turned into a dict by `row`, and the total count."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..persistence.models import OrgUnit, User, db
 from ..services import forms as form_service
 from ..services import policy
+from ..services.queries import MAX_PAGE
 from .i18n import lang
 
 
@@ -16,7 +17,7 @@ def client_ip() -> str | None:
 
 def page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 
