@@ -6,7 +6,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
+from werkzeug.datastructures import MultiDict
+
+from tests.unit.test_forms import _ALL_KEYS, junk
 
 from .world import build_world
 
@@ -54,3 +58,51 @@ def test_api_operations_answer_no_5xx(world):
 
             run()
     assert failures == [], "\n".join(failures)
+
+
+# -- forms through the API and the pages -----------------------------------------------------------
+
+FORM_EXAMPLES = 40
+junk_data = st.dictionaries(st.sampled_from(_ALL_KEYS) | st.text(max_size=10), junk, max_size=12)
+# What a browser can send: field names and lists of strings (repeated fields), any text.
+form_text = st.text(max_size=40) | st.sampled_from(["", "on", "1", "-1", "1e999", "nan", "2026-02-30", "OK", "NOK",
+                                                     "350203001", "350203001001", "P3D", "'P3D'", "x" * 5000])
+form_fields = st.dictionaries(st.sampled_from(_ALL_KEYS + ["step", "move", "action", "task_id", "effective_from",
+                                                           "reason", "patrol_interval_high", "threshold_investment_wan"])
+                              | st.text(max_size=10), st.lists(form_text, min_size=1, max_size=3), max_size=14)
+
+
+def _no_5xx(resp, what):
+    assert resp.status_code < 500, (what, resp.status_code, resp.get_data(as_text=True)[:500])
+
+
+def test_form_data_through_the_api_never_5xx(world):
+    task_id = world.own.params["task_id"]
+    targets = (("owner1", "/api/v1/registrations"), ("grid_lj", "/api/v1/leads"),
+               ("inspector_lj", f"/api/v1/tasks/{task_id}/complete"))
+
+    @settings(max_examples=FORM_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(target=st.sampled_from(targets), data=junk_data | junk)
+    def run(target, data):
+        user, path = target
+        _no_5xx(world.api(user, "POST", path, json={"data": data}), path)
+
+    run()
+
+
+def test_form_posts_to_pages_never_5xx(world):
+    own = world.own.params
+    targets = (("owner1", "/owner/register"), ("inspector_lj", "/owner/register"), ("grid_lj", "/leads/new"),
+               ("inspector_lj", f"/tasks/{own['task_id']}"), ("admin_sm", f"/rules/{own['code']}/edit"),
+               (None, "/report"), (None, f"/s/{own['reg_no']}/report"))
+
+    @settings(max_examples=FORM_EXAMPLES * 2, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(target=st.sampled_from(targets), fields=form_fields)
+    def run(target, fields):
+        user, path = target
+        data = MultiDict([(key, value) for key, values in fields.items() for value in values])
+        if path.startswith("/tasks/"):
+            data.setlist("task_id", [own["task_id"]])
+        _no_5xx(world.page_client(user).post(path, data=data), path)
+
+    run()
