@@ -88,6 +88,7 @@ ROUTES: dict[str, Access] = {
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),
     "dashboard.insurance": roles(*LEDGER),
+    "dashboard.property_report": roles(*LEDGER),  # district and city scope (services.reports)
     "meetings.agenda": roles(*LEDGER),  # the view admits district and city scope only
     "meetings.decide": roles("district_admin", check="project"),
     "rule_pages.index": roles(*RULE_READERS),

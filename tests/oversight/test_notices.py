@@ -12,9 +12,9 @@ def _notices(app, project_id):
         return [(n.kind, n.number) for n in db.session.query(Notice).filter_by(project_id=project_id).order_by(Notice.id)]
 
 
-def patrol_with(app, api, clock, outcome: str, severity: str, description: str) -> int:
+def patrol_with(app, api, clock, outcome: str, severity: str, description: str, **registration) -> int:
     """A registered project whose first patrol (14 days on) ends with this outcome; its id."""
-    pid = register(api)["id"]
+    pid = register(api, **registration)["id"]
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
                  {"site_matches": "yes", "site_status": "IN_PROGRESS"})
     clock.advance(days=14, seconds=1)

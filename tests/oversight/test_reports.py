@@ -51,3 +51,33 @@ def test_insurance_report_by_street(app, api, pages, clock):
     sheet = load_workbook(BytesIO(pages.get("/dashboard/insurance.xlsx").data)).active
     rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows == {"鹭江街道": (2, 1, 50.0), "中华街道": (1, 1, 100.0), "合计": (3, 2, 66.7)}
+
+
+def test_property_company_yearly_report(app, api, pages, clock):
+    from webapp.persistence.models import db
+    from webapp.persistence.organisation import Estate, PropertyCompany
+    from tests.oversight.test_notices import patrol_with
+
+    with app.app_context():
+        company = PropertyCompany(district_code="350203", name="厦门鹭江物业管理有限公司", contact_name="陈经理",
+                                  contact_phone="0592-1234567")
+        db.session.add(company)
+        db.session.flush()
+        db.session.add(Estate(company_id=company.id, district_code="350203", street_code="350203001",
+                              community_code="350203001001", name="大同花园"))
+        db.session.add(PropertyCompany(district_code="350206", name="湖里物业", contact_name="王", contact_phone="1"))
+        db.session.commit()
+    pid = patrol_with(app, api, clock, "rectify", "GENERAL", "阳台护栏拆除未防护", place_type="RESIDENTIAL_MANAGED")
+    api.complete("owner1", api.task_of("owner1", pid, "submit_evidence")["id"],
+                 {"measures_taken": "已恢复护栏", "completed_on": "2026-12-16"})
+    patrol_with(app, api, clock, "no_hazard", "GENERAL", "")  # a shop, not in an estate
+
+    pages.login("housing_sm")
+    sheet = load_workbook(BytesIO(pages.get("/dashboard/property.xlsx?year=2026").data)).active
+    rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"厦门鹭江物业管理有限公司"}  # 湖里's company is another district's
+    estates, registered, rectification, stop_work, on_time, days = rows["厦门鹭江物业管理有限公司"]
+    assert (estates, registered, rectification, stop_work, on_time) == (1, 1, 1, 0, 1)
+    assert days is not None and days >= 0
+    pages.login("inspector_lj")
+    assert pages.get("/dashboard/property.xlsx?year=2026").status_code == 403

@@ -59,6 +59,7 @@ EXPECT = {
     "ledger.index": LEDGER, "ledger.export": LEDGER, "ledger.project": SEES, "ledger.diagram": SEES,
     "notices.show": SEES, "notices.pdf": SEES, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
     "dashboard.insurance": LEDGER,
+    "dashboard.property_report": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
     "meetings.agenda": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
     "meetings.decide": {"own": {"admin_sm"}, "other": {"admin_hl"}},
     "rule_pages.index": RULE_READERS, "rule_pages.city": RULE_READERS, "rule_pages.show": READS_RULES,

@@ -83,6 +83,23 @@ def insurance():
         "Content-Disposition": f"attachment; filename=insurance-{since}-{until}.xlsx", "Cache-Control": "no-store"})
 
 
+@bp.route("/dashboard/property.xlsx")
+@login_required
+def property_report():
+    """The yearly property-company figures the district housing bureau rates companies on."""
+    if not dashboard.can_view(current_user):
+        abort(403)
+    try:
+        year = int(request.args.get("year") or kpi.now().astimezone(kpi.CST).year)
+    except ValueError:
+        abort(400)
+    rows = reports.property_companies(current_user, year)
+    headers = reports.PROPERTY_COLUMNS_EN if lang() == "en" else reports.PROPERTY_COLUMNS
+    body = exports.xlsx(f"{year} {_('Property companies')}", headers, rows, widths=(30, 10, 14, 12, 12, 12, 16))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=property-companies-{year}.xlsx", "Cache-Control": "no-store"})
+
+
 def _percent(value):
     """Rates as percentages with one decimal; counts as they are."""
     return round(value * 100, 1) if isinstance(value, float) else value
