@@ -131,3 +131,15 @@ def test_owner_sees_own_numbers_but_not_anothers(world):
 def test_registration_data_fixture_has_the_numbers():
     data = registration_data()
     assert (data["owner_id_no"], data["owner_phone"], data["site_manager_phone"]) == (ID_NO, PHONE, MANAGER_PHONE)
+
+
+@pytest.mark.parametrize("user, sees_own, sees_other", [
+    ("inspector_lj", True, False), ("admin_hl", False, True), ("city", True, True), ("inspector_zh", False, False)])
+def test_ledger_export_holds_only_the_jurisdiction(world, user, sees_own, sees_other):
+    from openpyxl import load_workbook
+
+    resp = world.page_client(user).get("/ledger/export.xlsx")
+    assert resp.status_code == 200
+    cells = {str(c.value) for row in load_workbook(BytesIO(resp.data)).active.iter_rows() for c in row}
+    assert (world.own.params["reg_no"] in cells, world.other.params["reg_no"] in cells) == (sees_own, sees_other)
+    assert not any(ID_NO in c or PHONE in c for c in cells)  # no personal numbers in the ledger at all
