@@ -105,14 +105,11 @@ def events(user: User, *, page: int = 1, per_page: int = 50, action=None, actor=
     if not policy.can_audit(user):
         raise Forbidden("only auditors read the audit trail")
     query = select(AuditEvent)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if actor:
-        query = query.where(AuditEvent.actor_name == actor)
-    if object_type:
-        query = query.where(AuditEvent.object_type == object_type)
-    if object_id:
-        query = query.where(AuditEvent.object_id == str(object_id))
+    equal = {AuditEvent.action: action, AuditEvent.actor_name: actor, AuditEvent.object_type: object_type,
+             AuditEvent.object_id: object_id}
+    for column, value in equal.items():
+        if value:
+            query = query.where(column == str(value))
     if since:
         query = query.where(AuditEvent.at >= since)
     if until:
