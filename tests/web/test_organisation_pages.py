@@ -99,6 +99,13 @@ def test_patrol_teams_share_their_streets_patrols(app, client):
     bad_period = post(client, "teams", name="倒置", street="350206001", contract_start="2027-01-01",
                       contract_end="2026-01-01")
     assert 'data-error-for="contract_end"' in text(bad_period)
+    from webapp.persistence.security import AuditEvent
+    from webapp.persistence.models import db
+
+    with app.app_context():
+        changes = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "organisation_changed")).all()
+        assert [(e.actor_name, e.object_type) for e in changes] == [("admin_hl", "user_account"),
+                                                                    ("admin_hl", "patrol_team")]
 
 
 def test_special_areas_and_property_companies_reach_new_registrations(app, client):

@@ -32,6 +32,7 @@ ACTIONS = {
     "task_completed": ("办理任务", "Task completed"),
     "migration": ("迁移项目流程版本", "Project migrated"),
     "rules_changed": ("修改实施细则", "Rules changed"),
+    "organisation_changed": ("修改组织机构", "Organisation changed"),
     "deployment": ("部署流程", "Process deployed"),
     "export": ("导出", "Export"),
     "document_view": ("查看/打印文书", "Notice opened or printed"),

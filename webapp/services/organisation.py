@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.roles import ROLES
 from ..persistence.models import OrgUnit, User, db, utcnow
 from ..persistence.organisation import Estate, PatrolTeam, PropertyCompany, SpecialArea
-from . import policy
+from . import audit, policy
 from .auth import hash_password
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -102,7 +102,7 @@ def save_unit(user: User, code: str, data: dict, lang: str = "zh", unit_code: st
         if errors:
             raise ValidationFailed(errors)
         unit.name, unit.hotline = name, hotline
-        return _commit(unit)
+        return _commit(unit, user, code)
     parent = _unit_in(code, (data.get("parent") or "").strip(), kinds=tuple(CHILD_KIND), errors=errors,
                       field="parent", lang=lang)
     new_code = (data.get("code") or "").strip()
@@ -116,7 +116,7 @@ def save_unit(user: User, code: str, data: dict, lang: str = "zh", unit_code: st
     unit = OrgUnit(code=new_code, name=name, kind=kind, parent_id=parent.id, district_code=code,
                    street_code=new_code if kind == "street" else parent.street_code, hotline=hotline)
     db.session.add(unit)
-    return _commit(unit)
+    return _commit(unit, user, code)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
         target.password_hash = password_hash
     target.display_name, target.role, target.org_unit_id, target.phone, target.active = (
         display, role, unit.id, phone, active)
-    return _commit(target)
+    return _commit(target, user, code)
 
 
 def assignable_roles(lang: str = "zh") -> list[tuple[str, str]]:
@@ -205,7 +205,7 @@ def save_team(user: User, code: str, data: dict, lang: str = "zh", team_id: int 
         name, vendor, street.code, start, end)
     team.members, team.active, team.updated_at = members, _flag(data.get("active", True)), utcnow()
     db.session.add(team)
-    return _commit(team)
+    return _commit(team, user, code)
 
 
 def patrol_staff(code: str, on: date | None = None) -> dict[str, list[str]]:
@@ -256,7 +256,7 @@ def save_area(user: User, code: str, data: dict, lang: str = "zh", area_id: int 
     area.liaison_name, area.liaison_phone, area.active, area.updated_at = (
         liaison, phone, _flag(data.get("active", True)), utcnow())
     db.session.add(area)
-    return _commit(area)
+    return _commit(area, user, code)
 
 
 # -- property companies and estates ------------------------------------------------------------------
@@ -279,7 +279,7 @@ def save_company(user: User, code: str, data: dict, lang: str = "zh", company_id
     company.name, company.credit_code, company.contact_name, company.contact_phone = name, credit, contact, phone
     company.active, company.updated_at = _flag(data.get("active", True)), utcnow()
     db.session.add(company)
-    return _commit(company)
+    return _commit(company, user, code)
 
 
 def save_estate(user: User, code: str, company_id: int, data: dict, lang: str = "zh",
@@ -297,7 +297,7 @@ def save_estate(user: User, code: str, company_id: int, data: dict, lang: str = 
     estate.street_code, estate.community_code = street.code, community.code if community else None
     estate.active = _flag(data.get("active", True))
     db.session.add(estate)
-    return _commit(estate)
+    return _commit(estate, user, code)
 
 
 # -- what the process gets -------------------------------------------------------------------------
@@ -401,8 +401,13 @@ def _flag(value) -> bool:
     return str(value).strip().lower() in ("true", "on", "1", "yes")
 
 
-def _commit(row):
+def _commit(row, user: User, code: str):
+    """Save, with an audit event naming who changed which row of which district."""
     try:
+        db.session.flush()
+        audit.record("organisation_changed", user=user, object_type=row.__tablename__, object_id=row.id,
+                     details={"district": code, "name": getattr(row, "name", None) or getattr(row, "username", None)},
+                     commit=False)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
