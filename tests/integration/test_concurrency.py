@@ -85,8 +85,8 @@ def test_completion_that_lost_a_race_to_another_change_is_redone_on_fresh_state(
     other_writer = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     load, interfered = instances._runner, []
 
-    def runner_then_concurrent_write(instance, project):
-        runner = load(instance, project)
+    def runner_then_concurrent_write(instance, *args):
+        runner = load(instance, *args)
         if not interfered:
             interfered.append(True)
             with other_writer.begin() as conn:
