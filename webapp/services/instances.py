@@ -297,13 +297,23 @@ def _sync_inbox(instance, project: Project, snap: Snapshot) -> None:
         row.title = task.title
         row.form_key = task.form_key
         row.lane = task.lane
-        row.role = role_for_lane(task.lane)
+        row.role = worker_role(task.lane, project)
         row.district_code = project.district_code
         row.street_code = project.street_code
         row.community_code = project.community_code
         row.owner_user_id = project.owner_user_id
         row.priority = task.priority
         row.due_at = task.due_at
+
+
+def worker_role(lane: str | None, project: Project) -> str | None:
+    """Who works on a task of this lane: the lane's role, except that owner-lane tasks of a project
+    registered on site (no owner account yet) are done on the owner's behalf by the street's
+    inspectors."""
+    role = role_for_lane(lane)
+    if role == "owner" and project.owner_user_id is None:
+        return "inspector"
+    return role
 
 
 def _sync_timer(instance, snap: Snapshot) -> None:
