@@ -75,12 +75,29 @@ def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None
         if filters.get("text"):
             like = f"%{filters['text']}%"
             query = query.where(or_(Project.reg_no.like(like), Project.address.like(like), Project.title.like(like)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at)
-        .limit(per_page).offset((page - 1) * per_page)
-    )
-    return Page([task_row(t) for t in rows], total, page, per_page)
+    return Page([task_row(t) for t in _due_first(query, page, per_page)], _count(query), page, per_page)
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.with_only_columns(InboxTask.id).subquery()))
+
+
+def _due_first(query, page: int, per_page: int) -> list[InboxTask]:
+    """One page of tasks, soonest due first, tasks without a due date last (on every database).
+
+    Read as two index-ordered ranges — with a due date by (role, place, due_at), then the rest by
+    creation — instead of one ORDER BY over an expression, which would sort the whole inbox of a
+    busy street for every page.
+    """
+    offset = (page - 1) * per_page
+    dated = query.where(InboxTask.due_at.isnot(None))
+    rows = list(db.session.scalars(
+        dated.order_by(InboxTask.due_at, InboxTask.created_at).limit(per_page).offset(offset)))
+    if len(rows) == per_page:
+        return rows
+    undated_offset = max(0, offset - _count(dated)) if not rows else 0
+    undated = query.where(InboxTask.due_at.is_(None)).order_by(InboxTask.created_at)
+    return rows + list(db.session.scalars(undated.limit(per_page - len(rows)).offset(undated_offset)))
 
 
 def inbox_count(user: User) -> int:
