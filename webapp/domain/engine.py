@@ -13,6 +13,7 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -165,10 +166,16 @@ class ProcessRunner:
         return data
 
     def timer_due_times(self) -> list[datetime]:
+        """When each waiting timer falls due, read exactly as SpiffWorkflow will read it (a value
+        without a zone is in the server's local zone), for every kind: date, duration, cycle."""
         out = []
-        for event in self.workflow.waiting_events():
-            if "Timer" in event.event_type and isinstance(event.value, str):
-                out.append(_as_utc(datetime.fromisoformat(event.value)))
+        for task in self.workflow.event_manager.tasks.values():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = definition.details(task).value
+            if isinstance(value, str):
+                out.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
         return out
 
     def depth(self) -> int:
@@ -215,7 +222,8 @@ class ProcessRunner:
             return None
         try:
             value = self.workflow.script_engine.evaluate(task, expression)
-            return _as_utc(datetime.fromtimestamp(task.last_state_change, timezone.utc)) + parse_duration(value)
+            ready_at = datetime.fromtimestamp(task.last_state_change, timezone.utc)
+            return ready_at + parse_duration(value, start=ready_at)
         except Exception:
             # A bad due expression must not block the work itself; the designer's validation reports it.
             return None
@@ -255,10 +263,6 @@ def _uuid(task_id: str):
     from uuid import UUID
 
     return UUID(str(task_id))
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 # -- loop compaction --------------------------------------------------------------------------
@@ -352,7 +356,21 @@ def workflow_to_state(workflow: BpmnWorkflow) -> str:
     dct.pop("spec", None)
     dct.pop("subprocess_specs", None)
     dct["format"] = STATE_FORMAT
-    return json.dumps(dct, separators=(",", ":"), default=str)
+    try:
+        return json.dumps(dct, separators=(",", ":"), default=_json_value)
+    except TypeError as exc:
+        raise ScriptFailed(f"the process data holds a value that cannot be stored: {exc}") from exc
+
+
+def _json_value(value):
+    """Sets (a script's `set(...)`) are stored as sorted lists; any other unknown type is refused
+    rather than silently turned into its text, which would change what later conditions see."""
+    if isinstance(value, (set, frozenset)):
+        try:
+            return sorted(value)
+        except TypeError:
+            return list(value)
+    raise TypeError(f"{type(value).__name__} is not storable")
 
 
 def state_to_workflow(bundle: Bundle, state: str) -> BpmnWorkflow:

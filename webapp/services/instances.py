@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..domain.engine import ProcessRunner, Snapshot, StepEvent
 from ..domain.errors import ScriptFailed, TaskNotReady
 from ..domain.roles import role_for_lane
+from ..domain.workdays import XIAMEN
 from ..persistence.models import (
     Counter,
     HistoryEvent,
@@ -350,7 +351,7 @@ def _history(project_id, actor, kind, element_id, title, data, ip, task_id=None)
 
 
 def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel: str, title: str) -> Project:
-    day = utcnow().strftime("%Y%m%d")
+    day = utcnow().astimezone(XIAMEN).strftime("%Y%m%d")  # the registration's local (Xiamen) day
     seq = next_sequence(f"{prefix}-{street.district_code}-{day}")
     return Project(
         reg_no=f"{prefix}-{street.district_code}-{day}-{seq:04d}",

@@ -92,11 +92,11 @@ def _due_first(query, page: int, per_page: int) -> list[InboxTask]:
     offset = (page - 1) * per_page
     dated = query.where(InboxTask.due_at.isnot(None))
     rows = list(db.session.scalars(
-        dated.order_by(InboxTask.due_at, InboxTask.created_at).limit(per_page).offset(offset)))
+        dated.order_by(InboxTask.due_at, InboxTask.created_at, InboxTask.id).limit(per_page).offset(offset)))
     if len(rows) == per_page:
         return rows
     undated_offset = max(0, offset - _count(dated)) if not rows else 0
-    undated = query.where(InboxTask.due_at.is_(None)).order_by(InboxTask.created_at)
+    undated = query.where(InboxTask.due_at.is_(None)).order_by(InboxTask.created_at, InboxTask.id)
     return rows + list(db.session.scalars(undated.limit(per_page - len(rows)).offset(undated_offset)))
 
 
