@@ -399,13 +399,14 @@ def main(argv=None) -> int:
 
 
 def _web_pages(report: Report, quick: bool) -> None:
-    """Page timings with 10,000 projects, if bench/web_pages.py (another issue's) is there."""
+    """Page timings with 10,000 projects (bench/web_pages.py)."""
     try:
         from . import web_pages
     except ImportError:
         return
     for key, value in web_pages.run(quick).items():
-        report.add(f"web_{key}", f"(web) {key}", value=value)
+        unit = "ms" if "_ms" in key else ("s" if key.endswith("_s") else ("bytes" if "bytes" in key else ""))
+        report.add(f"web_{key}", f"(web) {key}", value=value, unit=unit)
 
 
 if __name__ == "__main__":
