@@ -30,10 +30,10 @@ def one_task(task_id):
     row = queries.task_row(task)
     row["form"] = form_service.definition(task.form_key, form_service.version_of_instance(task.instance_id))
     row["project"] = queries.project_row(task.project)
-    row["checklist"] = []
-    if task.form_key == "patrol":
-        data = queries.project_data(task.project)
-        row["checklist"] = form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "")
+    # Checklist items only for a form that has the patrol checklist component (not by form name).
+    components = (row["form"] or {}).get("components", [])
+    has_checklist = any(c.get("type") == "patrolChecklist" for c in components)
+    row["checklist"] = instances.checklist_for(queries.project_data(task.project)) if has_checklist else []
     return row
 
 

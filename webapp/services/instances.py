@@ -156,11 +156,6 @@ def registration_options(user: User) -> dict[str, list[str]]:
     return _org_options(_allowed_streets(user))
 
 
-def task_options(project: Project) -> dict[str, list[str]]:
-    """The street/community codes a task form of this project may name."""
-    return _task_options(project)
-
-
 def checklist_for(data: dict) -> list[dict]:
     """The patrol checklist items that apply to a project with these instance data."""
     return form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
@@ -401,7 +396,8 @@ def _org_options(streets: list[OrgUnit]) -> dict[str, list[str]]:
     return {"streets": codes, "communities": list(communities)}
 
 
-def _task_options(project: Project) -> dict[str, list[str]]:
+def task_options(project: Project) -> dict[str, list[str]]:
+    """The street/community codes a task form of this project may name."""
     street = _unit(project.street_code)
     return _org_options([street])
 
@@ -411,13 +407,12 @@ def _validate_task_form(form_key, data, lang, project, runner, version: ProcessV
     checklist are looked up only for forms that use them (they cost queries and a data copy)."""
     if not form_key:
         return {}
-    form = form_service.catalog(version).get(form_key) if form_key in form_service.catalog(version) else None
-    kinds = {f.type for f in form.fields} if form else set()
-    uses_options = form is not None and any(f.values_key for f in form.fields)
+    forms = form_service.catalog(version)
+    fields = forms.get(form_key).fields if form_key in forms else []
     return form_service.validate(
         form_key, data, lang=lang, version=version,
-        options=_task_options(project) if uses_options else None,
-        checklist_items=_checklist(runner) if "patrolChecklist" in kinds else None,
+        options=task_options(project) if any(f.values_key for f in fields) else None,
+        checklist_items=_checklist(runner) if any(f.type == "patrolChecklist" for f in fields) else None,
     )
 
 
