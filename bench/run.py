@@ -1,4 +1,5 @@
-"""`make bench` / `python -m bench.run [--quick]`: the figures of issue 6, on the shipped code.
+"""`make bench` / `python -m bench.run [--quick] [--only service,http]`: the figures of issue 6, on the
+shipped code.
 
 Prints a table (median and p95 of one run each) and writes bench/results.json, one key per
 figure, times in milliseconds. Sizes shrink with --quick (about two minutes in all).
@@ -343,11 +344,18 @@ def bench_throughput(report: Report, app, url: str, instance_dir: Path, count: i
 
 
 # -- main ---------------------------------------------------------------------------------------
+PARTS = ("service", "http", "long", "queries", "timers", "throughput", "web")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about two minutes)")
+    parser.add_argument("--only", metavar="PARTS", type=_parts,
+                        help=f"comma-separated subset of {','.join(PARTS)} (the floor always runs); "
+                             "figures are merged into an existing results file")
     args = parser.parse_args(argv)
     quick = args.quick
+    only = args.only or set(PARTS)
     sizes = dict(floor=100, service=100, http=100, window=10, projects=10_000, history=100_000, repeat=20,
                  timers=300, spread=20, tput=300, tput_seconds=8) if quick else \
         dict(floor=300, service=300, http=300, window=20, projects=100_000, history=1_000_000, repeat=100,
@@ -359,43 +367,68 @@ def main(argv=None) -> int:
     report = Report()
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="xiaosan-bench-"))
-    postgres = common.start_postgres()
+    needs_pg = only & {"service", "queries", "timers", "throughput"}
+    postgres = common.start_postgres() if needs_pg else None
+    pg = None
     try:
         bench_floor(report, sizes["floor"])
         sqlite_url = f"sqlite:///{work / 'bench.db'}"
         lite = common.make_app(sqlite_url, work / "instance")
-        bench_service(report, lite, "SQLite (WAL, synchronous=FULL)", "2_service_complete_sqlite", sizes["service"])
-        if postgres:
+        if "service" in only:
+            bench_service(report, lite, "SQLite (WAL, synchronous=FULL)", "2_service_complete_sqlite",
+                          sizes["service"])
+        if postgres and only & {"service", "timers", "throughput"}:
             pg = common.make_app(postgres.create_database("bench"), work / "instance")
-            bench_service(report, pg, "PostgreSQL", "2_service_complete_postgres", sizes["service"])
-        bench_http(report, lite, sqlite_url, work / "instance", sizes["http"])
+            if "service" in only:
+                bench_service(report, pg, "PostgreSQL", "2_service_complete_postgres", sizes["service"])
+        if "http" in only:
+            bench_http(report, lite, sqlite_url, work / "instance", sizes["http"])
         common.dispose(lite)
-        long_lived = common.make_app(f"sqlite:///{work / 'long.db'}", work / "instance")  # no other timers
-        bench_long_lived(report, long_lived, sizes["window"])
-        common.dispose(long_lived)
+        if "long" in only:
+            long_lived = common.make_app(f"sqlite:///{work / 'long.db'}", work / "instance")  # no other timers
+            bench_long_lived(report, long_lived, sizes["window"])
+            common.dispose(long_lived)
 
-        query_lite = common.make_app(f"sqlite:///{work / 'queries.db'}", work / "instance")
-        bench_queries(report, query_lite, "SQLite", sizes["projects"], sizes["history"], sizes["repeat"])
-        common.dispose(query_lite)
+        if "queries" in only:
+            query_lite = common.make_app(f"sqlite:///{work / 'queries.db'}", work / "instance")
+            bench_queries(report, query_lite, "SQLite", sizes["projects"], sizes["history"], sizes["repeat"])
+            common.dispose(query_lite)
         if postgres:
-            query_pg = common.make_app(postgres.create_database("queries"), work / "instance")
-            bench_queries(report, query_pg, "PostgreSQL", sizes["projects"], sizes["history"], sizes["repeat"])
-            common.dispose(query_pg)
-            bench_timers(report, pg, postgres.url("bench"), work / "instance", sizes["timers"], sizes["spread"], 2)
-            bench_throughput(report, pg, postgres.url("bench"), work / "instance", sizes["tput"], sizes["tput_seconds"])
-            common.dispose(pg)
-        else:
-            print("  PostgreSQL binaries not found: (4) on PostgreSQL, (5) and (6) skipped", flush=True)
-        _web_pages(report, quick)
+            if "queries" in only:
+                query_pg = common.make_app(postgres.create_database("queries"), work / "instance")
+                bench_queries(report, query_pg, "PostgreSQL", sizes["projects"], sizes["history"], sizes["repeat"])
+                common.dispose(query_pg)
+            if "timers" in only:
+                bench_timers(report, pg, postgres.url("bench"), work / "instance", sizes["timers"], sizes["spread"], 2)
+            if "throughput" in only:
+                bench_throughput(report, pg, postgres.url("bench"), work / "instance", sizes["tput"],
+                                 sizes["tput_seconds"])
+            if pg is not None:
+                common.dispose(pg)
+        elif needs_pg:
+            print("  PostgreSQL binaries not found: the PostgreSQL figures are skipped", flush=True)
+        if "web" in only:
+            _web_pages(report, quick)
     finally:
         if postgres:
             postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
     report.figures["total_seconds"] = round(time.monotonic() - started, 1)
     report.figures["cores"] = os.cpu_count()
-    RESULTS.write_text(json.dumps(report.figures, indent=2, ensure_ascii=False) + "\n")
+    figures = report.figures
+    if args.only and RESULTS.exists():
+        figures = dict(json.loads(RESULTS.read_text()), **report.figures)
+    RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {RESULTS} ({report.figures['total_seconds']} s)", flush=True)
     return 0
+
+
+def _parts(value: str) -> set[str]:
+    parts = {p.strip() for p in value.split(",") if p.strip()}
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    return parts
 
 
 def _web_pages(report: Report, quick: bool) -> None:
