@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -336,6 +336,15 @@ def _splice(workflow: BpmnWorkflow, first, last) -> None:
 class _StateConverter(BpmnWorkflowConverter):
     """Writes and reads an instance WITHOUT its specs: the specs live once per process version."""
 
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
+        # The base class converts the whole spec tree only for us to drop it again: that was half
+        # the cost of every save.
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["typename"] = self.registry.typenames[BpmnWorkflow]
+        return dct
+
     def from_state(self, dct: dict, spec, subprocess_specs) -> BpmnWorkflow:
         from uuid import UUID
 
@@ -352,9 +361,7 @@ _CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
 
 
 def workflow_to_state(workflow: BpmnWorkflow) -> str:
-    dct = _REGISTRY.convert(workflow)
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
+    dct = _CONVERTER.to_dict(workflow)
     dct["format"] = STATE_FORMAT
     try:
         return json.dumps(dct, separators=(",", ":"), default=_json_value)

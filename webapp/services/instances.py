@@ -10,7 +10,8 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import defer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,6 +49,21 @@ LEDGER_FIELDS = ("title", "object_type", "category", "address", "risk_level", "p
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# The statements of every completion, built once: building a select (and its cache key) costs
+# several times what the database takes to run it.
+# The task with its instance and version; the version's files (the whole bundle) are not read: its
+# parsed bundle and forms are cached by content hash, and a cache miss loads them when needed.
+_TASK_INSTANCE_VERSION = (
+    select(InboxTask, ProcessInstance, ProcessVersion)
+    .join(ProcessInstance, ProcessInstance.id == InboxTask.instance_id)
+    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+    .where(InboxTask.id == bindparam("task_id"))
+    .options(defer(ProcessVersion.files_json))
+)
+_INSTANCE_TASKS = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"))
+_TIMER_JOB = select(TimerJob).where(TimerJob.instance_id == bindparam("instance_id"))
 
 
 # -- entry points --------------------------------------------------------------------------------
@@ -112,7 +128,8 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Project:
-    row = db.session.get(InboxTask, task_id)
+    found = db.session.execute(_TASK_INSTANCE_VERSION, {"task_id": task_id}).first()
+    row, instance, version = found if found is not None else (None, None, None)
     if row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
@@ -125,8 +142,6 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
         raise NotFound("no such task")
     if not policy.can_do_task(user, row):
         raise Forbidden("this task belongs to another role or person")
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id))
-    version = db.session.get(ProcessVersion, instance.version_id)
     events = _Steps(project)
     runner = _runner(instance, events, version)
     clean = _validate_task_form(row.form_key, data, lang, project, runner, version)
@@ -243,6 +258,15 @@ def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, compl
     instance.updated_at = now
     # Flush the state first: the revision check happens here, before any projection is touched.
     db.session.flush()
+    # The projections are written by the one flush at commit: a query in between must not flush
+    # the project row early, or it is updated twice.
+    with db.session.no_autoflush:
+        _write_projections(instance, project, runner, snap, events, now, actor=actor, ip=ip,
+                           completed_task=completed_task)
+
+
+def _write_projections(instance, project, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
+                       actor, ip, completed_task):
     _project_from_snapshot(project, snap, now)
     _sync_inbox(instance, project, snap)
     _sync_timer(instance, snap)
@@ -280,7 +304,7 @@ def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> N
 
 def _sync_inbox(instance, project: Project, snap: Snapshot) -> None:
     current = {t.id: t for t in snap.tasks}
-    existing = {row.id: row for row in db.session.scalars(select(InboxTask).where(InboxTask.instance_id == instance.id))}
+    existing = {row.id: row for row in db.session.scalars(_INSTANCE_TASKS, {"instance_id": instance.id})}
     for task_id, row in existing.items():
         if task_id not in current:
             db.session.delete(row)
@@ -313,7 +337,7 @@ def worker_role(lane: str | None, project: Project) -> str | None:
 
 
 def _sync_timer(instance, snap: Snapshot) -> None:
-    job = db.session.get(TimerJob, instance.id)
+    job = db.session.scalars(_TIMER_JOB, {"instance_id": instance.id}).first()
     if snap.next_timer_at is None:
         if job is not None:
             db.session.delete(job)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.rules import PARAMS, Catalogue, Option, rule_calls
@@ -261,11 +261,17 @@ def require_edit(user: User, code: str) -> None:
 
 
 # -- internals -----------------------------------------------------------------------------------
+# Built once: rule() runs this inside every decision that reads a rule, where building the select
+# would cost more than running it.
+_IN_FORCE = (
+    select(DistrictRuleVersion)
+    .where(DistrictRuleVersion.district_code == bindparam("code"), DistrictRuleVersion.effective_from <= bindparam("at"))
+    .order_by(DistrictRuleVersion.effective_from.desc(), DistrictRuleVersion.version.desc()).limit(1)
+)
+
+
 def _in_force_row(code: str, at: datetime) -> DistrictRuleVersion | None:
-    return db.session.scalar(
-        select(DistrictRuleVersion)
-        .where(DistrictRuleVersion.district_code == code, DistrictRuleVersion.effective_from <= at)
-        .order_by(DistrictRuleVersion.effective_from.desc(), DistrictRuleVersion.version.desc()).limit(1))
+    return db.session.scalar(_IN_FORCE, {"code": code, "at": at})
 
 
 def _rule_set(code: str, row: DistrictRuleVersion | None) -> RuleSet:
