@@ -74,19 +74,38 @@ def _event(action, *, user=None, actor_id=None, actor_name=None, actor_role=None
 def _audit_domain_rows(session, _context, _instances) -> None:
     for row in list(session.new):
         if isinstance(row, HistoryEvent) and row.kind in _HISTORY_ACTIONS:
-            actor = _user(session, row.actor_id)
-            is_deployment = row.kind == "deployment"
-            session.add(_event(
-                _HISTORY_ACTIONS[row.kind], user=actor, actor_name=row.actor_name, ip=row.ip or client_ip(),
-                object_type="process" if is_deployment else "project",
-                object_id=row.element_id if is_deployment else row.project_id,
-                details={"task_id": row.task_id, "element_id": row.element_id, "title": row.title}
-                if not is_deployment else {"title": row.title}))
+            session.add(_history_event(session, {name: getattr(row, name) for name in _HISTORY_FIELDS}))
         elif isinstance(row, DistrictRuleVersion):
             session.add(_event(
                 "rules_changed", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
                 object_type="district", object_id=row.district_code,
                 details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason}))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _audit_bulk_history(state) -> None:
+    """History rows written in bulk (`session.execute(insert(HistoryEvent), rows)`) never pass
+    through `session.new`: audited here, into the same transaction."""
+    if not state.is_insert or getattr(state.statement.table, "name", None) != HistoryEvent.__tablename__:
+        return
+    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    for row in rows:
+        if row.get("kind") in _HISTORY_ACTIONS:
+            state.session.add(_history_event(state.session, row))
+
+
+_HISTORY_FIELDS = ("kind", "actor_id", "actor_name", "ip", "project_id", "task_id", "element_id", "title")
+
+
+def _history_event(session, row: dict) -> AuditEvent:
+    kind = row["kind"]
+    is_deployment = kind == "deployment"
+    return _event(
+        _HISTORY_ACTIONS[kind], user=_user(session, row.get("actor_id")), actor_name=row.get("actor_name"),
+        ip=row.get("ip") or client_ip(), object_type="process" if is_deployment else "project",
+        object_id=row.get("element_id") if is_deployment else row.get("project_id"),
+        details={"task_id": row.get("task_id"), "element_id": row.get("element_id"), "title": row.get("title")}
+        if not is_deployment else {"title": row.get("title")})
 
 
 def _user(session, user_id) -> User | None:
