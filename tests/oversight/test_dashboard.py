@@ -64,6 +64,42 @@ def test_figures_count_what_happened(api, world):
     assert sum(w["leads"]["value"] for w in weeks) == 2
 
 
+@BOTH_BACKENDS
+def test_project_overdue_for_two_people_counts_once_in_all_and_per_street(app, api, world):
+    """Parallel ready tasks of one project past due, one claimed and one left: the project counts once
+    in the total and in its street, and once for each of the two."""
+    from sqlalchemy import select
+
+    from webapp.persistence.models import InboxTask, User, db
+    from webapp.services import kpi
+
+    before = api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]
+    with app.app_context():
+        task = db.session.scalar(select(InboxTask).where(
+            InboxTask.claimed_by_id.is_not(None), InboxTask.due_at < kpi.now(), InboxTask.street_code == "350203001"))
+        supervisor = db.session.scalar(select(User.id).where(User.username == "supervisor_lj"))
+        db.session.add(InboxTask(
+            id="00000000-0000-4000-8000-000000000001", instance_id=task.instance_id, project_id=task.project_id,
+            element_id="parallel_check", title="并行核查", form_key=task.form_key, lane=task.lane, role=task.role,
+            district_code=task.district_code, street_code=task.street_code, due_at=task.due_at,
+            claimed_by_id=supervisor))
+        db.session.add(InboxTask(
+            id="00000000-0000-4000-8000-000000000002", instance_id=task.instance_id, project_id=task.project_id,
+            element_id="parallel_note", title="并行记录", form_key=task.form_key, lane=task.lane, role=task.role,
+            district_code=task.district_code, street_code=task.street_code, due_at=task.due_at))
+        db.session.commit()
+    after = api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]
+    streets = {row["key"]: row["value"] for row in after["by_street"]}
+    people = {row["label"]: row["value"] for row in after["by_assignee"]}
+    assert after["total"] == before["total"]
+    assert streets == {row["key"]: row["value"] for row in before["by_street"]}
+    assert people["鹭江巡查员王"] == 1 and people["鹭江街道负责人黄"] == 1
+    unclaimed = {row["key"]: row["value"] for row in before["by_assignee"]}.get(None, 0)
+    assert {row["key"]: row["value"] for row in after["by_assignee"]}[None] == unclaimed + 1
+    for path, fig in figures(api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]):
+        assert fig["value"] == ledger_total(api, "admin_sm", fig["filters"]), (path, fig)
+
+
 def test_other_jurisdictions_see_none_of_lujiang(api, world):
     zh = api.get("inspector_zh", "/api/v1/dashboard").get_json()
     assert zh["total"]["value"] == 1
