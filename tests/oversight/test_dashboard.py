@@ -78,25 +78,24 @@ def test_project_overdue_for_two_people_counts_once_in_all_and_per_street(app, a
         task = db.session.scalar(select(InboxTask).where(
             InboxTask.claimed_by_id.is_not(None), InboxTask.due_at < kpi.now(), InboxTask.street_code == "350203001"))
         supervisor = db.session.scalar(select(User.id).where(User.username == "supervisor_lj"))
-        db.session.add(InboxTask(
-            id="00000000-0000-4000-8000-000000000001", instance_id=task.instance_id, project_id=task.project_id,
-            element_id="parallel_check", title="并行核查", form_key=task.form_key, lane=task.lane, role=task.role,
-            district_code=task.district_code, street_code=task.street_code, due_at=task.due_at,
-            claimed_by_id=supervisor))
-        db.session.add(InboxTask(
-            id="00000000-0000-4000-8000-000000000002", instance_id=task.instance_id, project_id=task.project_id,
-            element_id="parallel_note", title="并行记录", form_key=task.form_key, lane=task.lane, role=task.role,
-            district_code=task.district_code, street_code=task.street_code, due_at=task.due_at))
+        for n, (element, claimer) in enumerate((("parallel_check", supervisor), ("parallel_note", None)), 1):
+            db.session.add(InboxTask(
+                id=f"00000000-0000-4000-8000-{n:012d}", instance_id=task.instance_id, project_id=task.project_id,
+                element_id=element, title=element, form_key=task.form_key, lane=task.lane, role=task.role,
+                district_code=task.district_code, street_code=task.street_code, due_at=task.due_at,
+                claimed_by_id=claimer))
         db.session.commit()
     after = api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]
-    streets = {row["key"]: row["value"] for row in after["by_street"]}
-    people = {row["label"]: row["value"] for row in after["by_assignee"]}
+
+    def counts(rows, key="key"):
+        return {row[key]: row["value"] for row in rows}
+
     assert after["total"] == before["total"]
-    assert streets == {row["key"]: row["value"] for row in before["by_street"]}
+    assert counts(after["by_street"]) == counts(before["by_street"])
+    people = counts(after["by_assignee"], "label")
     assert people["鹭江巡查员王"] == 1 and people["鹭江街道负责人黄"] == 1
-    unclaimed = {row["key"]: row["value"] for row in before["by_assignee"]}.get(None, 0)
-    assert {row["key"]: row["value"] for row in after["by_assignee"]}[None] == unclaimed + 1
-    for path, fig in figures(api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]):
+    assert counts(after["by_assignee"])[None] == counts(before["by_assignee"]).get(None, 0) + 1
+    for path, fig in figures(after):
         assert fig["value"] == ledger_total(api, "admin_sm", fig["filters"]), (path, fig)
 
 
