@@ -84,8 +84,8 @@ def _audit_domain_rows(session, _context, _instances) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _audit_bulk_history(state) -> None:
-    """History rows written in bulk (`session.execute(insert(HistoryEvent), rows)`) never pass
-    through `session.new`: audited here, into the same transaction."""
+    """History rows inserted in bulk (`session.execute(insert(HistoryEvent.__table__), rows)`)
+    never pass through `session.new`: audited here, into the same transaction."""
     if not state.is_insert or getattr(state.statement.table, "name", None) != HistoryEvent.__tablename__:
         return
     rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased, defer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -53,13 +53,16 @@ def utcnow() -> datetime:
 
 # The statements of every completion, built once: building a select (and its cache key) costs
 # several times what the database takes to run it.
-# The task with its instance and version; the version's files (the whole bundle) are not read: its
-# parsed bundle and forms are cached by content hash, and a cache miss loads them when needed.
-_TASK_INSTANCE_VERSION = (
+# Every inbox row of the task's instance (the projection needs them all), with the instance and its
+# version; the version's files (the whole bundle) are not read: its parsed bundle and forms are
+# cached by content hash, and a cache miss loads them when needed.
+_sibling = aliased(InboxTask)
+_TASKS_OF_INSTANCE = (
     select(InboxTask, ProcessInstance, ProcessVersion)
     .join(ProcessInstance, ProcessInstance.id == InboxTask.instance_id)
     .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
-    .where(InboxTask.id == bindparam("task_id"))
+    .where(InboxTask.instance_id == select(_sibling.instance_id).where(_sibling.id == bindparam("task_id"))
+           .scalar_subquery())
     .options(defer(ProcessVersion.files_json))
 )
 _INSTANCE_TASKS = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"))
@@ -128,8 +131,8 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Project:
-    found = db.session.execute(_TASK_INSTANCE_VERSION, {"task_id": task_id}).first()
-    row, instance, version = found if found is not None else (None, None, None)
+    rows = db.session.execute(_TASKS_OF_INSTANCE, {"task_id": task_id}).all()
+    row, instance, version = next((found for found in rows if found[0].id == task_id), (None, None, None))
     if row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
@@ -149,7 +152,10 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
         raise Conflict("task is no longer ready") from exc
-    _save(instance, project, runner, events, actor=user, ip=ip, completed_task=task_id)
+    # The inbox rows were read with the instance: any change to them since also changed its
+    # revision, which the write checks.
+    _save(instance, project, runner, events, actor=user, ip=ip, completed_task=task_id,
+          inbox=[found[0] for found in rows])
     return project
 
 
@@ -237,10 +243,11 @@ class _Steps(list):
         super().append(event)
 
 
-def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task=None):
-    """Write state, projections and history in one transaction; a stale revision is a Conflict."""
+def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task=None, inbox=None):
+    """Write state, projections and history in one transaction; a stale revision is a Conflict.
+    `inbox`: the instance's inbox rows, when the caller read them with the instance."""
     try:
-        _write(instance, project, runner, events, actor=actor, ip=ip, completed_task=completed_task)
+        _write(instance, project, runner, events, actor=actor, ip=ip, completed_task=completed_task, inbox=inbox)
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
@@ -250,7 +257,7 @@ def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, comple
         raise Conflict("the task was completed meanwhile") from exc
 
 
-def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task):
+def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task, inbox=None):
     now = utcnow()
     snap = runner.snapshot()
     instance.state = runner.dump()
@@ -262,13 +269,13 @@ def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, compl
     # the project row early, or it is updated twice.
     with db.session.no_autoflush:
         _write_projections(instance, project, runner, snap, events, now, actor=actor, ip=ip,
-                           completed_task=completed_task)
+                           completed_task=completed_task, inbox=inbox)
 
 
 def _write_projections(instance, project, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
-                       actor, ip, completed_task):
+                       actor, ip, completed_task, inbox):
     _project_from_snapshot(project, snap, now)
-    _sync_inbox(instance, project, snap)
+    _sync_inbox(instance, project, snap, inbox)
     _sync_timer(instance, snap)
     history = []
     for event in events:
@@ -288,9 +295,9 @@ def _write_projections(instance, project, runner: ProcessRunner, snap: Snapshot,
     if leftover:
         history.append(_history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None))
     if history:
-        # One statement for all of them (row by row on SQLite otherwise, to learn ids nobody reads);
-        # services.audit audits these rows as it does added ones.
-        db.session.execute(insert(HistoryEvent).execution_options(render_nulls=True), history)
+        # One plain INSERT for all of them: added as objects they went row by row on SQLite, to
+        # learn ids nobody reads. services.audit audits these rows as it does added ones.
+        db.session.execute(insert(HistoryEvent.__table__), history)
     # Oversight projections of these steps (last site visit, notices the diagram attaches), same transaction.
     oversight.after_steps(project, runner.bundle, events, snap.data)
 
@@ -307,9 +314,11 @@ def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> N
         project.closed_at = now
 
 
-def _sync_inbox(instance, project: Project, snap: Snapshot) -> None:
+def _sync_inbox(instance, project: Project, snap: Snapshot, inbox: list[InboxTask] | None) -> None:
     current = {t.id: t for t in snap.tasks}
-    existing = {row.id: row for row in db.session.scalars(_INSTANCE_TASKS, {"instance_id": instance.id})}
+    if inbox is None:
+        inbox = db.session.scalars(_INSTANCE_TASKS, {"instance_id": instance.id})
+    existing = {row.id: row for row in inbox}
     for task_id, row in existing.items():
         if task_id not in current:
             db.session.delete(row)
