@@ -43,8 +43,10 @@ def signed_in(check: str) -> Access:
 ALL_ROLES = tuple(ROLES)
 # Roles with a jurisdiction over projects (street, district, city): the ledger and dashboards.
 LEDGER = tuple(code for code, role in ROLES.items() if role.scope in ("street", "district", "city"))
+# District and city-wide roles: reports across streets.
+DISTRICT_UP = tuple(code for code, role in ROLES.items() if role.scope in ("district", "city"))
 # Everyone working under district rules, plus the city-wide roles; never owners.
-RULE_READERS = tuple(code for code in ROLES if code != "owner")
+RULE_READERS = tuple(code for code in ROLES if code not in ("owner", "property", "entrusted"))
 
 # Object-level checks (services.policy), by the name used below:
 #   project  can_see_project          task     can_do_task or can_see_project (read)
@@ -73,11 +75,11 @@ ROUTES: dict[str, Access] = {
     "inbox.assign": roles("supervisor", check="claim"),
     "taskpage.show": signed_in("task"),
     "files.show": signed_in("file"),
-    "owner.register": roles("owner", "inspector"),
+    "owner.register": roles("owner", "inspector", "property"),
     "owner.projects": roles("owner"),
     "owner.notices": roles("owner"),
-    "leads.new": roles("grid", "inspector"),
-    "leads.index": roles("grid", "inspector"),
+    "leads.new": roles("grid", "inspector", "property"),
+    "leads.index": roles("grid", "inspector", "property"),
     "ledger.index": roles(*LEDGER),
     "ledger.export": roles(*LEDGER),
     "ledger.project": signed_in("project"),
@@ -96,6 +98,10 @@ ROUTES: dict[str, Access] = {
     "rule_pages.show": roles(*RULE_READERS, check="rules"),
     "rule_pages.history": roles(*RULE_READERS, check="rules"),
     "rule_pages.edit": roles("district_admin", check="rules_edit"),
+    "participation.property_home": roles("property"),
+    "participation.supervision_home": roles("entrusted"),
+    "participation.entrust": roles("owner", "property", check="project"),
+    "participation.advisory": roles("entrusted", check="project"),
     "ops.index": roles("admin"),
     "ops.retry": roles("admin"),
     "audit_pages.index": roles("auditor"),
@@ -109,8 +115,8 @@ ROUTES: dict[str, Access] = {
     "tasks.my_tasks": SIGNED_IN,
     "tasks.one_task": signed_in("task"),
     "tasks.complete": signed_in("task_do"),
-    "projects.register": roles("owner", "inspector"),
-    "projects.lead": roles("grid", "inspector"),
+    "projects.register": roles("owner", "inspector", "property"),
+    "projects.lead": roles("grid", "inspector", "property"),
     "projects.ledger": SIGNED_IN,  # owners: their own projects
     "projects.detail": signed_in("project"),
     "dashboard_api.show": roles(*LEDGER),
@@ -130,6 +136,11 @@ ROUTES: dict[str, Access] = {
     "rules.parameters": roles(*RULE_READERS),
     "rules.side_by_side": roles(*RULE_READERS),
     "audit_api.events": roles("auditor"),
+    "participation_api.entrust": roles("owner", "property", check="project"),
+    "participation_api.advisory_logs": signed_in("project"),
+    "participation_api.record_advisory": roles("entrusted", check="project"),
+    # The company's own figures; district and city users those of the companies in reach.
+    "participation_api.property_report": roles("property", *DISTRICT_UP),
 }
 
 

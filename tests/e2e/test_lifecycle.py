@@ -66,6 +66,31 @@ class User:
         return self.page.locator(".flash").all_inner_texts()
 
 
+def finish_registration(page, today, risk_flags):
+    """The registration form's last three steps (owner and contractor, scale and dates, commitment),
+    then submit and land on the project page."""
+    page.select_option('select[name="owner_type"]', "INDIVIDUAL")
+    page.fill('input[name="owner_name"]', "张三")
+    page.fill('input[name="owner_id_no"]', "350203198001011234")
+    page.fill('input[name="owner_phone"]', "13800001111")
+    page.select_option('select[name="contractor_type"]', "QUALIFIED_ENTERPRISE")
+    page.fill('input[name="contractor_name"]', "厦门安建装饰工程有限公司")
+    page.fill('input[name="site_manager_name"]', "李四")
+    page.fill('input[name="site_manager_phone"]', "13900002222")
+    page.fill('input[name="worker_count"]', "6")
+    page.click('button[value="next"]')
+    page.fill('input[name="investment_wan"]', "35")
+    page.fill('input[name="floor_area_m2"]', "180")
+    page.fill('input[name="planned_start"]', (today + timedelta(days=4)).isoformat())
+    page.fill('input[name="planned_end"]', (today + timedelta(days=60)).isoformat())
+    for flag in risk_flags:
+        page.check(f'input[name="risk_flags"][value="{flag}"]')
+    page.click('button[value="next"]')
+    page.check('input[name="commitment_signed"]')
+    page.click('button[value="submit"]')
+    page.wait_for_selector('[data-testid="project"]')
+
+
 def fire_timers(app):
     from webapp.services.timers import fire_due_timers
 
@@ -94,26 +119,7 @@ def test_lifecycle_in_chromium(browser, live_server, live_app, shots, tmp_path):
     page.fill('input[name="address"]', "思明区鹭江道 88 号")
     page.select_option('select[name="place_type"]', "SHOP_STREET")
     page.click('button[value="next"]')
-    page.select_option('select[name="owner_type"]', "INDIVIDUAL")
-    page.fill('input[name="owner_name"]', "张三")
-    page.fill('input[name="owner_id_no"]', "350203198001011234")
-    page.fill('input[name="owner_phone"]', "13800001111")
-    page.select_option('select[name="contractor_type"]', "QUALIFIED_ENTERPRISE")
-    page.fill('input[name="contractor_name"]', "厦门安建装饰工程有限公司")
-    page.fill('input[name="site_manager_name"]', "李四")
-    page.fill('input[name="site_manager_phone"]', "13900002222")
-    page.fill('input[name="worker_count"]', "6")
-    page.click('button[value="next"]')
-    page.fill('input[name="investment_wan"]', "35")
-    page.fill('input[name="floor_area_m2"]', "180")
-    page.fill('input[name="planned_start"]', (today + timedelta(days=4)).isoformat())
-    page.fill('input[name="planned_end"]', (today + timedelta(days=60)).isoformat())
-    page.check('input[name="risk_flags"][value="HEIGHT_2M"]')
-    page.check('input[name="risk_flags"][value="TEMP_POWER"]')
-    page.click('button[value="next"]')
-    page.check('input[name="commitment_signed"]')
-    page.click('button[value="submit"]')
-    page.wait_for_selector('[data-testid="project"]')
+    finish_registration(page, today, risk_flags=("HEIGHT_2M", "TEMP_POWER"))
     flash = " ".join(owner.flash())
     reg_no = re.search(r"XM-350203-\d{8}-\d{4}", flash).group(0)
     assert "登记成功" in flash and "待首次核实" in page.inner_text('[data-testid="project"]')

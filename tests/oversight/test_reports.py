@@ -63,11 +63,14 @@ def test_property_company_yearly_report(app, api, pages, clock):
                                   contact_phone="0592-1234567")
         db.session.add(company)
         db.session.flush()
-        db.session.add(Estate(company_id=company.id, district_code="350203", street_code="350203001",
-                              community_code="350203001001", name="大同花园"))
+        estate = Estate(company_id=company.id, district_code="350203", street_code="350203001",
+                        community_code="350203001001", name="大同花园")
+        db.session.add(estate)
         db.session.add(PropertyCompany(district_code="350206", name="湖里物业", contact_name="王", contact_phone="1"))
         db.session.commit()
-    pid = patrol_with(app, api, clock, "rectify", "GENERAL", "阳台护栏拆除未防护", place_type="RESIDENTIAL_MANAGED")
+        estate_code = f"E{estate.id}"
+    pid = patrol_with(app, api, clock, "rectify", "GENERAL", "阳台护栏拆除未防护", place_type="RESIDENTIAL_MANAGED",
+                      estate=estate_code)
     api.complete("owner1", api.task_of("owner1", pid, "submit_evidence")["id"],
                  {"measures_taken": "已恢复护栏", "completed_on": "2026-12-16"})
     patrol_with(app, api, clock, "no_hazard", "GENERAL", "")  # a shop, not in an estate
@@ -75,9 +78,13 @@ def test_property_company_yearly_report(app, api, pages, clock):
     pages.login("housing_sm")
     sheet = load_workbook(BytesIO(pages.get("/dashboard/property.xlsx?year=2026").data)).active
     rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert set(rows) == {"厦门鹭江物业管理有限公司"}  # 湖里's company is another district's
-    estates, registered, rectification, stop_work, on_time, days = rows["厦门鹭江物业管理有限公司"]
-    assert (estates, registered, rectification, stop_work, on_time) == (1, 1, 1, 0, 1)
+    # 湖里's company is another district's; the demo company of 思明 has no registration this year.
+    assert set(rows) == {"厦门鹭江物业管理有限公司", "厦门鹭江物业服务有限公司"}
+    (estates, assisted, registered, leads, confirmed, _hours, rectification, stop_work, on_time, days, score,
+     stars) = rows["厦门鹭江物业管理有限公司"]
+    assert (estates, assisted, registered, leads, confirmed, rectification, stop_work, on_time) == (1, 0, 1, 0, 0, 1, 0, 1)
     assert days is not None and days >= 0
+    assert (score, stars) == (78, 3)  # 80 − 2 per rectification order per estate, under the default rules
+    assert rows["厦门鹭江物业服务有限公司"][-2:] == (80, 4)
     pages.login("inspector_lj")
     assert pages.get("/dashboard/property.xlsx?year=2026").status_code == 403

@@ -23,12 +23,14 @@ INSPECTORS = frozenset({"inspector_lj", "inspector_zh", "inspector_hl"})
 # Street, district and city users: the ledger, exports, dashboards.
 LEDGER = frozenset({"grid_lj", *INSPECTORS, "supervisor_lj", "enforcer_sm", "housing_sm", "admin_sm", "admin_hl",
                     "city", "auditor"})
-RULE_READERS = SIGNED_IN - OWNERS
+RULE_READERS = SIGNED_IN - OWNERS - {"property_lj", "entrusted_sm"}
+DISTRICT_UP = {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"}
 
 # Who may reach the object of each jurisdiction: "own" is owner1's project in 鹭江街道 (思明区),
 # "other" owner2's project in 湖里街道 (湖里区).
+# The own project lies in property_lj's estate and entrusted_sm supervises it.
 SEES = {"own": {"owner1", "grid_lj", "inspector_lj", "supervisor_lj", "enforcer_sm", "housing_sm", "admin_sm",
-                "city", "auditor"},
+                "city", "auditor", "property_lj", "entrusted_sm"},
         "other": {"owner2", "inspector_hl", "admin_hl", "city", "auditor"}}
 DOES_TASK = {"own": {"inspector_lj"}, "other": {"inspector_hl"}}
 READS_RULES = {"own": RULE_READERS - {"inspector_hl", "admin_hl"},
@@ -54,8 +56,16 @@ EXPECT = {
     "inbox.assign": SUPERVISES,
     "taskpage.show": SEES, ("taskpage.show", "POST"): DOES_TASK,
     "files.show": SEES,
-    "owner.register": OWNERS | INSPECTORS, "owner.projects": OWNERS, "owner.notices": OWNERS,
-    "leads.new": {"grid_lj", *INSPECTORS}, "leads.index": {"grid_lj", *INSPECTORS},
+    "owner.register": OWNERS | INSPECTORS | {"property_lj"}, "owner.projects": OWNERS, "owner.notices": OWNERS,
+    "leads.new": {"grid_lj", *INSPECTORS, "property_lj"}, "leads.index": {"grid_lj", *INSPECTORS, "property_lj"},
+    "participation.property_home": {"property_lj"}, "participation.supervision_home": {"entrusted_sm"},
+    # The project's owner or its estate's property company names the supervisor; only that supervisor logs.
+    "participation.entrust": {"own": {"owner1", "property_lj"}, "other": {"owner2"}},
+    "participation.advisory": {"own": {"entrusted_sm"}, "other": set()},
+    "participation_api.entrust": {"own": {"owner1", "property_lj"}, "other": {"owner2"}},
+    "participation_api.record_advisory": {"own": {"entrusted_sm"}, "other": set()},
+    "participation_api.advisory_logs": SEES,
+    "participation_api.property_report": DISTRICT_UP | {"property_lj"},
     "ledger.index": LEDGER, "ledger.export": LEDGER, "ledger.project": SEES, "ledger.diagram": SEES,
     "notices.show": SEES, "notices.pdf": SEES, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
     "dashboard.insurance": LEDGER,
@@ -71,7 +81,7 @@ EXPECT = {
     ("org.section", "POST"): EDITS_RULES,  # the district's own administrators (EDITS_RULES: the same people)
     **{f"designer.{name}": {"designer"} for name in DESIGNER_PAGES},
     "tokens.revoke": SIGNED_IN, "tasks.my_tasks": SIGNED_IN, "tasks.one_task": SEES, "tasks.complete": DOES_TASK,
-    "projects.register": OWNERS | INSPECTORS, "projects.lead": {"grid_lj", *INSPECTORS},
+    "projects.register": OWNERS | INSPECTORS | {"property_lj"}, "projects.lead": {"grid_lj", *INSPECTORS, "property_lj"},
     "projects.ledger": SIGNED_IN, "projects.detail": SEES, "dashboard_api.show": LEDGER,
     "operations.list_incidents": {"ops"}, "operations.retry_incident": {"ops"},
     "process_versions.upload": {"designer"}, "process_versions.versions": {"designer", "ops"},
@@ -88,6 +98,9 @@ OBJECT_PARAMS = {"project_id", "task_id", "notice_id", "attachment_id", "code", 
 # Bodies that pass validation of shape but change nothing (or only what is put back before each use).
 BODIES = {
     "tasks.complete": {"json": {"data": {}}},
+    "participation_api.entrust": {"json": {"supervisor_id": -1}},
+    "participation_api.record_advisory": {"json": {"visited_on": "not a date", "findings": ""}},
+    "participation.entrust": {"data": {"supervisor_id": "-1"}},
     "projects.register": {"json": {"data": {}}},
     "projects.lead": {"json": {"data": {}}},
     "rules.put_rules": {"json": {"values": {}}},

@@ -17,7 +17,7 @@ from webapp.config import Config
 
 PASSWORD = "demo12345"
 USERS = ("owner1", "owner2", "grid_lj", "inspector_lj", "inspector_zh", "supervisor_lj", "enforcer_sm", "housing_sm",
-         "inspector_hl", "admin_sm", "admin_hl", "designer", "ops", "city", "auditor")
+         "inspector_hl", "admin_sm", "admin_hl", "designer", "ops", "city", "auditor", "property_lj", "entrusted_sm")
 HULI = dict(street="350206001", community="350206001001", address="湖里区湖里大道 1 号", title="湖里大道 1 号店面装修")
 
 
@@ -96,8 +96,14 @@ def build_world(tmp_path_factory, **config) -> World:
             attachments.link([photo.id], project.id)
             place.instance_id = db.session.scalar(
                 select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
+            if place is world.own:  # in property_lj's estate, supervised by entrusted_sm
+                from webapp.persistence.organisation import Estate
+
+                project.estate_id = db.session.scalar(select(Estate.id).where(Estate.name == "鹭江花园"))
+                project.entrusted_supervisor_id = world.user_ids["entrusted_sm"]
             place.params = {"project_id": project.id, "task_id": task.id, "notice_id": notice.id,
                             "attachment_id": photo.id, "code": project.district_code, "reg_no": project.reg_no}
+        db.session.commit()
         version = processes.latest_version()
         world.common = {"version_id": version.id, "name": sorted(processes.version_files(version))[0],
                         "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units"}

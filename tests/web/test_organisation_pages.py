@@ -121,7 +121,7 @@ def test_special_areas_and_property_companies_reach_new_registrations(app, clien
     from webapp.persistence.models import db
 
     with app.app_context():
-        company_id = db.session.scalar(db.select(PropertyCompany.id))
+        company_id = db.session.scalar(db.select(PropertyCompany.id).where(PropertyCompany.name == "厦门湖里物业服务有限公司"))
     assert client.get(f"{ORG}/companies?estate_for={company_id}").status_code == 200
     assert post(client, "companies", company_id=str(company_id), name="塘边花园", street="350206001",
                 community="350206001001").status_code == 302

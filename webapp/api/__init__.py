@@ -39,6 +39,10 @@ def init_app(app) -> None:
 
     api.register_blueprint(audit.blp, url_prefix="/api/v1")
 
+    from . import participation
+
+    api.register_blueprint(participation.blp, url_prefix="/api/v1")
+
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
     for exc_class, status in errors.items():
         app.register_error_handler(exc_class, _handler(status))

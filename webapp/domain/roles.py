@@ -13,7 +13,9 @@ class Role:
     code: str
     zh: str
     en: str
-    scope: str  # "own" (owner's projects), "street", "district", "city", "none" (no project data)
+    # "own" (owner's projects), "estates" (a property company's managed estates), "entrusted" (the
+    # projects an entrusted supervisor was hired for), "street", "district", "city", "none" (no project data)
+    scope: str
     lane_names: tuple[str, ...] = ()
 
 
@@ -21,6 +23,9 @@ ROLES: dict[str, Role] = {
     r.code: r
     for r in (
         Role("owner", "建设单位/业主", "Owner / contractor", "own", ("建设单位/业主", "建设单位", "业主")),
+        # Private parties who assist (P-26, P-27): they see projects, never work on process tasks.
+        Role("property", "物业服务企业", "Property management company", "estates"),
+        Role("entrusted", "委托监理", "Entrusted supervisor", "entrusted"),
         Role("grid", "网格员", "Grid worker", "street", ("网格员",)),
         Role("inspector", "镇街巡查员", "Street patrol inspector", "street", ("镇街巡查员", "巡查员")),
         Role("supervisor", "镇街负责人", "Street supervisor", "street", ("镇街负责人",)),

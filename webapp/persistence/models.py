@@ -64,6 +64,9 @@ class User(UserMixin, db.Model):
     # Bumped at sign-out: a signed session cookie carries the version it was issued with, so a copy
     # of the cookie taken before sign-out no longer loads the user (services.auth.session_matches).
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # Role `property`: the company the account works for; it sees the projects in that company's estates.
+    property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id", name="fk_user_property_company"),
+                                    index=True)
     org_unit = db.relationship(OrgUnit, lazy="joined")
 
     @property
@@ -126,6 +129,11 @@ class Project(db.Model):
     # The last site visit (first visit, patrol, re-inspection, resume check), for the patrol-coverage KPI
     # (services.kpi); written with the step by services.oversight.
     last_visit_at = db.Column(UTCDateTime)
+    # The managed estate the site lies in (its property company sees the project), and the entrusted
+    # supervisor (委托监理) hired for the works, who records advisory logs on it.
+    estate_id = db.Column(db.Integer, db.ForeignKey("estate.id", name="fk_project_estate"), index=True)
+    entrusted_supervisor_id = db.Column(db.Integer, db.ForeignKey("user_account.id", name="fk_project_entrusted"),
+                                        index=True)
     __table_args__ = (
         Index("ix_project_street_stage", "street_code", "stage", "updated_at"),
         Index("ix_project_district_stage", "district_code", "stage", "updated_at"),

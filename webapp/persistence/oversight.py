@@ -43,6 +43,21 @@ class PublicReport(db.Model):
     __table_args__ = (Index("ix_public_report_ip_at", "ip_hash", "at"),)
 
 
+class AdvisoryLog(db.Model):
+    """An entrusted supervisor's inspection log on a project (P-27): advisory only; a finding the
+    supervisor asks to be checked raises a lead for the street's inspectors (`lead_project_id`)."""
+
+    __tablename__ = "advisory_log"
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), nullable=False, index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=False, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    visited_on = db.Column(db.String(10), nullable=False)
+    findings = db.Column(db.Text, nullable=False)
+    concern = db.Column(db.String(16), nullable=False, default="NONE")  # NONE | GENERAL | MAJOR
+    lead_project_id = db.Column(db.Integer, db.ForeignKey("project.id"))
+
+
 # KPIs ask "when was this project last visited": one index seek per project instead of a scan.
 Index("ix_history_project_element_at", HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
 # Dashboard aggregates (services.dashboard, timed by bench/dashboard.py). The columns after the

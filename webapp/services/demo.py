@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..persistence.models import OrgUnit, User, db
+from ..persistence.organisation import Estate, PropertyCompany
 from .auth import hash_password
 
 DEMO_PASSWORD = "demo12345"
@@ -41,6 +42,14 @@ DEMO_USERS = [
     ("ops", "平台运维", "admin", "3502"),
     ("city", "市住建局（只读）", "city", "3502"),
     ("auditor", "市审计员", "auditor", "3502"),
+    ("property_lj", "鹭江物业周经理", "property", "350203"),
+    ("entrusted_sm", "思明建设监理刘工", "entrusted", "350203"),
+]
+
+# (district, company, contact, phone, [(street, community, estate)]); property_lj works for the first.
+DEMO_COMPANIES = [
+    ("350203", "厦门鹭江物业服务有限公司", "周经理", "0592-2029999",
+     [("350203001", "350203001001", "鹭江花园"), ("350203001", "350203001002", "镇海苑")]),
 ]
 
 
@@ -60,13 +69,25 @@ def load_demo() -> int:
         db.session.flush()
         units[code] = unit
         added += 1
+    companies = {c.name: c for c in db.session.scalars(select(PropertyCompany))}
+    for district, name, contact, phone, estates in DEMO_COMPANIES:
+        if name in companies:
+            continue
+        company = companies[name] = PropertyCompany(district_code=district, name=name, contact_name=contact,
+                                                    contact_phone=phone)
+        company.estates = [Estate(district_code=district, street_code=street, community_code=community, name=estate)
+                           for street, community, estate in estates]
+        db.session.add(company)
+        db.session.flush()
+        added += 1
     existing = set(db.session.scalars(select(User.username)))
     password_hash = None
     for username, display, role, unit_code in DEMO_USERS:
         if username in existing:
             continue
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
-        db.session.add(User(username=username, display_name=display, role=role,
+        company = companies[DEMO_COMPANIES[0][1]].id if role == "property" else None
+        db.session.add(User(username=username, display_name=display, role=role, property_company_id=company,
                             org_unit_id=units[unit_code].id, password_hash=password_hash))
         added += 1
     db.session.commit()

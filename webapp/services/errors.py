@@ -26,3 +26,13 @@ class Conflict(DomainError):
 
 class StaleRevision(Conflict):
     """409 unless retried: the instance was changed by someone else between our read and our write."""
+
+
+def messages_in(messages: dict[str, tuple[str, str]]):
+    """A lookup (code, lang) → the message in that language, for a module's (zh, en) message table."""
+
+    def message(code: str, lang: str = "zh") -> str:
+        zh, en = messages[code]
+        return en if lang == "en" else zh
+
+    return message

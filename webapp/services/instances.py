@@ -34,6 +34,7 @@ from ..persistence.models import (
 from . import forms as form_service
 from . import oversight
 from . import organisation
+from . import property as property_service
 from . import rules as rule_service
 from . import policy, queries
 from .errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
@@ -45,6 +46,10 @@ WRITE_ATTEMPTS = 3
 
 # Ledger columns refreshed from the instance's data after every step (a projection, not logic).
 LEDGER_FIELDS = ("title", "object_type", "category", "address", "risk_level", "planned_start", "planned_end")
+
+
+# The lead's source (domain.md B1) by the reporting role; inspectors report what they saw on patrol.
+LEAD_SOURCES = {"grid": "GRID", "property": "PROPERTY"}
 
 
 def utcnow() -> datetime:
@@ -75,17 +80,19 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     if not policy.can_register(user):
         raise Forbidden("this role cannot register projects")
     streets = _allowed_streets(user)
-    clean = form_service.validate("registration", data, lang=lang, options=_org_options(streets),
+    clean = form_service.validate("registration", data, lang=lang, options=_org_options(streets, user),
                                   version=latest_version())
     street = _unit(clean["street"])
     rule_service.require_enabled_category(street.district_code, clean.get("category"), lang)
+    estate = property_service.estate_for_registration(user, clean.get("estate"), street, clean.get("community"), lang)
     owner_id = user.id if user.role == "owner" else None
     project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
     project.owner_user_id = owner_id
+    project.estate_id = estate.id if estate else None
     start_data = dict(clean, channel="owner", district=street.district_code)
     # The site's special area or property company (organisation master data) for triage and notices.
     start_data.update(organisation.registration_context(street.code, clean.get("community"),
-                                                        clean.get("place_type")))
+                                                        clean.get("place_type"), estate))
     return _start(project, start_data, user, ip)
 
 
@@ -95,14 +102,14 @@ def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None)
         raise Forbidden("this role cannot report leads")
     streets = _allowed_streets(user)
     clean = form_service.validate("lead", data, lang=lang, options=_org_options(streets), version=latest_version())
-    return start_lead(clean, reporter=user, ip=ip, source="GRID" if user.role == "grid" else "PATROL")
+    return start_lead(clean, reporter=user, ip=ip, source=LEAD_SOURCES.get(user.role, "PATROL"))
 
 
 def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> Project:
     """Start the lead process for validated lead data; the street's inspectors get the check task.
     Shared by grid workers (report_lead) and the public's reports (services.public)."""
     street = _unit(clean["street"])
-    prefix = "公众举报" if source == "PUBLIC_APP" else "线索"
+    prefix = {"PUBLIC_APP": "公众举报", "SUPERVISOR": "监理线索", "PROPERTY": "物业线索"}.get(source, "线索")
     title = f"{prefix}：{clean['address']}"[:200]
     project = _new_project("XL", street, clean.get("community"), channel="lead", title=title)
     project.reporter_user_id = reporter.id
@@ -174,7 +181,7 @@ def fire_timers(instance_id: int) -> bool:
 
 def registration_options(user: User) -> dict[str, list[str]]:
     """The street/community codes this user may choose on the registration and lead forms."""
-    return _org_options(_allowed_streets(user))
+    return _org_options(_allowed_streets(user), user)
 
 
 def checklist_for(data: dict) -> list[dict]:
@@ -421,19 +428,25 @@ def _unit(code: str) -> OrgUnit:
 
 
 def _allowed_streets(user: User) -> list[OrgUnit]:
-    """Owners register anywhere; street staff only inside their own street."""
+    """Owners register anywhere; street staff only inside their own street; a property company in
+    the streets of its estates."""
     query = select(OrgUnit).where(OrgUnit.kind == "street")
     if policy.scope_of(user) == "street":
         query = query.where(OrgUnit.code == user.org_unit.street_code)
+    elif user.role == "property":
+        query = query.where(OrgUnit.code.in_(property_service.company_streets(user)))
     return list(db.session.scalars(query.order_by(OrgUnit.code)))
 
 
-def _org_options(streets: list[OrgUnit]) -> dict[str, list[str]]:
+def _org_options(streets: list[OrgUnit], user: User | None = None) -> dict[str, list[str]]:
+    """Street, community and managed-estate choices inside these streets (a property company's
+    account: its own estates)."""
     codes = [s.code for s in streets]
     communities = db.session.scalars(
         select(OrgUnit.code).where(OrgUnit.kind == "community", OrgUnit.street_code.in_(codes))
     )
-    return {"streets": codes, "communities": list(communities)}
+    return {"streets": codes, "communities": list(communities),
+            "estates": [property_service.estate_code(e) for e in property_service.estates_for(user, codes)]}
 
 
 def task_options(project: Project) -> dict[str, list[str]]:

@@ -20,11 +20,14 @@ from ..persistence.models import OrgUnit, User, db, utcnow
 from ..persistence.organisation import Estate, PatrolTeam, PropertyCompany, SpecialArea
 from . import audit, policy
 from .auth import hash_password
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed, messages_in
 
 # Roles a district administrator may give, and the kind of unit each works in.
 STREET_ROLES = ("grid", "inspector", "supervisor")
 DISTRICT_ROLES = ("enforcer", "housing", "emergency", "district_admin")
+# Private parties registered by the district (they belong to the district unit): a property
+# company's staff (the account names its company) and entrusted supervisors.
+PARTY_ROLES = ("property", "entrusted")
 CHILD_KIND = {"district": "street", "street": "community", "community": "grid"}
 AREA_KINDS = ("INDUSTRIAL_PARK", "SCHOOL", "HOSPITAL")  # the registration form's place types
 _PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
@@ -40,6 +43,7 @@ MESSAGES = {
     "taken": ("已被使用", "Already taken"),
     "not_here": ("不在本区范围内", "Not in this district"),
     "role": ("不能授予此角色", "This role cannot be given here"),
+    "company": ("物业服务企业账号须选择本区的物业服务企业", "A property company's account names one of the district's companies"),
     "unit_for_role": ("镇街角色须属于街道、社区或网格；区级角色须属于本区",
                       "Street roles belong to a street, community or grid; district roles to the district"),
     "code": ("编码须以上级编码开头，后接 2～6 位数字", "The code starts with the parent's code, then 2 to 6 digits"),
@@ -52,9 +56,7 @@ MESSAGES = {
 }
 
 
-def _msg(code: str, lang: str) -> str:
-    zh, en = MESSAGES[code]
-    return en if lang == "en" else zh
+_msg = messages_in(MESSAGES)
 
 
 # -- access --------------------------------------------------------------------------------------
@@ -144,8 +146,14 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
     display = _text(data, "display_name", 100, errors, lang, required=True)
     phone = _phone(data, "phone", errors, lang, required=False)
     role = (data.get("role") or "").strip()
-    if role not in STREET_ROLES + DISTRICT_ROLES:
+    if role not in STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES:
         errors["role"] = _msg("role", lang)
+    company = None
+    if role == "property":
+        raw = str(data.get("property_company") or "").strip()
+        company = db.session.get(PropertyCompany, int(raw)) if raw.isdigit() else None
+        if company is None or company.district_code != code:
+            errors["property_company"] = _msg("company", lang)
     unit = _unit_in(code, (data.get("org_unit") or "").strip(), errors=errors, field="org_unit", lang=lang,
                     kinds=("district", "street", "community", "grid"))
     if unit is not None and role and "role" not in errors and (
@@ -169,11 +177,13 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
         target.password_hash = password_hash
     target.display_name, target.role, target.org_unit_id, target.phone, target.active = (
         display, role, unit.id, phone, active)
+    target.property_company_id = company.id if company else None
     return _commit(target, user, code)
 
 
 def assignable_roles(lang: str = "zh") -> list[tuple[str, str]]:
-    return [(code, ROLES[code].en if lang == "en" else ROLES[code].zh) for code in STREET_ROLES + DISTRICT_ROLES]
+    return [(code, ROLES[code].en if lang == "en" else ROLES[code].zh)
+            for code in STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES]
 
 
 # -- patrol teams ----------------------------------------------------------------------------------
@@ -301,10 +311,14 @@ def save_estate(user: User, code: str, company_id: int, data: dict, lang: str = 
 
 
 # -- what the process gets -------------------------------------------------------------------------
-def registration_context(street_code: str, community_code: str | None, place_type: str | None) -> dict:
+def registration_context(street_code: str, community_code: str | None, place_type: str | None,
+                         estate: Estate | None = None) -> dict:
     """Facts for a registered site: the special areas of its kind, or the managed estates, in its
-    community (its street when no community is given), with their liaison or property company."""
+    community (its street when no community is given), with their liaison or property company; the
+    estate the registration names, when it names one."""
     out: dict = {}
+    if estate is not None:
+        out["property_companies"] = [_estate_fact(estate)]
     if place_type in AREA_KINDS:
         query = select(SpecialArea).where(SpecialArea.active, SpecialArea.kind == place_type,
                                           SpecialArea.street_code == street_code)
@@ -312,14 +326,18 @@ def registration_context(street_code: str, community_code: str | None, place_typ
             query = query.where(SpecialArea.community_code == community_code)
         out["special_areas"] = [{"name": a.name, "kind": a.kind, "liaison_name": a.liaison_name,
                                  "liaison_phone": a.liaison_phone} for a in db.session.scalars(query)]
-    if place_type == "RESIDENTIAL_MANAGED":
+    if place_type == "RESIDENTIAL_MANAGED" and estate is None:
         query = select(Estate).join(PropertyCompany).where(Estate.active, PropertyCompany.active,
                                                            Estate.street_code == street_code)
         if community_code:
             query = query.where(Estate.community_code == community_code)
-        out["property_companies"] = [{"estate": e.name, "company": e.company.name, "contact_name": e.company.contact_name,
-                                      "contact_phone": e.company.contact_phone} for e in db.session.scalars(query)]
+        out["property_companies"] = [_estate_fact(e) for e in db.session.scalars(query)]
     return {k: v for k, v in out.items() if v}
+
+
+def _estate_fact(estate: Estate) -> dict:
+    return {"estate": estate.name, "company": estate.company.name, "contact_name": estate.company.contact_name,
+            "contact_phone": estate.company.contact_phone}
 
 
 # -- helpers ---------------------------------------------------------------------------------------

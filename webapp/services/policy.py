@@ -5,10 +5,11 @@ Every query for projects, tasks, history or files goes through `projects_visible
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, false, true
+from sqlalchemy import and_, false, or_, select, true
 
 from ..domain.roles import ROLES
-from ..persistence.models import InboxTask, OrgUnit, Project, User
+from ..persistence.models import InboxTask, OrgUnit, Project, User, db
+from ..persistence.organisation import Estate
 
 
 def scope_of(user: User) -> str:
@@ -27,6 +28,12 @@ def project_filter(user: User):
     district, street = _unit_codes(user)
     if scope == "own":
         return Project.owner_user_id == user.id
+    # Property companies and entrusted supervisors also follow the leads they reported.
+    if scope == "estates":
+        mine = Project.estate_id.in_(company_estates(user)) if user.property_company_id else false()
+        return or_(mine, Project.reporter_user_id == user.id)
+    if scope == "entrusted":
+        return or_(Project.entrusted_supervisor_id == user.id, Project.reporter_user_id == user.id)
     if scope == "street":
         return Project.street_code == street if street else false()
     if scope == "district":
@@ -41,11 +48,28 @@ def can_see_project(user: User, project: Project) -> bool:
     district, street = _unit_codes(user)
     if scope == "own":
         return project.owner_user_id == user.id
+    if scope == "estates":
+        return is_company_estate(user, project.estate_id) or project.reporter_user_id == user.id
+    if scope == "entrusted":
+        return project.entrusted_supervisor_id == user.id or project.reporter_user_id == user.id
     if scope == "street":
         return street is not None and project.street_code == street
     if scope == "district":
         return district is not None and project.district_code == district
     return scope == "city"
+
+
+def company_estates(user: User):
+    """The ids of the estates a property company's account manages (a subquery)."""
+    return select(Estate.id).where(Estate.company_id == user.property_company_id)
+
+
+def is_company_estate(user: User, estate_id: int | None) -> bool:
+    if estate_id is None or user.role != "property" or not user.property_company_id:
+        return False
+
+    estate = db.session.get(Estate, estate_id)
+    return estate is not None and estate.company_id == user.property_company_id
 
 
 def task_filter(user: User):
@@ -81,11 +105,12 @@ def can_do_task(user: User, task: InboxTask, ignore_claim: bool = False) -> bool
 
 
 def can_register(user: User) -> bool:
-    return user.role in ("owner", "inspector")
+    """Owners, inspectors on site, and property companies on behalf of owners in their estates."""
+    return user.role in ("owner", "inspector") or (user.role == "property" and bool(user.property_company_id))
 
 
 def can_report_lead(user: User) -> bool:
-    return user.role in ("grid", "inspector")
+    return user.role in ("grid", "inspector") or (user.role == "property" and bool(user.property_company_id))
 
 
 def can_operate(user: User) -> bool:

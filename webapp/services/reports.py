@@ -3,7 +3,6 @@ from the same figures as the dashboard (services.dashboard), for a calendar mont
 from __future__ import annotations
 
 import json
-import statistics
 from datetime import date
 
 from sqlalchemy import func, select
@@ -87,70 +86,3 @@ def insurance(user: User, since: str, until: str) -> list[tuple]:
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-PROPERTY_COLUMNS = ("物业服务企业", "管理小区数", "小区内登记工程", "责令整改", "责令停工", "按期整改", "整改用时中位数（天）")
-PROPERTY_COLUMNS_EN = ("Property company", "Estates", "Registrations in its estates", "Rectification orders",
-                       "Stop-work orders", "Rectified on time", "Median days to rectify")
-
-
-def property_companies(user: User, year: int) -> list[tuple]:
-    """The yearly figures per property company that the district housing bureau rates companies on:
-    sites registered in its estates (the company is attached at registration, services.organisation),
-    orders issued on them, and how fast hazards there were rectified."""
-    from ..persistence.models import HistoryEvent, Project
-    from ..persistence.organisation import PropertyCompany
-    from ..persistence.oversight import Notice
-    from . import kpi
-
-    if not dashboard.can_view(user) or policy.scope_of(user) == "street":
-        raise Forbidden("property-company reports are for district and city users")
-    start, end = kpi.day_start(f"{year}-01-01"), kpi.day_start(f"{year + 1}-01-01")
-    mine = policy.project_filter(user)
-    companies = list(db.session.scalars(select(PropertyCompany).order_by(PropertyCompany.district_code,
-                                                                          PropertyCompany.name)))
-    # Registrations of the year whose site lies in a company's estate: the registration's history row names it.
-    registered: dict[tuple[str, str], set[int]] = {}
-    for pid, district, data in db.session.execute(
-            select(Project.id, Project.district_code, HistoryEvent.data_json)
-            .join(HistoryEvent, HistoryEvent.project_id == Project.id)
-            .where(mine, HistoryEvent.kind == "project_created", HistoryEvent.at >= start, HistoryEvent.at < end,
-                   HistoryEvent.data_json.like('%"property_companies"%'))):
-        for entry in json.loads(data or "{}").get("property_companies") or []:
-            registered.setdefault((district, entry.get("company")), set()).add(pid)
-    rows = []
-    for company in companies:
-        if not _in_reach(user, company.district_code):
-            continue
-        pids = registered.get((company.district_code, company.name), set())
-        counts = dict(db.session.execute(
-            select(Notice.kind, func.count()).where(Notice.project_id.in_(pids), Notice.kind.in_(("rectification", "stop_work")),
-                                                    Notice.issued_at >= start, Notice.issued_at < end)
-            .group_by(Notice.kind)).all()) if pids else {}
-        days = _rectification_days(pids, start, end)
-        rows.append((company.name, len(company.estates), len(pids), counts.get("rectification", 0),
-                     counts.get("stop_work", 0), len(days), round(statistics.median(days), 1) if days else None))
-    return rows
-
-
-def _in_reach(user: User, district: str) -> bool:
-    return policy.scope_of(user) == "city" or user.org_unit.district_code == district
-
-
-def _rectification_days(project_ids, start, end) -> list[float]:
-    """Days from each rectification order (set_deadline) to the evidence that answered it on time."""
-    from ..persistence.models import HistoryEvent
-
-    if not project_ids:
-        return []
-    rows = db.session.execute(
-        select(HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
-        .where(HistoryEvent.project_id.in_(project_ids), HistoryEvent.element_id.in_(("set_deadline", "submit_evidence")),
-               HistoryEvent.at >= start, HistoryEvent.at < end).order_by(HistoryEvent.project_id, HistoryEvent.id))
-    out, ordered = [], {}
-    for pid, element, at in rows:
-        if element == "set_deadline":
-            ordered[pid] = at
-        elif pid in ordered:
-            out.append((at - ordered.pop(pid)).total_seconds() / 86400)
-    return out

@@ -57,6 +57,9 @@ def init_app(app: Flask) -> None:
     from . import organisation
 
     app.register_blueprint(organisation.bp)
+    from . import participation
+
+    app.register_blueprint(participation.bp)
     from . import audit
 
     app.register_blueprint(audit.bp)

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import dashboard, exports, heatmap, kpi, reports
+from ..services import dashboard, exports, heatmap, kpi, policy, reports
+from ..services import property as property_service
 from . import nav
 from .errors import handle_refusals
 from .filters import STAGES
@@ -86,16 +87,16 @@ def insurance():
 @bp.route("/dashboard/property.xlsx")
 @login_required
 def property_report():
-    """The yearly property-company figures the district housing bureau rates companies on."""
-    if not dashboard.can_view(current_user):
+    """The yearly property-company figures and stars the district housing bureau rates companies on."""
+    if not dashboard.can_view(current_user) or policy.scope_of(current_user) == "street":
         abort(403)
     try:
         year = int(request.args.get("year") or kpi.now().astimezone(kpi.CST).year)
     except ValueError:
         abort(400)
-    rows = reports.property_companies(current_user, year)
-    headers = reports.PROPERTY_COLUMNS_EN if lang() == "en" else reports.PROPERTY_COLUMNS
-    body = exports.xlsx(f"{year} {_('Property companies')}", headers, rows, widths=(30, 10, 14, 12, 12, 12, 16))
+    rows = [r.row() for r in property_service.yearly(current_user, year)]
+    headers = property_service.COLUMNS_EN if lang() == "en" else property_service.COLUMNS
+    body = exports.xlsx(f"{year} {_('Property companies')}", headers, rows, widths=(30,) + (12,) * (len(headers) - 1))
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
         "Content-Disposition": f"attachment; filename=property-companies-{year}.xlsx", "Cache-Control": "no-store"})
 

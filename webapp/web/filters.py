@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from ..domain.roles import ROLES
 from ..persistence.models import OrgUnit, db
+from ..persistence.organisation import Estate
+from ..services.property import ESTATE_PREFIX, estate_streets
 from .common import form_title
 from .i18n import lang
 
@@ -54,21 +56,23 @@ def fmt_date(value) -> str:
 
 
 def org_names() -> dict[str, str]:
-    """Code → name of every org unit, read once per request."""
+    """Code → name of every org unit and managed estate (a form's place choices), read once per request."""
     names = getattr(g, "_org_names", None)
     if names is None:
-        names = g._org_names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name)).all())
+        names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name)).all())
+        names.update({f"{ESTATE_PREFIX}{i}": name for i, name in db.session.execute(select(Estate.id, Estate.name))})
+        g._org_names = names
     return names
 
 
 def street_of(codes) -> dict[str, str]:
-    """Community code → its street's code (streets map to nothing)."""
+    """Community or estate option → its street's code (streets map to nothing)."""
     codes = [c for c in codes if c]
     if not codes:
         return {}
     rows = db.session.execute(select(OrgUnit.code, OrgUnit.street_code)
                               .where(OrgUnit.code.in_(codes), OrgUnit.kind == "community")).all()
-    return dict(rows)
+    return {**dict(rows), **estate_streets(codes)}
 
 
 def org_name(code: str | None) -> str:

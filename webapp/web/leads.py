@@ -16,8 +16,8 @@ from .errors import handle_refusals
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 handle_refusals(bp)
-nav.register("leads.new", _l("Report a lead"), roles=("grid", "inspector"), order=30, prefix="/leads/new")
-nav.register("leads.index", _l("My leads"), roles=("grid",), order=35, prefix="/leads/mine")
+nav.register("leads.new", _l("Report a lead"), roles=("grid", "inspector", "property"), order=30, prefix="/leads/new")
+nav.register("leads.index", _l("My leads"), roles=("grid", "property"), order=35, prefix="/leads/mine")
 PER_PAGE = 20
 
 
@@ -44,7 +44,7 @@ def new():
             attachments.link([i for group in ids.values() for i in group], project.id)
             flash(_("Lead %(reg_no)s reported; the street's inspectors have it in their inbox.",
                     reg_no=project.reg_no), "success")
-            return redirect(url_for("leads.index") if current_user.role == "grid" else url_for("inbox.index"))
+            return redirect(url_for("leads.index") if current_user.role in ("grid", "property") else url_for("inbox.index"))
     return render_template(
         "leads/new.html", errors=errors,
         fields=formkit.field_views(definition, data, errors, lang(), options=options),

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import audit, casefile, exports, policy, privacy, queries
+from ..services import audit, casefile, exports, policy, privacy, queries, supervision
 from . import formkit, nav
 from .common import page_number, streets_for
 from .filters import CHANNELS, RISKS, STAGES, local, org_names
@@ -95,6 +95,7 @@ def project(project_id):
         notices=casefile.notices(rows),
         events=rows,
         markers=casefile.markers(project, rows),
+        supervision=supervision.panel(current_user, project),
     )
 
 

@@ -64,6 +64,7 @@ def section(code, section):
         all_units=[(unit.code, unit.name)] + [(u.code, f"{u.code} {u.name}") for u in units],
         area_kinds=AREA_KINDS, roles=org.assignable_roles(lang()), rows=_rows(code, section),
         inspectors=[u for u in org.users(current_user, code) if u.role == "inspector"] if section == "teams" else [],
+        companies=[(c.id, c.name) for c in org.companies(current_user, code)] if section == "users" else [],
     ), (422 if errors else 200)
 
 
@@ -104,7 +105,8 @@ def _prefill(code: str, section: str, key: str) -> dict:
     if section == "users":
         user = next((u for u in org.users(current_user, code) if str(u.id) == key), None)
         return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-                "org_unit": user.org_unit.code, "phone": user.phone or "", "active": user.active} if user else {}
+                "org_unit": user.org_unit.code, "phone": user.phone or "", "active": user.active,
+                "property_company": user.property_company_id or ""} if user else {}
     model = {"teams": PatrolTeam, "areas": SpecialArea}.get(section)
     if section == "companies":
         model = Estate if key.startswith("e") else PropertyCompany

@@ -25,7 +25,7 @@ PER_PAGE = 20
 # the form later by a designer) land in the last step, so none is ever lost.
 STEPS = (
     (_l("Project"), ("object_type", "category", "title", "description")),
-    (_l("Location"), ("street", "community", "address", "latitude", "longitude", "place_type")),
+    (_l("Location"), ("street", "community", "address", "latitude", "longitude", "place_type", "estate")),
     (_l("Owner and contractor"), ("owner_type", "owner_name", "owner_id_no", "owner_phone", "contractor_type",
                                   "contractor_name", "site_manager_name", "site_manager_phone", "worker_count")),
     (_l("Scale, dates and risks"), ("investment_wan", "floor_area_m2", "planned_start", "planned_end", "risk_flags",

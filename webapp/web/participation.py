@@ -1,0 +1,83 @@
+"""Pages of the private parties who assist: a property company's portal (its estates' projects,
+registering on owners' behalf, leads, its yearly figures and stars) and an entrusted supervisor's
+projects with their advisory logs; the project page's entrust and log forms post here."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..services import kpi, queries, supervision
+from ..services import property as property_service
+from ..services.errors import ValidationFailed
+from . import nav
+from .common import client_ip, page_number
+from .errors import handle_refusals
+from .i18n import lang
+
+bp = Blueprint("participation", __name__)
+handle_refusals(bp)
+nav.register("participation.property_home", _l("Estate projects"), roles=("property",), order=20, prefix="/property")
+nav.register("participation.supervision_home", _l("Supervised projects"), roles=("entrusted",), order=20,
+             prefix="/supervision")
+PER_PAGE = 20
+
+
+@bp.route("/property")
+@login_required
+def property_home():
+    if current_user.role != "property":
+        abort(403)
+    try:
+        year = int(request.args.get("year") or kpi.now().astimezone(kpi.CST).year)
+    except ValueError:
+        abort(400)
+    result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
+    return render_template("participation/property.html", company=property_service.company_of(current_user),
+                           result=result, pages=(result.total + PER_PAGE - 1) // PER_PAGE, year=year,
+                           report=property_service.yearly(current_user, year))
+
+
+@bp.route("/supervision")
+@login_required
+def supervision_home():
+    if current_user.role != "entrusted":
+        abort(403)
+    result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
+    return render_template("participation/supervision.html", result=result,
+                           pages=(result.total + PER_PAGE - 1) // PER_PAGE)
+
+
+@bp.route("/projects/<int:project_id>/entrust", methods=["POST"])
+@login_required
+def entrust(project_id):
+    raw = (request.form.get("supervisor_id") or "").strip()
+    # "none" withdraws the supervisor; anything but an account id is refused by the service's check.
+    choice = None if raw == "none" else int(raw) if raw.isdigit() else -1
+    try:
+        supervision.entrust(current_user, project_id, choice, lang=lang(), ip=client_ip())
+    except ValidationFailed as exc:
+        flash("; ".join(exc.errors.values()), "error")
+    else:
+        flash(_("Entrusted supervisor saved."), "success")
+    return redirect(url_for("ledger.project", project_id=project_id) + "#supervision")
+
+
+@bp.route("/projects/<int:project_id>/advisory", methods=["POST"])
+@login_required
+def advisory(project_id):
+    data = {k: request.form.get(k) for k in ("visited_on", "findings", "concern", "raise_lead")}
+    try:
+        log = supervision.record_log(current_user, project_id, data, lang=lang(), ip=client_ip())
+    except ValidationFailed as exc:
+        flash("; ".join(f"{_field_label(k)}: {v}" for k, v in exc.errors.items()), "error")
+    else:
+        flash(_("Log recorded; the street's inspectors have a lead to check.") if log.lead_project_id
+              else _("Log recorded."), "success")
+    return redirect(url_for("ledger.project", project_id=project_id) + "#supervision")
+
+
+def _field_label(key: str) -> str:
+    return {"visited_on": _("Visit date"), "findings": _("Findings"), "concern": _("Concern"),
+            "raise_lead": _("Raise a lead")}.get(key, key)
