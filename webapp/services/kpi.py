@@ -122,15 +122,16 @@ def patrol_cutoffs(user: User, at: datetime) -> dict[tuple[str, str], datetime]:
 def patrolled_recently(user: User, at: datetime):
     """Registered or last visited (Project.last_visit_at, kept by services.oversight) after the cutoff of
     the project's district and risk level; a project without a risk level yet is held to the medium
-    interval. One CASE, so each row is looked at once."""
-    whens = []
+    interval. A CASE on the district holding a CASE on the risk level: each row compares its district
+    and its risk level once (the dashboard evaluates this on every open project)."""
+    per_district: dict[str, dict] = {}
     for (district, risk), cutoff in patrol_cutoffs(user, at).items():
-        risk_cond = or_(Project.risk_level == risk, Project.risk_level.is_(None)) if risk == "MEDIUM" \
-            else Project.risk_level == risk
-        whens.append((and_(Project.district_code == district, risk_cond), literal(cutoff, UTCDateTime())))
-    if not whens:
+        per_district.setdefault(district, {})[risk] = literal(cutoff, UTCDateTime())
+    if not per_district:
         return false()
-    cutoff = case(*whens, else_=None)
+    risk = func.coalesce(Project.risk_level, "MEDIUM")
+    cutoff = case({district: case(cutoffs, value=risk) for district, cutoffs in per_district.items()},
+                  value=Project.district_code)
     # Never visited: counted from the registration.
     return func.coalesce(Project.last_visit_at, Project.created_at) >= cutoff
 
