@@ -87,7 +87,8 @@ def test_property_lead_lands_in_the_streets_inbox_and_counts_in_the_yearly_repor
     assert lead["reg_no"] in _ledger(api, "property_lj")  # the company follows what it reported
     clock.advance(hours=3)
     api.complete("inspector_lj", _lead_check_task(api, lead["id"])["id"],
-                 {"outcome": "registered", "finding": "已登记工地，现场安全"})
+                 {"outcome": "unregistered", "finding": "未登记，已责令停工并现场登记"})
+    assert api.task_of("inspector_lj", lead["id"], "onsite_registration")
 
     [row] = _report(api, "property_lj")
     assert (row["company"], row["estates"], row["assisted"], row["registered"]) == ("厦门鹭江物业服务有限公司", 2, 1, 1)
@@ -206,3 +207,84 @@ def test_district_administrators_create_property_company_accounts(app, api, cloc
     resp = api.client.post("/api/v1/auth/token", json={"username": "wy_zhang", "password": "a-long-password-1"})
     api.tokens["wy_zhang"] = resp.get_json()["token"]
     assert _ledger(api, "wy_zhang") == {project["reg_no"]}
+    # A colleague's lead is the company's lead: both accounts follow it.
+    lead = api.post("property_lj", "/api/v1/leads", {"data": {
+        "street": "350203001", "address": "镇海苑 5 栋", "description": "疑似拆改承重墙", "urgency": "NORMAL"}}).get_json()
+    assert _ledger(api, "wy_zhang") == {project["reg_no"], lead["reg_no"]}
+
+
+def test_a_deactivated_company_reaches_nothing(app, api, clock):
+    from webapp.persistence.models import db
+    from webapp.persistence.organisation import PropertyCompany
+
+    project = register(api, estate=_estate_code(app, "鹭江花园"))
+    assert _ledger(api, "property_lj") == {project["reg_no"]}
+    with app.app_context():
+        company = db.session.scalar(select(PropertyCompany).where(PropertyCompany.name == "厦门鹭江物业服务有限公司"))
+        company.active = False
+        db.session.commit()
+    assert _ledger(api, "property_lj") == set()
+    assert api.get("property_lj", f"/api/v1/projects/{project['id']}").status_code == 404
+    assert api.post("property_lj", "/api/v1/registrations", {"data": registration_data(
+        estate=_estate_code(app, "鹭江花园"))}).status_code == 403
+    assert api.post("property_lj", "/api/v1/leads", {"data": {
+        "street": "350203001", "address": "x", "description": "y", "urgency": "NORMAL"}}).status_code == 403
+
+
+def test_a_project_keeps_counting_for_the_company_it_started_with(app, api, clock):
+    from webapp.persistence.models import db
+    from webapp.persistence.organisation import Estate, PropertyCompany
+
+    register(api, "property_lj", estate=_estate_code(app, "鹭江花园"))
+    with app.app_context():
+        newcomer = PropertyCompany(district_code=SIMING, name="新接管物业", contact_name="赵", contact_phone="0592-1")
+        db.session.add(newcomer)
+        db.session.flush()
+        db.session.scalar(select(Estate).where(Estate.name == "鹭江花园")).company_id = newcomer.id
+        db.session.commit()
+    rows = {r["company"]: r for r in _report(api, "admin_sm")}
+    assert (rows["厦门鹭江物业服务有限公司"]["assisted"], rows["厦门鹭江物业服务有限公司"]["registered"]) == (1, 1)
+    assert rows["新接管物业"]["registered"] == 0
+    assert _ledger(api, "property_lj") == set()  # the estate is no longer theirs to watch
+
+
+def test_on_site_registration_in_an_estate_reaches_its_company(app, api, clock):
+    lead = api.post("grid_lj", "/api/v1/leads", {"data": {
+        "street": "350203001", "community": "350203001001", "address": "鹭江花园 8 栋", "description": "外墙搭架",
+        "urgency": "NORMAL"}}).get_json()
+    api.complete("inspector_lj", _lead_check_task(api, lead["id"])["id"],
+                 {"outcome": "unregistered", "finding": "未登记"})
+    task = api.task_of("inspector_lj", lead["id"], "onsite_registration")
+    api.complete("inspector_lj", task["id"], registration_data(
+        estate=_estate_code(app, "鹭江花园"), place_type="RESIDENTIAL_MANAGED", address="鹭江花园 8 栋"))
+    assert lead["reg_no"] in _ledger(api, "property_lj")
+
+
+def test_an_advisory_log_is_kept_when_its_lead_cannot_be_raised(app, api, clock, monkeypatch):
+    from webapp.services import instances
+    from webapp.services.errors import Conflict
+
+    project = register(api)
+    path = f"/api/v1/projects/{project['id']}"
+    api.client.put(f"{path}/entrusted-supervisor", json={"supervisor_id": _user_id(app, "entrusted_sm")},
+                   headers={"Authorization": f"Bearer {api.token('owner1')}"})
+
+    def busy(*args, **kwargs):
+        raise Conflict("could not allocate a registration number; try again")
+
+    monkeypatch.setattr(instances, "start_lead", busy)
+    resp = api.post("entrusted_sm", f"{path}/advisory-logs", {
+        "visited_on": "2026-12-01", "findings": "配电箱无漏保", "concern": "GENERAL", "raise_lead": True})
+    assert resp.status_code == 409 and "日志已保存" in resp.get_json()["message"]
+    logs = api.get("owner1", f"{path}/advisory-logs").get_json()
+    assert [(log["findings"], log["lead_project_id"]) for log in logs] == [("配电箱无漏保", None)]
+
+
+def test_star_thresholds_must_rise_and_report_years_are_bounded(app, api, client, pages, clock):
+    resp = put_rules(api, "admin_sm", SIMING, {"star_min_3": 95, "star_min_4": 80}, reason="错误的阈值")
+    assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"star_min_4"}
+    pages.login("property_lj")
+    assert pages.get("/property?year=0").status_code == 400
+    assert pages.get("/property?year=２０２６").status_code == 400
+    pages.login("housing_sm")
+    assert pages.get("/dashboard/property.xlsx?year=99999").status_code == 400

@@ -236,6 +236,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_long": ("时长过长（最长 400 天或 250 个工作日）", "Too long (at most 400 days or 250 working days)"),
     "min_items": ("至少选择 {n} 项", "Choose at least {n}"),
     "too_many_dates": ("最多 {n} 个日期", "At most {n} dates"),
+    "star_order": ("不能低于「{other}」", "Cannot be below \"{other}\""),
     "overlap": ("与「{other}」重复：{values}", "Overlaps with \"{other}\": {values}"),
 }
 
@@ -323,6 +324,10 @@ class Catalogue:
             if both:
                 shown = "、".join(self.display_item(self.params[name], v, lang) for v in both)
                 out[name] = message("overlap", lang, other=self.params[other].label(lang), values=shown)
+        stars = [f"star_min_{n}" for n in (2, 3, 4, 5)]
+        for lower, higher in zip(stars, stars[1:]):
+            if lower not in errors and higher not in errors and values[higher] < values[lower]:
+                out[higher] = message("star_order", lang, other=self.params[lower].label(lang))
         return out
 
     def diff(self, before: dict, after: dict) -> list[Change]:

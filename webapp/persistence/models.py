@@ -134,6 +134,10 @@ class Project(db.Model):
     estate_id = db.Column(db.Integer, db.ForeignKey("estate.id", name="fk_project_estate"), index=True)
     entrusted_supervisor_id = db.Column(db.Integer, db.ForeignKey("user_account.id", name="fk_project_entrusted"),
                                         index=True)
+    # The property company the project counts for in its yearly figures, fixed when it starts: the
+    # estate's company at registration, or the company whose account reported the lead.
+    property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id",
+                                                              name="fk_project_property_company"), index=True)
     __table_args__ = (
         Index("ix_project_street_stage", "street_code", "stage", "updated_at"),
         Index("ix_project_district_stage", "district_code", "stage", "updated_at"),

@@ -18,6 +18,8 @@ from .processes import bundle_for
 
 # System steps worth a line in the timeline; gateways, scripts and the start event are plumbing.
 SHOWN_STEP_TYPES = ("BusinessRuleTask", "BoundaryEvent", "EndEvent", "IntermediateCatchEvent", "ReceiveTask")
+# History kinds a person did (shown with their name and data); the rest are the system's steps.
+HUMAN_KINDS = ("task_completed", "project_created", "entrusted", "advisory_log")
 
 
 @dataclass
@@ -72,7 +74,7 @@ def timeline(project: Project, bundle=None) -> list[dict]:
             row["form_key"] = "lead" if project.channel == "lead" else "registration"
             row["data"] = (row["data"] or {}).get("lead") or row["data"]
         row["actor_display"] = names.get(row["actor"], row["actor"])
-        row["system"] = row["kind"] not in ("task_completed", "project_created")
+        row["system"] = row["kind"] not in HUMAN_KINDS
         out.append(row)
     return out
 

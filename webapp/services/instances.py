@@ -96,7 +96,8 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     owner_id = user.id if user.role == "owner" else None
     project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
     project.owner_user_id = owner_id
-    project.estate_id = estate.id if estate else None
+    # The estate itself is projected from the data (below); the company that assisted is kept.
+    project.reporter_user_id = user.id if user.role == "property" else None
     start_data = dict(clean, channel="owner", district=street.district_code)
     # The site's special area or property company (organisation master data) for triage and notices.
     start_data.update(organisation.registration_context(street.code, clean.get("community"),
@@ -121,6 +122,7 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> P
     title = f"{prefix}：{clean['address']}"[:200]
     project = _new_project("XL", street, clean.get("community"), channel="lead", title=title)
     project.reporter_user_id = reporter.id
+    project.property_company_id = reporter.property_company_id if reporter.role == "property" else None
     project.address = clean["address"]
     start_data = {
         "channel": "lead",
@@ -322,6 +324,8 @@ def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> N
         value = snap.data.get(name)
         if value not in (None, ""):
             setattr(project, name, str(value)[:200])
+    if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
+        property_service.attach_estate(project, snap.data["estate"])
     project.stage = snap.stage
     project.status = snap.status
     project.updated_at = now

@@ -151,7 +151,7 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
     company = None
     if role == "property":
         raw = str(data.get("property_company") or "").strip()
-        company = db.session.get(PropertyCompany, int(raw)) if raw.isdigit() else None
+        company = db.session.get(PropertyCompany, int(raw)) if raw.isascii() and raw.isdigit() else None
         if company is None or company.district_code != code:
             errors["property_company"] = _msg("company", lang)
     unit = _unit_in(code, (data.get("org_unit") or "").strip(), errors=errors, field="org_unit", lang=lang,

@@ -9,7 +9,7 @@ from sqlalchemy import and_, false, or_, select, true
 
 from ..domain.roles import ROLES
 from ..persistence.models import InboxTask, OrgUnit, Project, User, db
-from ..persistence.organisation import Estate
+from ..persistence.organisation import Estate, PropertyCompany
 
 
 def scope_of(user: User) -> str:
@@ -28,10 +28,11 @@ def project_filter(user: User):
     district, street = _unit_codes(user)
     if scope == "own":
         return Project.owner_user_id == user.id
-    # Property companies and entrusted supervisors also follow the leads they reported.
+    # A property company sees the projects in the estates it manages now and the leads its accounts
+    # reported; entrusted supervisors also follow the leads they raised.
     if scope == "estates":
-        mine = Project.estate_id.in_(company_estates(user)) if user.property_company_id else false()
-        return or_(mine, Project.reporter_user_id == user.id)
+        return or_(Project.estate_id.in_(company_estates(user)),
+                   and_(Project.channel == "lead", Project.property_company_id.in_(active_company(user))))
     if scope == "entrusted":
         return or_(Project.entrusted_supervisor_id == user.id, Project.reporter_user_id == user.id)
     if scope == "street":
@@ -49,7 +50,9 @@ def can_see_project(user: User, project: Project) -> bool:
     if scope == "own":
         return project.owner_user_id == user.id
     if scope == "estates":
-        return is_company_estate(user, project.estate_id) or project.reporter_user_id == user.id
+        return is_company_estate(user, project.estate_id) or (
+            project.channel == "lead" and project.property_company_id is not None
+            and project.property_company_id == company_id(user))
     if scope == "entrusted":
         return project.entrusted_supervisor_id == user.id or project.reporter_user_id == user.id
     if scope == "street":
@@ -59,17 +62,29 @@ def can_see_project(user: User, project: Project) -> bool:
     return scope == "city"
 
 
+def active_company(user: User):
+    """The id of a property company's account's company while the company is active (a subquery)."""
+    return select(PropertyCompany.id).where(PropertyCompany.id == user.property_company_id, PropertyCompany.active)
+
+
 def company_estates(user: User):
-    """The ids of the estates a property company's account manages (a subquery)."""
-    return select(Estate.id).where(Estate.company_id == user.property_company_id)
+    """The ids of the active estates a property company's account manages (a subquery)."""
+    return select(Estate.id).where(Estate.company_id.in_(active_company(user)), Estate.active)
+
+
+def company_id(user: User) -> int | None:
+    """The account's company if it is a property company's account and the company is active."""
+    if user.role != "property" or not user.property_company_id:
+        return None
+    company = db.session.get(PropertyCompany, user.property_company_id)
+    return company.id if company is not None and company.active else None
 
 
 def is_company_estate(user: User, estate_id: int | None) -> bool:
-    if estate_id is None or user.role != "property" or not user.property_company_id:
+    if estate_id is None or company_id(user) is None:
         return False
-
     estate = db.session.get(Estate, estate_id)
-    return estate is not None and estate.company_id == user.property_company_id
+    return estate is not None and estate.active and estate.company_id == user.property_company_id
 
 
 def task_filter(user: User):
@@ -105,12 +120,12 @@ def can_do_task(user: User, task: InboxTask, ignore_claim: bool = False) -> bool
 
 
 def can_register(user: User) -> bool:
-    """Owners, inspectors on site, and property companies on behalf of owners in their estates."""
-    return user.role in ("owner", "inspector") or (user.role == "property" and bool(user.property_company_id))
+    """Owners, inspectors on site, and active property companies on behalf of owners in their estates."""
+    return user.role in ("owner", "inspector") or company_id(user) is not None
 
 
 def can_report_lead(user: User) -> bool:
-    return user.role in ("grid", "inspector") or (user.role == "property" and bool(user.property_company_id))
+    return user.role in ("grid", "inspector") or company_id(user) is not None
 
 
 def can_operate(user: User) -> bool:

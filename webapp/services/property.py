@@ -17,8 +17,9 @@ from . import rules as rule_service
 from .errors import Forbidden, ValidationFailed, messages_in
 
 ESTATE_PREFIX = "E"
-# Lead-check outcomes meaning the reported site was there (services.kpi counts found sites alike).
-CONFIRMED_OUTCOMES = ("unregistered", "registered")
+# The lead-check outcome that makes a lead worth its points: an unregistered site was found (a site
+# already registered was known, so a company cannot score by reporting the sites it registered).
+CONFIRMED_OUTCOMES = ("unregistered",)
 
 
 # -- estates on registration ---------------------------------------------------------------------
@@ -43,6 +44,11 @@ def company_streets(user: User) -> list[str]:
                                    .where(Estate.company_id == user.property_company_id, Estate.active)))
 
 
+def registers_on_behalf(user: User) -> bool:
+    """Whether the account's district lets property companies register on owners' behalf (P-26a)."""
+    return bool(rule_service.in_force(user.org_unit.district_code).values["property_may_register"])
+
+
 def estate_for_registration(user: User, code: str | None, street: OrgUnit, community: str | None,
                             lang: str = "zh") -> Estate | None:
     """The estate a registration names, checked against its street and community; a property
@@ -53,9 +59,7 @@ def estate_for_registration(user: User, code: str | None, street: OrgUnit, commu
         if user.role == "property":
             raise ValidationFailed({"estate": _msg("estate_required", lang)})
         return None
-    estate = None
-    if code.startswith(ESTATE_PREFIX) and code[1:].isdigit():
-        estate = db.session.get(Estate, int(code[1:]))
+    estate = db.session.get(Estate, _estate_id(code)) if _estate_id(code) else None
     if estate is None or estate not in estates_for(user, [street.code]) or (
             community and estate.community_code and estate.community_code != community):
         raise ValidationFailed({"estate": _msg("estate_elsewhere", lang)})
@@ -64,11 +68,29 @@ def estate_for_registration(user: User, code: str | None, street: OrgUnit, commu
 
 def estate_streets(codes) -> dict[str, str]:
     """Option value → the estate's street, so a form can hide estates of other streets."""
-    ids = [int(c[1:]) for c in codes if isinstance(c, str) and c.startswith(ESTATE_PREFIX) and c[1:].isdigit()]
+    ids = [i for i in map(_estate_id, codes) if i is not None]
     if not ids:
         return {}
     return {f"{ESTATE_PREFIX}{i}": street for i, street in db.session.execute(
         select(Estate.id, Estate.street_code).where(Estate.id.in_(ids)))}
+
+
+def attach_estate(project: Project, code) -> None:
+    """Project a registration's `estate` choice onto the ledger row (the form has checked it against
+    the street's estates); the first estate's company is the one the project counts for."""
+    estate_id = _estate_id(code)
+    if estate_id == project.estate_id:
+        return
+    project.estate_id = estate_id
+    if estate_id is not None and project.property_company_id is None:
+        project.property_company_id = db.session.scalar(select(Estate.company_id).where(Estate.id == estate_id))
+
+
+def _estate_id(code) -> int | None:
+    """The estate id of an option value "E<id>"; None for anything else."""
+    if isinstance(code, str) and code[:1] == ESTATE_PREFIX and code[1:].isascii() and code[1:].isdigit():
+        return int(code[1:])
+    return None
 
 
 def company_of(user: User) -> PropertyCompany | None:
@@ -107,10 +129,43 @@ class CompanyYear:
 
 def yearly(user: User, year: int) -> list[CompanyYear]:
     """Each company in the user's reach: a property company's account sees its own company; district
-    users their district's companies; city-wide users all. Figures count the calendar year (Beijing)."""
+    users their district's companies; city-wide users all. Figures count the calendar year (Beijing)
+    for the projects that count for each company (Project.property_company_id, fixed when a project
+    starts), rated under the district's rules in force at the year's end (or now, for this year)."""
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed({"year": "2000–2100"})
     companies = _companies_in_reach(user)
+    if not companies:
+        return []
     start, end = kpi.day_start(f"{year}-01-01"), kpi.day_start(f"{year + 1}-01-01")
-    return [_company_year(company, start, end) for company in companies]
+    ids = [c.id for c in companies]
+    counted = Project.property_company_id.in_(ids)
+    in_year = (Project.created_at >= start, Project.created_at < end)
+    registered = _grouped(select(Project.property_company_id, func.count(),
+                                 func.count(Project.reporter_user_id))
+                          .where(counted, Project.channel != "lead", *in_year))
+    leads = _lead_figures(counted, in_year)
+    orders: dict[tuple[int, str], int] = {(cid, kind): n for cid, kind, n in db.session.execute(
+        select(Project.property_company_id, Notice.kind, func.count()).join(Project, Project.id == Notice.project_id)
+        .where(counted, Notice.kind.in_(("rectification", "stop_work")), Notice.issued_at >= start,
+               Notice.issued_at < end).group_by(Project.property_company_id, Notice.kind))}
+    days = _rectification_days(counted, start, end)
+    estates = dict(db.session.execute(select(Estate.company_id, func.count()).where(
+        Estate.company_id.in_(ids), Estate.active).group_by(Estate.company_id)).all())
+    at = min(end, kpi.now())
+    rules = {code: rule_service.in_force(code, at=at).values for code in {c.district_code for c in companies}}
+    out = []
+    for company in companies:
+        total, assisted = registered.get(company.id, (0, 0))
+        reported, confirmed, hours = leads.get(company.id, (0, 0, []))
+        figures = dict(estates=estates.get(company.id, 0), assisted=assisted, registered=total, leads=reported,
+                       confirmed=confirmed, lead_hours=_median(hours),
+                       rectifications=orders.get((company.id, "rectification"), 0),
+                       stop_works=orders.get((company.id, "stop_work"), 0), rectified=len(days.get(company.id, [])),
+                       rectify_days=_median(days.get(company.id, [])))
+        score, stars = rate(rules[company.district_code], figures)
+        out.append(CompanyYear(company=company, score=score, stars=stars, **figures))
+    return out
 
 
 def _companies_in_reach(user: User) -> list[PropertyCompany]:
@@ -125,35 +180,26 @@ def _companies_in_reach(user: User) -> list[PropertyCompany]:
     return list(db.session.scalars(query))
 
 
-def _company_year(company: PropertyCompany, start, end) -> CompanyYear:
-    estate_ids = select(Estate.id).where(Estate.company_id == company.id)
-    staff = select(User.id).where(User.property_company_id == company.id)
-    in_estates = list(db.session.scalars(select(Project.id).where(Project.estate_id.in_(estate_ids),
-                                                                  Project.created_at >= start, Project.created_at < end)))
-    assisted = db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
-        HistoryEvent.project_id.in_(in_estates), HistoryEvent.kind == "project_created",
-        HistoryEvent.actor_id.in_(staff))) if in_estates else 0
-    leads = list(db.session.execute(select(Project.id, Project.created_at).where(
-        Project.channel == "lead", Project.reporter_user_id.in_(staff), Project.created_at >= start,
-        Project.created_at < end)))
-    checks = {pid: (at, data) for pid, at, data in db.session.execute(
-        select(HistoryEvent.project_id, HistoryEvent.at, HistoryEvent.data_json).where(
-            HistoryEvent.project_id.in_([pid for pid, _ in leads]), HistoryEvent.element_id == "check_lead",
-            HistoryEvent.kind == "task_completed"))} if leads else {}
-    confirmed = sum(1 for _at, data in checks.values()
-                    if json.loads(data or "{}").get("outcome") in CONFIRMED_OUTCOMES)
-    lead_hours = [(checks[pid][0] - created).total_seconds() / 3600 for pid, created in leads if pid in checks]
-    orders = dict(db.session.execute(
-        select(Notice.kind, func.count()).where(Notice.project_id.in_(select(Project.id).where(
-            Project.estate_id.in_(estate_ids))), Notice.kind.in_(("rectification", "stop_work")),
-            Notice.issued_at >= start, Notice.issued_at < end).group_by(Notice.kind)).all())
-    days = _rectification_days(select(Project.id).where(Project.estate_id.in_(estate_ids)), start, end)
-    figures = dict(estates=len([e for e in company.estates if e.active]), assisted=assisted or 0,
-                   registered=len(in_estates), leads=len(leads), confirmed=confirmed,
-                   lead_hours=_median(lead_hours), rectifications=orders.get("rectification", 0),
-                   stop_works=orders.get("stop_work", 0), rectified=len(days), rectify_days=_median(days))
-    score, stars = rate(rule_service.in_force(company.district_code).values, figures)
-    return CompanyYear(company=company, score=score, stars=stars, **figures)
+def _grouped(query) -> dict[int, tuple]:
+    """company id → the remaining columns of a query grouped by Project.property_company_id."""
+    return {row[0]: tuple(row[1:]) for row in db.session.execute(query.group_by(Project.property_company_id))}
+
+
+def _lead_figures(counted, in_year) -> dict[int, tuple[int, int, list[float]]]:
+    """company id → (leads reported, leads that found an unregistered site, hours from report to check)."""
+    out: dict[int, tuple[int, int, list[float]]] = {}
+    rows = db.session.execute(
+        select(Project.property_company_id, Project.created_at, HistoryEvent.at, HistoryEvent.data_json)
+        .outerjoin(HistoryEvent, (HistoryEvent.project_id == Project.id) & (HistoryEvent.element_id == "check_lead")
+                   & (HistoryEvent.kind == "task_completed"))
+        .where(counted, Project.channel == "lead", *in_year))
+    for company_id, created, checked, data in rows:
+        reported, confirmed, hours = out.get(company_id, (0, 0, []))
+        if checked is not None:
+            hours.append((checked - created).total_seconds() / 3600)
+            confirmed += json.loads(data or "{}").get("outcome") in CONFIRMED_OUTCOMES
+        out[company_id] = (reported + 1, confirmed, hours)
+    return out
 
 
 def rate(values: dict, figures: dict) -> tuple[float, int]:
@@ -171,18 +217,20 @@ def rate(values: dict, figures: dict) -> tuple[float, int]:
     return score, stars
 
 
-def _rectification_days(project_ids, start, end) -> list[float]:
-    """Days from each rectification order (set_deadline) to the evidence that answered it."""
+def _rectification_days(counted, start, end) -> dict[int, list[float]]:
+    """company id → days from each rectification order (set_deadline) to the evidence that answered it."""
     rows = db.session.execute(
-        select(HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
-        .where(HistoryEvent.project_id.in_(project_ids), HistoryEvent.element_id.in_(("set_deadline", "submit_evidence")),
+        select(Project.property_company_id, HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
+        .join(Project, Project.id == HistoryEvent.project_id)
+        .where(counted, HistoryEvent.element_id.in_(("set_deadline", "submit_evidence")),
                HistoryEvent.at >= start, HistoryEvent.at < end).order_by(HistoryEvent.project_id, HistoryEvent.id))
-    out, ordered = [], {}
-    for pid, element, at in rows:
+    out: dict[int, list[float]] = {}
+    ordered = {}
+    for company_id, pid, element, at in rows:
         if element == "set_deadline":
             ordered[pid] = at
         elif pid in ordered:
-            out.append((at - ordered.pop(pid)).total_seconds() / 86400)
+            out.setdefault(company_id, []).append((at - ordered.pop(pid)).total_seconds() / 86400)
     return out
 
 

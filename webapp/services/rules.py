@@ -165,10 +165,23 @@ def parameters(lang: str = "zh") -> list[dict]:
     return out
 
 
+# Parameters the platform's services apply themselves (they decide who may do what, not the order
+# of steps), named like the process files that read the others.
+READ_BY_SERVICES = {
+    "enabled_categories": "services/rules.py",
+    "property_may_register": "services/property.py",
+    **{name: "services/property.py" for name in (
+        "star_base_score", "star_weight_assisted", "star_weight_lead_confirmed", "star_weight_rectification",
+        "star_weight_stop_work", "star_min_2", "star_min_3", "star_min_4", "star_min_5")},
+    "entrusted_supervision_enabled": "services/supervision.py",
+    "entrusted_may_raise_leads": "services/supervision.py",
+}
+
+
 def used_by() -> dict[str, list[str]]:
-    """Parameter name → the files of the deployed process that read it."""
+    """Parameter name → the files of the deployed process (or the services) that read it."""
     files = json.loads(latest_version().files_json)
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = {name: [reader] for name, reader in READ_BY_SERVICES.items()}
     for filename, name, _ in rule_calls(files):
         if filename not in out.setdefault(name, []):
             out[name].append(filename)

@@ -14,7 +14,8 @@ from ..persistence.models import HistoryEvent, OrgUnit, Project, User, db
 from ..persistence.oversight import AdvisoryLog
 from . import instances, policy, queries
 from . import rules as rule_service
-from .errors import Forbidden, ValidationFailed, messages_in
+from ..domain.errors import ScriptFailed
+from .errors import Conflict, Forbidden, ValidationFailed, messages_in
 
 CONCERNS = ("NONE", "GENERAL", "MAJOR")
 FINDINGS_MAX = 2000
@@ -52,8 +53,7 @@ def entrust(user: User, project_id: int, supervisor_id: int | None, lang: str = 
     project = queries.visible_project(user, project_id)
     if not may_entrust(user, project):
         raise Forbidden("only the owner or the estate's property company names the entrusted supervisor")
-    if not enabled(project):
-        raise Forbidden("entrusted supervision is not enabled in this district")
+    _require_open(project)
     supervisor = None
     if supervisor_id is not None:
         supervisor = next((s for s in supervisors_for(project) if s.id == supervisor_id), None)
@@ -99,8 +99,7 @@ def record_log(user: User, project_id: int, data: dict, lang: str = "zh", ip: st
     project = queries.visible_project(user, project_id)
     if user.role != "entrusted" or project.entrusted_supervisor_id != user.id:
         raise Forbidden("only the project's entrusted supervisor records advisory logs")
-    if not enabled(project):
-        raise Forbidden("entrusted supervision is not enabled in this district")
+    _require_open(project)
     entry = validate_log(data, lang)
     if entry.raise_lead and not rule_service.in_force(project.district_code).values["entrusted_may_raise_leads"]:
         raise ValidationFailed({"raise_lead": _msg("leads_off", lang)})
@@ -111,18 +110,35 @@ def record_log(user: User, project_id: int, data: dict, lang: str = "zh", ip: st
                                 title="委托监理巡查记录", ip=ip,
                                 data_json=_json({"visited_on": entry.visited_on, "findings": entry.findings,
                                                  "concern": entry.concern, "raise_lead": entry.raise_lead})))
-    db.session.flush()
-    if not entry.raise_lead:
-        db.session.commit()
-        return log
+    # The log is kept whatever becomes of its lead: the supervisor's findings are never lost.
+    db.session.commit()
+    if entry.raise_lead:
+        raise_lead(user, log, ip, lang)
+    return log
+
+
+def raise_lead(user: User, log: AdvisoryLog, ip: str | None, lang: str = "zh") -> None:
+    """Start the lead of a saved log (the lead's data names the log, so the two stay linked even if
+    linking the log back fails); a failure leaves the log without a lead and says so (409)."""
+    project = db.session.get(Project, log.project_id)
     lead = {"street": project.street_code, "community": project.community_code,
             "address": (project.address or project.title)[:200],
-            "description": f"{project.reg_no}：{entry.findings}"[:FINDINGS_MAX],
-            "urgency": "IMMINENT" if entry.concern == "MAJOR" else "NORMAL"}
-    lead_project = instances.start_lead(lead, reporter=user, ip=ip, source="SUPERVISOR")  # commits
+            "description": f"{project.reg_no}：{log.findings}"[:FINDINGS_MAX],
+            "urgency": "IMMINENT" if log.concern == "MAJOR" else "NORMAL", "advisory_log_id": log.id}
+    try:
+        lead_project = instances.start_lead(lead, reporter=user, ip=ip, source="SUPERVISOR")  # commits
+    except (Conflict, ScriptFailed) as exc:
+        db.session.rollback()
+        raise Conflict(_msg("lead_failed", lang)) from exc
     log.lead_project_id = lead_project.id
     db.session.commit()
-    return log
+
+
+def _require_open(project: Project) -> None:
+    if not enabled(project):
+        raise Forbidden("entrusted supervision is not enabled in this district")
+    if project.closed_at is not None:
+        raise Forbidden("the project is closed")
 
 
 def logs_of(user: User, project: Project) -> list[AdvisoryLog]:
@@ -136,13 +152,13 @@ def logs_of(user: User, project: Project) -> list[AdvisoryLog]:
 def panel(user: User, project: Project) -> dict:
     """What the project page shows of entrusted supervision to this user."""
     supervisor = db.session.get(User, project.entrusted_supervisor_id) if project.entrusted_supervisor_id else None
-    can_entrust = enabled(project) and may_entrust(user, project)
-    return {"enabled": enabled(project), "supervisor": supervisor, "may_entrust": can_entrust,
-            "choices": supervisors_for(project) if can_entrust else [],
-            "may_log": enabled(project) and user.role == "entrusted" and supervisor is not None
-            and supervisor.id == user.id,
-            "may_raise_leads": bool(rule_service.in_force(project.district_code).values["entrusted_may_raise_leads"]),
-            "logs": logs_of(user, project)}
+    values = rule_service.in_force(project.district_code).values
+    active = bool(values["entrusted_supervision_enabled"]) and project.closed_at is None
+    can_entrust = active and may_entrust(user, project)
+    return {"enabled": bool(values["entrusted_supervision_enabled"]), "supervisor": supervisor,
+            "may_entrust": can_entrust, "choices": supervisors_for(project) if can_entrust else [],
+            "may_log": active and user.role == "entrusted" and supervisor is not None and supervisor.id == user.id,
+            "may_raise_leads": bool(values["entrusted_may_raise_leads"]), "logs": logs_of(user, project)}
 
 
 def _json(data: dict) -> str:
@@ -157,6 +173,7 @@ MESSAGES = {
     "too_long": ("最多 {n} 个字", "At most {n} characters"),
     "choice": ("不在可选范围内", "Not one of the choices"),
     "lead_needs_concern": ("有问题时才能生成线索", "Only a finding with a concern can raise a lead"),
+    "lead_failed": ("日志已保存，但线索未能生成，请稍后重试", "The log is saved but its lead could not be raised; try again"),
     "leads_off": ("本区实施细则未允许委托监理记录生成线索", "This district's rules do not let supervisors' logs raise leads"),
 }
 

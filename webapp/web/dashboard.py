@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..services import dashboard, exports, heatmap, kpi, policy, reports
 from ..services import property as property_service
+from .participation import report_year
 from . import nav
 from .errors import handle_refusals
 from .filters import STAGES
@@ -90,10 +91,7 @@ def property_report():
     """The yearly property-company figures and stars the district housing bureau rates companies on."""
     if not dashboard.can_view(current_user) or policy.scope_of(current_user) == "street":
         abort(403)
-    try:
-        year = int(request.args.get("year") or kpi.now().astimezone(kpi.CST).year)
-    except ValueError:
-        abort(400)
+    year = report_year()
     rows = [r.row() for r in property_service.yearly(current_user, year)]
     headers = property_service.COLUMNS_EN if lang() == "en" else property_service.COLUMNS
     body = exports.xlsx(f"{year} {_('Property companies')}", headers, rows, widths=(30,) + (12,) * (len(headers) - 1))

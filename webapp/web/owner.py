@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..services import casefile, instances, policy, queries
+from ..services import property as property_service
 from ..services import forms as form_service
 from ..services.errors import ValidationFailed
 from . import formkit, nav
@@ -45,7 +46,8 @@ def _steps(definition) -> list[tuple[object, list[str]]]:
 @bp.route("/register", methods=["GET", "POST"])
 @login_required
 def register():
-    if not policy.can_register(current_user):
+    if not policy.can_register(current_user) or (
+            current_user.role == "property" and not property_service.registers_on_behalf(current_user)):
         abort(403)
     definition = form_service.for_new_projects().get("registration")
     steps = _steps(definition)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from ..services import kpi, queries, supervision
 from ..services import property as property_service
-from ..services.errors import ValidationFailed
+from ..services.errors import Conflict, ValidationFailed
 from . import nav
 from .common import client_ip, page_number
 from .errors import handle_refusals
@@ -29,13 +29,11 @@ PER_PAGE = 20
 def property_home():
     if current_user.role != "property":
         abort(403)
-    try:
-        year = int(request.args.get("year") or kpi.now().astimezone(kpi.CST).year)
-    except ValueError:
-        abort(400)
+    year = report_year()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     return render_template("participation/property.html", company=property_service.company_of(current_user),
                            result=result, pages=(result.total + PER_PAGE - 1) // PER_PAGE, year=year,
+                           may_register=property_service.registers_on_behalf(current_user),
                            report=property_service.yearly(current_user, year))
 
 
@@ -54,7 +52,7 @@ def supervision_home():
 def entrust(project_id):
     raw = (request.form.get("supervisor_id") or "").strip()
     # "none" withdraws the supervisor; anything but an account id is refused by the service's check.
-    choice = None if raw == "none" else int(raw) if raw.isdigit() else -1
+    choice = None if raw == "none" else int(raw) if raw.isascii() and raw.isdigit() else -1
     try:
         supervision.entrust(current_user, project_id, choice, lang=lang(), ip=client_ip())
     except ValidationFailed as exc:
@@ -72,10 +70,20 @@ def advisory(project_id):
         log = supervision.record_log(current_user, project_id, data, lang=lang(), ip=client_ip())
     except ValidationFailed as exc:
         flash("; ".join(f"{_field_label(k)}: {v}" for k, v in exc.errors.items()), "error")
+    except Conflict as exc:  # the log is saved, its lead is not
+        flash(str(exc), "error")
     else:
         flash(_("Log recorded; the street's inspectors have a lead to check.") if log.lead_project_id
               else _("Log recorded."), "success")
     return redirect(url_for("ledger.project", project_id=project_id) + "#supervision")
+
+
+def report_year() -> int:
+    """The `year` argument of a yearly report page (default this year); 400 for anything else."""
+    raw = request.args.get("year") or str(kpi.now().astimezone(kpi.CST).year)
+    if not (raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100):
+        abort(400)
+    return int(raw)
 
 
 def _field_label(key: str) -> str:
