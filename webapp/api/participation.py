@@ -77,7 +77,7 @@ def entrust(body, project_id):
 @token_required
 def advisory_logs(project_id):
     """The project's advisory logs, newest first."""
-    return supervision.logs_of(g.user, queries.visible_project(g.user, project_id))
+    return supervision.logs_of(queries.visible_project(g.user, project_id))
 
 
 @blp.route("/projects/<int:project_id>/advisory-logs", methods=["POST"])

@@ -112,6 +112,10 @@ _HIGH_FLAGS = ["STRUCTURAL_CHANGE", "CONFINED_SPACE", "DEMOLITION", "GONDOLA", "
 _MEDIUM_FLAGS = ["HEIGHT_2M", "FACADE", "SCAFFOLD", "HOT_WORK", "TEMP_POWER", "CROWDED_PLACE"]
 
 
+# Star ratings above one star, each with its lowest score (`star_min_<n>`) in the district's rules (P-26).
+STAR_LEVELS = (2, 3, 4, 5)
+
+
 def _duration(name, ref, group, default, zh, en, **kw) -> Param:
     return Param(name, ref, group, DURATION, default, zh, en, **kw)
 
@@ -210,14 +214,9 @@ PARAMS: tuple[Param, ...] = (
           "Star rating: points off per rectification order, per estate", minimum=0, maximum=100),
     Param("star_weight_stop_work", "P-26g", "participation", NUMBER, 5, "星级评定：每小区每次停工扣分",
           "Star rating: points off per stop-work order, per estate", minimum=0, maximum=100),
-    Param("star_min_2", "P-26h", "participation", NUMBER, 60, "星级评定：2星最低分",
-          "Star rating: lowest score for 2 stars", minimum=0, maximum=200),
-    Param("star_min_3", "P-26i", "participation", NUMBER, 70, "星级评定：3星最低分",
-          "Star rating: lowest score for 3 stars", minimum=0, maximum=200),
-    Param("star_min_4", "P-26j", "participation", NUMBER, 80, "星级评定：4星最低分",
-          "Star rating: lowest score for 4 stars", minimum=0, maximum=200),
-    Param("star_min_5", "P-26k", "participation", NUMBER, 90, "星级评定：5星最低分",
-          "Star rating: lowest score for 5 stars", minimum=0, maximum=200),
+    *(Param(f"star_min_{stars}", f"P-26{ref}", "participation", NUMBER, default, f"星级评定：{stars}星最低分",
+            f"Star rating: lowest score for {stars} stars", minimum=0, maximum=200)
+      for stars, ref, default in zip(STAR_LEVELS, "hijk", (60, 70, 80, 90))),
     _flag("entrusted_supervision_enabled", "P-27a", "participation", "启用委托监理（建议性记录）",
           "Entrusted supervision enabled (advisory logs)"),
     _flag("entrusted_may_raise_leads", "P-27b", "participation", "委托监理记录可生成线索",
@@ -324,7 +323,7 @@ class Catalogue:
             if both:
                 shown = "、".join(self.display_item(self.params[name], v, lang) for v in both)
                 out[name] = message("overlap", lang, other=self.params[other].label(lang), values=shown)
-        stars = [f"star_min_{n}" for n in (2, 3, 4, 5)]
+        stars = [f"star_min_{n}" for n in STAR_LEVELS]
         for lower, higher in zip(stars, stars[1:]):
             if lower not in errors and higher not in errors and values[higher] < values[lower]:
                 out[higher] = message("star_order", lang, other=self.params[lower].label(lang))

@@ -209,7 +209,7 @@ def open_for_migration(instance: ProcessInstance, project: Project) -> tuple[Pro
 def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
     """Save an instance moved to another process version, with its 'migration' history event."""
     instance.version_id = version_id
-    _history(project.id, actor, "migration", None, title, summary, ip)
+    add_history(project.id, actor, "migration", None, title, summary, ip)
     _save(instance, project, runner, steps, actor=actor, ip=ip)
 
 
@@ -228,7 +228,7 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> P
     instance = ProcessInstance(project_id=project.id, version_id=version.id, state="{}")
     db.session.add(instance)
     db.session.flush()
-    _history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
+    add_history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
     _save(instance, project, runner, events, actor=actor, ip=ip)
     return project
 
@@ -397,7 +397,8 @@ def _sync_timer(instance, snap: Snapshot) -> None:
         db.session.execute(_TIMER_UPDATE, dict(changed, job=instance.id))
 
 
-def _history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:
+def add_history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:
+    """One history row of a project, in the current transaction (actor None: the system)."""
     db.session.add(HistoryEvent(**_history_values(project_id, actor, kind, element_id, title, data, ip, task_id)))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from ..domain.rules import STAR_LEVELS
 from ..persistence.models import HistoryEvent, OrgUnit, Project, User, db
 from ..persistence.organisation import Estate, PropertyCompany
 from ..persistence.oversight import Notice
@@ -44,22 +45,25 @@ def company_streets(user: User) -> list[str]:
                                    .where(Estate.company_id == user.property_company_id, Estate.active)))
 
 
-def registers_on_behalf(user: User) -> bool:
-    """Whether the account's district lets property companies register on owners' behalf (P-26a)."""
-    return bool(rule_service.in_force(user.org_unit.district_code).values["property_may_register"])
+def registers_on_behalf(user: User, district_code: str | None = None) -> bool:
+    """Whether the district (default: the account's) lets property companies register on owners'
+    behalf (P-26a)."""
+    code = district_code or user.org_unit.district_code
+    return bool(rule_service.in_force(code).values["property_may_register"])
 
 
 def estate_for_registration(user: User, code: str | None, street: OrgUnit, community: str | None,
                             lang: str = "zh") -> Estate | None:
     """The estate a registration names, checked against its street and community; a property
     company registers only inside its own estates and only where the district allows it (P-26a)."""
-    if user.role == "property" and not rule_service.in_force(street.district_code).values["property_may_register"]:
+    if user.role == "property" and not registers_on_behalf(user, street.district_code):
         raise Forbidden("property companies may not register on behalf of owners in this district")
     if not code:
         if user.role == "property":
             raise ValidationFailed({"estate": _msg("estate_required", lang)})
         return None
-    estate = db.session.get(Estate, _estate_id(code)) if _estate_id(code) else None
+    estate_id = _estate_id(code)
+    estate = db.session.get(Estate, estate_id) if estate_id is not None else None
     if estate is None or estate not in estates_for(user, [street.code]) or (
             community and estate.community_code and estate.community_code != community):
         raise ValidationFailed({"estate": _msg("estate_elsewhere", lang)})
@@ -213,7 +217,7 @@ def rate(values: dict, figures: dict) -> tuple[float, int]:
                 - values["star_weight_rectification"] * figures["rectifications"]
                 - values["star_weight_stop_work"] * figures["stop_works"]) / per_estate)
     score = round(max(score, 0), 1)
-    stars = max([n for n in (2, 3, 4, 5) if score >= values[f"star_min_{n}"]], default=1)
+    stars = max([n for n in STAR_LEVELS if score >= values[f"star_min_{n}"]], default=1)
     return score, stars
 
 

@@ -19,6 +19,10 @@ class Page:
     page: int
     per_page: int
 
+    @property
+    def pages(self) -> int:
+        return (self.total + self.per_page - 1) // self.per_page
+
 
 MAX_PAGE = 100_000  # beyond any list we show; a bigger page number would overflow the SQL offset
 

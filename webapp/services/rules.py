@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.rules import PARAMS, Catalogue, Option, rule_calls
+from ..domain.rules import PARAMS, STAR_LEVELS, Catalogue, Option, rule_calls
 from ..domain.workdays import XIAMEN, resolve
 from ..persistence.models import DistrictRuleVersion, OrgUnit, User, db
 from . import forms as form_service
@@ -172,7 +172,7 @@ READ_BY_SERVICES = {
     "property_may_register": "services/property.py",
     **{name: "services/property.py" for name in (
         "star_base_score", "star_weight_assisted", "star_weight_lead_confirmed", "star_weight_rectification",
-        "star_weight_stop_work", "star_min_2", "star_min_3", "star_min_4", "star_min_5")},
+        "star_weight_stop_work", *(f"star_min_{n}" for n in STAR_LEVELS))},
     "entrusted_supervision_enabled": "services/supervision.py",
     "entrusted_may_raise_leads": "services/supervision.py",
 }

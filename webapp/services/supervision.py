@@ -3,14 +3,13 @@ supervisor it hired; the supervisor records inspection logs on the project. Logs
 finding the supervisor wants checked raises a lead for the street's inspectors, who confirm it."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
 from ..domain.workdays import XIAMEN
-from ..persistence.models import HistoryEvent, OrgUnit, Project, User, db
+from ..persistence.models import OrgUnit, Project, User, db
 from ..persistence.oversight import AdvisoryLog
 from . import instances, policy, queries
 from . import rules as rule_service
@@ -27,10 +26,6 @@ class LogInput:
     findings: str
     concern: str
     raise_lead: bool
-
-
-def enabled(project: Project) -> bool:
-    return bool(rule_service.in_force(project.district_code).values["entrusted_supervision_enabled"])
 
 
 def may_entrust(user: User, project: Project) -> bool:
@@ -60,9 +55,8 @@ def entrust(user: User, project_id: int, supervisor_id: int | None, lang: str = 
         if supervisor is None:
             raise ValidationFailed({"supervisor": _msg("unknown_supervisor", lang)})
     project.entrusted_supervisor_id = supervisor.id if supervisor else None
-    db.session.add(HistoryEvent(project_id=project.id, actor_id=user.id, actor_name=user.username, kind="entrusted",
-                                title="委托监理" if supervisor else "撤销委托监理", ip=ip,
-                                data_json=_json({"supervisor": supervisor.display_name if supervisor else None})))
+    instances.add_history(project.id, user, "entrusted", None, "委托监理" if supervisor else "撤销委托监理",
+                          {"supervisor": supervisor.display_name if supervisor else None}, ip)
     db.session.commit()
     return project
 
@@ -99,17 +93,16 @@ def record_log(user: User, project_id: int, data: dict, lang: str = "zh", ip: st
     project = queries.visible_project(user, project_id)
     if user.role != "entrusted" or project.entrusted_supervisor_id != user.id:
         raise Forbidden("only the project's entrusted supervisor records advisory logs")
-    _require_open(project)
+    rules = _require_open(project)
     entry = validate_log(data, lang)
-    if entry.raise_lead and not rule_service.in_force(project.district_code).values["entrusted_may_raise_leads"]:
+    if entry.raise_lead and not rules["entrusted_may_raise_leads"]:
         raise ValidationFailed({"raise_lead": _msg("leads_off", lang)})
     log = AdvisoryLog(project_id=project.id, author_id=user.id, visited_on=entry.visited_on, findings=entry.findings,
                       concern=entry.concern)
     db.session.add(log)
-    db.session.add(HistoryEvent(project_id=project.id, actor_id=user.id, actor_name=user.username, kind="advisory_log",
-                                title="委托监理巡查记录", ip=ip,
-                                data_json=_json({"visited_on": entry.visited_on, "findings": entry.findings,
-                                                 "concern": entry.concern, "raise_lead": entry.raise_lead})))
+    instances.add_history(project.id, user, "advisory_log", None, "委托监理巡查记录",
+                          {"visited_on": entry.visited_on, "findings": entry.findings, "concern": entry.concern,
+                           "raise_lead": entry.raise_lead}, ip)
     # The log is kept whatever becomes of its lead: the supervisor's findings are never lost.
     db.session.commit()
     if entry.raise_lead:
@@ -134,17 +127,21 @@ def raise_lead(user: User, log: AdvisoryLog, ip: str | None, lang: str = "zh") -
     db.session.commit()
 
 
-def _require_open(project: Project) -> None:
-    if not enabled(project):
-        raise Forbidden("entrusted supervision is not enabled in this district")
-    if project.closed_at is not None:
-        raise Forbidden("the project is closed")
+def _open(project: Project, rules: dict) -> bool:
+    """Supervision is enabled in the project's district (P-27a) and the project still runs."""
+    return bool(rules["entrusted_supervision_enabled"]) and project.closed_at is None
 
 
-def logs_of(user: User, project: Project) -> list[AdvisoryLog]:
-    """A project's advisory logs, for whoever may see the project."""
-    if not policy.can_see_project(user, project):
-        raise Forbidden("not your project")
+def _require_open(project: Project) -> dict:
+    """The district's rules in force, once supervision is open on the project; else Forbidden."""
+    rules = rule_service.in_force(project.district_code).values
+    if not _open(project, rules):
+        raise Forbidden("entrusted supervision is not enabled in this district, or the project is closed")
+    return rules
+
+
+def logs_of(project: Project) -> list[AdvisoryLog]:
+    """A project's advisory logs (the caller has checked the project is visible)."""
     return list(db.session.scalars(select(AdvisoryLog).where(AdvisoryLog.project_id == project.id)
                                    .order_by(AdvisoryLog.at.desc(), AdvisoryLog.id.desc())))
 
@@ -153,16 +150,12 @@ def panel(user: User, project: Project) -> dict:
     """What the project page shows of entrusted supervision to this user."""
     supervisor = db.session.get(User, project.entrusted_supervisor_id) if project.entrusted_supervisor_id else None
     values = rule_service.in_force(project.district_code).values
-    active = bool(values["entrusted_supervision_enabled"]) and project.closed_at is None
+    active = _open(project, values)
     can_entrust = active and may_entrust(user, project)
     return {"enabled": bool(values["entrusted_supervision_enabled"]), "supervisor": supervisor,
             "may_entrust": can_entrust, "choices": supervisors_for(project) if can_entrust else [],
             "may_log": active and user.role == "entrusted" and supervisor is not None and supervisor.id == user.id,
-            "may_raise_leads": bool(values["entrusted_may_raise_leads"]), "logs": logs_of(user, project)}
-
-
-def _json(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False)
+            "may_raise_leads": bool(values["entrusted_may_raise_leads"]), "logs": logs_of(project)}
 
 
 MESSAGES = {

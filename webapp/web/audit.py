@@ -29,7 +29,6 @@ def index():
                           object_id=filters["object_id"] or None, since=_day(filters["since"]),
                           until=_day(filters["until"], next_day=True))
     return render_template("audit/index.html", result=result, filters=filters,
-                           pages=(result.total + PER_PAGE - 1) // PER_PAGE,
                            actions=[(code, audit.action_label(code, lang())) for code in audit.ACTIONS],
                            label=lambda code: audit.action_label(code, lang()))
 

@@ -1,12 +1,12 @@
 """Small helpers shared by the page blueprints."""
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
 from sqlalchemy import select
 
 from ..persistence.models import OrgUnit, User, db
 from ..services import forms as form_service
-from ..services import policy
+from ..services import kpi, policy
 from ..services.queries import MAX_PAGE
 from .i18n import lang
 
@@ -20,6 +20,14 @@ def page_number() -> int:
         return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
+
+
+def report_year() -> int:
+    """The `year` argument of a yearly report (default this year); 400 for anything else."""
+    raw = request.args.get("year") or str(kpi.now().astimezone(kpi.CST).year)
+    if not (raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100):
+        abort(400)
+    return int(raw)
 
 
 def streets_for(user: User) -> list[OrgUnit]:

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 
 from ..services import dashboard, exports, heatmap, kpi, policy, reports
 from ..services import property as property_service
-from .participation import report_year
 from . import nav
+from .common import report_year
 from .errors import handle_refusals
 from .filters import STAGES
 from .i18n import lang

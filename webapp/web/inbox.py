@@ -33,7 +33,6 @@ def index():
         result=result,
         filters=filters,
         team=team,
-        pages=(result.total + PER_PAGE - 1) // PER_PAGE,
         holders=claims.holders(t["claimed_by_id"] for t in result.items),
         inspectors=claims.assignable_inspectors(current_user) if team else [],
         task_types=task_types(),

@@ -57,4 +57,4 @@ def index():
     if not policy.can_report_lead(current_user):
         abort(403)
     result = queries.reported_by(current_user, page=page_number(), per_page=PER_PAGE)
-    return render_template("leads/index.html", result=result, pages=(result.total + PER_PAGE - 1) // PER_PAGE)
+    return render_template("leads/index.html", result=result)

@@ -38,7 +38,7 @@ def index():
     filters = _filters()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE, **filters)
     return render_template(
-        "ledger/index.html", result=result, filters=filters, pages=(result.total + PER_PAGE - 1) // PER_PAGE,
+        "ledger/index.html", result=result, filters=filters,
         streets=streets_for(current_user), stages=STAGES, risks=RISKS, channels=CHANNELS,
         statuses=queries.ledger_statuses(current_user),
     )

@@ -103,7 +103,7 @@ def projects():
     if current_user.role != "owner":
         abort(403)
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
-    return render_template("owner/projects.html", result=result, pages=(result.total + PER_PAGE - 1) // PER_PAGE,
+    return render_template("owner/projects.html", result=result,
                            tasks=queries.tasks_for_projects(current_user, [p["id"] for p in result.items]))
 
 

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import kpi, queries, supervision
+from ..services import queries, supervision
 from ..services import property as property_service
 from ..services.errors import Conflict, ValidationFailed
 from . import nav
-from .common import client_ip, page_number
+from .common import client_ip, page_number, report_year
 from .errors import handle_refusals
 from .i18n import lang
 
@@ -32,7 +32,7 @@ def property_home():
     year = report_year()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     return render_template("participation/property.html", company=property_service.company_of(current_user),
-                           result=result, pages=(result.total + PER_PAGE - 1) // PER_PAGE, year=year,
+                           result=result, year=year,
                            may_register=property_service.registers_on_behalf(current_user),
                            report=property_service.yearly(current_user, year))
 
@@ -43,8 +43,7 @@ def supervision_home():
     if current_user.role != "entrusted":
         abort(403)
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
-    return render_template("participation/supervision.html", result=result,
-                           pages=(result.total + PER_PAGE - 1) // PER_PAGE)
+    return render_template("participation/supervision.html", result=result)
 
 
 @bp.route("/projects/<int:project_id>/entrust", methods=["POST"])
@@ -76,14 +75,6 @@ def advisory(project_id):
         flash(_("Log recorded; the street's inspectors have a lead to check.") if log.lead_project_id
               else _("Log recorded."), "success")
     return redirect(url_for("ledger.project", project_id=project_id) + "#supervision")
-
-
-def report_year() -> int:
-    """The `year` argument of a yearly report page (default this year); 400 for anything else."""
-    raw = request.args.get("year") or str(kpi.now().astimezone(kpi.CST).year)
-    if not (raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100):
-        abort(400)
-    return int(raw)
 
 
 def _field_label(key: str) -> str:
