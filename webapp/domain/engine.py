@@ -277,13 +277,20 @@ def compact_loops(workflow: BpmnWorkflow) -> int:
     twice; the iteration's history is kept in our own history table, not in the tree.
     """
     cut = 0
-    while True:
+    while _has_repeated_element(workflow):
         pair = _repeated_on_path(workflow)
         if pair is None:
             return cut
         first, last = pair
         _splice(workflow, first, last)
         cut += 1
+
+
+def _has_repeated_element(workflow) -> bool:
+    """Whether any element has two tasks in the tree: without that no path can repeat, and the
+    path walk below (from every live task to the root) is skipped."""
+    names = [task.task_spec.name for task in workflow.tasks.values()]
+    return len(set(names)) < len(names)
 
 
 def _repeated_on_path(workflow):

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from ..persistence.models import DistrictRuleVersion, HistoryEvent, User, db
@@ -60,9 +60,13 @@ def record(action: str, *, user: User | None = None, actor_name: str | None = No
         db.session.commit()
 
 
-def _event(action, *, user=None, actor_id=None, actor_name=None, actor_role=None, ip=None, object_type=None,
-           object_id=None, details=None) -> AuditEvent:
-    return AuditEvent(
+def _event(action, **fields) -> AuditEvent:
+    return AuditEvent(**_event_values(action, **fields))
+
+
+def _event_values(action, *, user=None, actor_id=None, actor_name=None, actor_role=None, ip=None, object_type=None,
+                  object_id=None, details=None) -> dict:
+    return dict(
         action=action, actor_id=user.id if user else actor_id,
         actor_name=(user.username if user else actor_name) or "system",
         actor_role=user.role if user else actor_role, ip=ip, object_type=object_type,
@@ -89,18 +93,23 @@ def _audit_bulk_history(state) -> None:
     if not state.is_insert or getattr(state.statement.table, "name", None) != HistoryEvent.__tablename__:
         return
     rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-    for row in rows:
-        if row.get("kind") in _HISTORY_ACTIONS:
-            state.session.add(_history_event(state.session, row))
+    audited = [_history_event_values(state.session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
+    if audited:
+        # Plain rows too: as added objects they would cost a flush of their own at commit.
+        state.session.connection().execute(insert(AuditEvent.__table__), audited)
 
 
 _HISTORY_FIELDS = ("kind", "actor_id", "actor_name", "ip", "project_id", "task_id", "element_id", "title")
 
 
 def _history_event(session, row: dict) -> AuditEvent:
+    return AuditEvent(**_history_event_values(session, row))
+
+
+def _history_event_values(session, row: dict) -> dict:
     kind = row["kind"]
     is_deployment = kind == "deployment"
-    return _event(
+    return _event_values(
         _HISTORY_ACTIONS[kind], user=_user(session, row.get("actor_id")), actor_name=row.get("actor_name"),
         ip=row.get("ip") or client_ip(), object_type="process" if is_deployment else "project",
         object_id=row.get("element_id") if is_deployment else row.get("project_id"),

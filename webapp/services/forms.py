@@ -13,6 +13,7 @@ from ..domain.catalog import form_key_of, is_form_file
 from ..domain.forms import FormCatalog, checklist_for
 from ..persistence.models import ProcessInstance, ProcessVersion, db
 from .errors import ValidationFailed
+from .processes import files_json
 
 _catalogs: dict[str, FormCatalog] = {}
 
@@ -27,7 +28,7 @@ def catalog(version: ProcessVersion | None = None) -> FormCatalog:
     key = f"{directory}#{version.content_hash}"  # versions are immutable: cache by content
     cat = _catalogs.get(key)
     if cat is None:
-        files = json.loads(version.files_json)
+        files = json.loads(files_json(version))
         schemas = {form_key_of(n): json.loads(t) for n, t in files.items() if is_form_file(n)}
         cat = _catalogs[key] = FormCatalog.from_schemas(schemas, base) if schemas else base
     return cat

@@ -11,14 +11,14 @@ import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.orm import aliased, defer
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.engine import ProcessRunner, Snapshot, StepEvent
 from ..domain.errors import ScriptFailed, TaskNotReady
 from ..domain.roles import role_for_lane
 from ..domain.workdays import XIAMEN
+from ..persistence import instance_rows
+from ..persistence.instance_rows import Row, Step
 from ..persistence.models import (
     Counter,
     HistoryEvent,
@@ -56,26 +56,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# The statements of every completion, built once: building a select (and its cache key) costs
-# several times what the database takes to run it.
-# Every inbox row of the task's instance (the projection needs them all), with the instance and its
-# version; the version's files (the whole bundle) are not read: its parsed bundle and forms are
-# cached by content hash, and a cache miss loads them when needed.
-_sibling = aliased(InboxTask)
-_TASKS_OF_INSTANCE = (
-    select(InboxTask, ProcessInstance, ProcessVersion)
-    .join(ProcessInstance, ProcessInstance.id == InboxTask.instance_id)
-    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
-    .where(InboxTask.instance_id == select(_sibling.instance_id).where(_sibling.id == bindparam("task_id"))
-           .scalar_subquery())
-    .options(defer(ProcessVersion.files_json))
-)
-_INSTANCE_TASKS = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"))
-# The projection rows are written as plain rows: a unit-of-work flush per table costs more than the
-# statement. An UPDATE sets the columns named in its parameters.
+# The projection rows are written as plain rows (persistence.instance_rows says why). An UPDATE sets
+# the columns named in its parameters.
 _inbox, _timer = InboxTask.__table__, TimerJob.__table__
 _INBOX_INSERT = insert(_inbox)
-_INBOX_DELETE = delete(_inbox).where(_inbox.c.id.in_(bindparam("ids", expanding=True)))
+_INBOX_UPDATE = update(_inbox).where(_inbox.c.id == bindparam("task_id"))
+_INBOX_DELETE = delete(_inbox).where(_inbox.c.id == bindparam("task_id"))
+_INSTANCE_TASKS = select(_inbox).where(_inbox.c.instance_id == bindparam("instance_id"))
 _TIMER_ROW = select(_timer).where(_timer.c.instance_id == bindparam("job"))
 _TIMER_INSERT = insert(_timer)
 _TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
@@ -134,8 +121,8 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> P
     return _start(project, start_data, reporter, ip)
 
 
-def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
-    """Complete a task; if another change to the instance (a timer, a parallel task) won the race
+def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Row:
+    """Complete a task; returns the project's ledger row as written. If another change to the instance (a timer, a parallel task) won the race
     between our read and our write, redo the completion on the fresh state. A second completion of
     the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
     for attempt in range(WRITE_ATTEMPTS):
@@ -147,9 +134,9 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
 
 
-def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Project:
-    rows = db.session.execute(_TASKS_OF_INSTANCE, {"task_id": task_id}).all()
-    row, instance, version = next((found for found in rows if found[0].id == task_id), (None, None, None))
+def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Row:
+    step = instance_rows.read_for_task(task_id)
+    row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
     if row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
@@ -157,35 +144,39 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
         if retry or queries.task_was_completed(task_id):
             raise Conflict("task is no longer ready")
         raise NotFound("no such task")
-    project = row.project
+    project = step.project
     if not policy.can_see_project(user, project) and not policy.can_do_task(user, row):
         raise NotFound("no such task")
     if not policy.can_do_task(user, row):
         raise Forbidden("this task belongs to another role or person")
     events = _Steps(project)
-    runner = _runner(instance, events, version)
-    clean = _validate_task_form(row.form_key, data, lang, project, runner, version)
+    runner = _runner(step.instance, events, step.version)
+    clean = _validate_task_form(row.form_key, data, lang, project, runner, step.version)
     try:
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
         raise Conflict("task is no longer ready") from exc
     # The inbox rows were read with the instance: any change to them since also changed its
     # revision, which the write checks.
-    _save(instance, project, runner, events, actor=user, ip=ip, completed_task=task_id,
-          inbox=[found[0] for found in rows])
+    _save(step, runner, events, actor=user, ip=ip, completed_task=task_id)
     return project
 
 
 def fire_timers(instance_id: int) -> bool:
-    """Fire whatever timers of this instance are due and save; the caller holds the job's claim."""
-    instance = db.session.get(ProcessInstance, instance_id)
-    if instance is None:
+    """Fire whatever timers of this instance are due and save; the caller holds the job's claim.
+    False if none was due: another worker, whose expired lock we took over, fired it and moved the
+    job on between our claim and our read; then only the job row is brought in line."""
+    step = instance_rows.read_instance(instance_id)
+    if step is None:
         return False
-    project = db.session.get(Project, instance.project_id)
-    events = _Steps(project)
-    runner = _runner(instance, events)
+    events = _Steps(step.project)
+    runner = _runner(step.instance, events, step.version)
     runner.fire_timers(sink=events.append)
-    _save(instance, project, runner, events, actor=None, ip=None)
+    if not events:
+        _sync_timer(instance_id, runner.snapshot())
+        instance_rows.commit()
+        return False
+    _save(step, runner, events, actor=None, ip=None)
     return True
 
 
@@ -203,14 +194,15 @@ def open_for_migration(instance: ProcessInstance, project: Project) -> tuple[Pro
     """A freshly loaded runner, the sink for its steps and the helpers its scripts call (for
     services.migration, which moves it to another version)."""
     steps = _Steps(project)
-    return _runner(instance, steps), steps, _helpers(steps)
+    runner = _runner(instance, steps, db.session.get(ProcessVersion, instance.version_id))
+    return runner, steps, _helpers(steps)
 
 
 def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
     """Save an instance moved to another process version, with its 'migration' history event."""
-    instance.version_id = version_id
     add_history(project.id, actor, "migration", None, title, summary, ip)
-    _save(instance, project, runner, steps, actor=actor, ip=ip)
+    _save(Step(instance=instance, project=project, inbox=None), runner, steps, actor=actor, ip=ip,
+          version_id=version_id)
 
 
 # -- internals ----------------------------------------------------------------------------------
@@ -229,12 +221,11 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> P
     db.session.add(instance)
     db.session.flush()
     add_history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
-    _save(instance, project, runner, events, actor=actor, ip=ip)
+    _save(Step(instance=instance, project=project, inbox=[]), runner, events, actor=actor, ip=ip)
     return project
 
 
-def _runner(instance: ProcessInstance, steps: "_Steps", version: ProcessVersion | None = None) -> ProcessRunner:
-    version = version or db.session.get(ProcessVersion, instance.version_id)
+def _runner(instance, steps: "_Steps", version) -> ProcessRunner:
     return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps))
 
 
@@ -260,40 +251,42 @@ class _Steps(list):
         super().append(event)
 
 
-def _save(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task=None, inbox=None):
+def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task=None, version_id=None):
     """Write state, projections and history in one transaction; a stale revision is a Conflict.
-    `inbox`: the instance's inbox rows, when the caller read them with the instance."""
+    `step.inbox`: the instance's inbox rows when the caller read them with the instance."""
     try:
-        _write(instance, project, runner, events, actor=actor, ip=ip, completed_task=completed_task, inbox=inbox)
-        db.session.commit()
-    except StaleDataError as exc:
+        _write(step, runner, events, actor=actor, ip=ip, completed_task=completed_task, version_id=version_id)
+        instance_rows.commit()
+    except StaleRevision:
         db.session.rollback()
-        raise StaleRevision("the project changed meanwhile; reload and try again") from exc
+        raise
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict("the task was completed meanwhile") from exc
 
 
-def _write(instance, project, runner: ProcessRunner, events, *, actor, ip, completed_task, inbox=None):
+def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task, version_id=None):
     now = utcnow()
     snap = runner.snapshot()
-    instance.state = runner.dump()
-    instance.completed = snap.completed
-    instance.updated_at = now
-    # Flush the state first: the revision check happens here, before any projection is touched.
-    db.session.flush()
-    # The projections are written by the one flush at commit: a query in between must not flush
-    # the project row early, or it is updated twice.
+    values = {"state": runner.dump(), "completed": snap.completed, "updated_at": now}
+    if version_id is not None:
+        values["version_id"] = version_id
+    # The state first: the revision check happens here, before any projection is touched.
+    if not instance_rows.write_instance(step.instance, values):
+        raise StaleRevision("the project changed meanwhile; reload and try again")
+    # Queries below must not flush an ORM copy of the project early (the start of a project).
     with db.session.no_autoflush:
-        _write_projections(instance, project, runner, snap, events, now, actor=actor, ip=ip,
-                           completed_task=completed_task, inbox=inbox)
+        _write_projections(step, runner, snap, events, now, actor=actor, ip=ip, completed_task=completed_task)
 
 
-def _write_projections(instance, project, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
-                       actor, ip, completed_task, inbox):
-    _project_from_snapshot(project, snap, now)
-    _sync_inbox(instance, project, snap, inbox)
-    _sync_timer(instance, snap)
+def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
+                       actor, ip, completed_task):
+    project = step.project
+    # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
+    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **oversight.visit_columns(events)))
+    oversight.after_steps(project, runner.bundle, events, snap.data)
+    _sync_inbox(step, snap)
+    _sync_timer(step.instance.id, snap)
     history = []
     for event in events:
         is_human = event.task_id == completed_task
@@ -315,34 +308,30 @@ def _write_projections(instance, project, runner: ProcessRunner, snap: Snapshot,
         # One plain INSERT for all of them: added as objects they went row by row on SQLite, to
         # learn ids nobody reads. services.audit audits these rows as it does added ones.
         db.session.execute(insert(HistoryEvent.__table__), history)
-    # Oversight projections of these steps (last site visit, notices the diagram attaches), same transaction.
-    oversight.after_steps(project, runner.bundle, events, snap.data)
 
 
-def _project_from_snapshot(project: Project, snap: Snapshot, now: datetime) -> None:
-    for name in LEDGER_FIELDS:
-        value = snap.data.get(name)
-        if value not in (None, ""):
-            setattr(project, name, str(value)[:200])
+def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
+    """The ledger columns this snapshot changes."""
+    values = {name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
     if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
-        property_service.attach_estate(project, snap.data["estate"])
-    project.stage = snap.stage
-    project.status = snap.status
-    project.updated_at = now
+        values.update(property_service.estate_columns(project, snap.data["estate"]))
+    values.update(stage=snap.stage, status=snap.status, updated_at=now)
     if snap.completed and project.closed_at is None:
-        project.closed_at = now
+        values["closed_at"] = now
+    return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}
 
 
-def _sync_inbox(instance, project: Project, snap: Snapshot, inbox: list[InboxTask] | None) -> None:
+def _sync_inbox(step: Step, snap: Snapshot) -> None:
+    project = step.project
     current = {t.id: t for t in snap.tasks}
+    inbox = step.inbox
     if inbox is None:
-        inbox = db.session.scalars(_INSTANCE_TASKS, {"instance_id": instance.id})
+        inbox = instance_rows.execute(_INSTANCE_TASKS, {"instance_id": step.instance.id}).all()
     existing = {row.id: row for row in inbox}
-    gone = [row for task_id, row in existing.items() if task_id not in current]
+    gone = [task_id for task_id in existing if task_id not in current]
     if gone:
-        db.session.execute(_INBOX_DELETE, {"ids": [row.id for row in gone]})
-        for row in gone:
-            db.session.expunge(row)  # its row is gone: the session must not refresh or write it
+        instance_rows.execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in gone])
+        instance_rows.forget(InboxTask, gone)
     new = []
     for task_id, task in current.items():
         values = {
@@ -360,13 +349,15 @@ def _sync_inbox(instance, project: Project, snap: Snapshot, inbox: list[InboxTas
         }
         row = existing.get(task_id)
         if row is None:
-            new.append(dict(values, id=task_id, instance_id=instance.id, project_id=project.id, created_at=utcnow(),
-                            claimed_by_id=None))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+            new.append(dict(values, id=task_id, instance_id=step.instance.id, project_id=project.id,
+                            created_at=utcnow(), claimed_by_id=None))
+            continue
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        if changed:
+            instance_rows.execute(_INBOX_UPDATE, dict(changed, task_id=task_id))
+            instance_rows.written(None, InboxTask, task_id, changed)
     if new:
-        db.session.execute(_INBOX_INSERT, new)
+        instance_rows.execute(_INBOX_INSERT, new)
 
 
 def worker_role(lane: str | None, project: Project) -> str | None:
@@ -379,22 +370,24 @@ def worker_role(lane: str | None, project: Project) -> str | None:
     return role
 
 
-def _sync_timer(instance, snap: Snapshot) -> None:
-    job = db.session.execute(_TIMER_ROW, {"job": instance.id}).first()
+def _sync_timer(instance_id: int, snap: Snapshot) -> None:
+    job = instance_rows.execute(_TIMER_ROW, {"job": instance_id}).first()
     if snap.next_timer_at is None:
         if job is not None:
-            db.session.execute(_TIMER_DELETE, {"job": instance.id})
+            instance_rows.execute(_TIMER_DELETE, {"job": instance_id})
+            instance_rows.forget(TimerJob, [instance_id])
         return
     values = {"due_at": snap.next_timer_at, "status": "pending", "locked_by": None, "locked_until": None,
               "attempts": 0, "last_error": None}
     if job is None:
-        db.session.execute(_TIMER_INSERT, dict(values, instance_id=instance.id))
+        instance_rows.execute(_TIMER_INSERT, dict(values, instance_id=instance_id))
         return
     # Only what changed, as the ORM wrote it: a worker's claim made since our read is not undone
     # by a completion that leaves the timer as it was.
     changed = {name: value for name, value in values.items() if job._mapping[name] != value}
     if changed:
-        db.session.execute(_TIMER_UPDATE, dict(changed, job=instance.id))
+        instance_rows.execute(_TIMER_UPDATE, dict(changed, job=instance_id))
+        instance_rows.written(None, TimerJob, instance_id, changed)
 
 
 def add_history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:

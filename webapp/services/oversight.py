@@ -1,6 +1,6 @@
 """What oversight keeps of each step, written in the transaction that records the step
-(called by services.instances after the history rows): the project's last site visit, for the
-patrol-coverage KPI, and the notices the diagram attaches to steps (services.notices)."""
+(called by services.instances as it writes the ledger row): the project's last site visit, for
+the patrol-coverage KPI, and the notices the diagram attaches to steps (services.notices)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,7 +10,13 @@ from . import notices
 from .kpi import VISIT_ELEMENTS
 
 
-def after_steps(project: Project, bundle, events, data: dict) -> None:
+def visit_columns(events) -> dict:
+    """The ledger columns these steps change: the last site visit, if they include one."""
     if any(event.name in VISIT_ELEMENTS for event in events):
-        project.last_visit_at = datetime.now(timezone.utc)
+        return {"last_visit_at": datetime.now(timezone.utc)}
+    return {}
+
+
+def after_steps(project: Project, bundle, events, data: dict) -> None:
+    """The notices these steps issue; the project's ledger row is already up to date."""
     notices.issue_for_steps(project, bundle, events, data)

@@ -52,9 +52,18 @@ def bundle_for(version: ProcessVersion) -> Bundle:
         with _lock:
             bundle = _cache.get(version.content_hash)
             if bundle is None:
-                bundle = parse_bundle(json.loads(version.files_json), version.process_id)
+                bundle = parse_bundle(json.loads(files_json(version)), version.process_id)
                 _cache[version.content_hash] = bundle
     return bundle
+
+
+def files_json(version) -> str:
+    """A version's files: an ORM version loads them (deferred); a row of its identity alone
+    (persistence.instance_rows) reads them, once per process, when its bundle is first parsed."""
+    files = getattr(version, "files_json", None)
+    if files is None:
+        files = db.session.scalar(select(ProcessVersion.files_json).where(ProcessVersion.id == version.id))
+    return files
 
 
 def latest_version(process_id: str = MAIN_PROCESS) -> ProcessVersion:

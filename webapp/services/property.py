@@ -79,15 +79,16 @@ def estate_streets(codes) -> dict[str, str]:
         select(Estate.id, Estate.street_code).where(Estate.id.in_(ids)))}
 
 
-def attach_estate(project: Project, code) -> None:
-    """Project a registration's `estate` choice onto the ledger row (the form has checked it against
+def estate_columns(project, code) -> dict:
+    """The ledger columns a registration's `estate` choice sets (the form has checked it against
     the street's estates); the first estate's company is the one the project counts for."""
     estate_id = _estate_id(code)
     if estate_id == project.estate_id:
-        return
-    project.estate_id = estate_id
+        return {}
+    columns = {"estate_id": estate_id}
     if estate_id is not None and project.property_company_id is None:
-        project.property_company_id = db.session.scalar(select(Estate.company_id).where(Estate.id == estate_id))
+        columns["property_company_id"] = db.session.scalar(select(Estate.company_id).where(Estate.id == estate_id))
+    return columns
 
 
 def _estate_id(code) -> int | None:

@@ -293,8 +293,8 @@ def _in_force_row(code: str, at: datetime) -> DistrictRuleVersion | None:
 
 
 def _in_force_values(code: str, at: datetime):
-    """(version, values_json) of the version in force, or None. Runs under the sandbox's trace
-    function, which every Python frame entered pays for: so on the connection, past the ORM."""
+    """(version, values_json) of the version in force, or None: on the connection, past the ORM
+    (it runs with every step)."""
     return db.session.connection().execute(_IN_FORCE_VALUES, {"code": code, "at": at}).first()
 
 
@@ -308,25 +308,26 @@ def _rule_set(code: str, row: DistrictRuleVersion | None) -> RuleSet:
 
 # -- the process's view ----------------------------------------------------------------------------
 class RuleReader:
-    """`rule(name, default)` for one district: the value in force when called; every read recorded.
+    """`rule(name, default)` for one district: the value in force when the step began; every read
+    recorded.
 
-    One reader serves one service call (a request, or one timer firing). A parameter the district
-    has not set (no version saved yet, or a parameter added since) takes the default written at the
-    call site in the DMN, so the process behaves the same before any district saves its rules.
-    Working-day values (`3WD`) become an ISO duration counted from now on the district calendar.
+    One reader serves one service call (a request, or one timer firing). The district's rules are
+    read when the reader is made, before any script runs: a query made from inside a script would
+    pay the sandbox's trace function on every Python frame it enters. A parameter the district
+    has not set (no version saved yet, or a parameter added since) takes the default written at
+    the call site in the DMN, so the process behaves the same before any district saves its rules.
+    Working-day values (`3WD`) become an ISO duration counted from the moment of the call on the
+    district calendar.
     """
 
     def __init__(self, district_code: str):
         self.district_code = district_code
         self.applied: list[dict] = []
-        self._version = 0
-        self._values: dict | None = None
+        row = _in_force_values(district_code, utcnow())
+        self._version, self._values = (row.version, json.loads(row.values_json)) if row is not None else (0, {})
 
     def rule(self, name: str, default=None):
         now = utcnow()
-        if self._values is None:
-            row = _in_force_values(self.district_code, now)
-            self._version, self._values = (row.version, json.loads(row.values_json)) if row is not None else (0, {})
         value, resolved = _lookup(self._values, name, default, now)
         if all(entry["rule"] != name for entry in self.applied):
             entry = {"rule": name, "ref": REFS.get(name), "value": value, "district": self.district_code,

@@ -47,6 +47,8 @@ def show(task_id):
                 flash(message, "error")
             flash(_("Draft saved."), "success")
             return redirect(url_for("taskpage.show", task_id=task_id))
+        # Completing deletes the task's row: what the confirmation names is read first.
+        done = {"task": form_title(task.form_key, task.title), "reg_no": project.reg_no}
         try:
             attachments.check_usable(current_user, ids, project.id, lang())
             if upload_errors:
@@ -57,8 +59,7 @@ def show(task_id):
         else:
             attachments.link([i for group in ids.values() for i in group], project.id)
             drafts.discard(task_id)
-            flash(_("Done: %(task)s — %(reg_no)s.", task=form_title(task.form_key, task.title), reg_no=project.reg_no),
-                  "success")
+            flash(_("Done: %(task)s — %(reg_no)s.", **done), "success")
             return redirect(url_for("inbox.index"))
     elif can_do:
         draft = drafts.load(current_user, task_id)
