@@ -287,9 +287,9 @@ def compact_loops(workflow: BpmnWorkflow) -> int:
 
 
 def _has_repeated_element(workflow) -> bool:
-    """Whether any element has two tasks in the tree: without that no path can repeat, and the
-    path walk below (from every live task to the root) is skipped."""
-    names = [task.task_spec.name for task in workflow.tasks.values()]
+    """Whether any element has two completed tasks in the tree: without that no path repeats a
+    finished element, and the path walk below (from every live task to the root) is skipped."""
+    names = [task.task_spec.name for task in workflow.tasks.values() if task.state == TaskState.COMPLETED]
     return len(set(names)) < len(names)
 
 

@@ -34,15 +34,32 @@ class Row(SimpleNamespace):
     """A row read with a plain statement: its columns as attributes."""
 
 
-def _split(mapping, columns) -> Row:
-    return Row(**{column.name: mapping[column] for column in columns})
+# The step's select returns these groups of columns side by side, in this order.
+_GROUPS = (_INSTANCE, _VERSION, list(_project.c), list(_inbox.c))
+
+
+def _parts(groups) -> list[tuple[slice, tuple[str, ...]]]:
+    """Where each group's values sit in a result row, and their names."""
+    parts, start = [], 0
+    for group in groups:
+        parts.append((slice(start, start + len(group)), tuple(column.name for column in group)))
+        start += len(group)
+    return parts
+
+
+_INSTANCE_PART, _VERSION_PART, _PROJECT_PART, _INBOX_PART = _parts(_GROUPS)
+
+
+def _part(row, part) -> Row:
+    where, names = part
+    return Row(**dict(zip(names, row[where])))
 
 
 def _step_select(instance_id):
     """Every inbox row of the instance (the projection needs them all), with the instance, its
     project and its version's identity; the outer join keeps the instance when it has no row."""
     return (
-        select(*_INSTANCE, *_VERSION, *_project.c, *_inbox.c)
+        select(*(column for group in _GROUPS for column in group))
         .select_from(_instance)
         .join(_version, _version.c.id == _instance.c.version_id)
         .join(_project, _project.c.id == _instance.c.project_id)
@@ -78,12 +95,13 @@ def read_instance(instance_id: int) -> Step | None:
 def _step(rows) -> Step | None:
     if not rows:
         return None
-    first = rows[0]._mapping
+    first = rows[0]
+    inbox_id = _INBOX_PART[0].start  # the inbox row's id; None when the instance has no inbox row
     return Step(
-        instance=_split(first, _INSTANCE),
-        version=_split(first, _VERSION),
-        project=_split(first, _project.c),
-        inbox=[_split(row._mapping, _inbox.c) for row in rows if row._mapping[_inbox.c.id] is not None],
+        instance=_part(first, _INSTANCE_PART),
+        version=_part(first, _VERSION_PART),
+        project=_part(first, _PROJECT_PART),
+        inbox=[_part(row, _INBOX_PART) for row in rows if row[inbox_id] is not None],
     )
 
 

@@ -96,9 +96,10 @@ def _audit_bulk_history(state) -> None:
     audited = [_history_event_values(state.session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
     if audited:
         # Plain rows too: as added objects they would cost a flush of their own at commit.
-        state.session.connection().execute(insert(AuditEvent.__table__), audited)
+        state.session.connection().execute(_AUDIT_INSERT, audited)
 
 
+_AUDIT_INSERT = insert(AuditEvent.__table__)
 _HISTORY_FIELDS = ("kind", "actor_id", "actor_name", "ip", "project_id", "task_id", "element_id", "title")
 
 

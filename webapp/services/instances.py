@@ -67,6 +67,7 @@ _TIMER_ROW = select(_timer).where(_timer.c.instance_id == bindparam("job"))
 _TIMER_INSERT = insert(_timer)
 _TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
 _TIMER_DELETE = delete(_timer).where(_timer.c.instance_id == bindparam("job"))
+_HISTORY_INSERT = insert(HistoryEvent.__table__)
 
 
 # -- entry points --------------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
     if history:
         # One plain INSERT for all of them: added as objects they went row by row on SQLite, to
         # learn ids nobody reads. services.audit audits these rows as it does added ones.
-        db.session.execute(insert(HistoryEvent.__table__), history)
+        db.session.execute(_HISTORY_INSERT, history)
 
 
 def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
