@@ -280,10 +280,11 @@ def compact_loops(workflow: BpmnWorkflow) -> int:
     while _has_repeated_element(workflow):
         pair = _repeated_on_path(workflow)
         if pair is None:
-            return cut
+            break
         first, last = pair
         _splice(workflow, first, last)
         cut += 1
+    return cut
 
 
 def _has_repeated_element(workflow) -> bool:

@@ -165,20 +165,16 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
 
 def fire_timers(instance_id: int) -> bool:
     """Fire whatever timers of this instance are due and save; the caller holds the job's claim.
-    False if none was due: another worker, whose expired lock we took over, fired it and moved the
-    job on between our claim and our read; then only the job row is brought in line."""
+    Whether a timer fired: none has when another worker, whose expired lock we took over, fired it
+    between our claim and our read (the save, revision-checked as ever, then only moves the job on)."""
     step = instance_rows.read_instance(instance_id)
     if step is None:
         return False
     events = _Steps(step.project)
     runner = _runner(step.instance, events, step.version)
     runner.fire_timers(sink=events.append)
-    if not events:
-        _sync_timer(instance_id, runner.snapshot())
-        instance_rows.commit()
-        return False
     _save(step, runner, events, actor=None, ip=None)
-    return True
+    return bool(events)
 
 
 def registration_options(user: User) -> dict[str, list[str]]:
@@ -267,6 +263,8 @@ def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_tas
 
 
 def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task, version_id=None):
+    # The history row the caller added (project created, migrated) goes in before the steps' rows.
+    db.session.flush()
     now = utcnow()
     snap = runner.snapshot()
     values = {"state": runner.dump(), "completed": snap.completed, "updated_at": now}

@@ -67,7 +67,12 @@ class MigrationConflict(Conflict):
 # -- internals ----------------------------------------------------------------------------------
 def _attempt(instance: ProcessInstance, target: ProcessVersion, *, save: bool, actor: User | None = None,
              ip: str | None = None) -> dict:
+    if save:
+        # A batch commits after each project, without expiring the rest: read this one afresh.
+        db.session.refresh(instance)
     project = db.session.get(Project, instance.project_id)
+    if save:
+        db.session.refresh(project)
     current = db.session.get(ProcessVersion, instance.version_id)
     row = {
         "project_id": project.id,

@@ -1,0 +1,76 @@
+"""A step's rows are written with plain statements (persistence.instance_rows): the history keeps
+its order, ORM copies held by the caller do not go stale, and a timer another worker already
+fired is not fired, nor counted, twice."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.conftest import BOTH_BACKENDS, registration_data
+
+FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
+
+
+def _user(username):
+    from webapp.persistence.models import User, db
+
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _task(pid, element_id):
+    from webapp.persistence.models import InboxTask, db
+
+    return db.session.scalar(select(InboxTask).where(InboxTask.project_id == pid, InboxTask.element_id == element_id))
+
+
+@BOTH_BACKENDS
+def test_project_created_is_the_first_history_row_before_the_steps_it_caused(app):
+    from webapp.persistence.models import HistoryEvent, db
+    from webapp.services import instances
+
+    with app.app_context():
+        pid = instances.register_project(_user("owner1"), registration_data()).id
+        kinds = list(db.session.scalars(
+            select(HistoryEvent.kind).where(HistoryEvent.project_id == pid).order_by(HistoryEvent.id)))
+    assert kinds[0] == "project_created"
+    assert kinds.count("project_created") == 1 and "step" in kinds[1:]
+
+
+@BOTH_BACKENDS
+def test_a_completion_updates_the_callers_orm_copies_and_keeps_its_user_loaded(app):
+    from sqlalchemy import inspect
+
+    from webapp.persistence.models import Project, db
+    from webapp.services import instances
+
+    with app.app_context():
+        inspector = _user("inspector_lj")
+        pid = instances.register_project(_user("owner1"), registration_data()).id
+        held = db.session.get(Project, pid)
+        status_before = held.status
+        task_id = _task(pid, "first_visit").id
+        row = instances.complete_task(inspector, task_id, FIRST_VISIT)
+        # The ledger row as written is returned, and the session's copy reads the same.
+        assert row.status != status_before
+        assert held.status == row.status == db.session.scalar(select(Project.status).where(Project.id == pid))
+        assert held.last_visit_at is not None
+        # The signed-in user was not touched by the step: it needs no reload.
+        assert not inspect(inspector).expired_attributes
+        assert _task(pid, "first_visit") is None
+
+
+@BOTH_BACKENDS
+def test_a_timer_fired_meanwhile_by_another_worker_is_not_fired_or_counted_again(app, clock):
+    from webapp.persistence.models import HistoryEvent, ProcessInstance, db
+    from webapp.services import instances
+
+    with app.app_context():
+        pid = instances.register_project(_user("owner1"), registration_data(risk_flags=["DEMOLITION"])).id
+        instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+        instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == pid))
+        clock.advance(days=7, seconds=1)
+        assert instances.fire_timers(instance_id) is True
+        # A second worker that took over an expired lock reads the instance after the first fired.
+        assert instances.fire_timers(instance_id) is False
+        fired = db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
+            HistoryEvent.project_id == pid, HistoryEvent.element_id == "patrol_due"))
+    assert fired == 1
