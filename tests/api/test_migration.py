@@ -172,10 +172,10 @@ def test_a_project_changed_while_migrating_is_reported_and_the_others_move(app, 
     v2 = deploy(api, with_briefing_after_first_visit(shipped_bpmn()))
     save = instances.save_migrated
 
-    def lose_the_race_for_first(instance, project, *args, **kwargs):
-        if project.id == first:
+    def lose_the_race_for_first(step, *args, **kwargs):
+        if step.project.id == first:
             raise StaleRevision("the project changed meanwhile")
-        return save(instance, project, *args, **kwargs)
+        return save(step, *args, **kwargs)
 
     monkeypatch.setattr(instances, "save_migrated", lose_the_race_for_first)
     resp = api.post("designer", f"/api/v1/process-versions/{v2['id']}/migration", {"project_ids": [first, second]})

@@ -62,7 +62,6 @@ _inbox, _timer = InboxTask.__table__, TimerJob.__table__
 _INBOX_INSERT = insert(_inbox)
 _INBOX_UPDATE = update(_inbox).where(_inbox.c.id == bindparam("task_id"))
 _INBOX_DELETE = delete(_inbox).where(_inbox.c.id == bindparam("task_id"))
-_INSTANCE_TASKS = select(_inbox).where(_inbox.c.instance_id == bindparam("instance_id"))
 _TIMER_ROW = select(_timer).where(_timer.c.instance_id == bindparam("job"))
 _TIMER_INSERT = insert(_timer)
 _TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
@@ -187,19 +186,17 @@ def checklist_for(data: dict) -> list[dict]:
     return form_service.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
 
 
-def open_for_migration(instance: ProcessInstance, project: Project) -> tuple[ProcessRunner, list, dict]:
-    """A freshly loaded runner, the sink for its steps and the helpers its scripts call (for
-    services.migration, which moves it to another version)."""
-    steps = _Steps(project)
-    runner = _runner(instance, steps, db.session.get(ProcessVersion, instance.version_id))
-    return runner, steps, _helpers(steps)
+def open_for_migration(step: Step) -> tuple[ProcessRunner, list, dict]:
+    """A runner loaded from the step's rows, the sink for its steps and the helpers its scripts
+    call (for services.migration, which moves it to another version)."""
+    steps = _Steps(step.project)
+    return _runner(step.instance, steps, step.version), steps, _helpers(steps)
 
 
-def save_migrated(instance, project, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
+def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
     """Save an instance moved to another process version, with its 'migration' history event."""
-    add_history(project.id, actor, "migration", None, title, summary, ip)
-    _save(Step(instance=instance, project=project, inbox=None), runner, steps, actor=actor, ip=ip,
-          version_id=version_id)
+    add_history(step.project.id, actor, "migration", None, title, summary, ip)
+    _save(step, runner, steps, actor=actor, ip=ip, version_id=version_id)
 
 
 # -- internals ----------------------------------------------------------------------------------
@@ -250,7 +247,8 @@ class _Steps(list):
 
 def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task=None, version_id=None):
     """Write state, projections and history in one transaction; a stale revision is a Conflict.
-    `step.inbox`: the instance's inbox rows when the caller read them with the instance."""
+    The step's inbox rows were read with its instance: any change to them since also changed its
+    revision, which the write checks."""
     try:
         _write(step, runner, events, actor=actor, ip=ip, completed_task=completed_task, version_id=version_id)
         instance_rows.commit()
@@ -323,10 +321,7 @@ def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
 def _sync_inbox(step: Step, snap: Snapshot) -> None:
     project = step.project
     current = {t.id: t for t in snap.tasks}
-    inbox = step.inbox
-    if inbox is None:
-        inbox = instance_rows.execute(_INSTANCE_TASKS, {"instance_id": step.instance.id}).all()
-    existing = {row.id: row for row in inbox}
+    existing = {row.id: row for row in step.inbox}
     gone = [task_id for task_id in existing if task_id not in current]
     if gone:
         instance_rows.execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in gone])

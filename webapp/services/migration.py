@@ -7,10 +7,14 @@ stays exactly as it was.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import select
 
 from ..domain.migration import MigrationRefused, migrate, spec_changes, stands_at
-from ..persistence.models import ProcessInstance, ProcessVersion, Project, User, db
+from ..persistence import instance_rows
+from ..persistence.instance_rows import Step
+from ..persistence.models import ProcessInstance, ProcessVersion, User, db
 from . import instances
 from .designer import require_designer
 from .errors import Conflict, NotFound
@@ -21,7 +25,7 @@ def preview_version(user: User, version_id: int, project_ids: list[int] | None =
     """For each running project on another version of this process: can it move, and what changes."""
     require_designer(user)
     target = _version(version_id)
-    rows = [_attempt(instance, target, save=False) for instance in _running_elsewhere(target, project_ids)]
+    rows = [_attempt(step, target, save=False) for step in _running_elsewhere(target, project_ids)]
     return {"version": _label(target), "changes": _changes_by_version(target, rows), "projects": rows}
 
 
@@ -29,8 +33,7 @@ def migrate_selection(user: User, version_id: int, project_ids: list[int], ip: s
     """Migrate each selected project that can move; the others are reported with their reason."""
     require_designer(user)
     target = _version(version_id)
-    return [_attempt(instance, target, save=True, actor=user, ip=ip)
-            for instance in _running_elsewhere(target, project_ids)]
+    return [_attempt(step, target, save=True, actor=user, ip=ip) for step in _running_elsewhere(target, project_ids)]
 
 
 def migrate_project(user: User, project_id: int, version_number: int, *, dry_run: bool = False,
@@ -41,15 +44,16 @@ def migrate_project(user: User, project_id: int, version_number: int, *, dry_run
     preview says ok=False and why).
     """
     require_designer(user)
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project_id))
-    if instance is None:
+    instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project_id))
+    step = instance_rows.read_instance(instance_id) if instance_id is not None else None
+    if step is None:
         raise NotFound("没有这个项目")
-    current = db.session.get(ProcessVersion, instance.version_id)
+    current = db.session.get(ProcessVersion, step.instance.version_id)
     target = db.session.scalar(select(ProcessVersion).where(
         ProcessVersion.process_id == current.process_id, ProcessVersion.version == version_number))
     if target is None:
         raise NotFound(f"流程 {current.process_id} 没有第 {version_number} 版")
-    row = _attempt(instance, target, save=not dry_run, actor=user, ip=ip)
+    row = _attempt(step, target, save=not dry_run, actor=user, ip=ip)
     row["changes"] = spec_changes(bundle_for(current), bundle_for(target)).as_dict()
     if not row["ok"] and not dry_run:
         raise MigrationConflict(row)
@@ -65,14 +69,9 @@ class MigrationConflict(Conflict):
 
 
 # -- internals ----------------------------------------------------------------------------------
-def _attempt(instance: ProcessInstance, target: ProcessVersion, *, save: bool, actor: User | None = None,
+def _attempt(step: Step, target: ProcessVersion, *, save: bool, actor: User | None = None,
              ip: str | None = None) -> dict:
-    if save:
-        # A batch commits after each project, without expiring the rest: read this one afresh.
-        db.session.refresh(instance)
-    project = db.session.get(Project, instance.project_id)
-    if save:
-        db.session.refresh(project)
+    instance, project = step.instance, step.project
     current = db.session.get(ProcessVersion, instance.version_id)
     row = {
         "project_id": project.id,
@@ -87,7 +86,7 @@ def _attempt(instance: ProcessInstance, target: ProcessVersion, *, save: bool, a
         "affected": [],
         "migrated": False,
     }
-    runner, steps, helpers = instances.open_for_migration(instance, project)
+    runner, steps, helpers = instances.open_for_migration(step)
     row["before"] = stands_at(runner)
     refusal = _refusal(instance, current, target)
     if refusal:
@@ -103,7 +102,7 @@ def _attempt(instance: ProcessInstance, target: ProcessVersion, *, save: bool, a
         summary = {"from": current.version, "to": target.version, "before": result.before,
                    "after": result.after, "affected": result.affected}
         try:
-            instances.save_migrated(instance, project, result.runner, steps, target.id, actor=actor, ip=ip,
+            instances.save_migrated(step, result.runner, steps, target.id, actor=actor, ip=ip,
                                     title=f"流程版本 v{current.version} → v{target.version}", summary=summary)
         except Conflict:
             # Someone completed a task or a timer fired meanwhile: this one is not moved, the rest are.
@@ -113,7 +112,7 @@ def _attempt(instance: ProcessInstance, target: ProcessVersion, *, save: bool, a
     return row
 
 
-def _refusal(instance: ProcessInstance, current: ProcessVersion, target: ProcessVersion) -> str | None:
+def _refusal(instance, current: ProcessVersion, target: ProcessVersion) -> str | None:
     if instance.completed:
         return "项目已办结，无需迁移"
     if current.process_id != target.process_id:
@@ -123,9 +122,11 @@ def _refusal(instance: ProcessInstance, current: ProcessVersion, target: Process
     return None
 
 
-def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) -> list[ProcessInstance]:
+def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) -> Iterator[Step]:
+    """The steps of the running projects on other versions of the target's process, each read
+    when its turn comes: a migration commits after each project."""
     query = (
-        select(ProcessInstance)
+        select(ProcessInstance.id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
         .where(ProcessVersion.process_id == target.process_id, ProcessInstance.version_id != target.id,
                ProcessInstance.completed.is_(False))
@@ -133,7 +134,10 @@ def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) ->
     )
     if project_ids is not None:
         query = query.where(ProcessInstance.project_id.in_(project_ids))
-    return list(db.session.scalars(query))
+    for instance_id in list(db.session.scalars(query)):
+        step = instance_rows.read_instance(instance_id)
+        if step is not None:
+            yield step
 
 
 def _changes_by_version(target: ProcessVersion, rows: list[dict]) -> dict:
