@@ -86,7 +86,7 @@ def registration(**overrides) -> dict:
 def project_waiting_for(element_id: str, **overrides) -> int:
     """Register a project (and do its first visit if the timer is wanted); returns the project id."""
     from webapp.persistence.models import InboxTask, db
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     project = instances.register_project(user("owner1"), registration(**overrides))
     if element_id == "patrol_due":

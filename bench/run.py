@@ -60,7 +60,7 @@ class Floor:
         from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
         from webapp.domain.catalog import parse_bundle
-        from webapp.services.processes import read_directory
+        from webapp.services.designer.versions import read_directory
 
         self.bundle = parse_bundle(read_directory(str(common.ROOT / "processes")))
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
@@ -105,7 +105,7 @@ def bench_service(report: Report, app, label: str, key: str, n: int) -> None:
     """Each completion is timed right after a floor sample, so that both see the machine in the
     same state (a shared machine's speed drifts between one phase and the next); the ratio is to
     the floor measured alongside."""
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     with app.app_context():
         template = common.project_waiting_for("first_visit")
@@ -155,14 +155,15 @@ def bench_long_lived(report: Report, app, window: int) -> None:
     import time_machine
 
     from webapp.persistence.models import InboxTask, db
-    from webapp.services import forms, instances
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.designer import task_forms
+    from webapp.services.lifecycle import instances
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context(), time_machine.travel(datetime(2027, 1, 4, 1, 0, tzinfo=timezone.utc), tick=False) as tm:
         data = common.registration(risk_flags=["DEMOLITION"])
         pid = common.project_waiting_for("patrol_due", risk_flags=["DEMOLITION"])
         inspector = common.user("inspector_lj")
-        items = forms.checklist_items(data["risk_flags"], data["object_type"])
+        items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
         patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard", "checklist": {i["code"]: "OK" for i in items}}
         windows = {5: [], 200: []}
         for cycle in range(1, 200 + window + 1):
@@ -184,7 +185,7 @@ def bench_long_lived(report: Report, app, window: int) -> None:
 # -- (4) inbox and ledger at city scale ---------------------------------------------------------
 def bench_queries(report: Report, app, label: str, projects: int, history: int, repeat: int) -> None:
     from webapp.persistence.models import HistoryEvent, InboxTask, Project, db
-    from webapp.services import queries
+    from webapp.services.ledger import queries
 
     with app.app_context():
         _bulk_rows(projects, history)
@@ -259,7 +260,7 @@ def _bulk_rows(projects: int, history: int) -> None:
 
 def _stub_instance(project_id: int) -> int:
     from webapp.persistence.models import ProcessInstance, db
-    from webapp.services.processes import latest_version
+    from webapp.services.designer.versions import latest_version
 
     instance = ProcessInstance(project_id=project_id, version_id=latest_version().id, state="{}")
     db.session.add(instance)

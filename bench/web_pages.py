@@ -51,8 +51,7 @@ def run(quick: bool = False) -> dict:
 def _fill(real: int) -> str:
     """10,000 projects; returns the id of a first-visit task of a bulk copy in 鹭江 (for the task page)."""
     from webapp.persistence.models import InboxTask, Project, db
-
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     inspectors = {"350203001": "inspector_lj", "350203002": "inspector_zh", "350206001": "inspector_hl"}
     owner = common.user("owner1")
@@ -149,7 +148,7 @@ def _time(client, url: str, n: int, expect: str | None = None) -> list[float]:
 
 def _measure(app, task_id: str, n: int) -> dict:
     from webapp.persistence.models import InboxTask, Project, db
-    from webapp.services import queries
+    from webapp.services.ledger import queries
 
     out = {}
     inspector = app.test_client()

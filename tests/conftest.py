@@ -192,7 +192,7 @@ def deploy_drill_version(app) -> None:
     import re
 
     from webapp.persistence.models import db
-    from webapp.services.processes import deploy, read_directory
+    from webapp.services.designer.versions import deploy, read_directory
 
     files = read_directory(app.config["PROCESSES_DIR"])
     files["patrol_interval.dmn"] = re.sub(r"'P7D'", "'PT2S'", files["patrol_interval.dmn"])

@@ -2,7 +2,7 @@
 one `before_request`.
 
 An entry says who may call the route at all (everyone, any signed-in user, or some roles) and
-which object-level check of services.policy the route relies on for the object it names (a
+which object-level check of services.security.policy the route relies on for the object it names (a
 project, a task, a district…): that check refuses objects outside the caller's jurisdiction or
 ownership with 404 (403 where the object is known but the role may not act on it).
 
@@ -23,7 +23,7 @@ from .domain.roles import ROLES
 class Access:
     roles: frozenset[str] | None  # None: any signed-in user
     public: bool = False
-    check: str | None = None  # the object-level check in services.policy (documentation + tests)
+    check: str | None = None  # the object-level check in services.security.policy (documentation + tests)
 
 
 PUBLIC = Access(None, public=True)
@@ -48,12 +48,12 @@ DISTRICT_UP = tuple(code for code, role in ROLES.items() if role.scope in ("dist
 # Everyone working under district rules, plus the city-wide roles; never owners.
 RULE_READERS = tuple(code for code in ROLES if code not in ("owner", "property", "entrusted"))
 
-# Object-level checks (services.policy), by the name used below:
+# Object-level checks (services.security.policy), by the name used below:
 #   project  can_see_project          task     can_do_task or can_see_project (read)
 #   task_do  can_do_task (act)         file     the photo's project visible, or its uploader
 #   notice   its project visible       rules    can_read_rules (district)
 #   rules_edit can_edit_rules          claim    claims: can_do_task / the street's supervisor
-#   org      services.organisation: read by the district's administrators and city-wide roles,
+#   org      services.organisation.directory: read by the district's administrators and city-wide roles,
 #            changed by the district's administrators only
 ROUTES: dict[str, Access] = {
     # -- public ---------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ ROUTES: dict[str, Access] = {
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),
     "dashboard.insurance": roles(*LEDGER),
-    "dashboard.property_report": roles(*LEDGER),  # district and city scope (services.reports)
+    "dashboard.property_report": roles(*LEDGER),  # district and city scope (services.oversight.reports)
     "meetings.agenda": roles(*LEDGER),  # the view admits district and city scope only
     "meetings.decide": roles("district_admin", check="project"),
     "rule_pages.index": roles(*RULE_READERS),

@@ -15,8 +15,8 @@ import click
 def prepare(app, demo: bool = True) -> None:
     """Create or upgrade the schema, deploy processes/ if changed, load the demo data (unless demo=False)."""
     from .persistence.schema import upgrade_to_head
-    from .services.demo import load_demo
-    from .services.processes import sync_shipped
+    from .services.designer.versions import sync_shipped
+    from .services.organisation.demo import load_demo
 
     with app.app_context():
         upgrade_to_head()
@@ -30,7 +30,7 @@ def prepare(app, demo: bool = True) -> None:
 def run_worker(app, poll: float | None = None, once: bool = False) -> None:
     """Fire due timers until SIGTERM. Busy: claim the next batch at once. Idle: sleep until the
     next job can be claimed, at most `poll` seconds (a job written meanwhile is seen by then)."""
-    from .services.timers import fire_due_timers, seconds_until_next_due
+    from .services.lifecycle.timers import fire_due_timers, seconds_until_next_due
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]

@@ -27,10 +27,10 @@ def user(username):
 
 
 def save_rules(app, username, district, values, reason="演练：缩短期限", **kw):
-    from webapp.services import rules
+    from webapp.services.district_rules import rulebook
 
     with app.app_context():
-        row = rules.save(user(username), district, values, reason=reason, **kw)
+        row = rulebook.save(user(username), district, values, reason=reason, **kw)
         return row.version
 
 
@@ -41,7 +41,7 @@ def register(api, username="owner1", data=None) -> int:
 
 
 def fire_timers(app) -> int:
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
         return fire_due_timers("test-worker")
@@ -68,52 +68,52 @@ def rules_read_at(api, pid, element_id) -> list[dict]:
 
 # -- versions ----------------------------------------------------------------------------------------
 def test_versions_follow_each_other_and_the_one_in_force_is_picked_by_date(app, clock):
-    from webapp.services import rules
+    from webapp.services.district_rules import rulebook
 
     assert save_rules(app, "admin_hl", HULI, {"rectify_general": "P2D"}) == 1
     later = clock.now() + timedelta(days=10)
     assert save_rules(app, "admin_hl", HULI, {"rectify_general": "P1D"}, effective_from=later.isoformat()) == 2
     with app.app_context():
-        assert rules.in_force(HULI).version == 1
-        assert rules.in_force(HULI).values["rectify_general"] == "P2D"
-        assert rules.in_force(HULI, at=later).values["rectify_general"] == "P1D"
-        assert rules.in_force(SIMING).version == 0
-        assert rules.in_force(SIMING).values["rectify_general"] == "P3D"
-        assert [r.version for r in rules.scheduled(HULI)] == [2]
+        assert rulebook.in_force(HULI).version == 1
+        assert rulebook.in_force(HULI).values["rectify_general"] == "P2D"
+        assert rulebook.in_force(HULI, at=later).values["rectify_general"] == "P1D"
+        assert rulebook.in_force(SIMING).version == 0
+        assert rulebook.in_force(SIMING).values["rectify_general"] == "P3D"
+        assert [r.version for r in rulebook.scheduled(HULI)] == [2]
         # A third version may not take effect before the scheduled second one.
-        with pytest.raises(rules.ValidationFailed) as refused:
-            rules.save(user("admin_hl"), HULI, {"rectify_general": "PT12H"}, reason="再次调整")
+        with pytest.raises(rulebook.ValidationFailed) as refused:
+            rulebook.save(user("admin_hl"), HULI, {"rectify_general": "PT12H"}, reason="再次调整")
         assert "第 2 版" in refused.value.errors["effective_from"]
     clock.advance(days=10)
     with app.app_context():
-        assert rules.in_force(HULI).version == 2
+        assert rulebook.in_force(HULI).version == 2
 
 
 def test_a_save_is_validated_whole(app, clock):
-    from webapp.services import rules
+    from webapp.services.district_rules import rulebook
 
     with app.app_context():
         admin = user("admin_hl")
-        with pytest.raises(rules.ValidationFailed) as refused:
-            rules.save(admin, HULI, {"rectify_general": "3 days", "patrol_interval_high": "PT0S"},
+        with pytest.raises(rulebook.ValidationFailed) as refused:
+            rulebook.save(admin, HULI, {"rectify_general": "3 days", "patrol_interval_high": "PT0S"},
                        effective_from=(clock.now() - timedelta(days=1)).isoformat(), reason="")
         assert set(refused.value.errors) == {"rectify_general", "patrol_interval_high", "effective_from", "reason"}
-        with pytest.raises(rules.ValidationFailed) as same:
-            rules.save(admin, HULI, {"rectify_general": "P3D"}, reason="没有变化")
+        with pytest.raises(rulebook.ValidationFailed) as same:
+            rulebook.save(admin, HULI, {"rectify_general": "P3D"}, reason="没有变化")
         assert set(same.value.errors) == {"values"}
-        rules.save(admin, HULI, {"rectify_general": "P2D"}, reason="第一次")
-        with pytest.raises(rules.Conflict):
-            rules.save(admin, HULI, {"rectify_general": "P1D"}, reason="基于旧版本", base_version=0)
+        rulebook.save(admin, HULI, {"rectify_general": "P2D"}, reason="第一次")
+        with pytest.raises(rulebook.Conflict):
+            rulebook.save(admin, HULI, {"rectify_general": "P1D"}, reason="基于旧版本", base_version=0)
 
 
 def test_history_says_who_when_why_and_the_previous_value(app, clock):
-    from webapp.services import rules
+    from webapp.services.district_rules import rulebook
 
     save_rules(app, "admin_hl", HULI, {"rectify_general": "PT30S"}, reason="演练：整改期限 30 秒")
     clock.advance(hours=1)
     save_rules(app, "admin_hl", HULI, {"rectify_general": "P2D", "writeoff_auto": True}, reason="演练结束")
     with app.app_context():
-        newest, first = rules.history(user("city"), HULI)
+        newest, first = rulebook.history(user("city"), HULI)
     assert (first["version"], first["author"], first["reason"], first["status"]) == (
         1, "admin_hl", "演练：整改期限 30 秒", "superseded")
     assert first["created_at"] == datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)

@@ -6,7 +6,8 @@ from tests.conftest import registration_data
 
 def test_due_tasks_first_then_undated_across_pages(app, api, clock):
     from webapp.persistence.models import User, db
-    from webapp.services import queries, timers
+    from webapp.services.ledger import queries
+    from webapp.services.lifecycle import timers
 
     projects = []
     for i in range(3):

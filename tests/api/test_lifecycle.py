@@ -13,7 +13,7 @@ def register(api, username="owner1", **overrides) -> dict:
 
 
 def fire_timers(app):
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
         return fire_due_timers("test-worker")

@@ -165,8 +165,8 @@ def test_only_designers_migrate(app, api):
 
 
 def test_a_project_changed_while_migrating_is_reported_and_the_others_move(app, api, monkeypatch):
-    from webapp.services import instances
     from webapp.services.errors import StaleRevision
+    from webapp.services.lifecycle import instances
 
     first, second = register(api), register(api)
     v2 = deploy(api, with_briefing_after_first_visit(shipped_bpmn()))

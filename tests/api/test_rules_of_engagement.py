@@ -18,7 +18,7 @@ def register(api, username="owner1", **overrides) -> int:
 
 
 def test_every_demo_user_gets_a_token_and_bad_passwords_do_not(api, client):
-    from webapp.services.demo import DEMO_USERS
+    from webapp.services.organisation.demo import DEMO_USERS
 
     for username, *_ in DEMO_USERS:
         assert api.token(username)
@@ -108,7 +108,7 @@ def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path
     after = other.project("city", pid)
     assert after["history"] == before["history"] and after["status"] == before["status"]
     clock.advance(days=15)
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with fresh.app_context():
         assert fire_due_timers("fresh-worker") == 1
@@ -156,7 +156,7 @@ def test_ledger_filters(api):
 def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tmp_path):
     """A designer's change to the diagram changes what users get, with no Python change."""
     from webapp.persistence.models import db
-    from webapp.services.processes import deploy, read_directory
+    from webapp.services.designer.versions import deploy, read_directory
 
     files = read_directory(app.config["PROCESSES_DIR"])
     bpmn = files["small_works.bpmn"]

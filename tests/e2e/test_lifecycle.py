@@ -92,7 +92,7 @@ def finish_registration(page, today, risk_flags):
 
 
 def fire_timers(app):
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
         return fire_due_timers("e2e-worker")
@@ -209,8 +209,9 @@ def test_lifecycle_in_chromium(browser, live_server, live_app, shots, tmp_path):
 def test_inbox_and_task_page_on_a_phone(browser, live_server, live_app, shots):
     """The pages inspectors use on site fit a phone screen (no sideways scrolling)."""
     from tests.conftest import registration_data
-    from webapp.persistence.models import User as Account, db
-    from webapp.services import instances
+    from webapp.persistence.models import User as Account
+    from webapp.persistence.models import db
+    from webapp.services.lifecycle import instances
 
     with live_app.app_context():
         owner = db.session.query(Account).filter_by(username="owner1").one()

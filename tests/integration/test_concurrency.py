@@ -78,7 +78,7 @@ def test_completion_that_lost_a_race_to_another_change_is_redone_on_fresh_state(
     """Between our read and our write, something else (a timer, a parallel task) saved the instance:
     the completion is redone on the fresh state instead of answering 409, and applied once."""
     from webapp.persistence.models import HistoryEvent
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     pid, task_id = _project_with_first_visit(api)
     before = _revision(app, pid)
@@ -110,7 +110,7 @@ def test_two_timer_workers_racing_for_the_same_due_jobs(app, api, clock, lock_se
     """With SKIP LOCKED the workers split the jobs; even when every lock has already expired
     (a slow worker overtaken by another), the revision check lets each timer fire once."""
     from webapp.persistence.models import HistoryEvent, InboxTask, TimerJob
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     pids = []
     for _ in range(12):
@@ -139,7 +139,7 @@ def test_two_timer_workers_racing_for_the_same_due_jobs(app, api, clock, lock_se
 
 def _due(app) -> int:
     from webapp.persistence.models import TimerJob, db
-    from webapp.services.timers import utcnow
+    from webapp.services.lifecycle.timers import utcnow
 
     return db.session.scalar(select(func.count()).select_from(TimerJob).where(TimerJob.due_at <= utcnow()))
 
@@ -150,7 +150,7 @@ def _due(app) -> int:
 def test_owner_declaring_while_the_patrol_timer_fires_gets_one_outcome(app, api, clock):
     """The patrol timer interrupts the owner's declaration: one of the two wins, never both."""
     from webapp.persistence.models import HistoryEvent, TimerJob
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     outcomes = []
     for _ in range(6):
@@ -183,7 +183,7 @@ def test_owner_declaring_while_the_patrol_timer_fires_gets_one_outcome(app, api,
 @BOTH_BACKENDS
 def test_failing_timer_becomes_an_incident_that_ops_can_retry(app, api, clock, monkeypatch):
     from webapp.persistence.models import TimerJob, db
-    from webapp.services import instances, timers
+    from webapp.services.lifecycle import instances, timers
 
     pid, task_id = _project_with_first_visit(api, risk_flags=["DEMOLITION"])
     api.complete("inspector_lj", task_id, FIRST_VISIT)

@@ -21,7 +21,7 @@ LOCK_SECONDS = 3
 # commit: the moment a crash would hurt most.
 HANGING_WORKER = """
 import sys, time
-from webapp.services import instances
+from webapp.services.lifecycle import instances
 write = instances._write
 def write_then_hang(*args, **kwargs):
     write(*args, **kwargs)

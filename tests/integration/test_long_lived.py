@@ -29,7 +29,7 @@ def _task(pid, element_id):
 def _size(pid) -> tuple[int, int, int]:
     from webapp.domain.engine import ProcessRunner
     from webapp.persistence.models import ProcessInstance, ProcessVersion, db
-    from webapp.services.processes import bundle_for
+    from webapp.services.designer.versions import bundle_for
 
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == pid))
     runner = ProcessRunner.load(bundle_for(db.session.get(ProcessVersion, instance.version_id)), instance.state)
@@ -38,8 +38,9 @@ def _size(pid) -> tuple[int, int, int]:
 
 @pytest.mark.timeout(300)
 def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, clock):
-    from webapp.services import forms, instances
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.designer import task_forms
+    from webapp.services.lifecycle import instances
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
         owner, inspector = _user("owner1"), _user("inspector_lj")
@@ -47,7 +48,7 @@ def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, 
         pid = instances.register_project(owner, data).id
         instances.complete_task(inspector, _task(pid, "first_visit").id,
                                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-        items = forms.checklist_items(data["risk_flags"], data["object_type"])
+        items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
         patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
                   "checklist": {item["code"]: "OK" for item in items}}
         sizes = {}

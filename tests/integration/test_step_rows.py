@@ -25,7 +25,7 @@ def _task(pid, element_id):
 @BOTH_BACKENDS
 def test_project_created_is_the_first_history_row_before_the_steps_it_caused(app):
     from webapp.persistence.models import HistoryEvent, db
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data()).id
@@ -40,7 +40,7 @@ def test_a_completion_updates_the_callers_orm_copies_and_keeps_its_user_loaded(a
     from sqlalchemy import inspect
 
     from webapp.persistence.models import Project, db
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     with app.app_context():
         inspector = _user("inspector_lj")
@@ -61,7 +61,7 @@ def test_a_completion_updates_the_callers_orm_copies_and_keeps_its_user_loaded(a
 @BOTH_BACKENDS
 def test_a_timer_fired_meanwhile_by_another_worker_is_not_fired_or_counted_again(app, clock):
     from webapp.persistence.models import HistoryEvent, ProcessInstance, db
-    from webapp.services import instances
+    from webapp.services.lifecycle import instances
 
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data(risk_flags=["DEMOLITION"])).id

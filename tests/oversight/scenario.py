@@ -13,7 +13,7 @@ def checklist_ok(api, username, task_id) -> dict:
 
 def claim(app, username, task_id):
     from webapp.persistence.models import User, db
-    from webapp.services import claims
+    from webapp.services.inbox import claims
 
     with app.app_context():
         claims.claim(db.session.query(User).filter_by(username=username).one(), task_id)

@@ -71,7 +71,7 @@ def test_project_overdue_for_two_people_counts_once_in_all_and_per_street(app, a
     from sqlalchemy import select
 
     from webapp.persistence.models import InboxTask, User, db
-    from webapp.services import kpi
+    from webapp.services.oversight import kpi
 
     before = api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]
     with app.app_context():

@@ -15,7 +15,7 @@ def _user(name):
 def test_waiting_counts_and_time_spent_per_step(app, api, clock):
     scenario.build(app, api, clock)
     from webapp.persistence.models import InboxTask, Project, db
-    from webapp.services import heatmap
+    from webapp.services.oversight import heatmap
 
     with app.app_context():
         heat = heatmap.build(_user("admin_sm"))
@@ -31,8 +31,8 @@ def test_waiting_counts_and_time_spent_per_step(app, api, clock):
 
 
 def test_other_districts_are_out_of_reach(app, api, clock):
-    from webapp.services import heatmap
     from webapp.services.errors import NotFound
+    from webapp.services.oversight import heatmap
 
     with app.app_context():
         assert heatmap.build(_user("city"), "350206")["district"] == "350206"

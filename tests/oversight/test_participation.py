@@ -13,8 +13,8 @@ SIMING = "350203"
 
 
 def _estate_code(app, name: str) -> str:
-    from webapp.persistence.organisation import Estate
     from webapp.persistence.models import db
+    from webapp.persistence.organisation import Estate
 
     with app.app_context():
         return f"E{db.session.scalar(select(Estate.id).where(Estate.name == name))}"
@@ -111,7 +111,7 @@ def test_star_rating_reads_the_weights_in_the_districts_rules(app, api, clock):
 
 def test_rate_is_per_estate_and_clamped():
     from webapp.domain.rules import PARAMS
-    from webapp.services.property import rate
+    from webapp.services.participation.property_companies import rate
 
     values = {p.name: p.default for p in PARAMS}
     figures = dict(estates=4, assisted=0, confirmed=0, rectifications=200, stop_works=10)
@@ -189,8 +189,8 @@ def test_property_and_supervision_pages(app, client, api, pages, clock):
 def test_district_administrators_create_property_company_accounts(app, api, clock):
     from webapp.persistence.models import User, db
     from webapp.persistence.organisation import PropertyCompany
-    from webapp.services import organisation as org
     from webapp.services.errors import ValidationFailed
+    from webapp.services.organisation import directory
 
     project = register(api, estate=_estate_code(app, "镇海苑"), community="350203001002")
     with app.app_context():
@@ -199,11 +199,11 @@ def test_district_administrators_create_property_company_accounts(app, api, cloc
         base = {"username": "wy_zhang", "display_name": "物业张", "role": "property", "org_unit": SIMING,
                 "password": "a-long-password-1"}
         try:
-            org.save_user(admin, SIMING, base)
+            directory.save_user(admin, SIMING, base)
             raise AssertionError("a property account without its company was accepted")
         except ValidationFailed as exc:
             assert "property_company" in exc.errors
-        org.save_user(admin, SIMING, dict(base, property_company=str(company)))
+        directory.save_user(admin, SIMING, dict(base, property_company=str(company)))
     resp = api.client.post("/api/v1/auth/token", json={"username": "wy_zhang", "password": "a-long-password-1"})
     api.tokens["wy_zhang"] = resp.get_json()["token"]
     assert _ledger(api, "wy_zhang") == {project["reg_no"]}
@@ -261,8 +261,8 @@ def test_on_site_registration_in_an_estate_reaches_its_company(app, api, clock):
 
 
 def test_an_advisory_log_is_kept_when_its_lead_cannot_be_raised(app, api, clock, monkeypatch):
-    from webapp.services import instances
     from webapp.services.errors import Conflict
+    from webapp.services.lifecycle import instances
 
     project = register(api)
     path = f"/api/v1/projects/{project['id']}"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import time_machine
 
-from webapp.services.auth import hash_password, password_problems
+from webapp.services.security.auth import hash_password, password_problems
 
 from .world import PASSWORD, build_world
 
@@ -97,7 +97,7 @@ def test_five_failures_block_the_username_from_that_address_only(world):
 
 
 def test_many_usernames_from_one_address_are_blocked(world, monkeypatch):
-    from webapp.services import auth
+    from webapp.services.security import auth
 
     monkeypatch.setattr(auth, "MAX_FAILURES_PER_IP", 8)  # the rule, with fewer slow failures to make
     client = browser(world, "10.3.0.1")

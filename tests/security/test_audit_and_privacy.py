@@ -7,9 +7,9 @@ from io import BytesIO
 
 import pytest
 
-from tests.conftest import registration_data
 from tests.api.designer_helpers import shipped_bpmn
-from webapp.services.privacy import mask_id, mask_phone, masked
+from tests.conftest import registration_data
+from webapp.services.security.privacy import mask_id, mask_phone, masked
 
 from .world import build_world
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from SpiffWorkflow.exceptions import WorkflowException
 
 from tests.conftest import registration_data
 from tests.unit.test_sandbox import BPMN, DMN, run_workflow
 from tests.unit.test_validation import problems_at, shipped
-from SpiffWorkflow.exceptions import WorkflowException
-
 from webapp.domain.engine import _describe
 from webapp.domain.sandbox import SandboxEnvironment, ScriptRefused
 from webapp.domain.validation import validate_bundle
@@ -133,7 +132,7 @@ def test_runaway_code_in_a_deployed_process_fails_clearly_and_changes_nothing(ap
     """A designer's endless loop or huge allocation reaches production: the registration it runs in is
     refused with a message naming the step and the reason, nothing is stored, the server goes on."""
     from webapp.persistence.models import Project, db
-    from webapp.services.processes import deploy
+    from webapp.services.designer.versions import deploy
 
     files, element = _placed(where, code)
     assert validate_bundle(files) == []  # nothing to see before running

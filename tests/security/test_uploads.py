@@ -126,14 +126,14 @@ NOT_PHOTOS = {
 
 @pytest.mark.parametrize("name", NOT_PHOTOS)
 def test_non_photos_are_refused_by_content(world, name):
-    from webapp.services.attachments import UploadRefused
+    from webapp.services.casefile.attachments import UploadRefused
 
     with pytest.raises(UploadRefused, match="只能上传 JPEG、PNG 或 WebP"):
         _store(world, NOT_PHOTOS[name], name)
 
 
 def test_decompression_bomb_is_refused(world):
-    from webapp.services.attachments import UploadRefused
+    from webapp.services.casefile.attachments import UploadRefused
 
     with pytest.raises(UploadRefused, match="像素过大|JPEG"):
         _store(world, _png_header(50_000, 50_000), "bomb.png")
@@ -155,7 +155,7 @@ def _store(world, content: bytes, name: str):
     from pathlib import Path
 
     from webapp.persistence.models import User, db
-    from webapp.services import attachments
+    from webapp.services.casefile import attachments
 
     with world.app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "owner1"))

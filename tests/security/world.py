@@ -84,7 +84,8 @@ def build_world(tmp_path_factory, **config) -> World:
 
     from webapp.persistence.models import InboxTask, ProcessInstance, Project, User, db
     from webapp.persistence.oversight import Notice
-    from webapp.services import attachments, processes
+    from webapp.services.casefile import attachments
+    from webapp.services.designer import versions
 
     with app.app_context():
         world.user_ids = dict(db.session.execute(select(User.username, User.id)).all())
@@ -104,8 +105,8 @@ def build_world(tmp_path_factory, **config) -> World:
             place.params = {"project_id": project.id, "task_id": task.id, "notice_id": notice.id,
                             "attachment_id": photo.id, "code": project.district_code, "reg_no": project.reg_no}
         db.session.commit()
-        version = processes.latest_version()
-        world.common = {"version_id": version.id, "name": sorted(processes.version_files(version))[0],
+        version = versions.latest_version()
+        world.common = {"version_id": version.id, "name": sorted(versions.version_files(version))[0],
                         "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units"}
     return world
 

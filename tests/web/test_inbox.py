@@ -6,7 +6,7 @@ import re
 import pytest
 
 from webapp.persistence.models import InboxTask, OrgUnit, User, db
-from webapp.services.auth import hash_password
+from webapp.services.security.auth import hash_password
 
 
 def _reg_nos(page: str) -> list[str]:

@@ -8,7 +8,7 @@ from tests.conftest import ApiClient, registration_data
 
 def _incident(app, clock, monkeypatch) -> int:
     from webapp.persistence.models import TimerJob, db
-    from webapp.services import instances, timers
+    from webapp.services.lifecycle import instances, timers
 
     api = ApiClient(app.test_client())
     pid = api.post("owner1", "/api/v1/registrations", {"data": registration_data(risk_flags=["DEMOLITION"])}).get_json()["id"]

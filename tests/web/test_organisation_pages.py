@@ -78,13 +78,13 @@ def test_users_get_roles_that_fit_their_unit(client):
 
 
 def test_patrol_teams_share_their_streets_patrols(app, client):
-    from webapp.services import organisation
+    from webapp.services.organisation import directory
 
     login(client, "admin_hl")
     post(client, "users", username="inspector_hl2", display_name="湖里巡查员吴", role="inspector",
          org_unit="350206001", password="Patrol-2026")
     with app.app_context():
-        assert organisation.patrol_staff(HULI) == {
+        assert directory.patrol_staff(HULI) == {
             "350206001": ["湖里巡查员周（inspector_hl）", "湖里巡查员吴（inspector_hl2）"]}
     outsider = post(client, "teams", name="湖里第一巡查队", street="350206001", members="inspector_lj")
     assert 'data-error-for="members"' in text(outsider)
@@ -93,14 +93,14 @@ def test_patrol_teams_share_their_streets_patrols(app, client):
                                              "members": ["inspector_hl2"], "active": "on"})
     assert team.status_code == 302
     with app.app_context():
-        assert organisation.patrol_staff(HULI, on=date(2027, 6, 1)) == {"350206001": ["湖里巡查员吴（inspector_hl2）"]}
+        assert directory.patrol_staff(HULI, on=date(2027, 6, 1)) == {"350206001": ["湖里巡查员吴（inspector_hl2）"]}
         # After the contract the street's inspectors patrol again.
-        assert len(organisation.patrol_staff(HULI, on=date(2028, 1, 1))["350206001"]) == 2
+        assert len(directory.patrol_staff(HULI, on=date(2028, 1, 1))["350206001"]) == 2
     bad_period = post(client, "teams", name="倒置", street="350206001", contract_start="2027-01-01",
                       contract_end="2026-01-01")
     assert 'data-error-for="contract_end"' in text(bad_period)
-    from webapp.persistence.security import AuditEvent
     from webapp.persistence.models import db
+    from webapp.persistence.security import AuditEvent
 
     with app.app_context():
         changes = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "organisation_changed")).all()
@@ -117,8 +117,8 @@ def test_special_areas_and_property_companies_reach_new_registrations(app, clien
     assert 'data-error-for="community"' in text(wrong) and 'data-error-for="liaison_phone"' in text(wrong)
     assert post(client, "companies", name="厦门湖里物业服务有限公司", contact_name="陈经理",
                 contact_phone="13900001234").status_code == 302
-    from webapp.persistence.organisation import PropertyCompany
     from webapp.persistence.models import db
+    from webapp.persistence.organisation import PropertyCompany
 
     with app.app_context():
         company_id = db.session.scalar(db.select(PropertyCompany.id).where(PropertyCompany.name == "厦门湖里物业服务有限公司"))

@@ -85,7 +85,7 @@ def _patrol(app, pages, client, clock, pid):
     first = pages.task_of(pid, "first_visit")
     client.post(f"/tasks/{first}", data={"task_id": first, "site_matches": "yes", "site_status": "IN_PROGRESS"})
     clock.advance(days=14, seconds=1)
-    from webapp.services.timers import fire_due_timers
+    from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
         assert fire_due_timers("test") == 1

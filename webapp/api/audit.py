@@ -5,7 +5,7 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..services import audit
+from ..services.security import audit
 from .auth import token_required
 
 blp = Blueprint("audit_api", __name__, description="Audit trail (role auditor)")

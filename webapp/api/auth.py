@@ -6,7 +6,7 @@ from functools import wraps
 from flask import g, request
 from flask_smorest import abort
 
-from ..services.auth import user_for_token
+from ..services.security.auth import user_for_token
 
 
 def user_from_header():

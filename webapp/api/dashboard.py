@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from ..services import dashboard
+from ..services.oversight import dashboard
 from .auth import token_required
 from .schemas import DashboardQuery
 

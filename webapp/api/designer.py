@@ -8,7 +8,8 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from ..domain.errors import BundleError
-from ..services import designer, migration
+from ..services.designer import deployment
+from ..services.lifecycle import instance_migration
 from .auth import client_ip, token_required
 
 blp = Blueprint("process_versions", __name__, description="Process designer: versions, deployment, migration")
@@ -92,23 +93,23 @@ _UPLOAD_DOC = {
 @token_required
 def upload():
     """Validate the uploaded files laid over the newest version and deploy them as a new version."""
-    designer.require_designer(g.user)
-    if (request.content_length or 0) > designer.MAX_UPLOAD_BYTES:
-        abort(413, message=f"上传内容过大：最多 {designer.MAX_UPLOAD_BYTES // 1024 // 1024} MB")
-    uploads = [(f.filename, f.read(designer.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
+    deployment.require_designer(g.user)
+    if (request.content_length or 0) > deployment.MAX_UPLOAD_BYTES:
+        abort(413, message=f"上传内容过大：最多 {deployment.MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+    uploads = [(f.filename, f.read(deployment.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
     process_id = request.form.get("process_id") or None
     dry_run = request.form.get("dry_run") in ("1", "true", "yes")
     try:
         if dry_run:
-            prepared = designer.prepare(uploads, process_id)
+            prepared = deployment.prepare(uploads, process_id)
             return jsonify(problems=[p.as_dict() for p in prepared.problems], files=sorted(prepared.files)), 200
-        version, created = designer.deploy(g.user, uploads, note=request.form.get("note") or None,
+        version, created = deployment.deploy(g.user, uploads, note=request.form.get("note") or None,
                                            process_id=process_id)
     except BundleError as exc:
         # A dry run answers 200 either way: the problems are its result.
         return jsonify(code=422, status="Unprocessable Entity", message="上传的流程有问题，未部署",
                        problems=[p.as_dict() for p in exc.problems]), 200 if dry_run else 422
-    row = designer.version_detail(g.user, version.id)
+    row = deployment.version_detail(g.user, version.id)
     row["created"] = created
     return row, 201 if created else 200
 
@@ -119,7 +120,7 @@ def upload():
 @token_required
 def versions():
     """Every deployed version, newest first per process, with running projects per version."""
-    return designer.list_versions(g.user)
+    return deployment.list_versions(g.user)
 
 
 @blp.route("/process-versions/<int:version_id>", methods=["GET"])
@@ -128,7 +129,7 @@ def versions():
 @token_required
 def one_version(version_id):
     """One version: its files, forms and what its deployment changed."""
-    return designer.version_detail(g.user, version_id)
+    return deployment.version_detail(g.user, version_id)
 
 
 @blp.route("/process-versions/<int:version_id>/files/<path:name>", methods=["GET"])
@@ -136,7 +137,7 @@ def one_version(version_id):
 @token_required
 def download(version_id, name):
     """One file of a version (BPMN, DMN or forms/<key>.json), as an attachment."""
-    text = designer.version_file(g.user, version_id, name)
+    text = deployment.version_file(g.user, version_id, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     filename = name.rsplit("/", 1)[-1]
     return Response(text, mimetype=mimetype,
@@ -150,7 +151,7 @@ def download(version_id, name):
 @token_required
 def migration_preview(version_id):
     """For every running project on another version: can it move here, and what changes for it."""
-    return migration.preview_version(g.user, version_id)
+    return instance_migration.preview_version(g.user, version_id)
 
 
 @blp.route("/process-versions/<int:version_id>/migration", methods=["POST"])
@@ -160,7 +161,7 @@ def migration_preview(version_id):
 @token_required
 def migrate_selection(body, version_id):
     """Migrate the selected projects to this version; each refused one says why."""
-    return migration.migrate_selection(g.user, version_id, body["project_ids"], ip=client_ip())
+    return instance_migration.migrate_selection(g.user, version_id, body["project_ids"], ip=client_ip())
 
 
 @blp.route("/projects/<int:project_id>/migrate", methods=["POST"])
@@ -171,8 +172,8 @@ def migrate_selection(body, version_id):
 def migrate_project(body, project_id):
     """Move one project to another version of its process (`dry_run`: preview only)."""
     try:
-        return migration.migrate_project(g.user, project_id, body["version"], dry_run=body["dry_run"],
+        return instance_migration.migrate_project(g.user, project_id, body["version"], dry_run=body["dry_run"],
                                          ip=client_ip())
-    except migration.MigrationConflict as exc:
+    except instance_migration.MigrationConflict as exc:
         return jsonify(dict(MigrationRow().dump(exc.preview), code=409, status="Conflict",
                             message=exc.preview["reason"])), 409

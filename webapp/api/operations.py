@@ -5,7 +5,7 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from ..services import operations
+from ..services.lifecycle import operations
 from .auth import token_required
 
 blp = Blueprint("operations", __name__, description="Platform operations (role admin)")

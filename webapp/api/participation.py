@@ -6,8 +6,9 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..services import property as property_service
-from ..services import kpi, queries, supervision
+from ..services.ledger import queries
+from ..services.oversight import kpi
+from ..services.participation import property_companies, supervision
 from .auth import client_ip, lang, token_required
 
 blp = Blueprint("participation_api", __name__, description="Property companies and entrusted supervision")
@@ -97,4 +98,4 @@ def record_advisory(body, project_id):
 @token_required
 def property_report(args):
     """Yearly figures and star rating per property company in reach (a company: its own); default this year."""
-    return property_service.yearly(g.user, args["year"] or kpi.now().astimezone(kpi.CST).year)
+    return property_companies.yearly(g.user, args["year"] or kpi.now().astimezone(kpi.CST).year)

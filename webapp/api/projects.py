@@ -3,7 +3,9 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from ..services import instances, privacy, queries
+from ..services.ledger import queries
+from ..services.lifecycle import instances
+from ..services.security import privacy
 from .auth import client_ip, lang, token_required
 from .schemas import Created, FormData, ProjectDetail, ProjectPage, ProjectQuery
 

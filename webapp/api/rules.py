@@ -5,7 +5,8 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from ..services import policy, rules, whatif
+from ..services.district_rules import draft_preview, rulebook
+from ..services.security import policy
 from .auth import lang, token_required
 
 blp = Blueprint("rules", __name__, description="District implementation rules (实施细则)")
@@ -118,13 +119,13 @@ class Preview(Schema):
 
 
 def rule_set_out(user, code: str) -> dict:
-    current = rules.read(user, code)
-    unit = rules.district(code)
+    current = rulebook.read(user, code)
+    unit = rulebook.district(code)
     return {
         "district_code": code, "district_name": unit.name, "version": current.version,
         "effective_from": current.effective_from, "reason": current.reason, "author": current.author,
         "created_at": current.created_at, "values": current.values,
-        "scheduled": [{"version": r.version, "effective_from": r.effective_from} for r in rules.scheduled(code)],
+        "scheduled": [{"version": r.version, "effective_from": r.effective_from} for r in rulebook.scheduled(code)],
         "can_edit": policy.can_edit_rules(user, code),
     }
 
@@ -146,7 +147,7 @@ def get_rules(code):
 def put_rules(body, code):
     """Save a new version (district administrators of this district only): 422 names each failing
     parameter, `effective_from` and `reason`; 409 if `base_version` is no longer the latest."""
-    rules.save(g.user, code, body["values"], body.get("effective_from"), body.get("reason"),
+    rulebook.save(g.user, code, body["values"], body.get("effective_from"), body.get("reason"),
                base_version=body.get("base_version"), lang=lang())
     return rule_set_out(g.user, code)
 
@@ -157,7 +158,7 @@ def put_rules(body, code):
 @token_required
 def rule_history(code):
     """Every version, newest first: who, when, why, and each changed value before and after."""
-    return rules.history(g.user, code, lang=lang())
+    return rulebook.history(g.user, code, lang=lang())
 
 
 @blp.route("/districts/<code>/rules/preview", methods=["POST"])
@@ -167,7 +168,7 @@ def rule_history(code):
 @token_required
 def preview(body, code):
     """What the draft would change for the district's current projects; nothing is saved."""
-    return whatif.preview(g.user, code, body["values"], body.get("effective_from"), lang=lang())
+    return draft_preview.preview(g.user, code, body["values"], body.get("effective_from"), lang=lang())
 
 
 @blp.route("/rules/parameters", methods=["GET"])
@@ -176,7 +177,7 @@ def preview(body, code):
 @token_required
 def parameters():
     """The parameter catalogue: types, defaults, options, and which process files read each one."""
-    return rules.parameters(lang())
+    return rulebook.parameters(lang())
 
 
 @blp.route("/rules/districts", methods=["GET"])
@@ -184,4 +185,4 @@ def parameters():
 @token_required
 def side_by_side():
     """The districts' rules in force side by side (the districts the caller may read)."""
-    return rules.side_by_side(g.user, lang())
+    return rulebook.side_by_side(g.user, lang())

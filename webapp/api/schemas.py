@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..services.queries import MAX_PAGE
+from ..services.ledger.queries import MAX_PAGE
 
 
 class TokenRequest(Schema):
@@ -90,7 +90,7 @@ class ProjectQuery(Schema):
     text = fields.String()
     risk = fields.String()
     channel = fields.String()
-    # KPI filters (services.kpi): each dashboard figure lists its projects with these.
+    # KPI filters (services.oversight.kpi): each dashboard figure lists its projects with these.
     overdue = fields.String()
     assignee = fields.String()
     created_from = fields.String()

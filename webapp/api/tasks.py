@@ -3,8 +3,9 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from ..services import forms as form_service
-from ..services import instances, queries
+from ..services.designer import task_forms
+from ..services.ledger import queries
+from ..services.lifecycle import instances
 from .auth import client_ip, lang, token_required
 from .schemas import Completed, FormData, TaskDetail, TaskRow
 
@@ -28,7 +29,7 @@ def one_task(task_id):
     """One task with its form definition and the project summary."""
     task = queries.visible_task(g.user, task_id)
     row = queries.task_row(task)
-    row["form"] = form_service.definition(task.form_key, form_service.version_of_instance(task.instance_id))
+    row["form"] = task_forms.definition(task.form_key, task_forms.version_of_instance(task.instance_id))
     row["project"] = queries.project_row(task.project)
     # Checklist items only for a form that has the patrol checklist component (not by form name).
     components = (row["form"] or {}).get("components", [])

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import abort
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
-from ..services import auth
+from ..services.security import auth
 from .auth import client_ip
 from .schemas import TokenRequest, TokenResponse
 

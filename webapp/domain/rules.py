@@ -1,8 +1,8 @@
 """District implementation rules (实施细则): the parameter catalogue, validation and differences.
 
 Pure: no Flask, no SQL. The parameters are those of domain.md §7 that drive the process. DMN
-cells and BPMN scripts read them by name with `rule(name, default)` (services.rules binds that
-function to a project's district); the defaults below are proposals a district can change and
+cells and BPMN scripts read them by name with `rule(name, default)`
+(services.district_rules.rulebook binds that function to a project's district); the defaults below are proposals a district can change and
 equal the defaults written in the shipped DMN tables (a test keeps the two in step).
 
 A district's rule set is stored complete (every parameter), so one version row is the whole

@@ -1,7 +1,7 @@
 """Tables: one state document per instance plus projections for everything that is queried.
 
 Nothing ever queries inside the state document. The state, its projections (ledger, inbox,
-timer job) and its history rows are written in one transaction by services.instances.
+timer job) and its history rows are written in one transaction by services.lifecycle.instances.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class User(UserMixin, db.Model):
     phone = db.Column(db.String(32))
     active = db.Column(db.Boolean, nullable=False, default=True)
     # Bumped at sign-out: a signed session cookie carries the version it was issued with, so a copy
-    # of the cookie taken before sign-out no longer loads the user (services.auth.session_matches).
+    # of the cookie taken before sign-out no longer loads the user (services.security.auth.session_matches).
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # Role `property`: the company the account works for; it sees the projects in that company's estates.
     property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id", name="fk_user_property_company"),
@@ -127,7 +127,7 @@ class Project(db.Model):
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     closed_at = db.Column(UTCDateTime)
     # The last site visit (first visit, patrol, re-inspection, resume check), for the patrol-coverage KPI
-    # (services.kpi); written with the step by services.oversight.
+    # (services.oversight.kpi); written with the step (services.oversight.kpi.visit_columns).
     last_visit_at = db.Column(UTCDateTime)
     # The managed estate the site lies in (its property company sees the project), and the entrusted
     # supervisor (委托监理) hired for the works, who records advisory logs on it.
@@ -259,7 +259,7 @@ class DistrictRuleVersion(db.Model):
 
     `values_json` holds every parameter (the whole rule set as it was saved). The version in force
     at a moment is the newest whose `effective_from` has passed; versions only follow each other
-    on the timeline (services.rules refuses an effective date before the latest version's).
+    on the timeline (services.district_rules.rulebook refuses an effective date before the latest version's).
     """
 
     __tablename__ = "district_rule_version"

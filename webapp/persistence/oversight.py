@@ -60,7 +60,7 @@ class AdvisoryLog(db.Model):
 
 # KPIs ask "when was this project last visited": one index seek per project instead of a scan.
 Index("ix_history_project_element_at", HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
-# Dashboard aggregates (services.dashboard, timed by bench/dashboard.py). The columns after the
+# Dashboard aggregates (services.oversight.dashboard, timed by bench/dashboard.py). The columns after the
 # filtered ones let an aggregate read the index alone instead of one table row per counted project.
 Index("ix_history_element_at", HistoryEvent.element_id, HistoryEvent.at)
 # Overdue tasks: the (project, claimer) pairs past due.

@@ -11,7 +11,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from ..persistence.models import User, db
-from ..services.auth import session_matches
+from ..services.security.auth import session_matches
 from . import errors, filters, nav
 from .i18n import LANGUAGES, ensure_compiled, get_locale
 
@@ -42,8 +42,7 @@ def init_app(app: Flask) -> None:
                 and not request.path.startswith("/api/")):
             csrf.protect()
 
-    from . import auth, designer, files, inbox, leads, ledger, owner, tasks
-    from . import operations
+    from . import auth, designer, files, inbox, leads, ledger, operations, owner, tasks
 
     for module in (auth, inbox, tasks, files, owner, leads, ledger, designer, operations):
         app.register_blueprint(module.bp)

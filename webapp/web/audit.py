@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import audit
+from ..services.security import audit
 from . import nav
 from .common import page_number
 from .errors import handle_refusals

@@ -7,10 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import auth
+from ..services.security import auth
 from .common import client_ip
-from .i18n import LANGUAGES
 from .errors import handle_refusals
+from .i18n import LANGUAGES
 
 bp = Blueprint("auth", __name__)
 handle_refusals(bp)

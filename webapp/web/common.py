@@ -5,9 +5,10 @@ from flask import abort, request
 from sqlalchemy import select
 
 from ..persistence.models import OrgUnit, User, db
-from ..services import forms as form_service
-from ..services import kpi, policy
-from ..services.queries import MAX_PAGE
+from ..services.designer import task_forms
+from ..services.ledger.queries import MAX_PAGE
+from ..services.oversight import kpi
+from ..services.security import policy
 from .i18n import lang
 
 
@@ -37,14 +38,14 @@ def streets_for(user: User) -> list[OrgUnit]:
 def form_title(form_key: str | None, fallback: str) -> str:
     """A task's name in the user's language: the form's title_en in English, the BPMN name in Chinese."""
     if lang() == "en" and form_key:
-        definition = form_service.definition(form_key)
+        definition = task_forms.definition(form_key)
         if definition and definition.get("title_en"):
             return definition["title_en"]
     return fallback
 
 
 def task_types() -> list[tuple[str, str]]:
-    return [(form.id, form.title_for(lang())) for form in form_service.catalog()]
+    return [(form.id, form.title_for(lang())) for form in task_forms.catalog()]
 
 
 def args_without(*names: str) -> dict:

@@ -6,8 +6,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import dashboard, exports, heatmap, kpi, policy, reports
-from ..services import property as property_service
+from ..services.ledger import exports
+from ..services.oversight import dashboard, heatmap, kpi, reports
+from ..services.participation import property_companies
+from ..services.security import policy
 from . import nav
 from .common import report_year
 from .errors import handle_refusals
@@ -92,8 +94,8 @@ def property_report():
     if not dashboard.can_view(current_user) or policy.scope_of(current_user) == "street":
         abort(403)
     year = report_year()
-    rows = [r.row() for r in property_service.yearly(current_user, year)]
-    headers = property_service.COLUMNS_EN if lang() == "en" else property_service.COLUMNS
+    rows = [r.row() for r in property_companies.yearly(current_user, year)]
+    headers = property_companies.COLUMNS_EN if lang() == "en" else property_companies.COLUMNS
     body = exports.xlsx(f"{year} {_('Property companies')}", headers, rows, widths=(30,) + (12,) * (len(headers) - 1))
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
         "Content-Disposition": f"attachment; filename=property-companies-{year}.xlsx", "Cache-Control": "no-store"})

@@ -1,8 +1,8 @@
 """Designer pages (role `designer`): versions, upload, the BPMN/DMN/form editors, migration.
 
 Thin: the editors run in the browser (bpmn-js, dmn-js, form-js, vendored); checking and
-deploying go through services.designer, migrating through services.migration, exactly as the
-JSON API does. The editors post with fetch, sending the CSRF token in the X-CSRFToken header.
+deploying go through services.designer.deployment, migrating through
+services.lifecycle.instance_migration, exactly as the JSON API does. The editors post with fetch, sending the CSRF token in the X-CSRFToken header.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from flask_wtf.csrf import generate_csrf
 
 from ..domain.catalog import is_form_file
 from ..domain.errors import BundleError
-from ..services import designer, migration, processes
+from ..services.designer import deployment, versions
 from ..services.errors import Conflict
+from ..services.lifecycle import instance_migration
 from . import nav
 from .common import client_ip
 from .errors import handle_refusals
@@ -32,13 +33,13 @@ nav.register("designer.index", _l("Process design"), roles=("designer",), order=
 @bp.before_request
 @login_required
 def _designers_only():
-    if not designer.can_design(current_user):
+    if not deployment.can_design(current_user):
         abort(403)
 
 
 @bp.route("")
 def index():
-    return render_template("designer/index.html", versions=_by_process(designer.list_versions(current_user)),
+    return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
                            problems=None)
 
 
@@ -50,10 +51,10 @@ def upload():
         flash(_("The upload is too large."), "error")
         return redirect(url_for("designer.index"))
     try:
-        version, created = designer.deploy(current_user, uploads, note=request.form.get("note") or None)
+        version, created = deployment.deploy(current_user, uploads, note=request.form.get("note") or None)
     except BundleError as exc:
         flash(_("Nothing was deployed: the upload has %(n)s problem(s).", n=len(exc.problems)), "error")
-        return render_template("designer/index.html", versions=_by_process(designer.list_versions(current_user)),
+        return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
                                problems=exc.problems), 422
     except Conflict as exc:  # identical to an older version
         flash(str(exc), "error")
@@ -67,8 +68,8 @@ def upload():
 
 @bp.route("/versions/<int:version_id>")
 def version(version_id):
-    row = designer.version_detail(current_user, version_id)
-    preview = migration.preview_version(current_user, version_id) if row["is_latest"] else None
+    row = deployment.version_detail(current_user, version_id)
+    preview = instance_migration.preview_version(current_user, version_id) if row["is_latest"] else None
     return render_template("designer/version.html", version=row, preview=preview)
 
 
@@ -78,7 +79,7 @@ def migrate(version_id):
     if not ids:
         flash(_("Select at least one project."), "warning")
         return redirect(url_for("designer.version", version_id=version_id))
-    results = migration.migrate_selection(current_user, version_id, ids, ip=client_ip())
+    results = instance_migration.migrate_selection(current_user, version_id, ids, ip=client_ip())
     moved = [r for r in results if r["migrated"]]
     refused = [r for r in results if not r["migrated"]]
     if moved:
@@ -90,7 +91,7 @@ def migrate(version_id):
 
 @bp.route("/versions/<int:version_id>/files/<path:name>")
 def download(version_id, name):
-    text = designer.version_file(current_user, version_id, name)
+    text = deployment.version_file(current_user, version_id, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     inline = request.args.get("inline") == "1"  # the editors load the file; people download it
     headers = {"X-Content-Type-Options": "nosniff"}
@@ -122,7 +123,7 @@ def check():
         return jsonify(problems=[{"file": None, "element_id": None, "element_name": None,
                                   "message": _("The upload is too large.")}]), 413
     try:
-        prepared = designer.prepare(uploads, request.form.get("process_id") or None)
+        prepared = deployment.prepare(uploads, request.form.get("process_id") or None)
     except BundleError as exc:
         return jsonify(problems=[p.as_dict() for p in exc.problems])
     return jsonify(problems=[p.as_dict() for p in prepared.problems])
@@ -135,7 +136,7 @@ def deploy():
     if uploads is None:
         return jsonify(problems=[], message=_("The upload is too large.")), 413
     try:
-        version, created = designer.deploy(current_user, uploads, note=request.form.get("note") or None,
+        version, created = deployment.deploy(current_user, uploads, note=request.form.get("note") or None,
                                            process_id=request.form.get("process_id") or None)
     except BundleError as exc:
         return jsonify(problems=[p.as_dict() for p in exc.problems]), 422
@@ -147,7 +148,7 @@ def deploy():
 
 # -- helpers --------------------------------------------------------------------------------------
 def _editor(template: str, version_id: int, suffix: str):
-    row = designer.version_detail(current_user, version_id)
+    row = deployment.version_detail(current_user, version_id)
     files = [n for n in row["files"] if n.endswith(suffix) and (suffix != ".json" or is_form_file(n))]
     name = request.args.get("file") or (files[0] if files else None)
     if name not in files:
@@ -159,7 +160,7 @@ def _editor(template: str, version_id: int, suffix: str):
         "checkUrl": url_for("designer.check"),
         "deployUrl": url_for("designer.deploy"),
         "csrf": generate_csrf(),
-        "palette": dict(designer.palette(designer.get_version(current_user, version_id)),
+        "palette": dict(deployment.palette(deployment.get_version(current_user, version_id)),
                         stages=[[code, str(label)] for code, label in STAGES.items()]),
         "strings": _editor_strings(),
     }
@@ -214,14 +215,14 @@ def _editor_strings() -> dict:
 
 
 def _uploads() -> list[tuple[str, bytes]] | None:
-    if (request.content_length or 0) > designer.MAX_UPLOAD_BYTES:
+    if (request.content_length or 0) > deployment.MAX_UPLOAD_BYTES:
         return None
-    return [(f.filename, f.read(designer.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
+    return [(f.filename, f.read(deployment.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
 
 
 def _by_process(rows: list[dict]) -> dict[str, list[dict]]:
     grouped: dict[str, list[dict]] = {}
     for row in rows:
         grouped.setdefault(row["process_id"], []).append(row)
-    main = processes.MAIN_PROCESS
+    main = versions.MAIN_PROCESS
     return dict(sorted(grouped.items(), key=lambda item: (item[0] != main, item[0])))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, send_file
 from flask_login import current_user, login_required
 
-from ..services import attachments
+from ..services.casefile import attachments
 from .errors import handle_refusals
 
 bp = Blueprint("files", __name__)

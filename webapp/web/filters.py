@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..domain.roles import ROLES
 from ..persistence.models import OrgUnit, db
 from ..persistence.organisation import Estate
-from ..services.property import ESTATE_PREFIX, estate_streets
+from ..services.participation.property_companies import ESTATE_PREFIX, estate_streets
 from .common import form_title
 from .i18n import lang
 

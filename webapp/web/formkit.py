@@ -7,7 +7,7 @@ between HTML form encoding and form data.
 from __future__ import annotations
 
 from ..domain.forms import FormDefinition
-from ..services import attachments
+from ..services.casefile import attachments
 from .filters import org_names, street_of
 
 CHECKLIST_RESULTS = ("OK", "NOK", "NA")
@@ -167,9 +167,9 @@ SUMMARY_KEYS = ("object_type", "category", "place_type", "owner_name", "owner_ph
 
 
 def definition_of(form_key: str | None):
-    from ..services import forms as form_service
+    from ..services.designer import task_forms
 
-    return form_service.catalog().get(form_key) if form_key and form_key in form_service.catalog() else None
+    return task_forms.catalog().get(form_key) if form_key and form_key in task_forms.catalog() else None
 
 
 def summary_rows(facts: dict, lang: str) -> list[dict]:

@@ -6,11 +6,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import claims, policy, queries
+from ..services.inbox import claims
+from ..services.ledger import queries
+from ..services.security import policy
 from . import nav
 from .common import page_number, streets_for, task_types
-from .filters import STAGES
 from .errors import handle_refusals
+from .filters import STAGES
 
 bp = Blueprint("inbox", __name__)
 handle_refusals(bp)

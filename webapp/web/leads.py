@@ -6,13 +6,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import attachments, instances, policy, queries
-from ..services import forms as form_service
+from ..services.casefile import attachments
+from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
+from ..services.ledger import queries
+from ..services.lifecycle import instances
+from ..services.security import policy
 from . import formkit, nav
 from .common import client_ip, page_number
-from .i18n import lang
 from .errors import handle_refusals
+from .i18n import lang
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 handle_refusals(bp)
@@ -26,7 +29,7 @@ PER_PAGE = 20
 def new():
     if not policy.can_report_lead(current_user):
         abort(403)
-    definition = form_service.for_new_projects().get("lead")
+    definition = task_forms.for_new_projects().get("lead")
     options = instances.registration_options(current_user)
     data, errors = {}, {}
     if len(options.get("streets", [])) == 1:

@@ -8,12 +8,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import audit, casefile, exports, policy, privacy, queries, supervision
+from ..services.casefile import timeline
+from ..services.ledger import exports, queries
+from ..services.participation import supervision
+from ..services.security import audit, policy, privacy
 from . import formkit, nav
 from .common import page_number, streets_for
+from .errors import handle_refusals
 from .filters import CHANNELS, RISKS, STAGES, local, org_names
 from .i18n import lang
-from .errors import handle_refusals
 
 bp = Blueprint("ledger", __name__)
 handle_refusals(bp)
@@ -82,8 +85,8 @@ def export():
 def project(project_id):
     project = queries.visible_project(current_user, project_id)
     facts = privacy.for_viewer(current_user, project, queries.project_data(project))
-    bundle = casefile.bundle_of(project)
-    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, casefile.timeline(project, bundle)),
+    bundle = timeline.bundle_of(project)
+    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)),
                                    lang())
     return render_template(
         "ledger/project.html",
@@ -91,10 +94,10 @@ def project(project_id):
         registration=formkit.registration_rows(facts, lang()),
         tasks=queries.project_tasks(project),
         patrols=[r for r in rows if r["kind"] == "task_completed" and r["element_id"] in ("first_visit", "patrol")],
-        hazards=casefile.hazards(rows),
-        notices=casefile.notices(rows),
+        hazards=timeline.hazards(rows),
+        notices=timeline.notices(rows),
         events=rows,
-        markers=casefile.markers(project, rows),
+        markers=timeline.markers(project, rows),
         supervision=supervision.panel(current_user, project),
     )
 
@@ -103,7 +106,7 @@ def project(project_id):
 @login_required
 def diagram(project_id):
     project = queries.visible_project(current_user, project_id)
-    xml = casefile.diagram_xml(project)
+    xml = timeline.diagram_xml(project)
     if xml is None:
         abort(404)
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=600"})

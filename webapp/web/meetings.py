@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import meetings, policy
 from ..services.errors import ValidationFailed
+from ..services.oversight import meetings
+from ..services.security import policy
 from . import nav
 from .common import client_ip
 from .errors import handle_refusals

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from flask import request
 from flask_login import current_user
 
-from ..services import policy, queries
+from ..services.ledger import queries
+from ..services.security import policy
 
 
 @dataclass(frozen=True)

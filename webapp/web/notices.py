@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user, login_required
 
-from ..services import audit, notice_pdf, notices, policy
+from ..services.casefile import notice_pdf, notices
+from ..services.security import audit, policy
 from .errors import handle_refusals
 from .i18n import lang
 

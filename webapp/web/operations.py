@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import operations, policy
+from ..services.lifecycle import operations
+from ..services.security import policy
 from . import nav
 from .errors import handle_refusals
 

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 
 from ..persistence.models import db
 from ..persistence.organisation import Estate, PatrolTeam, PropertyCompany, SpecialArea
-from ..services import organisation as org
-from ..services import policy, rules
+from ..services.district_rules import rulebook
 from ..services.errors import ValidationFailed
+from ..services.organisation import directory
+from ..services.security import policy
 from . import nav
 from .errors import handle_refusals
 from .i18n import lang
@@ -30,7 +31,7 @@ def index():
     district = current_user.org_unit.district_code
     if policy.scope_of(current_user) == "district" and district:
         return redirect(url_for("org.section", code=district, section="units"))
-    first = rules.districts()[0].code
+    first = rulebook.districts()[0].code
     return redirect(url_for("org.section", code=first, section="units"))
 
 
@@ -39,7 +40,7 @@ def index():
 def section(code, section):
     if section not in dict(SECTIONS):
         return redirect(url_for("org.section", code=code, section="units"))
-    unit = org.require_read(current_user, code)
+    unit = directory.require_read(current_user, code)
     errors, form = {}, {}
     if request.method == "POST":
         form = _submitted()
@@ -54,17 +55,17 @@ def section(code, section):
         form = _prefill(code, section, request.args["edit"])
     elif request.args.get("estate_for"):
         form = {"company_id": request.args["estate_for"]}
-    units = org.units(current_user, code)
+    units = directory.units(current_user, code)
     names = {u.code: u.name for u in units}
     return render_template(
         f"organisation/{section}.html", unit=unit, section=section, sections=SECTIONS, errors=errors, form=form,
-        can_manage=org.can_manage(current_user, code), districts=rules.districts(), units=units,
+        can_manage=directory.can_manage(current_user, code), districts=rulebook.districts(), units=units,
         streets=[(u.code, u.name) for u in units if u.kind == "street"],
         communities=[(u.code, f"{names.get(u.street_code, '')} / {u.name}") for u in units if u.kind == "community"],
         all_units=[(unit.code, unit.name)] + [(u.code, f"{u.code} {u.name}") for u in units],
-        area_kinds=AREA_KINDS, roles=org.assignable_roles(lang()), rows=_rows(code, section),
-        inspectors=[u for u in org.users(current_user, code) if u.role == "inspector"] if section == "teams" else [],
-        companies=[(c.id, c.name) for c in org.companies(current_user, code)] if section == "users" else [],
+        area_kinds=AREA_KINDS, roles=directory.assignable_roles(lang()), rows=_rows(code, section),
+        inspectors=[u for u in directory.users(current_user, code) if u.role == "inspector"] if section == "teams" else [],
+        companies=[(c.id, c.name) for c in directory.companies(current_user, code)] if section == "users" else [],
     ), (422 if errors else 200)
 
 
@@ -78,32 +79,32 @@ def _submitted() -> dict:
 def _save(code: str, section: str, form: dict) -> None:
     row_id = int(form["id"]) if form.get("id", "").isdigit() else None
     if section == "units":
-        org.save_unit(current_user, code, form, lang(), unit_code=form.get("unit_code") or None)
+        directory.save_unit(current_user, code, form, lang(), unit_code=form.get("unit_code") or None)
     elif section == "users":
-        org.save_user(current_user, code, form, lang(), user_id=row_id)
+        directory.save_user(current_user, code, form, lang(), user_id=row_id)
     elif section == "teams":
-        org.save_team(current_user, code, form, lang(), team_id=row_id)
+        directory.save_team(current_user, code, form, lang(), team_id=row_id)
     elif section == "areas":
-        org.save_area(current_user, code, form, lang(), area_id=row_id)
+        directory.save_area(current_user, code, form, lang(), area_id=row_id)
     elif form.get("company_id"):
-        org.save_estate(current_user, code, int(form["company_id"]), form, lang(), estate_id=row_id)
+        directory.save_estate(current_user, code, int(form["company_id"]), form, lang(), estate_id=row_id)
     else:
-        org.save_company(current_user, code, form, lang(), company_id=row_id)
+        directory.save_company(current_user, code, form, lang(), company_id=row_id)
 
 
 def _rows(code: str, section: str) -> list:
-    return {"units": lambda: [], "users": lambda: org.users(current_user, code),
-            "teams": lambda: org.teams(current_user, code), "areas": lambda: org.areas(current_user, code),
-            "companies": lambda: org.companies(current_user, code)}[section]()
+    return {"units": lambda: [], "users": lambda: directory.users(current_user, code),
+            "teams": lambda: directory.teams(current_user, code), "areas": lambda: directory.areas(current_user, code),
+            "companies": lambda: directory.companies(current_user, code)}[section]()
 
 
 def _prefill(code: str, section: str, key: str) -> dict:
     """The form filled with a row's current values (?edit=<id>, or the unit code)."""
     if section == "units":
-        unit = next((u for u in org.units(current_user, code) if u.code == key), None)
+        unit = next((u for u in directory.units(current_user, code) if u.code == key), None)
         return {"unit_code": unit.code, "name": unit.name, "hotline": unit.hotline or ""} if unit else {}
     if section == "users":
-        user = next((u for u in org.users(current_user, code) if str(u.id) == key), None)
+        user = next((u for u in directory.users(current_user, code) if str(u.id) == key), None)
         return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
                 "org_unit": user.org_unit.code, "phone": user.phone or "", "active": user.active,
                 "property_company": user.property_company_id or ""} if user else {}

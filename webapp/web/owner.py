@@ -6,14 +6,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import casefile, instances, policy, queries
-from ..services import property as property_service
-from ..services import forms as form_service
+from ..services.casefile import timeline
+from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
+from ..services.ledger import queries
+from ..services.lifecycle import instances
+from ..services.participation import property_companies
+from ..services.security import policy
 from . import formkit, nav
 from .common import client_ip, page_number
-from .i18n import lang
 from .errors import handle_refusals
+from .i18n import lang
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
 handle_refusals(bp)
@@ -47,9 +50,9 @@ def _steps(definition) -> list[tuple[object, list[str]]]:
 @login_required
 def register():
     if not policy.can_register(current_user) or (
-            current_user.role == "property" and not property_service.registers_on_behalf(current_user)):
+            current_user.role == "property" and not property_companies.registers_on_behalf(current_user)):
         abort(403)
-    definition = form_service.for_new_projects().get("registration")
+    definition = task_forms.for_new_projects().get("registration")
     steps = _steps(definition)
     options = instances.registration_options(current_user)
     data, errors, step = {}, {}, 0
@@ -91,7 +94,7 @@ def register():
 
 def _errors(data: dict, options: dict) -> dict:
     try:
-        form_service.validate("registration", data, lang=lang(), options=options)
+        task_forms.validate("registration", data, lang=lang(), options=options)
     except ValidationFailed as exc:
         return exc.errors
     return {}
@@ -112,4 +115,4 @@ def projects():
 def notices():
     if current_user.role != "owner":
         abort(403)
-    return render_template("owner/notices.html", notices=casefile.owner_notices(current_user))
+    return render_template("owner/notices.html", notices=timeline.owner_notices(current_user))

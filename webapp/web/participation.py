@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services import queries, supervision
-from ..services import property as property_service
 from ..services.errors import Conflict, ValidationFailed
+from ..services.ledger import queries
+from ..services.participation import property_companies, supervision
 from . import nav
 from .common import client_ip, page_number, report_year
 from .errors import handle_refusals
@@ -31,10 +31,10 @@ def property_home():
         abort(403)
     year = report_year()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
-    return render_template("participation/property.html", company=property_service.company_of(current_user),
+    return render_template("participation/property.html", company=property_companies.company_of(current_user),
                            result=result, year=year,
-                           may_register=property_service.registers_on_behalf(current_user),
-                           report=property_service.yearly(current_user, year))
+                           may_register=property_companies.registers_on_behalf(current_user),
+                           report=property_companies.yearly(current_user, year))
 
 
 @bp.route("/supervision")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from ..services import attachments, public
-from ..services.attachments import UploadRefused
+from ..services.casefile import attachments, site_link
+from ..services.casefile.attachments import UploadRefused
 from ..services.errors import NotFound, ValidationFailed
-from ..services.public import TooManyReports
+from ..services.participation import public
+from ..services.participation.public import TooManyReports
 from .common import client_ip
 from .errors import page
 from .i18n import lang
@@ -23,7 +24,7 @@ def site(reg_no):
 @bp.route("/s/<reg_no>/qr.svg")
 def qr(reg_no):
     public.site(reg_no)  # only registered sites have a code
-    return Response(public.qr_svg(public.site_url(reg_no)), mimetype="image/svg+xml",
+    return Response(site_link.qr_svg(site_link.site_url(reg_no)), mimetype="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -1,7 +1,7 @@
 """District implementation rules (实施细则): view, edit with a what-if preview, history, city view.
 
-Thin: services.rules validates, scopes and saves; services.whatif previews. This module turns the
-HTML form into parameter values and back.
+Thin: services.district_rules.rulebook validates, scopes and saves; services.district_rules.draft_preview
+previews. This module turns the HTML form into parameter values and back.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from flask_login import current_user, login_required
 
 from ..domain import rules as domain
 from ..domain.workdays import XIAMEN
-from ..services import policy, rules, whatif
+from ..services.district_rules import draft_preview, rulebook
 from ..services.errors import Conflict, ValidationFailed
+from ..services.security import policy
 from . import nav
 from .errors import handle_refusals
 from .i18n import lang
@@ -37,17 +38,17 @@ def index():
 @bp.route("/<code>")
 @login_required
 def show(code):
-    current = rules.read(current_user, code)
+    current = rulebook.read(current_user, code)
     return render_template(
-        "rules/show.html", unit=rules.district(code), current=current, groups=_groups(current.values),
-        scheduled=rules.scheduled(code), read_by=rules.used_by(), can_edit=policy.can_edit_rules(current_user, code))
+        "rules/show.html", unit=rulebook.district(code), current=current, groups=_groups(current.values),
+        scheduled=rulebook.scheduled(code), read_by=rulebook.used_by(), can_edit=policy.can_edit_rules(current_user, code))
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
 @login_required
 def edit(code):
-    rules.require_edit(current_user, code)
-    base = rules.latest(code)
+    rulebook.require_edit(current_user, code)
+    base = rulebook.latest(code)
     errors, preview, shown = {}, None, _as_form(base.values)
     effective, reason = "", ""
     if request.method == "POST":
@@ -56,41 +57,41 @@ def edit(code):
         effective, reason = request.form.get("effective_from", "").strip(), request.form.get("reason", "")
         try:
             if request.form.get("action") == "save":
-                row = rules.save(current_user, code, raw, effective, reason,
+                row = rulebook.save(current_user, code, raw, effective, reason,
                                  base_version=_int(request.form.get("base_version")), lang=lang())
                 flash(_("Version %(n)s of the rules is saved; it takes effect %(when)s.", n=row.version,
                         when=row.effective_from.astimezone(XIAMEN).strftime("%Y-%m-%d %H:%M")), "success")
                 return redirect(url_for("rule_pages.history", code=code))
-            preview = whatif.preview(current_user, code, raw, effective, lang=lang())
+            preview = draft_preview.preview(current_user, code, raw, effective, lang=lang())
         except ValidationFailed as exc:
             errors = exc.errors
         except Conflict:
             flash(_("Another administrator saved a new version meanwhile; the form now starts from it."), "warning")
             return redirect(url_for("rule_pages.edit", code=code))
     return render_template(
-        "rules/edit.html", unit=rules.district(code), base=base, groups=_groups(base.values), shown=shown,
-        errors=errors, preview=preview, effective_from=effective, reason=reason, read_by=rules.used_by(),
-        changed={c.name for c in rules.catalogue().diff(base.values, _typed(shown))} if request.method == "POST" else set(),
+        "rules/edit.html", unit=rulebook.district(code), base=base, groups=_groups(base.values), shown=shown,
+        errors=errors, preview=preview, effective_from=effective, reason=reason, read_by=rulebook.used_by(),
+        changed={c.name for c in rulebook.catalogue().diff(base.values, _typed(shown))} if request.method == "POST" else set(),
     ), (422 if errors else 200)
 
 
 @bp.route("/<code>/history")
 @login_required
 def history(code):
-    versions = rules.history(current_user, code, lang=lang())
-    return render_template("rules/history.html", unit=rules.district(code), versions=versions,
+    versions = rulebook.history(current_user, code, lang=lang())
+    return render_template("rules/history.html", unit=rulebook.district(code), versions=versions,
                            can_edit=policy.can_edit_rules(current_user, code))
 
 
 @bp.route("/city")
 @login_required
 def city():
-    return render_template("rules/city.html", table=rules.side_by_side(current_user, lang=lang()))
+    return render_template("rules/city.html", table=rulebook.side_by_side(current_user, lang=lang()))
 
 
 # -- form <-> values ---------------------------------------------------------------------------------
 def _groups(values: dict) -> list[tuple]:
-    cat = rules.catalogue()
+    cat = rulebook.catalogue()
     return [(group.en if lang() == "en" else group.zh,
              [{"param": p, "label": p.label(lang()), "value": values[p.name],
                "text": cat.display(p.name, values[p.name], lang()),
@@ -102,7 +103,7 @@ def _groups(values: dict) -> list[tuple]:
 
 def _as_form(values: dict) -> dict:
     """Typed values as the form shows them: text for numbers and dates, 'true'/'false' for booleans."""
-    cat = rules.catalogue()
+    cat = rulebook.catalogue()
     out = {}
     for name, value in values.items():
         kind = cat.params[name].kind
@@ -120,7 +121,7 @@ def _as_form(values: dict) -> dict:
 def _from_form(form) -> dict:
     """Every parameter as submitted (the form always carries all of them)."""
     raw = {}
-    for p in rules.catalogue().params.values():
+    for p in rulebook.catalogue().params.values():
         if p.kind == domain.MULTI:
             raw[p.name] = form.getlist(p.name)
         elif p.kind == domain.MAPPING:
@@ -132,7 +133,7 @@ def _from_form(form) -> dict:
 
 def _typed(shown: dict) -> dict:
     """The submitted values that validate, typed (to mark what the draft changes)."""
-    cat = rules.catalogue()
+    cat = rulebook.catalogue()
     typed = {}
     for name, value in shown.items():
         clean, errors = cat.validate({name: value})

@@ -5,13 +5,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import attachments, casefile, claims, drafts, instances, policy, privacy, queries
-from ..services import forms as form_service
+from ..services.casefile import attachments, timeline
+from ..services.designer import task_forms
 from ..services.errors import Forbidden, NotFound, ValidationFailed
+from ..services.inbox import claims, drafts
+from ..services.ledger import queries
+from ..services.lifecycle import instances
+from ..services.security import policy, privacy
 from . import formkit
 from .common import client_ip, form_title
-from .i18n import lang
 from .errors import handle_refusals
+from .i18n import lang
 
 bp = Blueprint("taskpage", __name__)
 handle_refusals(bp)
@@ -28,7 +32,7 @@ def show(task_id):
             return redirect(url_for("inbox.index"))
         raise
     project = task.project
-    forms = form_service.catalog(form_service.version_of_instance(task.instance_id))  # the project's version
+    forms = task_forms.catalog(task_forms.version_of_instance(task.instance_id))  # the project's version
     definition = forms.get(task.form_key) if task.form_key in forms else None
     can_do = policy.can_do_task(current_user, task)
     facts = privacy.for_viewer(current_user, project, queries.project_data(project))
@@ -69,8 +73,8 @@ def show(task_id):
     options = instances.task_options(project) if definition and any(f.values_key for f in definition.fields) else None
     checklist = instances.checklist_for(facts) if definition and any(
         f.type == "patrolChecklist" for f in definition.fields) else None
-    bundle = casefile.bundle_of(project)
-    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, casefile.timeline(project, bundle)),
+    bundle = timeline.bundle_of(project)
+    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)),
                                    lang())
     return render_template(
         "tasks/show.html",
@@ -85,7 +89,7 @@ def show(task_id):
         errors=errors,
         draft_at=draft_at,
         events=rows,
-        markers=casefile.markers(project, rows),
+        markers=timeline.markers(project, rows),
         summary=formkit.summary_rows(facts, lang()),
     ), status
 

@@ -1,0 +1,90 @@
+"""Group work on inbox tasks: claim, release, and a supervisor's assignment to a named inspector.
+
+A claimed task stays in the group's inbox (marked with who holds it) but only its holder may
+complete it (policy.can_do_task refuses everyone else).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ...persistence.models import InboxTask, OrgUnit, User, db
+from ..errors import Conflict, Forbidden, NotFound
+from ..security import policy
+
+
+class AlreadyClaimed(Conflict):
+    """409: another member of the group holds the task."""
+
+
+def _task(user: User, task_id: str) -> InboxTask:
+    task = db.session.get(InboxTask, task_id)
+    if task is None:
+        raise Conflict("task is no longer ready")
+    if not (policy.can_see_project(user, task.project) or policy.can_do_task(user, task)):
+        raise NotFound("no such task")
+    return task
+
+
+def claim(user: User, task_id: str) -> InboxTask:
+    task = _task(user, task_id)
+    if task.claimed_by_id == user.id:
+        return task
+    # Outside the group, the answer is the same whether someone holds the task or not.
+    if not policy.can_do_task(user, task, ignore_claim=True):
+        raise Forbidden("this task belongs to another role")
+    if task.claimed_by_id is not None:
+        raise AlreadyClaimed("already claimed by someone else")
+    task.claimed_by_id = user.id
+    db.session.commit()
+    return task
+
+
+def release(user: User, task_id: str) -> InboxTask:
+    """The holder gives a task back to the group; the street's supervisor may take it back too."""
+    task = _task(user, task_id)
+    if task.claimed_by_id != user.id and not _supervises(user, task):
+        if task.claimed_by_id is None and policy.can_do_task(user, task):
+            return task  # nothing to give back
+        raise Forbidden("only the holder or the street's supervisor may release a task")
+    if task.claimed_by_id is None:
+        return task
+    task.claimed_by_id = None
+    db.session.commit()
+    return task
+
+
+def assign(user: User, task_id: str, assignee_id: int) -> InboxTask:
+    """A street supervisor hands an inspectors' task to one named inspector of the same street."""
+    task = _task(user, task_id)
+    if not _supervises(user, task):
+        raise Forbidden("only the street's supervisor may assign inspectors' tasks")
+    assignee = db.session.get(User, assignee_id)
+    if assignee is None or assignee not in assignable_inspectors(user):
+        raise Forbidden("the assignee must be an active inspector of the same street")
+    task.claimed_by_id = assignee.id
+    db.session.commit()
+    return task
+
+
+def assignable_inspectors(user: User) -> list[User]:
+    street = user.org_unit.street_code if user.role == "supervisor" else None
+    if not street:
+        return []
+    return list(db.session.scalars(
+        select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(User.role == "inspector", User.active.is_(True), OrgUnit.street_code == street)
+        .order_by(User.display_name)
+    ))
+
+
+def holders(user_ids) -> dict[int, str]:
+    """Display names of the users holding some tasks (one query for a whole inbox page)."""
+    ids = {i for i in user_ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def _supervises(user: User, task: InboxTask) -> bool:
+    return (user.role == "supervisor" and task.role == "inspector"
+            and task.street_code == user.org_unit.street_code)

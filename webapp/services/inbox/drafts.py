@@ -1,0 +1,39 @@
+"""Task drafts: a half-filled form kept per task and user until the task is completed."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete
+
+from ...persistence.models import InboxTask, TaskDraft, User, db, utcnow
+from ..errors import Conflict, Forbidden
+from ..security import policy
+
+
+def save(user: User, task_id: str, data: dict) -> None:
+    task = db.session.get(InboxTask, task_id)
+    if task is None:
+        raise Conflict("task is no longer ready")
+    if not policy.can_do_task(user, task):
+        raise Forbidden("this task belongs to another role or person")
+    row = db.session.get(TaskDraft, (task_id, user.id))
+    if row is None:
+        row = TaskDraft(task_id=task_id, user_id=user.id)
+        db.session.add(row)
+    row.data_json = json.dumps(data, ensure_ascii=False, default=str)
+    row.updated_at = utcnow()
+    db.session.commit()
+
+
+def load(user: User, task_id: str) -> tuple[dict, object] | None:
+    """(data, saved at) of this user's draft, or None."""
+    row = db.session.get(TaskDraft, (task_id, user.id))
+    if row is None:
+        return None
+    return json.loads(row.data_json), row.updated_at
+
+
+def discard(task_id: str) -> None:
+    """The task is done: nobody's draft of it is of use any more."""
+    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    db.session.commit()

@@ -1,0 +1,231 @@
+"""Read side: inbox, ledger and project detail, always scoped by the authorization policy."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, or_, select
+
+from ...domain.engine import ProcessRunner
+from ...persistence.models import HistoryEvent, InboxTask, ProcessInstance, ProcessVersion, Project, User, db
+from ..designer.versions import bundle_for
+from ..errors import NotFound
+from ..oversight import kpi
+from ..security import policy
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return (self.total + self.per_page - 1) // self.per_page
+
+
+MAX_PAGE = 100_000  # beyond any list we show; a bigger page number would overflow the SQL offset
+
+
+def page_of(query, page: int, per_page: int, row) -> Page:
+    """One page of an ordered select, each result turned into a dict by `row`, and the total count."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    return Page([row(r) for r in rows], total, page, per_page)
+
+
+def task_row(task: InboxTask, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    project = task.project
+    return {
+        "id": task.id,
+        "element_id": task.element_id,
+        "title": task.title,
+        "form_key": task.form_key,
+        "role": task.role,
+        "priority": task.priority,
+        "due_at": task.due_at,
+        "overdue": bool(task.due_at and task.due_at < now),
+        "created_at": task.created_at,
+        "project_id": task.project_id,
+        "reg_no": project.reg_no,
+        "project_title": project.title,
+        "address": project.address,
+        "stage": project.stage,
+        "status": project.status,
+        "street_code": task.street_code,
+        "claimed_by_id": task.claimed_by_id,
+    }
+
+
+def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None = None, team: bool = False) -> Page:
+    """My tasks; `team=True`: the tasks a supervisor oversees (policy.team_task_filter)."""
+    filters = filters or {}
+    query = select(InboxTask).where(policy.team_task_filter(user) if team else policy.task_filter(user))
+    if filters.get("claimed") == "mine":
+        query = query.where(InboxTask.claimed_by_id == user.id)
+    elif filters.get("claimed") == "open":
+        query = query.where(InboxTask.claimed_by_id.is_(None))
+    if filters.get("form_key"):
+        query = query.where(InboxTask.form_key == filters["form_key"])
+    if filters.get("street"):
+        query = query.where(InboxTask.street_code == filters["street"])
+    if filters.get("overdue"):
+        query = query.where(InboxTask.due_at < datetime.now(timezone.utc))
+    if filters.get("stage") or filters.get("text"):
+        query = query.join(Project, Project.id == InboxTask.project_id)
+        if filters.get("stage"):
+            query = query.where(Project.stage == filters["stage"])
+        if filters.get("text"):
+            like = f"%{filters['text']}%"
+            query = query.where(or_(Project.reg_no.like(like), Project.address.like(like), Project.title.like(like)))
+    return Page([task_row(t) for t in _due_first(query, page, per_page)], _count(query), page, per_page)
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.with_only_columns(InboxTask.id).subquery()))
+
+
+def _due_first(query, page: int, per_page: int) -> list[InboxTask]:
+    """One page of tasks, soonest due first, tasks without a due date last (on every database).
+
+    Read as two index-ordered ranges — with a due date by (role, place, due_at), then the rest by
+    creation — instead of one ORDER BY over an expression, which would sort the whole inbox of a
+    busy street for every page.
+    """
+    offset = (page - 1) * per_page
+    dated = query.where(InboxTask.due_at.isnot(None))
+    rows = list(db.session.scalars(
+        dated.order_by(InboxTask.due_at, InboxTask.created_at, InboxTask.id).limit(per_page).offset(offset)))
+    if len(rows) == per_page:
+        return rows
+    undated_offset = max(0, offset - _count(dated)) if not rows else 0
+    undated = query.where(InboxTask.due_at.is_(None)).order_by(InboxTask.created_at, InboxTask.id)
+    return rows + list(db.session.scalars(undated.limit(per_page - len(rows)).offset(undated_offset)))
+
+
+def inbox_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(InboxTask).where(policy.task_filter(user)))
+
+
+def task_was_completed(task_id: str) -> bool:
+    """True when this task id was completed (its inbox row is gone, its history stays)."""
+    return db.session.scalar(select(HistoryEvent.id).where(HistoryEvent.task_id == task_id).limit(1)) is not None
+
+
+def visible_task(user: User, task_id: str) -> InboxTask:
+    task = db.session.get(InboxTask, task_id)
+    if task is None or not (policy.can_do_task(user, task) or policy.can_see_project(user, task.project)):
+        raise NotFound("no such task")
+    return task
+
+
+def project_row(project: Project) -> dict:
+    return {c: getattr(project, c) for c in (
+        "id", "reg_no", "channel", "title", "object_type", "category", "address", "district_code",
+        "street_code", "community_code", "stage", "status", "risk_level", "planned_start", "planned_end",
+        "created_at", "updated_at", "closed_at")}
+
+
+# The KPI filters (services.oversight.kpi) let every dashboard figure open the ledger rows behind it.
+LEDGER_FILTERS = ("stage", "status", "street", "text", "risk", "channel") + kpi.FILTERS
+
+
+def ledger_query(user: User, *, stage=None, status=None, street=None, text=None, risk=None, channel=None,
+                 **kpi_filters):
+    """The select of projects in the user's jurisdiction matching the ledger filters (unordered)."""
+    query = select(Project).where(policy.project_filter(user))
+    if stage:
+        query = query.where(Project.stage == stage)
+    if status:
+        query = query.where(Project.status == status)
+    if street:
+        query = query.where(Project.street_code == street)
+    if risk:
+        query = query.where(Project.risk_level == risk)
+    if channel:
+        query = query.where(Project.channel == channel)
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(Project.reg_no.like(like), Project.title.like(like), Project.address.like(like)))
+    for condition in kpi.conditions(user, kpi_filters):
+        query = query.where(condition)
+    return query
+
+
+def ledger(user: User, *, page=1, per_page=50, **filters) -> Page:
+    query = ledger_query(user, **filters)
+    return page_of(query.order_by(Project.updated_at.desc(), Project.id.desc()), page, per_page, project_row)
+
+
+def ledger_all(user: User, **filters):
+    """Every matching project, newest change first, streamed in batches (for exports)."""
+    query = ledger_query(user, **filters).order_by(Project.updated_at.desc(), Project.id.desc())
+    return db.session.scalars(query.execution_options(yield_per=500))
+
+
+def ledger_statuses(user: User) -> list[str]:
+    """The statuses that occur in this user's jurisdiction (for the status filter)."""
+    return [s for s in db.session.scalars(
+        select(Project.status).where(policy.project_filter(user)).distinct().order_by(Project.status)) if s]
+
+
+def reported_by(user: User, *, page=1, per_page=20) -> Page:
+    """Leads this user reported (a grid worker's own list)."""
+    query = select(Project).where(Project.reporter_user_id == user.id, policy.project_filter(user))
+    return page_of(query.order_by(Project.created_at.desc(), Project.id.desc()), page, per_page, project_row)
+
+
+def visible_project(user: User, project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or not policy.can_see_project(user, project):
+        raise NotFound("no such project")
+    return project
+
+
+def history(project: Project) -> list[dict]:
+    rows = db.session.scalars(
+        select(HistoryEvent).where(HistoryEvent.project_id == project.id).order_by(HistoryEvent.id)
+    )
+    return [
+        {
+            "at": h.at,
+            "actor": h.actor_name,
+            "kind": h.kind,
+            "element_id": h.element_id,
+            "title": h.title,
+            "data": json.loads(h.data_json) if h.data_json else None,
+        }
+        for h in rows
+    ]
+
+
+def tasks_for_projects(user: User, project_ids) -> dict[int, list[dict]]:
+    """This user's ready tasks on each of these projects (one query for a page of projects)."""
+    ids = list(project_ids)
+    out: dict[int, list[dict]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = db.session.scalars(select(InboxTask).where(InboxTask.project_id.in_(ids), policy.task_filter(user))
+                              .order_by(InboxTask.created_at))
+    for task in rows:
+        out[task.project_id].append(task_row(task))
+    return out
+
+
+def project_tasks(project: Project) -> list[dict]:
+    rows = db.session.scalars(select(InboxTask).where(InboxTask.project_id == project.id).order_by(InboxTask.created_at))
+    return [task_row(t) for t in rows]
+
+
+def project_data(project: Project) -> dict:
+    """The instance's current facts (registration data, risk level, flags) for the detail page."""
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id))
+    if instance is None:
+        return {}
+    version = db.session.get(ProcessVersion, instance.version_id)
+    data = ProcessRunner.load(bundle_for(version), instance.state).data()
+    return {k: v for k, v in data.items() if not k.startswith("_")}

@@ -1,0 +1,471 @@
+"""Projects and their process instances: register, report a lead, complete a task, fire timers.
+
+Each public function validates, then acts, then saves the instance state together with its
+projections (ledger row, inbox rows, timer job) and history in one transaction. A stale write
+(the instance changed since it was read) is refused with Conflict, never merged.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...domain.engine import ProcessRunner, Snapshot, StepEvent
+from ...domain.errors import ScriptFailed, TaskNotReady
+from ...domain.roles import role_for_lane
+from ...domain.workdays import XIAMEN
+from ...persistence import instance_rows
+from ...persistence.instance_rows import Row, Step
+from ...persistence.models import (
+    HistoryEvent,
+    InboxTask,
+    OrgUnit,
+    ProcessInstance,
+    ProcessVersion,
+    Project,
+    TimerJob,
+    User,
+    db,
+)
+from ..casefile import notices
+from ..designer import task_forms
+from ..designer.versions import bundle_for, latest_version
+from ..district_rules import rulebook
+from ..errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
+from ..ledger import queries
+from ..organisation import directory
+from ..oversight import kpi
+from ..participation import property_companies
+from ..security import policy
+from .numbering import next_sequence
+
+log = logging.getLogger(__name__)
+# Attempts at a write that lost a race to another change of the same instance.
+WRITE_ATTEMPTS = 3
+
+# Ledger columns refreshed from the instance's data after every step (a projection, not logic).
+LEDGER_FIELDS = ("title", "object_type", "category", "address", "risk_level", "planned_start", "planned_end")
+
+
+# The lead's source (domain.md B1) by the reporting role; inspectors report what they saw on patrol.
+LEAD_SOURCES = {"grid": "GRID", "property": "PROPERTY"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# The projection rows are written as plain rows (persistence.instance_rows says why). An UPDATE sets
+# the columns named in its parameters.
+_inbox, _timer = InboxTask.__table__, TimerJob.__table__
+_INBOX_INSERT = insert(_inbox)
+_INBOX_UPDATE = update(_inbox).where(_inbox.c.id == bindparam("task_id"))
+_INBOX_DELETE = delete(_inbox).where(_inbox.c.id == bindparam("task_id"))
+_TIMER_ROW = select(_timer).where(_timer.c.instance_id == bindparam("job"))
+_TIMER_INSERT = insert(_timer)
+_TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
+_TIMER_DELETE = delete(_timer).where(_timer.c.instance_id == bindparam("job"))
+_HISTORY_INSERT = insert(HistoryEvent.__table__)
+
+
+# -- entry points --------------------------------------------------------------------------------
+def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+    """Owner self-registration (or an inspector registering on site without a lead)."""
+    if not policy.can_register(user):
+        raise Forbidden("this role cannot register projects")
+    streets = _allowed_streets(user)
+    clean = task_forms.validate("registration", data, lang=lang, options=_org_options(streets, user),
+                                  version=latest_version())
+    street = _unit(clean["street"])
+    rulebook.require_enabled_category(street.district_code, clean.get("category"), lang)
+    estate = property_companies.estate_for_registration(user, clean.get("estate"), street, clean.get("community"), lang)
+    owner_id = user.id if user.role == "owner" else None
+    project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
+    project.owner_user_id = owner_id
+    # The estate itself is projected from the data (below); the company that assisted is kept.
+    project.reporter_user_id = user.id if user.role == "property" else None
+    start_data = dict(clean, channel="owner", district=street.district_code)
+    # The site's special area or property company (organisation master data) for triage and notices.
+    start_data.update(directory.registration_context(street.code, clean.get("community"),
+                                                        clean.get("place_type"), estate))
+    return _start(project, start_data, user, ip)
+
+
+def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+    """A grid worker's lead (吹哨) about a site: it becomes a task for the street's inspectors."""
+    if not policy.can_report_lead(user):
+        raise Forbidden("this role cannot report leads")
+    streets = _allowed_streets(user)
+    clean = task_forms.validate("lead", data, lang=lang, options=_org_options(streets), version=latest_version())
+    return start_lead(clean, reporter=user, ip=ip, source=LEAD_SOURCES.get(user.role, "PATROL"))
+
+
+def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> Project:
+    """Start the lead process for validated lead data; the street's inspectors get the check task.
+    Shared by grid workers (report_lead) and the public's reports (services.participation.public)."""
+    street = _unit(clean["street"])
+    prefix = {"PUBLIC_APP": "公众举报", "SUPERVISOR": "监理线索", "PROPERTY": "物业线索"}.get(source, "线索")
+    title = f"{prefix}：{clean['address']}"[:200]
+    project = _new_project("XL", street, clean.get("community"), channel="lead", title=title)
+    project.reporter_user_id = reporter.id
+    project.property_company_id = reporter.property_company_id if reporter.role == "property" else None
+    project.address = clean["address"]
+    start_data = {
+        "channel": "lead",
+        "district": street.district_code,
+        "lead": clean,
+        "lead_source": source,
+        "urgency": clean.get("urgency", "NORMAL"),
+    }
+    return _start(project, start_data, reporter, ip)
+
+
+def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Row:
+    """Complete a task; returns the project's ledger row as written. If another change to the instance (a timer, a parallel task) won the race
+    between our read and our write, redo the completion on the fresh state. A second completion of
+    the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _complete_once(user, task_id, data, lang, ip, retry=attempt > 0)
+        except StaleRevision:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
+
+
+def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Row:
+    step = instance_rows.read_for_task(task_id)
+    row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
+    if row is None:
+        # Either it never existed, it is outside the user's reach, or it was completed: the
+        # history tells which without revealing other streets' tasks.
+        # On a retry, the change we lost to has completed or cancelled it.
+        if retry or queries.task_was_completed(task_id):
+            raise Conflict("task is no longer ready")
+        raise NotFound("no such task")
+    project = step.project
+    if not policy.can_see_project(user, project) and not policy.can_do_task(user, row):
+        raise NotFound("no such task")
+    if not policy.can_do_task(user, row):
+        raise Forbidden("this task belongs to another role or person")
+    events = _Steps(project)
+    runner = _runner(step.instance, events, step.version)
+    clean = _validate_task_form(row.form_key, data, lang, project, runner, step.version)
+    try:
+        runner.complete(task_id, clean, sink=events.append)
+    except TaskNotReady as exc:
+        raise Conflict("task is no longer ready") from exc
+    # The inbox rows were read with the instance: any change to them since also changed its
+    # revision, which the write checks.
+    _save(step, runner, events, actor=user, ip=ip, completed_task=task_id)
+    return project
+
+
+def fire_timers(instance_id: int) -> bool:
+    """Fire whatever timers of this instance are due and save; the caller holds the job's claim.
+    Whether a timer fired: none has when another worker, whose expired lock we took over, fired it
+    between our claim and our read (the save, revision-checked as ever, then only moves the job on)."""
+    step = instance_rows.read_instance(instance_id)
+    if step is None:
+        return False
+    events = _Steps(step.project)
+    runner = _runner(step.instance, events, step.version)
+    runner.fire_timers(sink=events.append)
+    _save(step, runner, events, actor=None, ip=None)
+    return bool(events)
+
+
+def registration_options(user: User) -> dict[str, list[str]]:
+    """The street/community codes this user may choose on the registration and lead forms."""
+    return _org_options(_allowed_streets(user), user)
+
+
+def checklist_for(data: dict) -> list[dict]:
+    """The patrol checklist items that apply to a project with these instance data."""
+    return task_forms.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
+
+
+def open_for_migration(step: Step) -> tuple[ProcessRunner, list, dict]:
+    """A runner loaded from the step's rows, the sink for its steps and the helpers its scripts
+    call (for services.lifecycle.instance_migration, which moves it to another version)."""
+    steps = _Steps(step.project)
+    return _runner(step.instance, steps, step.version), steps, _helpers(steps)
+
+
+def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
+    """Save an instance moved to another process version, with its 'migration' history event."""
+    add_history(step.project.id, actor, "migration", None, title, summary, ip)
+    _save(step, runner, steps, actor=actor, ip=ip, version_id=version_id)
+
+
+# -- internals ----------------------------------------------------------------------------------
+def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> Project:
+    version = latest_version()
+    bundle = bundle_for(version)
+    events = _Steps(project)
+    try:
+        runner = ProcessRunner.start(bundle, start_data, sink=events.append, helpers=_helpers(events))
+    except ScriptFailed:
+        db.session.rollback()
+        raise
+    db.session.add(project)
+    db.session.flush()
+    instance = ProcessInstance(project_id=project.id, version_id=version.id, state="{}")
+    db.session.add(instance)
+    db.session.flush()
+    add_history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
+    _save(Step(instance=instance, project=project, inbox=[]), runner, events, actor=actor, ip=ip)
+    return project
+
+
+def _runner(instance, steps: "_Steps", version) -> ProcessRunner:
+    return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps))
+
+
+def _helpers(steps: "_Steps") -> dict:
+    """Functions BPMN scripts and DMN cells may call: `rule(name, default)`, the value of the
+    project's district rule in force at the moment of the call (services.district_rules.rulebook.RuleReader)."""
+    return {"rule": steps.rules.rule}
+
+
+class _Steps(list):
+    """The step events of one service call. The district rules a step read while it ran go into
+    that step's history data (`rules`: parameter, value, rule version), so the history shows
+    which version of the district's rules decided."""
+
+    def __init__(self, project: Project):
+        super().__init__()
+        self.rules = rulebook.RuleReader(project.district_code)
+
+    def append(self, event: StepEvent) -> None:
+        applied = self.rules.take()
+        if applied:
+            event.data = dict(event.data or {}, rules=applied)
+        super().append(event)
+
+
+def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task=None, version_id=None):
+    """Write state, projections and history in one transaction; a stale revision is a Conflict.
+    The step's inbox rows were read with its instance: any change to them since also changed its
+    revision, which the write checks."""
+    try:
+        _write(step, runner, events, actor=actor, ip=ip, completed_task=completed_task, version_id=version_id)
+        instance_rows.commit()
+    except StaleRevision:
+        db.session.rollback()
+        raise
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("the task was completed meanwhile") from exc
+
+
+def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task, version_id=None):
+    # The history row the caller added (project created, migrated) goes in before the steps' rows.
+    db.session.flush()
+    now = utcnow()
+    snap = runner.snapshot()
+    values = {"state": runner.dump(), "completed": snap.completed, "updated_at": now}
+    if version_id is not None:
+        values["version_id"] = version_id
+    # The state first: the revision check happens here, before any projection is touched.
+    if not instance_rows.write_instance(step.instance, values):
+        raise StaleRevision("the project changed meanwhile; reload and try again")
+    # Queries below must not flush an ORM copy of the project early (the start of a project).
+    with db.session.no_autoflush:
+        _write_projections(step, runner, snap, events, now, actor=actor, ip=ip, completed_task=completed_task)
+
+
+def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
+                       actor, ip, completed_task):
+    project = step.project
+    # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
+    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **kpi.visit_columns(events)))
+    notices.issue_for_steps(project, runner.bundle, events, snap.data)
+    _sync_inbox(step, snap)
+    _sync_timer(step.instance.id, snap)
+    history = []
+    for event in events:
+        is_human = event.task_id == completed_task
+        history.append(_history_values(
+            project.id,
+            actor if is_human else None,
+            "task_completed" if is_human else "step",
+            event.name,
+            event.title,
+            event.data if is_human else (event.data or None),
+            ip if is_human else None,
+            task_id=event.task_id if is_human else None,
+        ))
+    # Rules read outside any step (a timer or due expression that calls rule()) are still recorded.
+    leftover = events.rules.take() if isinstance(events, _Steps) else []
+    if leftover:
+        history.append(_history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None))
+    if history:
+        # One plain INSERT for all of them: added as objects they went row by row on SQLite, to
+        # learn ids nobody reads. services.security.audit audits these rows as it does added ones.
+        db.session.execute(_HISTORY_INSERT, history)
+
+
+def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
+    """The ledger columns this snapshot changes."""
+    values = {name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
+    if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
+        values.update(property_companies.estate_columns(project, snap.data["estate"]))
+    values.update(stage=snap.stage, status=snap.status, updated_at=now)
+    if snap.completed and project.closed_at is None:
+        values["closed_at"] = now
+    return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}
+
+
+def _sync_inbox(step: Step, snap: Snapshot) -> None:
+    project = step.project
+    current = {t.id: t for t in snap.tasks}
+    existing = {row.id: row for row in step.inbox}
+    gone = [task_id for task_id in existing if task_id not in current]
+    if gone:
+        instance_rows.execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in gone])
+        instance_rows.forget(InboxTask, gone)
+    new = []
+    for task_id, task in current.items():
+        values = {
+            "element_id": task.name,
+            "title": task.title,
+            "form_key": task.form_key,
+            "lane": task.lane,
+            "role": worker_role(task.lane, project),
+            "district_code": project.district_code,
+            "street_code": project.street_code,
+            "community_code": project.community_code,
+            "owner_user_id": project.owner_user_id,
+            "priority": task.priority,
+            "due_at": task.due_at,
+        }
+        row = existing.get(task_id)
+        if row is None:
+            new.append(dict(values, id=task_id, instance_id=step.instance.id, project_id=project.id,
+                            created_at=utcnow(), claimed_by_id=None))
+            continue
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        if changed:
+            instance_rows.execute(_INBOX_UPDATE, dict(changed, task_id=task_id))
+            instance_rows.written(None, InboxTask, task_id, changed)
+    if new:
+        instance_rows.execute(_INBOX_INSERT, new)
+
+
+def worker_role(lane: str | None, project: Project) -> str | None:
+    """Who works on a task of this lane: the lane's role, except that owner-lane tasks of a project
+    registered on site (no owner account yet) are done on the owner's behalf by the street's
+    inspectors."""
+    role = role_for_lane(lane)
+    if role == "owner" and project.owner_user_id is None:
+        return "inspector"
+    return role
+
+
+def _sync_timer(instance_id: int, snap: Snapshot) -> None:
+    job = instance_rows.execute(_TIMER_ROW, {"job": instance_id}).first()
+    if snap.next_timer_at is None:
+        if job is not None:
+            instance_rows.execute(_TIMER_DELETE, {"job": instance_id})
+            instance_rows.forget(TimerJob, [instance_id])
+        return
+    values = {"due_at": snap.next_timer_at, "status": "pending", "locked_by": None, "locked_until": None,
+              "attempts": 0, "last_error": None}
+    if job is None:
+        instance_rows.execute(_TIMER_INSERT, dict(values, instance_id=instance_id))
+        return
+    # Only what changed, as the ORM wrote it: a worker's claim made since our read is not undone
+    # by a completion that leaves the timer as it was.
+    changed = {name: value for name, value in values.items() if job._mapping[name] != value}
+    if changed:
+        instance_rows.execute(_TIMER_UPDATE, dict(changed, job=instance_id))
+        instance_rows.written(None, TimerJob, instance_id, changed)
+
+
+def add_history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:
+    """One history row of a project, in the current transaction (actor None: the system)."""
+    db.session.add(HistoryEvent(**_history_values(project_id, actor, kind, element_id, title, data, ip, task_id)))
+
+
+def _history_values(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> dict:
+    return {
+        "project_id": project_id,
+        "task_id": task_id,
+        "actor_id": actor.id if actor else None,
+        "actor_name": actor.username if actor else "system",
+        "kind": kind,
+        "element_id": element_id,
+        "title": title,
+        "data_json": json.dumps(data, ensure_ascii=False, default=str) if data is not None else None,
+        "ip": ip,
+    }
+
+
+def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel: str, title: str) -> Project:
+    day = utcnow().astimezone(XIAMEN).strftime("%Y%m%d")  # the registration's local (Xiamen) day
+    seq = next_sequence(f"{prefix}-{street.district_code}-{day}")
+    return Project(
+        reg_no=f"{prefix}-{street.district_code}-{day}-{seq:04d}",
+        channel=channel,
+        title=title,
+        district_code=street.district_code,
+        street_code=street.code,
+        community_code=community,
+    )
+
+
+def _unit(code: str) -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise ValidationFailed({"street": "不在可选范围内"})
+    return unit
+
+
+def _allowed_streets(user: User) -> list[OrgUnit]:
+    """Owners register anywhere; street staff only inside their own street; a property company in
+    the streets of its estates."""
+    query = select(OrgUnit).where(OrgUnit.kind == "street")
+    if policy.scope_of(user) == "street":
+        query = query.where(OrgUnit.code == user.org_unit.street_code)
+    elif user.role == "property":
+        query = query.where(OrgUnit.code.in_(property_companies.company_streets(user)))
+    return list(db.session.scalars(query.order_by(OrgUnit.code)))
+
+
+def _org_options(streets: list[OrgUnit], user: User | None = None) -> dict[str, list[str]]:
+    """Street, community and managed-estate choices inside these streets (a property company's
+    account: its own estates)."""
+    codes = [s.code for s in streets]
+    communities = db.session.scalars(
+        select(OrgUnit.code).where(OrgUnit.kind == "community", OrgUnit.street_code.in_(codes))
+    )
+    return {"streets": codes, "communities": list(communities),
+            "estates": [property_companies.estate_code(e) for e in property_companies.estates_for(user, codes)]}
+
+
+def task_options(project: Project) -> dict[str, list[str]]:
+    """The street/community codes a task form of this project may name."""
+    street = _unit(project.street_code)
+    return _org_options([street])
+
+
+def _validate_task_form(form_key, data, lang, project, runner, version: ProcessVersion) -> dict:
+    """Validate against the form of the project's own version; street options and the patrol
+    checklist are looked up only for forms that use them (they cost queries and a data copy)."""
+    if not form_key:
+        return {}
+    forms = task_forms.catalog(version)
+    fields = forms.get(form_key).fields if form_key in forms else []
+    return task_forms.validate(
+        form_key, data, lang=lang, version=version,
+        options=task_options(project) if any(f.values_key for f in fields) else None,
+        checklist_items=_checklist(runner) if any(f.type == "patrolChecklist" for f in fields) else None,
+    )
+
+
+def _checklist(runner: ProcessRunner) -> list[dict]:
+    return checklist_for(runner.data())

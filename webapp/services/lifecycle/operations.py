@@ -1,0 +1,64 @@
+"""Platform operations (role `admin`): timer jobs that keep failing, their errors, and a retry.
+
+A job that failed MAX_ATTEMPTS times is an incident: the worker leaves it alone until an operator
+has looked at the error (a broken DMN cell, a script refused by the sandbox, ...) and retries it.
+Jobs still in their backoff are listed too, so a problem is visible before it becomes one.
+"""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from ...persistence.models import HistoryEvent, ProcessInstance, Project, TimerJob, User, db
+from ..errors import Forbidden, NotFound
+from ..security import policy
+
+
+def _require_operator(user: User) -> None:
+    if not policy.can_operate(user):
+        raise Forbidden("platform operations only")
+
+
+def incidents(user: User) -> list[dict]:
+    """Incidents first, then jobs retrying after a failure; oldest due first."""
+    _require_operator(user)
+    rows = db.session.execute(
+        select(TimerJob, Project)
+        .join(ProcessInstance, ProcessInstance.id == TimerJob.instance_id)
+        .join(Project, Project.id == ProcessInstance.project_id)
+        .where(or_(TimerJob.status == "incident", TimerJob.attempts > 0))
+        .order_by((TimerJob.status == "incident").desc(), TimerJob.due_at)
+        .limit(500)
+    )
+    return [
+        {
+            "instance_id": job.instance_id,
+            "project_id": project.id,
+            "reg_no": project.reg_no,
+            "project_title": project.title,
+            "street_code": project.street_code,
+            "status": job.status,
+            "attempts": job.attempts,
+            "due_at": job.due_at,
+            "next_attempt_at": job.locked_until if job.status == "pending" else None,
+            "last_error": job.last_error,
+        }
+        for job, project in rows
+    ]
+
+
+def retry(user: User, instance_id: int) -> TimerJob:
+    """Put the job back in the queue now, with fresh attempts; the history records who did it."""
+    _require_operator(user)
+    job = db.session.get(TimerJob, instance_id)
+    if job is None or (job.status != "incident" and job.attempts == 0):
+        raise NotFound("no such incident")
+    instance = db.session.get(ProcessInstance, instance_id)
+    db.session.add(HistoryEvent(project_id=instance.project_id, actor_id=user.id, actor_name=user.username,
+                                kind="incident_retried", title="定时任务重试", data_json=None))
+    job.status = "pending"
+    job.attempts = 0
+    job.locked_by = None
+    job.locked_until = None
+    job.last_error = None
+    db.session.commit()
+    return job

@@ -1,0 +1,199 @@
+"""KPI definitions as SQL conditions on Project, shared by the dashboard and the ledger filters.
+
+A dashboard figure counts the projects matching some of these conditions; its link opens the
+ledger with the same filters, which applies the same conditions. One definition, so a figure
+always equals the number of ledger rows behind it.
+
+Filters (all strings, as they arrive in a URL):
+- overdue=1 [assignee=<user id>|none]: a ready task of the project is past due (claimed by that
+  user / by nobody);
+- created_from / created_to: registered on or after / before a date (Beijing time, YYYY-MM-DD);
+- registered=1: the registration form has been filled in (owner, proxy or on site);
+- found=1: registered, or found on site and waiting for on-site registration;
+- patrol=covered|due: open registered projects under patrol, visited (or registered) within their
+  district's patrol interval for their risk level plus one day, or not;
+- event=<element id> with since/until: the step happened in that period (history);
+- notice=<kind> with since/until: a notice of that kind was issued in that period;
+- writeoff=on_time|late with since/until: written off in the period, by the planned end plus the
+  district's completion reminder period (P-18a), or later.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Interval, and_, case, exists, false, func, literal, not_, or_, select
+
+from ...domain.durations import parse_duration
+from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db
+from ...persistence.oversight import Notice
+from ..district_rules import rulebook
+from ..security import policy
+
+CST = timezone(timedelta(hours=8))
+FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "patrol", "event",
+           "notice", "writeoff", "since", "until")
+# Site visits that count as patrols (elements of the shipped diagram; migration 0004 backfills with them).
+VISIT_ELEMENTS = ("first_visit", "patrol", "reinspect", "resume_check")
+PATROLLED_STAGES = ("patrol", "enforcement", "writeoff")
+PATROL_GRACE = timedelta(days=1)  # the patrol task itself is due one day after its timer
+RISK_INTERVALS = {"HIGH": "patrol_interval_high", "MEDIUM": "patrol_interval_medium", "LOW": "patrol_interval_low"}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def visit_columns(events) -> dict:
+    """The ledger columns these steps change, written with the step: the last site visit (for the
+    patrol-coverage figure), if they include one."""
+    if any(event.name in VISIT_ELEMENTS for event in events):
+        return {"last_visit_at": now()}
+    return {}
+
+
+def day_start(value: str | date) -> datetime:
+    """00:00 Beijing time of a date, in UTC; ValueError for a malformed date."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return datetime.combine(day, time(0), CST).astimezone(timezone.utc)
+
+
+def conditions(user: User, filters: dict, at: datetime | None = None) -> list:
+    """The SQL conditions on Project for the KPI filters present in `filters` (unknown ones ignored).
+    A malformed value (a date or a user id that is none) matches no project rather than all of them."""
+    try:
+        return _conditions(user, filters, at or now())
+    except ValueError:
+        return [false()]
+
+
+def _conditions(user: User, filters: dict, at: datetime) -> list:
+    f = {k: v for k, v in filters.items() if k in FILTERS and v not in (None, "")}
+    out = []
+    if f.get("overdue"):
+        out.append(overdue(at, f.get("assignee")))
+    if f.get("created_from"):
+        out.append(Project.created_at >= day_start(f["created_from"]))
+    if f.get("created_to"):
+        out.append(Project.created_at < day_start(f["created_to"]))
+    if f.get("registered"):
+        out.append(registered())
+    if f.get("found"):
+        out.append(found())
+    if f.get("patrol") in ("covered", "due"):
+        out.append(patrol(user, f["patrol"] == "covered", at))
+    since, until = f.get("since"), f.get("until")
+    if f.get("event"):
+        out.append(event(f["event"], since, until))
+    if f.get("notice"):
+        out.append(notice(f["notice"], since, until))
+    if f.get("writeoff") in ("on_time", "late"):
+        out.append(writeoff(user, f["writeoff"] == "on_time", since, until))
+    return out
+
+
+def overdue(at: datetime, assignee: str | None = None):
+    cond = [InboxTask.project_id == Project.id, InboxTask.due_at < at]
+    if assignee == "none":
+        cond.append(InboxTask.claimed_by_id.is_(None))
+    elif assignee:
+        cond.append(InboxTask.claimed_by_id == int(assignee))
+    return exists().where(*cond)
+
+
+def registered():
+    # The registration form requires a category; a lead has none until registered on site.
+    return Project.category.is_not(None)
+
+
+def awaiting_registration():
+    return exists().where(InboxTask.project_id == Project.id, InboxTask.form_key == "registration")
+
+
+def found():
+    return or_(registered(), awaiting_registration())
+
+
+def under_patrol():
+    return and_(Project.closed_at.is_(None), registered(), Project.stage.in_(PATROLLED_STAGES))
+
+
+def patrol_cutoffs(user: User, at: datetime) -> dict[tuple[str, str], datetime]:
+    """(district, risk level) → the time a visit must be after, from each district's rules in force."""
+    out = {}
+    for district in _districts(user):
+        values = rulebook.in_force(district, at).values
+        for risk, name in RISK_INTERVALS.items():
+            out[(district, risk)] = at - parse_duration(values.get(name) or "P14D") - PATROL_GRACE
+    return out
+
+
+def patrolled_recently(user: User, at: datetime):
+    """Registered or last visited (Project.last_visit_at, kept by services.oversight) after the cutoff of
+    the project's district and risk level; a project without a risk level yet is held to the medium
+    interval. A CASE on the district holding a CASE on the risk level: each row compares its district
+    and its risk level once (the dashboard evaluates this on every open project)."""
+    per_district: dict[str, dict] = {}
+    for (district, risk), cutoff in patrol_cutoffs(user, at).items():
+        per_district.setdefault(district, {})[risk] = literal(cutoff, UTCDateTime())
+    if not per_district:
+        return false()
+    risk = func.coalesce(Project.risk_level, "MEDIUM")
+    cutoff = case({district: case(cutoffs, value=risk) for district, cutoffs in per_district.items()},
+                  value=Project.district_code)
+    # Never visited: counted from the registration.
+    return func.coalesce(Project.last_visit_at, Project.created_at) >= cutoff
+
+
+def patrol(user: User, covered: bool, at: datetime):
+    recent = patrolled_recently(user, at)
+    return and_(under_patrol(), recent if covered else not_(recent))
+
+
+def _period(column, since: str | None, until: str | None) -> list:
+    cond = []
+    if since:
+        cond.append(column >= day_start(since))
+    if until:
+        cond.append(column < day_start(until))
+    return cond
+
+
+def event(element_id: str, since=None, until=None):
+    return exists().where(HistoryEvent.project_id == Project.id, HistoryEvent.element_id == element_id,
+                          *_period(HistoryEvent.at, since, until))
+
+
+def notice(kind: str, since=None, until=None):
+    return exists().where(Notice.project_id == Project.id, Notice.kind == kind, *_period(Notice.issued_at, since, until))
+
+
+def writeoff(user: User, on_time: bool, since=None, until=None):
+    in_time = writeoff_in_time(user)
+    return exists().where(Notice.project_id == Project.id, Notice.kind == "writeoff",
+                          *_period(Notice.issued_at, since, until), in_time if on_time else not_(in_time))
+
+
+def writeoff_in_time(user: User):
+    """On a write-off notice joined to its project: issued by the planned end plus the district's
+    completion reminder period (P-18a), compared as Beijing dates."""
+    branches = []
+    for district in _districts(user):
+        grace = parse_duration(rulebook.in_force(district).values.get("completion_reminder_after") or "P7D")
+        branches.append(and_(Project.district_code == district, local_date(Notice.issued_at, -grace) <= Project.planned_end))
+    return or_(*branches) if branches else false()
+
+
+def local_date(column, shift: timedelta = timedelta(0)):
+    """'YYYY-MM-DD' of a UTC timestamp column in Beijing time, shifted (SQL, per dialect)."""
+    hours = 8 + shift.total_seconds() / 3600
+    if db.engine.dialect.name == "sqlite":
+        return func.date(column, f"{hours:+.0f} hours")
+    return func.to_char(column + literal(timedelta(hours=hours), Interval()), "YYYY-MM-DD")
+
+
+def _districts(user: User) -> list[str]:
+    """The districts whose rules apply inside this user's jurisdiction."""
+    if policy.scope_of(user) in ("street", "district"):
+        return [user.org_unit.district_code] if user.org_unit.district_code else []
+    # The city, and an owner, whose projects may lie in any district.
+    return list(db.session.scalars(select(OrgUnit.code).where(OrgUnit.kind == "district").order_by(OrgUnit.code)))

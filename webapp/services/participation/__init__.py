@@ -1,0 +1,2 @@
+"""Parties beyond the authorities: the public (site page, reports), property companies and entrusted
+supervisors."""

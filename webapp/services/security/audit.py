@@ -1,0 +1,153 @@
+"""The audit trail: who did what, when and from where; append-only, read by auditors.
+
+Sign-ins, exports and downloads are recorded by the service or view that does them (`record`).
+Task completions, migrations, rule changes and deployments are recorded by a flush hook from the
+rows those services already write (HistoryEvent, DistrictRuleVersion), in the same transaction:
+no code path that changes a case or a rule can forget the audit row.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from flask import has_request_context, request
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from ...persistence.models import DistrictRuleVersion, HistoryEvent, User, db
+from ...persistence.security import AuditEvent
+from ..errors import Forbidden
+from ..ledger.queries import Page, page_of
+from . import policy
+
+CST = timezone(timedelta(hours=8))  # dates typed by people are Beijing dates
+# action → (zh, en)
+ACTIONS = {
+    "login": ("登录", "Sign-in"),
+    "login_failed": ("登录失败", "Failed sign-in"),
+    "login_blocked": ("登录被限制", "Sign-in blocked (too many failures)"),
+    "logout": ("退出", "Sign-out"),
+    "token_issued": ("签发 API 令牌", "API token issued"),
+    "token_revoked": ("吊销 API 令牌", "API token revoked"),
+    "task_completed": ("办理任务", "Task completed"),
+    "migration": ("迁移项目流程版本", "Project migrated"),
+    "rules_changed": ("修改实施细则", "Rules changed"),
+    "organisation_changed": ("修改组织机构", "Organisation changed"),
+    "deployment": ("部署流程", "Process deployed"),
+    "export": ("导出", "Export"),
+    "document_view": ("查看/打印文书", "Notice opened or printed"),
+}
+# HistoryEvent kinds that are audited, and the action each becomes.
+_HISTORY_ACTIONS = {"task_completed": "task_completed", "migration": "migration", "deployment": "deployment"}
+
+
+def action_label(action: str, lang: str = "zh") -> str:
+    zh, en = ACTIONS.get(action, (action, action))
+    return en if lang == "en" else zh
+
+
+def client_ip() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(action: str, *, user: User | None = None, actor_name: str | None = None, ip: str | None = None,
+           object_type: str | None = None, object_id=None, details: dict | None = None,
+           commit: bool = True) -> None:
+    """Add one event; `commit=False` leaves it to the caller's transaction."""
+    db.session.add(_event(action, user=user, actor_name=actor_name, ip=ip or client_ip(),
+                          object_type=object_type, object_id=object_id, details=details))
+    if commit:
+        db.session.commit()
+
+
+def _event(action, **fields) -> AuditEvent:
+    return AuditEvent(**_event_values(action, **fields))
+
+
+def _event_values(action, *, user=None, actor_id=None, actor_name=None, actor_role=None, ip=None, object_type=None,
+                  object_id=None, details=None) -> dict:
+    return dict(
+        action=action, actor_id=user.id if user else actor_id,
+        actor_name=(user.username if user else actor_name) or "system",
+        actor_role=user.role if user else actor_role, ip=ip, object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        details_json=json.dumps(details, ensure_ascii=False, default=str) if details else None)
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_domain_rows(session, _context, _instances) -> None:
+    for row in list(session.new):
+        if isinstance(row, HistoryEvent) and row.kind in _HISTORY_ACTIONS:
+            session.add(_history_event(session, {name: getattr(row, name) for name in _HISTORY_FIELDS}))
+        elif isinstance(row, DistrictRuleVersion):
+            session.add(_event(
+                "rules_changed", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
+                object_type="district", object_id=row.district_code,
+                details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason}))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _audit_bulk_history(state) -> None:
+    """History rows inserted in bulk (`session.execute(insert(HistoryEvent.__table__), rows)`)
+    never pass through `session.new`: audited here, into the same transaction."""
+    if not state.is_insert or getattr(state.statement.table, "name", None) != HistoryEvent.__tablename__:
+        return
+    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    audited = [_history_event_values(state.session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
+    if audited:
+        # Plain rows too: as added objects they would cost a flush of their own at commit.
+        state.session.connection().execute(_AUDIT_INSERT, audited)
+
+
+_AUDIT_INSERT = insert(AuditEvent.__table__)
+_HISTORY_FIELDS = ("kind", "actor_id", "actor_name", "ip", "project_id", "task_id", "element_id", "title")
+
+
+def _history_event(session, row: dict) -> AuditEvent:
+    return AuditEvent(**_history_event_values(session, row))
+
+
+def _history_event_values(session, row: dict) -> dict:
+    kind = row["kind"]
+    is_deployment = kind == "deployment"
+    return _event_values(
+        _HISTORY_ACTIONS[kind], user=_user(session, row.get("actor_id")), actor_name=row.get("actor_name"),
+        ip=row.get("ip") or client_ip(), object_type="process" if is_deployment else "project",
+        object_id=row.get("element_id") if is_deployment else row.get("project_id"),
+        details={"task_id": row.get("task_id"), "element_id": row.get("element_id"), "title": row.get("title")}
+        if not is_deployment else {"title": row.get("title")})
+
+
+def _user(session, user_id) -> User | None:
+    if not user_id:
+        return None
+    with session.no_autoflush:
+        return session.get(User, user_id)
+
+
+# -- reading (auditors) --------------------------------------------------------------------------
+FILTERS = ("action", "actor", "object_type", "object_id", "since", "until")
+
+
+def events(user: User, *, page: int = 1, per_page: int = 50, action=None, actor=None, object_type=None,
+           object_id=None, since: datetime | None = None, until: datetime | None = None) -> Page:
+    """Newest first, filtered; auditors only."""
+    if not policy.can_audit(user):
+        raise Forbidden("only auditors read the audit trail")
+    query = select(AuditEvent)
+    equal = {AuditEvent.action: action, AuditEvent.actor_name: actor, AuditEvent.object_type: object_type,
+             AuditEvent.object_id: object_id}
+    for column, value in equal.items():
+        if value:
+            query = query.where(column == str(value))
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return page_of(query.order_by(AuditEvent.id.desc()), page, per_page, row_of)
+
+
+def row_of(e: AuditEvent) -> dict:
+    return {"id": e.id, "at": e.at, "actor_id": e.actor_id, "actor": e.actor_name, "role": e.actor_role,
+            "ip": e.ip, "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
+            "details": json.loads(e.details_json) if e.details_json else None}
