@@ -46,7 +46,9 @@ def init_app(app) -> None:
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
     for exc_class, status in errors.items():
         app.register_error_handler(exc_class, _handler(status))
-    app.register_error_handler(ScriptFailed, _handler(500))
+    # A process step that failed on the data it was given (its script or decision refused them,
+    # or left something that cannot be stored): the request is refused and nothing is saved.
+    app.register_error_handler(ScriptFailed, _handler(422))
 
 
 def _handler(status: int):

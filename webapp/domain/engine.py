@@ -372,8 +372,9 @@ def workflow_to_state(workflow: BpmnWorkflow) -> str:
     dct = _CONVERTER.to_dict(workflow)
     dct["format"] = STATE_FORMAT
     try:
-        return json.dumps(dct, separators=(",", ":"), default=_json_value)
-    except TypeError as exc:
+        # allow_nan=False: NaN and Infinity are no JSON, and readers of the state would choke on them.
+        return json.dumps(dct, separators=(",", ":"), default=_json_value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
         raise ScriptFailed(f"the process data holds a value that cannot be stored: {exc}") from exc
 
 

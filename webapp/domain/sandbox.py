@@ -25,9 +25,17 @@ Layers, from cheapest to last resort:
 4. After a script, the task data must still be of reasonable rendered size,
    because SpiffWorkflow serialises it to JSON when the workflow is saved.
 
-Known residual risk: a single C-level operation on deeply aliased structures
-(``hash``/``==`` on nested tuples) is not interrupted by the watchdog. Workers
-should still run with OS memory/CPU limits as a backstop.
+5. Limits the interpreter cannot dodge: scripts, and expressions that could
+   run a long C-level operation, run in a separate sandbox process
+   (:mod:`sandbox_pool`) under RLIMIT_AS, killed and replaced when it passes
+   its time limit (a hash of a tuple sharing itself 2**29 times cannot be
+   interrupted from inside). Expressions made only of comparisons, operators,
+   displays and a few bounded calls on task data (``risk_level == 'HIGH'``,
+   ``rule('rectify_general', 'P3D')``) cannot, and run inline
+   (:func:`runs_inline`): the usual conditions and DMN cells pay no round trip.
+6. Whatever code leaves in task data must be storable as JSON (no dates,
+   complex numbers, exceptions, non-text keys, NaN or Infinity): refused with
+   the variable named (:func:`value_problem`).
 """
 
 from __future__ import annotations
@@ -165,9 +173,17 @@ def _check_mul(a, b):
         if a.bit_length() + b.bit_length() > MAX_INT_BITS:
             _refuse('integer product would be too large')
     elif isinstance(a, _SEQUENCES) and isinstance(b, int):
-        _check_size(len(a) * b, 'repeated sequence')
+        _check_repeat(a, b)
     elif isinstance(b, _SEQUENCES) and isinstance(a, int):
-        _check_size(len(b) * a, 'repeated sequence')
+        _check_repeat(b, a)
+
+
+def _check_repeat(sequence, times):
+    _check_size(len(sequence) * times, 'repeated sequence')
+    if times > 1 and isinstance(sequence, (list, tuple)):
+        # ((t,) * 1000,) * 1000 is small in memory, but hashing or comparing it visits every
+        # shared copy: count what it would take to render.
+        _check_size(_rendered_size(sequence, MAX_SIZE // times + 1) * times, 'repeated sequence')
 
 
 def _check_pow(a, b):
@@ -645,13 +661,32 @@ def check_dmn_input_entry(input_expression: str, entry: str | None) -> list[str]
     return check_expression(f'({input_expression}) == ({entry})')
 
 
+def trial_problem(source: str, mode: str) -> str | None:
+    """Run code that compiled on empty data, as deploying does: why it cannot run (a limit
+    passed, a value that cannot be stored), or None. Code that needs the data it will have at
+    run time (a NameError, a KeyError, ...) passes: only the run can tell. The district-rule
+    helper answers its default."""
+    env = SandboxEnvironment({'rule': lambda name, default=None: default})
+    try:
+        if mode == 'exec':
+            env.execute(source, {})
+        else:
+            env.evaluate(source, {})
+    except ScriptRefused as refused:
+        return str(refused)
+    except Exception:  # noqa: BLE001 - it needs data (see above)
+        return None
+    return None
+
+
 def _strip_expression(source):
     return source.lstrip(' \t')  # as eval() does
 
 
 class _Compiled:
-    def __init__(self, code, calls_methods):
+    def __init__(self, code, calls_methods, inline=False):
         self.code = code
+        self.inline = inline
         # Every code object (lambdas, comprehensions...) the watchdog must trace.
         self.code_objects = frozenset(_code_objects(code))
         # Only a method call (lst.append(...)) can change task data from an expression.
@@ -674,7 +709,97 @@ def _compile(source, mode):
     result = compiler(tree, filename='<string>', policy=_SandboxPolicy)
     if result.errors:
         raise ScriptRefused('Code refused: ' + '; '.join(result.errors))
-    return _Compiled(result.code, calls_methods)
+    return _Compiled(result.code, calls_methods, inline=mode == 'eval' and runs_inline(tree))
+
+
+# Nodes of an expression whose work is bounded by the size of its operands: no loops
+# (comprehensions), no functions (lambdas), no assignment (walrus). With operands that are
+# task data (bounded by MAX_DATA_SIZE) or size-guarded results, nothing in it can run long.
+_INLINE_NODES = (
+    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Compare, ast.BoolOp, ast.UnaryOp,
+    ast.BinOp, ast.IfExp, ast.Subscript, ast.Slice, ast.Attribute, ast.List, ast.Tuple, ast.Set,
+    ast.Dict, ast.JoinedStr, ast.FormattedValue, ast.Call, ast.keyword,
+    ast.boolop, ast.cmpop, ast.unaryop, ast.operator, ast.expr_context,
+)
+# Builtins an inline expression may call: each one's work is bounded by its arguments' size.
+_INLINE_CALLS = frozenset('len str int float bool abs round min max isinstance'.split())
+
+
+def runs_inline(tree) -> bool:
+    """Whether an expression may run in the caller's process (see the module docstring, 5)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, _INLINE_NODES):
+            return False
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                # A name that is no builtin is a helper (rule) or data, which holds no functions.
+                if func.id in _BASE_BUILTINS and func.id not in _INLINE_CALLS:
+                    return False
+            elif not isinstance(func, ast.Attribute):  # a method of a built-in type
+                return False
+    return True
+
+
+def script_line(exc) -> int:
+    """The line of the script an exception was raised on (0 if unknown)."""
+    line = getattr(exc, 'lineno', None) if isinstance(exc, SyntaxError) else None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == '<string>':
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line or getattr(exc, 'script_line', 0) or 0
+
+
+# --------------------------------------------------------------------------
+# What task data may hold: what JSON can carry, as the state is stored as JSON.
+
+_STORABLE_SCALARS = (str, int, bool, type(None))
+
+
+def value_problem(value, depth=0) -> str | None:
+    """Why ``value`` cannot be stored in task data, or None."""
+    kind = type(value)
+    if kind is str:
+        try:
+            value.encode('utf-8')
+        except UnicodeEncodeError:
+            return 'text with an invalid character (a lone surrogate)'
+        return None
+    if kind in _STORABLE_SCALARS:
+        return None
+    if kind is float:
+        return None if math.isfinite(value) else f'{value!r}, which JSON cannot hold'
+    if depth > MAX_NESTING:
+        return f'data nested more than {MAX_NESTING} levels deep'
+    if kind in (list, tuple, set, frozenset):
+        for item in value:
+            problem = value_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return f'a dictionary key {key!r} that is not text'
+            problem = value_problem(key) or value_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    hint = ' (keep dates as text: .isoformat())' if isinstance(value, (_dt.date, _dt.timedelta)) else ''
+    return f'a value of type {kind.__name__}{hint}'
+
+
+def _refuse_unstorable(context, before, what):
+    """After a script: a variable holding what cannot be stored is refused, naming it; the
+    task data goes back to what it was."""
+    for name, value in context.items():
+        problem = value_problem(value)
+        if problem:
+            context.clear()
+            context.update(before)
+            _refuse(f'{what} refused: variable "{name}" holds {problem}, which cannot be stored')
 
 
 # --------------------------------------------------------------------------
@@ -820,14 +945,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     they never end up in task data.
     """
 
-    def __init__(self, environment_globals=None, time_limit=DEFAULT_TIME_LIMIT):
+    def __init__(self, environment_globals=None, time_limit=DEFAULT_TIME_LIMIT, pooled=True):
         super().__init__(environment_globals)
         self.time_limit = time_limit
+        # False inside a sandbox process itself (sandbox_worker), where everything runs here.
+        self.pooled = pooled
         self.builtins = dict(_BASE_BUILTINS)
         self.builtins.update(self.globals)
 
     def evaluate(self, expression, context, external_context=None):
         compiled = _compile(_strip_expression(expression), 'eval')
+        if self.pooled and not compiled.inline:
+            return self._in_process('eval', expression, context, external_context)
         # Names starting with '_' cannot be used by scripts; leaving them out
         # also keeps task data from shadowing the guards.
         namespace = _public(external_context or {})
@@ -841,13 +970,19 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 problem = _drop_oversized_data(context, None)
         if problem:
             _refuse(f'expression refused: {problem}')
-        _check_size(_rendered_size(result, MAX_SIZE), 'expression result')
+        if result is not True and result is not False:  # conditions: nothing to check
+            _check_size(_rendered_size(result, MAX_SIZE), 'expression result')
+            problem = value_problem(result)
+            if problem:
+                _refuse(f'expression refused: its result holds {problem}, which cannot be stored')
         return result
 
     def execute(self, script, context, external_context=None):
         external_context = _public(external_context or {})
         self.check_for_overwrite(context, external_context)
         compiled = _compile(script, 'exec')
+        if self.pooled:
+            return self._in_process('exec', script, context, external_context)
         before = dict(context)
         hidden = {k: context.pop(k) for k in list(context) if k.startswith('_')}
         context.update(external_context)
@@ -864,7 +999,27 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             problem = _drop_oversized_data(context, before)
         if problem:
             _refuse(f'script refused: {problem}')
+        _refuse_unstorable(context, before, 'script')
         return True
+
+    def _in_process(self, mode, source, context, external_context):
+        """Run in a sandbox process (sandbox_pool); its task data comes back into ``context``."""
+        from . import sandbox_pool
+
+        try:
+            answer = sandbox_pool.run(mode, source, context, dict(external_context or {}), self.globals,
+                                      self.time_limit)
+        except sandbox_pool.SandboxStopped as stopped:
+            raise ScriptRefused(str(stopped)) from None
+        if answer[-1] is not None:
+            context.clear()
+            context.update(answer[-1])
+        if answer[0] == 'done':
+            return answer[1] if mode == 'eval' else True
+        _, kind, message, line, _ = answer
+        error = _ERRORS[kind](message) if kind in _ERRORS else ScriptRefused(f'{kind}: {message}')
+        error.script_line = line
+        raise error
 
     def call_service(self, context, **kwargs):
         raise ScriptRefused('service calls are not available in this platform')
@@ -890,6 +1045,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             sys.settrace(previous)
 
 
+# Errors of code run in a sandbox process, raised here as the same built-in type (the message
+# and SpiffWorkflow's handling stay as they were in-process); other types become ScriptRefused.
+_ERRORS = {error.__name__: error for error in (
+    ScriptRefused, NameError, TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError,
+    ArithmeticError, OverflowError, LookupError, AssertionError, RecursionError, SyntaxError, UnicodeError)}
+
+
 class SandboxScriptEngine(PythonScriptEngine):
     """PythonScriptEngine whose call_service reports our error (SpiffWorkflow
     3.2.0's own call_service references an undefined name on failure)."""
@@ -899,6 +1061,13 @@ class SandboxScriptEngine(PythonScriptEngine):
             return self.environment.call_service(task.data, **kwargs)
         except Exception as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
+
+    def get_error_line_number_and_content(self, script, err):
+        line = getattr(err, 'script_line', 0)  # raised in a sandbox process: no traceback here
+        if not line:
+            return super().get_error_line_number_and_content(script, err)
+        lines = script.splitlines()
+        return line, lines[line - 1] if 0 < line <= len(lines) else ''
 
 
 def make_script_engine(extra_globals=None, time_limit=DEFAULT_TIME_LIMIT) -> PythonScriptEngine:

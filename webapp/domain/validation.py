@@ -23,7 +23,7 @@ from .catalog import BPMN_SUFFIXES, DMN_SUFFIXES, form_key_of, is_form_file, par
 from .errors import BundleError, Problem
 from .forms import CHECKLIST_FILE, FormDefinition, schema_problems
 from .roles import ROLES, SYSTEM_LANES, role_for_lane
-from .sandbox import check_expression, check_script
+from .sandbox import check_expression, check_script, trial_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -385,6 +385,9 @@ def _check_extensions(ctx: _BpmnContext, el) -> None:
         problem = timer_problem("timeDuration", props["dueIn"])
         if problem:
             ctx.add(el, f"办理时限（dueIn）：{problem}")
+    if props.get("noticeIf"):
+        where = f"{_name_of(el) or el.get('id')}（文书条件 noticeIf）"
+        _compile(ctx.report, ctx.file, el.get("id"), where, props["noticeIf"], "条件", check_expression)
 
 
 def timer_problem(kind: str, text: str | None) -> str | None:
@@ -394,6 +397,9 @@ def timer_problem(kind: str, text: str | None) -> str | None:
     errors = check_expression(text)
     if errors:
         return "表达式无法编译：" + "；".join(errors)
+    problem = trial_problem(text, "eval")
+    if problem:
+        return f"试运行未通过（{problem}）"
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
@@ -460,6 +466,13 @@ def _compile(report: _Report, file, element_id, element_name, source, what, chec
     errors = checker(source)
     if errors:
         report.add(file, None, f"{what}无法在受限脚本环境中编译：" + "；".join(errors),
+                   element_id=element_id, element_name=element_name)
+        return
+    # A trial run on empty data finds what compiling cannot: code that passes a limit or leaves
+    # values a project cannot store, before any project runs it.
+    problem = trial_problem(source, "exec" if checker is check_script else "eval")
+    if problem:
+        report.add(file, None, f"{what}试运行未通过（{problem}）",
                    element_id=element_id, element_name=element_name)
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..domain.errors import ScriptFailed
 from ..services.errors import Conflict, Forbidden, NotFound
 
 
@@ -39,6 +40,15 @@ def init_app(app) -> None:
 
     app.register_error_handler(404, for_pages(404, lambda: _("Not found"), lambda: _("This page does not exist.")))
     app.register_error_handler(403, for_pages(403, lambda: _("Not allowed"), lambda: _("Your role may not do this.")))
+
+    json_script_failed = app.error_handler_spec[None][None].get(ScriptFailed)
+
+    @app.errorhandler(ScriptFailed)
+    def _script_failed(exc):
+        # The process refused the data (its script or decision stopped): nothing was saved.
+        if request.path.startswith("/api/") and json_script_failed:
+            return json_script_failed(exc)
+        return page(422, _("The process could not continue"), str(exc))
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc):
