@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .config import Config
 from .persistence.models import db
@@ -14,6 +15,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_path=(config or Config()).INSTANCE_DIR)
     app.config.from_object(config or Config(**overrides))
     from . import converters
+    from .domain import sandbox_pool
+
+    sandbox_pool.configure(app.config["SANDBOX_PROCESSES"], app.config["SANDBOX_MEMORY_MB"])
 
     converters.init_app(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -42,10 +46,37 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
         db.session.execute(text("SELECT 1"))
         return jsonify(status="ok")
 
+    @app.get("/readyz")
+    def readyz():
+        """For orchestrators: 200 when this instance can serve (its database answers), else 503."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except DBAPIError:
+            _discard_session()
+            return jsonify(status="unavailable", message="数据库暂时不可用 (the database is unavailable)"), 503
+        return jsonify(status="ready")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc):
+        # The database went away under this request (a restart, a failover): say so, and when to
+        # come back, rather than an unexplained 500; pool_pre_ping reconnects the next request.
+        _discard_session()
+        body = {"code": 503, "status": "Service Unavailable",
+                "message": "数据库暂时不可用，请稍后重试 (the database is briefly unavailable; try again)"}
+        return jsonify(body), 503, {"Retry-After": "1"}
+
     from .cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _discard_session() -> None:
+    """Give up the request's session after a database error; its connection may be dead too."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()
 
 
 def _sqlite_synchronous() -> str:

@@ -59,6 +59,7 @@ ROUTES: dict[str, Access] = {
     # -- public ---------------------------------------------------------------------------------
     "static": PUBLIC,
     "healthz": PUBLIC,
+    "readyz": PUBLIC,
     "api-docs.openapi_json": PUBLIC,
     "auth.login": PUBLIC,
     "auth.set_language": PUBLIC,

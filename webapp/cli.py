@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -10,6 +11,12 @@ import sys
 import time
 
 import click
+
+log = logging.getLogger(__name__)
+# Waits of a timer worker that lost the database: short at first (a restart takes about a
+# second), doubling to at most a few seconds.
+DB_BACKOFF_FIRST = 0.1
+DB_BACKOFF_MAX = 2.0
 
 
 def prepare(app, demo: bool = True) -> None:
@@ -29,7 +36,12 @@ def prepare(app, demo: bool = True) -> None:
 
 def run_worker(app, poll: float | None = None, once: bool = False) -> None:
     """Fire due timers until SIGTERM. Busy: claim the next batch at once. Idle: sleep until the
-    next job can be claimed, at most `poll` seconds (a job written meanwhile is seen by then)."""
+    next job can be claimed, at most `poll` seconds (a job written meanwhile is seen by then).
+    The database going away (a restart, a failover) is logged and waited out with a short
+    backoff: the worker reconnects instead of dying, and fires what fell due meanwhile."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .persistence.models import db
     from .services.lifecycle.timers import fire_due_timers, seconds_until_next_due
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
@@ -38,10 +50,24 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     print(f"timer worker {worker_id} polling every {poll}s, batch {batch}, lock {lock}s", flush=True)
+    failures = 0
     while not stop["now"]:
-        with app.app_context():
-            fired = fire_due_timers(worker_id, limit=batch, lock_seconds=lock)
-            until = None if fired else seconds_until_next_due()
+        try:
+            with app.app_context():
+                fired = fire_due_timers(worker_id, limit=batch, lock_seconds=lock)
+                until = None if fired else seconds_until_next_due()
+        except DBAPIError as exc:
+            failures += 1
+            pause = min(DB_BACKOFF_MAX, DB_BACKOFF_FIRST * 2 ** (failures - 1))
+            log.warning("timer worker %s: database unavailable (%s); retrying in %.1f s",
+                        worker_id, str(exc).splitlines()[0][:200], pause)
+            with app.app_context():
+                db.engine.dispose()  # the pool's connections died with the server
+            time.sleep(pause)
+            continue
+        if failures:
+            log.warning("timer worker %s: database reachable again", worker_id)
+            failures = 0
         if once:
             return
         if not fired:

@@ -28,6 +28,9 @@ class Config:
         # how long a claim holds before another worker may take the job over (a dead worker's).
         self.TIMER_BATCH = int(os.environ.get("TIMER_BATCH", "10"))
         self.TIMER_LOCK_SECONDS = int(os.environ.get("TIMER_LOCK_SECONDS", "60"))
+        # Sandbox processes per server process for scripts, and the memory each may use.
+        self.SANDBOX_PROCESSES = int(os.environ.get("SANDBOX_PROCESSES", "2"))
+        self.SANDBOX_MEMORY_MB = int(os.environ.get("SANDBOX_MEMORY_MB", "256"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PRODUCTION

@@ -56,3 +56,38 @@ def test_serves_the_api_with_timer_workers_and_stops_on_sigterm(tmp_path, postgr
         output = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0, output
     assert "2 web worker(s) and 1 timer worker(s)" in output and "timer worker" in output, output
+
+
+def test_a_child_that_dies_is_started_again_and_one_that_keeps_dying_stops_the_set(tmp_path, capsys):
+    from webapp import production
+
+    marker = tmp_path / "died-once"
+    once = [sys.executable, "-c", f"import os, sys, time\nif not os.path.exists({str(marker)!r}):\n"
+                                  f"    open({str(marker)!r}, 'w').close(); sys.exit(4)\ntime.sleep(60)"]
+    always = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    started = time.monotonic()
+    assert production.supervise([once], lambda: time.monotonic() - started > 2) == 0
+    assert "started again" in capsys.readouterr().out
+    assert production.supervise([once, always], lambda: time.monotonic() - started > 30) == 3
+    assert "keeps dying; stopping the rest" in capsys.readouterr().out
+    assert time.monotonic() - started < 30
+
+
+def test_readiness_says_whether_the_database_answers(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from webapp.persistence.models import db
+
+    assert client.get("/readyz").get_json() == {"status": "ready"}
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", down)
+        resp = client.get("/readyz")
+        assert resp.status_code == 503 and resp.get_json()["status"] == "unavailable"
+        resp = client.get("/healthz")  # any request the database fails under: 503 and when to retry
+        assert resp.status_code == 503 and resp.headers["Retry-After"] == "1"
+        assert "数据库暂时不可用" in resp.get_json()["message"]
+

@@ -36,3 +36,29 @@ def test_worker_process_fires_short_timer_on_its_own(app, tmp_path):
     assert worker.returncode is not None
     history = [h["element_id"] for h in api.project("city", pid)["history"]]
     assert history.count("patrol_due") == 1
+
+
+def test_worker_waits_out_a_database_outage_and_carries_on(app, monkeypatch, caplog):
+    """A database restart cut the worker's connection: it logs, backs off and reconnects, where it
+    used to die with the OperationalError."""
+    from sqlalchemy.exc import OperationalError
+
+    from webapp import cli
+    from webapp.services.lifecycle import timers
+
+    calls = []
+
+    def flaky(worker_id, limit, lock_seconds):
+        calls.append(time.monotonic())
+        if len(calls) <= 3:
+            raise OperationalError("UPDATE timer_job", {}, Exception("server closed the connection unexpectedly"))
+        return 1
+
+    monkeypatch.setattr(timers, "fire_due_timers", flaky)
+    with caplog.at_level("WARNING", logger="webapp.cli"):
+        cli.run_worker(app, poll=0.01, once=True)
+    assert len(calls) == 4
+    gaps = [b - a for a, b in zip(calls, calls[1:])]
+    assert gaps[0] >= cli.DB_BACKOFF_FIRST and gaps[2] > gaps[0]  # backing off
+    assert sum(gaps) < 3  # but briefly: timers resume within seconds of the database
+    assert "database unavailable" in caplog.text and "reachable again" in caplog.text

@@ -46,7 +46,7 @@ def everywhere(users) -> dict:
 DESIGNER_PAGES = ("index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
                   "deploy")
 EXPECT = {
-    "static": EVERYONE, "healthz": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
+    "static": EVERYONE, "healthz": EVERYONE, "readyz": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
     "auth.set_language": EVERYONE, "public.site": EVERYONE, "public.qr": EVERYONE, "public.report": EVERYONE,
     "public.report_site": EVERYONE, "tokens.issue": EVERYONE,
     "auth.logout": SIGNED_IN, "inbox.index": SIGNED_IN,

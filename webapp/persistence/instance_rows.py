@@ -105,6 +105,18 @@ def _step(rows) -> Step | None:
     )
 
 
+_LOCK_IF_FREE = select(_instance.c.id).where(_instance.c.id == bindparam("instance_id")).with_for_update(skip_locked=True)
+
+
+def lock_if_free(instance_id: int) -> bool:
+    """Lock the instance's row for this transaction unless another one holds it (PostgreSQL;
+    SQLite has one writer anyway): False means someone is writing the instance right now, and a
+    timer worker taking over an expired claim moves on rather than queue behind it."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    return execute(_LOCK_IF_FREE, {"instance_id": instance_id}).first() is not None
+
+
 _INSTANCE_UPDATE = (
     update(_instance)
     .where(_instance.c.id == bindparam("instance_id"), _instance.c.revision == bindparam("expected"))
