@@ -137,6 +137,39 @@ def test_two_timer_workers_racing_for_the_same_due_jobs(app, api, clock, lock_se
     assert _count(app, TimerJob, status="incident") == 0
 
 
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_timer_takeover_skips_an_instance_another_transaction_is_writing(app, api, clock):
+    """A worker whose claim expired may still be writing the instance: the worker that took the
+    job over moves on at once instead of queueing behind its row lock, and fires it later."""
+    from webapp.persistence.models import HistoryEvent
+    from webapp.services.lifecycle.timers import fire_due_timers
+
+    pid, task_id = _project_with_first_visit(api, risk_flags=["DEMOLITION"])
+    api.complete("inspector_lj", task_id, FIRST_VISIT)
+    clock.advance(days=7, seconds=1)
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    result = {}
+
+    def take_over():
+        with app.app_context():
+            result["fired"] = fire_due_timers("taker", lock_seconds=-1)
+
+    with other.connect() as writer:
+        writer.execute(text("SELECT id FROM process_instance WHERE project_id = :pid FOR UPDATE"), {"pid": pid})
+        thread = threading.Thread(target=take_over)
+        thread.start()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the takeover waited for the instance row"
+        assert result["fired"] == 0
+        writer.rollback()
+    other.dispose()
+    with app.app_context():
+        assert fire_due_timers("taker", lock_seconds=-1) == 1
+    assert _count(app, HistoryEvent, project_id=pid, element_id="patrol_due") == 1
+
+
 def _due(app) -> int:
     from webapp.persistence.models import TimerJob, db
     from webapp.services.lifecycle.timers import utcnow

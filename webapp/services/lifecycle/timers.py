@@ -20,7 +20,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import OperationalError
 
+from ...persistence import instance_rows
 from ...persistence.models import TimerJob, db
 from ..errors import StaleRevision
 from . import instances
@@ -41,6 +43,10 @@ def fire_due_timers(worker_id: str, now: datetime | None = None, limit: int = 10
         try:
             if _fire_one(instance_id, worker_id):
                 fired += 1
+        except OperationalError:
+            # The database went away: not the job's fault, so no attempt is counted. The worker
+            # waits it out (cli.run_worker) and claims its own unfinished jobs again.
+            raise
         except Exception as exc:  # one failing job must not stop the others
             db.session.rollback()
             _record_failure(instance_id, worker_id, exc)
@@ -51,7 +57,8 @@ def claim_due_jobs(worker_id: str, now: datetime, limit: int, lock_seconds: int)
     due = (
         select(TimerJob.instance_id)
         .where(TimerJob.status == "pending", TimerJob.due_at <= now)
-        .where((TimerJob.locked_until.is_(None)) | (TimerJob.locked_until < now))
+        # Free, expired, or this worker's own claim that a lost database connection interrupted.
+        .where(TimerJob.locked_until.is_(None) | (TimerJob.locked_until < now) | (TimerJob.locked_by == worker_id))
         .order_by(TimerJob.due_at)
         .limit(limit)
     )
@@ -87,6 +94,10 @@ def _fire_one(instance_id: int, worker_id: str) -> bool:
         if job is None or job.locked_by != worker_id:
             db.session.rollback()
             return False  # fired meanwhile by a worker that took over an expired lock
+        if not instance_rows.lock_if_free(instance_id):
+            db.session.rollback()
+            log.info("timer of instance %s: the instance is being written by another worker; skipped", instance_id)
+            return False  # its writer moves the job on; if it died, our claim expires and we try again
         try:
             return instances.fire_timers(instance_id)
         except StaleRevision:
