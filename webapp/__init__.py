@@ -15,6 +15,12 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_path=(config or Config()).INSTANCE_DIR)
     app.config.from_object(config or Config(**overrides))
     from . import converters
+
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     from .domain import sandbox_pool
 
     sandbox_pool.configure(app.config["SANDBOX_PROCESSES"], app.config["SANDBOX_MEMORY_MB"])

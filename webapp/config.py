@@ -31,6 +31,9 @@ class Config:
         # Sandbox processes per server process for scripts, and the memory each may use.
         self.SANDBOX_PROCESSES = int(os.environ.get("SANDBOX_PROCESSES", "2"))
         self.SANDBOX_MEMORY_MB = int(os.environ.get("SANDBOX_MEMORY_MB", "256"))
+        # Proxies in front of the app (a TLS terminator: 1). Their X-Forwarded-For/-Proto are
+        # believed for that many hops, so every limit keys on the real client address; 0 believes none.
+        self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PRODUCTION

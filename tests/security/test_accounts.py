@@ -99,7 +99,7 @@ def test_five_failures_block_the_username_from_that_address_only(world):
 def test_many_usernames_from_one_address_are_blocked(world, monkeypatch):
     from webapp.services.security import auth
 
-    monkeypatch.setattr(auth, "MAX_FAILURES_PER_IP", 8)  # the rule, with fewer slow failures to make
+    monkeypatch.setattr(auth, "MAX_USERNAMES_PER_IP", 8)  # the rule, with fewer slow failures to make
     client = browser(world, "10.3.0.1")
     for n in range(8):
         login(client, f"guess{n}", "wrong-password")
@@ -202,3 +202,56 @@ def test_api_token_revoked(world):
     assert client.get("/api/v1/projects", headers=headers).status_code == 401
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 401
     assert client.get("/api/v1/projects", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_failures_of_one_username_never_lock_other_users_out_of_a_shared_address(world):
+    """Behind a proxy without TRUSTED_PROXIES everyone shares one address: 30 failures of one
+    username from it used to lock every sign-in there for 15 minutes."""
+    client = browser(world, "10.6.0.1")
+    for _ in range(30):
+        assert login(client, "supervisor_lj", "wrong-password").status_code in (401, 429)
+    assert login(client, "city", PASSWORD).status_code == 302
+
+
+def test_a_username_under_attack_backs_off_but_is_not_locked_out_everywhere(world):
+    from webapp.services.security import auth
+
+    for n in range(auth.USER_BACKOFF_AFTER + 2):  # from many addresses: no pair reaches its limit
+        login(browser(world, f"10.7.0.{n + 1}"), "admin_hl", "wrong-password")
+    waiting = login(browser(world, "10.7.1.1"), "admin_hl", PASSWORD)
+    assert waiting.status_code == 429 and "请稍等一分钟再试" in waiting.get_data(as_text=True)
+    api = world.app.test_client().post("/api/v1/auth/token", json={"username": "admin_hl", "password": PASSWORD},
+                                       environ_base={"REMOTE_ADDR": "10.7.1.2"})
+    assert api.status_code == 429 and 0 < int(api.headers["Retry-After"]) <= 60
+    with later(2):  # the backoff passed: the right password works from anywhere
+        assert login(browser(world, "10.7.1.1"), "admin_hl", PASSWORD).status_code == 302
+
+
+def test_behind_trusted_proxies_limits_key_on_the_real_client_address(world):
+    from webapp import create_app
+    from webapp.config import Config
+
+    app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False, SQLALCHEMY_DATABASE_URI=world.app.config[
+        "SQLALCHEMY_DATABASE_URI"], INSTANCE_DIR=world.app.config["INSTANCE_DIR"], TRUSTED_PROXIES=1))
+    proxy = {"REMOTE_ADDR": "10.9.0.1"}
+
+    def token(client_address, password):
+        return app.test_client().post("/api/v1/auth/token", json={"username": "inspector_hl", "password": password},
+                                      environ_base=proxy, headers={"X-Forwarded-For": client_address})
+
+    for _ in range(5):
+        assert token("203.0.113.7", "wrong-password").status_code == 401
+    assert token("203.0.113.7", PASSWORD).status_code == 429  # that client is blocked ...
+    assert token("198.51.100.4", PASSWORD).status_code == 200  # ... the others, behind the same proxy, are not
+    # Without TRUSTED_PROXIES a forged header changes nothing: the socket address counts.
+    forged = world.app.test_client().post("/api/v1/auth/token", json={"username": "inspector_hl", "password": "x" * 9},
+                                          environ_base={"REMOTE_ADDR": "10.9.0.2"}, headers={"X-Forwarded-For": "1.2.3.4"})
+    assert forged.status_code == 401
+    with world.app.app_context():
+        from sqlalchemy import select
+
+        from webapp.persistence.security import LoginFailure
+        from webapp.persistence.models import db
+
+        assert db.session.scalars(select(LoginFailure.ip).where(LoginFailure.username == "inspector_hl")).all().count(
+            "203.0.113.7") == 5

@@ -35,7 +35,9 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         attempt = auth.sign_in(username, request.form.get("password", ""), client_ip(), channel="web")
-        if attempt.blocked:
+        if attempt.blocked and attempt.retry_after < auth.FAILURE_WINDOW.total_seconds():
+            error, status = _("Too many failed sign-ins for this username. Wait a minute and try again."), 429
+        elif attempt.blocked:
             # Said alike for existing and unknown usernames: it reveals nothing about accounts.
             error, status = _("Too many failed sign-ins. Wait 15 minutes and try again."), 429
         elif attempt.user is None:

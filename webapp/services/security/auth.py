@@ -21,9 +21,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
-# Failed sign-ins allowed per (username, address) and per address over any usernames in the window.
+# Failed sign-ins allowed per (username, address) in the window: that pair is then refused.
 MAX_FAILURES = 5
-MAX_FAILURES_PER_IP = 30
+# Different usernames failing from one address in the window (password spraying): the address
+# is refused. Addresses are the real clients' behind a proxy (TRUSTED_PROXIES).
+MAX_USERNAMES_PER_IP = 30
+# Failures of one username from anywhere after which each further try waits, doubling up to
+# USER_BACKOFF_MAX: a backoff, not a lock, so an attacker cannot shut a user out everywhere.
+USER_BACKOFF_AFTER = 10
+USER_BACKOFF_MAX = timedelta(seconds=60)
 FAILURE_WINDOW = timedelta(minutes=15)
 
 # The passwords tried first by anyone guessing (lower case; a password equal to one of them, or to
@@ -80,26 +86,29 @@ def authenticate(username: str, password: str) -> User | None:
 # -- signing in ----------------------------------------------------------------------------------
 @dataclass
 class SignIn:
-    """The outcome of one attempt: the user, or `blocked` (too many failures) or a plain failure.
-    Both refusals say nothing about whether the username exists."""
+    """The outcome of one attempt: the user, or `blocked` (too many failures; `retry_after`
+    seconds) or a plain failure. Both refusals say nothing about whether the username exists."""
 
     user: User | None
     blocked: bool = False
+    retry_after: int = 0
 
 
 def sign_in(username: str, password: str, ip: str | None, channel: str) -> SignIn:
-    """Check the password unless this username and address (or the address alone) failed too often
-    in the last FAILURE_WINDOW; record the failure or success in the audit trail."""
+    """Check the password unless this username and address failed too often in the last
+    FAILURE_WINDOW, the address tried too many usernames, or the username is backing off; record
+    the failure or success in the audit trail."""
     username = (username or "").strip()[:64]
     ip = (ip or "unknown")[:64]
-    since = utcnow() - FAILURE_WINDOW
-    if _failures(since, ip, username) >= MAX_FAILURES or _failures(since, ip) >= MAX_FAILURES_PER_IP:
+    now = utcnow()
+    wait = _wait(now, username, ip)
+    if wait:
         audit.record("login_blocked", actor_name=username, ip=ip, details={"channel": channel})
-        return SignIn(None, blocked=True)
+        return SignIn(None, blocked=True, retry_after=wait)
     # A password longer than any we accept is not worth hashing (argon2 on megabytes is a DoS).
     user = authenticate(username, password) if len(password or "") <= MAX_PASSWORD_LENGTH else None
     if user is None:
-        db.session.add(LoginFailure(username=username, ip=ip, at=utcnow()))
+        db.session.add(LoginFailure(username=username, ip=ip, at=now))
         audit.record("login_failed", actor_name=username, ip=ip, details={"channel": channel})
         return SignIn(None)
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.ip == ip))
@@ -107,11 +116,24 @@ def sign_in(username: str, password: str, ip: str | None, channel: str) -> SignI
     return SignIn(user)
 
 
-def _failures(since: datetime, ip: str, username: str | None = None) -> int:
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.ip == ip, LoginFailure.at >= since)
-    if username is not None:
-        query = query.where(LoginFailure.username == username)
-    return db.session.scalar(query)
+def _wait(now: datetime, username: str, ip: str) -> int:
+    """Seconds before this username may be tried from this address (0: now)."""
+    since = now - FAILURE_WINDOW
+    recent = LoginFailure.at >= since
+    window = int(FAILURE_WINDOW.total_seconds())
+    pair = db.session.scalar(select(func.count()).where(recent, LoginFailure.ip == ip, LoginFailure.username == username))
+    if pair >= MAX_FAILURES:
+        return window
+    sprayed = db.session.scalar(select(func.count(func.distinct(LoginFailure.username))).where(recent, LoginFailure.ip == ip))
+    if sprayed >= MAX_USERNAMES_PER_IP:
+        return window
+    count, last = db.session.execute(select(func.count(), func.max(LoginFailure.at))
+                                     .where(recent, LoginFailure.username == username)).one()
+    if count < USER_BACKOFF_AFTER:
+        return 0
+    pause = min(USER_BACKOFF_MAX.total_seconds(), 2 ** (count - USER_BACKOFF_AFTER))
+    left = pause - (now - last).total_seconds()
+    return max(0, int(left + 0.999))
 
 
 def end_sessions(user: User, ip: str | None = None) -> None:
