@@ -60,6 +60,7 @@ ROUTES: dict[str, Access] = {
     "static": PUBLIC,
     "healthz": PUBLIC,
     "readyz": PUBLIC,
+    "offline.service_worker": PUBLIC,  # a static script
     "api-docs.openapi_json": PUBLIC,
     "auth.login": PUBLIC,
     "auth.set_language": PUBLIC,
@@ -103,6 +104,14 @@ ROUTES: dict[str, Access] = {
     "participation.supervision_home": roles("entrusted"),
     "participation.entrust": roles("owner", "property", check="project"),
     "participation.advisory": roles("entrusted", check="project"),
+    "notifications_pages.index": SIGNED_IN,  # the caller's own notifications only
+    "notifications_pages.mark_read": SIGNED_IN,
+    "notifications_pages.open_one": SIGNED_IN,
+    "notifications_pages.preferences": SIGNED_IN,
+    "notifications_pages.deliveries": roles("admin"),
+    "people.add_comment": signed_in("project"),
+    "people.stand_in_list": roles("supervisor"),  # their own street's (services.people.standins)
+    "people.cancel_standin": roles("supervisor"),
     "ops.index": roles("admin"),
     "ops.retry": roles("admin"),
     "audit_pages.index": roles("auditor"),
@@ -120,6 +129,17 @@ ROUTES: dict[str, Access] = {
     "projects.lead": roles("grid", "inspector", "property"),
     "projects.ledger": SIGNED_IN,  # owners: their own projects
     "projects.detail": signed_in("project"),
+    "projects.form": SIGNED_IN,  # starting forms: the service refuses roles that cannot use them
+    "notifications.my_notifications": SIGNED_IN,  # only the caller's own, by construction
+    "notifications.mark_read": SIGNED_IN,
+    "notifications.get_preferences": SIGNED_IN,
+    "notifications.put_preferences": SIGNED_IN,
+    "notifications.deliveries": roles("admin"),
+    "people_api.list_comments": signed_in("project"),
+    "people_api.add_comment": signed_in("project"),
+    "people_api.list_standins": roles("supervisor"),
+    "people_api.set_standin": roles("supervisor"),
+    "people_api.cancel_standin": roles("supervisor"),
     "dashboard_api.show": roles(*LEDGER),
     "operations.list_incidents": roles("admin"),
     "operations.retry_incident": roles("admin"),

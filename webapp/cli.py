@@ -43,6 +43,7 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
 
     from .persistence.models import db
     from .services.lifecycle.timers import fire_due_timers, seconds_until_next_due
+    from .services.notifications import work as notification_work
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]
@@ -55,6 +56,7 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
         try:
             with app.app_context():
                 fired = fire_due_timers(worker_id, limit=batch, lock_seconds=lock)
+                fired += _guarded(notification_work, worker_id)
                 until = None if fired else seconds_until_next_due()
         except DBAPIError as exc:
             failures += 1
@@ -72,6 +74,24 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
             return
         if not fired:
             time.sleep(poll if until is None else min(poll, max(0.005, until)))
+
+
+def _guarded(duty, worker_id: str) -> int:
+    """A side duty of the worker (reminders, the outbox): its failure is logged, never stops the
+    timers; what it did not finish is still in the database for the next round. The database
+    going away is the loop's to wait out, as for the timers."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .persistence.models import db
+
+    try:
+        return duty(worker_id)
+    except DBAPIError:
+        raise
+    except Exception:
+        db.session.rollback()
+        log.exception("worker duty %s failed", duty.__name__)
+        return 0
 
 
 def register_commands(app) -> None:

@@ -34,6 +34,13 @@ class Config:
         # Proxies in front of the app (a TLS terminator: 1). Their X-Forwarded-For/-Proto are
         # believed for that many hops, so every limit keys on the real client address; 0 believes none.
         self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+        # Outbound notifications (services.notifications.channels): a channel is offered when set.
+        for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS",
+                     "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "WECOM_WEBHOOK_URL", "DINGTALK_WEBHOOK_URL"):
+            setattr(self, name, os.environ.get(name))
+        # Channels of a user who chose none; the console (the worker's log) by default.
+        self.NOTIFY_DEFAULT_CHANNELS = os.environ.get("NOTIFY_DEFAULT_CHANNELS", "console")
+        self.OUTBOX_LOCK_SECONDS = int(os.environ.get("OUTBOX_LOCK_SECONDS", "60"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PRODUCTION

@@ -46,7 +46,7 @@ def everywhere(users) -> dict:
 DESIGNER_PAGES = ("index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
                   "deploy")
 EXPECT = {
-    "static": EVERYONE, "healthz": EVERYONE, "readyz": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
+    "static": EVERYONE, "healthz": EVERYONE, "readyz": EVERYONE, "offline.service_worker": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
     "auth.set_language": EVERYONE, "public.site": EVERYONE, "public.qr": EVERYONE, "public.report": EVERYONE,
     "public.report_site": EVERYONE, "tokens.issue": EVERYONE,
     "auth.logout": SIGNED_IN, "inbox.index": SIGNED_IN,
@@ -92,12 +92,30 @@ EXPECT = {
     "rules.get_rules": READS_RULES, "rules.rule_history": READS_RULES, "rules.put_rules": EDITS_RULES,
     "rules.preview": EDITS_RULES, "rules.parameters": RULE_READERS, "rules.side_by_side": RULE_READERS,
     "audit_api.events": {"auditor"},
+    # Each user's own notifications; the delivery log is for operations.
+    "notifications.my_notifications": SIGNED_IN, "notifications.mark_read": SIGNED_IN,
+    "notifications.get_preferences": SIGNED_IN, "notifications.put_preferences": SIGNED_IN,
+    "notifications.deliveries": {"ops"},
+    "notifications_pages.index": SIGNED_IN, "notifications_pages.mark_read": SIGNED_IN,
+    "notifications_pages.open_one": SIGNED_IN, "notifications_pages.preferences": SIGNED_IN,
+    "notifications_pages.deliveries": {"ops"},
+    # The registration form with the caller's choices: those who may register.
+    "projects.form": OWNERS | INSPECTORS | {"property_lj"},
+    # Comments: whoever sees the project; stand-ins: the street's supervisor (no stand-in exists in
+    # this world, so cancelling one through the API is a 404 for everyone).
+    "people.add_comment": SEES, "people_api.list_comments": SEES, "people_api.add_comment": SEES,
+    "people.stand_in_list": {"supervisor_lj"}, "people.cancel_standin": {"supervisor_lj"},
+    "people_api.list_standins": {"supervisor_lj"}, "people_api.set_standin": {"supervisor_lj"},
+    "people_api.cancel_standin": set(),
 }
 # URL parameters that name an object inside a jurisdiction: such routes are probed for both.
 OBJECT_PARAMS = {"project_id", "task_id", "notice_id", "attachment_id", "code", "reg_no"}
 # Bodies that pass validation of shape but change nothing (or only what is put back before each use).
 BODIES = {
     "tasks.complete": {"json": {"data": {}}},
+    "people_api.add_comment": {"json": {"body": ""}},
+    "people_api.set_standin": {"json": {"user_id": -1, "stand_in_id": -1, "starts": "2026-12-01T00:00:00+08:00",
+                                        "ends": "2026-12-02T00:00:00+08:00"}},
     "participation_api.entrust": {"json": {"supervisor_id": -1}},
     "participation_api.record_advisory": {"json": {"visited_on": "not a date", "findings": ""}},
     "participation.entrust": {"data": {"supervisor_id": "-1"}},

@@ -107,7 +107,8 @@ def build_world(tmp_path_factory, **config) -> World:
         db.session.commit()
         version = versions.latest_version()
         world.common = {"version_id": version.id, "name": sorted(versions.version_files(version))[0],
-                        "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units"}
+                        "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units",
+                        "key": "registration", "notification_id": 1, "stand_in_id": 999999}
     return world
 
 

@@ -43,6 +43,13 @@ def init_app(app) -> None:
 
     api.register_blueprint(participation.blp, url_prefix="/api/v1")
 
+    from . import notifications
+
+    api.register_blueprint(notifications.blp, url_prefix="/api/v1")
+    from . import people
+
+    api.register_blueprint(people.blp, url_prefix="/api/v1")
+
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
     for exc_class, status in errors.items():
         app.register_error_handler(exc_class, _handler(status))

@@ -4,10 +4,10 @@ from flask import g
 from flask_smorest import Blueprint
 
 from ..services.ledger import queries
-from ..services.lifecycle import instances
+from ..services.lifecycle import instances, start_forms
 from ..services.security import privacy
 from .auth import client_ip, lang, token_required
-from .schemas import Created, FormData, ProjectDetail, ProjectPage, ProjectQuery
+from .schemas import Created, FormData, FormDefinition, ProjectDetail, ProjectPage, ProjectQuery
 
 blp = Blueprint("projects", __name__, description="Registrations, leads and the project ledger")
 
@@ -59,3 +59,14 @@ def detail(project_id):
     row["history"] = privacy.events_for_viewer(g.user, project, queries.history(project))
     row["data"] = privacy.for_viewer(g.user, project, queries.project_data(project))
     return row
+
+
+@blp.route("/forms/<key>", methods=["GET"])
+@blp.response(200, FormDefinition)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def form(key):
+    """A form definition of the newest process version. `registration` and `lead` carry, on each
+    component with `valuesKey`, the `values` (value, label, street) the caller may choose: enough
+    to register a project or report a lead without the pages."""
+    return {"key": key, "definition": start_forms.definition_for(g.user, key)}

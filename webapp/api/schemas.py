@@ -133,3 +133,8 @@ class Completed(Schema):
     stage = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
     next_tasks = fields.List(fields.Nested(TaskRow))
+
+
+class FormDefinition(Schema):
+    key = fields.String()
+    definition = fields.Dict(metadata={"description": "form-js schema; run-time choices under `values`"})

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask import g
+from flask import g, jsonify, request
 from flask_smorest import Blueprint
 
 from ..services.designer import task_forms
 from ..services.ledger import queries
-from ..services.lifecycle import instances
+from ..services.lifecycle import idempotency, instances
 from .auth import client_ip, lang, token_required
 from .schemas import Completed, FormData, TaskDetail, TaskRow
 
@@ -41,14 +41,19 @@ def one_task(task_id):
 @blp.route("/tasks/<task_id>/complete", methods=["POST"])
 @blp.arguments(FormData)
 @blp.response(200, Completed)
-@blp.doc(security=[{"bearer": []}])
+@blp.doc(security=[{"bearer": []}], parameters=[{
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 100},
+    "description": "a replay with the same key returns the first answer and changes nothing"}])
 @token_required
 def complete(body, task_id):
-    """Complete a task with its form data: 422 names failing fields, 409 if no longer ready."""
-    project = instances.complete_task(g.user, task_id, body["data"], lang=lang(), ip=client_ip())
-    return {
-        "project_id": project.id,
-        "stage": project.stage,
-        "status": project.status,
-        "next_tasks": [t for t in queries.project_tasks(project)],
-    }
+    """Complete a task with its form data: 422 names failing fields, 409 if no longer ready (with
+    the reason). With an Idempotency-Key, a replay answers as the first request did."""
+    def act():
+        project = instances.complete_task(g.user, task_id, body["data"], lang=lang(), ip=client_ip())
+        return idempotency.completion_outcome(project, queries.project_tasks(project))
+
+    outcome = idempotency.once(g.user, request.headers.get("Idempotency-Key"), f"complete:{task_id}", act, lang())
+    response = jsonify(outcome)
+    if isinstance(outcome, idempotency.Replayed):
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -79,6 +79,7 @@ GROUPS = (
     Group("writeoff", "完工核销", "Completion write-off"),
     Group("calendar", "工作日历", "Working-day calendar"),
     Group("participation", "物业与委托监理", "Property companies and entrusted supervision"),
+    Group("daily", "提醒、督办与现场核验", "Reminders, escalation and on-site checks"),
 )
 
 _UNITS = (
@@ -221,6 +222,16 @@ PARAMS: tuple[Param, ...] = (
           "Entrusted supervision enabled (advisory logs)"),
     _flag("entrusted_may_raise_leads", "P-27b", "participation", "委托监理记录可生成线索",
           "Entrusted supervisors' findings may raise leads"),
+    # Reminders and escalation (督办) of late work; patrol evidence on site (P-13a/b)
+    _duration("remind_due_before", "P-33a", "daily", "PT24H", "到期前提醒办理人（提前量）",
+              "Remind the holder this long before a task is due"),
+    _duration("escalate_overdue_after", "P-33b", "daily", "P1D", "逾期后向上级督办（延迟）",
+              "Escalate an overdue task to the supervisor after", allow_zero=True),
+    Param("checkin_required", "P-13d", "daily", BOOL, False, "巡查须现场定位签到", "Patrols need a GPS check-in"),
+    Param("checkin_max_distance_m", "P-13b", "daily", INTEGER, 200, "定位签到与登记位置最大距离（米）",
+          "Maximum distance of the check-in from the registered location (m)", minimum=10, maximum=5000),
+    Param("patrol_min_photos", "P-13a", "daily", INTEGER, 0, "巡查最少照片数", "Minimum photos per patrol",
+          minimum=0, maximum=10),
     # P-23 calendar
     Param("calendar_holidays", "P-23a", "calendar", DATES, [], "法定节假日（不计工作日）",
           "Public holidays (not working days)"),

@@ -62,6 +62,15 @@ def init_app(app: Flask) -> None:
     from . import audit
 
     app.register_blueprint(audit.bp)
+    from . import notifications
+
+    app.register_blueprint(notifications.bp)
+    from . import people
+
+    app.register_blueprint(people.bp)
+    from . import offline
+
+    app.register_blueprint(offline.bp)
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

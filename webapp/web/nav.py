@@ -11,6 +11,7 @@ from flask import request
 from flask_login import current_user
 
 from ..services.ledger import queries
+from ..services.notifications import centre
 from ..services.security import policy
 
 
@@ -46,12 +47,13 @@ def init_app(app) -> None:
     @app.context_processor
     def _navigation():
         if not current_user.is_authenticated:
-            return {"nav_items": [], "inbox_total": 0}
+            return {"nav_items": [], "inbox_total": 0, "notification_unread": 0}
         items = [i for i in _items if i.visible_to(current_user)]
         return {
             "nav_items": items,
             "nav_current": _current(items),
             "inbox_total": queries.inbox_count(current_user),
+            "notification_unread": centre.unread_count(current_user),
         }
 
 

@@ -1,6 +1,8 @@
 """The task page: project summary, diagram, history, and the task's form (draft or submit)."""
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +12,7 @@ from ..services.designer import task_forms
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..services.inbox import claims, drafts
 from ..services.ledger import queries
-from ..services.lifecycle import instances
+from ..services.lifecycle import idempotency, instances
 from ..services.security import policy, privacy
 from . import formkit
 from .common import client_ip, form_title
@@ -24,6 +26,12 @@ handle_refusals(bp)
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
 def show(task_id):
+    # A submission sent again (the offline queue, a double tap) with the key of one already applied.
+    key = (request.headers.get("Idempotency-Key") or request.form.get("idempotency_key")) \
+        if request.method == "POST" and request.form.get("action") != "draft" else None
+    if idempotency.replay(current_user, key, f"complete:{task_id}") is not None:
+        flash(_("This submission was already received."), "info")
+        return redirect(url_for("inbox.index"))
     try:
         task = queries.visible_task(current_user, task_id)
     except NotFound:
@@ -53,16 +61,20 @@ def show(task_id):
             return redirect(url_for("taskpage.show", task_id=task_id))
         # Completing deletes the task's row: what the confirmation names is read first.
         done = {"task": form_title(task.form_key, task.title), "reg_no": project.reg_no}
-        try:
+        def act():
             attachments.check_usable(current_user, ids, project.id, lang())
             if upload_errors:
                 raise ValidationFailed(upload_errors)
-            instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip())
+            written = instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip())
+            attachments.link([i for group in ids.values() for i in group], project.id)
+            drafts.discard(task_id)
+            return idempotency.completion_outcome(written, queries.project_tasks(written))
+
+        try:
+            idempotency.once(current_user, key, f"complete:{task_id}", act, lang())
         except ValidationFailed as exc:
             errors, status = {**exc.errors, **upload_errors}, 422
         else:
-            attachments.link([i for group in ids.values() for i in group], project.id)
-            drafts.discard(task_id)
             flash(_("Done: %(task)s — %(reg_no)s.", **done), "success")
             return redirect(url_for("inbox.index"))
     elif can_do:
@@ -91,5 +103,6 @@ def show(task_id):
         events=rows,
         markers=timeline.markers(project, rows),
         summary=formkit.summary_rows(facts, lang()),
+        idempotency_key=uuid.uuid4().hex,
     ), status
 

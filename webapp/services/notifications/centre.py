@@ -1,0 +1,213 @@
+"""The notification centre: notifications written in the caller's transaction with their outbound
+messages, a user's list and unread count, marking read, and preferences (channels, quiet hours,
+muted kinds).
+
+A notification is keyed by the event it announces and its user: writing the same event twice (a
+second worker, a replay) adds nothing, and no outbound message either.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ...domain.workdays import XIAMEN
+from ...persistence.daily import Notification, NotificationPreference, OutboxMessage
+from ...persistence.models import User, db
+from ..errors import ValidationFailed
+from . import channels as channel_module
+
+KINDS = {
+    "new_task": ("新待办", "New task"),
+    "handover": ("移交待接收", "Hand-over awaiting acknowledgement"),
+    "due_soon": ("即将到期", "Due soon"),
+    "overdue": ("已逾期", "Overdue"),
+    "escalation": ("督办", "Escalation"),
+    "notice": ("文书送达", "Notice issued"),
+    "mention": ("有人提到你", "You were mentioned"),
+    "comment": ("新留言", "New comment"),
+}
+OUTBOUND = ("email", "sms", "wecom", "dingtalk", "console")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    key: str  # the event, without the user: "due_soon:<task id>"
+    title: str
+    body: str = ""
+    link: str | None = None
+    project_id: int | None = None
+    task_id: str | None = None
+
+
+def insert_ignoring_duplicates(table):
+    """INSERT … ON CONFLICT DO NOTHING on either database: the unique key decides who wrote first."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
+
+def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
+    """Write the event's notification for each user, and its outbound messages, in the current
+    transaction; returns the ids of the notifications that are new."""
+    now = now or utcnow()
+    ids = sorted({uid for uid in user_ids if uid})
+    if not ids:
+        return []
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))}
+    prefs = {p.user_id: p for p in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id.in_(ids)))}
+    offered = channel_module.configured(current_app.config)
+    created = []
+    for uid in ids:
+        user = users.get(uid)
+        if user is None:
+            continue
+        statement = insert_ignoring_duplicates(Notification.__table__).values(
+            user_id=uid, key=f"{event.key}:{uid}"[:160], kind=event.kind, title=event.title[:200],
+            body=event.body[:1000], link=event.link, project_id=event.project_id, task_id=event.task_id,
+            created_at=now).returning(Notification.__table__.c.id)
+        new_id = db.session.execute(statement).scalar()
+        if new_id is None:
+            continue
+        created.append(new_id)
+        pref = prefs.get(uid)
+        if pref is not None and event.kind in pref.muted.split():
+            continue
+        outbox = []
+        for name in channels_of(pref):
+            recipient = _address(name, user, pref)
+            if name in offered and recipient:
+                outbox.append({"notification_id": new_id, "user_id": uid, "channel": name, "recipient": recipient,
+                               "subject": f"【{KINDS[event.kind][0]}】{event.title}"[:200], "body": event.body[:1000]
+                               or event.title[:1000], "status": "pending", "attempts": 0, "created_at": now,
+                               "not_before": after_quiet_hours(pref, now)})
+        if outbox:
+            db.session.execute(OutboxMessage.__table__.insert(), outbox)
+    return created
+
+
+def channels_of(pref: NotificationPreference | None) -> list[str]:
+    if pref is None:
+        return current_app.config["NOTIFY_DEFAULT_CHANNELS"].split()
+    return pref.channels.split()
+
+
+def _address(channel: str, user: User, pref: NotificationPreference | None) -> str | None:
+    if channel == "email":
+        return pref.email if pref is not None else None
+    if channel in ("sms", "wecom", "dingtalk"):
+        return user.phone
+    return user.username
+
+
+def after_quiet_hours(pref: NotificationPreference | None, now: datetime) -> datetime:
+    """When a message may go out: now, or the end of the user's quiet hours (Xiamen time)."""
+    if pref is None or not pref.quiet_start or not pref.quiet_end:
+        return now
+    start, end = time.fromisoformat(pref.quiet_start), time.fromisoformat(pref.quiet_end)
+    local = now.astimezone(XIAMEN)
+    clock = local.time().replace(tzinfo=None)
+    quiet = (start <= clock < end) if start < end else (clock >= start or clock < end)
+    if not quiet:
+        return now
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends.astimezone(timezone.utc)
+
+
+# -- the user's side --------------------------------------------------------------------------------
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def listing(user: User, *, unread_only: bool = False, limit: int = 50, before_id: int | None = None) -> list[dict]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before_id:
+        query = query.where(Notification.id < before_id)
+    rows = db.session.scalars(query.order_by(Notification.id.desc()).limit(max(1, min(limit, 200))))
+    return [row_of(n) for n in rows]
+
+
+def row_of(n: Notification) -> dict:
+    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "link": n.link,
+            "project_id": n.project_id, "task_id": n.task_id, "created_at": n.created_at, "read_at": n.read_at,
+            "read": n.read_at is not None}
+
+
+def mark_read(user: User, ids=None) -> int:
+    """Mark these notifications (all when None) of this user read; returns how many changed.
+    Others' notification ids change nothing."""
+    statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        statement = statement.where(Notification.id.in_([int(i) for i in ids]))
+    count = db.session.execute(statement.values(read_at=utcnow())).rowcount
+    db.session.commit()
+    return count
+
+
+def preferences(user: User) -> dict:
+    pref = db.session.get(NotificationPreference, user.id)
+    return {
+        "channels": channels_of(pref),
+        "email": pref.email if pref else None,
+        "quiet_start": pref.quiet_start if pref else None,
+        "quiet_end": pref.quiet_end if pref else None,
+        "muted": pref.muted.split() if pref else [],
+        "offered": [name for name in OUTBOUND if name in channel_module.configured(current_app.config)],
+    }
+
+
+def save_preferences(user: User, values: dict, lang: str = "zh") -> dict:
+    """Validate, then save: channels the deployment offers, an e-mail address when e-mail is
+    chosen, quiet hours as HH:MM (both or neither), known kinds to mute."""
+    errors = {}
+    offered = channel_module.configured(current_app.config)
+    chosen = [c for c in (values.get("channels") or []) if c]
+    if any(c not in offered for c in chosen):
+        errors["channels"] = _msg(lang, "本平台未开通该渠道", "This channel is not offered here")
+    email = (values.get("email") or "").strip() or None
+    if "email" in chosen and (not email or "@" not in email or len(email) > 200):
+        errors["email"] = _msg(lang, "请填写有效的电子邮箱", "Enter a valid e-mail address")
+    quiet = [(values.get(k) or "").strip() or None for k in ("quiet_start", "quiet_end")]
+    if any(quiet) and not all(quiet):
+        errors["quiet_end"] = _msg(lang, "免打扰时段需同时填写开始和结束", "Give both the start and the end")
+    for name, value in zip(("quiet_start", "quiet_end"), quiet):
+        if value and not _is_clock(value):
+            errors[name] = _msg(lang, "时间格式应为 HH:MM", "Use HH:MM")
+    muted = [k for k in (values.get("muted") or []) if k]
+    if any(k not in KINDS for k in muted):
+        errors["muted"] = _msg(lang, "未知的通知类型", "Unknown kind of notification")
+    if errors:
+        raise ValidationFailed(errors)
+    pref = db.session.get(NotificationPreference, user.id) or NotificationPreference(user_id=user.id)
+    pref.channels, pref.email, pref.muted = " ".join(chosen), email, " ".join(muted)
+    pref.quiet_start, pref.quiet_end = quiet
+    db.session.add(pref)
+    db.session.commit()
+    return preferences(user)
+
+
+def _is_clock(value: str) -> bool:
+    try:
+        return len(value) == 5 and time.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh

@@ -1,0 +1,99 @@
+"""Stand-ins (代班): a street supervisor names a colleague who takes over an inspector's work
+for a leave period.
+
+During the period the stand-in may do the tasks the inspector holds (policy.can_do_task asks
+`acting_for`), finds them under 我的 in the inbox, and receives the inspector's notifications.
+Nothing is moved: when the period ends the tasks are the inspector's again.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from ...persistence.daily import StandIn
+from ...persistence.models import OrgUnit, User, db
+from ..errors import Forbidden, NotFound, ValidationFailed
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _active(now: datetime):
+    return (StandIn.cancelled_at.is_(None), StandIn.starts <= now, StandIn.ends > now)
+
+
+def acting_for(user: User, now: datetime | None = None) -> list[int]:
+    """The users whose work this user does now as their stand-in."""
+    return list(db.session.scalars(select(StandIn.user_id).where(StandIn.stand_in_id == user.id,
+                                                                   *_active(now or utcnow()))))
+
+
+def replacements(user_ids, now: datetime | None = None) -> dict[int, int]:
+    """{user on leave now: their stand-in} among these users."""
+    ids = [i for i in user_ids if i]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(StandIn.user_id, StandIn.stand_in_id).where(
+        StandIn.user_id.in_(ids), *_active(now or utcnow())).order_by(StandIn.id))
+    return {user_id: stand_in for user_id, stand_in in rows}
+
+
+def street_colleagues(user: User) -> list[User]:
+    """The active inspectors and supervisors of the supervisor's street (who may stand in)."""
+    street = user.org_unit.street_code if user.role == "supervisor" else None
+    if not street:
+        return []
+    return list(db.session.scalars(
+        select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(User.role.in_(("inspector", "supervisor")), User.active.is_(True), OrgUnit.street_code == street)
+        .order_by(User.display_name)))
+
+
+def listing(user: User) -> list[dict]:
+    """The stand-ins of the supervisor's street, current and future first."""
+    people = {u.id: u for u in street_colleagues(user)}
+    if not people:
+        return []
+    rows = db.session.scalars(select(StandIn).where(StandIn.user_id.in_(list(people)), StandIn.cancelled_at.is_(None),
+                                                     StandIn.ends > utcnow()).order_by(StandIn.starts))
+    return [{"id": s.id, "user_id": s.user_id, "user": people[s.user_id].display_name,
+             "stand_in_id": s.stand_in_id,
+             "stand_in": people[s.stand_in_id].display_name if s.stand_in_id in people else "",
+             "starts": s.starts, "ends": s.ends} for s in rows]
+
+
+def set_stand_in(supervisor: User, user_id: int, stand_in_id: int, starts: datetime, ends: datetime,
+                 lang: str = "zh") -> StandIn:
+    """Validate, then save: both people inspectors (or the supervisor) of the supervisor's street,
+    not the same person, the period forward in time and not overlapping another of the user's."""
+    people = {u.id: u for u in street_colleagues(supervisor)}
+    if not people:
+        raise Forbidden("only a street supervisor sets stand-ins")
+    errors = {}
+    if user_id not in people or people[user_id].role != "inspector":
+        errors["user_id"] = "请选择本街道的巡查员" if lang != "en" else "Choose an inspector of your street"
+    if stand_in_id not in people or stand_in_id == user_id:
+        errors["stand_in_id"] = "请选择本街道的另一名同事" if lang != "en" else "Choose another colleague of your street"
+    if starts.tzinfo is None or ends.tzinfo is None or ends <= starts or ends <= utcnow():
+        errors["ends"] = "结束时间须晚于开始时间和当前时间" if lang != "en" else "The end must follow the start and now"
+    if not errors:
+        overlap = db.session.scalar(select(StandIn.id).where(
+            StandIn.user_id == user_id, StandIn.cancelled_at.is_(None), StandIn.starts < ends, StandIn.ends > starts))
+        if overlap:
+            errors["starts"] = "与已有的代班时段重叠" if lang != "en" else "Overlaps an existing stand-in period"
+    if errors:
+        raise ValidationFailed(errors)
+    row = StandIn(user_id=user_id, stand_in_id=stand_in_id, starts=starts, ends=ends, set_by_id=supervisor.id)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def cancel(supervisor: User, stand_in_id: int) -> None:
+    row = db.session.get(StandIn, stand_in_id)
+    if row is None or row.user_id not in {u.id for u in street_colleagues(supervisor)}:
+        raise NotFound("no such stand-in")
+    row.cancelled_at = utcnow()
+    db.session.commit()
