@@ -43,7 +43,7 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
 
     from .persistence.models import db
     from .services.lifecycle.timers import fire_due_timers, seconds_until_next_due
-    from .services.notifications import work as notification_work
+    from .services.notifications.worker import work as notification_work
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]

@@ -7,7 +7,7 @@ from tests.web.conftest import Pages
 
 
 def test_centre_page_counts_lists_and_marks_read(app, client, clock):
-    from webapp.services.notifications import work
+    from webapp.services.notifications.worker import work
 
     pages = Pages(client)
     pages.register()

@@ -20,7 +20,7 @@ def register(api) -> int:
 
 
 def worker_round(app, worker="w1"):
-    from webapp.services.notifications import work
+    from webapp.services.notifications.worker import work
 
     with app.app_context():
         return work(worker)
