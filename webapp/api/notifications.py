@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from ..services.notifications import centre, outbox
 from .auth import lang, token_required
 
 blp = Blueprint("notifications", __name__, description="Notifications and reminders")
+
+
+ID = validate.Range(min=1, max=2**31 - 1)  # database integers
 
 
 class NotificationRow(Schema):
@@ -32,12 +35,12 @@ class NotificationList(Schema):
 
 class ListArgs(Schema):
     unread = fields.Bool(load_default=False)
-    limit = fields.Int(load_default=50)
-    before = fields.Int(load_default=None, allow_none=True)
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.Int(load_default=None, allow_none=True, validate=ID)
 
 
 class ReadRequest(Schema):
-    ids = fields.List(fields.Int(), load_default=None, allow_none=True,
+    ids = fields.List(fields.Int(validate=ID), load_default=None, allow_none=True,
                       metadata={"description": "omit to mark every notification read"})
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from ..services.ledger import queries
 from ..services.people import comments, standins
@@ -13,11 +13,12 @@ blp = Blueprint("people_api", __name__, description="Comments, hand-over notes a
 
 
 class CommentIn(Schema):
-    body = fields.Str(required=True)
+    body = fields.Str(required=True, validate=validate.Length(max=10000))
     kind = fields.Str(load_default="comment", metadata={"description": "comment or handover"})
     visibility = fields.Str(load_default="internal", metadata={"description": "internal or owner (owners: always owner)"})
     task_id = fields.Str(load_default=None, allow_none=True)
-    attachments = fields.List(fields.Str(), load_default=list, metadata={"description": "ids of uploaded photos"})
+    attachments = fields.List(fields.Str(validate=validate.Length(max=64)), load_default=list,
+                              validate=validate.Length(max=20), metadata={"description": "ids of uploaded photos"})
 
 
 class CommentOut(Schema):
@@ -35,8 +36,8 @@ class CommentOut(Schema):
 
 
 class StandInIn(Schema):
-    user_id = fields.Int(required=True)
-    stand_in_id = fields.Int(required=True)
+    user_id = fields.Int(required=True, validate=validate.Range(min=-(2**31), max=2**31 - 1))
+    stand_in_id = fields.Int(required=True, validate=validate.Range(min=-(2**31), max=2**31 - 1))
     starts = fields.AwareDateTime(required=True)
     ends = fields.AwareDateTime(required=True)
 

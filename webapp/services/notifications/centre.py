@@ -154,7 +154,7 @@ def mark_read(user: User, ids=None) -> int:
     Others' notification ids change nothing."""
     statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
-        statement = statement.where(Notification.id.in_([int(i) for i in ids]))
+        statement = statement.where(Notification.id.in_([int(i) for i in ids if 0 < int(i) < 2**31]))
     count = db.session.execute(statement.values(read_at=utcnow())).rowcount
     db.session.commit()
     return count
