@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from ..persistence.models import User, db
 from ..services.security.auth import session_matches
-from . import errors, filters, nav
+from . import errors, filters, headers, nav
 from .i18n import LANGUAGES, ensure_compiled, get_locale
 
 login_manager = LoginManager()
@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
 
 

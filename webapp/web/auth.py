@@ -1,29 +1,18 @@
 """Sign in, sign out, language choice."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..services.security import auth
-from .common import client_ip
+from .common import client_ip, same_site_path
 from .errors import handle_refusals
 from .i18n import LANGUAGES
 
 bp = Blueprint("auth", __name__)
 handle_refusals(bp)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an absolute URL that leads elsewhere."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,9 +35,9 @@ def login():
             _fresh_session()
             auth.bind_session(attempt.user, session)
             login_user(attempt.user)
-            return redirect(_safe_next(request.form.get("next")) or url_for("inbox.index"))
+            return redirect(same_site_path(request.form.get("next")) or url_for("inbox.index"))
     return render_template("auth/login.html", error=error, username=username,
-                           next=_safe_next(request.args.get("next") or request.form.get("next"))), status
+                           next=same_site_path(request.args.get("next") or request.form.get("next"))), status
 
 
 def _fresh_session() -> None:
@@ -74,4 +63,4 @@ def set_language():
     code = request.form.get("lang")
     if code in LANGUAGES:
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next")) or url_for("inbox.index"))
+    return redirect(same_site_path(request.form.get("next")) or url_for("inbox.index"))

@@ -1,6 +1,8 @@
 """Small helpers shared by the page blueprints."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, request
 from sqlalchemy import select
 
@@ -14,6 +16,18 @@ from .i18n import lang
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None. Browsers drop tabs and newlines from
+    URLs and read a backslash as a slash, so '/<tab>/evil.example' would lead to //evil.example:
+    control characters and backslashes are refused outright."""
+    if not target or any(ord(c) < 32 or c in "\\\x7f" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def page_number() -> int:

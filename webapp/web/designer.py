@@ -93,10 +93,11 @@ def migrate(version_id):
 def download(version_id, name):
     text = deployment.version_file(current_user, version_id, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
-    inline = request.args.get("inline") == "1"  # the editors load the file; people download it
-    headers = {"X-Content-Type-Options": "nosniff"}
-    if not inline:
-        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"
+    # Always an attachment, never a page of this site: a process file is a designer's XML, and an
+    # XHTML <script> in it would run here if a browser rendered it (the editors fetch() it alike).
+    headers = {"X-Content-Type-Options": "nosniff",
+               "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}",
+               "Content-Security-Policy": "default-src 'none'; sandbox"}
     return Response(text, mimetype=mimetype, headers=headers)
 
 
@@ -154,7 +155,7 @@ def _editor(template: str, version_id: int, suffix: str):
     if name not in files:
         abort(404)
     config = {
-        "fileUrl": url_for("designer.download", version_id=version_id, name=name, inline=1),
+        "fileUrl": url_for("designer.download", version_id=version_id, name=name),
         "fileName": name.rsplit("/", 1)[-1],
         "processId": row["process_id"],
         "checkUrl": url_for("designer.check"),

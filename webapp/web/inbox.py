@@ -10,7 +10,7 @@ from ..services.inbox import claims
 from ..services.ledger import queries
 from ..services.security import policy
 from . import nav
-from .common import page_number, streets_for, task_types
+from .common import page_number, same_site_path, streets_for, task_types
 from .errors import handle_refusals
 from .filters import STAGES
 
@@ -45,8 +45,7 @@ def index():
 
 
 def _back():
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
+    return redirect(same_site_path(request.form.get("next")) or url_for("inbox.index"))
 
 
 @bp.route("/inbox/<task_id>/claim", methods=["POST"])
