@@ -111,6 +111,15 @@ def inbox_count(user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(InboxTask).where(policy.task_filter(user)))
 
 
+def task_cancellation(task_id: str) -> str | None:
+    """Why a task was cancelled (the steps that took it away), or None if it was not."""
+    data = db.session.scalar(select(HistoryEvent.data_json).where(HistoryEvent.task_id == task_id,
+                                                                  HistoryEvent.kind == "task_cancelled").limit(1))
+    if data is None:
+        return None
+    return "、".join((json.loads(data) or {}).get("by") or []) or "流程已转入其他步骤"
+
+
 def task_was_completed(task_id: str) -> bool:
     """True when this task id was completed (its inbox row is gone, its history stays)."""
     return db.session.scalar(select(HistoryEvent.id).where(HistoryEvent.task_id == task_id).limit(1)) is not None

@@ -39,6 +39,7 @@ from ..ledger import queries
 from ..organisation import directory
 from ..oversight import kpi
 from ..participation import property_companies
+from ..notifications import events as notification_events
 from ..security import policy
 from .numbering import next_sequence
 
@@ -143,6 +144,9 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
         # On a retry, the change we lost to has completed or cancelled it.
+        cancelled = queries.task_cancellation(task_id)
+        if cancelled is not None:
+            raise Conflict(f"任务已取消（{cancelled}）：the task was cancelled ({cancelled})")
         if retry or queries.task_was_completed(task_id):
             raise Conflict("task is no longer ready")
         raise NotFound("no such task")
@@ -283,10 +287,12 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
     project = step.project
     # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
     instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **kpi.visit_columns(events)))
-    notices.issue_for_steps(project, runner.bundle, events, snap.data)
-    _sync_inbox(step, snap)
+    issued = notices.issue_for_steps(project, runner.bundle, events, snap.data)
+    new_tasks, gone = _sync_inbox(step, snap)
     _sync_timer(step.instance.id, snap)
-    history = []
+    # Who must hear of this step (new tasks, notices issued) is told in the step's own transaction.
+    notification_events.after_step(project, new_tasks, issued)
+    history = [_cancelled(row, events, completed_task) for row in gone if row.id != completed_task]
     for event in events:
         is_human = event.task_id == completed_task
         history.append(_history_values(
@@ -309,6 +315,16 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
         db.session.execute(_HISTORY_INSERT, history)
 
 
+def _cancelled(row, events, completed_task) -> dict:
+    """The history row of a task that left the inbox without being completed (a timer, a decision
+    elsewhere in the process): a later attempt to complete it is told why (409)."""
+    # Named steps only: an unnamed gateway's title is its id.
+    by = [event.title for event in events
+          if event.task_id != completed_task and event.title and event.title != event.name]
+    return _history_values(row.project_id, None, "task_cancelled", row.element_id, row.title,
+                           {"by": by or None}, None, task_id=row.id)
+
+
 def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     """The ledger columns this snapshot changes."""
     values = {name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
@@ -320,7 +336,8 @@ def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}
 
 
-def _sync_inbox(step: Step, snap: Snapshot) -> None:
+def _sync_inbox(step: Step, snap: Snapshot) -> tuple[list[dict], list]:
+    """Bring the inbox rows in line with the ready tasks; returns the rows added and those removed."""
     project = step.project
     current = {t.id: t for t in snap.tasks}
     existing = {row.id: row for row in step.inbox}
@@ -354,6 +371,7 @@ def _sync_inbox(step: Step, snap: Snapshot) -> None:
             instance_rows.written(None, InboxTask, task_id, changed)
     if new:
         instance_rows.execute(_INBOX_INSERT, new)
+    return new, [existing[task_id] for task_id in gone]
 
 
 def worker_role(lane: str | None, project: Project) -> str | None:

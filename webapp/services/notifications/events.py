@@ -22,9 +22,10 @@ def after_step(project, new_tasks, notices) -> None:
     if project.owner_user_id:
         for notice in notices:
             title = notice_title(notice)
-            notify([project.owner_user_id], Event("notice", f"notice:{notice.id}", title,
-                                                  f"{notice.number} {project.title}", f"/notices/{notice.id}",
-                                                  project.id))
+            # By number: the notice's row may not have its id yet inside the step.
+            notify([project.owner_user_id], Event("notice", f"notice:{notice.number}", title,
+                                                  f"{notice.number} {project.title}",
+                                                  f"/projects/{project.id}#notices", project.id))
 
 
 def notice_title(notice) -> str:
