@@ -34,8 +34,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from . import api
+    from . import api, json_limits
 
+    json_limits.init_app(app)
     api.init_app(app)
 
     from . import web

@@ -841,3 +841,18 @@ def checklist_problems(path: str | Path | None = None) -> list[str]:
             if bad:
                 out.append(f"{where}: unknown applies_to tags {bad!r}")
     return out
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
+MAX_FORM_NESTING = 32
+
+
+def json_nesting(text: str) -> int:
+    """How deeply JSON text nests arrays and objects, without parsing it: Python's parser
+    recurses per level, and a few thousand levels end in RecursionError."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from .catalog import BPMN_SUFFIXES, DMN_SUFFIXES, form_key_of, is_form_file, parse_bundle, parse_xml
 from .errors import BundleError, Problem
-from .forms import CHECKLIST_FILE, FormDefinition, schema_problems
+from .forms import CHECKLIST_FILE, MAX_FORM_NESTING, FormDefinition, json_nesting, schema_problems
 from .roles import ROLES, SYSTEM_LANES, role_for_lane
 from .sandbox import check_expression, check_script, trial_problem
 
@@ -110,6 +110,9 @@ def _check_forms(files: dict[str, str], report: _Report) -> set[str]:
         key = form_key_of(name)
         if key == CHECKLIST_FILE[:-len(".json")]:
             report.add(name, None, "巡查检查表（checklist.json）不是表单，不能通过流程设计器部署")
+            continue
+        if isinstance(files[name], str) and json_nesting(files[name]) > MAX_FORM_NESTING:
+            report.add(name, None, f"表单 JSON 嵌套过深（最多 {MAX_FORM_NESTING} 层）", element_id=key)
             continue
         try:
             schema = json.loads(files[name])

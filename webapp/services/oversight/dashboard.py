@@ -28,8 +28,8 @@ def can_view(user: User) -> bool:
 def period(since: str | None = None, until: str | None = None, today: date | None = None) -> tuple[str, str]:
     """The reporting period as Beijing dates [since, until): default, this month up to today."""
     today = today or kpi.now().astimezone(kpi.CST).date()
-    since = date.fromisoformat(since) if since else today.replace(day=1)
-    until = date.fromisoformat(until) if until else today + timedelta(days=1)
+    since = kpi.checked_day(since) if since else today.replace(day=1)
+    until = kpi.checked_day(until) if until else today + timedelta(days=1)
     return since.isoformat(), until.isoformat()
 
 

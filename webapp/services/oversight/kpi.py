@@ -27,6 +27,7 @@ from ...domain.durations import parse_duration
 from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db
 from ...persistence.oversight import Notice
 from ..district_rules import rulebook
+from ..errors import ValidationFailed
 from ..security import policy
 
 CST = timezone(timedelta(hours=8))
@@ -51,10 +52,22 @@ def visit_columns(events) -> dict:
     return {}
 
 
+# Dates a period or filter may name: year 1 or 9999 would overflow the time-zone arithmetic.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def checked_day(value: str | date) -> date:
+    """The date, if within FIRST_DAY…LAST_DAY (ValidationFailed: 422); ValueError if malformed."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed({"date": f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间 "
+                                        f"(dates run from {FIRST_DAY} to {LAST_DAY}): {day}"})
+    return day
+
+
 def day_start(value: str | date) -> datetime:
     """00:00 Beijing time of a date, in UTC; ValueError for a malformed date."""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    return datetime.combine(day, time(0), CST).astimezone(timezone.utc)
+    return datetime.combine(checked_day(value), time(0), CST).astimezone(timezone.utc)
 
 
 def conditions(user: User, filters: dict, at: datetime | None = None) -> list:

@@ -23,7 +23,7 @@ COLUMNS_EN = ("Unit", "New registrations", "New leads", "Registration rate", "Pa
 
 def month_span(month: str) -> tuple[str, str]:
     try:
-        first = date.fromisoformat(f"{month}-01")
+        first = kpi.checked_day(f"{month}-01")
     except ValueError:
         raise ValidationFailed({"month": "格式应为 YYYY-MM"}) from None
     following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
