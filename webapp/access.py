@@ -75,6 +75,9 @@ ROUTES: dict[str, Access] = {
     "inbox.claim": signed_in("claim"),
     "inbox.release": signed_in("claim"),
     "inbox.assign": roles("supervisor", check="claim"),
+    "inbox.bulk_action": signed_in("claim"),  # each task checked as a single claim/release/assign
+    "inbox.save_filter": SIGNED_IN,  # the caller's own filters
+    "inbox.delete_filter": SIGNED_IN,
     "taskpage.show": signed_in("task"),
     "files.show": signed_in("file"),
     "owner.register": roles("owner", "inspector", "property"),
@@ -135,6 +138,10 @@ ROUTES: dict[str, Access] = {
     "notifications.get_preferences": SIGNED_IN,
     "notifications.put_preferences": SIGNED_IN,
     "notifications.deliveries": roles("admin"),
+    "inbox_api.bulk_action": signed_in("claim"),
+    "inbox_api.list_filters": SIGNED_IN,
+    "inbox_api.save_filter": SIGNED_IN,
+    "inbox_api.delete_filter": SIGNED_IN,  # the caller's own (404 otherwise)
     "people_api.list_comments": signed_in("project"),
     "people_api.add_comment": signed_in("project"),
     "people_api.list_standins": roles("supervisor"),

@@ -54,6 +54,8 @@ EXPECT = {
     # the supervisor may give it back.
     "inbox.claim": DOES_TASK, "inbox.release": {"own": {"inspector_lj", "supervisor_lj"}, "other": {"inspector_hl"}},
     "inbox.assign": SUPERVISES,
+    # Bulk: each task refused as a single claim would be; the answer is a redirect for everyone.
+    "inbox.bulk_action": SIGNED_IN, "inbox.save_filter": SIGNED_IN, "inbox.delete_filter": SIGNED_IN,
     "taskpage.show": SEES, ("taskpage.show", "POST"): DOES_TASK,
     "files.show": SEES,
     "owner.register": OWNERS | INSPECTORS | {"property_lj"}, "owner.projects": OWNERS, "owner.notices": OWNERS,
@@ -107,6 +109,9 @@ EXPECT = {
     "people.stand_in_list": {"supervisor_lj"}, "people.cancel_standin": {"supervisor_lj"},
     "people_api.list_standins": {"supervisor_lj"}, "people_api.set_standin": {"supervisor_lj"},
     "people_api.cancel_standin": set(),
+    # Bulk through the API: 200 naming each refused task; filters: the caller's own (none exists here).
+    "inbox_api.bulk_action": SIGNED_IN, "inbox_api.list_filters": SIGNED_IN, "inbox_api.save_filter": SIGNED_IN,
+    "inbox_api.delete_filter": set(),
 }
 # URL parameters that name an object inside a jurisdiction: such routes are probed for both.
 OBJECT_PARAMS = {"project_id", "task_id", "notice_id", "attachment_id", "code", "reg_no"}
@@ -114,6 +119,8 @@ OBJECT_PARAMS = {"project_id", "task_id", "notice_id", "attachment_id", "code", 
 BODIES = {
     "tasks.complete": {"json": {"data": {}}},
     "people_api.add_comment": {"json": {"body": ""}},
+    "inbox_api.bulk_action": {"json": {"action": "release", "task_ids": ["no-such-task"]}},
+    "inbox_api.save_filter": {"json": {"name": ""}},
     "people_api.set_standin": {"json": {"user_id": -1, "stand_in_id": -1, "starts": "2026-12-01T00:00:00+08:00",
                                         "ends": "2026-12-02T00:00:00+08:00"}},
     "participation_api.entrust": {"json": {"supervisor_id": -1}},

@@ -49,6 +49,9 @@ def init_app(app) -> None:
     from . import people
 
     api.register_blueprint(people.blp, url_prefix="/api/v1")
+    from . import inbox
+
+    api.register_blueprint(inbox.blp, url_prefix="/api/v1")
 
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
     for exc_class, status in errors.items():

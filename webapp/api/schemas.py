@@ -39,6 +39,7 @@ class TaskRow(Schema):
     stage = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
     street_code = fields.String()
+    claimed_by_id = fields.Integer(allow_none=True)
 
 
 class ProjectSummary(Schema):
@@ -138,3 +139,15 @@ class Completed(Schema):
 class FormDefinition(Schema):
     key = fields.String()
     definition = fields.Dict(metadata={"description": "form-js schema; run-time choices under `values`"})
+
+
+class InboxQuery(Schema):
+    sort = fields.String(validate=validate.OneOf(("due", "priority", "created")),
+                         metadata={"description": "due (default): soonest first; priority; created: newest first"})
+    form_key = fields.String(validate=validate.Length(max=100))
+    stage = fields.String(validate=validate.Length(max=32))
+    street = fields.String(validate=validate.Length(max=32))
+    overdue = fields.Boolean()
+    text = fields.String(validate=validate.Length(max=100))
+    claimed = fields.String(validate=validate.OneOf(("mine", "open")))
+    view = fields.String(validate=validate.OneOf(("team",)))

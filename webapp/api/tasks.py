@@ -7,18 +7,21 @@ from ..services.designer import task_forms
 from ..services.ledger import queries
 from ..services.lifecycle import idempotency, instances
 from .auth import client_ip, lang, token_required
-from .schemas import Completed, FormData, TaskDetail, TaskRow
+from .schemas import Completed, FormData, InboxQuery, TaskDetail, TaskRow
 
 blp = Blueprint("tasks", __name__, description="My task inbox")
 
 
 @blp.route("/tasks", methods=["GET"])
+@blp.arguments(InboxQuery, location="query")
 @blp.response(200, TaskRow(many=True))
 @blp.doc(security=[{"bearer": []}])
 @token_required
-def my_tasks():
-    """Ready tasks whose lane is my role, inside my jurisdiction."""
-    return queries.inbox(g.user, per_page=200).items
+def my_tasks(args):
+    """Ready tasks whose lane is my role, inside my jurisdiction (and those of colleagues I stand
+    in for), filtered and sorted as the inbox page does; `view=team`: a supervisor's team."""
+    team = args.pop("view", None) == "team"
+    return queries.inbox(g.user, per_page=200, filters=args, team=team).items
 
 
 @blp.route("/tasks/<task_id>", methods=["GET"])

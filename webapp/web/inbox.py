@@ -6,20 +6,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services.inbox import claims
+from ..services.errors import NotFound, ValidationFailed
+from ..services.inbox import bulk, claims, saved_filters
 from ..services.ledger import queries
 from ..services.security import policy
 from . import nav
 from .common import page_number, same_site_path, streets_for, task_types
 from .errors import handle_refusals
 from .filters import STAGES
+from .i18n import lang
 
 bp = Blueprint("inbox", __name__)
 handle_refusals(bp)
 PER_PAGE = 20
 nav.register("inbox.index", _l("Inbox"), order=10, prefix="/inbox")
 
-FILTERS = ("form_key", "stage", "street", "overdue", "text", "claimed")
+FILTERS = ("form_key", "stage", "street", "overdue", "text", "claimed", "sort")
 
 
 @bp.route("/")
@@ -41,6 +43,7 @@ def index():
         stages=STAGES,
         streets=streets_for(current_user) if policy.scope_of(current_user) in ("district", "city") else [],
         group_work=policy.scope_of(current_user) == "street",
+        saved=saved_filters.listing(current_user),
     )
 
 
@@ -80,3 +83,44 @@ def assign(task_id):
     flash(_("Assigned to %(name)s.", name=claims.holders([task.claimed_by_id]).get(task.claimed_by_id, "")),
           "success")
     return _back()
+
+
+@bp.route("/inbox/bulk", methods=["POST"])
+@login_required
+def bulk_action():
+    """Claim, release or assign the ticked tasks; each refused one is named."""
+    try:
+        assignee = int(request.form["assignee_id"]) if request.form.get("assignee_id") else None
+        outcome = bulk.apply(current_user, request.form.get("bulk", ""), request.form.getlist("task_ids"), assignee)
+    except (ValueError, ValidationFailed):
+        flash(_("Tick the tasks and choose what to do with them."), "error")
+        return _back()
+    if outcome["done"]:
+        flash(_("%(n)s tasks done.", n=len(outcome["done"])), "success")
+    if outcome["refused"]:
+        flash(_("%(n)s tasks could not be changed (someone else holds them, or they are gone).",
+                n=len(outcome["refused"])), "warning")
+    return _back()
+
+
+@bp.route("/inbox/filters", methods=["POST"])
+@login_required
+def save_filter():
+    try:
+        saved = saved_filters.save(current_user, request.form.get("name", ""), request.form.to_dict(), lang())
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(message, "error")
+        return _back()
+    flash(_("Filter saved."), "success")
+    return redirect(url_for("inbox.index") + ("?" + saved["query"] if saved["query"] else ""))
+
+
+@bp.route("/inbox/filters/<int:filter_id>/delete", methods=["POST"])
+@login_required
+def delete_filter(filter_id: int):
+    try:
+        saved_filters.delete(current_user, filter_id)
+    except NotFound:
+        pass  # already gone: the list shows what is left
+    return redirect(url_for("inbox.index"))

@@ -5,13 +5,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from ...domain.engine import ProcessRunner
 from ...persistence.models import HistoryEvent, InboxTask, ProcessInstance, ProcessVersion, Project, User, db
 from ..designer.versions import bundle_for
 from ..errors import NotFound
 from ..oversight import kpi
+from ..people import standins
 from ..security import policy
 
 
@@ -65,8 +66,8 @@ def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None
     """My tasks; `team=True`: the tasks a supervisor oversees (policy.team_task_filter)."""
     filters = filters or {}
     query = select(InboxTask).where(policy.team_task_filter(user) if team else policy.task_filter(user))
-    if filters.get("claimed") == "mine":
-        query = query.where(InboxTask.claimed_by_id == user.id)
+    if filters.get("claimed") == "mine":  # mine, and those of colleagues I stand in for
+        query = query.where(InboxTask.claimed_by_id.in_([user.id, *standins.acting_for(user)]))
     elif filters.get("claimed") == "open":
         query = query.where(InboxTask.claimed_by_id.is_(None))
     if filters.get("form_key"):
@@ -82,7 +83,18 @@ def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None
         if filters.get("text"):
             like = f"%{filters['text']}%"
             query = query.where(or_(Project.reg_no.like(like), Project.address.like(like), Project.title.like(like)))
-    return Page([task_row(t) for t in _due_first(query, page, per_page)], _count(query), page, per_page)
+    ordered = _due_first(query, page, per_page) if filters.get("sort") not in SORTS else list(db.session.scalars(
+        query.order_by(*SORTS[filters["sort"]]).limit(per_page).offset((page - 1) * per_page)))
+    return Page([task_row(t) for t in ordered], _count(query), page, per_page)
+
+
+# Inbox orders besides the default (soonest due first): most urgent first, or newest first.
+_PRIORITY_RANK = case((InboxTask.priority == "high", 0), (InboxTask.priority == "low", 2), else_=1)
+_UNDATED_LAST = case((InboxTask.due_at.is_(None), 1), else_=0)
+SORTS = {
+    "priority": (_PRIORITY_RANK, _UNDATED_LAST, InboxTask.due_at, InboxTask.created_at, InboxTask.id),
+    "created": (InboxTask.created_at.desc(), InboxTask.id.desc()),
+}
 
 
 def _count(query) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, false, or_, select, true
 from ...domain.roles import ROLES
 from ...persistence.models import InboxTask, OrgUnit, Project, User, db
 from ...persistence.organisation import Estate, PropertyCompany
+from ..people import standins
 
 
 def scope_of(user: User) -> str:
@@ -88,11 +89,18 @@ def is_company_estate(user: User, estate_id: int | None) -> bool:
 
 
 def task_filter(user: User):
-    """A SQL condition on InboxTask: tasks for the user's role, in the user's jurisdiction.
+    """A SQL condition on InboxTask: tasks for the user's role, in the user's jurisdiction, and
+    the tasks held by colleagues this user stands in for (services.people.standins).
 
     `InboxTask.role` is who works on the task (see instances.worker_role): one indexed equality, so
     the inbox query stays an index range scan however many tasks a street has.
     """
+    group = _group_tasks(user)
+    covered = standins.acting_for(user)
+    return or_(group, InboxTask.claimed_by_id.in_(covered)) if covered else group
+
+
+def _group_tasks(user: User):
     scope = scope_of(user)
     district, street = _unit_codes(user)
     if scope == "own":
@@ -109,7 +117,8 @@ def can_do_task(user: User, task: InboxTask, ignore_claim: bool = False) -> bool
     scope = scope_of(user)
     district, street = _unit_codes(user)
     if not ignore_claim and task.claimed_by_id is not None and task.claimed_by_id != user.id:
-        return False
+        # A colleague's task is the stand-in's while the colleague is on leave.
+        return task.claimed_by_id in standins.acting_for(user)
     if scope == "own":
         return task.role == "owner" and task.owner_user_id == user.id
     if scope == "street":
