@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # second), doubling to at most a few seconds.
 DB_BACKOFF_FIRST = 0.1
 DB_BACKOFF_MAX = 2.0
+HOUSEKEEPING_SECONDS = 600  # between two sweeps for orphaned uploads
 
 
 def prepare(app, demo: bool = True) -> None:
@@ -43,6 +44,7 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
 
     from .persistence.models import db
     from .services.lifecycle.timers import fire_due_timers, seconds_until_next_due
+    from .services.participation.public import remove_orphaned_photos
     from .services.notifications.worker import work as notification_work
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
@@ -51,10 +53,13 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     print(f"timer worker {worker_id} polling every {poll}s, batch {batch}, lock {lock}s", flush=True)
-    failures = 0
+    failures, housekeeping_at = 0, time.monotonic()
     while not stop["now"]:
         try:
             with app.app_context():
+                if time.monotonic() >= housekeeping_at:
+                    remove_orphaned_photos()
+                    housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
                 fired = fire_due_timers(worker_id, limit=batch, lock_seconds=lock)
                 fired += _guarded(notification_work, worker_id)
                 until = None if fired else seconds_until_next_due()

@@ -101,3 +101,103 @@ def test_csrf_is_on_for_the_public_form(app, api, clock):
     clock.advance(seconds=10)
     resp = client.post(f"/s/{reg_no}/report", data={"form_token": token, "description": "x", "urgency": "NORMAL"})
     assert resp.status_code == 400
+
+
+# -- abuse (issue 16) ---------------------------------------------------------------------------
+def _stored_files(app) -> list:
+    from pathlib import Path
+
+    return [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
+
+
+def _photo(data: bytes = None, name="a.jpg"):
+    from io import BytesIO
+
+    return (BytesIO(data or jpeg_bytes()), name)
+
+
+def test_a_refused_report_stores_nothing(app, client, api, clock):
+    from webapp.persistence.models import Attachment, db
+
+    before = _stored_files(app)
+    for _ in range(4):
+        resp = _report(client, clock, "/report", description="", photos=_photo())
+        assert resp.status_code == 422
+    assert _stored_files(app) == before
+    with app.app_context():
+        assert db.session.query(Attachment).count() == 0
+
+
+def test_refused_attempts_count_against_the_address(client, api, clock):
+    from webapp.services.participation import public
+
+    hourly = public.ATTEMPT_LIMITS[0][1]
+    for _ in range(hourly):
+        assert _report(client, clock, "/report", description="").status_code == 422
+    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号").status_code == 429  # a good one, too late
+    assert api.tasks("inspector_lj", "check_lead") == []
+
+
+def test_a_form_is_sent_once(client, api, clock):
+    token = _token(client, "/report")
+    clock.advance(seconds=10)
+    data = {"form_token": token, "description": "脚手架没有防护网", "urgency": "NORMAL", "street": "350203001",
+            "address": "鹭江道 1 号"}
+    assert client.post("/report", data=data).status_code == 200
+    again = client.post("/report", data=data)
+    assert again.status_code == 422 and "已提交过" in again.get_data(as_text=True)
+    assert len(api.tasks("inspector_lj", "check_lead")) == 1
+
+
+def test_public_photos_have_a_pixel_limit_well_below_the_staffs(app, client, api, clock):
+    import time
+    from io import BytesIO
+
+    from PIL import Image
+
+    from webapp.services.casefile import attachments
+    from webapp.services.participation import public
+
+    assert public.MAX_PIXELS <= attachments.MAX_PIXELS // 3
+    out = BytesIO()
+    Image.new("1", (4000, 3500)).save(out, "PNG")  # 14 megapixels in a few kilobytes
+    assert len(out.getvalue()) < 10_000
+    started = time.monotonic()
+    resp = _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo(out.getvalue(), "bomb.png"))
+    assert resp.status_code == 422 and "像素过大" in resp.get_data(as_text=True)
+    assert time.monotonic() - started < 1.5  # judged from the header, not decoded
+    assert api.tasks("inspector_lj", "check_lead") == []
+
+
+def test_disk_use_per_address_and_day_is_bounded(client, api, clock, monkeypatch):
+    from webapp.services.participation import public
+
+    monkeypatch.setattr(public, "BYTES_PER_ADDRESS_DAY", 1)
+    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    refused = _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo())
+    assert refused.status_code == 429 and "照片已达上限" in refused.get_data(as_text=True)
+    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号").status_code == 200  # without photos: fine
+    clock.advance(days=1, seconds=1)
+    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+
+
+def test_the_worker_removes_public_photos_no_lead_took(app, client, api, clock):
+    from io import BytesIO
+
+    from webapp.persistence.models import Attachment, db
+    from webapp.services.casefile import attachments
+    from webapp.services.participation import public
+
+    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    with app.app_context():
+        orphan = attachments.store(public.public_user(), BytesIO(jpeg_bytes()), "left.jpg")
+        orphan_id = orphan.id
+    assert len(_stored_files(app)) == 2
+    with app.app_context():
+        assert public.remove_orphaned_photos() == 0  # too young: its report may still be on its way
+    clock.advance(hours=2)
+    with app.app_context():
+        assert public.remove_orphaned_photos() == 1
+        assert db.session.get(Attachment, orphan_id) is None
+        assert db.session.query(Attachment).count() == 1  # the lead's photo stays
+    assert len(_stored_files(app)) == 1

@@ -32,7 +32,9 @@ class Notice(db.Model):
 
 
 class PublicReport(db.Model):
-    """One accepted report from the public site page; also the per-IP rate-limit ledger."""
+    """One attempt at a report from the public site page, accepted (with its project) or refused
+    (project_id None): the per-address rate-limit and disk-use ledger. Its form's nonce is unique,
+    so a form is sent once."""
 
     __tablename__ = "public_report"
     id = db.Column(db.Integer, primary_key=True)
@@ -40,6 +42,8 @@ class PublicReport(db.Model):
     at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     site_reg_no = db.Column(db.String(40))
     project_id = db.Column(db.Integer, db.ForeignKey("project.id"), index=True)
+    form_nonce = db.Column(db.String(32), unique=True)
+    stored_bytes = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     __table_args__ = (Index("ix_public_report_ip_at", "ip_hash", "at"),)
 
 

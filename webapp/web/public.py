@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from ..services.casefile import attachments, site_link
+from ..services.casefile import site_link
 from ..services.casefile.attachments import UploadRefused
 from ..services.errors import NotFound, ValidationFailed
 from ..services.participation import public
@@ -47,12 +47,8 @@ def _report(site: dict | None):
                 data[k] = request.form[k]
         data = {k: v for k, v in data.items() if v != ""}
         try:
-            public.check_form(request.form, client_ip(), lang())
-            ids = public.store_photos([f for f in request.files.getlist("photos") if f.filename], lang())
-            if ids:
-                data["photos"] = ids
-            project = public.report(data, ip=client_ip(), site_reg_no=site["reg_no"] if site else None, lang=lang())
-            attachments.link(ids, project.id)
+            project = public.submit(data, request.form, request.files.getlist("photos"), ip=client_ip(),
+                                    site_reg_no=site["reg_no"] if site else None, lang=lang())
         except ValidationFailed as exc:
             errors, status = exc.errors, 422
         except UploadRefused as exc:

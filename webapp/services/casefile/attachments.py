@@ -48,7 +48,7 @@ def max_bytes() -> int:
     return int(current_app.config.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
 
-def store(user: User, stream, filename: str | None, lang: str = "zh") -> Attachment:
+def store(user: User, stream, filename: str | None, lang: str = "zh", max_pixels: int = MAX_PIXELS) -> Attachment:
     """Check, re-encode and keep one uploaded photo; UploadRefused says why not."""
     name = Path(filename or "").name[:200] or "photo"
     limit = max_bytes()
@@ -57,7 +57,7 @@ def store(user: User, stream, filename: str | None, lang: str = "zh") -> Attachm
         raise UploadRefused(message("empty", lang, name=name))
     if len(raw) > limit:
         raise UploadRefused(message("too_large", lang, name=name, mb=limit // (1024 * 1024)))
-    jpeg, width, height = _reencode(raw, name, lang)
+    jpeg, width, height = _reencode(raw, name, lang, max_pixels)
     attachment_id = secrets.token_urlsafe(16)  # 22 url-safe characters
     now = utcnow()
     relative = f"{now:%Y/%m}/{attachment_id}.jpg"
@@ -73,7 +73,7 @@ def store(user: User, stream, filename: str | None, lang: str = "zh") -> Attachm
     return row
 
 
-def _reencode(raw: bytes, name: str, lang: str) -> tuple[bytes, int, int]:
+def _reencode(raw: bytes, name: str, lang: str, max_pixels: int) -> tuple[bytes, int, int]:
     try:
         with Image.open(BytesIO(raw)) as probe:
             kind = probe.format
@@ -83,7 +83,7 @@ def _reencode(raw: bytes, name: str, lang: str) -> tuple[bytes, int, int]:
         raise UploadRefused(message("not_image", lang, name=name)) from exc
     if kind not in ACCEPTED_FORMATS:
         raise UploadRefused(message("not_image", lang, name=name))
-    if width * height > MAX_PIXELS:
+    if width * height > max_pixels:  # judged from the header, before decoding a pixel
         raise UploadRefused(message("too_many_pixels", lang, name=name))
     try:
         with Image.open(BytesIO(raw)) as image:
@@ -132,6 +132,19 @@ def link(ids, project_id: int) -> None:
         update(Attachment).where(Attachment.id.in_(ids), Attachment.project_id.is_(None)).values(project_id=project_id)
     )
     db.session.commit()
+
+
+def remove_unlinked(uploader_id: int, before) -> int:
+    """Remove this uploader's photos that no form took (no project) and were stored before
+    `before`: their files, then their rows. Returns how many."""
+    rows = list(db.session.scalars(select(Attachment).where(
+        Attachment.uploader_id == uploader_id, Attachment.project_id.is_(None), Attachment.created_at < before)))
+    root = Path(current_app.config["UPLOAD_DIR"])
+    for row in rows:
+        (root / row.path).unlink(missing_ok=True)
+        db.session.delete(row)
+    db.session.commit()
+    return len(rows)
 
 
 def for_download(user: User, attachment_id: str) -> tuple[Attachment, Path]:

@@ -2,18 +2,23 @@
 anyone (no login) that become leads for the site's street, like a grid worker's.
 
 Nothing personal is ever shown: no owner, no ID number, no phone; a contractor is named only when
-it is an enterprise (an individual craftsman is a person). Reports are limited per IP address in
-the database, carry a honeypot field and a signed form time (a form sent back within seconds of
-being served is a bot's).
+it is an enterprise (an individual craftsman is a person). A report carries a honeypot field and a
+signed, single-use form token with the time it was served (a form sent back within seconds is a
+bot's). Every attempt counts against its address, refused ones too; the report is validated before
+anything is stored; photos are held to a pixel limit below the staff's and to a disk budget per
+address and per day; photos of reports that never became a lead are removed by the timer worker.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ...domain.errors import DomainError
 from ...persistence.models import OrgUnit, Project, User, db
@@ -28,14 +33,22 @@ from ..security import auth
 PUBLIC_USERNAME = "public"  # the account public reports and their photos are recorded under
 MIN_FILL_SECONDS = 4
 MAX_FORM_AGE = timedelta(hours=3)
-LIMITS = ((timedelta(hours=1), 3), (timedelta(days=1), 10))  # (window, reports per IP)
+LIMITS = ((timedelta(hours=1), 3), (timedelta(days=1), 10))  # (window, accepted reports per address)
+ATTEMPT_LIMITS = ((timedelta(hours=1), 10), (timedelta(days=1), 30))  # (window, attempts per address)
 HONEYPOT = "website"
 MAX_PHOTOS = 3
+MAX_PIXELS = 12_000_000  # a phone photo; staff uploads allow more (attachments.MAX_PIXELS)
+BYTES_PER_ADDRESS_DAY = 20 * 1024 * 1024  # stored photo bytes one address may cost a day
+BYTES_PER_DAY = 2 * 1024 * 1024 * 1024  # and everyone together
+ORPHAN_AGE = timedelta(hours=1)  # photos of the public account not in a lead by then are removed
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     "too_fast": ("提交过快，请稍候再提交", "Submitted too quickly; please wait a moment and submit again"),
     "expired": ("页面已过期，请刷新后重新填写", "The page has expired; reload it and fill it in again"),
     "rate": ("提交次数过多，请稍后再试或拨打街道监督电话", "Too many reports; try later or call the street's hotline"),
+    "sent": ("此表单已提交过，请刷新页面后重新填写", "This form was already sent; reload the page to send another"),
+    "disk": ("今日照片已达上限，请不附照片提交或明天再试", "Today's share of photos is used up; send without photos or try tomorrow"),
 }
 
 
@@ -88,16 +101,14 @@ def streets() -> list[OrgUnit]:
 
 # -- reports ----------------------------------------------------------------------------------
 def form_token() -> str:
-    """Signed time the report form was served (checked for the minimum fill time)."""
-    return _serializer().dumps({"t": datetime.now(timezone.utc).timestamp()})
+    """Signed time the report form was served (for the minimum fill time) and a nonce (sent once)."""
+    return _serializer().dumps({"t": datetime.now(timezone.utc).timestamp(), "n": secrets.token_hex(16)})
 
 
 def public_user() -> User:
     """The inactive account public reports are recorded under (it cannot sign in)."""
     user = db.session.scalar(select(User).where(User.username == PUBLIC_USERNAME))
     if user is None:
-        import secrets
-
         city = db.session.scalar(select(OrgUnit).where(OrgUnit.kind == "city").order_by(OrgUnit.id))
         user = User(username=PUBLIC_USERNAME, display_name="社会公众", role="public", org_unit_id=city.id,
                     active=False, password_hash=auth.hash_password(secrets.token_hex(32)))
@@ -106,28 +117,72 @@ def public_user() -> User:
     return user
 
 
-def check_form(fields, ip: str | None, lang: str = "zh") -> None:
-    """Refuse bots and floods before anything is stored: honeypot, fill time, per-IP limits."""
-    if (fields.get(HONEYPOT) or "").strip():
-        # Pretend nothing is wrong would teach bots nothing either; a plain refusal is honest.
-        raise ValidationFailed({"__all__": message("too_fast", lang)})
+def submit(data: dict, fields, photos, *, ip: str | None, site_reg_no: str | None = None,
+           lang: str = "zh") -> Project:
+    """A report from the public, as the one path pages take: refuse floods and bots, record the
+    attempt (it counts against the address whatever comes next, and uses up its form), validate,
+    and only then store photos and start the lead. `fields` is the posted form (token, honeypot)."""
+    key = _ip_hash(ip)
+    _check_limits(key, lang)
+    nonce, problem = _check_form(fields, lang)
+    attempt = PublicReport(ip_hash=key, site_reg_no=site_reg_no, form_nonce=nonce)
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        db.session.add(PublicReport(ip_hash=key, site_reg_no=site_reg_no))  # still an attempt
+        db.session.commit()
+        raise ValidationFailed({"__all__": message("sent", lang)}) from None
+    if problem:
+        raise ValidationFailed({"__all__": problem})
+    data, clean = _validated(data, site_reg_no, lang)
+    photos = [f for f in photos if f.filename][:MAX_PHOTOS]
+    if photos and _stored_today(key) >= BYTES_PER_ADDRESS_DAY or photos and _stored_today() >= BYTES_PER_DAY:
+        raise TooManyReports(message("disk", lang))
+    stored = [attachments.store(public_user(), f.stream, f.filename, lang, max_pixels=MAX_PIXELS) for f in photos]
+    if stored:
+        data["photos"] = [a.id for a in stored]
+        data, clean = _validated(data, site_reg_no, lang)
+    project = instances.start_lead(clean, reporter=public_user(), ip=ip, source="PUBLIC_APP")
+    attempt = db.session.get(PublicReport, attempt.id)
+    attempt.project_id, attempt.stored_bytes = project.id, sum(a.size for a in stored)
+    db.session.commit()
+    attachments.link([a.id for a in stored], project.id)
+    return project
+
+
+def _check_limits(key: str, lang: str) -> None:
+    now = datetime.now(timezone.utc)
+    for limits, accepted_only in ((ATTEMPT_LIMITS, False), (LIMITS, True)):
+        for window, limit in limits:
+            query = select(func.count()).select_from(PublicReport).where(PublicReport.ip_hash == key,
+                                                                         PublicReport.at >= now - window)
+            if accepted_only:
+                query = query.where(PublicReport.project_id.is_not(None))
+            if db.session.scalar(query) >= limit:
+                raise TooManyReports(message("rate", lang))
+
+
+def _check_form(fields, lang: str) -> tuple[str | None, str | None]:
+    """The form's nonce (None if the token is not ours) and what is wrong with the form, if anything:
+    honeypot filled, token forged or too old, sent back too fast."""
     try:
         served = _serializer().loads(fields.get("form_token") or "", max_age=int(MAX_FORM_AGE.total_seconds()))
     except BadSignature:
-        raise ValidationFailed({"__all__": message("expired", lang)}) from None
+        return None, message("expired", lang)
+    nonce = str(served.get("n") or "")[:32] or None
+    if (fields.get(HONEYPOT) or "").strip():
+        # Pretending nothing is wrong would teach bots nothing either; a plain refusal is honest.
+        return nonce, message("too_fast", lang)
+    if nonce is None:
+        return None, message("expired", lang)
     if datetime.now(timezone.utc).timestamp() - float(served.get("t", 0)) < MIN_FILL_SECONDS:
-        raise ValidationFailed({"__all__": message("too_fast", lang)})
-    now = datetime.now(timezone.utc)
-    key = _ip_hash(ip)
-    for window, limit in LIMITS:
-        sent = db.session.scalar(select(func.count()).select_from(PublicReport)
-                                 .where(PublicReport.ip_hash == key, PublicReport.at >= now - window))
-        if sent >= limit:
-            raise TooManyReports(message("rate", lang))
+        return nonce, message("too_fast", lang)
+    return nonce, None
 
 
-def report(data: dict, *, ip: str | None, site_reg_no: str | None = None, lang: str = "zh") -> Project:
-    """A validated public report becomes a lead of the street (the site's street when it names one)."""
+def _validated(data: dict, site_reg_no: str | None, lang: str) -> tuple[dict, dict]:
     streets = list(db.session.scalars(select(OrgUnit.code).where(OrgUnit.kind == "street")))
     data = dict(data)
     if site_reg_no:
@@ -140,16 +195,27 @@ def report(data: dict, *, ip: str | None, site_reg_no: str | None = None, lang: 
     clean = task_forms.validate("lead", data, lang=lang, options={"streets": streets, "communities": communities})
     if site_reg_no:
         clean["site_reg_no"] = site_reg_no
-    project = instances.start_lead(clean, reporter=public_user(), ip=ip, source="PUBLIC_APP")
-    db.session.add(PublicReport(ip_hash=_ip_hash(ip), site_reg_no=site_reg_no, project_id=project.id))
-    db.session.commit()
-    return project
+    return data, clean
 
 
-def store_photos(files, lang: str = "zh") -> list[str]:
-    """Photos sent with a report (at most MAX_PHOTOS), kept like any upload, under the public account."""
-    user = public_user()
-    return [attachments.store(user, f.stream, f.filename, lang).id for f in list(files)[:MAX_PHOTOS]]
+def _stored_today(key: str | None = None) -> int:
+    query = select(func.coalesce(func.sum(PublicReport.stored_bytes), 0)).where(
+        PublicReport.at >= datetime.now(timezone.utc) - timedelta(days=1))
+    if key is not None:
+        query = query.where(PublicReport.ip_hash == key)
+    return int(db.session.scalar(query))
+
+
+def remove_orphaned_photos(now: datetime | None = None) -> int:
+    """Photos of the public account that no lead took within ORPHAN_AGE (a report that failed
+    after storing them): files and rows go. For the timer worker; returns how many."""
+    user = db.session.scalar(select(User.id).where(User.username == PUBLIC_USERNAME))
+    if user is None:
+        return 0
+    removed = attachments.remove_unlinked(user, (now or datetime.now(timezone.utc)) - ORPHAN_AGE)
+    if removed:
+        log.info("removed %s orphaned public photo(s)", removed)
+    return removed
 
 
 def _ip_hash(ip: str | None) -> str:
