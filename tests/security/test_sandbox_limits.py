@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import registration_data
-from tests.security.test_sandbox_escapes import _placed
+from tests.security.test_sandbox_escapes import _placed, _xml
 from tests.unit.test_validation import problems_at, shipped
 from webapp.domain import sandbox_pool
 from webapp.domain.sandbox import SandboxEnvironment, ScriptRefused
@@ -184,3 +184,26 @@ def test_nan_in_an_expression_result_is_refused():
     with pytest.raises(ScriptRefused, match="cannot be stored"):
         env.evaluate("1e308 * 10", {})
     assert env.evaluate("x * 2", {"x": 1.5}) == 3.0
+
+
+def test_a_notice_condition_passing_a_limit_fails_the_step_instead_of_dropping_the_notice(app, api):
+    """Deployed past validation, a noticeIf that runs away stops the registration with the reason
+    (422), where the receipt used to be silently missing and the site page a 404."""
+    from webapp.persistence.models import Project, db
+    from webapp.services.designer.versions import deploy
+
+    files = shipped()
+    old = '<spiffworkflow:property name="notice" value="receipt risk_notice commitment" />'
+    new = old + f'<spiffworkflow:property name="noticeIf" value="{_xml(HASH_EXPRESSION)}" />'
+    files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(old, new)})
+    assert any("longer than the limit" in p.message for p in validate_bundle(files))
+    with app.app_context():
+        deploy(files, actor="designer")
+        db.session.commit()
+    started = time.monotonic()
+    resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data()})
+    assert resp.status_code == 422, resp.get_data(as_text=True)[:500]
+    assert "noticeIf" in resp.get_json()["message"] and "longer than the limit" in resp.get_json()["message"]
+    assert time.monotonic() - started < 3
+    with app.app_context():
+        assert db.session.query(Project).count() == 0

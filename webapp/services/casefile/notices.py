@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from ...domain.durations import parse_duration
 from ...domain.engine import properties
-from ...domain.sandbox import make_script_engine
+from ...domain.errors import ScriptFailed
+from ...domain.sandbox import ScriptRefused, make_script_engine
 from ...persistence.models import OrgUnit, Project, User, db
 from ...persistence.oversight import Notice
 from ..designer import task_forms
@@ -51,7 +52,7 @@ def issue_for_steps(project: Project, bundle, events, data: dict) -> list[Notice
         spec = bundle.task_spec(event.name) if event.name else None
         props = properties(spec) if spec is not None else {}
         kinds = (props.get("notice") or "").split()
-        if not kinds or not _condition_holds(props.get("noticeIf"), {**data, **(event.data or {})}):
+        if not kinds or not _condition_holds(event.name, props.get("noticeIf"), {**data, **(event.data or {})}):
             continue
         for kind in kinds:
             if kind in KINDS:
@@ -59,11 +60,15 @@ def issue_for_steps(project: Project, bundle, events, data: dict) -> list[Notice
     return issued
 
 
-def _condition_holds(expression: str | None, data: dict) -> bool:
+def _condition_holds(element_id: str, expression: str | None, data: dict) -> bool:
     if not expression:
         return True
     try:
         return bool(make_script_engine().environment.evaluate(expression, dict(data)))
+    except ScriptRefused as refused:
+        # Refused code or a limit passed: the step fails with the reason (a 422, or an incident
+        # for a timer) rather than going on without the notice the diagram promises.
+        raise ScriptFailed(f"{element_id}（noticeIf）: {refused}") from refused
     except Exception:
         # A broken condition must not block the step itself; no notice is issued instead.
         current_app.logger.warning("noticeIf %r could not be evaluated", expression)
