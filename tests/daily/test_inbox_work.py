@@ -115,3 +115,24 @@ def test_inbox_page_sorts_saves_filters_bulk_claims_and_stand_ins(app, client, c
     assert "鹭江巡查员王" in listing.split('data-testid="standins"')[1]
     assert len(client.get("/inbox?claimed=mine").get_data(as_text=True).split('data-reg-no="')) == 4
     assert pids
+
+
+def test_all_ok_without_javascript_marks_the_unanswered_items(app, client, clock, api):
+    from webapp.services.lifecycle.timers import fire_due_timers
+
+    pid = api.post("owner1", "/api/v1/registrations", {"data": registration_data()}).get_json()["id"]
+    first = api.task_of("inspector_lj", pid, "first_visit")
+    api.complete("inspector_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    clock.advance(days=15)
+    with app.app_context():
+        fire_due_timers("t")
+    patrol = api.task_of("inspector_lj", pid, "patrol")
+    pages = Pages(client)
+    pages.login("inspector_lj")
+    resp = client.post(f"/tasks/{patrol['id']}", data={"task_id": patrol["id"], "action": "all_ok",
+                                                       "checklist.D02": "NOK"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "已将全部检查项标为合格" in page
+    assert re.search(r'name="checklist.D02" value="NOK" checked', page)
+    assert len(re.findall(r'value="OK" checked', page)) >= 10
+    assert api.tasks("inspector_lj", "patrol")  # nothing submitted

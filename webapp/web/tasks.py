@@ -59,24 +59,29 @@ def show(task_id):
                 flash(message, "error")
             flash(_("Draft saved."), "success")
             return redirect(url_for("taskpage.show", task_id=task_id))
-        # Completing deletes the task's row: what the confirmation names is read first.
-        done = {"task": form_title(task.form_key, task.title), "reg_no": project.reg_no}
-        def act():
-            attachments.check_usable(current_user, ids, project.id, lang())
-            if upload_errors:
-                raise ValidationFailed(upload_errors)
-            written = instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip())
-            attachments.link([i for group in ids.values() for i in group], project.id)
-            drafts.discard(task_id)
-            return idempotency.completion_outcome(written, queries.project_tasks(written))
-
-        try:
-            idempotency.once(current_user, key, f"complete:{task_id}", act, lang())
-        except ValidationFailed as exc:
-            errors, status = {**exc.errors, **upload_errors}, 422
+        if request.form.get("action") == "all_ok":
+            # 全部合格 without JavaScript: every unanswered checklist item OK, the exceptions to mark.
+            values = formkit.all_ok(definition, values, instances.checklist_for(facts))
+            flash(_("Every item is marked OK: now mark the exceptions."), "info")
         else:
-            flash(_("Done: %(task)s — %(reg_no)s.", **done), "success")
-            return redirect(url_for("inbox.index"))
+            # Completing deletes the task's row: what the confirmation names is read first.
+            done = {"task": form_title(task.form_key, task.title), "reg_no": project.reg_no}
+            def act():
+                attachments.check_usable(current_user, ids, project.id, lang())
+                if upload_errors:
+                    raise ValidationFailed(upload_errors)
+                written = instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip())
+                attachments.link([i for group in ids.values() for i in group], project.id)
+                drafts.discard(task_id)
+                return idempotency.completion_outcome(written, queries.project_tasks(written))
+
+            try:
+                idempotency.once(current_user, key, f"complete:{task_id}", act, lang())
+            except ValidationFailed as exc:
+                errors, status = {**exc.errors, **upload_errors}, 422
+            else:
+                flash(_("Done: %(task)s — %(reg_no)s.", **done), "success")
+                return redirect(url_for("inbox.index"))
     elif can_do:
         draft = drafts.load(current_user, task_id)
         if draft:
