@@ -32,11 +32,10 @@ def one_task(task_id):
     """One task with its form definition and the project summary."""
     task = queries.visible_task(g.user, task_id)
     row = queries.task_row(task)
-    row["form"] = task_forms.definition(task.form_key, task_forms.version_of_instance(task.instance_id))
+    definition = instances.task_form(task.form_key, task_forms.version_of_instance(task.instance_id))
+    row["form"] = definition.schema if definition is not None else None
     row["project"] = queries.project_row(task.project)
-    # Checklist items only for a form that has the patrol checklist component (not by form name).
-    components = (row["form"] or {}).get("components", [])
-    has_checklist = any(c.get("type") == "patrolChecklist" for c in components)
+    has_checklist = definition is not None and definition.has_checklist
     row["checklist"] = instances.checklist_for(queries.project_data(task.project)) if has_checklist else []
     return row
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = [
     "FORMS_DIR",
@@ -240,6 +241,28 @@ class FormDefinition:
     def field_keys(self) -> list[str]:
         return [f.key for f in self.fields]
 
+    @property
+    def has_checklist(self) -> bool:
+        """Whether the form carries the patrol checklist (its items depend on the project)."""
+        return any(f.type == "patrolChecklist" for f in self.fields)
+
+    @property
+    def uses_options(self) -> bool:
+        """Whether a field's choices come from the organisation (streets, communities, estates)."""
+        return any(f.values_key for f in self.fields)
+
+    def attachment_ids(self, data: Any) -> dict[str, list[str]]:
+        """The photo ids submitted in each file field (only well-formed ones: validation judges
+        the rest)."""
+        if not isinstance(data, dict):
+            return {}
+        out = {}
+        for f in self.fields:
+            value = data.get(f.key)
+            if f.type == "filepicker" and isinstance(value, list):
+                out[f.key] = [i for i in value if isinstance(i, str)]
+        return out
+
     def title_for(self, lang: str = "zh") -> str:
         return (self.title_en or self.title) if lang == "en" else self.title
 
@@ -364,7 +387,7 @@ class FormCatalog:
             self._forms[form.id or path.stem] = form
 
     @classmethod
-    def from_schemas(cls, schemas: dict[str, Any], base: "FormCatalog | None" = None) -> "FormCatalog":
+    def from_schemas(cls, schemas: dict[str, Any], base: FormCatalog | None = None) -> FormCatalog:
         """In-memory definitions (a process version's own forms) laid over ``base``'s."""
         catalog = cls.__new__(cls)
         catalog.directory = base.directory if base is not None else FORMS_DIR

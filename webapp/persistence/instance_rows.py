@@ -17,12 +17,13 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .models import InboxTask, ProcessInstance, ProcessVersion, Project, db
+from .models import Attachment, InboxTask, ProcessInstance, ProcessVersion, Project, db
 
 _inbox = InboxTask.__table__
 _instance = ProcessInstance.__table__
 _version = ProcessVersion.__table__
 _project = Project.__table__
+_attachment = Attachment.__table__
 _sibling = _inbox.alias("sibling")
 
 INSTANCE_COLUMNS = ("id", "project_id", "version_id", "state", "revision", "completed")
@@ -145,6 +146,22 @@ def write_project(project, changes: dict) -> None:
         return
     execute(_PROJECT_UPDATE, dict(changes, project_id=project.id))
     written(project, Project, project.id, changes)
+
+
+_ATTACHMENT_LINK = (
+    update(_attachment)
+    .where(_attachment.c.id.in_(bindparam("ids", expanding=True)), _attachment.c.project_id.is_(None))
+    .values(project_id=bindparam("project_id"))
+)
+
+
+def link_attachments(ids: list[str], project_id: int) -> None:
+    """The form that carries these photos is saved with the step: from now on they are the project's."""
+    execute(_ATTACHMENT_LINK, {"ids": list(ids), "project_id": project_id})
+    for key in ids:
+        held = db.session.identity_map.get(identity_key(Attachment, key))
+        if held is not None:
+            db.session.expire(held, ["project_id"])
 
 
 def written(obj, model, key, values: dict) -> None:

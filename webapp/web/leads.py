@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..services.casefile import attachments
 from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
 from ..services.ledger import queries
@@ -35,16 +34,14 @@ def new():
     if len(options.get("streets", [])) == 1:
         data["street"] = options["streets"][0]
     if request.method == "POST":
-        data, ids, upload_errors = formkit.read_submission(definition, request.form, request.files, current_user, lang())
+        data, _ids, upload_errors = formkit.read_submission(definition, request.form, request.files, current_user,
+                                                            lang())
         try:
-            attachments.check_usable(current_user, ids, None, lang())
-            if upload_errors:
-                raise ValidationFailed(upload_errors)
-            project = instances.report_lead(current_user, data, lang=lang(), ip=client_ip())
+            project = instances.report_lead(current_user, data, lang=lang(), ip=client_ip(),
+                                            refused_uploads=upload_errors)
         except ValidationFailed as exc:
-            errors = {**exc.errors, **upload_errors}
+            errors = exc.errors
         else:
-            attachments.link([i for group in ids.values() for i in group], project.id)
             flash(_("Lead %(reg_no)s reported; the street's inspectors have it in their inbox.",
                     reg_no=project.reg_no), "success")
             return redirect(url_for("leads.index") if current_user.role in ("grid", "property") else url_for("inbox.index"))

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services.casefile import attachments, timeline
+from ..services.casefile import timeline
 from ..services.designer import task_forms
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..services.inbox import claims, drafts
@@ -40,8 +40,7 @@ def show(task_id):
             return redirect(url_for("inbox.index"))
         raise
     project = task.project
-    forms = task_forms.catalog(task_forms.version_of_instance(task.instance_id))  # the project's version
-    definition = forms.get(task.form_key) if task.form_key in forms else None
+    definition = instances.task_form(task.form_key, task_forms.version_of_instance(task.instance_id))
     can_do = policy.can_do_task(current_user, task)
     facts = privacy.for_viewer(current_user, project, queries.project_data(project))
     values, errors, draft_at, status = {}, {}, None, 200
@@ -51,7 +50,7 @@ def show(task_id):
             abort(400)
         if not can_do:
             raise Forbidden("this task belongs to another role or person")
-        values, ids, upload_errors = formkit.read_submission(
+        values, _ids, upload_errors = formkit.read_submission(
             definition, request.form, request.files, current_user, lang()) if definition else ({}, {}, {})
         if request.form.get("action") == "draft":
             drafts.save(current_user, task_id, values)
@@ -67,18 +66,14 @@ def show(task_id):
             # Completing deletes the task's row: what the confirmation names is read first.
             done = {"task": form_title(task.form_key, task.title), "reg_no": project.reg_no}
             def act():
-                attachments.check_usable(current_user, ids, project.id, lang())
-                if upload_errors:
-                    raise ValidationFailed(upload_errors)
-                written = instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip())
-                attachments.link([i for group in ids.values() for i in group], project.id)
-                drafts.discard(task_id)
+                written = instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip(),
+                                                  refused_uploads=upload_errors)
                 return idempotency.completion_outcome(written, queries.project_tasks(written))
 
             try:
                 idempotency.once(current_user, key, f"complete:{task_id}", act, lang())
             except ValidationFailed as exc:
-                errors, status = {**exc.errors, **upload_errors}, 422
+                errors, status = exc.errors, 422
             else:
                 flash(_("Done: %(task)s — %(reg_no)s.", **done), "success")
                 return redirect(url_for("inbox.index"))
@@ -87,9 +82,7 @@ def show(task_id):
         if draft:
             values, draft_at = draft
 
-    options = instances.task_options(project) if definition and any(f.values_key for f in definition.fields) else None
-    checklist = instances.checklist_for(facts) if definition and any(
-        f.type == "patrolChecklist" for f in definition.fields) else None
+    options, checklist = instances.form_inputs(definition, project, facts) if can_do else (None, None)
     bundle = timeline.bundle_of(project)
     rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)),
                                    lang())

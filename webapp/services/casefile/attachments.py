@@ -104,8 +104,10 @@ def _reencode(raw: bytes, name: str, lang: str, max_pixels: int) -> tuple[bytes,
         raise UploadRefused(message("not_image", lang, name=name)) from exc
 
 
-def check_usable(user: User, ids_by_field: dict[str, list[str]], project_id: int | None, lang: str = "zh") -> None:
-    """Every id must be a photo this user uploaded and not yet linked, or one of this project's."""
+def unusable(user: User, ids_by_field: dict[str, list[str]], project_id: int | None, lang: str = "zh") -> dict:
+    """The fields naming a photo that is neither this user's own unlinked upload nor one of this
+    project's, each with the message to show (empty: all usable). Linking happens with the step
+    that saves the form (persistence.instance_rows.link_attachments)."""
     errors = {}
     wanted = {i for ids in ids_by_field.values() for i in ids}
     rows = {a.id: a for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))} if wanted else {}
@@ -119,12 +121,18 @@ def check_usable(user: User, ids_by_field: dict[str, list[str]], project_id: int
             if not usable:
                 errors[field] = message("not_usable", lang)
                 break
+    return errors
+
+
+def check_usable(user: User, ids_by_field: dict[str, list[str]], project_id: int | None, lang: str = "zh") -> None:
+    """ValidationFailed naming the fields whose photos are `unusable`."""
+    errors = unusable(user, ids_by_field, project_id, lang)
     if errors:
         raise ValidationFailed(errors)
 
 
 def link(ids, project_id: int) -> None:
-    """The form that carries these photos was saved: from now on they belong to the project."""
+    """Outside a step (a comment): these photos now belong to the project; commits."""
     ids = list(ids)
     if not ids:
         return

@@ -10,7 +10,7 @@ import json
 from flask import current_app
 
 from ...domain.catalog import form_key_of, is_form_file
-from ...domain.forms import FormCatalog, checklist_for
+from ...domain.forms import FormCatalog, FormDefinition, checklist_for
 from ...persistence.models import ProcessInstance, ProcessVersion, db
 from ..errors import ValidationFailed
 from .versions import files_json, latest_version
@@ -50,15 +50,18 @@ def validate(form_key: str, data, *, lang: str = "zh", options=None, checklist_i
     forms = catalog(version)
     if form_key not in forms:
         raise ValidationFailed({"__all__": f"unknown form {form_key!r}"})
-    clean, errors = forms.get(form_key).validate(
-        data, options=options, checklist_items=checklist_items, lang=lang
-    )
+    return checked(forms.get(form_key), data, lang=lang, options=options, checklist_items=checklist_items)
+
+
+def checked(form: FormDefinition, data, *, lang: str = "zh", options=None, checklist_items=None) -> dict:
+    """The clean data of a submission of this form, or ValidationFailed naming every failing field."""
+    clean, errors = form.validate(data, options=options, checklist_items=checklist_items, lang=lang)
     if errors:
         raise ValidationFailed(errors)
     # Every field of the form is present afterwards (absent → None, unchecked box → False), so
     # BPMN conditions and DMN cells can name any field without tripping over a missing variable,
     # and an optional field left empty this time never keeps the value of an earlier round.
-    for field in forms.get(form_key).fields:
+    for field in form.fields:
         if field.key not in clean and field.type != "patrolChecklist":
             clean[field.key] = False if field.type == "checkbox" else None
     return clean

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete
-
 from ...persistence.models import InboxTask, TaskDraft, User, db, utcnow
 from ..errors import Conflict, Forbidden
 from ..security import policy
@@ -32,8 +30,3 @@ def load(user: User, task_id: str) -> tuple[dict, object] | None:
         return None
     return json.loads(row.data_json), row.updated_at
 
-
-def discard(task_id: str) -> None:
-    """The task is done: nobody's draft of it is of use any more."""
-    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
-    db.session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...domain.engine import ProcessRunner, Snapshot, StepEvent
 from ...domain.errors import ScriptFailed, TaskNotReady
+from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
 from ...domain.workdays import XIAMEN
 from ...persistence import instance_rows
@@ -24,13 +25,13 @@ from ...persistence.models import (
     InboxTask,
     OrgUnit,
     ProcessInstance,
-    ProcessVersion,
     Project,
+    TaskDraft,
     TimerJob,
     User,
     db,
 )
-from ..casefile import notices
+from ..casefile import attachments, notices
 from ..designer import task_forms
 from ..designer.versions import bundle_for, latest_version
 from ..district_rules import rulebook
@@ -70,14 +71,18 @@ _TIMER_INSERT = insert(_timer)
 _TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
 _TIMER_DELETE = delete(_timer).where(_timer.c.instance_id == bindparam("job"))
 _HISTORY_INSERT = insert(HistoryEvent.__table__)
+_DRAFT_DELETE = delete(TaskDraft.__table__).where(TaskDraft.__table__.c.task_id == bindparam("task_id"))
 
 
 # -- entry points --------------------------------------------------------------------------------
-def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = None,
+                     refused_uploads: dict[str, str] | None = None) -> Project:
     """Owner self-registration (or an inspector registering on site without a lead)."""
     if not policy.can_register(user):
         raise Forbidden("this role cannot register projects")
     streets = _allowed_streets(user)
+    photos = _checked_photos(user, task_forms.for_new_projects().get("registration"), data, None, lang,
+                             refused_uploads)
     clean = task_forms.validate("registration", data, lang=lang, options=_org_options(streets, user),
                                   version=latest_version())
     street = _unit(clean["street"])
@@ -92,21 +97,24 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     # The site's special area or property company (organisation master data) for triage and notices.
     start_data.update(directory.registration_context(street.code, clean.get("community"),
                                                         clean.get("place_type"), estate))
-    return _start(project, start_data, user, ip)
+    return _start(project, start_data, user, ip, photos)
 
 
-def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None) -> Project:
+def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None,
+                refused_uploads: dict[str, str] | None = None) -> Project:
     """A grid worker's lead (吹哨) about a site: it becomes a task for the street's inspectors."""
     if not policy.can_report_lead(user):
         raise Forbidden("this role cannot report leads")
     streets = _allowed_streets(user)
+    photos = _checked_photos(user, task_forms.for_new_projects().get("lead"), data, None, lang, refused_uploads)
     clean = task_forms.validate("lead", data, lang=lang, options=_org_options(streets), version=latest_version())
-    return start_lead(clean, reporter=user, ip=ip, source=LEAD_SOURCES.get(user.role, "PATROL"))
+    return start_lead(clean, reporter=user, ip=ip, source=LEAD_SOURCES.get(user.role, "PATROL"), photos=photos)
 
 
-def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> Project:
+def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, photos=()) -> Project:
     """Start the lead process for validated lead data; the street's inspectors get the check task.
-    Shared by grid workers (report_lead) and the public's reports (services.participation.public)."""
+    Shared by grid workers (report_lead) and the public's reports (services.participation.public);
+    `photos` (ids already checked) become the project's with it."""
     street = _unit(clean["street"])
     prefix = {"PUBLIC_APP": "公众举报", "SUPERVISOR": "监理线索", "PROPERTY": "物业线索"}.get(source, "线索")
     title = f"{prefix}：{clean['address']}"[:200]
@@ -121,23 +129,30 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str) -> P
         "lead_source": source,
         "urgency": clean.get("urgency", "NORMAL"),
     }
-    return _start(project, start_data, reporter, ip)
+    return _start(project, start_data, reporter, ip, photos)
 
 
-def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None) -> Row:
-    """Complete a task; returns the project's ledger row as written. If another change to the instance (a timer, a parallel task) won the race
+def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
+                  refused_uploads: dict[str, str] | None = None) -> Row:
+    """Complete a task, for pages and API alike; returns the project's ledger row as written.
+
+    The photos the form names must be the user's own unlinked uploads or the project's;
+    `refused_uploads` (files a page could not store, by field) fail the submission the same way.
+    The step, the photos it links to the project and the drafts it makes useless are written in
+    one transaction. If another change to the instance (a timer, a parallel task) won the race
     between our read and our write, redo the completion on the fresh state. A second completion of
     the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            return _complete_once(user, task_id, data, lang, ip, retry=attempt > 0)
+            return _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0)
         except StaleRevision:
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
 
 
-def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, retry: bool) -> Row:
+def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
+                   retry: bool) -> Row:
     step = instance_rows.read_for_task(task_id)
     row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
     if row is None:
@@ -155,16 +170,18 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
         raise NotFound("no such task")
     if not policy.can_do_task(user, row):
         raise Forbidden("this task belongs to another role or person")
+    definition = task_form(row.form_key, step.version)
+    photos = _checked_photos(user, definition, data, project.id, lang, refused_uploads)
     events = _Steps(project)
     runner = _runner(step.instance, events, step.version)
-    clean = _validate_task_form(row.form_key, data, lang, project, runner, step.version)
+    clean = _validate_task_form(definition, data, lang, project, runner)
     try:
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
         raise Conflict("task is no longer ready") from exc
     # The inbox rows were read with the instance: any change to them since also changed its
     # revision, which the write checks.
-    _save(step, runner, events, actor=user, ip=ip, completed_task=task_id)
+    _save(step, runner, events, actor=user, ip=ip, completed_task=task_id, photos=photos)
     return project
 
 
@@ -192,6 +209,32 @@ def checklist_for(data: dict) -> list[dict]:
     return task_forms.checklist_items(data.get("risk_flags") or [], data.get("object_type") or "SMALL_WORKS")
 
 
+def task_form(form_key: str | None, version) -> FormDefinition | None:
+    """The form a task names, as deployed with its project's process version (None: no form)."""
+    forms = task_forms.catalog(version)
+    return forms.get(form_key) if form_key and form_key in forms else None
+
+
+def form_inputs(definition: FormDefinition | None, project: Project, data: dict) -> tuple[dict | None, list | None]:
+    """What a task form of this project is filled and checked against, looked up only for forms
+    that use it (each costs queries): (street and community choices, patrol checklist items)."""
+    if definition is None:
+        return None, None
+    options = task_options(project) if definition.uses_options else None
+    return options, checklist_for(data) if definition.has_checklist else None
+
+
+def _checked_photos(user: User, definition: FormDefinition | None, data, project_id: int | None, lang: str,
+                    refused_uploads: dict[str, str] | None) -> list[str]:
+    """The photo ids the form carries, each one this user may attach (its own unlinked upload, or
+    one of this project's); ValidationFailed (422) names the fields that carry another."""
+    ids = definition.attachment_ids(data) if definition is not None else {}
+    errors = {**attachments.unusable(user, ids, project_id, lang), **(refused_uploads or {})}
+    if errors:
+        raise ValidationFailed(errors)
+    return [i for group in ids.values() for i in group]
+
+
 def open_for_migration(step: Step) -> tuple[ProcessRunner, list, dict]:
     """A runner loaded from the step's rows, the sink for its steps and the helpers its scripts
     call (for services.lifecycle.instance_migration, which moves it to another version)."""
@@ -206,7 +249,7 @@ def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, 
 
 
 # -- internals ----------------------------------------------------------------------------------
-def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> Project:
+def _start(project: Project, start_data: dict, actor: User, ip: str | None, photos=()) -> Project:
     version = latest_version()
     bundle = bundle_for(version)
     events = _Steps(project)
@@ -221,15 +264,15 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None) -> P
     db.session.add(instance)
     db.session.flush()
     add_history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
-    _save(Step(instance=instance, project=project, inbox=[]), runner, events, actor=actor, ip=ip)
+    _save(Step(instance=instance, project=project, inbox=[]), runner, events, actor=actor, ip=ip, photos=photos)
     return project
 
 
-def _runner(instance, steps: "_Steps", version) -> ProcessRunner:
+def _runner(instance, steps: _Steps, version) -> ProcessRunner:
     return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps))
 
 
-def _helpers(steps: "_Steps") -> dict:
+def _helpers(steps: _Steps) -> dict:
     """Functions BPMN scripts and DMN cells may call: `rule(name, default)`, the value of the
     project's district rule in force at the moment of the call (services.district_rules.rulebook.RuleReader)."""
     return {"rule": steps.rules.rule}
@@ -251,12 +294,14 @@ class _Steps(list):
         super().append(event)
 
 
-def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task=None, version_id=None):
-    """Write state, projections and history in one transaction; a stale revision is a Conflict.
-    The step's inbox rows were read with its instance: any change to them since also changed its
-    revision, which the write checks."""
+def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_task=None, version_id=None, photos=()):
+    """Write state, projections, history and the photos the step's form carried in one
+    transaction; a stale revision is a Conflict. The step's inbox rows were read with its
+    instance: any change to them since also changed its revision, which the write checks."""
     try:
         _write(step, runner, events, actor=actor, ip=ip, completed_task=completed_task, version_id=version_id)
+        if photos:
+            instance_rows.link_attachments(photos, step.project.id)
         instance_rows.commit()
     except StaleRevision:
         db.session.rollback()
@@ -345,6 +390,8 @@ def _sync_inbox(step: Step, snap: Snapshot) -> tuple[list[dict], list]:
     if gone:
         instance_rows.execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in gone])
         instance_rows.forget(InboxTask, gone)
+        # A task done or cancelled: nobody's draft of it is of use any more.
+        instance_rows.execute(_DRAFT_DELETE, [{"task_id": task_id} for task_id in gone])
     new = []
     for task_id, task in current.items():
         values = {
@@ -471,19 +518,10 @@ def task_options(project: Project) -> dict[str, list[str]]:
     return _org_options([street])
 
 
-def _validate_task_form(form_key, data, lang, project, runner, version: ProcessVersion) -> dict:
-    """Validate against the form of the project's own version; street options and the patrol
-    checklist are looked up only for forms that use them (they cost queries and a data copy)."""
-    if not form_key:
+def _validate_task_form(definition: FormDefinition | None, data, lang, project, runner) -> dict:
+    """Validate against the form of the project's own version (the runner's data copy is taken
+    only for a form with the patrol checklist)."""
+    if definition is None:
         return {}
-    forms = task_forms.catalog(version)
-    fields = forms.get(form_key).fields if form_key in forms else []
-    return task_forms.validate(
-        form_key, data, lang=lang, version=version,
-        options=task_options(project) if any(f.values_key for f in fields) else None,
-        checklist_items=_checklist(runner) if any(f.type == "patrolChecklist" for f in fields) else None,
-    )
-
-
-def _checklist(runner: ProcessRunner) -> list[dict]:
-    return checklist_for(runner.data())
+    options, checklist = form_inputs(definition, project, runner.data() if definition.has_checklist else {})
+    return task_forms.checked(definition, data, lang=lang, options=options, checklist_items=checklist)

@@ -1,1 +1,0 @@
-from tests.web.conftest import pages  # noqa: F401  (the HTML pages fixture)
