@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -147,7 +146,6 @@ def _time(client, url: str, n: int, expect: str | None = None) -> list[float]:
 
 
 def _measure(app, task_id: str, n: int) -> dict:
-    from webapp.persistence.models import InboxTask, Project, db
     from webapp.services.ledger import queries
 
     out = {}

@@ -7,9 +7,9 @@ extension properties), never a Python table of task ids.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -98,7 +98,7 @@ class ProcessRunner:
         return runner
 
     @classmethod
-    def load(cls, bundle: Bundle, state: str, helpers: dict | None = None) -> "ProcessRunner":
+    def load(cls, bundle: Bundle, state: str, helpers: dict | None = None) -> ProcessRunner:
         return cls(bundle, state_to_workflow(bundle, state), helpers)
 
     def dump(self) -> str:

@@ -282,7 +282,7 @@ class Catalogue:
     params: dict[str, Param] = field(default_factory=dict)
 
     @classmethod
-    def bind(cls, options: dict[str, list[Option]] | None = None) -> "Catalogue":
+    def bind(cls, options: dict[str, list[Option]] | None = None) -> Catalogue:
         options = options or {}
         params = {}
         for param in PARAMS:

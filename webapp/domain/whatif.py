@@ -12,9 +12,9 @@ force and under the draft, and this module compares and sums:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 WEEK = timedelta(days=7)
 

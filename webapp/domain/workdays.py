@@ -9,8 +9,8 @@ working day after its date, so a Friday 10:00 order with 1WD is due Monday 10:00
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
 
 # China Standard Time has no daylight saving: a fixed offset needs no tz database.
 XIAMEN = timezone(timedelta(hours=8), "Asia/Shanghai")

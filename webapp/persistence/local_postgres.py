@@ -67,7 +67,7 @@ class LocalPostgres:
             cmd = ["runuser", "-u", self.user, "--", *cmd]
         return subprocess.run(cmd, check=check, capture_output=True, text=True, cwd=self.base)
 
-    def start(self) -> "LocalPostgres":
+    def start(self) -> LocalPostgres:
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.base, entry.pw_uid, entry.pw_gid)

@@ -3,7 +3,7 @@ property companies and their estates. Streets, communities and grids are OrgUnit
 User rows (models.py)."""
 from __future__ import annotations
 
-from .models import UTCDateTime, User, db, utcnow
+from .models import User, UTCDateTime, db, utcnow
 
 patrol_team_member = db.Table(
     "patrol_team_member",

@@ -1,8 +1,8 @@
 """Spreadsheet exports (.xlsx) written row by row, so a city-wide ledger stays small in memory."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from io import BytesIO
-from typing import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
