@@ -3,11 +3,15 @@ with BOTH_BACKENDS / marked postgres), an API client with demo users, a test clo
 from __future__ import annotations
 
 import itertools
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import time_machine
 
+from tests.helpers.accounts import cheap_password_hashes
 from webapp import create_app
 from webapp.cli import prepare
 from webapp.config import Config
@@ -26,15 +30,38 @@ def backend(request):
 
 @pytest.fixture
 def app(tmp_path, monkeypatch, backend, request):
-    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path / "instance"))
+    """An app on its own copy of the session's template database (already at the migration head,
+    with the shipped processes and the demo users)."""
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("INSTANCE_DIR", str(instance))
     if backend == "postgres":
         monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
+        instance.mkdir()
+        copy_sqlite(request.getfixturevalue("sqlite_template"), instance / "xiaosan.db")
     application = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False))
-    prepare(application)
     yield application
     _dispose(application)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database prepared once per session: replaying every migration and argon2-hashing
+    the demo users for each test cost more than most tests take."""
+    instance = tmp_path_factory.mktemp("sqlite-template")
+    path = instance / "template.db"
+    application = create_app(Config(TESTING=True, INSTANCE_DIR=str(instance), SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    prepare(application)
+    cheap_password_hashes(application)
+    _dispose(application)
+    return path
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup API (the template is in WAL mode)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 def _dispose(application) -> None:
@@ -65,6 +92,7 @@ def postgres_template(postgres_server, tmp_path_factory):
     instance = tmp_path_factory.mktemp("pg-template")
     application = create_app(Config(TESTING=True, INSTANCE_DIR=str(instance), SQLALCHEMY_DATABASE_URI=url))
     prepare(application)
+    cheap_password_hashes(application)
     _dispose(application)
     return "xiaosan_template"
 
@@ -199,3 +227,11 @@ def deploy_drill_version(app) -> None:
     with app.app_context():
         deploy(files, actor="test")
         db.session.commit()
+
+
+@pytest.fixture
+def pages(client):
+    """The HTML pages through Flask's test client, signing in as the demo users."""
+    from tests.helpers.pages import Pages
+
+    return Pages(client)

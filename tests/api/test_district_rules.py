@@ -7,15 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import registration_data
-
-HULI, SIMING = "350206", "350203"
-
-
-def huli_registration(**overrides) -> dict:
-    data = registration_data(street="350206001", community="350206001001", address="湖里区湖里大道 18 号",
-                             title="湖里大道 18 号店面装修")
-    data.update(overrides)
-    return data
+from tests.helpers.district_rules import HULI, SIMING, huli_registration, put_rules
 
 
 def user(username):
@@ -174,13 +166,6 @@ def test_thresholds_and_categories_come_from_the_district(app, api, clock):
     assert refused.get_json()["errors"] == {"category": "本区实施细则未将该类别纳入纳管范围"}
     assert api.post("owner1", "/api/v1/registrations",
                     {"data": registration_data(category="LIFT_ADDITION")}).status_code == 201
-
-
-# -- acceptance: 湖里区 30-second rectification deadline ---------------------------------------------
-def put_rules(api, username, district, values, reason="演练：一般隐患整改期限 30 秒", **extra):
-    return api.client.put(f"/api/v1/districts/{district}/rules",
-                          json={"values": values, "reason": reason, **extra},
-                          headers={"Authorization": f"Bearer {api.token(username)}"})
 
 
 def test_huli_30_second_deadline_becomes_overdue_and_escalates_on_its_own(app, api, clock):

@@ -2,21 +2,9 @@
 from __future__ import annotations
 
 from tests.conftest import BOTH_BACKENDS, registration_data
+from tests.helpers.lifecycle import fire_timers, register
 
 pytestmark = BOTH_BACKENDS
-
-
-def register(api, username="owner1", **overrides) -> dict:
-    resp = api.post(username, "/api/v1/registrations", {"data": registration_data(**overrides)})
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()
-
-
-def fire_timers(app):
-    from webapp.services.lifecycle.timers import fire_due_timers
-
-    with app.app_context():
-        return fire_due_timers("test-worker")
 
 
 def steps(api, username, project_id) -> list[str]:

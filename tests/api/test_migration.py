@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.api.designer_helpers import (
+from tests.conftest import registration_data
+from tests.helpers.designer import (
     BRIEFING_DATA,
     FIRST_VISIT_DATA,
     shipped_bpmn,
@@ -11,7 +12,6 @@ from tests.api.designer_helpers import (
     with_briefing_after_first_visit,
     without_first_visit,
 )
-from tests.conftest import registration_data
 
 
 def register(api) -> int:

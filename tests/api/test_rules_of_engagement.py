@@ -1,12 +1,7 @@
 """Conflicts, restarts, jurisdiction and a changed diagram: the guarantees around the lifecycle."""
 from __future__ import annotations
 
-import json
-import re
 import threading
-from pathlib import Path
-
-import pytest
 
 from tests.conftest import BOTH_BACKENDS, registration_data
 

@@ -1,7 +1,7 @@
 """A small district with something in every dashboard figure, built through the JSON API."""
 from __future__ import annotations
 
-from tests.api.test_lifecycle import fire_timers, register
+from tests.helpers.lifecycle import fire_timers, register
 
 FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
 

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import registration_data
-from tests.web.conftest import jpeg_bytes
+from tests.helpers.accounts import DEMO_PASSWORD, cheap_password_hashes
+from tests.helpers.pages import jpeg_bytes
 from webapp import create_app
 from webapp.cli import prepare
 from webapp.config import Config
 
-PASSWORD = "demo12345"
+PASSWORD = DEMO_PASSWORD
 USERS = ("owner1", "owner2", "grid_lj", "inspector_lj", "inspector_zh", "supervisor_lj", "enforcer_sm", "housing_sm",
          "inspector_hl", "admin_sm", "admin_hl", "designer", "ops", "city", "auditor", "property_lj", "entrusted_sm")
 HULI = dict(street="350206001", community="350206001001", address="湖里区湖里大道 1 号", title="湖里大道 1 号店面装修")
@@ -76,7 +77,7 @@ def build_world(tmp_path_factory, **config) -> World:
         mp.delenv("DATABASE_URL", raising=False)
         app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False, **config))
     prepare(app)
-    _cheap_password_hashes(app)
+    cheap_password_hashes(app)
     world = World(app, Place(), Place(), {}, {})
     own = world.api("owner1", "POST", "/api/v1/registrations", json={"data": registration_data()})
     other = world.api("owner2", "POST", "/api/v1/registrations", json={"data": registration_data(**HULI)})
@@ -94,7 +95,7 @@ def build_world(tmp_path_factory, **config) -> World:
             task = db.session.scalar(select(InboxTask).where(InboxTask.project_id == project.id))
             notice = db.session.scalar(select(Notice).where(Notice.project_id == project.id).order_by(Notice.id))
             photo = attachments.store(db.session.get(User, world.user_ids[uploader]), BytesIO(jpeg_bytes()), "a.jpg")
-            attachments.link([photo.id], project.id)
+            photo.project_id = project.id
             place.instance_id = db.session.scalar(
                 select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
             if place is world.own:  # in property_lj's estate, supervised by entrusted_sm
@@ -111,16 +112,3 @@ def build_world(tmp_path_factory, **config) -> World:
                         "key": "registration", "notification_id": 1, "stand_in_id": 999999,
                         "filter_id": 999999}
     return world
-
-
-def _cheap_password_hashes(app) -> None:
-    """The demo password hashed with the least argon2 work: the matrix signs in dozens of times, and
-    verifying takes the work factors stored in the hash (production hashes keep the defaults)."""
-    from argon2 import PasswordHasher
-
-    from webapp.persistence.models import User, db
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-    with app.app_context():
-        db.session.query(User).update({User.password_hash: cheap})
-        db.session.commit()

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.api.test_district_rules import HULI, huli_registration, put_rules
 from tests.conftest import ApiClient
+from tests.helpers.district_rules import HULI, huli_registration, put_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 

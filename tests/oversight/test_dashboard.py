@@ -1,32 +1,13 @@
 """Dashboard figures: each equals the number of ledger rows its filters list; jurisdiction holds."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 
 from tests.conftest import BOTH_BACKENDS
-from tests.oversight import scenario
+from tests.helpers import scenario
+from tests.helpers.oversight import figures, ledger_total
 
 DISTRICT_USERS = ("admin_sm", "supervisor_lj", "inspector_zh", "admin_hl", "city")
-
-
-def figures(node, path=""):
-    """Every {value, filters} in a dashboard document, with where it sits."""
-    if isinstance(node, dict):
-        if "value" in node and "filters" in node:
-            yield path, node
-        for key, child in node.items():
-            yield from figures(child, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            yield from figures(child, f"{path}[{i}]")
-
-
-def ledger_total(api, username, filters) -> int:
-    resp = api.get(username, "/api/v1/projects?" + urlencode({**filters, "per_page": 1}))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()["total"]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.oversight import scenario
+from tests.helpers import scenario
 
 
 def _user(name):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_lifecycle import fire_timers
-from tests.oversight.test_notices import patrol_with
+from tests.helpers.lifecycle import fire_timers
+from tests.helpers.oversight import patrol_with
 
 PERIOD = "since=2026-12-01&until=2027-02-01"
 

@@ -1,7 +1,8 @@
 """Notices are issued by the steps the diagram marks (`notice` property), numbered per district."""
 from __future__ import annotations
 
-from tests.api.test_lifecycle import fire_timers, register
+from tests.helpers.lifecycle import fire_timers, register
+from tests.helpers.oversight import patrol_with
 
 
 def _notices(app, project_id):
@@ -10,21 +11,6 @@ def _notices(app, project_id):
 
     with app.app_context():
         return [(n.kind, n.number) for n in db.session.query(Notice).filter_by(project_id=project_id).order_by(Notice.id)]
-
-
-def patrol_with(app, api, clock, outcome: str, severity: str, description: str, **registration) -> int:
-    """A registered project whose first patrol (14 days on) ends with this outcome; its id."""
-    pid = register(api, **registration)["id"]
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
-                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-    clock.advance(days=14, seconds=1)
-    fire_timers(app)
-    patrol = api.task_of("inspector_lj", pid, "patrol")
-    codes = {i["code"] for i in api.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]}
-    api.complete("inspector_lj", patrol["id"], {
-        "site_status": "IN_PROGRESS", "checklist": {c: "OK" for c in codes}, "outcome": outcome,
-        "hazard_severity": severity, "hazard_description": description})
-    return pid
 
 
 def test_registration_issues_receipt_risk_notice_and_commitment_numbered_per_district(app, api, clock):

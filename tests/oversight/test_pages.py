@@ -4,8 +4,8 @@ from __future__ import annotations
 import html as htmllib
 import re
 
-from tests.api.test_lifecycle import register
-from tests.oversight import scenario
+from tests.helpers import scenario
+from tests.helpers.lifecycle import register
 
 
 def _href(page: str, testid: str) -> str:

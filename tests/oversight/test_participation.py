@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.api.test_district_rules import put_rules
-from tests.api.test_lifecycle import register
 from tests.conftest import registration_data
+from tests.helpers.district_rules import put_rules
+from tests.helpers.lifecycle import register
 
 SIMING = "350203"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_lifecycle import register
-from tests.web.conftest import jpeg_bytes
+from tests.helpers.lifecycle import register
+from tests.helpers.pages import jpeg_bytes
 
 
 def _token(client, url) -> str:

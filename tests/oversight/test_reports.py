@@ -5,8 +5,8 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
-from tests.oversight import scenario
-from tests.oversight.test_dashboard import figures, ledger_total
+from tests.helpers import scenario
+from tests.helpers.oversight import figures, ledger_total
 
 
 def test_monthly_report_rows_per_street_and_total(app, api, pages, clock):
@@ -39,7 +39,7 @@ def test_street_dashboard_figures_list_that_streets_rows(app, api, clock):
 
 
 def test_insurance_report_by_street(app, api, pages, clock):
-    from tests.api.test_lifecycle import register
+    from tests.helpers.lifecycle import register
 
     register(api, has_safety_insurance=True, insurance_policy_no="PICC-2026-001")
     register(api)
@@ -54,9 +54,9 @@ def test_insurance_report_by_street(app, api, pages, clock):
 
 
 def test_property_company_yearly_report(app, api, pages, clock):
+    from tests.helpers.oversight import patrol_with
     from webapp.persistence.models import db
     from webapp.persistence.organisation import Estate, PropertyCompany
-    from tests.oversight.test_notices import patrol_with
 
     with app.app_context():
         company = PropertyCompany(district_code="350203", name="厦门鹭江物业管理有限公司", contact_name="陈经理",

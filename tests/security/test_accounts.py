@@ -9,9 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import time_machine
 
+from tests.helpers.world import PASSWORD, build_world
 from webapp.services.security.auth import hash_password, password_problems
-
-from .world import PASSWORD, build_world
 
 
 @pytest.fixture(scope="module")

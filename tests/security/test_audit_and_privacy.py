@@ -7,11 +7,10 @@ from io import BytesIO
 
 import pytest
 
-from tests.api.designer_helpers import shipped_bpmn
 from tests.conftest import registration_data
+from tests.helpers.designer import shipped_bpmn
+from tests.helpers.world import build_world
 from webapp.services.security.privacy import mask_id, mask_phone, masked
-
-from .world import build_world
 
 ID_NO, PHONE, MANAGER_PHONE = "350203198001011234", "13800001111", "13900002222"
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
+from tests.helpers.world import USERS, build_world
 from webapp import access
-
-from .world import USERS, build_world
 
 ANON = None
 EVERYONE = frozenset((ANON, *USERS))

@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 from werkzeug.datastructures import MultiDict
 
-from tests.unit.test_forms import _ALL_KEYS, junk
-
-from .world import build_world
+from tests.helpers.forms import ALL_KEYS, junk
+from tests.helpers.world import build_world
 
 # Who calls each part of the API (a user the access table lets through, so the fuzzing reaches
 # the code behind the checks).
@@ -81,11 +80,11 @@ def _fuzz(world, user_for, examples: int) -> list[str]:
 # -- forms through the API and the pages -----------------------------------------------------------
 
 FORM_EXAMPLES = 40
-junk_data = st.dictionaries(st.sampled_from(_ALL_KEYS) | st.text(max_size=10), junk, max_size=12)
+junk_data = st.dictionaries(st.sampled_from(ALL_KEYS) | st.text(max_size=10), junk, max_size=12)
 # What a browser can send: field names and lists of strings (repeated fields), any text.
 form_text = st.text(max_size=40) | st.sampled_from(["", "on", "1", "-1", "1e999", "nan", "2026-02-30", "OK", "NOK",
                                                      "350203001", "350203001001", "P3D", "'P3D'", "x" * 5000])
-form_fields = st.dictionaries(st.sampled_from(_ALL_KEYS + ["step", "move", "action", "task_id", "effective_from",
+form_fields = st.dictionaries(st.sampled_from(ALL_KEYS + ["step", "move", "action", "task_id", "effective_from",
                                                            "reason", "patrol_interval_high", "threshold_investment_wan"])
                               | st.text(max_size=10), st.lists(form_text, min_size=1, max_size=3), max_size=14)
 

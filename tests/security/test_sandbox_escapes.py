@@ -14,8 +14,8 @@ import pytest
 from SpiffWorkflow.exceptions import WorkflowException
 
 from tests.conftest import registration_data
-from tests.unit.test_sandbox import BPMN, DMN, run_workflow
-from tests.unit.test_validation import problems_at, shipped
+from tests.helpers.bundles import problems_at, shipped
+from tests.helpers.sandbox import BPMN, DMN, run_workflow
 from webapp.domain.engine import _describe
 from webapp.domain.sandbox import SandboxEnvironment, ScriptRefused
 from webapp.domain.validation import validate_bundle
@@ -106,22 +106,16 @@ def test_runaway_code_passes_deploy_checks_but_is_stopped_in_every_place(tmp_pat
 
 
 def _run_with(tmp_path, old: str, new: str, message: str) -> None:
-    import tests.unit.test_sandbox as unit
-
     bpmn, dmn = BPMN, DMN
     if old in bpmn:
         bpmn = bpmn.replace(old, new)
     else:
         assert old in dmn
         dmn = dmn.replace(old, new)
-    saved = unit.BPMN, unit.DMN
-    unit.BPMN, unit.DMN = bpmn, dmn
-    try:
-        with pytest.raises(WorkflowException) as info:
-            run_workflow(tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'")
-        assert message in _describe(info.value), (new, _describe(info.value))
-    finally:
-        unit.BPMN, unit.DMN = saved
+    with pytest.raises(WorkflowException) as info:
+        run_workflow(tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'",
+                     bpmn=bpmn, dmn=dmn)
+    assert message in _describe(info.value), (new, _describe(info.value))
 
 
 @pytest.mark.parametrize("where, code, message", [

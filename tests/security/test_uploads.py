@@ -9,12 +9,11 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from tests.api.designer_helpers import shipped_bpmn
-from tests.web.conftest import jpeg_bytes
+from tests.helpers.designer import shipped_bpmn
+from tests.helpers.pages import jpeg_bytes
+from tests.helpers.world import build_world
 from webapp.domain.catalog import parse_xml
 from webapp.domain.errors import BundleError
-
-from .world import build_world
 
 BPMN_NS = 'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
 BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'

@@ -2,29 +2,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from webapp.domain import rules, workdays
-from webapp.domain.forms import FormCatalog
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def form_options() -> dict[str, list[rules.Option]]:
-    forms = FormCatalog(ROOT / "forms")
-    out = {}
-    for key in ("registration.category", "registration.risk_flags", "patrol.hazard_severity"):
-        form, field = key.split(".")
-        out[key] = [rules.Option(o["value"], o["label"], o.get("label_en", o["label"]))
-                    for o in forms.get(form).field(field).options]
-    return out
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return rules.Catalogue.bind(form_options())
 
 
 def test_defaults_cover_every_parameter_and_are_valid(catalogue):

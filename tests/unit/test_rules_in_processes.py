@@ -1,7 +1,7 @@
 """The shipped process reads district rules by name: every name is in the catalogue, with its default."""
 from __future__ import annotations
 
-from tests.unit.test_rules_catalogue import ROOT, catalogue  # noqa: F401  (the fixture)
+from tests.helpers.rules import ROOT
 from webapp.domain import rules
 
 

@@ -5,17 +5,15 @@ import threading
 import time
 
 import pytest
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from tests.helpers.sandbox import run_workflow
 from webapp.domain.sandbox import (
     SandboxEnvironment,
     ScriptRefused,
     check_dmn_input_entry,
     check_expression,
     check_script,
-    make_script_engine,
 )
 
 
@@ -237,101 +235,7 @@ def test_external_context_and_private_keys(env):
 # --------------------------------------------------------------------------
 # Through SpiffWorkflow: parse and run a BPMN + DMN pair
 
-BPMN = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-                  id="Definitions_1" targetNamespace="http://example.org/bpmn">
-  <bpmn:process id="proc" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />
-    <bpmn:scriptTask id="prepare" name="Prepare">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:script>SCRIPT</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="decide" />
-    <bpmn:businessRuleTask id="decide" name="Decide">
-      <bpmn:extensionElements>
-        <spiffworkflow:calledDecisionId>risk</spiffworkflow:calledDecisionId>
-      </bpmn:extensionElements>
-      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
-    </bpmn:businessRuleTask>
-    <bpmn:sequenceFlow id="f3" sourceRef="decide" targetRef="wait" />
-    <bpmn:intermediateCatchEvent id="wait">
-      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="timer"><bpmn:timeDuration>wait_for</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="f4" sourceRef="wait" targetRef="gw" />
-    <bpmn:exclusiveGateway id="gw" default="f_low"><bpmn:incoming>f4</bpmn:incoming>
-      <bpmn:outgoing>f_high</bpmn:outgoing><bpmn:outgoing>f_low</bpmn:outgoing>
-    </bpmn:exclusiveGateway>
-    <bpmn:sequenceFlow id="f_high" sourceRef="gw" targetRef="high">
-      <bpmn:conditionExpression>risk_level == 'HIGH' and x &gt; 3</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f_low" sourceRef="gw" targetRef="low" />
-    <bpmn:scriptTask id="high"><bpmn:incoming>f_high</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing>
-      <bpmn:script>outcome = 'inspect ' + deadline</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:scriptTask id="low"><bpmn:incoming>f_low</bpmn:incoming><bpmn:outgoing>f6</bpmn:outgoing>
-      <bpmn:script>outcome = 'file ' + deadline</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f5" sourceRef="high" targetRef="end" />
-    <bpmn:sequenceFlow id="f6" sourceRef="low" targetRef="end" />
-    <bpmn:endEvent id="end"><bpmn:incoming>f5</bpmn:incoming><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
-  </bpmn:process>
-</bpmn:definitions>
-"""
 
-DMN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_risk"
-             name="risk" namespace="http://example.org/dmn">
-  <decision id="risk" name="Risk">
-    <decisionTable id="table" hitPolicy="UNIQUE">
-      <input id="in_amount" label="Amount">
-        <inputExpression id="expr_amount" typeRef="number"><text>amount</text></inputExpression>
-      </input>
-      <input id="in_flags" label="Flags">
-        <inputExpression id="expr_flags" typeRef="string"><text>flags or []</text></inputExpression>
-      </input>
-      <output id="out_level" label="Level" name="risk_level" typeRef="string" />
-      <output id="out_deadline" label="Deadline" name="deadline" typeRef="string" />
-      <rule id="r1">
-        <inputEntry id="r1_i1"><text>-</text></inputEntry>
-        <inputEntry id="r1_i2"><text>any(f in ? for f in ('GAS', 'HEIGHT'))</text></inputEntry>
-        <outputEntry id="r1_o1"><text>'HIGH'</text></outputEntry>
-        <outputEntry id="r1_o2"><text>'P2D'</text></outputEntry>
-      </rule>
-      <rule id="r2">
-        <inputEntry id="r2_i1"><text>&lt;= 100</text></inputEntry>
-        <inputEntry id="r2_i2"><text>-</text></inputEntry>
-        <outputEntry id="r2_o1"><text>'LOW'</text></outputEntry>
-        <outputEntry id="r2_o2"><text>'P10D'</text></outputEntry>
-      </rule>
-      <rule id="r3">
-        <inputEntry id="r3_i1"><text>&gt; 100</text></inputEntry>
-        <inputEntry id="r3_i2"><text>-</text></inputEntry>
-        <outputEntry id="r3_o1"><text>'HIGH'</text></outputEntry>
-        <outputEntry id="r3_o2"><text>'P5D'</text></outputEntry>
-      </rule>
-    </decisionTable>
-  </decision>
-</definitions>
-"""
-
-
-def run_workflow(tmp_path, script, engine=None):
-    (tmp_path / 'proc.bpmn').write_text(BPMN.replace('SCRIPT', script), encoding='utf-8')
-    (tmp_path / 'risk.dmn').write_text(DMN, encoding='utf-8')
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(tmp_path / 'proc.bpmn'))
-    parser.add_dmn_file(str(tmp_path / 'risk.dmn'))
-    spec = parser.get_spec('proc')
-    subprocess_specs = parser.get_subprocess_specs('proc')
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine or make_script_engine())
-    workflow.do_engine_steps()
-    workflow.refresh_timers()  # the zero-length timer
-    workflow.do_engine_steps()
-    assert workflow.is_completed()
-    return workflow.last_task.data
 
 
 @pytest.mark.parametrize('amount, flags, expected', [

@@ -3,39 +3,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.bundles import MIWG_FILES, problems_at, shipped, with_bpmn
 from webapp.domain.catalog import FORMS_PREFIX
 from webapp.domain.errors import Problem
 from webapp.domain.forms import FORMS_DIR, FormCatalog
 from webapp.domain.validation import timer_problem, validate_bundle
 
-ROOT = Path(__file__).resolve().parents[2]
-MIWG = Path("/work/shared/external/bpmn-miwg")
-MIWG_FILES = sorted(MIWG.glob("*.bpmn"))
 FORM_KEYS = FormCatalog(FORMS_DIR).keys()
-
-
-def shipped() -> dict[str, str]:
-    files = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "processes").iterdir())
-             if p.suffix in (".bpmn", ".dmn")}
-    for p in sorted(FORMS_DIR.glob("*.json")):
-        if p.name != "checklist.json":
-            files[FORMS_PREFIX + p.name] = p.read_text(encoding="utf-8")
-    return files
-
-
-def with_bpmn(old: str, new: str, count: int = 1) -> dict[str, str]:
-    files = shipped()
-    assert files["small_works.bpmn"].count(old) >= 1, old
-    files["small_works.bpmn"] = files["small_works.bpmn"].replace(old, new, count)
-    return files
-
-
-def problems_at(problems: list[Problem], element_id: str) -> list[str]:
-    return [p.message for p in problems if p.element_id == element_id]
 
 
 def test_the_shipped_bundle_is_deployable():
@@ -50,7 +27,10 @@ def test_without_its_own_forms_the_bundle_uses_the_fallback_forms():
     assert all("表单" in p.message for p in missing)
 
 
-@pytest.mark.skipif(len(MIWG_FILES) != 21, reason="the 21 MIWG reference diagrams are not available")
+def test_the_21_miwg_diagrams_are_in_the_fixtures():
+    assert [p.name for p in MIWG_FILES][:2] == ["A.1.0.bpmn", "A.2.0.bpmn"] and len(MIWG_FILES) == 21
+
+
 @pytest.mark.parametrize("path", MIWG_FILES, ids=lambda p: p.name)
 def test_every_miwg_diagram_gives_located_problems_or_none(path):
     problems = validate_bundle({path.name: path.read_text(encoding="utf-8")}, FORM_KEYS)
@@ -62,12 +42,12 @@ def test_every_miwg_diagram_gives_located_problems_or_none(path):
 
 
 def test_miwg_unsupported_bpmn_is_named_as_such():
+    miwg = {p.name: p for p in MIWG_FILES}
+
     def messages(name):
         return [(p.element_id, p.message) for p in
-                validate_bundle({name: (MIWG / name).read_text(encoding="utf-8")}, FORM_KEYS)]
+                validate_bundle({name: miwg[name].read_text(encoding="utf-8")}, FORM_KEYS)]
 
-    if len(MIWG_FILES) != 21:
-        pytest.skip("MIWG files not available")
     c60 = messages("C.6.0.bpmn")
     assert any("补偿" in m and e for e, m in c60)
     assert any("服务任务" in m and e == "_b595ec43-0769-4864-8f2e-403c405c8217" for e, m in c60)

@@ -106,5 +106,5 @@ def test_catalogs_translate_every_message():
     own = [m for m in script.extract() if m.id and any(loc.startswith(OWN_SOURCES) for loc, _ in m.locations)]
     assert len(own) > 150
     missing = [m.id for m in own if not (zh.get(m.id) and zh.get(m.id).string)]
-    assert missing == [], "run python scripts/i18n.py and translate: %r" % missing
+    assert missing == [], f"run python scripts/i18n.py and translate: {missing!r}"
     assert all(en.get(m.id) is not None for m in own), "run python scripts/i18n.py"

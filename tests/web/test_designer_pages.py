@@ -7,7 +7,12 @@ import re
 
 import pytest
 
-from tests.api.designer_helpers import FIRST_VISIT_DATA, shipped_bpmn, with_briefing_after_first_visit, without_first_visit
+from tests.helpers.designer import (
+    FIRST_VISIT_DATA,
+    shipped_bpmn,
+    with_briefing_after_first_visit,
+    without_first_visit,
+)
 from webapp import create_app
 from webapp.cli import prepare
 from webapp.config import Config
@@ -145,7 +150,7 @@ def test_catalogs_translate_the_designer_pages():
 def test_the_task_page_shows_the_form_of_the_projects_version(pages):
     import json
 
-    from tests.api.designer_helpers import ROOT
+    from tests.helpers.designer import ROOT
 
     old = pages.register()
     form = json.loads((ROOT / "forms" / "first_visit.json").read_text(encoding="utf-8"))

@@ -6,9 +6,8 @@ from io import BytesIO
 
 from PIL import Image
 
+from tests.helpers.pages import jpeg_bytes
 from webapp.persistence.models import Attachment, db
-
-from .conftest import jpeg_bytes
 
 
 def _upload(client, task_id, name, content, **fields):
@@ -88,13 +87,57 @@ def test_someone_elses_photo_id_cannot_be_attached(app, pages, client, clock):
     _upload(client, task_id, "a.jpg", jpeg_bytes())
     with app.app_context():
         photo = db.session.query(Attachment).one().id
-    other = pages.register()
-    other_task = pages.task_of(other, "first_visit")
-    pages.login("owner2")  # uploads nothing; tries to use the inspector's photo on a lead
-    pages.login("grid_lj")
+    pages.login("grid_lj")  # uploads nothing; tries to use the inspector's photo on a lead
     resp = client.post("/leads/new", data={"street": "350203001", "address": "思明区大同路 2 号",
                                            "description": "疑似装修", "urgency": "NORMAL", "photos": photo})
     assert resp.status_code == 422 and "附件无效或无权使用" in resp.get_data(as_text=True)
+
+
+def _stored_by(app, username: str) -> str:
+    """A photo uploaded by this user and not yet attached to anything."""
+    from webapp.persistence.models import User
+    from webapp.services.casefile import attachments
+
+    with app.test_request_context():
+        user = db.session.query(User).filter_by(username=username).one()
+        return attachments.store(user, BytesIO(jpeg_bytes()), "theirs.jpg").id
+
+
+FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
+
+
+def test_the_task_page_and_the_api_refuse_another_users_photo_alike(app, api, pages, client, clock):
+    theirs = _stored_by(app, "grid_lj")
+    pid, task_id = _first_visit(pages, client)
+    page = client.post(f"/tasks/{task_id}", data={"task_id": task_id, **FIRST_VISIT, "photos": theirs})
+    assert page.status_code == 422
+    assert re.search(r'data-error-for="photos">附件无效或无权使用', page.get_data(as_text=True))
+    answer = api.post("inspector_lj", f"/api/v1/tasks/{task_id}/complete", {"data": {**FIRST_VISIT, "photos": [theirs]}})
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["errors"]["photos"] == "附件无效或无权使用"
+    with app.app_context():
+        assert db.session.get(Attachment, theirs).project_id is None  # still nobody's but its uploader's
+    assert api.task_of("inspector_lj", pid, "first_visit")["id"] == task_id  # nothing was completed
+
+
+def test_the_api_links_the_photos_and_drops_the_drafts_with_the_step(app, api, pages, client, clock):
+    from webapp.persistence.models import TaskDraft
+
+    pid, task_id = _first_visit(pages, client)
+    _upload(client, task_id, "mine.jpg", jpeg_bytes())  # a draft, with the photo uploaded
+    with app.app_context():
+        mine = db.session.query(Attachment).one().id
+        assert db.session.get(TaskDraft, (task_id, _user_id("inspector_lj"))) is not None
+    api.complete("inspector_lj", task_id, {**FIRST_VISIT, "photos": [mine]})
+    with app.app_context():
+        assert db.session.get(Attachment, mine).project_id == pid
+        assert db.session.query(TaskDraft).filter_by(task_id=task_id).count() == 0
+
+
+def _user_id(username: str) -> int:
+    from webapp.persistence.models import User
+
+    return db.session.query(User).filter_by(username=username).one().id
 
 
 def _gif() -> bytes:

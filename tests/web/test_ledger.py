@@ -6,9 +6,8 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
+from tests.helpers.pages import jpeg_bytes
 from webapp.persistence.models import Attachment, Project, db
-
-from .conftest import jpeg_bytes
 
 
 def _rows(resp) -> list[list]:
@@ -86,7 +85,7 @@ def test_inspector_zh_never_sees_lujiang(app, pages, client, clock):
     assert "鹭江" not in inbox + ledger
     assert {r[0] for r in export[1:]} == {reg[zh]}
     assert client.get(f"/files/{photo}").status_code == 404
-    assert client.get(f"/inbox?street=350203001").get_data(as_text=True).count("data-reg-no") == 0
+    assert client.get("/inbox?street=350203001").get_data(as_text=True).count("data-reg-no") == 0
     lj_task = pages.task_of(lj_a, "first_visit") if False else None
     with app.app_context():
         from webapp.persistence.models import InboxTask

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from tests.api.test_district_rules import HULI, SIMING, huli_registration
 from tests.conftest import ApiClient, registration_data
-from tests.web.test_rules_pages import login, text, untranslated
+from tests.helpers.district_rules import HULI, SIMING, huli_registration
+from tests.helpers.pages import login, text, untranslated
 
 ORG = f"/org/{HULI}"
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 import re
 from io import BytesIO
 
-from webapp.persistence.models import Attachment, Project, db
-
 from tests.conftest import registration_data
-
-from .conftest import form_data, jpeg_bytes
+from tests.helpers.pages import form_data, jpeg_bytes
+from webapp.persistence.models import Attachment, Project, db
 
 
 def test_registration_in_steps(app, pages, client, clock):

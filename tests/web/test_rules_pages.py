@@ -6,19 +6,10 @@ import re
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.api.test_district_rules import HULI, SIMING, huli_registration
+from tests.helpers.district_rules import HULI, SIMING, huli_registration
+from tests.helpers.pages import login, text, untranslated
 
 EDIT = f"/rules/{HULI}/edit"
-
-
-def login(client, username):
-    client.post("/logout")
-    resp = client.post("/login", data={"username": username, "password": "demo12345"})
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
 
 
 def edit_form(client, **changes) -> MultiDict:
@@ -104,20 +95,6 @@ def test_city_view_puts_the_districts_side_by_side(app, client, clock):
     assert client.get("/rules").headers["Location"].endswith("/rules/city")
     login(client, "admin_sm")
     assert client.get("/rules").headers["Location"].endswith(f"/rules/{SIMING}")
-
-
-def untranslated(*sources: str) -> list[str]:
-    """Messages of these sources (paths under webapp/) without a Chinese translation."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("i18n_script", Path(__file__).parents[2] / "scripts" / "i18n.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    zh = script.load("zh")
-    own = [m for m in script.extract() if m.id and any(loc.startswith(sources) for loc, _ in m.locations)]
-    assert len(own) > 50
-    return [m.id for m in own if not (zh.get(m.id) and zh.get(m.id).string)]
 
 
 def test_rule_pages_are_in_chinese(client):
