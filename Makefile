@@ -6,12 +6,12 @@ PORT ?= 5000
 WORKERS ?= 4
 TIMER_WORKERS ?= 2
 
-.PHONY: run test bench serve-prod vendor clean
+.PHONY: run test test-fast lint format typecheck bench serve-prod vendor clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,dev]"
 	touch $(STAMP)
 
 # One command: database, demo data, web app and timer worker; Ctrl-C stops both.
@@ -20,6 +20,21 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Everything but the browser and the PostgreSQL tests: the quick loop while working.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser and not postgres" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix --select I .
+
+# mypy on the files listed in pyproject.toml ([tool.mypy] files).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 # Production shape: DATABASE_URL and SECRET_KEY must be set; gunicorn + timer workers, no demo users.
 serve-prod: $(STAMP)

@@ -117,7 +117,7 @@ def migrate(runner: ProcessRunner, new: Bundle, helpers: dict | None = None,
     for sub_diff in sub_diffs.values():
         stranded += [t for t in sub_diff.removed if t.state & _LIVE]
     if stranded:
-        where = "、".join(sorted({_element(t.task_spec, fallback=True).label() for t in stranded}))
+        where = "、".join(sorted({_label(t.task_spec) for t in stranded}))
         raise MigrationRefused(f"项目当前停在{where}，新版本中已删除该环节：迁移会使流程无处可走")
     affected = [
         dict(vars(_element(t.task_spec, fallback=True)), state=TaskState.get_name(t.state),
@@ -181,7 +181,7 @@ def _cut_orphans(workflow) -> None:
             if parent is not None and task.id in parent._children:
                 parent._children.remove(task.id)
         else:
-            raise MigrationRefused(f"项目当前停在{_element(task.task_spec, fallback=True).label()}，新版本中已删除该环节")
+            raise MigrationRefused(f"项目当前停在{_label(task.task_spec)}，新版本中已删除该环节")
 
 
 def _changed_attributes(diff, task) -> list[str]:
@@ -209,6 +209,12 @@ def _element(spec, fallback: bool = False) -> Element | None:
     if fallback:
         return Element(spec.name.split(".")[0], None)
     return None
+
+
+def _label(spec) -> str:
+    """How a task spec is named to a designer: its element, or the spec's own name."""
+    element = _element(spec)
+    return (element or Element(spec.name.split(".")[0], None)).label()
 
 
 def _elements(specs) -> list[Element]:

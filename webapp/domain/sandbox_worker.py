@@ -102,7 +102,7 @@ def main(memory_mb: int) -> None:
             return value
         return call
 
-    environments = {}
+    environments: dict = {}
     write_frame(write_fd, ('ready', os.getpid()))
     while True:
         try:
@@ -118,7 +118,7 @@ def main(memory_mb: int) -> None:
         try:
             if mode == 'exec':
                 env.execute(source, context, external)
-                answer = ('done', None, context)
+                answer: tuple = ('done', None, context)
             else:
                 answer = ('done', env.evaluate(source, context, external), context)
         except MemoryError:

@@ -68,13 +68,18 @@ def compare(projects: list[ProjectFacts], before: Evaluate, after: Evaluate,
             moved.append({
                 "project_id": project.id, "reg_no": project.reg_no, "title": project.title,
                 "next_patrol_at": project.next_patrol_at,
-                "following_before": project.next_patrol_at + old.patrol_interval,
-                "following_after": project.next_patrol_at + new.patrol_interval,
+                "following_before": _after(project.next_patrol_at, old.patrol_interval),
+                "following_after": _after(project.next_patrol_at, new.patrol_interval),
             })
     return {
         "projects": len(projects), "patrolled_projects": patrolled, "reclassified": reclassified,
         "patrol_load": _per_inspector(load, inspectors), "moved_deadlines": moved, "errors": errors,
     }
+
+
+def _after(at: datetime, interval: timedelta | None) -> datetime | None:
+    """The following patrol; None where the project would leave patrol (no interval)."""
+    return at + interval if interval is not None else None
 
 
 def per_week(interval: timedelta | None) -> float:
@@ -87,7 +92,8 @@ def _per_inspector(load: dict[str, list[float]], inspectors: dict[str, list[str]
     rows = []
     for street in sorted(set(load) | set(inspectors)):
         before, after = load.get(street, (0.0, 0.0))
-        names = inspectors.get(street) or [None]  # a street without inspectors still shows its load
+        # A street without inspectors still shows its load.
+        names: list[str | None] = [*inspectors[street]] if inspectors.get(street) else [None]
         for name in names:
             rows.append({"street_code": street, "inspector": name,
                          "per_week_before": round(before / len(names), 2),

@@ -1,7 +1,7 @@
 """Counters behind registration and notice numbers (per district, kind and day or year)."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from ...persistence.models import Counter, db
@@ -11,9 +11,10 @@ from ..errors import Conflict
 def next_sequence(key: str) -> int:
     """The next number of a counter (registration numbers, notice numbers), safe under concurrency."""
     for _ in range(3):
-        result = db.session.execute(update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
-        if result.rowcount == 1:
-            return db.session.scalar(select(Counter.value).where(Counter.key == key))
+        value = db.session.scalar(
+            update(Counter).where(Counter.key == key).values(value=Counter.value + 1).returning(Counter.value))
+        if value is not None:
+            return value
         try:
             with db.session.begin_nested():
                 db.session.add(Counter(key=key, value=1))
