@@ -191,3 +191,13 @@ def test_openapi_documents_the_designer_endpoints(client):
                  "/api/v1/process-versions/{version_id}/migration", "/api/v1/projects/{project_id}/migrate"):
         assert path in paths, path
     assert "multipart/form-data" in paths["/api/v1/process-versions"]["post"]["requestBody"]["content"]
+
+
+def test_a_deployment_renaming_the_patrol_step_is_refused_naming_the_figure(api):
+    from tests.helpers.bundles import renamed
+
+    resp = upload(api, {"small_works.bpmn": renamed(shipped_bpmn(), "patrol", "patrol_round")})
+    assert resp.status_code == 422, resp.get_json()
+    messages = [p["message"] for p in resp.get_json()["problems"] if p["element_id"] == "patrol"]
+    assert any("巡查覆盖率" in m and "site_visit" in m for m in messages), resp.get_json()
+    assert len(versions(api)) == 1

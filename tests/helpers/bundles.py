@@ -31,3 +31,11 @@ def with_bpmn(old: str, new: str, count: int = 1) -> dict[str, str]:
 
 def problems_at(problems: list[Problem], element_id: str) -> list[str]:
     return [p.message for p in problems if p.element_id == element_id]
+
+
+def renamed(bpmn: str, old: str, new: str) -> str:
+    """The diagram with one element's id changed everywhere it is referenced, as the modeler does."""
+    for pattern in ('id="{}"', 'sourceRef="{}"', 'targetRef="{}"', 'bpmnElement="{}"', 'attachedToRef="{}"',
+                    "<bpmn:flowNodeRef>{}</bpmn:flowNodeRef>"):
+        bpmn = bpmn.replace(pattern.format(old), pattern.format(new))
+    return bpmn

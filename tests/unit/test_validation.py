@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers.bundles import MIWG_FILES, problems_at, shipped, with_bpmn
+from tests.helpers.bundles import MIWG_FILES, problems_at, renamed, shipped, with_bpmn
 from webapp.domain.catalog import FORMS_PREFIX
 from webapp.domain.errors import Problem
 from webapp.domain.forms import FORMS_DIR, FormCatalog
@@ -200,3 +200,32 @@ def test_garbage_and_empty_uploads():
         "DMN 文件中没有决策（decision）", "上传内容中没有 BPMN 文件"]
     problems = validate_bundle({"x.bpmn": '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"/>'})
     assert problems and all(p.file == "x.bpmn" for p in problems)
+
+
+def test_renaming_a_step_that_feeds_a_figure_names_the_figure_that_loses_data():
+    before = shipped()
+    after = dict(before, **{"small_works.bpmn": renamed(before["small_works.bpmn"], "patrol", "patrol_round")})
+    assert validate_bundle(after, FORM_KEYS) == []  # on its own the renamed diagram runs
+    lost = problems_at(validate_bundle(after, FORM_KEYS, previous=before), "patrol")
+    assert any("kpi=site_visit" in m and "巡查覆盖率" in m and "the figure site_visit loses data" in m for m in lost)
+    assert any("casefile=hazard_check" in m for m in lost)
+    assert validate_bundle(before, FORM_KEYS, previous=before) == []
+
+
+def test_dropping_the_kpi_property_or_naming_an_unknown_figure_is_a_problem():
+    before = shipped()
+    dropped = with_bpmn('<spiffworkflow:property name="kpi" value="rectification_ordered" />', "")
+    assert any("rectification_ordered" in m and "不再标注" in m
+               for m in problems_at(validate_bundle(dropped, FORM_KEYS, previous=before), "set_deadline"))
+    unknown = with_bpmn('name="kpi" value="lead_checked"', 'name="kpi" value="lead_chekced"')
+    assert any("lead_chekced" in m and "未知" in m for m in problems_at(validate_bundle(unknown, FORM_KEYS), "check_lead"))
+
+
+def test_the_shipped_diagram_feeds_every_figure_and_case_file_role():
+    from webapp.domain import figures
+    from webapp.domain.catalog import parse_bundle
+
+    bundle = parse_bundle({n: t for n, t in shipped().items() if n.endswith((".bpmn", ".dmn"))})
+    assert set(bundle.tagged(figures.KPI)) == set(figures.FIGURES)
+    assert set(bundle.tagged(figures.CASEFILE)) == set(figures.CASEFILE_ROLES)
+    assert bundle.tagged(figures.KPI)["site_visit"] == {"first_visit", "patrol", "reinspect", "resume_check"}

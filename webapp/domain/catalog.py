@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -75,15 +76,29 @@ class Bundle:
     content_hash: str
     process_id: str
     files: dict[str, str]
-    spec: object
+    spec: Any  # SpiffWorkflow's BpmnProcessSpec
     subprocess_specs: dict
     lanes: list[str] = field(default_factory=list)
+    _tagged: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def task_spec(self, name: str):
         return self.spec.task_specs.get(name)
 
     def user_task_specs(self):
         return [ts for ts in self.spec.task_specs.values() if getattr(ts, "manual", False)]
+
+    def tagged(self, prop: str) -> dict[str, set[str]]:
+        """value → ids of the elements whose extension property `prop` names it (values are
+        space-separated), over the process and its subprocesses; read once per bundle."""
+        if prop in self._tagged:
+            return self._tagged[prop]
+        out: dict[str, set[str]] = self._tagged.setdefault(prop, {})
+        for spec in [self.spec, *self.subprocess_specs.values()]:
+            for task_spec in spec.task_specs.values():
+                properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+                for value in (properties.get(prop) or "").split():
+                    out.setdefault(value, set()).add(task_spec.bpmn_id or task_spec.name)
+        return out
 
 
 def parse_bundle(files: dict[str, str], process_id: str | None = None) -> Bundle:

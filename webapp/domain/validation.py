@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from . import figures
 from .catalog import BPMN_SUFFIXES, DMN_SUFFIXES, form_key_of, is_form_file, parse_bundle, parse_xml
 from .errors import BundleError, Problem
 from .forms import CHECKLIST_FILE, MAX_FORM_NESTING, FormDefinition, json_nesting, schema_problems
@@ -66,10 +67,12 @@ class _Report:
         return {p.file for p in self.items}
 
 
-def validate_bundle(files: dict[str, str], fallback_form_keys=()) -> list[Problem]:
+def validate_bundle(files: dict[str, str], fallback_form_keys=(), previous: dict[str, str] | None = None) -> list[Problem]:
     """Every problem that would stop the bundle from running as designed; [] when deployable.
 
-    `fallback_form_keys` are forms available outside the bundle (the shipped forms/ directory).
+    `fallback_form_keys` are forms available outside the bundle (the shipped forms/ directory);
+    `previous`, the files of the version this one replaces: an element that fed a figure or the
+    case file there must still do so here (domain.figures says why).
     """
     report = _Report()
     form_keys = set(fallback_form_keys) | _check_forms(files, report)
@@ -84,8 +87,62 @@ def validate_bundle(files: dict[str, str], fallback_form_keys=()) -> list[Proble
         report.add(None, None, "上传内容中没有 BPMN 文件")
         return report.items
     _check_bpmn(trees, form_keys, decisions, report)
+    if previous:
+        _check_figures_kept(trees, previous, report)
     _check_with_engine(files, report)
     return report.items
+
+
+# -- what figures and the case file read ----------------------------------------------------------
+def _tags(trees: dict) -> dict[tuple[str, str, str], tuple[str, object]]:
+    """(property, name, element id) → (file, element) for every kpi / casefile name carried."""
+    out = {}
+    for file, root in trees.items():
+        for el in root.iter():
+            if not isinstance(el.tag, str) or not el.get("id"):
+                continue
+            for prop, values in figures.names(_properties(el)).items():
+                for value in values:
+                    out[(prop, value, el.get("id"))] = (file, el)
+    return out
+
+
+def _check_figures_kept(trees: dict, previous: dict[str, str], report: _Report) -> None:
+    """A kpi / casefile name an element of the replaced version carried must not be dropped: not
+    by the element itself, not by renaming it (the new id carries it, the old one is gone: the
+    step's records split across two ids, and projects waiting there cannot migrate), and not by
+    deleting its last carrier (the figure would get no more data). Deleting one of several carriers
+    is a process change like any other."""
+    old_trees = {}
+    for name, text in previous.items():
+        if name.lower().endswith(BPMN_SUFFIXES):
+            root = _parse(name, text, _Report())
+            if root is not None:
+                old_trees[name] = root
+    now, before = _tags(trees), _tags(old_trees)
+    ids = {el.get("id"): (file, el) for file, root in trees.items() for el in root.iter()
+           if isinstance(el.tag, str) and el.get("id")}
+    old_ids = {key[2] for key in before}
+    for (prop, value, element_id), (old_file, old_el) in sorted(before.items(), key=lambda i: i[0]):
+        if (prop, value, element_id) in now or value not in figures.KNOWN[prop]:
+            continue
+        carriers = {key[2] for key in now if key[:2] == (prop, value)}
+        newcomers = sorted(carriers - old_ids)
+        if element_id in ids:
+            where = f"不再标注 {prop}={value}"
+        elif newcomers:
+            where = f"已不存在，新元素 {'、'.join(newcomers)} 带着同一标注（改名）"
+        elif not carriers:
+            where = f"已删除，新版本没有任何元素标注 {prop}={value}"
+        else:
+            continue
+        zh, en = figures.KNOWN[prop][value]
+        what = f"指标「{zh}」" if prop == figures.KPI else f"案卷的「{zh}」"
+        file, el = ids.get(element_id, (old_file, old_el))
+        report.add(file, None, f"{what}（{prop}={value}）会丢失数据：上一版本的元素 {element_id} {where}；"
+                               f"记录按元素编号统计，请保留编号和这个扩展属性 "
+                               f"(the {'figure' if prop == figures.KPI else 'case file role'} {value} loses data: {en})",
+                   element_id=element_id, element_name=el.get("name"))
 
 
 # -- the engine's own parse ----------------------------------------------------------------------
@@ -382,6 +439,9 @@ def _check_extensions(ctx: _BpmnContext, el) -> None:
     for name, limit in PROPERTY_LIMITS.items():
         if len(props.get(name) or "") > limit:
             ctx.add(el, f"扩展属性 {name} 过长（最多 {limit} 个字符）")
+    for prop, values in figures.names(props).items():
+        for value in sorted(values - set(figures.KNOWN[prop])):
+            ctx.add(el, f"扩展属性 {prop} 的取值「{value}」未知：可选 {' / '.join(figures.KNOWN[prop])}")
     if props.get("priority") and props["priority"] not in PRIORITIES:
         ctx.add(el, f"优先级「{props['priority']}」无效：可选 {' / '.join(PRIORITIES)}")
     if props.get("dueIn"):
@@ -480,7 +540,7 @@ def _compile(report: _Report, file, element_id, element_name, source, what, chec
 
 
 def _properties(el) -> dict[str, str]:
-    props = {}
+    props: dict[str, str] = {}
     ext = _child(el, "extensionElements")
     if ext is None:
         return props

@@ -11,8 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ...domain import figures
 from ...domain.engine import properties
 from ...persistence.models import HistoryEvent, InboxTask, ProcessInstance, ProcessVersion, Project, User, db
+from ..designer import versions
 from ..designer.versions import bundle_for
 from ..ledger import queries
 
@@ -69,7 +71,9 @@ def timeline(project: Project, bundle=None) -> list[dict]:
         if row["kind"] == "step" and (spec is None or type(spec).__name__ not in SHOWN_STEP_TYPES):
             continue
         row = dict(row)
-        row["form_key"] = properties(spec).get("formKey") if spec is not None else None
+        props = properties(spec) if spec is not None else {}
+        row["form_key"] = props.get("formKey")
+        row["casefile"] = figures.names(props)[figures.CASEFILE]  # its part in a hazard's story
         if row["kind"] == "project_created":
             row["form_key"] = "lead" if project.channel == "lead" else "registration"
             row["data"] = (row["data"] or {}).get("lead") or row["data"]
@@ -99,8 +103,8 @@ def hazards(rows: list[dict]) -> list[Hazard]:
     current: Hazard | None = None
     for row in rows:
         data = row.get("data") or {}
-        element = row.get("element_id")
-        if row["kind"] == "task_completed" and element == "patrol":
+        roles = row.get("casefile") or set()
+        if row["kind"] == "task_completed" and "hazard_check" in roles:
             outcome = data.get("outcome")
             if outcome in ("fixed_onsite", "rectify", "stop_now"):
                 current = Hazard(row["at"], row.get("actor_display", row["actor"]), data.get("hazard_severity"),
@@ -113,25 +117,28 @@ def hazards(rows: list[dict]) -> list[Hazard]:
             continue
         if current is None or current.status == "closed":
             continue
-        if element == "submit_evidence" and row["kind"] == "task_completed":
+        done = row["kind"] == "task_completed"
+        if "evidence" in roles and done:
             current.status, current.evidence = "evidence", data
-        elif element == "deadline_passed":
+        elif "overdue" in roles:
             current.status = "overdue"
-        elif element == "reinspect" and row["kind"] == "task_completed":
+        elif "reinspection" in roles and done:
             if data.get("outcome") == "passed":
                 current.status, current.closed_at = "closed", row["at"]
             else:
                 current.status = "stop_work"
-        elif element == "approve_stop_work" and row["kind"] == "task_completed" and data.get("approved") == "no":
+        elif "stop_work_decision" in roles and done and data.get("approved") == "no":
             current.status, current.closed_at = "closed", row["at"]
-        elif element == "resume_check" and row["kind"] == "task_completed" and data.get("resume") == "yes":
+        elif "work_resumed" in roles and done and data.get("resume") == "yes":
             current.status, current.closed_at = "closed", row["at"]
-        elif element in ("end_terminated", "end_written_off"):
+        elif "closed" in roles:
             current.status, current.closed_at = "closed", row["at"]
     return found
 
 
 NOTICE_KINDS = ("rectification", "stop_work", "enforcement")
+# The case-file roles (domain.figures) of the steps whose completion is an order to the owner.
+NOTICE_ROLES = ("hazard_check", "stop_work_decision", "enforcement")
 
 
 def notices(rows: list[dict]) -> list[dict]:
@@ -141,24 +148,29 @@ def notices(rows: list[dict]) -> list[dict]:
         if row["kind"] != "task_completed":
             continue
         data = row.get("data") or {}
-        element = row["element_id"]
-        if element == "patrol" and data.get("outcome") == "rectify":
+        roles = row.get("casefile") or set()
+        if "hazard_check" in roles and data.get("outcome") == "rectify":
             kind = "rectification"
-        elif (element == "patrol" and data.get("outcome") == "stop_now") or (
-                element == "approve_stop_work" and data.get("approved") == "yes"):
+        elif ("hazard_check" in roles and data.get("outcome") == "stop_now") or (
+                "stop_work_decision" in roles and data.get("approved") == "yes"):
             kind = "stop_work"
-        elif element == "enforcement_decision":
+        elif "enforcement" in roles:
             kind = "enforcement"
         else:
             continue
         out.append({"kind": kind, "at": row["at"], "by": row.get("actor_display", row["actor"]), "data": data,
-                    "element_id": element})
+                    "element_id": row["element_id"]})
     return out
 
 
 def owner_notices(user: User, limit: int = 200) -> list[dict]:
     """Notices across all of an owner's projects, newest first, with the project they concern."""
-    elements = ("patrol", "approve_stop_work", "enforcement_decision")
+    tagged = versions.tagged(figures.CASEFILE)
+    roles_of: dict[str, set[str]] = {}
+    for role in NOTICE_ROLES:
+        for element in tagged.get(role, ()):
+            roles_of.setdefault(element, set()).add(role)
+    elements = sorted(roles_of)
     rows = db.session.execute(
         select(HistoryEvent, Project)
         .join(Project, Project.id == HistoryEvent.project_id)
@@ -171,7 +183,8 @@ def owner_notices(user: User, limit: int = 200) -> list[dict]:
     for event, project in rows:
         row = {"kind": event.kind, "element_id": event.element_id, "at": event.at, "actor": event.actor_name,
                "actor_display": names.get(event.actor_name, event.actor_name),
-               "data": json.loads(event.data_json) if event.data_json else {}}
+               "data": json.loads(event.data_json) if event.data_json else {},
+               "casefile": roles_of.get(event.element_id, set())}
         for notice in notices([row]):
             notice["project"] = project
             out.append(notice)

@@ -57,8 +57,9 @@ def prepare(uploads: list[tuple[str, bytes]], process_id: str | None = None) -> 
     """Lay the uploads over the base version and validate the result (nothing is stored)."""
     files = _read_uploads(uploads)
     base = _base_version(files, process_id)
-    merged = _overlay(versions.version_files(base) if base is not None else {}, files)
-    problems = validate_bundle(merged, fallback_form_keys=task_forms.catalog().keys())
+    previous = versions.version_files(base) if base is not None else {}
+    merged = _overlay(previous, files)
+    problems = validate_bundle(merged, fallback_form_keys=task_forms.catalog().keys(), previous=previous)
     return Prepared(merged, base, problems)
 
 

@@ -16,6 +16,8 @@ from ...domain.forms import CHECKLIST_FILE
 from ...domain.migration import spec_changes
 from ...persistence.models import HistoryEvent, ProcessVersion, db
 
+# The one name Python gives the diagram: the process new projects start (domain.figures maps
+# what figures and the case file read, by extension properties, not by element ids).
 MAIN_PROCESS = "small_works"
 PROCESS_SUFFIXES = (".bpmn", ".dmn")
 
@@ -54,6 +56,26 @@ def bundle_for(version: ProcessVersion) -> Bundle:
                 bundle = parse_bundle(json.loads(files_json(version)), version.process_id)
                 _cache[version.content_hash] = bundle
     return bundle
+
+
+def tagged(prop: str, process_id: str = MAIN_PROCESS) -> dict[str, frozenset[str]]:
+    """value → ids of the elements carrying it as extension property `prop` in any deployed
+    version of the process: history recorded under an older version's elements counts too."""
+    rows = db.session.execute(
+        select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.content_hash)
+        .where(ProcessVersion.process_id == process_id).order_by(ProcessVersion.id)).all()
+    key = (prop, tuple(row.content_hash for row in rows))
+    found = _tagged.get(key)
+    if found is None:
+        merged: dict[str, set[str]] = {}
+        for row in rows:
+            for value, ids in bundle_for(row).tagged(prop).items():
+                merged.setdefault(value, set()).update(ids)
+        found = _tagged[key] = {value: frozenset(ids) for value, ids in merged.items()}
+    return found
+
+
+_tagged: dict[tuple, dict[str, frozenset[str]]] = {}
 
 
 def files_json(version) -> str:

@@ -37,10 +37,10 @@ from ..designer.versions import bundle_for, latest_version
 from ..district_rules import rulebook
 from ..errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
 from ..ledger import queries
+from ..notifications import events as notification_events
 from ..organisation import directory
 from ..oversight import kpi
 from ..participation import property_companies
-from ..notifications import events as notification_events
 from ..security import policy
 from .numbering import next_sequence
 
@@ -142,20 +142,19 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
     one transaction. If another change to the instance (a timer, a parallel task) won the race
     between our read and our write, redo the completion on the fresh state. A second completion of
     the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
-    for attempt in range(WRITE_ATTEMPTS):
+    for attempt in range(WRITE_ATTEMPTS - 1):
         try:
             return _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0)
         except StaleRevision:
-            if attempt == WRITE_ATTEMPTS - 1:
-                raise
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
+    return _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=True)
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
                    retry: bool) -> Row:
     step = instance_rows.read_for_task(task_id)
     row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
-    if row is None:
+    if step is None or row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
         # On a retry, the change we lost to has completed or cancelled it.
@@ -331,7 +330,8 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
                        actor, ip, completed_task):
     project = step.project
     # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
-    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **kpi.visit_columns(events)))
+    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now),
+                                              **kpi.visit_columns(events, runner.bundle)))
     issued = notices.issue_for_steps(project, runner.bundle, events, snap.data)
     new_tasks, gone = _sync_inbox(step, snap)
     _sync_timer(step.instance.id, snap)
@@ -372,7 +372,8 @@ def _cancelled(row, events, completed_task) -> dict:
 
 def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     """The ledger columns this snapshot changes."""
-    values = {name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
+    values: dict[str, object] = {
+        name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
     if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
         values.update(property_companies.estate_columns(project, snap.data["estate"]))
     values.update(stage=snap.stage, status=snap.status, updated_at=now)

@@ -18,7 +18,9 @@ from . import kpi
 
 SCOPES = ("street", "district", "city")
 WEEKS = 8
-RECTIFICATION = {"ordered": "set_deadline", "on_time": "submit_evidence", "overdue": "deadline_passed"}
+# Rectification figures by the kpi property of the steps they count (domain.figures).
+RECTIFICATION = {"ordered": "rectification_ordered", "on_time": "rectification_on_time",
+                 "overdue": "rectification_overdue"}
 
 
 def can_view(user: User) -> bool:
@@ -147,15 +149,18 @@ def _registration_coverage(mine, scan: dict) -> tuple[dict, dict]:
 
 def _per_event(mine, since: str, until: str) -> dict:
     """Projects with each rectification step in the period, counted from the history side."""
-    elements = list(RECTIFICATION.values())
-    rows = dict(db.session.execute(
-        select(HistoryEvent.element_id, func.count(distinct(Project.id)))
-        .select_from(HistoryEvent).join(Project, Project.id == HistoryEvent.project_id)
-        .where(mine, HistoryEvent.element_id.in_(elements), HistoryEvent.at >= kpi.day_start(since),
-               HistoryEvent.at < kpi.day_start(until))
-        .group_by(HistoryEvent.element_id)).all())
-    return {name: figure(rows.get(element), event=element, since=since, until=until)
-            for name, element in RECTIFICATION.items()}
+    figure_of = {element: name for name in RECTIFICATION.values() for element in kpi.elements(name)}
+    rows: dict[str, int] = {}
+    if figure_of:
+        counted = case(figure_of, value=HistoryEvent.element_id)
+        rows = dict(db.session.execute(
+            select(counted, func.count(distinct(Project.id)))
+            .select_from(HistoryEvent).join(Project, Project.id == HistoryEvent.project_id)
+            .where(mine, HistoryEvent.element_id.in_(list(figure_of)), HistoryEvent.at >= kpi.day_start(since),
+                   HistoryEvent.at < kpi.day_start(until))
+            .group_by(counted)).all())
+    return {name: figure(rows.get(kpi_name), event=kpi_name, since=since, until=until)
+            for name, kpi_name in RECTIFICATION.items()}
 
 
 def _issued(mine, kind: str, since: str, until: str):

@@ -12,7 +12,7 @@ Filters (all strings, as they arrive in a URL):
 - found=1: registered, or found on site and waiting for on-site registration;
 - patrol=covered|due: open registered projects under patrol, visited (or registered) within their
   district's patrol interval for their risk level plus one day, or not;
-- event=<element id> with since/until: the step happened in that period (history);
+- event=<figure or element id> with since/until: the step happened in that period (history);
 - notice=<kind> with since/until: a notice of that kind was issued in that period;
 - writeoff=on_time|late with since/until: written off in the period, by the planned end plus the
   district's completion reminder period (P-18a), or later.
@@ -23,9 +23,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Interval, and_, case, exists, false, func, literal, not_, or_, select
 
+from ...domain import figures
+from ...domain.catalog import Bundle
 from ...domain.durations import parse_duration
 from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db
 from ...persistence.oversight import Notice
+from ..designer import versions
 from ..district_rules import rulebook
 from ..errors import ValidationFailed
 from ..security import policy
@@ -33,8 +36,8 @@ from ..security import policy
 CST = timezone(timedelta(hours=8))
 FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "patrol", "event",
            "notice", "writeoff", "since", "until")
-# Site visits that count as patrols (elements of the shipped diagram; migration 0004 backfills with them).
-VISIT_ELEMENTS = ("first_visit", "patrol", "reinspect", "resume_check")
+# Site visits are the steps the diagram marks kpi="site_visit" (domain.figures).
+SITE_VISIT = "site_visit"
 PATROLLED_STAGES = ("patrol", "enforcement", "writeoff")
 PATROL_GRACE = timedelta(days=1)  # the patrol task itself is due one day after its timer
 RISK_INTERVALS = {"HIGH": "patrol_interval_high", "MEDIUM": "patrol_interval_medium", "LOW": "patrol_interval_low"}
@@ -44,10 +47,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def visit_columns(events) -> dict:
+def visit_columns(events, bundle: Bundle) -> dict:
     """The ledger columns these steps change, written with the step: the last site visit (for the
     patrol-coverage figure), if they include one."""
-    if any(event.name in VISIT_ELEMENTS for event in events):
+    visits = bundle.tagged(figures.KPI).get(SITE_VISIT, ())
+    if any(event.name in visits for event in events):
         return {"last_visit_at": now()}
     return {}
 
@@ -63,6 +67,11 @@ def checked_day(value: str | date) -> date:
         raise ValidationFailed({"date": f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间 "
                                         f"(dates run from {FIRST_DAY} to {LAST_DAY}): {day}"})
     return day
+
+
+def elements(figure: str) -> tuple[str, ...]:
+    """The elements whose history rows a figure counts, as the diagram marks them (kpi=<figure>)."""
+    return tuple(sorted(versions.tagged(figures.KPI).get(figure, ())))
 
 
 def day_start(value: str | date) -> datetime:
@@ -171,8 +180,10 @@ def _period(column, since: str | None, until: str | None) -> list:
     return cond
 
 
-def event(element_id: str, since=None, until=None):
-    return exists().where(HistoryEvent.project_id == Project.id, HistoryEvent.element_id == element_id,
+def event(name: str, since=None, until=None):
+    """The step happened in the period: `name` is a figure (domain.figures) or an element id."""
+    ids = elements(name) if name in figures.FIGURES else (name,)
+    return exists().where(HistoryEvent.project_id == Project.id, HistoryEvent.element_id.in_(ids),
                           *_period(HistoryEvent.at, since, until))
 
 

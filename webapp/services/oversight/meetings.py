@@ -44,12 +44,12 @@ def agenda(user: User, since: str | None = None, until: str | None = None) -> di
             reasons.setdefault(pid, []).append(reason)
 
     add(db.session.scalars(select(InboxTask.project_id).join(Project, Project.id == InboxTask.project_id)
-                           .where(mine, InboxTask.element_id == "enforcement_decision",
+                           .where(mine, InboxTask.element_id.in_(kpi.elements("handover")),
                                   InboxTask.due_at < datetime.now(timezone.utc)).distinct()), "handover_overdue")
     refused = db.session.execute(select(HistoryEvent.project_id, HistoryEvent.data_json)
                                  .join(Project, Project.id == HistoryEvent.project_id)
                                  .where(mine, HistoryEvent.kind == "task_completed",
-                                        HistoryEvent.element_id == "approve_stop_work",
+                                        HistoryEvent.element_id.in_(kpi.elements("stop_work_approval")),
                                         HistoryEvent.at >= start, HistoryEvent.at < end))
     add(sorted({pid for pid, data in refused if json.loads(data or "{}").get("approved") == "no"}), "disputed")
     add(db.session.scalars(select(Notice.project_id).join(Project, Project.id == Notice.project_id)

@@ -196,7 +196,8 @@ def _lead_figures(counted, in_year) -> dict[int, tuple[int, int, list[float]]]:
     out: dict[int, tuple[int, int, list[float]]] = {}
     rows = db.session.execute(
         select(Project.property_company_id, Project.created_at, HistoryEvent.at, HistoryEvent.data_json)
-        .outerjoin(HistoryEvent, (HistoryEvent.project_id == Project.id) & (HistoryEvent.element_id == "check_lead")
+        .outerjoin(HistoryEvent, (HistoryEvent.project_id == Project.id)
+                   & HistoryEvent.element_id.in_(kpi.elements("lead_checked"))
                    & (HistoryEvent.kind == "task_completed"))
         .where(counted, Project.channel == "lead", *in_year))
     for company_id, created, checked, data in rows:
@@ -224,16 +225,17 @@ def rate(values: dict, figures: dict) -> tuple[float, int]:
 
 
 def _rectification_days(counted, start, end) -> dict[int, list[float]]:
-    """company id → days from each rectification order (set_deadline) to the evidence that answered it."""
+    """company id → days from each rectification order to the evidence that answered it."""
+    ordered_at, answered_at = kpi.elements("rectification_ordered"), kpi.elements("rectification_on_time")
     rows = db.session.execute(
         select(Project.property_company_id, HistoryEvent.project_id, HistoryEvent.element_id, HistoryEvent.at)
         .join(Project, Project.id == HistoryEvent.project_id)
-        .where(counted, HistoryEvent.element_id.in_(("set_deadline", "submit_evidence")),
+        .where(counted, HistoryEvent.element_id.in_(ordered_at + answered_at),
                HistoryEvent.at >= start, HistoryEvent.at < end).order_by(HistoryEvent.project_id, HistoryEvent.id))
     out: dict[int, list[float]] = {}
     ordered = {}
     for company_id, pid, element, at in rows:
-        if element == "set_deadline":
+        if element in ordered_at:
             ordered[pid] = at
         elif pid in ordered:
             out.setdefault(company_id, []).append((at - ordered.pop(pid)).total_seconds() / 86400)
