@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from tests.helpers.bundles import shipped
+from webapp.domain.engine import _describe
 from webapp.domain.sandbox import make_script_engine
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -103,3 +107,41 @@ def run_workflow(tmp_path, script, engine=None, bpmn: str = BPMN, dmn: str = DMN
     workflow.do_engine_steps()
     assert workflow.is_completed()
     return workflow.last_task.data
+
+
+def _replaced_in(files: dict, name: str, old: str, new: str) -> dict:
+    assert files[name].count(old) == 1, old
+    return dict(files, **{name: files[name].replace(old, new)})
+
+
+def placed_in_shipped(where: str, code: str) -> tuple[dict, str]:
+    """The shipped bundle with `code` in one place; the element the problem must name."""
+    files = shipped()
+    if where == "script":
+        return _replaced_in(files, "small_works.bpmn", "<bpmn:script>open_hazard = False",
+                     f"<bpmn:script>{xml_escaped(code)}\nopen_hazard = False"), "init_flags"
+    if where == "condition":
+        return _replaced_in(files, "small_works.bpmn", "<bpmn:conditionExpression>channel == 'lead'</bpmn:conditionExpression>",
+                     f"<bpmn:conditionExpression>{xml_escaped(code)}</bpmn:conditionExpression>"), "f_channel_lead"
+    if where == "timer":
+        return _replaced_in(files, "small_works.bpmn", "<bpmn:timeDuration>patrol_interval</bpmn:timeDuration>",
+                     f"<bpmn:timeDuration>{xml_escaped(code)}</bpmn:timeDuration>"), "patrol_due"
+    return _replaced_in(files, "triage.dmn", "<outputEntry id=\"triage_r0_o0\"><text>'temporary'</text></outputEntry>",
+                 f"<outputEntry id=\"triage_r0_o0\"><text>{xml_escaped(code)}</text></outputEntry>"), "triage_r0_o0"
+
+
+def xml_escaped(code: str) -> str:
+    return code.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def run_with(tmp_path, old: str, new: str, message: str) -> None:
+    bpmn, dmn = BPMN, DMN
+    if old in bpmn:
+        bpmn = bpmn.replace(old, new)
+    else:
+        assert old in dmn
+        dmn = dmn.replace(old, new)
+    with pytest.raises(WorkflowException) as info:
+        run_workflow(tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'",
+                     bpmn=bpmn, dmn=dmn)
+    assert message in _describe(info.value), (new, _describe(info.value))

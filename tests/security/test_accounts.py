@@ -249,8 +249,8 @@ def test_behind_trusted_proxies_limits_key_on_the_real_client_address(world):
     with world.app.app_context():
         from sqlalchemy import select
 
-        from webapp.persistence.security import LoginFailure
         from webapp.persistence.models import db
+        from webapp.persistence.security import LoginFailure
 
         assert db.session.scalars(select(LoginFailure.ip).where(LoginFailure.username == "inspector_hl")).all().count(
             "203.0.113.7") == 5

@@ -11,12 +11,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from SpiffWorkflow.exceptions import WorkflowException
 
 from tests.conftest import registration_data
 from tests.helpers.bundles import problems_at, shipped
-from tests.helpers.sandbox import BPMN, DMN, run_workflow
-from webapp.domain.engine import _describe
+from tests.helpers.sandbox import placed_in_shipped, run_with, xml_escaped
 from webapp.domain.sandbox import SandboxEnvironment, ScriptRefused
 from webapp.domain.validation import validate_bundle
 
@@ -40,31 +38,6 @@ ESCAPES = {
 }
 
 
-def _file(files: dict, name: str, old: str, new: str) -> dict:
-    assert files[name].count(old) == 1, old
-    return dict(files, **{name: files[name].replace(old, new)})
-
-
-def _placed(where: str, code: str) -> tuple[dict, str]:
-    """The shipped bundle with `code` in one place; the element the problem must name."""
-    files = shipped()
-    if where == "script":
-        return _file(files, "small_works.bpmn", "<bpmn:script>open_hazard = False",
-                     f"<bpmn:script>{_xml(code)}\nopen_hazard = False"), "init_flags"
-    if where == "condition":
-        return _file(files, "small_works.bpmn", "<bpmn:conditionExpression>channel == 'lead'</bpmn:conditionExpression>",
-                     f"<bpmn:conditionExpression>{_xml(code)}</bpmn:conditionExpression>"), "f_channel_lead"
-    if where == "timer":
-        return _file(files, "small_works.bpmn", "<bpmn:timeDuration>patrol_interval</bpmn:timeDuration>",
-                     f"<bpmn:timeDuration>{_xml(code)}</bpmn:timeDuration>"), "patrol_due"
-    return _file(files, "triage.dmn", "<outputEntry id=\"triage_r0_o0\"><text>'temporary'</text></outputEntry>",
-                 f"<outputEntry id=\"triage_r0_o0\"><text>{_xml(code)}</text></outputEntry>"), "triage_r0_o0"
-
-
-def _xml(code: str) -> str:
-    return code.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def test_the_shipped_bundle_is_clean():
     assert validate_bundle(shipped()) == []
 
@@ -76,7 +49,7 @@ PLACES = [(escape, where, ESCAPES[escape][0] if where == "script" else ESCAPES[e
 
 @pytest.mark.parametrize("escape, where, code", PLACES, ids=[f"{e}-{w}" for e, w, _ in PLACES])
 def test_escape_is_refused_at_deploy(escape, where, code):
-    files, element = _placed(where, code)
+    files, element = placed_in_shipped(where, code)
     assert problems_at(validate_bundle(files), element), f"{escape} in a {where} was not refused"
 
 
@@ -99,23 +72,10 @@ def test_runaway_code_passes_deploy_checks_but_is_stopped_in_every_place(tmp_pat
             run()
         assert time.monotonic() - started < 3
     # Inside a running workflow: a gateway condition, a timer expression and a DMN output cell.
-    for old, new in (("risk_level == 'HIGH' and x &gt; 3", _xml(expression)),
-                     ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>", f"<bpmn:timeDuration>{_xml(expression)}</bpmn:timeDuration>"),
-                     ("<outputEntry id=\"r2_o2\"><text>'P10D'</text>", f"<outputEntry id=\"r2_o2\"><text>{_xml(expression)}</text>")):
-        _run_with(tmp_path, old, new, message)
-
-
-def _run_with(tmp_path, old: str, new: str, message: str) -> None:
-    bpmn, dmn = BPMN, DMN
-    if old in bpmn:
-        bpmn = bpmn.replace(old, new)
-    else:
-        assert old in dmn
-        dmn = dmn.replace(old, new)
-    with pytest.raises(WorkflowException) as info:
-        run_workflow(tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'",
-                     bpmn=bpmn, dmn=dmn)
-    assert message in _describe(info.value), (new, _describe(info.value))
+    for old, new in (("risk_level == 'HIGH' and x &gt; 3", xml_escaped(expression)),
+                     ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>", f"<bpmn:timeDuration>{xml_escaped(expression)}</bpmn:timeDuration>"),
+                     ("<outputEntry id=\"r2_o2\"><text>'P10D'</text>", f"<outputEntry id=\"r2_o2\"><text>{xml_escaped(expression)}</text>")):
+        run_with(tmp_path, old, new, message)
 
 
 @pytest.mark.parametrize("where, code, message", [
@@ -129,7 +89,7 @@ def test_runaway_code_in_a_deployed_process_fails_clearly_and_changes_nothing(ap
     from webapp.persistence.models import Project, db
     from webapp.services.designer.versions import deploy
 
-    files, element = _placed(where, code)
+    files, element = placed_in_shipped(where, code)
     assert message in " ".join(problems_at(validate_bundle(files), element))
     with app.app_context():
         deploy(files, actor="designer")

@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import registration_data
-from tests.security.test_sandbox_escapes import _placed, _xml
-from tests.unit.test_validation import problems_at, shipped
+from tests.helpers.bundles import problems_at, shipped
+from tests.helpers.sandbox import placed_in_shipped, run_with, xml_escaped
 from webapp.domain import sandbox_pool
 from webapp.domain.sandbox import SandboxEnvironment, ScriptRefused
 from webapp.domain.validation import validate_bundle
@@ -50,23 +50,21 @@ HASH_EXPRESSION = "(lambda f: len({f(f, (), 29): 1}))(lambda f, a, k: a if k == 
 
 
 def test_expressions_with_the_payload_are_stopped_in_conditions_timers_and_decisions(tmp_path):
-    from tests.security.test_sandbox_escapes import _run_with, _xml
-
     started = time.monotonic()
     with pytest.raises(ScriptRefused, match="longer than the limit of 1 s"):
         SandboxEnvironment().evaluate(HASH_EXPRESSION, {})
     assert time.monotonic() - started < 2
-    for old, new in (("risk_level == 'HIGH' and x &gt; 3", _xml(HASH_EXPRESSION) + " &gt; 0"),
+    for old, new in (("risk_level == 'HIGH' and x &gt; 3", xml_escaped(HASH_EXPRESSION) + " &gt; 0"),
                      ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>",
-                      f"<bpmn:timeDuration>{_xml(HASH_EXPRESSION)}</bpmn:timeDuration>"),
+                      f"<bpmn:timeDuration>{xml_escaped(HASH_EXPRESSION)}</bpmn:timeDuration>"),
                      ("<outputEntry id=\"r2_o2\"><text>'P10D'</text>",
-                      f"<outputEntry id=\"r2_o2\"><text>{_xml(HASH_EXPRESSION)}</text>")):
-        _run_with(tmp_path, old, new, "longer than the limit")
+                      f"<outputEntry id=\"r2_o2\"><text>{xml_escaped(HASH_EXPRESSION)}</text>")):
+        run_with(tmp_path, old, new, "longer than the limit")
 
 
 @pytest.mark.parametrize("where", ["condition", "timer", "dmn"])
 def test_expressions_with_the_payload_fail_their_trial_run_at_deploy(where):
-    files, element = _placed(where, HASH_EXPRESSION)
+    files, element = placed_in_shipped(where, HASH_EXPRESSION)
     assert "longer than the limit" in " ".join(problems_at(validate_bundle(files), element))
 
 
@@ -94,7 +92,7 @@ def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_nam
     from webapp.persistence.models import Project, db
     from webapp.services.designer.versions import deploy
 
-    files, element = _placed("script", code)
+    files, element = placed_in_shipped("script", code)
     assert limit in " ".join(problems_at(validate_bundle(files), element))  # refused at deploy ...
     with app.app_context():
         deploy(files, actor="designer")  # ... and deployed anyway, past validation
@@ -159,7 +157,7 @@ def test_values_a_project_cannot_store_are_refused_at_deploy(case):
     code, says = UNSTORABLE[case]
     with pytest.raises(ScriptRefused, match=f'variable "x" holds .*{says}'):
         SandboxEnvironment().execute(code, {})
-    files, element = _placed("script", code)
+    files, element = placed_in_shipped("script", code)
     assert any("x" in m and says in m for m in problems_at(validate_bundle(files), element))
 
 
@@ -168,7 +166,7 @@ def test_values_a_project_cannot_store_are_a_422_at_run_time(app, api, case):
     from webapp.persistence.models import Project, db
     from webapp.services.designer.versions import deploy
 
-    files, _ = _placed("script", UNSTORABLE[case][0])
+    files, _ = placed_in_shipped("script", UNSTORABLE[case][0])
     with app.app_context():
         deploy(files, actor="designer")
         db.session.commit()
@@ -194,7 +192,7 @@ def test_a_notice_condition_passing_a_limit_fails_the_step_instead_of_dropping_t
 
     files = shipped()
     old = '<spiffworkflow:property name="notice" value="receipt risk_notice commitment" />'
-    new = old + f'<spiffworkflow:property name="noticeIf" value="{_xml(HASH_EXPRESSION)}" />'
+    new = old + f'<spiffworkflow:property name="noticeIf" value="{xml_escaped(HASH_EXPRESSION)}" />'
     files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(old, new)})
     assert any("longer than the limit" in p.message for p in validate_bundle(files))
     with app.app_context():
