@@ -7,7 +7,7 @@ import re
 from PIL import Image
 
 from tests.conftest import registration_data
-from tests.web.conftest import Pages
+from tests.helpers.pages import Pages
 
 
 def _project(api) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.conftest import Pages
+from tests.helpers.pages import Pages
 
 
 def test_centre_page_counts_lists_and_marks_read(app, client, clock):

@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from ..domain.workdays import XIAMEN
 from ..services.casefile import attachments
-from ..services.ledger import queries
 from ..services.errors import NotFound, ValidationFailed
+from ..services.ledger import queries
 from ..services.people import comments, standins
 from . import nav
 from .errors import handle_refusals
