@@ -6,7 +6,7 @@ from io import BytesIO
 
 import pytest
 
-from .world import build_world
+from tests.helpers.world import build_world
 
 
 @pytest.fixture(scope="module")
