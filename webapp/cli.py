@@ -44,8 +44,8 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
 
     from .persistence.models import db
     from .services.lifecycle.timers import fire_due_timers, seconds_until_next_due
-    from .services.participation.public import remove_orphaned_photos
     from .services.notifications.worker import work as notification_work
+    from .services.participation.public import remove_orphaned_photos
 
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     poll = poll if poll is not None else app.config["TIMER_POLL_SECONDS"]

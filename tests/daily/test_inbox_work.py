@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 from tests.conftest import registration_data
-from tests.web.conftest import Pages
+from tests.helpers.pages import Pages
 
 
 def _three_projects(api, clock) -> list[int]:
