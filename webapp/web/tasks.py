@@ -65,9 +65,11 @@ def show(task_id):
         else:
             # Completing deletes the task's row: what the confirmation names is read first.
             done = {"task": form_title(task.form_key, task.title), "reg_no": project.reg_no}
+
             def act():
-                written = instances.complete_task(current_user, task_id, values, lang=lang(), ip=client_ip(),
-                                                  refused_uploads=upload_errors)
+                checkin = {k: request.form.get(k) for k in ("checkin_lat", "checkin_lng") if request.form.get(k)}
+                written = instances.complete_task(current_user, task_id, dict(values, **checkin), lang=lang(),
+                                                  ip=client_ip(), refused_uploads=upload_errors)
                 return idempotency.completion_outcome(written, queries.project_tasks(written))
 
             try:

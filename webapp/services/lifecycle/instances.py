@@ -42,6 +42,7 @@ from ..organisation import directory
 from ..oversight import kpi
 from ..participation import property_companies
 from ..security import policy
+from . import site_checkin
 from .numbering import next_sequence
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     photos = _checked_photos(user, definition, data, project.id, lang, refused_uploads)
     events = _Steps(project)
     runner = _runner(step.instance, events, step.version)
-    clean = _validate_task_form(definition, data, lang, project, runner)
+    clean = _validate_task_form(definition, data, lang, project, runner, events.rules.rule)
     try:
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
@@ -519,10 +520,15 @@ def task_options(project: Project) -> dict[str, list[str]]:
     return _org_options([street])
 
 
-def _validate_task_form(definition: FormDefinition | None, data, lang, project, runner) -> dict:
+def _validate_task_form(definition: FormDefinition | None, data, lang, project, runner, rule) -> dict:
     """Validate against the form of the project's own version (the runner's data copy is taken
-    only for a form with the patrol checklist)."""
+    only for a form with the patrol checklist). A site visit also carries its check-in and photos
+    as the district asks (site_checkin)."""
     if definition is None:
         return {}
-    options, checklist = form_inputs(definition, project, runner.data() if definition.has_checklist else {})
-    return task_forms.checked(definition, data, lang=lang, options=options, checklist_items=checklist)
+    data, lat, lng = site_checkin.take_checkin(data)
+    facts = runner.data() if definition.has_checklist else {}
+    options, checklist = form_inputs(definition, project, facts)
+    clean = task_forms.checked(definition, data, lang=lang, options=options, checklist_items=checklist)
+    return site_checkin.apply(definition.fields, clean, lat, lng, facts, rule, lang) if definition.has_checklist \
+        else clean

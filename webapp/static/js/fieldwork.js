@@ -18,3 +18,24 @@
     });
   });
 })();
+
+/* GPS check-in on a site visit: the phone's location goes with the submission; the server
+   measures the distance to the registered site and applies the district's rule. */
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-checkin]");
+  if (!box || !navigator.geolocation) return;
+  var lat = box.querySelector('input[name="checkin_lat"]'), lng = box.querySelector('input[name="checkin_lng"]');
+  var status = box.querySelector("[data-checkin-status]"), button = box.querySelector("[data-checkin-button]");
+  function locate() {
+    status.textContent = status.dataset.locating;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      lat.value = pos.coords.latitude.toFixed(6);
+      lng.value = pos.coords.longitude.toFixed(6);
+      status.textContent = status.dataset.done + " (±" + Math.round(pos.coords.accuracy) + " m)";
+    }, function () { status.textContent = status.dataset.failed; }, { enableHighAccuracy: true, timeout: 15000 });
+  }
+  button.hidden = false;
+  button.addEventListener("click", locate);
+  if (!lat.value) locate();
+})();
