@@ -6,8 +6,8 @@ which object-level check of services.security.policy the route relies on for the
 project, a task, a district…): that check refuses objects outside the caller's jurisdiction or
 ownership with 404 (403 where the object is known but the role may not act on it).
 
-An endpoint without an entry is refused (403) and fails tests/security/test_authorization_matrix.py:
-a new route is closed until someone decides who may call it, here.
+An app with an endpoint that has no entry refuses to start (and the request check would answer
+403): a new route is closed until someone decides who may call it, here.
 """
 from __future__ import annotations
 
@@ -172,6 +172,20 @@ ROUTES: dict[str, Access] = {
 }
 
 
+def allows(endpoint: str, user) -> bool:
+    """Whether the role of this signed-in user may call the route at all (navigation shows no
+    entry the route would refuse)."""
+    rule = ROUTES.get(endpoint)
+    if rule is None:
+        return False
+    return rule.public or rule.roles is None or user.role in rule.roles
+
+
+def missing_entries(app: Flask) -> list[str]:
+    """The app's endpoints without an entry here."""
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(ROUTES))
+
+
 def is_api(path: str) -> bool:
     return path.startswith("/api/")
 
@@ -189,6 +203,12 @@ def caller():
 
 
 def init_app(app: Flask) -> None:
+    """Called once every blueprint is registered: an app with a route nobody decided on does not
+    start."""
+    missing = missing_entries(app)
+    if missing:
+        raise RuntimeError(f"routes without an entry in webapp/access.py: {', '.join(missing)}")
+
     @app.before_request
     def _enforce():
         if request.endpoint is None:  # no such route (404) or method (405): Flask answers

@@ -242,6 +242,30 @@ def test_unknown_endpoint_is_refused(tmp_path, monkeypatch):
     assert app.test_client().get("/security-test-unlisted").status_code == 403
 
 
+def test_an_app_with_a_route_missing_from_the_access_table_does_not_start(tmp_path, monkeypatch):
+    from webapp import create_app
+    from webapp.config import Config
+
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delitem(access.ROUTES, "leads.index")
+    with pytest.raises(RuntimeError, match="leads.index"):
+        create_app(Config(TESTING=True))
+
+
+def test_navigation_shows_no_entry_the_access_table_refuses(world):
+    from webapp.persistence.models import User, db
+    from webapp.web import nav
+
+    with world.app.app_context():
+        for user in db.session.query(User).all():
+            for item in nav._items:
+                if item.visible_to(user):
+                    assert access.allows(item.endpoint, user), (user.username, item.endpoint)
+        owner = db.session.query(User).filter_by(username="owner1").one()
+        shown = {item.endpoint for item in nav._items if item.visible_to(owner)}
+        assert "owner.register" in shown and "dashboard.index" not in shown
+
+
 def test_api_refuses_cookies(world):
     """The JSON API takes bearer tokens only: a signed-in browser's cookie opens nothing there."""
     resp = world.page_client("city").get("/api/v1/projects")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import request
 from flask_login import current_user
 
+from .. import access
 from ..services.ledger import queries
 from ..services.notifications import centre
 from ..services.security import policy
@@ -25,6 +26,10 @@ class NavItem:
     prefix: str | None = None  # URL prefix that marks the entry as current
 
     def visible_to(self, user) -> bool:
+        # The access table decides who may open the page; `roles` only narrows whom the entry
+        # is worth showing to.
+        if not access.allows(self.endpoint, user):
+            return False
         if self.roles is not None and user.role not in self.roles:
             return False
         if self.scopes is not None and policy.scope_of(user) not in self.scopes:
