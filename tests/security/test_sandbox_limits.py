@@ -119,6 +119,8 @@ def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_nam
         assert status == 200 and health == {"status": "ok"}
         time.sleep(0.05)
     worker.join()
+    print(f"{limit}: step failed after {answer['seconds']:.2f} s; /healthz max {max(latencies) * 1000:.0f} ms "
+          f"over {len(latencies)} probes; server RSS +{_rss_mb() - before:.0f} MB")
     assert latencies and max(latencies) < 0.2, latencies
     assert answer["status"] == 422 and limit in answer["body"]["message"], answer
     assert "init_flags" in answer["body"]["message"]  # the element
