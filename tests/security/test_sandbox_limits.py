@@ -207,3 +207,24 @@ def test_a_notice_condition_passing_a_limit_fails_the_step_instead_of_dropping_t
     assert time.monotonic() - started < 3
     with app.app_context():
         assert db.session.query(Project).count() == 0
+
+
+def test_the_sandbox_process_holds_no_secret_and_cannot_start_processes(monkeypatch):
+    """Defence in depth, should a script ever escape the interpreter's restrictions."""
+    from webapp.domain.sandbox_pool import _Process
+
+    monkeypatch.setenv("SECRET_KEY", "very-secret")
+    process = _Process()
+    try:
+        environ = open(f"/proc/{process.proc.pid}/environ", "rb").read().decode()
+        assert "very-secret" not in environ and "DATABASE_URL" not in environ
+        limits = open(f"/proc/{process.proc.pid}/limits").read()
+        assert re_line(limits, "Max address space") != "unlimited"
+        assert re_line(limits, "Max file size") == "0"
+    finally:
+        process.kill()
+
+
+def re_line(limits: str, name: str) -> str:
+    line = next(line for line in limits.splitlines() if line.startswith(name))
+    return line[len(name):].split()[0]

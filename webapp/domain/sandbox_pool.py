@@ -29,6 +29,7 @@ WORKER_FILE = Path(__file__).with_name('sandbox_worker.py')
 GRACE_SECONDS = 0.5  # past the time limit, before the process is killed
 START_SECONDS = 20.0
 _settings = {'processes': 2, 'memory_mb': 256}
+_WORKER_ENV = {'PATH': os.defpath, 'LANG': 'C.UTF-8'}
 
 
 def configure(processes: int | None = None, memory_mb: int | None = None) -> None:
@@ -68,7 +69,8 @@ class _Process:
     def __init__(self):
         self.proc = subprocess.Popen(
             [sys.executable, '-I', '-B', str(WORKER_FILE), str(_settings['memory_mb'])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, start_new_session=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, start_new_session=True,
+            env=_WORKER_ENV)  # not the server's: no DATABASE_URL, no SECRET_KEY
         self.write_fd, self.read_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.alive = True
         try:
