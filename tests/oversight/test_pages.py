@@ -40,7 +40,7 @@ def test_notices_are_listed_for_the_owner_and_printable_only_by_those_who_see_th
     links = re.findall(r'href="(/notices/\d+)"', listing)
     assert len(links) == 3  # receipt, risk notice, commitment
     doc = pages.get(links[-1]).get_data(as_text=True)  # newest first: the receipt is last
-    assert "思明-登记-2026-0001" in doc and "window.print()" in doc
+    assert "思明-登记-2026-0001" in doc and "data-print" in doc  # static/js/page.js prints
     assert links[0] in pages.get(f"/projects/{pid}").get_data(as_text=True)
     from webapp.services.casefile import notice_pdf
 
