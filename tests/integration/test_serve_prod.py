@@ -172,13 +172,20 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
     import urllib.error
 
     try:
-        deadline = time.monotonic() + 90
+        # The port opens only once a worker can answer (--preload): until then connections are
+        # refused, never accepted and left hanging.
+        deadline, hung = time.monotonic() + 90, []
         while time.monotonic() < deadline:
             try:
                 if urllib.request.urlopen(f"{base}/readyz", timeout=2).status == 200:
                     break
-            except OSError:
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError):
+                    hung.append(repr(exc))
                 time.sleep(0.2)
+            except OSError as exc:  # a timeout: the connection was taken and not answered
+                hung.append(repr(exc))
+        assert hung == []
         loader = threading.Thread(target=load, daemon=True)
         loader.start()
         # Restart while the timers are falling due.
