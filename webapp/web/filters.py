@@ -1,6 +1,7 @@
 """Jinja filters and globals shared by the pages: times in Beijing time, names for codes."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta, timezone
 
 from flask import g
@@ -95,20 +96,28 @@ def due_in(value: datetime | None, now: datetime | None = None) -> str:
     from flask_babel import gettext as _
 
     now = now or datetime.now(timezone.utc)
-    delta = value - now
-    hours = int(abs(delta.total_seconds()) // 3600)
-    if delta.total_seconds() >= 0:
+    seconds = (value - now).total_seconds()
+    # Time left rounds up (47 h left is 2 days, not 1: the day is not over); lateness rounds down.
+    if seconds >= 0:
+        hours = math.ceil(seconds / 3600)
         if hours < 24:
             return _("due in %(n)s h", n=max(hours, 1))
-        return _("due in %(n)s d", n=hours // 24)
+        return _("due in %(n)s d", n=math.ceil(seconds / 86400))
+    hours = int(-seconds // 3600)
     if hours < 24:
         return _("overdue %(n)s h", n=max(hours, 1))
     return _("overdue %(n)s d", n=hours // 24)
 
 
+def sentence(text) -> str:
+    """Text to be followed by 。: without a full stop of its own (no 。。)."""
+    return str(text or "").rstrip().rstrip("。.！!；;")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters.update(
         dt=fmt_dt,
+        sentence=sentence,
         date=fmt_date,
         org=org_name,
         role=role_name,
