@@ -133,8 +133,9 @@ def test_huli_hazard_gets_the_huli_deadline_and_the_history_names_the_version(ap
     to_rectification(app, api, clock, pid, "inspector_hl")
     evidence = api.task_of("owner1", pid, "submit_evidence")
     assert evidence["due_at"] == (clock.now() + timedelta(seconds=30)).isoformat()
-    assert rules_read_at(api, pid, "set_deadline") == [
-        {"rule": "rectify_general", "ref": "P-11b", "value": "PT30S", "district": HULI, "version": 1}]
+    # The deadline is proposed before the patrol (the inspector sees it on the form).
+    assert {"rule": "rectify_general", "ref": "P-11b", "value": "PT30S", "district": HULI, "version": 1} in \
+        rules_read_at(api, pid, "propose_deadline")
     # A saved version holds the whole rule set: unchanged parameters are read from it too.
     assert {"rule": "first_visit_medium", "ref": "P-09b", "value": "P5D", "district": HULI, "version": 1} in \
         rules_read_at(api, pid, "classify_risk")
@@ -195,8 +196,8 @@ def test_the_same_hazard_in_siming_keeps_the_default_deadline(app, api, clock):
     clock.advance(seconds=31)
     assert fire_timers(app) == 0
     assert api.task_of("owner1", pid, "submit_evidence")
-    assert rules_read_at(api, pid, "set_deadline") == [
-        {"rule": "rectify_general", "ref": "P-11b", "value": "P3D", "district": SIMING, "version": 0}]
+    assert {"rule": "rectify_general", "ref": "P-11b", "value": "P3D", "district": SIMING, "version": 0} in \
+        rules_read_at(api, pid, "propose_deadline")
 
 
 def test_a_project_past_the_decision_keeps_the_rule_that_decided_it(app, api, clock):
@@ -209,12 +210,12 @@ def test_a_project_past_the_decision_keeps_the_rule_that_decided_it(app, api, cl
     clock.advance(seconds=31)
     assert fire_timers(app) == 0
     assert api.task_of("owner1", pid, "submit_evidence")["due_at"] == evidence["due_at"]
-    assert rules_read_at(api, pid, "set_deadline")[0]["version"] == 0
+    assert {r["version"] for r in rules_read_at(api, pid, "propose_deadline")} == {0}
     # The next decision of the same project is taken under the new version.
     api.complete("owner1", evidence["id"], {"measures_taken": "已规范临时用电线路", "completed_on": "2026-12-15"})
     assert api.task_of("inspector_hl", pid, "reinspect")["due_at"] == (clock.now() + timedelta(hours=1)).isoformat()
-    assert rules_read_at(api, pid, "submit_evidence") == [
-        {"rule": "reinspect_within", "ref": "P-12a", "value": "PT1H", "district": HULI, "version": 1}]
+    assert {"rule": "reinspect_within", "ref": "P-12a", "value": "PT1H", "district": HULI, "version": 1} in \
+        rules_read_at(api, pid, "propose_deadline_reinspect")
 
 
 # -- the API: scope and validation -------------------------------------------------------------------

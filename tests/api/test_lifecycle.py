@@ -50,16 +50,21 @@ def test_full_lifecycle_registration_to_written_off(app, api, clock):
     assert fire_timers(app) == 1
     assert api.tasks("owner1", "submit_evidence") == []
     proposal = api.task_of("inspector_lj", pid, "propose_stop_work")
-    api.complete("inspector_lj", proposal["id"], {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改"})
+    api.complete("inspector_lj", proposal["id"], {
+        "reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no",
+        "handover": "yes", "violation": "OVERDUE"})
     approval = api.task_of("supervisor_lj", pid, "approve_stop_work")
     api.complete("supervisor_lj", approval["id"], {"approved": "yes", "opinion": "同意停工，移交区综合执法局"})
+    ack = api.task_of("enforcer_sm", pid, "ack_enforcement")
+    api.complete("enforcer_sm", ack["id"], {"received": True, "case_no": "思综执〔2026〕123号"})
     decision = api.task_of("enforcer_sm", pid, "enforcement_decision")
     api.complete("enforcer_sm", decision["id"], {
         "case_no": "思综执〔2026〕123号", "decision_type": "FINE", "fine_amount_yuan": 20000,
         "decided_on": "2026-12-20", "next_step": "continue",
     })
     resume = api.task_of("inspector_lj", pid, "resume_check")
-    api.complete("inspector_lj", resume["id"], {"resume": "yes", "note": "隐患已整改，同意复工"})
+    api.complete("inspector_lj", resume["id"], {"hazard_results": {"H1": "passed"}, "resume": "yes",
+                                                "note": "隐患已整改，同意复工"})
 
     # Owner declares completion; the inspector writes the project off.
     declare = api.task_of("owner1", pid, "declare_completion")
@@ -76,13 +81,14 @@ def test_full_lifecycle_registration_to_written_off(app, api, clock):
     assert final["closed_at"] is not None and final["tasks"] == []
     path = steps(api, "city", pid)
     for element in ("triage", "classify_risk", "first_visit", "patrol_due", "patrol", "set_deadline",
-                    "deadline_passed", "propose_stop_work", "approve_stop_work", "enforcement_decision",
-                    "resume_check", "declare_completion", "writeoff", "end_written_off"):
+                    "deadline_passed", "propose_stop_work", "approve_stop_work", "issue_stop", "route_case",
+                    "ack_enforcement", "enforcement_decision", "resume_check", "declare_completion", "writeoff",
+                    "end_written_off"):
         assert element in path, element
     completed = [h for h in api.project("city", pid)["history"] if h["kind"] == "task_completed"]
     assert [h["actor"] for h in completed] == [
-        "inspector_lj", "inspector_lj", "inspector_lj", "supervisor_lj", "enforcer_sm", "inspector_lj",
-        "owner1", "inspector_lj"]
+        "inspector_lj", "inspector_lj", "inspector_lj", "supervisor_lj", "enforcer_sm", "enforcer_sm",
+        "inspector_lj", "owner1", "inspector_lj"]
     assert completed[1]["data"]["hazard_description"] == "临时用电电线乱拉乱接"
 
 
@@ -101,7 +107,8 @@ def test_rectified_hazard_passes_reinspection_and_patrol_continues(app, api, clo
     evidence = api.task_of("owner1", pid, "submit_evidence")
     assert evidence["due_at"].startswith("2026-12-09")  # major: 1 day
     api.complete("owner1", evidence["id"], {"measures_taken": "已设置警戒区和专人监护", "completed_on": "2026-12-08"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "reinspect")["id"], {"outcome": "passed"})
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "reinspect")["id"],
+                 {"hazard_results": {"H1": "passed"}, "method": "onsite"})
     assert api.project("owner1", pid)["status"] == "在施（待巡查）"
     assert api.task_of("owner1", pid, "declare_completion")
 
@@ -118,16 +125,26 @@ def test_lead_to_onsite_registration(app, api, clock):
     assert api.tasks("inspector_zh", "check_lead") == []
     api.complete("inspector_lj", check["id"], {"outcome": "unregistered", "finding": "现场正在拆除非承重墙，未登记"})
     onsite = api.task_of("inspector_lj", lead["id"], "onsite_registration")
-    assert api.project("inspector_lj", lead["id"])["status"] == "停工待登记"
-    api.complete("inspector_lj", onsite["id"], registration_data(
-        title="大同路 12 号店面改造", address="思明区大同路 12 号", risk_flags=["DEMOLITION"]))
     project = api.project("inspector_lj", lead["id"])
-    assert project["title"] == "大同路 12 号店面改造"
-    assert project["risk_level"] == "HIGH" and project["status"] == "待首次核实"
+    assert project["status"] == "停工待登记"
+    # A stop notice (stop until registered) is issued when the site is found.
+    notices = api.get("inspector_lj", f"/api/v1/projects/{lead['id']}/notices").get_json()
+    stop = [n for n in notices if n["kind"] == "stop_work"]
+    assert len(stop) == 1 and "办理信息登记" in stop[0]["html"]
+    # The on-site registration starts from what the lead carried.
+    detail = api.get("inspector_lj", f"/api/v1/tasks/{onsite['id']}").get_json()
+    assert detail["values"]["street"] == "350203001" and detail["values"]["address"] == "思明区大同路 12 号"
+    data = registration_data(title="大同路 12 号店面改造", risk_flags=["DEMOLITION"])
+    del data["address"]  # kept from the lead
+    api.complete("inspector_lj", onsite["id"], data)
+    project = api.project("inspector_lj", lead["id"])
+    assert project["title"] == "大同路 12 号店面改造" and project["address"] == "思明区大同路 12 号"
+    # The inspector has just verified the site: no second first visit, the patrol cycle starts.
+    assert project["risk_level"] == "HIGH" and project["status"] == "在施（待巡查）"
+    assert api.tasks("inspector_lj", "first_visit") == []
     assert project["data"]["stop_work_until_registered"] is False
+    assert project["next_patrol_at"].startswith("2026-12-08")
     # No owner account: the owner's later tasks are done on the owner's behalf by the street's inspectors.
-    api.complete("inspector_lj", api.task_of("inspector_lj", lead["id"], "first_visit")["id"],
-                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
     assert api.task_of("inspector_lj", lead["id"], "declare_completion")
 
 

@@ -161,14 +161,15 @@ def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tm
         <spiffworkflow:property name="stage" value="registration" />
         <spiffworkflow:property name="status" value="待安全交底" />
       </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>f_classified</bpmn:incoming>
+      <bpmn:incoming>f_to_first_visit</bpmn:incoming>
       <bpmn:outgoing>f_briefed</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="first_visit" />
     '''
-    bpmn = bpmn.replace('<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="first_visit" />',
-                        '<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="safety_briefing" />' + extra)
-    bpmn = bpmn.replace('<bpmn:incoming>f_classified</bpmn:incoming>\n      <bpmn:outgoing>f_first_visit_done',
+    bpmn = bpmn.replace('<bpmn:sequenceFlow id="f_to_first_visit" sourceRef="gw_verified" targetRef="first_visit" />',
+                        '<bpmn:sequenceFlow id="f_to_first_visit" sourceRef="gw_verified" targetRef="safety_briefing" />'
+                        + extra)
+    bpmn = bpmn.replace('<bpmn:incoming>f_to_first_visit</bpmn:incoming>\n      <bpmn:outgoing>f_first_visit_done',
                         '<bpmn:incoming>f_briefed</bpmn:incoming>\n      <bpmn:outgoing>f_first_visit_done')
     bpmn = bpmn.replace('<bpmn:flowNodeRef>patrol</bpmn:flowNodeRef>',
                         '<bpmn:flowNodeRef>patrol</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>safety_briefing</bpmn:flowNodeRef>')

@@ -56,7 +56,8 @@ def build(app, api, clock) -> dict:
     fire_timers(app)
     patrol(api, "inspector_lj", ids["stopped"], "stop_now", hazard_severity="MAJOR", hazard_description="脚手架无防护")
     api.complete("inspector_lj", api.task_of("inspector_lj", ids["stopped"], "propose_stop_work")["id"],
-                 {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患"})
+                 {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no",
+                  "handover": "yes", "violation": "ILLEGAL_ADDITION"})
     api.complete("supervisor_lj", api.task_of("supervisor_lj", ids["stopped"], "approve_stop_work")["id"],
                  {"approved": "yes", "opinion": "同意"})
     patrol(api, "inspector_lj", ids["rectified"], "rectify", hazard_severity="GENERAL", hazard_description="电线乱接")

@@ -33,7 +33,8 @@ def test_figures_count_what_happened(api, world):
     assert doc["total"]["value"] == 8  # 7 in 鹭江 (5 registered, 2 leads) + 1 in 中华
     assert doc["coverage"]["registered"]["value"] == 6
     assert doc["coverage"]["found"]["value"] == 7  # + the site found unregistered
-    assert doc["enforcement"]["stop_work"]["value"] == 1 and doc["enforcement"]["handover"]["value"] == 1
+    # The stopped project and the site found unregistered (stop until registered, P-15b).
+    assert doc["enforcement"]["stop_work"]["value"] == 2 and doc["enforcement"]["handover"]["value"] == 1
     assert doc["rectification"]["ordered"]["value"] == 1 and doc["rectification"]["on_time"]["value"] == 1
     assert doc["writeoff"]["on_time"]["value"] == 1 and doc["writeoff"]["late"]["value"] == 1
     assert doc["overdue"]["total"]["value"] >= 2

@@ -13,13 +13,15 @@ def test_agenda_and_decisions(app, api, pages, clock):
     repeated = patrol_with(app, api, clock, "rectify", "GENERAL", "电线乱接")
     disputed = patrol_with(app, api, clock, "stop_now", "MAJOR", "脚手架无防护")
     api.complete("inspector_lj", api.task_of("inspector_lj", disputed, "propose_stop_work")["id"],
-                 {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患"})
+                 {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no",
+                  "handover": "no"})
     api.complete("supervisor_lj", api.task_of("supervisor_lj", disputed, "approve_stop_work")["id"],
                  {"approved": "no", "opinion": "现场已整改"})
     clock.advance(days=3, seconds=1)  # the rectification deadline passes: stop-work, hand-over
     fire_timers(app)
     api.complete("inspector_lj", api.task_of("inspector_lj", repeated, "propose_stop_work")["id"],
-                 {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改"})
+                 {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no",
+                  "handover": "yes", "violation": "OVERDUE"})
     api.complete("supervisor_lj", api.task_of("supervisor_lj", repeated, "approve_stop_work")["id"],
                  {"approved": "yes", "opinion": "同意"})
     clock.advance(days=31)  # no feedback from enforcement within 30 days

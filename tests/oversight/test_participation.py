@@ -93,8 +93,9 @@ def test_property_lead_lands_in_the_streets_inbox_and_counts_in_the_yearly_repor
     [row] = _report(api, "property_lj")
     assert (row["company"], row["estates"], row["assisted"], row["registered"]) == ("厦门鹭江物业服务有限公司", 2, 1, 1)
     assert (row["leads"], row["confirmed"], row["lead_hours"]) == (1, 1, 3.0)
-    # Defaults: 80 + (2 per assisted + 3 per confirmed lead) / 2 estates = 82.5 → 4 stars (≥ 80).
-    assert (row["score"], row["stars"]) == (82.5, 4)
+    # Defaults: 80 + (2 per assisted + 3 per confirmed lead - 5 for the stop order the unregistered
+    # site received, P-15b) / 2 estates = 80 → 4 stars (≥ 80).
+    assert (row["score"], row["stars"]) == (80.0, 4)
     assert [r["company"] for r in _report(api, "admin_sm")] == ["厦门鹭江物业服务有限公司"]
     assert _report(api, "admin_hl") == []  # 湖里 has no company of 思明
     assert api.get("inspector_lj", "/api/v1/property-companies/report").status_code == 403

@@ -24,9 +24,10 @@ def test_site_page_shows_the_site_and_no_personal_data(client, api, clock):
     resp = client.get(f"/s/{reg_no}")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    for shown in (reg_no, "商铺、办公楼、厂房等装饰装修工程", "2026-12-05", "厦门安建装饰工程有限公司", "0592-2021234", "鹭江街道"):
+    for shown in (reg_no, "鹭江道 88 号店面装修", "思明区鹭江道 88 号", "商铺、办公楼、厂房等装饰装修工程", "2026-12-05",
+                  "厦门安建装饰工程有限公司", "0592-2021234", "鹭江街道", "施工中（街道日常巡查）"):
         assert shown in html, shown
-    for secret in ("张三", "350203198001011234", "13800001111", "李四", "13900002222", "鹭江道 88 号"):
+    for secret in ("张三", "350203198001011234", "13800001111", "李四", "13900002222", "待首次核实"):
         assert secret not in html, secret
     assert client.get(f"/s/{reg_no}/qr.svg").data.startswith(b"<svg")
 
@@ -53,17 +54,20 @@ def test_receipt_carries_the_qr_code_of_the_site_page(app, client, api, pages, c
     assert "<svg" in page and "思明-登记-2026-0001" in page
 
 
-def test_public_report_from_a_site_becomes_a_lead_in_that_streets_inbox(client, api, clock):
-    reg_no = register(api)["reg_no"]
+def test_public_report_from_a_site_becomes_an_inspection_of_that_project(client, api, clock):
+    created = register(api)
+    reg_no, pid = created["reg_no"], created["id"]
+    before = api.get("city", "/api/v1/projects").get_json()["total"]
     resp = _report(client, clock, f"/s/{reg_no}/report", photos=(__import__("io").BytesIO(jpeg_bytes()), "p.jpg"))
     assert resp.status_code == 200, resp.get_data(as_text=True)[-2000:]
-    lead_no = re.search(r"XL-350203-\d{8}-\d{4}", resp.get_data(as_text=True)).group(0)
-    checks = [t for t in api.tasks("inspector_lj", "check_lead") if t["reg_no"] == lead_no]
-    assert len(checks) == 1
-    assert api.tasks("inspector_zh", "check_lead") == [] and api.tasks("inspector_hl", "check_lead") == []
-    detail = api.project("inspector_lj", checks[0]["project_id"])
-    assert detail["data"]["lead_source"] == "PUBLIC_APP" and detail["data"]["lead"]["site_reg_no"] == reg_no
-    assert len(detail["data"]["lead"]["photos"]) == 1
+    assert reg_no in resp.get_data(as_text=True)
+    # A task on that very project in its street's inbox; no new project, no lead check.
+    assert api.get("city", "/api/v1/projects").get_json()["total"] == before
+    task = api.task_of("inspector_lj", pid, "adhoc_inspection")
+    assert api.tasks("inspector_zh", "adhoc_inspection") == [] and api.tasks("inspector_lj", "check_lead") == []
+    request = next(h["data"] for h in api.project("inspector_lj", pid)["history"] if h["kind"] == "inspection_requested")
+    assert request["source"] == "PUBLIC_APP" and "脚手架没有防护网" in request["reason"] and len(request["photos"]) == 1
+    assert task["title"] == "临时巡查"
 
 
 def test_public_report_without_a_site_goes_to_the_chosen_street(client, api, clock):
@@ -90,7 +94,7 @@ def test_reports_are_limited_per_address(client, api, clock):
     assert [_report(client, clock, url).status_code for _ in range(4)] == [200, 200, 200, 429]
     clock.advance(hours=1)
     assert _report(client, clock, url).status_code == 200
-    assert len(api.tasks("inspector_lj", "check_lead")) == 4
+    assert len(api.tasks("inspector_lj", "adhoc_inspection")) == 4
 
 
 def test_csrf_is_on_for_the_public_form(app, api, clock):

@@ -21,7 +21,8 @@ def test_monthly_report_rows_per_street_and_total(app, api, pages, clock):
     col = {name: i for i, name in enumerate(header)}
     assert rows["鹭江街道"][col["新增登记"]] == 5 and rows["中华街道"][col["新增登记"]] == 1
     assert rows["合计"][col["新增登记"]] == 6 and rows["合计"][col["新增线索"]] == 2
-    assert rows["鹭江街道"][col["责令停工"]] == 1 and rows["中华街道"][col["责令停工"]] == 0
+    # The stopped project and the site found unregistered (stop until registered).
+    assert rows["鹭江街道"][col["责令停工"]] == 2 and rows["中华街道"][col["责令停工"]] == 0
     assert rows["合计"][col["按期核销"]] == 1 and rows["合计"][col["逾期核销"]] == 1
     assert rows["合计"][col["按期核销率"]] == 50.0
     nov = load_workbook(BytesIO(pages.get("/dashboard/monthly.xlsx?month=2026-11").data)).active

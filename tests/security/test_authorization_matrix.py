@@ -36,6 +36,8 @@ READS_RULES = {"own": RULE_READERS - {"inspector_hl", "admin_hl"},
                "other": {"inspector_hl", "admin_hl", "city", "auditor", "designer", "ops"}}
 EDITS_RULES = {"own": {"admin_sm"}, "other": {"admin_hl"}}
 SUPERVISES = {"own": {"supervisor_lj"}, "other": set()}
+# The street's staff of the project: serve its notices, ask for ad-hoc inspections.
+STREET_STAFF = {"own": {"inspector_lj", "supervisor_lj"}, "other": {"inspector_hl"}}
 
 
 def everywhere(users) -> dict:
@@ -68,7 +70,8 @@ EXPECT = {
     "participation_api.advisory_logs": SEES,
     "participation_api.property_report": DISTRICT_UP | {"property_lj"},
     "ledger.index": LEDGER, "ledger.export": LEDGER, "ledger.project": SEES, "ledger.diagram": SEES,
-    "notices.show": SEES, "notices.pdf": SEES, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
+    "notices.show": SEES, "notices.pdf": SEES, "notices.serve": STREET_STAFF, "notices_api.serve": STREET_STAFF,
+    "notices_api.for_project": SEES, "projects.inspect": STREET_STAFF, "dashboard.index": LEDGER, "dashboard.diagram": LEDGER, "dashboard.monthly": LEDGER,
     "dashboard.insurance": LEDGER,
     "dashboard.property_report": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
     "meetings.agenda": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
@@ -127,6 +130,9 @@ BODIES = {
     "participation.entrust": {"data": {"supervisor_id": "-1"}},
     "projects.register": {"json": {"data": {}}},
     "projects.lead": {"json": {"data": {}}},
+    "projects.inspect": {"json": {}},
+    "notices_api.serve": {"json": {}},
+    "notices.serve": {"data": {}},
     "rules.put_rules": {"json": {"values": {}}},
     "rules.preview": {"json": {"values": {}}},
     "process_versions.migrate_selection": {"json": {"project_ids": []}},

@@ -28,6 +28,8 @@ EXPECTED_FORMS = {
     "stop_work_approval",
     "enforcement_decision",
     "resume_check",
+    "adhoc_inspection",
+    "case_ack",
     "completion_declaration",
     "writeoff",
     "permit_referral",

@@ -111,8 +111,7 @@ def test_conditions_and_scripts_compile_in_the_restricted_environment():
     files["small_works.bpmn"] = files["small_works.bpmn"].replace(
         "<bpmn:script>open_hazard = False", "<bpmn:script>import os\nopen_hazard = False")
     files["small_works.bpmn"] = files["small_works.bpmn"].replace(
-        "<spiffworkflow:preScript>stop_work_until_registered = True</spiffworkflow:preScript>",
-        "<spiffworkflow:preScript>stop_work_until_registered = = True</spiffworkflow:preScript>")
+        "<spiffworkflow:preScript>street = lead.get('street')", "<spiffworkflow:preScript>street = = lead.get('street')")
     problems = validate_bundle(files)
     assert "条件无法在受限脚本环境中编译" in problems_at(problems, "f_channel_lead")[0]
     assert "import statements are not allowed" in problems_at(problems, "init_flags")[0]

@@ -18,9 +18,9 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
-    from . import operations, projects, tasks, tokens
+    from . import notices, operations, projects, tasks, tokens
 
-    for module in (tokens, tasks, projects, operations):
+    for module in (tokens, tasks, projects, operations, notices):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
     from . import designer

@@ -45,3 +45,18 @@ def lang() -> str:
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+def load_body(schema):
+    """The JSON body loaded by a schema after the route has checked its object (so a caller outside
+    the jurisdiction learns nothing from validation messages); 422 with the field messages."""
+    from flask import request
+    from marshmallow import ValidationError
+
+    from ..services.errors import ValidationFailed
+
+    try:
+        return schema.load(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        raise ValidationFailed({k: "; ".join(v) if isinstance(v, list) else str(v)
+                                for k, v in exc.messages.items()}) from exc

@@ -4,10 +4,10 @@ from flask import g
 from flask_smorest import Blueprint
 
 from ..services.ledger import queries
-from ..services.lifecycle import instances, start_forms
+from ..services.lifecycle import hazards, inspections, instances, start_forms
 from ..services.security import privacy
-from .auth import client_ip, lang, token_required
-from .schemas import Created, FormData, FormDefinition, ProjectDetail, ProjectPage, ProjectQuery
+from .auth import client_ip, lang, load_body, token_required
+from .schemas import Created, FormData, FormDefinition, InspectionRequest, ProjectDetail, ProjectPage, ProjectQuery
 
 blp = Blueprint("projects", __name__, description="Registrations, leads and the project ledger")
 
@@ -56,6 +56,7 @@ def detail(project_id):
     project = queries.visible_project(g.user, project_id)
     row = queries.project_row(project)
     row["tasks"] = queries.project_tasks(project)
+    row["hazards"] = hazards.for_project(project.id)
     row["history"] = privacy.events_for_viewer(g.user, project, queries.history(project))
     row["data"] = privacy.for_viewer(g.user, project, queries.project_data(project))
     return row
@@ -70,3 +71,14 @@ def form(key):
     component with `valuesKey`, the `values` (value, label, street) the caller may choose: enough
     to register a project or report a lead without the pages."""
     return {"key": key, "definition": start_forms.definition_for(g.user, key)}
+
+
+@blp.route("/projects/<int:project_id>/inspections", methods=["POST"])
+@blp.doc(security=[{"bearer": []}], requestBody={"content": {"application/json": {"schema": InspectionRequest}}})
+@blp.response(201, Created)
+@token_required
+def inspect(project_id):
+    """Ask for an ad-hoc inspection (临时巡查) of an open project: a task in its inspectors' inbox."""
+    project = queries.visible_project(g.user, project_id)  # the object first: 404 outside the street
+    body = load_body(InspectionRequest())
+    return _created(inspections.request_by_staff(g.user, project, body["reason"], ip=client_ip()))

@@ -61,11 +61,57 @@ class ProjectSummary(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
+    open_hazards = fields.Integer()
+    next_patrol_at = fields.DateTime(allow_none=True)
+
+
+class HazardRow(Schema):
+    """A hazard record: item, severity, deadline, status and its own history."""
+    ref = fields.String()
+    item_code = fields.String(allow_none=True)
+    item_text = fields.String()
+    severity = fields.String()
+    description = fields.String()
+    photos = fields.List(fields.String())
+    found_by = fields.String()
+    found_at = fields.DateTime()
+    found_in = fields.String(allow_none=True)
+    deadline_at = fields.DateTime(allow_none=True)
+    status = fields.String()
+    status_label = fields.String()
+    extensions = fields.Integer()
+    closed_at = fields.DateTime(allow_none=True)
+    history = fields.List(fields.Dict())
+
+
+class NoticeRow(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    number = fields.String()
+    issued_at = fields.DateTime()
+    html = fields.String()
+    data = fields.Dict()
+    service = fields.Dict(allow_none=True)
+
+
+class ServiceRecord(Schema):
+    """送达回证: how, when and to whom a notice was served (a refusal is noted, with witnesses)."""
+    method = fields.String(required=True, validate=validate.OneOf(["IN_PERSON", "POSTED", "ELECTRONIC", "REFUSED"]))
+    served_to = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    served_at = fields.DateTime(load_default=None)
+    photos = fields.List(fields.String(), load_default=list)
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class InspectionRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class TaskDetail(TaskRow):
     form = fields.Dict(allow_none=True)
     checklist = fields.List(fields.Dict())
+    values = fields.Dict()
+    hazards = fields.List(fields.Nested("HazardRow"))
     project = fields.Nested(ProjectSummary)
 
 
@@ -80,6 +126,7 @@ class HistoryRow(Schema):
 
 class ProjectDetail(ProjectSummary):
     tasks = fields.List(fields.Nested(TaskRow))
+    hazards = fields.List(fields.Nested(HazardRow))
     history = fields.List(fields.Nested(HistoryRow))
     data = fields.Dict()
 

@@ -5,7 +5,8 @@ from flask_smorest import Blueprint
 
 from ..services.designer import task_forms
 from ..services.ledger import queries
-from ..services.lifecycle import idempotency, instances
+from ..services.lifecycle import hazards, idempotency, instances
+from ..services.security import privacy
 from .auth import client_ip, lang, token_required
 from .schemas import Completed, FormData, InboxQuery, TaskDetail, TaskRow
 
@@ -37,6 +38,12 @@ def one_task(task_id):
     row["project"] = queries.project_row(task.project)
     has_checklist = definition is not None and definition.has_checklist
     row["checklist"] = instances.checklist_for(queries.project_data(task.project)) if has_checklist else []
+    # The values the form starts with (e.g. a proposed deadline, what a lead carried), and the hazards
+    # a per-hazard judgement must cover.
+    facts, values = instances.task_start(task_id)
+    row["values"] = privacy.for_viewer(g.user, task.project, values)
+    row["hazards"] = hazards.live_for_project(task.project_id) if any(
+        c.get("type") == "hazardResults" for c in components) else []
     return row
 
 

@@ -82,10 +82,16 @@ class Bundle:
     _tagged: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def task_spec(self, name: str):
-        return self.spec.task_specs.get(name)
+        """An element's spec, in the process or in one of its (event) sub-processes."""
+        spec = self.spec.task_specs.get(name)
+        if spec is None:
+            spec = next((sub.task_specs[name] for sub in self.subprocess_specs.values() if name in sub.task_specs),
+                        None)
+        return spec
 
     def user_task_specs(self):
-        return [ts for ts in self.spec.task_specs.values() if getattr(ts, "manual", False)]
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return [ts for spec in specs for ts in spec.task_specs.values() if getattr(ts, "manual", False)]
 
     def tagged(self, prop: str) -> dict[str, set[str]]:
         """value → ids of the elements whose extension property `prop` names it (values are

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -57,6 +59,8 @@ class Snapshot:
     status: str | None
     completed: bool
     data: dict = field(default_factory=dict)
+    # Ledger columns the diagram fills from a waiting timer (its property `ledger`), e.g. the next patrol.
+    ledger: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -147,8 +151,14 @@ class ProcessRunner:
 
     def snapshot(self) -> Snapshot:
         tasks = self.ready_human_tasks()
-        timers = self.timer_due_times()
+        waiting = self._waiting_timers()
+        timers = [due for _, due in waiting]
         stage, status = self._stage_status(tasks)
+        ledger = {}
+        for spec, due in waiting:
+            column = properties(spec).get("ledger")
+            if column and (column not in ledger or due < ledger[column]):
+                ledger[column] = due
         return Snapshot(
             tasks=tasks,
             next_timer_at=min(timers) if timers else None,
@@ -156,6 +166,7 @@ class ProcessRunner:
             status=status,
             completed=self.workflow.completed,
             data=self.data(),
+            ledger=ledger,
         )
 
     def data(self) -> dict:
@@ -165,9 +176,17 @@ class ProcessRunner:
         data.update(self.workflow.data)
         return data
 
+    def task_data(self, task_id: str) -> dict:
+        """A ready human task's own data (what its form is filled from); the instance's facts else."""
+        task = self._ready_human_task(task_id)
+        return dict(task.data) if task is not None else self.data()
+
     def timer_due_times(self) -> list[datetime]:
         """When each waiting timer falls due, read exactly as SpiffWorkflow will read it (a value
         without a zone is in the server's local zone), for every kind: date, duration, cycle."""
+        return [due for _, due in self._waiting_timers()]
+
+    def _waiting_timers(self) -> list[tuple]:
         out = []
         for task in self.workflow.event_manager.tasks.values():
             definition = getattr(task.task_spec, "event_definition", None)
@@ -175,8 +194,16 @@ class ProcessRunner:
                 continue
             value = definition.details(task).value
             if isinstance(value, str):
-                out.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
+                out.append((task.task_spec, TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)))
         return out
+
+    def send_message(self, name: str, payload: dict, sink: EventSink | None = None) -> bool:
+        """Deliver a message (e.g. `inspection_request`) to whatever in the diagram waits for it;
+        whether anything did (a new task, or nothing)."""
+        before = {t.id for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)}
+        self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        self._advance(sink)
+        return any(t.id not in before for t in self.workflow.get_tasks(state=TaskState.READY, manual=True))
 
     def depth(self) -> int:
         return max((t.depth for t in self.workflow.get_tasks(state=_LIVE)), default=0)
@@ -223,6 +250,8 @@ class ProcessRunner:
         try:
             value = self.workflow.script_engine.evaluate(task, expression)
             ready_at = datetime.fromtimestamp(task.last_state_change, timezone.utc)
+            if isinstance(value, str) and not value.startswith("P"):  # a moment (a deadline), not a duration
+                return datetime.fromisoformat(value).astimezone(timezone.utc)
             return ready_at + parse_duration(value, start=ready_at)
         except Exception:
             # A bad due expression must not block the work itself; the designer's validation reports it.

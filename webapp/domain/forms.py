@@ -11,7 +11,10 @@ form-js ignores:
   server (e.g. ``"streets"``) - pass them to ``validate(options=...)``;
 * the component type ``patrolChecklist`` (key ``checklist``): a dict
   item code -> "OK" | "NOK" | "NA" covering exactly the checklist items that
-  apply to the project (see :func:`checklist_for`).
+  apply to the project (see :func:`checklist_for`);
+* the component type ``hazardResults``: a dict hazard ref (H1, …) -> "passed" |
+  "failed"; which hazards it must cover is the service's to check (they live in
+  the database, not in the form).
 
 No Flask, no SQL: the web layer and the process engine call
 ``FormCatalog(...).get(form_key).validate(data, ...)`` and get back
@@ -63,6 +66,7 @@ INPUT_TYPES = frozenset(
         "datetime",
         "filepicker",
         "patrolChecklist",
+        "hazardResults",
     }
 )
 STATIC_TYPES = frozenset({"text"})
@@ -300,7 +304,7 @@ class FormDefinition:
         typed: dict[str, Any] = {}
         type_errors: dict[str, str] = {}
         for f in self.fields:
-            if f.type == "patrolChecklist":
+            if f.type in ("patrolChecklist", "hazardResults"):
                 continue
             raw = data.get(f.key)
             if _is_empty(raw):
@@ -315,6 +319,9 @@ class FormDefinition:
         for f in self.fields:
             if f.type == "patrolChecklist":
                 _validate_patrol_checklist(f, data.get(f.key), checklist_items, clean, errors, lang)
+                continue
+            if f.type == "hazardResults":
+                _validate_hazard_results(f, data.get(f.key), clean, errors, lang)
                 continue
             needed = f.required or self._condition_met(f, typed)
             if f.key in type_errors:
@@ -730,6 +737,25 @@ def _validate_patrol_checklist(
     if bad:
         errors[f.key] = message("checklist_incomplete", lang, n=bad)
     elif result:
+        clean[f.key] = result
+
+
+HAZARD_RESULTS = ("passed", "failed")
+
+
+def _validate_hazard_results(f: Field, raw: Any, clean: dict[str, Any], errors: dict[str, str], lang: str) -> None:
+    if _is_empty(raw):
+        return
+    if not isinstance(raw, dict):
+        errors[f.key] = message("not_object", lang)
+        return
+    result = {}
+    for ref, value in raw.items():
+        if not isinstance(value, str) or value.strip().lower() not in HAZARD_RESULTS:
+            errors[f"{f.key}.{ref}"] = message("not_choice", lang)
+        else:
+            result[str(ref)] = value.strip().lower()
+    if result and not any(k.startswith(f.key + ".") for k in errors):
         clean[f.key] = result
 
 

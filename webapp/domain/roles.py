@@ -32,6 +32,9 @@ ROLES: dict[str, Role] = {
         Role("enforcer", "区综合执法", "District enforcement", "district", ("区综合执法", "区综合执法局")),
         Role("housing", "区住建", "District housing & construction", "district", ("区住建", "区住建局")),
         Role("emergency", "区应急", "District emergency management", "district", ("区应急", "区应急管理局")),
+        # Receiving departments of hand-overs (P-16) besides enforcement and housing.
+        Role("fire", "消防救援机构", "Fire and rescue", "district", ("消防救援机构", "区消防救援大队", "消防")),
+        Role("gas", "燃气主管部门", "Gas authority", "district", ("燃气主管部门", "区燃气", "燃气")),
         Role("district_admin", "区级管理员", "District administrator", "district", ()),
         Role("city", "市级（只读）", "City (read-only)", "city", ()),
         Role("designer", "流程设计员", "Process designer", "none", ()),

@@ -22,8 +22,9 @@ from .durations import parse_duration
 from .forms import message as form_message
 from .workdays import working_day_count
 
-NUMBER, INTEGER, BOOL, CHOICE, MULTI, DURATION, MAPPING, DATES = (
-    "number", "integer", "bool", "choice", "multi", "duration", "mapping", "dates")
+NUMBER, INTEGER, BOOL, CHOICE, MULTI, DURATION, MAPPING, DATES, TEXT = (
+    "number", "integer", "bool", "choice", "multi", "duration", "mapping", "dates", "text")
+MAX_TEXT = 1000
 ALL = "__all__"  # default of a MULTI parameter: every option
 MAX_DURATION = timedelta(days=400)
 MAX_WORKING_DAYS = 250
@@ -113,6 +114,13 @@ _HIGH_FLAGS = ["STRUCTURAL_CHANGE", "CONFINED_SPACE", "DEMOLITION", "GONDOLA", "
 _MEDIUM_FLAGS = ["HEIGHT_2M", "FACADE", "SCAFFOLD", "HOT_WORK", "TEMP_POWER", "CROWDED_PLACE"]
 
 
+# Default wording of the notices' legal basis (P-20); the district's legal office edits it.
+LEGAL_BASIS_RECTIFICATION = "《中华人民共和国安全生产法》第六十五条、第一百零二条；《厦门市小散工程和零星作业安全生产纳管办法》"
+LEGAL_BASIS_STOP_WORK = "《中华人民共和国安全生产法》第六十五条、第一百零二条；《建设工程安全生产管理条例》；《厦门市小散工程和零星作业安全生产纳管办法》"
+LEGAL_BASIS_HANDOVER = "《中华人民共和国行政处罚法》；《厦门市小散工程和零星作业安全生产纳管办法》及本区实施细则"
+LEGAL_REMEDIES = ("如不服本通知，可以自收到本通知之日起六十日内依法向区人民政府申请行政复议，"
+                  "或者自收到本通知之日起六个月内依法向人民法院提起行政诉讼。")
+
 # Star ratings above one star, each with its lowest score (`star_min_<n>`) in the district's rules (P-26).
 STAR_LEVELS = (2, 3, 4, 5)
 
@@ -166,6 +174,8 @@ PARAMS: tuple[Param, ...] = (
     _duration("rectify_major", "P-11a", "deadlines", "P1D", "整改期限：重大隐患", "Rectification deadline: major hazard"),
     _duration("rectify_general", "P-11b", "deadlines", "P3D", "整改期限：一般隐患",
               "Rectification deadline: general hazard"),
+    _duration("rectify_max", "P-11d", "deadlines", "P7D", "整改期限最长（巡查员可在此内延长）",
+              "Longest rectification deadline an inspector may set"),
     Param("rectify_max_extensions", "P-11c", "deadlines", INTEGER, 1, "整改最多延期次数", "Maximum extensions",
           minimum=0, maximum=5),
     _duration("reinspect_within", "P-12a", "deadlines", "P2D", "复查时限（提交整改材料后）",
@@ -192,6 +202,15 @@ PARAMS: tuple[Param, ...] = (
               "Enforcement acknowledgement limit"),
     _duration("enforcement_decision_within", "P-17b", "enforcement", "P30D", "执法处置反馈时限",
               "Enforcement decision limit"),
+    # P-20 the notices' legal basis and remedies, as the district's legal office words them
+    Param("legal_basis_rectification", "P-20a", "enforcement", TEXT, LEGAL_BASIS_RECTIFICATION,
+          "法律依据：责令限期整改通知书", "Legal basis: rectification order"),
+    Param("legal_basis_stop_work", "P-20b", "enforcement", TEXT, LEGAL_BASIS_STOP_WORK,
+          "法律依据：责令停工通知书", "Legal basis: stop-work order"),
+    Param("legal_basis_handover", "P-20c", "enforcement", TEXT, LEGAL_BASIS_HANDOVER,
+          "法律依据：案件移送函", "Legal basis: hand-over letter"),
+    Param("legal_remedies", "P-20d", "enforcement", TEXT, LEGAL_REMEDIES,
+          "救济途径（行政复议、行政诉讼）", "Remedies (administrative review, litigation)"),
     # P-18, P-19 completion and write-off
     _duration("completion_reminder_after", "P-18a", "writeoff", "P7D", "计划完工后提醒业主",
               "Remind the owner after the planned end"),
@@ -363,6 +382,8 @@ class Catalogue:
             return "；".join(f"{keys.get(k, k)} → {self.display_item(param, v, lang)}" for k, v in value.items())
         if param.kind == DATES:
             return "、".join(value) if value else ("(none)" if lang == "en" else "（无）")
+        if param.kind == TEXT:
+            return str(value)
         return self.display_item(param, value, lang)
 
     @staticmethod
@@ -395,7 +416,17 @@ def _coerce(param: Param, raw: Any, current: Any) -> Any:
         return _mapping(param, raw, current)
     if param.kind == DATES:
         return _dates(raw)
+    if param.kind == TEXT:
+        return _text(raw)
     raise AssertionError(param.kind)
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid("required")
+    if len(raw.strip()) > MAX_TEXT:
+        raise Invalid("max_length", n=MAX_TEXT)
+    return raw.strip()
 
 
 def _number(param: Param, raw: Any, *, integer: bool):

@@ -387,13 +387,19 @@ def _check_condition(ctx: _BpmnContext, owner, text: str, when_empty: str) -> No
         _compile(ctx.report, ctx.file, owner.get("id"), _name_of(owner), text, "条件", check_expression)
 
 
+# Messages the platform itself delivers to a project (services.inspections): a catch on these waits
+# for something that does come.
+PLATFORM_MESSAGES = frozenset({"inspection_request"})
+
+
 def _check_message_catch(ctx: _BpmnContext, el, lanes) -> None:
-    """Nothing outside a project sends it messages or signals: a catch waits for a throw inside."""
+    """Nothing outside a project sends it messages or signals (but PLATFORM_MESSAGES): a catch waits
+    for a throw inside."""
     owner = el if _local(el) == "receiveTask" else _owner(el)
     if _local(el) != "receiveTask" and _local(owner) not in CATCH_EVENTS:
         return
     ref = el.get("messageRef") or el.get("signalRef")
-    if ref not in ctx.thrown:
+    if ref not in ctx.thrown and ref not in PLATFORM_MESSAGES:
         kind = "信号" if _local(el) == "signalEventDefinition" else "消息"
         ctx.add(owner, f"等待的{kind}在流程中没有任何环节发出：本平台不从外部向项目投递{kind}，令牌会一直停在这里")
 

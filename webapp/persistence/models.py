@@ -49,6 +49,8 @@ class OrgUnit(db.Model):
     district_code = db.Column(db.String(32), index=True)
     street_code = db.Column(db.String(32), index=True)
     hotline = db.Column(db.String(32))
+    # The issuing office's legal name printed on notices (e.g. 厦门市思明区人民政府鹭江街道办事处).
+    legal_name = db.Column(db.String(100))
 
 
 class User(UserMixin, db.Model):
@@ -138,6 +140,10 @@ class Project(db.Model):
     # estate's company at registration, or the company whose account reported the lead.
     property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id",
                                                               name="fk_project_property_company"), index=True)
+    # Projections of the process: the hazards not yet closed (hazard table) and when the patrol
+    # timer falls due (the timer the diagram marks with `ledger=next_patrol_at`).
+    open_hazards = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    next_patrol_at = db.Column(UTCDateTime)
     __table_args__ = (
         Index("ix_project_street_stage", "street_code", "stage", "updated_at"),
         Index("ix_project_district_stage", "district_code", "stage", "updated_at"),

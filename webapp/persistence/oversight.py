@@ -5,7 +5,7 @@ __init__, so the tables exist wherever the models do.
 """
 from __future__ import annotations
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 
 from .models import HistoryEvent, InboxTask, Project, UTCDateTime, db, utcnow
 
@@ -25,9 +25,45 @@ class Notice(db.Model):
     issued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     data_json = db.Column(db.Text, nullable=False)
     html = db.Column(db.Text, nullable=False)
+    # Service record (送达回证): how, when and to whom it was served; a refusal is noted, not hidden.
+    served_at = db.Column(UTCDateTime)
+    service_method = db.Column(db.String(16))  # IN_PERSON | POSTED | ELECTRONIC | REFUSED
+    served_to = db.Column(db.String(100))
+    service_photos_json = db.Column(db.Text)
+    service_note = db.Column(db.String(500))
+    served_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id", name="fk_notice_served_by"))
     __table_args__ = (
         Index("ix_notice_district_kind_issued", "district_code", "kind", "issued_at"),
         Index("ix_notice_street_kind_issued", "street_code", "kind", "issued_at"),
+    )
+
+
+class Hazard(db.Model):
+    """One hazard (domain.md §9.3): a 不合格 checklist item or a hazard found otherwise, with its
+    deadline, status and its own history (a JSON list of {at, actor, status, note})."""
+
+    __tablename__ = "hazard"
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), nullable=False)
+    ref = db.Column(db.String(8), nullable=False)  # H1, H2, … per project
+    item_code = db.Column(db.String(8))
+    item_text = db.Column(db.String(300), nullable=False)
+    severity = db.Column(db.String(8), nullable=False)
+    description = db.Column(db.Text, nullable=False)
+    photos_json = db.Column(db.Text, nullable=False, default="[]")
+    location = db.Column(db.String(200))
+    found_by = db.Column(db.String(80), nullable=False)
+    found_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    found_in = db.Column(db.String(100))  # the BPMN element (patrol, adhoc_inspection)
+    deadline_at = db.Column(UTCDateTime)
+    status = db.Column(db.String(20), nullable=False)
+    extensions = db.Column(db.Integer, nullable=False, default=0)
+    closed_at = db.Column(UTCDateTime)
+    history_json = db.Column(db.Text, nullable=False, default="[]")
+    __table_args__ = (
+        UniqueConstraint("project_id", "ref", name="uq_hazard_project_ref"),
+        Index("ix_hazard_project_status", "project_id", "status"),
+        Index("ix_hazard_status_found", "status", "found_at"),
     )
 
 

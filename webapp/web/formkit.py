@@ -6,6 +6,8 @@ between HTML form encoding and form data.
 """
 from __future__ import annotations
 
+import re
+
 from ..domain.forms import FormDefinition
 from ..services.casefile import attachments
 from .filters import org_names, street_of
@@ -30,7 +32,7 @@ def read_submission(definition: FormDefinition, form, files, user, lang: str, ke
                 data[f.key] = form.get(f.key) or "on"
         elif f.type == "checklist":
             data[f.key] = form.getlist(f.key)
-        elif f.type == "patrolChecklist":
+        elif f.type in ("patrolChecklist", "hazardResults"):
             prefix = f.key + "."
             data[f.key] = {k[len(prefix):]: v for k, v in form.items() if k.startswith(prefix) and v}
         elif f.type == "filepicker":
@@ -58,8 +60,10 @@ def _option_label(option: dict, lang: str) -> str:
 
 
 def field_views(definition: FormDefinition, values: dict | None, errors: dict | None, lang: str, *,
-                options: dict | None = None, checklist_items: list | None = None, keys=None) -> list[dict]:
-    """One dict per component (inputs and static text), ready for macros/form.html."""
+                options: dict | None = None, checklist_items: list | None = None, keys=None,
+                hazards: list | None = None, facts: dict | None = None) -> list[dict]:
+    """One dict per component (inputs and static text), ready for macros/form.html. Static text may
+    quote the process's facts as {name} (e.g. the deadline a decision proposed)."""
     values = values or {}
     errors = errors or {}
     names = org_names() if options else {}
@@ -69,8 +73,8 @@ def field_views(definition: FormDefinition, values: dict | None, errors: dict | 
             continue
         if comp.get("type") == "text":
             if keys is None:
-                out.append({"type": "text", "text": comp.get("text_en") if lang == "en" and comp.get("text_en")
-                            else comp.get("text", "")})
+                text = comp.get("text_en") if lang == "en" and comp.get("text_en") else comp.get("text", "")
+                out.append({"type": "text", "text": _quote_facts(text, facts or {})})
             continue
         key = comp.get("key")
         if key is None or key not in {f.key for f in definition.fields}:
@@ -91,8 +95,19 @@ def field_views(definition: FormDefinition, values: dict | None, errors: dict | 
             view["options"] = [(o["value"], _option_label(o, lang), None) for o in f.options]
         if f.type == "patrolChecklist":
             view["groups"] = _checklist_groups(checklist_items or [], values.get(key) or {}, errors, key, lang)
+        if f.type == "hazardResults":
+            answers = values.get(key) if isinstance(values.get(key), dict) else {}
+            view["hazards"] = [dict(h, value=answers.get(h["ref"]), error=errors.get(f"{key}.{h['ref']}"))
+                               for h in hazards or []]
         out.append(view)
     return out
+
+
+_FACT = re.compile(r"\{(\w+)\}")
+
+
+def _quote_facts(text: str, facts: dict) -> str:
+    return _FACT.sub(lambda m: str(facts.get(m.group(1)) if facts.get(m.group(1)) not in (None, "") else "—"), text)
 
 
 def _org_options(codes: list[str], names: dict[str, str]) -> list[tuple[str, str, str | None]]:

@@ -2,10 +2,12 @@
 portal and the project page (Jinja globals, so those pages only include a partial)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services.casefile import notice_pdf, notices
+from ..services.casefile import attachments, notice_pdf, notices
+from ..services.errors import ValidationFailed
 from ..services.security import audit, policy
 from .errors import handle_refusals
 from .i18n import lang
@@ -27,7 +29,31 @@ def show(notice_id):
     # A notice is a legal document naming the owner: who opened or printed it is on record.
     audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
                  details={"project_id": project.id, "kind": notice.kind})
-    return render_template("notices/show.html", notice=notice, project=project, pdf=notice_pdf.available())
+    return render_template("notices/show.html", notice=notice, project=project, pdf=notice_pdf.available(),
+                           service=notices.service_record(notice), methods=notices.SERVICE_METHODS, errors={},
+                           can_serve=current_user.role in ("inspector", "supervisor") and notice.served_at is None)
+
+
+@bp.route("/notices/<int:notice_id>/service", methods=["POST"])
+@login_required
+def serve(notice_id):
+    """The service record (送达回证) of a notice: method, addressee, photo of signature or posting."""
+    notice, project = notices.visible(current_user, notice_id)
+    photos = []
+    try:
+        for upload in request.files.getlist("photos"):
+            if upload and upload.filename:
+                photos.append(attachments.store(current_user, upload.stream, upload.filename, lang()).id)
+        notices.record_service(current_user, notice_id, method=request.form.get("method", ""),
+                               served_to=request.form.get("served_to", ""), photos=photos,
+                               note=request.form.get("note", ""))
+    except (ValidationFailed, attachments.UploadRefused) as exc:
+        errors = getattr(exc, "errors", {"photos": str(exc)})
+        return render_template("notices/show.html", notice=notice, project=project, pdf=notice_pdf.available(),
+                               service=None, methods=notices.SERVICE_METHODS, errors=errors, can_serve=True), 422
+    attachments.link(photos, project.id)
+    flash(_("Service recorded."), "success")
+    return redirect(url_for("notices.show", notice_id=notice_id))
 
 
 @bp.route("/notices/<int:notice_id>.pdf")

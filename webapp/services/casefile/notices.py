@@ -17,7 +17,7 @@ from ...domain.durations import parse_duration
 from ...domain.engine import properties
 from ...domain.errors import ScriptFailed
 from ...domain.sandbox import ScriptRefused, make_script_engine
-from ...persistence.models import OrgUnit, Project, User, db
+from ...persistence.models import HistoryEvent, OrgUnit, Project, User, db
 from ...persistence.oversight import Notice
 from ..designer import task_forms
 from ..errors import NotFound
@@ -41,12 +41,20 @@ KINDS = {
 SNAPSHOT_KEYS = (
     "category", "object_type", "address", "planned_start", "planned_end", "contractor_name", "owner_name",
     "site_manager_name", "risk_level", "risk_flags", "hazard_severity", "hazard_description", "rectify_within",
-    "reason", "scope", "facts", "opinion", "actual_end", "insurance_policy_no", "has_safety_insurance",
+    "reason", "scope", "scope_detail", "facts", "actual_end", "insurance_policy_no", "has_safety_insurance",
+    "violation", "case_unit", "rectify_deadline",
 )
+# The legal basis each kind of order cites, and whether it states the remedies: district rules (P-20).
+LEGAL_BASIS = {"rectification": "legal_basis_rectification", "stop_work": "legal_basis_stop_work",
+               "handover": "legal_basis_handover"}
+ORDERS = ("rectification", "stop_work")
+SERVICE_METHODS = {"IN_PERSON": "直接送达（当场签收）", "POSTED": "留置送达（张贴于现场并拍照）",
+                   "ELECTRONIC": "电子送达", "REFUSED": "拒收（已注明并有见证人）"}
 
 
-def issue_for_steps(project: Project, bundle, events, data: dict) -> list[Notice]:
-    """Called by services.lifecycle.instances inside the transaction that records the steps."""
+def issue_for_steps(project: Project, bundle, events, data: dict, hazards=None) -> list[Notice]:
+    """Called by services.lifecycle.instances inside the transaction that records the steps; `hazards`
+    are the project's open hazards as the step leaves them (a rectification order lists them)."""
     issued = []
     for event in events:
         spec = bundle.task_spec(event.name) if event.name else None
@@ -56,7 +64,7 @@ def issue_for_steps(project: Project, bundle, events, data: dict) -> list[Notice
             continue
         for kind in kinds:
             if kind in KINDS:
-                issued.append(_issue(project, kind, event.name, {**data, **(event.data or {})}))
+                issued.append(_issue(project, kind, event.name, {**data, **(event.data or {})}, hazards))
     return issued
 
 
@@ -75,7 +83,7 @@ def _condition_holds(element_id: str, expression: str | None, data: dict) -> boo
         return False
 
 
-def _issue(project: Project, kind: str, element_id: str, data: dict) -> Notice:
+def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=None) -> Notice:
     now = datetime.now(timezone.utc)
     year = now.astimezone(CST).year
     district, street = _unit(project.district_code), _unit(project.street_code)
@@ -88,8 +96,29 @@ def _issue(project: Project, kind: str, element_id: str, data: dict) -> Notice:
         district=district.name if district else project.district_code,
         street=street.name if street else project.street_code,
         hotline=street.hotline if street and street.hotline else None,
+        # Printed as issued by the office's legal name (organisation tree), not a place name.
+        issuer=(street.legal_name if street and street.legal_name else None)
+        or f"{district.name if district else ''}{street.name if street else ''}",
     )
-    if kind == "rectification" and data.get("rectify_within"):
+    if kind in LEGAL_BASIS or kind in ORDERS:
+        from ..district_rules.rulebook import RuleReader
+        from ...domain import rules as rule_catalogue
+
+        reader = RuleReader(project.district_code)
+        if kind in LEGAL_BASIS:
+            snapshot["legal_basis"] = reader.rule(LEGAL_BASIS[kind], getattr(
+                rule_catalogue, LEGAL_BASIS[kind].upper()))
+        if kind in ORDERS:
+            snapshot["remedies"] = reader.rule("legal_remedies", rule_catalogue.LEGAL_REMEDIES)
+    if kind == "rectification" and hazards:
+        snapshot["hazards"] = [{"ref": h["ref"], "item_code": h["item_code"], "item_text": h["item_text"],
+                                "severity": h["severity"], "description": h["description"].rstrip("。")}
+                               for h in hazards]
+    if kind == "handover":
+        snapshot["receiver"] = receiving_unit(snapshot["district"], data.get("case_unit"))
+    if kind == "rectification" and data.get("rectify_due_at"):
+        snapshot["deadline"] = datetime.fromisoformat(data["rectify_due_at"]).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    elif kind == "rectification" and data.get("rectify_within"):
         try:
             snapshot["deadline"] = (now + parse_duration(data["rectify_within"])).astimezone(CST).strftime("%Y-%m-%d %H:%M")
         except ValueError:
@@ -103,6 +132,62 @@ def _issue(project: Project, kind: str, element_id: str, data: dict) -> Notice:
     notice.html = render(kind, number, now, snapshot, qr_svg=qr)
     db.session.add(notice)
     return notice
+
+
+def receiving_unit(district: str, code: str | None) -> str:
+    """The receiving department's name on a hand-over letter: the district's office of that kind."""
+    from ...domain.rules import PARAMS
+
+    units = {o.value: o.zh for o in next(p for p in PARAMS if p.name == "enforcement_routing").options}
+    name = units.get(code or "DISTRICT_ENFORCEMENT", "区综合执法局")
+    return f"{district}{name[1:]}" if name.startswith("区") else name
+
+
+def record_service(user: User, notice_id: int, *, method: str, served_to: str, served_at=None, photos=(),
+                   note: str = "") -> Notice:
+    """The service record (送达回证) of a notice, by the street's staff of its project; once."""
+    from ..errors import Conflict, Forbidden, ValidationFailed
+
+    notice, project = visible(user, notice_id)
+    if user.role not in ("inspector", "supervisor"):
+        raise Forbidden("only the street's inspectors and supervisor serve notices")
+    if notice.served_at is not None:
+        raise Conflict("该文书已登记送达")
+    errors = {}
+    if method not in SERVICE_METHODS:
+        errors["method"] = "请选择送达方式"
+    if not (served_to or "").strip():
+        errors["served_to"] = "请填写受送达人"
+    if method in ("IN_PERSON", "POSTED", "REFUSED") and not photos:
+        errors["photos"] = "请上传签收、张贴或拒收的现场照片"
+    if errors:
+        raise ValidationFailed(errors)
+    notice.served_at = served_at or datetime.now(timezone.utc)
+    notice.service_method = method
+    notice.served_to = served_to.strip()[:100]
+    notice.service_photos_json = json.dumps(list(photos))
+    notice.service_note = (note or "").strip()[:500] or None
+    notice.served_by_id = user.id
+    db.session.add(HistoryEvent(project_id=project.id, actor_id=user.id, actor_name=user.username, kind="notice_served",
+                                element_id=notice.element_id, title=f"送达 {notice.number}", data_json=json.dumps(
+                                    {"notice": notice.number, "method": method, "served_to": notice.served_to},
+                                    ensure_ascii=False)))
+    db.session.commit()
+    return notice
+
+
+def service_record(notice: Notice) -> dict | None:
+    if notice.served_at is None:
+        return None
+    return {"served_at": notice.served_at, "method": notice.service_method,
+            "method_label": SERVICE_METHODS.get(notice.service_method, notice.service_method),
+            "served_to": notice.served_to, "photos": json.loads(notice.service_photos_json or "[]"),
+            "note": notice.service_note}
+
+
+def as_row(notice: Notice) -> dict:
+    return {"id": notice.id, "kind": notice.kind, "number": notice.number, "issued_at": notice.issued_at,
+            "html": notice.html, "data": json.loads(notice.data_json), "service": service_record(notice)}
 
 
 def render(kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str | None = None) -> str:

@@ -148,7 +148,7 @@ def project_row(project: Project) -> dict:
     return {c: getattr(project, c) for c in (
         "id", "reg_no", "channel", "title", "object_type", "category", "address", "district_code",
         "street_code", "community_code", "stage", "status", "risk_level", "planned_start", "planned_end",
-        "created_at", "updated_at", "closed_at")}
+        "created_at", "updated_at", "closed_at", "open_hazards", "next_patrol_at")}
 
 
 # The KPI filters (services.oversight.kpi) let every dashboard figure open the ledger rows behind it.

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ...domain.engine import ProcessRunner, Snapshot, StepEvent
+from ...domain import deadlines
+from ...domain.engine import ProcessRunner, Snapshot, StepEvent, properties
 from ...domain.errors import ScriptFailed, TaskNotReady
 from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
@@ -35,6 +36,7 @@ from ..casefile import attachments, notices
 from ..designer import task_forms
 from ..designer.versions import bundle_for, latest_version
 from ..district_rules import rulebook
+from . import hazards as hazard_service
 from ..errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
 from ..ledger import queries
 from ..notifications import events as notification_events
@@ -145,10 +147,17 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
     the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
     for attempt in range(WRITE_ATTEMPTS - 1):
         try:
-            return _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0)
+            project, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0)
+            break
         except StaleRevision:
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
-    return _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=True)
+    else:
+        project, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=True)
+    # After the step is committed: a lead found to be about a registered site becomes an inspection
+    # request on that project (its own transaction, its own revision check).
+    for reg_no, payload in followups:
+        request_inspection(_project_by_reg_no(reg_no), payload, actor=user, ip=ip)
+    return project
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
@@ -174,7 +183,11 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     photos = _checked_photos(user, definition, data, project.id, lang, refused_uploads)
     events = _Steps(project)
     runner = _runner(step.instance, events, step.version)
+    facts = runner.task_data(task_id)
+    if isinstance(data, dict):
+        data = {**prefill(runner.bundle, row.element_id, facts), **data}
     clean = _validate_task_form(definition, data, lang, project, runner, events.rules.rule)
+    clean.update(_hazard_facts(user, project, runner, row.element_id, clean, events, facts))
     try:
         runner.complete(task_id, clean, sink=events.append)
     except TaskNotReady as exc:
@@ -182,7 +195,68 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     # The inbox rows were read with the instance: any change to them since also changed its
     # revision, which the write checks.
     _save(step, runner, events, actor=user, ip=ip, completed_task=task_id, photos=photos)
-    return project
+    return project, events.followups
+
+
+def task_start(task_id: str) -> tuple[dict, dict]:
+    """(the facts of a ready task, the values its form starts with), for the task page and API."""
+    step = instance_rows.read_for_task(task_id)
+    if step is None:
+        return {}, {}
+    runner = ProcessRunner.load(bundle_for(step.version), step.instance.state)
+    row = next((t for t in step.inbox if t.id == task_id), None)
+    facts = {k: v for k, v in runner.task_data(task_id).items() if not k.startswith("_")}
+    return facts, prefill(runner.bundle, row.element_id, facts) if row is not None else {}
+
+
+def prefill(bundle, element_id: str, facts: dict) -> dict:
+    """The values a task's form starts with: the process data named by the task's `prefill`
+    property (the deadline a decision proposed, the address a lead carried). A submission that
+    leaves them out keeps them, pages and API alike."""
+    spec = bundle.task_spec(element_id)
+    keys = (properties(spec).get("prefill") or "").split() if spec is not None else []
+    return {key: facts[key] for key in keys if facts.get(key) not in (None, "", [])}
+
+
+def _hazard_facts(user: User, project: Project, runner: ProcessRunner, element_id: str, clean: dict, events,
+                  facts: dict) -> dict:
+    """The hazard rules of the step (the diagram's `hazards` property) checked and applied; the facts
+    its gateways read. A lead check naming a registration number must name a project the user sees."""
+    if clean.get("registered_no"):
+        target = _project_by_reg_no(clean["registered_no"])
+        if target is None or not policy.can_see_project(user, target) or target.closed_at is not None:
+            raise ValidationFailed({"registered_no": "登记编号不存在、不在本辖区或项目已办结"})
+    action = hazard_service.action_of(runner.bundle, element_id)
+    if action is None:
+        return {}
+    return hazard_service.before_completion(
+        action, lambda: events.hazard_book(project.id), actor=user.username, element=element_id, clean=clean,
+        facts=facts, items=checklist_for(facts) if action == "record" else [], rule=events.rules.rule)
+
+
+def request_inspection(project: Project | None, payload: dict, *, actor: User, ip: str | None = None) -> Project:
+    """An inspection request (临时巡查) on an open project: the diagram's event sub-process waiting
+    for `inspection_request` gives the street's inspectors a task; no new project is made."""
+    if project is None or project.closed_at is not None:
+        raise Conflict("项目不存在或已办结，不能安排临时巡查")
+    instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
+    for attempt in range(WRITE_ATTEMPTS):
+        step = instance_rows.read_instance(instance_id)
+        events = _Steps(step.project)
+        runner = _runner(step.instance, events, step.version)
+        if not runner.send_message("inspection_request", payload, sink=events.append):
+            raise Conflict("该项目的流程版本不支持临时巡查")
+        add_history(project.id, actor, "inspection_requested", None, "临时巡查请求", payload, ip)
+        try:
+            _save(step, runner, events, actor=actor, ip=ip)
+            return step.project
+        except StaleRevision:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+
+
+def _project_by_reg_no(reg_no: str) -> Project | None:
+    return db.session.scalar(select(Project).where(Project.reg_no == str(reg_no).strip()))
 
 
 def fire_timers(instance_id: int) -> bool:
@@ -274,8 +348,9 @@ def _runner(instance, steps: _Steps, version) -> ProcessRunner:
 
 def _helpers(steps: _Steps) -> dict:
     """Functions BPMN scripts and DMN cells may call: `rule(name, default)`, the value of the
-    project's district rule in force at the moment of the call (services.district_rules.rulebook.RuleReader)."""
-    return {"rule": steps.rules.rule}
+    project's district rule in force at the moment of the call (services.district_rules.rulebook.RuleReader),
+    and the deadline helpers (domain.deadlines)."""
+    return {"rule": steps.rules.rule, **deadlines.HELPERS}
 
 
 class _Steps(list):
@@ -286,6 +361,14 @@ class _Steps(list):
     def __init__(self, project: Project):
         super().__init__()
         self.rules = rulebook.RuleReader(project.district_code)
+        self.reg_no = project.reg_no
+        self.book = None  # the project's hazards, once a step touches them
+        self.followups: list[tuple[str, dict]] = []
+
+    def hazard_book(self, project_id: int):
+        if self.book is None:
+            self.book = hazard_service.Book(project_id)
+        return self.book
 
     def append(self, event: StepEvent) -> None:
         applied = self.rules.take()
@@ -330,10 +413,15 @@ def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_ta
 def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
                        actor, ip, completed_task):
     project = step.project
+    book = hazard_service.after_steps(project, runner.bundle, events, snap.data, getattr(events, "book", None))
+    extra = dict(kpi.visit_columns(events, runner.bundle))
+    if book is not None and project.open_hazards != book.open_count():
+        extra["open_hazards"] = book.open_count()
+    _queue_inspection_requests(runner.bundle, events, snap.data)
     # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
-    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now),
-                                              **kpi.visit_columns(events, runner.bundle)))
-    issued = notices.issue_for_steps(project, runner.bundle, events, snap.data)
+    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **extra))
+    issued = notices.issue_for_steps(project, runner.bundle, events, snap.data,
+                                     book.live_dicts() if book is not None else None)
     new_tasks, gone = _sync_inbox(step, snap)
     _sync_timer(step.instance.id, snap)
     # Who must hear of this step (new tasks, notices issued) is told in the step's own transaction.
@@ -371,13 +459,30 @@ def _cancelled(row, events, completed_task) -> dict:
                            {"by": by or None}, None, task_id=row.id)
 
 
+def _queue_inspection_requests(bundle, events, data: dict) -> None:
+    """A step marked `inspectionRequest=<data key>` asks for an inspection of the registered project
+    that key names (a lead check that found an already registered site)."""
+    if not isinstance(events, _Steps):
+        return
+    for event in events:
+        spec = bundle.task_spec(event.name) if event.name else None
+        key = properties(spec).get("inspectionRequest") if spec is not None else None
+        if key and data.get(key):
+            lead = data.get("lead") or {}
+            events.followups.append((data[key], {
+                "source": data.get("lead_source") or "LEAD", "reason": lead.get("description") or data.get("finding"),
+                "lead_no": events.reg_no, "address": lead.get("address"), "photos": lead.get("photos") or [],
+                "urgency": data.get("urgency", "NORMAL")}))
+
+
 def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     """The ledger columns this snapshot changes."""
     values: dict[str, object] = {
         name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
     if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
         values.update(property_companies.estate_columns(project, snap.data["estate"]))
-    values.update(stage=snap.stage, status=snap.status, updated_at=now)
+    values.update(stage=snap.stage, status=snap.status, updated_at=now,
+                  next_patrol_at=snap.ledger.get("next_patrol_at"))
     if snap.completed and project.closed_at is None:
         values["closed_at"] = now
     return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}

@@ -25,6 +25,16 @@ ORG_TREE = [
     ("350206002001", "殿前社区", "community", "350206002", None),
 ]
 
+# The issuing offices' legal names printed on notices (the organisation pages edit them).
+LEGAL_NAMES = {
+    "350203": "厦门市思明区人民政府",
+    "350203001": "厦门市思明区人民政府鹭江街道办事处",
+    "350203002": "厦门市思明区人民政府中华街道办事处",
+    "350206": "厦门市湖里区人民政府",
+    "350206001": "厦门市湖里区人民政府湖里街道办事处",
+    "350206002": "厦门市湖里区人民政府殿前街道办事处",
+}
+
 # (username, display name, role, org unit code)
 DEMO_USERS = [
     ("owner1", "业主张先生", "owner", "3502"),
@@ -35,6 +45,8 @@ DEMO_USERS = [
     ("supervisor_lj", "鹭江街道负责人黄", "supervisor", "350203001"),
     ("enforcer_sm", "思明区综合执法局吴", "enforcer", "350203"),
     ("housing_sm", "思明区住建局郑", "housing", "350203"),
+    ("fire_sm", "思明区消防救援大队何", "fire", "350203"),
+    ("gas_sm", "思明区燃气管理科许", "gas", "350203"),
     ("inspector_hl", "湖里巡查员周", "inspector", "350206001"),
     ("admin_sm", "思明区管理员", "district_admin", "350203"),
     ("admin_hl", "湖里区管理员", "district_admin", "350206"),
@@ -69,6 +81,9 @@ def load_demo() -> int:
         db.session.flush()
         units[code] = unit
         added += 1
+    for code, legal_name in LEGAL_NAMES.items():
+        if code in units and not units[code].legal_name:
+            units[code].legal_name = legal_name
     companies = {c.name: c for c in db.session.scalars(select(PropertyCompany))}
     for district, name, contact, phone, estates in DEMO_COMPANIES:
         if name in companies:

@@ -31,6 +31,17 @@ def can_decide(user: User) -> bool:
     return user.role == "district_admin"
 
 
+def case_tasks() -> list[str]:
+    """The receiving departments' tasks on a handed-over case: those the diagram marks `enforcementCase`
+    (acknowledgement within P-17a, decision within P-17b), in the newest version and the shipped names."""
+    from ...domain.engine import properties
+    from ..designer.versions import bundle_for, latest_version
+
+    marked = {spec.bpmn_id for spec in bundle_for(latest_version()).user_task_specs()
+              if properties(spec).get("enforcementCase")}
+    return sorted(marked | {"enforcement_decision"})
+
+
 def agenda(user: User, since: str | None = None, until: str | None = None) -> dict:
     if not dashboard.can_view(user) or policy.scope_of(user) == "street":
         raise Forbidden("joint meetings are held by the district")
@@ -44,7 +55,7 @@ def agenda(user: User, since: str | None = None, until: str | None = None) -> di
             reasons.setdefault(pid, []).append(reason)
 
     add(db.session.scalars(select(InboxTask.project_id).join(Project, Project.id == InboxTask.project_id)
-                           .where(mine, InboxTask.element_id.in_(kpi.elements("handover")),
+                           .where(mine, InboxTask.element_id.in_(case_tasks()),
                                   InboxTask.due_at < datetime.now(timezone.utc)).distinct()), "handover_overdue")
     refused = db.session.execute(select(HistoryEvent.project_id, HistoryEvent.data_json)
                                  .join(Project, Project.id == HistoryEvent.project_id)

@@ -83,11 +83,25 @@ def site(reg_no: str) -> dict:
         "contractor_name": facts.get("contractor_name") if contractor_type == "QUALIFIED_ENTERPRISE" else None,
         "stage": project.stage,
         "status": project.status,
+        "title": project.title,
+        "address": project.address,
+        "public_status": public_status(project),
         "closed": project.closed_at is not None,
         "street_code": project.street_code,
         "street_name": street.name if street else project.street_code,
         "hotline": (street.hotline if street else None) or "12345",
     }
+
+
+def public_status(project: Project) -> str:
+    """The status as the public may read it: what the site is doing, never the internal step."""
+    if project.closed_at is not None:
+        return "已完工核销" if project.stage == "writeoff" else "已办结"
+    if project.stage == "enforcement":
+        return "停工整改中" if "停工" in (project.status or "") else "隐患整改中"
+    if project.stage == "writeoff":
+        return "完工核销中"
+    return "施工中（街道日常巡查）" if project.stage == "patrol" else "已登记"
 
 
 def _has_receipt(project: Project) -> bool:
@@ -144,7 +158,14 @@ def submit(data: dict, fields, photos, *, ip: str | None, site_reg_no: str | Non
     if stored:
         data["photos"] = [a.id for a in stored]
         data, clean = _validated(data, site_reg_no, lang)
-    project = instances.start_lead(clean, reporter=public_user(), ip=ip, source="PUBLIC_APP")
+    site_project = db.session.scalar(select(Project).where(Project.reg_no == site_reg_no)) if site_reg_no else None
+    if site_project is not None and site_project.closed_at is None:
+        # A report about a registered, open site is an inspection request on it, not a new project.
+        project = instances.request_inspection(site_project, {
+            "source": "PUBLIC_APP", "reason": clean.get("description"), "photos": clean.get("photos") or [],
+            "urgency": clean.get("urgency", "NORMAL")}, actor=public_user(), ip=ip)
+    else:
+        project = instances.start_lead(clean, reporter=public_user(), ip=ip, source="PUBLIC_APP")
     attempt = db.session.get(PublicReport, attempt.id)
     attempt.project_id, attempt.stored_bytes = project.id, sum(a.size for a in stored)
     db.session.commit()

@@ -1,0 +1,39 @@
+"""Deadlines as people read them: a calendar date in Xiamen, and the moment it ends.
+
+DMN cells and BPMN scripts call these (services.instances binds them with `rule`): a decision
+proposes a rectification deadline as a date the inspector sees on the form before submitting, and
+the order's timer then waits for the moment the chosen date ends — or, when the inspector kept
+the proposal, for exactly the proposed duration (so a drill's `PT30S` still fires in 30 seconds).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from .durations import parse_duration
+from .workdays import XIAMEN
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def date_after(duration: str) -> str:
+    """The Xiamen calendar date (YYYY-MM-DD) on which `duration` from now ends."""
+    now = _now()
+    return (now + parse_duration(duration, start=now)).astimezone(XIAMEN).date().isoformat()
+
+
+def deadline_at(chosen, proposed_duration: str | None = None) -> str:
+    """The moment (ISO 8601, UTC) a deadline chosen as a date ends: the proposal's own moment
+    when the date is the proposal's date, else the end of that day in Xiamen."""
+    day = chosen if isinstance(chosen, date) else date.fromisoformat(str(chosen)[:10])
+    if proposed_duration:
+        now = _now()
+        proposed = now + parse_duration(proposed_duration, start=now)
+        if proposed.astimezone(XIAMEN).date() == day:
+            return proposed.isoformat()
+    end = datetime.combine(day, time(23, 59, 59), tzinfo=XIAMEN)
+    return end.astimezone(timezone.utc).isoformat()
+
+
+HELPERS = {"date_after": date_after, "deadline_at": deadline_at}
