@@ -88,6 +88,7 @@ ROUTES: dict[str, Access] = {
     "ledger.index": roles(*LEDGER),
     "ledger.export": roles(*LEDGER),
     "ledger.project": signed_in("project"),
+    "ledger.inspect": roles("inspector", "supervisor", check="project"),
     "ledger.diagram": signed_in("project"),
     "notices.show": signed_in("notice"),
     "notices.serve": roles("inspector", "supervisor"),

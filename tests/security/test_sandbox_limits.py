@@ -132,10 +132,10 @@ def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_nam
 
 def test_a_notice_condition_is_checked_at_deploy():
     files = shipped()
-    old = "<spiffworkflow:property name=\"noticeIf\" value=\"approved == 'yes'\" />"
+    old = "<spiffworkflow:property name=\"notice\" value=\"handover\" />"
     assert files["small_works.bpmn"].count(old) == 1
     files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(
-        old, "<spiffworkflow:property name=\"noticeIf\" value=\"__import__('os').system('id')\" />")})
+        old, old + "<spiffworkflow:property name=\"noticeIf\" value=\"__import__('os').system('id')\" />")})
     problems = validate_bundle(files)
     assert any("noticeIf" in p.message or "noticeIf" in (p.element_name or "") for p in problems), problems
     files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(

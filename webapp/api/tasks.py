@@ -42,8 +42,8 @@ def one_task(task_id):
     # a per-hazard judgement must cover.
     facts, values = instances.task_start(task_id)
     row["values"] = privacy.for_viewer(g.user, task.project, values)
-    row["hazards"] = hazards.live_for_project(task.project_id) if any(
-        c.get("type") == "hazardResults" for c in components) else []
+    row["hazards"] = hazards.live_for_project(task.project_id) if definition is not None and any(
+        f.type == "hazardResults" for f in definition.fields) else []
     return row
 
 

@@ -164,10 +164,18 @@ class ProcessRunner:
             next_timer_at=min(timers) if timers else None,
             stage=stage,
             status=status,
-            completed=self.workflow.completed,
+            completed=self.finished(),
             data=self.data(),
             ledger=ledger,
         )
+
+    def finished(self) -> bool:
+        """Whether the process has ended: SpiffWorkflow's flag, or its end task completed while only an
+        event sub-process's start still listens (a listener that never fires keeps the flag unset)."""
+        if self.workflow.completed:
+            return True
+        ends = [t for t in self.workflow.tasks.values() if t.task_spec.name == "End" and t.workflow is self.workflow]
+        return bool(ends) and all(t.state == TaskState.COMPLETED for t in ends) and not self.ready_human_tasks()
 
     def data(self) -> dict:
         """The data of the most recently completed task (the instance's current facts)."""

@@ -44,6 +44,7 @@ def index():
         streets=streets_for(current_user) if policy.scope_of(current_user) in ("district", "city") else [],
         group_work=policy.scope_of(current_user) == "street",
         saved=saved_filters.listing(current_user),
+        patrols=queries.upcoming_patrols(current_user) if current_user.role in ("inspector", "supervisor") else [],
     )
 
 

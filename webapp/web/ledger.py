@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..services.casefile import timeline
 from ..services.ledger import exports, queries
+from ..services.lifecycle import hazards as hazard_records
+from ..services.lifecycle import inspections
 from ..services.participation import supervision
 from ..services.security import audit, policy, privacy
 from . import formkit, nav
-from .common import page_number, streets_for
+from .common import client_ip, page_number, streets_for
 from .errors import handle_refusals
 from .filters import CHANNELS, RISKS, STAGES, local, org_names
 from .i18n import lang
@@ -94,12 +96,29 @@ def project(project_id):
         registration=formkit.registration_rows(facts, lang()),
         tasks=queries.project_tasks(project),
         patrols=[r for r in rows if r["kind"] == "task_completed" and r["element_id"] in ("first_visit", "patrol")],
+        # Hazard records; a project of an older process version has its hazards from the history only.
+        records=hazard_records.for_project(project.id),
         hazards=timeline.hazards(rows),
+        can_inspect=current_user.role in ("inspector", "supervisor") and project.closed_at is None,
         notices=timeline.notices(rows),
         events=rows,
         markers=timeline.markers(project, rows),
         supervision=supervision.panel(current_user, project),
     )
+
+
+@bp.route("/projects/<int:project_id>/inspect", methods=["POST"])
+@login_required
+def inspect(project_id):
+    """Ask for an ad-hoc inspection (临时巡查): a task for the street's inspectors."""
+    project = queries.visible_project(current_user, project_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        flash(_("Say why the site should be inspected."), "error")
+    else:
+        inspections.request_by_staff(current_user, project, reason, ip=client_ip())
+        flash(_("Ad-hoc inspection requested."), "success")
+    return redirect(url_for("ledger.project", project_id=project_id))
 
 
 @bp.route("/projects/<int:project_id>/diagram.xml")

@@ -250,3 +250,11 @@ def project_data(project: Project) -> dict:
     version = db.session.get(ProcessVersion, instance.version_id)
     data = ProcessRunner.load(bundle_for(version), instance.state).data()
     return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def upcoming_patrols(user: User, limit: int = 10) -> list[Project]:
+    """The open projects in the user's reach whose next patrol falls due soonest (the inspector's plan)."""
+    return list(db.session.scalars(
+        select(Project).where(policy.project_filter(user), Project.closed_at.is_(None),
+                              Project.next_patrol_at.is_not(None))
+        .order_by(Project.next_patrol_at).limit(limit)))

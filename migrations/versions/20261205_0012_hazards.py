@@ -1,16 +1,16 @@
 """Hazards as records, notices' service records, the issuer's legal name, next patrol and open
 hazards on the ledger.
 
-Revision ID: 0010_hazards
-Revises: 0009_project_company
+Revision ID: 0012_hazards
+Revises: 0011_public_attempts
 Create Date: 2026-12-05 10:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_hazards'
-down_revision = '0009_project_company'
+revision = '0012_hazards'
+down_revision = '0011_public_attempts'
 branch_labels = None
 depends_on = None
 
