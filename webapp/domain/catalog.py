@@ -143,8 +143,22 @@ def parse_bundle(files: dict[str, str], process_id: str | None = None) -> Bundle
         raise BundleError([_problem_from_validation(exc, None)]) from exc
     except Exception as exc:
         raise BundleError([Problem(None, None, None, f"{type(exc).__name__}: {exc}")]) from exc
+    _connect_event_subprocesses(spec)
     lanes = sorted({ts.lane for ts in spec.task_specs.values() if getattr(ts, "lane", None)})
     return Bundle(content_hash(files), process_id, dict(files), spec, subprocess_specs, lanes)
+
+
+def _connect_event_subprocesses(spec) -> None:
+    """SpiffWorkflow 3.2 wires an event sub-process into the process spec the first time its event
+    fires (BpmnStartTask.trigger_wf), changing the shared, cached spec for every later instance: the
+    same diagram then runs differently before and after. Wire it at parse time instead, so every
+    instance starts with the listener beside the main flow."""
+    start = spec.start
+    for name in getattr(start, "trigger_specs", []):
+        task_spec = spec.task_specs.get(name)
+        if task_spec is not None and start not in task_spec.inputs:
+            start.connect(task_spec)
+            task_spec.connect(spec.end)
 
 
 def _main_process(parser: SpiffBpmnParser, ids: list[str]) -> str:

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -170,12 +171,15 @@ class ProcessRunner:
         )
 
     def finished(self) -> bool:
-        """Whether the process has ended: SpiffWorkflow's flag, or its end task completed while only an
-        event sub-process's start still listens (a listener that never fires keeps the flag unset)."""
+        """Whether the process has ended: SpiffWorkflow's flag, or nothing left but an event
+        sub-process still listening (a listener that never fires would keep the flag unset)."""
         if self.workflow.completed:
             return True
-        ends = [t for t in self.workflow.tasks.values() if t.task_spec.name == "End" and t.workflow is self.workflow]
-        return bool(ends) and all(t.state == TaskState.COMPLETED for t in ends) and not self.ready_human_tasks()
+        if self.ready_human_tasks() or self._waiting_timers():
+            return False
+        live = [t for t in self.workflow.get_tasks(state=_LIVE) if t.workflow is self.workflow]
+        return bool(live) and all(_is_idle_listener(self.workflow, t) or t.task_spec.name == "End"
+                                  or type(t.task_spec).__name__ == "_EndJoin" for t in live)
 
     def data(self) -> dict:
         """The data of the most recently completed task (the instance's current facts)."""
@@ -277,6 +281,14 @@ class ProcessRunner:
                 return props.get("stage"), props.get("status")
             node = node.parent
         return None, None
+
+
+def _is_idle_listener(workflow, task) -> bool:
+    """A sub-process task (the event sub-process) with nothing running inside it."""
+    if not isinstance(task.task_spec, SubWorkflowTask):
+        return False
+    child = workflow.subprocesses.get(task.id)
+    return child is None or all("Start" in type(t.task_spec).__name__ for t in child.get_tasks(state=_LIVE))
 
 
 def _is_visible_step(spec) -> bool:
