@@ -44,7 +44,9 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     web.init_app(app)
 
     from . import access
-    from .services.security import audit  # noqa: F401  (its flush hook audits completions, rules, deployments)
+    from .services.security import audit
+
+    audit.register_listeners()  # audits rule versions and history rows added through the session
 
     access.init_app(app)  # after web: a form without its CSRF token is refused before anything else
 

@@ -43,7 +43,7 @@ from ..notifications import events as notification_events
 from ..organisation import directory
 from ..oversight import kpi
 from ..participation import property_companies
-from ..security import policy
+from ..security import audit, policy
 from . import site_checkin
 from .numbering import next_sequence
 
@@ -445,8 +445,9 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
         history.append(_history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None))
     if history:
         # One plain INSERT for all of them: added as objects they went row by row on SQLite, to
-        # learn ids nobody reads. services.security.audit audits these rows as it does added ones.
-        db.session.execute(_HISTORY_INSERT, history)
+        # learn ids nobody reads. The step writes their audit rows itself (services.security.audit).
+        instance_rows.execute(_HISTORY_INSERT, history)
+        audit.record_history_rows(history)
 
 
 def _cancelled(row, events, completed_task) -> dict:

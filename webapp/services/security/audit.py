@@ -1,9 +1,10 @@
 """The audit trail: who did what, when and from where; append-only, read by auditors.
 
 Sign-ins, exports and downloads are recorded by the service or view that does them (`record`).
-Task completions, migrations, rule changes and deployments are recorded by a flush hook from the
-rows those services already write (HistoryEvent, DistrictRuleVersion), in the same transaction:
-no code path that changes a case or a rule can forget the audit row.
+Task completions, migrations, rule changes and deployments are recorded from the rows those
+services already write, in the same transaction: a step's plain history rows by the step itself
+(`record_history_rows`), rows added through the session by a flush hook that create_app registers
+(`register_listeners`).
 """
 from __future__ import annotations
 
@@ -74,7 +75,12 @@ def _event_values(action, *, user=None, actor_id=None, actor_name=None, actor_ro
         details_json=json.dumps(details, ensure_ascii=False, default=str) if details else None)
 
 
-@event.listens_for(Session, "before_flush")
+def register_listeners() -> None:
+    """Audit rule versions and history rows added through the session (called by create_app)."""
+    if not event.contains(Session, "before_flush", _audit_domain_rows):
+        event.listen(Session, "before_flush", _audit_domain_rows)
+
+
 def _audit_domain_rows(session, _context, _instances) -> None:
     for row in list(session.new):
         if isinstance(row, HistoryEvent) and row.kind in _HISTORY_ACTIONS:
@@ -86,17 +92,14 @@ def _audit_domain_rows(session, _context, _instances) -> None:
                 details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason}))
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _audit_bulk_history(state) -> None:
-    """History rows inserted in bulk (`session.execute(insert(HistoryEvent.__table__), rows)`)
-    never pass through `session.new`: audited here, into the same transaction."""
-    if not state.is_insert or getattr(state.statement.table, "name", None) != HistoryEvent.__tablename__:
-        return
-    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-    audited = [_history_event_values(state.session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
+def record_history_rows(rows: list[dict]) -> None:
+    """The audit rows of history rows a step inserts as plain rows (they never pass through
+    `session.new`), written by the step into its own transaction."""
+    session = db.session()
+    audited = [_history_event_values(session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
     if audited:
         # Plain rows too: as added objects they would cost a flush of their own at commit.
-        state.session.connection().execute(_AUDIT_INSERT, audited)
+        session.connection().execute(_AUDIT_INSERT, audited)
 
 
 _AUDIT_INSERT = insert(AuditEvent.__table__)
