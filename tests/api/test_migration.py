@@ -13,7 +13,6 @@ from tests.helpers.designer import (
     without_first_visit,
 )
 
-
 ADHOC = {"adhoc", "adhoc_requested"}
 
 

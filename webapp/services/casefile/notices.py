@@ -101,8 +101,8 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
         or f"{district.name if district else ''}{street.name if street else ''}",
     )
     if kind in LEGAL_BASIS or kind in ORDERS:
-        from ..district_rules.rulebook import RuleReader
         from ...domain import rules as rule_catalogue
+        from ..district_rules.rulebook import RuleReader
 
         reader = RuleReader(project.district_code)
         if kind in LEGAL_BASIS:

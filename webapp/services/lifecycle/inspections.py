@@ -5,9 +5,9 @@ inspectors the task; no new project is made."""
 from __future__ import annotations
 
 from ...persistence.models import Project, User
+from ..errors import Forbidden
 from ..security import policy
 from . import instances
-from ..errors import Forbidden
 
 
 def request_by_staff(user: User, project: Project, reason: str, ip: str | None = None) -> Project:

@@ -36,7 +36,6 @@ from ..casefile import attachments, notices
 from ..designer import task_forms
 from ..designer.versions import bundle_for, latest_version
 from ..district_rules import rulebook
-from . import hazards as hazard_service
 from ..errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
 from ..ledger import queries
 from ..notifications import events as notification_events
@@ -44,6 +43,7 @@ from ..organisation import directory
 from ..oversight import kpi
 from ..participation import property_companies
 from ..security import audit, policy
+from . import hazards as hazard_service
 from . import site_checkin
 from .numbering import next_sequence
 
