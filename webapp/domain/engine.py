@@ -155,7 +155,7 @@ class ProcessRunner:
         waiting = self._waiting_timers()
         timers = [due for _, due in waiting]
         stage, status = self._stage_status(tasks)
-        ledger = {}
+        ledger: dict[str, datetime] = {}
         for spec, due in waiting:
             column = properties(spec).get("ledger")
             if column and (column not in ledger or due < ledger[column]):

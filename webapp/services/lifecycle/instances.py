@@ -161,7 +161,7 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
-                   retry: bool) -> Row:
+                   retry: bool) -> tuple[Row, list[tuple[str, dict]]]:
     step = instance_rows.read_for_task(task_id)
     row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
     if step is None or row is None:
@@ -241,7 +241,9 @@ def request_inspection(project: Project | None, payload: dict, *, actor: User, i
         raise Conflict("项目不存在或已办结，不能安排临时巡查")
     instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
     for attempt in range(WRITE_ATTEMPTS):
-        step = instance_rows.read_instance(instance_id)
+        step = instance_rows.read_instance(instance_id) if instance_id is not None else None
+        if step is None:
+            raise Conflict("项目不存在或已办结，不能安排临时巡查")
         events = _Steps(step.project)
         runner = _runner(step.instance, events, step.version)
         if not runner.send_message("inspection_request", payload, sink=events.append):
@@ -253,6 +255,7 @@ def request_inspection(project: Project | None, payload: dict, *, actor: User, i
         except StaleRevision:
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _project_by_reg_no(reg_no: str) -> Project | None:
@@ -362,7 +365,7 @@ class _Steps(list):
         super().__init__()
         self.rules = rulebook.RuleReader(project.district_code)
         self.reg_no = project.reg_no
-        self.book = None  # the project's hazards, once a step touches them
+        self.book: hazard_service.Book | None = None  # the project's hazards, once a step touches them
         self.followups: list[tuple[str, dict]] = []
 
     def hazard_book(self, project_id: int):
