@@ -215,6 +215,11 @@ def registration_data(**overrides) -> dict:
     return data
 
 
+def for_staff(data: dict) -> dict:
+    """Registration data as staff send it for an owner: the commitment is the owner's own."""
+    return {key: value for key, value in data.items() if key != "commitment_signed"}
+
+
 def deploy_drill_version(app) -> None:
     """Deploy processes/ with a two-second high-risk patrol interval, for tests on the real clock."""
     import re

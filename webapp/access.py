@@ -133,6 +133,7 @@ ROUTES: dict[str, Access] = {
     "tasks.one_task": signed_in("task"),
     "tasks.complete": signed_in("task_do"),
     "projects.register": roles("owner", "inspector", "property"),
+    "projects.claim": roles("owner"),
     "projects.lead": roles("grid", "inspector", "property"),
     "projects.ledger": SIGNED_IN,  # owners: their own projects
     "projects.detail": signed_in("project"),

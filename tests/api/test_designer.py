@@ -49,7 +49,7 @@ def test_a_changed_diagram_is_deployed_and_new_projects_get_it(api):
     assert changes["by"] == "designer" and changes["previous"] == 1
     assert changes["files"] == {"added": [], "removed": [], "changed": ["small_works.bpmn"]}
     assert changes["elements"]["added"] == [{"id": "safety_briefing", "name": "安全交底确认"}]
-    assert {e["id"] for e in changes["elements"]["changed"]} == {"first_visit", "gw_patrol_loop"}
+    assert {e["id"] for e in changes["elements"]["changed"]} == {"first_visit", "gw_first_visit"}
 
     pid = register(api)
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT_DATA)

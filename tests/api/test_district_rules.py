@@ -265,7 +265,7 @@ def test_history_and_city_view_through_the_api(app, api, clock):
 
     params = {p["name"]: p for p in api.get("admin_hl", "/api/v1/rules/parameters").get_json()}
     assert params["rectify_general"]["read_by"] == ["rectification_deadline.dmn"]
-    assert params["writeoff_auto"]["read_by"] == []
+    assert params["writeoff_auto"]["read_by"] == ["small_works.bpmn"]
 
 
 # -- what-if preview -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.conftest import BOTH_BACKENDS, registration_data
-from tests.helpers.lifecycle import fire_timers, register
+from tests.helpers.lifecycle import fire_timers, notice_kinds, register
 
 pytestmark = BOTH_BACKENDS
 
@@ -125,6 +125,7 @@ def test_lead_to_onsite_registration(app, api, clock):
     assert api.tasks("inspector_zh", "check_lead") == []
     api.complete("inspector_lj", check["id"], {"outcome": "unregistered", "finding": "现场正在拆除非承重墙，未登记"})
     onsite = api.task_of("inspector_lj", lead["id"], "onsite_registration")
+    assert api.project("inspector_lj", lead["id"])["status"] == "停工待登记"
     project = api.project("inspector_lj", lead["id"])
     assert project["status"] == "停工待登记"
     # A stop notice (stop until registered) is issued when the site is found.
@@ -136,6 +137,10 @@ def test_lead_to_onsite_registration(app, api, clock):
     assert detail["values"]["street"] == "350203001" and detail["values"]["address"] == "思明区大同路 12 号"
     data = registration_data(title="大同路 12 号店面改造", risk_flags=["DEMOLITION"])
     del data["address"]  # kept from the lead
+    # The safety commitment is the owner's: staff may not tick it for them.
+    refused = api.complete("inspector_lj", onsite["id"], data, expect=422)
+    assert refused["errors"] == {"commitment_signed": "此项须由业主本人确认，工作人员不得代为填写"}
+    data.pop("commitment_signed")
     api.complete("inspector_lj", onsite["id"], data)
     project = api.project("inspector_lj", lead["id"])
     assert project["title"] == "大同路 12 号店面改造" and project["address"] == "思明区大同路 12 号"
@@ -144,8 +149,26 @@ def test_lead_to_onsite_registration(app, api, clock):
     assert api.tasks("inspector_lj", "first_visit") == []
     assert project["data"]["stop_work_until_registered"] is False
     assert project["next_patrol_at"].startswith("2026-12-08")
-    # No owner account: the owner's later tasks are done on the owner's behalf by the street's inspectors.
-    assert api.task_of("inspector_lj", lead["id"], "declare_completion")
+    assert project["late_registration"] is True and project["awaiting_owner_claim"] is True  # 补登记
+    # The owner's step waits for the owner side: in nobody's inbox, shown as 待业主认领.
+    [declare] = [t for t in api.project("inspector_lj", lead["id"])["tasks"] if t["element_id"] == "declare_completion"]
+    assert declare["role"] == "owner" and declare["waiting_for"] == "待业主认领"
+    assert [t for t in api.tasks("inspector_lj") if t["project_id"] == lead["id"]] == []
+    assert [t for t in api.tasks("owner1") if t["project_id"] == lead["id"]] == []
+
+
+def test_an_inspectors_on_site_registration_is_verified_by_someone_else(app, api, clock):
+    created = register(api, "inspector_lj", title="现场发现的店面装修")
+    project = api.project("inspector_lj", created["id"])
+    assert project["awaiting_owner_claim"] is True
+    # The inspector who registered does not verify his own entry: the supervisor does.
+    assert [t for t in api.tasks("inspector_lj", "first_visit") if t["project_id"] == created["id"]] == []
+    first = api.task_of("supervisor_lj", created["id"], "first_visit")
+    api.complete("inspector_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"}, expect=403)
+    api.complete("supervisor_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    [declare] = [t for t in api.project("inspector_lj", created["id"])["tasks"]
+                 if t["element_id"] == "declare_completion"]
+    assert declare["waiting_for"] == "待业主认领"
 
 
 def test_lead_without_site_is_closed(api, clock):
@@ -157,13 +180,21 @@ def test_lead_without_site_is_closed(api, clock):
     assert api.project("grid_lj", lead["id"])["status"] == "线索已办结"
 
 
-def test_triage_referrals(api, clock):
+def test_triage_referrals(app, api, clock):
     permit = register(api, investment_wan=300, floor_area_m2=800)
     assert api.project("owner1", permit["id"])["status"] == "转施工许可监管待接收"
     assert api.tasks("inspector_lj", "first_visit") == []
+    # The owner is told to apply for a 施工许可证 when the project is referred.
+    assert notice_kinds(app, permit["id"]) == ["permit_required"]
     referral = api.task_of("housing_sm", permit["id"], "permit_referral")
-    api.complete("housing_sm", referral["id"], {"received": True, "handling_note": "已转区质安站"})
+    api.complete("housing_sm", referral["id"], {"work_started": "no", "received": True, "handling_note": "已转区质安站"})
     assert api.project("owner1", permit["id"])["status"] == "已转施工许可监管"
+    # 未批先建: work already started → stop-work order and hand-over letter.
+    started = register(api, investment_wan=300, floor_area_m2=800, title="已开工的超限工程")
+    api.complete("housing_sm", api.task_of("housing_sm", started["id"], "permit_referral")["id"],
+                 {"work_started": "yes", "received": True, "handling_note": "现场已开工，未取得施工许可证"})
+    assert api.project("owner1", started["id"])["status"] == "未批先建，已停工并移交执法"
+    assert notice_kinds(app, started["id"]) == ["permit_required", "stop_work", "handover"]
 
     # Inclusive thresholds: exactly 100万元 stays below the threshold even with a large area.
     edge = register(api, investment_wan=100, floor_area_m2=5000)
@@ -172,8 +203,16 @@ def test_triage_referrals(api, clock):
     cheap = register(api, investment_wan=15, floor_area_m2=1300, risk_flags=[])
     assert api.project("owner1", cheap["id"])["risk_level"] == "HIGH"
 
+    # Temporary construction, by the checkbox or by its category: a referral task and a notice.
     temp = register(api, is_temporary=True)
-    assert api.project("owner1", temp["id"])["status"] == "已转临时建设监管"
+    by_category = register(api, category="TEMP_BUILDING", title="临时售楼处搭建")
+    for pid in (temp["id"], by_category["id"]):
+        assert api.project("owner1", pid)["status"] == "转临时建设监管待接收"
+        assert notice_kinds(app, pid) == ["temp_referral"]
+        task = api.task_of("housing_sm", pid, "temp_referral")
+        api.complete("housing_sm", task["id"], {"received": True, "receiving_unit": "区资源规划局",
+                                                "handling_note": "按临时建设批后监管办理"})
+        assert api.project("owner1", pid)["status"] == "已转临时建设监管"
     sporadic = register(api, object_type="SPORADIC_OP", category="AC_INSTALL", investment_wan=None,
                         floor_area_m2=None, risk_flags=["HEIGHT_2M", "FACADE"])
     assert api.project("owner1", sporadic["id"])["risk_level"] == "MEDIUM"

@@ -184,7 +184,7 @@ def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tm
     task = api.task_of("inspector_lj", pid, "safety_briefing")
     assert task["title"] == "安全交底确认"
     assert api.project("owner1", pid)["status"] == "待安全交底"
-    api.complete("inspector_lj", task["id"], {"received": True, "handling_note": "已交底"})
+    api.complete("inspector_lj", task["id"], {"work_started": "no", "received": True, "handling_note": "已交底"})
     assert api.task_of("inspector_lj", pid, "first_visit")
 
 

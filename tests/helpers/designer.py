@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_VISIT_DATA = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
-BRIEFING_DATA = {"received": True, "handling_note": "已交底"}
+BRIEFING_DATA = {"work_started": "no", "received": True, "handling_note": "已交底"}
 
 
 def shipped_bpmn() -> str:
@@ -34,12 +34,12 @@ def with_briefing_after_first_visit(bpmn: str) -> str:
       <bpmn:incoming>f_first_visit_done</bpmn:incoming>
       <bpmn:outgoing>f_briefed</bpmn:outgoing>
     </bpmn:userTask>
-    <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="gw_patrol_loop" />
+    <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="gw_first_visit" />
     '''
-    old_flow = '<bpmn:sequenceFlow id="f_first_visit_done" sourceRef="first_visit" targetRef="gw_patrol_loop" />'
+    old_flow = '<bpmn:sequenceFlow id="f_first_visit_done" sourceRef="first_visit" targetRef="gw_first_visit" />'
     assert old_flow in bpmn
-    bpmn = bpmn.replace(old_flow, old_flow.replace('targetRef="gw_patrol_loop"', 'targetRef="safety_briefing"') + task)
-    gateway_in = re.search(r'<bpmn:exclusiveGateway id="gw_patrol_loop".*?</bpmn:exclusiveGateway>', bpmn, re.S)
+    bpmn = bpmn.replace(old_flow, old_flow.replace('targetRef="gw_first_visit"', 'targetRef="safety_briefing"') + task)
+    gateway_in = re.search(r'<bpmn:exclusiveGateway id="gw_first_visit".*?</bpmn:exclusiveGateway>', bpmn, re.S)
     bpmn = bpmn.replace(gateway_in.group(0), gateway_in.group(0).replace(
         "<bpmn:incoming>f_first_visit_done</bpmn:incoming>", "<bpmn:incoming>f_briefed</bpmn:incoming>"))
     return bpmn.replace("<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>",
@@ -48,12 +48,22 @@ def with_briefing_after_first_visit(bpmn: str) -> str:
 
 
 def without_first_visit(bpmn: str) -> str:
-    """首次核实 removed: 风险分级 leads straight into the patrol loop."""
-    bpmn = re.sub(r'\s*<bpmn:userTask id="first_visit".*?</bpmn:userTask>', "", bpmn, flags=re.S)
-    bpmn = bpmn.replace('<bpmn:sequenceFlow id="f_first_visit_done" sourceRef="first_visit" '
-                        'targetRef="gw_patrol_loop" />', "")
-    bpmn = bpmn.replace('targetRef="first_visit"', 'targetRef="gw_patrol_loop"')
-    bpmn = bpmn.replace("<bpmn:incoming>f_first_visit_done</bpmn:incoming>", "<bpmn:incoming>f_classified</bpmn:incoming>")
-    bpmn = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="(first_visit|f_first_visit_done)_di".*?</bpmndi:BPMN\1>', "",
-                  bpmn, flags=re.S)
-    return bpmn.replace("<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>", "")
+    """首次核实 (and what only its answers lead to) removed: 风险分级 leads straight into the patrol loop."""
+    gone = {"first_visit", "gw_first_visit", "correct_registration"}
+    flows = set(re.findall(r'<bpmn:sequenceFlow id="(\w+)" [^>]*(?:sourceRef|targetRef)="(?:%s)"' % "|".join(gone), bpmn))
+    flows |= set(re.findall(r'<bpmn:sequenceFlow id="(\w+)" sourceRef="(?:%s)"' % "|".join(gone), bpmn))
+    flows.discard("f_classified")
+    for element in gone:
+        bpmn = re.sub(r'\s*<bpmn:(userTask|exclusiveGateway) id="%s".*?</bpmn:\1>' % element, "", bpmn, flags=re.S)
+        bpmn = bpmn.replace(f"<bpmn:flowNodeRef>{element}</bpmn:flowNodeRef>", "")
+    for flow in flows:
+        bpmn = re.sub(r'\s*<bpmn:sequenceFlow id="%s" .*?(/>|</bpmn:sequenceFlow>)' % flow, "", bpmn, flags=re.S)
+        bpmn = re.sub(r"\s*<bpmn:(incoming|outgoing)>%s</bpmn:\1>" % flow, "", bpmn)
+    bpmn = bpmn.replace('<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="first_visit" />',
+                        '<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="gw_patrol_loop" />')
+    gateway = re.search(r'<bpmn:exclusiveGateway id="gw_patrol_loop".*?</bpmn:exclusiveGateway>', bpmn, re.S).group(0)
+    bpmn = bpmn.replace(gateway, gateway.replace("<bpmn:outgoing>", "<bpmn:incoming>f_classified</bpmn:incoming>\n"
+                                                 "      <bpmn:outgoing>", 1))
+    for element in gone | flows:
+        bpmn = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="%s_di".*?</bpmndi:BPMN\1>' % element, "", bpmn, flags=re.S)
+    return bpmn

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.conftest import registration_data
+from tests.conftest import for_staff, registration_data
 from tests.helpers.district_rules import put_rules
 from tests.helpers.lifecycle import register
 
@@ -59,21 +59,21 @@ def test_property_company_registers_in_its_estates_and_sees_only_them(app, api, 
     # Registered on the owner's behalf: the street's inspectors visit and act for the owner.
     assert api.task_of("inspector_lj", ours["id"], "first_visit")
 
-    missing = api.post("property_lj", "/api/v1/registrations", {"data": registration_data()})
+    missing = api.post("property_lj", "/api/v1/registrations", {"data": for_staff(registration_data())})
     assert missing.status_code == 422 and "estate" in missing.get_json()["errors"]
-    elsewhere = api.post("property_lj", "/api/v1/registrations", {"data": registration_data(
-        estate=garden, community="350203001002")})  # 鹭江花园 is in 大同社区, not 镇海社区
+    elsewhere = api.post("property_lj", "/api/v1/registrations", {"data": for_staff(registration_data(
+        estate=garden, community="350203001002"))})  # 鹭江花园 is in 大同社区, not 镇海社区
     assert elsewhere.status_code == 422 and "estate" in elsewhere.get_json()["errors"]
-    huli = api.post("property_lj", "/api/v1/registrations", {"data": registration_data(
-        street="350206001", community="350206001001", estate=garden)})
+    huli = api.post("property_lj", "/api/v1/registrations", {"data": for_staff(registration_data(
+        street="350206001", community="350206001001", estate=garden))})
     assert huli.status_code == 422 and "street" in huli.get_json()["errors"]
 
 
 def test_district_can_withdraw_registration_on_behalf(app, api, clock):
     assert put_rules(api, "admin_sm", SIMING, {"property_may_register": False},
                      reason="物业不再代为登记").status_code == 200
-    resp = api.post("property_lj", "/api/v1/registrations", {"data": registration_data(
-        estate=_estate_code(app, "鹭江花园"))})
+    resp = api.post("property_lj", "/api/v1/registrations", {"data": for_staff(registration_data(
+        estate=_estate_code(app, "鹭江花园")))})
     assert resp.status_code == 403
 
 
@@ -226,8 +226,8 @@ def test_a_deactivated_company_reaches_nothing(app, api, clock):
         db.session.commit()
     assert _ledger(api, "property_lj") == set()
     assert api.get("property_lj", f"/api/v1/projects/{project['id']}").status_code == 404
-    assert api.post("property_lj", "/api/v1/registrations", {"data": registration_data(
-        estate=_estate_code(app, "鹭江花园"))}).status_code == 403
+    assert api.post("property_lj", "/api/v1/registrations", {"data": for_staff(registration_data(
+        estate=_estate_code(app, "鹭江花园")))}).status_code == 403
     assert api.post("property_lj", "/api/v1/leads", {"data": {
         "street": "350203001", "address": "x", "description": "y", "urgency": "NORMAL"}}).status_code == 403
 
@@ -256,8 +256,8 @@ def test_on_site_registration_in_an_estate_reaches_its_company(app, api, clock):
     api.complete("inspector_lj", _lead_check_task(api, lead["id"])["id"],
                  {"outcome": "unregistered", "finding": "未登记"})
     task = api.task_of("inspector_lj", lead["id"], "onsite_registration")
-    api.complete("inspector_lj", task["id"], registration_data(
-        estate=_estate_code(app, "鹭江花园"), place_type="RESIDENTIAL_MANAGED", address="鹭江花园 8 栋"))
+    api.complete("inspector_lj", task["id"], for_staff(registration_data(
+        estate=_estate_code(app, "鹭江花园"), place_type="RESIDENTIAL_MANAGED", address="鹭江花园 8 栋")))
     assert lead["reg_no"] in _ledger(api, "property_lj")
 
 

@@ -85,7 +85,7 @@ EXPECT = {
     ("org.section", "POST"): EDITS_RULES,  # the district's own administrators (EDITS_RULES: the same people)
     **{f"designer.{name}": {"designer"} for name in DESIGNER_PAGES},
     "tokens.revoke": SIGNED_IN, "tasks.my_tasks": SIGNED_IN, "tasks.one_task": SEES, "tasks.complete": DOES_TASK,
-    "projects.register": OWNERS | INSPECTORS | {"property_lj"}, "projects.lead": {"grid_lj", *INSPECTORS, "property_lj"},
+    "projects.register": OWNERS | INSPECTORS | {"property_lj"}, "projects.claim": OWNERS, "projects.lead": {"grid_lj", *INSPECTORS, "property_lj"},
     "projects.ledger": SIGNED_IN, "projects.detail": SEES, "dashboard_api.show": LEDGER,
     "operations.list_incidents": {"ops"}, "operations.retry_incident": {"ops"},
     "process_versions.upload": {"designer"}, "process_versions.versions": {"designer", "ops"},
@@ -129,6 +129,7 @@ BODIES = {
     "participation_api.record_advisory": {"json": {"visited_on": "not a date", "findings": ""}},
     "participation.entrust": {"data": {"supervisor_id": "-1"}},
     "projects.register": {"json": {"data": {}}},
+    "projects.claim": {"json": {"reg_no": "XM-0", "claim_code": "X", "phone": "1", "commitment_signed": True}},
     "projects.lead": {"json": {"data": {}}},
     "projects.inspect": {"json": {}},
     "notices_api.serve": {"json": {}},

@@ -18,6 +18,8 @@ from webapp.domain.forms import (
 
 EXPECTED_FORMS = {
     "registration",
+    "temp_referral",
+    "completion_check",
     "lead",
     "lead_check",
     "first_visit",

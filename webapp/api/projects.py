@@ -4,10 +4,10 @@ from flask import g
 from flask_smorest import Blueprint
 
 from ..services.ledger import queries
-from ..services.lifecycle import hazards, inspections, instances, start_forms
+from ..services.lifecycle import hazards, inspections, instances, ownership, start_forms
 from ..services.security import privacy
 from .auth import client_ip, lang, load_body, token_required
-from .schemas import Created, FormData, FormDefinition, InspectionRequest, ProjectDetail, ProjectPage, ProjectQuery
+from .schemas import ClaimRequest, Created, FormData, FormDefinition, InspectionRequest, ProjectDetail, ProjectPage, ProjectQuery
 
 blp = Blueprint("projects", __name__, description="Registrations, leads and the project ledger")
 
@@ -34,6 +34,17 @@ def register(body):
 def lead(body):
     """A grid worker's lead (吹哨) about a site (form `lead`)."""
     return _created(instances.report_lead(g.user, body["data"], lang=lang(), ip=client_ip()))
+
+
+@blp.route("/projects/claim", methods=["POST"])
+@blp.arguments(ClaimRequest)
+@blp.response(200, Created)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def claim(body):
+    """The owner takes over a project registered on the owner's behalf (code on the receipt)."""
+    return _created(ownership.claim(g.user, body["reg_no"], body["claim_code"], body["phone"],
+                                    body["commitment_signed"], lang=lang()))
 
 
 @blp.route("/projects", methods=["GET"])

@@ -40,6 +40,7 @@ class TaskRow(Schema):
     status = fields.String(allow_none=True)
     street_code = fields.String()
     claimed_by_id = fields.Integer(allow_none=True)
+    waiting_for = fields.String(allow_none=True, metadata={"description": "待业主认领: an owner's step nobody claimed yet"})
 
 
 class ProjectSummary(Schema):
@@ -63,6 +64,8 @@ class ProjectSummary(Schema):
     closed_at = fields.DateTime(allow_none=True)
     open_hazards = fields.Integer()
     next_patrol_at = fields.DateTime(allow_none=True)
+    late_registration = fields.Boolean(metadata={"description": "补登记: registered after the district's lead time (P-07)"})
+    awaiting_owner_claim = fields.Boolean(metadata={"description": "registered for the owner, not yet claimed"})
 
 
 class HazardRow(Schema):
@@ -167,6 +170,13 @@ class ProjectPage(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class ClaimRequest(Schema):
+    reg_no = fields.String(required=True)
+    claim_code = fields.String(required=True)
+    phone = fields.String(required=True)
+    commitment_signed = fields.Boolean(required=True)
 
 
 class Created(Schema):

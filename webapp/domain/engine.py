@@ -48,6 +48,8 @@ class HumanTask:
     status: str | None
     priority: str
     due_at: datetime | None
+    # `notBy`: the elements whose performer may not do this task (nobody re-inspects their own entry).
+    not_by: tuple[str, ...] = ()
 
 
 @dataclass
@@ -114,6 +116,8 @@ class ProcessRunner:
         if task is None:
             raise TaskNotReady(task_id)
         task.data.update(data)
+        # Who did it, for the step's own scripts (a write-off slip names who checked).
+        task.data["completed_by"] = actor
         try:
             task.run()
         except WorkflowException as exc:
@@ -146,6 +150,7 @@ class ProcessRunner:
                     status=props.get("status"),
                     priority=props.get("priority", "normal"),
                     due_at=self._due_at(task, props),
+                    not_by=tuple((props.get("notBy") or "").split()),
                 )
             )
         return out

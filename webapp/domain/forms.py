@@ -7,6 +7,19 @@ form-js ignores:
 * ``label_en`` on every input component and on every option (English label);
 * ``requiredIf: {"<other key>": [v1, v2]}`` - the field is required when the
   other field's (typed) value is one of the listed values;
+* ``appliesIf: {"<process data key>": [v1, v2]}`` - the field is asked only when the
+  project's data (``context``) holds one of the values under that key (a list holding one
+  of them counts): a write-off asks about temporary power only where the project declared it;
+  a field that does not apply is neither shown, required nor kept;
+* ``requiredIfData: {"<process data key>": [v1]}`` - required only when the project's data
+  holds one of the values (and ``requiredIf``, if also given, holds): photos where the
+  district's rules ask for them;
+* ``notBefore: "<key>"`` on a date field - it may not be earlier than that other date of the
+  form, or of the project's data when the form has no such field;
+* ``ownerOnly: true`` - the owner's own word (a commitment): staff may not fill it in for them,
+  and it is not required of them;
+* ``staffRequired: true`` - required when staff record the step on the owner's behalf (the
+  photo of a signed paper declaration);
 * ``valuesKey`` on a select whose options are supplied at run time by the
   server (e.g. ``"streets"``) - pass them to ``validate(options=...)``;
 * the component type ``patrolChecklist`` (key ``checklist``): a dict
@@ -135,6 +148,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_item": ("未知检查项", "Unknown checklist item"),
     "checklist_incomplete": ("检查表未完成：{n} 项未正确填写", "Checklist incomplete: {n} item(s) missing or invalid"),
     "not_form_data": ("提交的数据格式不正确", "Submitted data must be an object"),
+    "not_before": ("不能早于「{other}」（{date}）", "Must not be before \"{other}\" ({date})"),
+    "wrong_group": ("与所选「{other}」不符", "Does not match the chosen \"{other}\""),
+    "owner_only": ("此项须由业主本人确认，工作人员不得代为填写", "Only the owner may confirm this; staff may not fill it in"),
+    "staff_required": ("代业主录入时须上传业主签字的纸质申报照片", "Recording for the owner needs a photo of the signed paper declaration"),
 }
 
 
@@ -188,11 +205,21 @@ class Field:
         ] if isinstance(component.get("values"), list) else []
         self.values: tuple[str, ...] = tuple(v["value"] for v in self.options)
         required_if = component.get("requiredIf")
-        self.required_if: dict[str, tuple[Any, ...]] = {}
-        if isinstance(required_if, dict):
-            for other, vals in required_if.items():
-                if isinstance(other, str) and isinstance(vals, list):
-                    self.required_if[other] = tuple(vals)
+        self.required_if: dict[str, tuple[Any, ...]] = _conditions(required_if)
+        self.applies_if: dict[str, tuple[Any, ...]] = _conditions(component.get("appliesIf"))
+        self.required_if_data: dict[str, tuple[Any, ...]] = _conditions(component.get("requiredIfData"))
+        not_before = component.get("notBefore")
+        self.not_before: str | None = not_before if isinstance(not_before, str) else None
+        options_by = component.get("optionsBy")
+        # ``optionsBy: "<key>"``: each option's ``group`` names the value of that other field it
+        # belongs to (a category of small works or of sporadic operations).
+        self.options_by: str | None = options_by if isinstance(options_by, str) else None
+        self.owner_only: bool = component.get("ownerOnly") is True
+        self.staff_required: bool = component.get("staffRequired") is True
+
+    def applies(self, context: dict | None) -> bool:
+        """Whether the field is asked of this project (``appliesIf`` on its data)."""
+        return not self.applies_if or _matches(self.applies_if, context or {})
 
     def label_for(self, lang: str = "zh") -> str:
         return (self.label_en or self.label) if lang == "en" else self.label
@@ -282,6 +309,8 @@ class FormDefinition:
         options: dict[str, list[str]] | None = None,
         checklist_items: list[dict] | None = None,
         lang: str = "zh",
+        context: dict | None = None,
+        staff: bool = False,
     ) -> tuple[dict[str, Any], dict[str, str]]:
         """Check submitted ``data``; return ``(clean, errors)``.
 
@@ -289,8 +318,10 @@ class FormDefinition:
         lists, checklist dict) for the fields that were given and valid;
         absent optional fields are omitted.  ``errors`` maps field key to one
         message (the first failing rule); unknown keys get "未知字段";
-        patrol checklist items get ``checklist.<code>`` keys.  Never raises
-        for any ``data``.
+        patrol checklist items get ``checklist.<code>`` keys.  ``context``
+        is the project's data (``appliesIf``, ``notBefore``); ``staff``: the
+        step is recorded by staff on the owner's behalf.  Never raises for
+        any ``data``.
         """
         clean: dict[str, Any] = {}
         errors: dict[str, str] = {}
@@ -303,7 +334,8 @@ class FormDefinition:
         # Pass 1: convert every given, non-empty value to its type.
         typed: dict[str, Any] = {}
         type_errors: dict[str, str] = {}
-        for f in self.fields:
+        asked = [f for f in self.fields if f.applies(context)]
+        for f in asked:
             if f.type in ("patrolChecklist", "hazardResults"):
                 continue
             raw = data.get(f.key)
@@ -316,14 +348,24 @@ class FormDefinition:
                 type_errors[f.key] = message(code, lang, **params)
 
         # Pass 2: required / requiredIf, then range and format rules.
-        for f in self.fields:
+        for f in asked:
             if f.type == "patrolChecklist":
                 _validate_patrol_checklist(f, data.get(f.key), checklist_items, clean, errors, lang)
                 continue
             if f.type == "hazardResults":
                 _validate_hazard_results(f, data.get(f.key), clean, errors, lang)
                 continue
+            if staff and f.owner_only:
+                if typed.get(f.key) not in (None, False, "", []):
+                    errors[f.key] = message("owner_only", lang)
+                continue
             needed = f.required or self._condition_met(f, typed)
+            if f.required_if_data:
+                needed = _matches(f.required_if_data, context or {}) and (
+                    not f.required_if or self._condition_met(f, typed))
+            if staff and f.staff_required and f.key not in typed and f.key not in type_errors:
+                errors[f.key] = message("staff_required", lang)
+                continue
             if f.key in type_errors:
                 errors[f.key] = type_errors[f.key]
                 continue
@@ -336,6 +378,12 @@ class FormDefinition:
                 errors[f.key] = message("must_check", lang)
                 continue
             code, params = _check_rules(f, value)
+            if code is None and f.not_before:
+                code, params = self._not_before(f, value, typed, context or {}, lang)
+            if code is None and f.options_by and f.options_by in typed:
+                group = next((o.get("group") for o in f.options if o["value"] == value), None)
+                if group is not None and group != typed[f.options_by]:
+                    code, params = "wrong_group", {"other": self._by_key[f.options_by].label_for(lang)}
             if code is not None:
                 errors[f.key] = message(code, lang, **params)
                 continue
@@ -347,18 +395,41 @@ class FormDefinition:
         return clean, errors
 
     def _condition_met(self, f: Field, typed: dict[str, Any]) -> bool:
-        for other, wanted in f.required_if.items():
-            if other not in typed:
-                continue
-            actual = typed[other]
-            candidates = actual if isinstance(actual, list) else [actual]
-            for a in candidates:
-                if any(type(a) is type(w) and a == w for w in wanted):
-                    return True
-        return False
+        return _matches(f.required_if, typed)
+
+    def _not_before(self, f: Field, value: Any, typed: dict, context: dict, lang: str):
+        """("not_before", params) when the date is earlier than the date it must follow."""
+        other = f.not_before
+        earliest = typed.get(other) if other in self._by_key else context.get(other)
+        if not isinstance(earliest, str) or not isinstance(value, str) or value[:10] >= earliest[:10]:
+            return None, {}
+        label = self._by_key[other].label_for(lang) if other in self._by_key else _CONTEXT_LABELS.get(other, (other, other))[lang == "en"]
+        return "not_before", {"other": label, "date": earliest[:10]}
 
     def __repr__(self) -> str:
         return f"FormDefinition({self.id!r}, {len(self.fields)} fields)"
+
+
+# Labels of project data a form's date may be checked against (``notBefore`` outside the form).
+_CONTEXT_LABELS = {"planned_start": ("计划开工日期", "Planned start")}
+
+
+def _conditions(raw: Any) -> dict[str, tuple[Any, ...]]:
+    if not isinstance(raw, dict):
+        return {}
+    return {k: tuple(v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, list)}
+
+
+def _matches(conditions: dict[str, tuple[Any, ...]], values: dict) -> bool:
+    """Whether any named value (or a member of a named list) is one of the wanted values."""
+    for other, wanted in conditions.items():
+        actual = values.get(other)
+        if actual is None:
+            continue
+        for a in actual if isinstance(actual, list) else [actual]:
+            if any(type(a) is type(w) and a == w for w in wanted):
+                return True
+    return False
 
 
 def load_form(path: str | Path) -> FormDefinition:
@@ -497,10 +568,22 @@ def schema_problems(schema: Any) -> list[str]:
         out.extend(f"{where}: {p}" for p in _component_problems(comp))
 
     for key, comp in keyed.items():
+        where = f"field {key}"
+        for prop in ("appliesIf", "requiredIfData"):
+            cond = comp.get(prop)
+            if cond is not None and (not isinstance(cond, dict) or not cond or not all(
+                    isinstance(k, str) and isinstance(v, list) and v for k, v in cond.items())):
+                out.append(f"{where}: {prop} must map project data keys to non-empty lists")
+        later = comp.get("notBefore")
+        if later is not None and (comp.get("type") != "datetime" or not (
+                later in _CONTEXT_LABELS or keyed.get(later, {}).get("type") == "datetime")):
+            out.append(f"{where}: notBefore must name another date of the form or {sorted(_CONTEXT_LABELS)}")
+        for flag in ("ownerOnly", "staffRequired"):
+            if flag in comp and not isinstance(comp[flag], bool):
+                out.append(f"{where}: {flag} must be true/false")
         req_if = comp.get("requiredIf")
         if req_if is None:
             continue
-        where = f"field {key}"
         if not isinstance(req_if, dict) or not req_if:
             out.append(f"{where}: requiredIf must be a non-empty object")
             continue

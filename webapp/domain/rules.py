@@ -109,6 +109,11 @@ _STREET_ROLES = (
     Option("supervisor", "镇街负责人", "Street supervisor"),
     Option("inspector", "镇街巡查员", "Street patrol inspector"),
 )
+_WRITEOFF_BY = (
+    Option("inspector", "镇街巡查员", "Street patrol inspector"),
+    Option("supervisor", "镇街负责人", "Street supervisor"),
+    Option("inspector_then_supervisor", "巡查员核销后报镇街负责人审核", "The inspector, then the supervisor approves"),
+)
 _HIGH_FLAGS = ["STRUCTURAL_CHANGE", "CONFINED_SPACE", "DEMOLITION", "GONDOLA", "LIFTING", "EXCAVATION", "NEAR_GAS",
                "LIFT_ADDITION"]
 _MEDIUM_FLAGS = ["HEIGHT_2M", "FACADE", "SCAFFOLD", "HOT_WORK", "TEMP_POWER", "CROWDED_PLACE"]
@@ -217,10 +222,12 @@ PARAMS: tuple[Param, ...] = (
     _duration("completion_verify_after", "P-18b", "writeoff", "P30D", "计划完工后派巡查员核实",
               "Send the inspector to verify after the planned end"),
     Param("writeoff_by", "P-19a", "writeoff", CHOICE, "inspector", "完工核销人", "Who writes projects off",
-          options=_STREET_ROLES),
+          options=_WRITEOFF_BY),
     Param("writeoff_auto", "P-19b", "writeoff", BOOL, False, "允许自动核销", "Automatic write-off allowed"),
     Param("writeoff_with_pending_enforcement", "P-19c", "writeoff", BOOL, False, "执法案件未结时允许核销归档",
           "Write-off allowed while an enforcement case is pending"),
+    Param("writeoff_photos_required", "P-19d", "writeoff", BOOL, False, "核销须附现场照片",
+          "Write-off needs site photos"),
     # P-26 property companies: duties and the star rating's weights; P-27 entrusted supervision
     _flag("property_may_register", "P-26a", "participation", "物业服务企业可代业主登记",
           "Property companies may register on behalf of owners"),

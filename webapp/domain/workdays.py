@@ -60,3 +60,45 @@ def resolve(value, now: datetime, holidays: Iterable[date] = (), workdays: Itera
     if days is None:
         return value
     return iso_duration(add_working_days(now, days, holidays, workdays) - now)
+
+
+# -- date helpers the process's scripts call (services bind them beside `rule`) --------------------
+FAR_AWAY = "P3650D"  # a timer that waits for a date the project does not have
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def registered_late(planned_start, lead: str, now: datetime | None = None) -> bool:
+    """P-07: whether a registration made now, `lead` (an ISO duration, working days resolved) ahead
+    of the planned start at the least, comes too late: the day the lead time ends is after the
+    start day (a past start is always late)."""
+    from .durations import parse_duration
+
+    start = _day(planned_start)
+    if start is None:
+        return False
+    now = now or datetime.now(timezone.utc)
+    return (now + parse_duration(lead, start=now)).astimezone(XIAMEN).date() > start
+
+
+def time_after(day, offset: str, now: datetime | None = None) -> str:
+    """P-18: the ISO duration from now until `offset` after the end of `day` (Xiamen time), at
+    least one second (a moment already past fires at once); FAR_AWAY without a day."""
+    from .durations import parse_duration
+
+    end_day = _day(day)
+    if end_day is None:
+        return FAR_AWAY
+    now = now or datetime.now(timezone.utc)
+    end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), XIAMEN)
+    return iso_duration(max(end + parse_duration(offset, start=end) - now, timedelta(seconds=1)))
+
+
+def script_helpers() -> dict:
+    """The date functions BPMN scripts may call, besides `rule`."""
+    return {"registered_late": registered_late, "time_after": time_after}

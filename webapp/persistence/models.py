@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -144,6 +144,12 @@ class Project(db.Model):
     # timer falls due (the timer the diagram marks with `ledger=next_patrol_at`).
     open_hazards = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     next_patrol_at = db.Column(UTCDateTime)
+    # Registered late (补登记, P-07): after the lead time before the planned start, or found on site.
+    late_registration = db.Column(db.Boolean, nullable=False, default=False, server_default=sa_false())
+    # Registered for the owner (on site, by a property company): the code on the receipt with which
+    # the owner takes the project over online; the owner's steps wait for the owner side until then.
+    claim_code = db.Column(db.String(16))
+    claimed_at = db.Column(UTCDateTime)
     __table_args__ = (
         Index("ix_project_street_stage", "street_code", "stage", "updated_at"),
         Index("ix_project_district_stage", "district_code", "stage", "updated_at"),
@@ -184,6 +190,8 @@ class InboxTask(db.Model):
     due_at = db.Column(UTCDateTime)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     claimed_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
+    # Who may not do this task (BPMN `notBy`): the one who made the entry it checks.
+    barred_user_id = db.Column(db.Integer)
     project = db.relationship(Project, lazy="joined")
     __table_args__ = (
         Index("ix_inbox_role_street", "role", "street_code", "due_at"),

@@ -2,7 +2,7 @@
 
 Which step issues which document is part of the diagram, not of this module: an element carries
 `notice` (kinds separated by spaces) and optionally `noticeIf` (a condition on the step's data,
-e.g. `approved == 'yes'`). Each notice is numbered per district, kind and year
+e.g. `approved == 'yes'`) or `noticeIf:<kind>` (a condition for that kind alone). Each notice is numbered per district, kind and year
 (思明-整改-2026-0001), keeps the data it was made from and its HTML as issued, and is never changed.
 """
 from __future__ import annotations
@@ -36,13 +36,21 @@ KINDS = {
     "stop_work": ("责令停工（暂停施工）通知书", "停工", "Stop-work order"),
     "handover": ("案件移送函", "移交", "Hand-over letter"),
     "writeoff": ("完工核销单", "核销", "Write-off slip"),
+    "writeoff_rejected": ("不予完工核销告知书", "退回", "Write-off refused"),
+    "permit_required": ("办理施工许可告知书", "许可", "Notice to obtain a construction permit"),
+    "temp_referral": ("临时建设转办告知书", "转办", "Temporary construction referral"),
+    "cooperation": ("特殊区域安全监管配合通知", "配合", "Special-area cooperation notice"),
+    "completion_reminder": ("完工申报提醒", "提醒", "Completion declaration reminder"),
 }
 # Instance data copied into a notice (what the document shows); never ID numbers.
 SNAPSHOT_KEYS = (
     "category", "object_type", "address", "planned_start", "planned_end", "contractor_name", "owner_name",
     "site_manager_name", "risk_level", "risk_flags", "hazard_severity", "hazard_description", "rectify_within",
-    "reason", "scope", "scope_detail", "facts", "actual_end", "insurance_policy_no", "has_safety_insurance",
+    "reason", "scope", "scope_detail", "facts", "opinion", "actual_end", "insurance_policy_no", "has_safety_insurance",
     "violation", "case_unit", "rectify_deadline",
+    "late_registration", "site_checks", "scaffold_removed", "temp_power_removed", "debris_cleared",
+    "photos", "note", "writeoff_inspector", "writeoff_approver", "writeoff_auto_done", "work_started",
+    "handling_note", "special_areas", "investment_wan", "floor_area_m2", "route",
 )
 # The legal basis each kind of order cites, and whether it states the remedies: district rules (P-20).
 LEGAL_BASIS = {"rectification": "legal_basis_rectification", "stop_work": "legal_basis_stop_work",
@@ -60,11 +68,12 @@ def issue_for_steps(project: Project, bundle, events, data: dict, hazards=None) 
         spec = bundle.task_spec(event.name) if event.name else None
         props = properties(spec) if spec is not None else {}
         kinds = (props.get("notice") or "").split()
-        if not kinds or not _condition_holds(event.name, props.get("noticeIf"), {**data, **(event.data or {})}):
+        facts = {**data, **(event.data or {})}
+        if not kinds or not _condition_holds(event.name, props.get("noticeIf"), facts):
             continue
         for kind in kinds:
-            if kind in KINDS:
-                issued.append(_issue(project, kind, event.name, {**data, **(event.data or {})}, hazards))
+            if kind in KINDS and _condition_holds(event.name, props.get(f"noticeIf:{kind}"), facts):
+                issued.append(_issue(project, kind, event.name, facts, hazards))
     return issued
 
 
@@ -92,6 +101,7 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
     number = f"{short}-{KINDS[kind][1]}-{year}-{seq:04d}"
     snapshot = {k: data.get(k) for k in SNAPSHOT_KEYS if data.get(k) not in (None, "", [])}
     snapshot.update(
+        claim_code=project.claim_code if project.owner_user_id is None else None,
         reg_no=project.reg_no, title=project.title, address=project.address or data.get("address"),
         district=district.name if district else project.district_code,
         street=street.name if street else project.street_code,

@@ -45,17 +45,24 @@ def version_of_instance(instance_id: int) -> ProcessVersion | None:
 
 
 def validate(form_key: str, data, *, lang: str = "zh", options=None, checklist_items=None,
-             version: ProcessVersion | None = None) -> dict:
-    """The clean data, or ValidationFailed naming every failing field."""
+             version: ProcessVersion | None = None, context: dict | None = None, staff: bool = False) -> dict:
+    """The clean data, or ValidationFailed naming every failing field. `context`: the project's
+    data (fields asked only where they apply, dates after the planned start); `staff`: recorded
+    by staff for the owner."""
     forms = catalog(version)
     if form_key not in forms:
         raise ValidationFailed({"__all__": f"unknown form {form_key!r}"})
-    return checked(forms.get(form_key), data, lang=lang, options=options, checklist_items=checklist_items)
+    return checked(forms.get(form_key), data, lang=lang, options=options, checklist_items=checklist_items,
+                   context=context, staff=staff)
 
 
-def checked(form: FormDefinition, data, *, lang: str = "zh", options=None, checklist_items=None) -> dict:
-    """The clean data of a submission of this form, or ValidationFailed naming every failing field."""
-    clean, errors = form.validate(data, options=options, checklist_items=checklist_items, lang=lang)
+def checked(form: FormDefinition, data, *, lang: str = "zh", options=None, checklist_items=None,
+            context: dict | None = None, staff: bool = False) -> dict:
+    """The clean data of a submission of this form, or ValidationFailed naming every failing field.
+    `context`: the project's data (fields asked only where they apply, dates after the planned
+    start); `staff`: recorded by staff for the owner."""
+    clean, errors = form.validate(data, options=options, checklist_items=checklist_items, lang=lang,
+                                  context=context, staff=staff)
     if errors:
         raise ValidationFailed(errors)
     # Every field of the form is present afterwards (absent → None, unchecked box → False), so
@@ -63,7 +70,8 @@ def checked(form: FormDefinition, data, *, lang: str = "zh", options=None, check
     # and an optional field left empty this time never keeps the value of an earlier round.
     for field in form.fields:
         if field.key not in clean and field.type != "patrolChecklist":
-            clean[field.key] = False if field.type == "checkbox" else None
+            asked = field.applies(context)  # a question not asked of this project is no answer "no"
+            clean[field.key] = False if field.type == "checkbox" and asked else None
     return clean
 
 

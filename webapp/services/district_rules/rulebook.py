@@ -173,6 +173,9 @@ READ_BY_SERVICES = {
     **{name: "services/participation/property_companies.py" for name in (
         "star_base_score", "star_weight_assisted", "star_weight_lead_confirmed", "star_weight_rectification",
         "star_weight_stop_work", *(f"star_min_{n}" for n in STAR_LEVELS))},
+    # The calendar turns every working-day duration (`3WD`) any rule() call returns into a due time.
+    "calendar_holidays": "services/district_rules/rulebook.py (every NWD duration)",
+    "calendar_extra_workdays": "services/district_rules/rulebook.py (every NWD duration)",
     "entrusted_supervision_enabled": "services/participation/supervision.py",
     "entrusted_may_raise_leads": "services/participation/supervision.py",
 }

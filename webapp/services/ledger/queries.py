@@ -59,6 +59,8 @@ def task_row(task: InboxTask, now: datetime | None = None) -> dict:
         "status": project.status,
         "street_code": task.street_code,
         "claimed_by_id": task.claimed_by_id,
+        # An owner's step nobody has claimed yet: it waits for the owner side.
+        "waiting_for": "待业主认领" if task.role == "owner" and task.owner_user_id is None else None,
     }
 
 
@@ -148,7 +150,8 @@ def project_row(project: Project) -> dict:
     return {c: getattr(project, c) for c in (
         "id", "reg_no", "channel", "title", "object_type", "category", "address", "district_code",
         "street_code", "community_code", "stage", "status", "risk_level", "planned_start", "planned_end",
-        "created_at", "updated_at", "closed_at", "open_hazards", "next_patrol_at")}
+        "created_at", "updated_at", "closed_at", "open_hazards", "next_patrol_at", "late_registration")} | {
+        "awaiting_owner_claim": project.owner_user_id is None and project.claim_code is not None}
 
 
 # The KPI filters (services.oversight.kpi) let every dashboard figure open the ledger rows behind it.

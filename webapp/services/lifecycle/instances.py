@@ -18,7 +18,7 @@ from ...domain.engine import ProcessRunner, Snapshot, StepEvent, properties
 from ...domain.errors import ScriptFailed, TaskNotReady
 from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
-from ...domain.workdays import XIAMEN
+from ...domain.workdays import XIAMEN, script_helpers
 from ...persistence import instance_rows
 from ...persistence.instance_rows import Row, Step
 from ...persistence.models import (
@@ -45,7 +45,7 @@ from ..participation import property_companies
 from ..security import audit, policy
 from . import hazards as hazard_service
 from . import site_checkin
-from .numbering import next_sequence
+from .numbering import new_claim_code, next_sequence
 
 log = logging.getLogger(__name__)
 # Attempts at a write that lost a race to another change of the same instance.
@@ -53,6 +53,8 @@ WRITE_ATTEMPTS = 3
 
 # Ledger columns refreshed from the instance's data after every step (a projection, not logic).
 LEDGER_FIELDS = ("title", "object_type", "category", "address", "risk_level", "planned_start", "planned_end")
+# Ledger flags projected as they are (P-07: registered late, 补登记).
+LEDGER_FLAGS = ("late_registration",)
 
 
 # The lead's source (domain.md B1) by the reporting role; inspectors report what they saw on patrol.
@@ -86,9 +88,11 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     streets = _allowed_streets(user)
     photos = _checked_photos(user, task_forms.for_new_projects().get("registration"), data, None, lang,
                              refused_uploads)
+    # The commitment is the owner's own: staff registering for an owner may not tick it.
     clean = task_forms.validate("registration", data, lang=lang, options=_org_options(streets, user),
-                                  version=latest_version())
+                                version=latest_version(), staff=user.role != "owner")
     street = _unit(clean["street"])
+    require_community_in_street(street, clean.get("community"), lang)
     rulebook.require_enabled_category(street.district_code, clean.get("category"), lang)
     estate = property_companies.estate_for_registration(user, clean.get("estate"), street, clean.get("community"), lang)
     owner_id = user.id if user.role == "owner" else None
@@ -96,7 +100,7 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     project.owner_user_id = owner_id
     # The estate itself is projected from the data (below); the company that assisted is kept.
     project.reporter_user_id = user.id if user.role == "property" else None
-    start_data = dict(clean, channel="owner", district=street.district_code)
+    start_data = dict(clean, channel="owner", district=street.district_code, special_areas=[])
     # The site's special area or property company (organisation master data) for triage and notices.
     start_data.update(directory.registration_context(street.code, clean.get("community"),
                                                         clean.get("place_type"), estate))
@@ -131,6 +135,7 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, phot
         "lead": clean,
         "lead_source": source,
         "urgency": clean.get("urgency", "NORMAL"),
+        "special_areas": [],
     }
     return _start(project, start_data, reporter, ip, photos)
 
@@ -186,10 +191,14 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     facts = runner.task_data(task_id)
     if isinstance(data, dict):
         data = {**prefill(runner.bundle, row.element_id, facts), **data}
-    clean = _validate_task_form(definition, data, lang, project, runner, events.rules.rule)
+    # Staff recording an owner's step (a paper declaration), or registering on site for an owner.
+    staff = user.role != "owner" and (row.role == "owner" or row.form_key == "registration")
+    clean = _validate_task_form(definition, data, lang, project, runner, events.rules.rule, staff=staff)
+    if row.form_key == "registration":
+        require_community_in_street(_unit(project.street_code), clean.get("community"), lang)
     clean.update(_hazard_facts(user, project, runner, row.element_id, clean, events, facts))
     try:
-        runner.complete(task_id, clean, sink=events.append)
+        runner.complete(task_id, clean, sink=events.append, actor=user.display_name)
     except TaskNotReady as exc:
         raise Conflict("task is no longer ready") from exc
     # The inbox rows were read with the instance: any change to them since also changed its
@@ -352,8 +361,8 @@ def _runner(instance, steps: _Steps, version) -> ProcessRunner:
 def _helpers(steps: _Steps) -> dict:
     """Functions BPMN scripts and DMN cells may call: `rule(name, default)`, the value of the
     project's district rule in force at the moment of the call (services.district_rules.rulebook.RuleReader),
-    and the deadline helpers (domain.deadlines)."""
-    return {"rule": steps.rules.rule, **deadlines.HELPERS}
+    and the deadline helpers (domain.deadlines) and date helpers (domain.workdays)."""
+    return {"rule": steps.rules.rule, **deadlines.HELPERS, **script_helpers()}
 
 
 class _Steps(list):
@@ -425,7 +434,7 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
     instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **extra))
     issued = notices.issue_for_steps(project, runner.bundle, events, snap.data,
                                      book.live_dicts() if book is not None else None)
-    new_tasks, gone = _sync_inbox(step, snap)
+    new_tasks, gone = _sync_inbox(step, snap, _barred(project, events, actor, completed_task))
     _sync_timer(step.instance.id, snap)
     # Who must hear of this step (new tasks, notices issued) is told in the step's own transaction.
     notification_events.after_step(project, new_tasks, issued)
@@ -485,6 +494,9 @@ def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
         name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
     if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
         values.update(property_companies.estate_columns(project, snap.data["estate"]))
+    values.update({name: bool(snap.data[name]) for name in LEDGER_FLAGS if name in snap.data})
+    if project.owner_user_id is None and not project.claim_code and snap.data.get("owner_phone"):
+        values["claim_code"] = new_claim_code()  # registered on site: the owner claims it later
     values.update(stage=snap.stage, status=snap.status, updated_at=now,
                   next_patrol_at=snap.ledger.get("next_patrol_at"))
     if snap.completed and project.closed_at is None:
@@ -492,8 +504,22 @@ def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}
 
 
-def _sync_inbox(step: Step, snap: Snapshot) -> tuple[list[dict], list]:
-    """Bring the inbox rows in line with the ready tasks; returns the rows added and those removed."""
+def _barred(project: Project, events, actor, completed_task) -> tuple[int | None, set[str]]:
+    """The elements whose performer in this call is barred from the tasks naming them in `notBy`:
+    the step the actor just completed, and `start` when the actor created the project (an entry
+    made on the owner's behalf is never re-inspected by whoever made it)."""
+    if actor is None or actor.role == "owner":
+        return None, set()
+    done = {event.name for event in events if completed_task and event.task_id == completed_task}
+    if project.owner_user_id is None and any(event.name == "start" for event in events):
+        done.add("start")
+    return actor.id, done
+
+
+def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] = (None, set())
+                ) -> tuple[list[dict], list]:
+    """Bring the inbox rows in line with the ready tasks; returns the rows added and those removed.
+    `barred`: who made the entry that tasks naming it in `notBy` check (see _barred)."""
     project = step.project
     current = {t.id: t for t in snap.tasks}
     existing = {row.id: row for row in step.inbox}
@@ -520,8 +546,9 @@ def _sync_inbox(step: Step, snap: Snapshot) -> tuple[list[dict], list]:
         }
         row = existing.get(task_id)
         if row is None:
+            excluded = barred[0] if set(task.not_by) & barred[1] else None
             new.append(dict(values, id=task_id, instance_id=step.instance.id, project_id=project.id,
-                            created_at=utcnow(), claimed_by_id=None))
+                            created_at=utcnow(), claimed_by_id=None, barred_user_id=excluded))
             continue
         changed = {name: value for name, value in values.items() if getattr(row, name) != value}
         if changed:
@@ -533,13 +560,10 @@ def _sync_inbox(step: Step, snap: Snapshot) -> tuple[list[dict], list]:
 
 
 def worker_role(lane: str | None, project: Project) -> str | None:
-    """Who works on a task of this lane: the lane's role, except that owner-lane tasks of a project
-    registered on site (no owner account yet) are done on the owner's behalf by the street's
-    inspectors."""
-    role = role_for_lane(lane)
-    if role == "owner" and project.owner_user_id is None:
-        return "inspector"
-    return role
+    """Who works on a task of this lane: the lane's role. An owner-lane task of a project nobody
+    has claimed yet waits for the owner side (待业主认领); policy.can_do_task lets the street's
+    inspectors record a signed paper declaration for it."""
+    return role_for_lane(lane)
 
 
 def _sync_timer(instance_id: int, snap: Snapshot) -> None:
@@ -629,15 +653,29 @@ def task_options(project: Project) -> dict[str, list[str]]:
     return _org_options([street])
 
 
-def _validate_task_form(definition: FormDefinition | None, data, lang, project, runner, rule) -> dict:
+def require_community_in_street(street: OrgUnit, community: str | None, lang: str = "zh") -> None:
+    """A registration's community lies in its street (the pick list is narrowed the same way)."""
+    if not community:
+        return
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == community, OrgUnit.kind == "community"))
+    if unit is None or unit.street_code != street.code:
+        raise ValidationFailed({"community": "Not a community of the chosen street" if lang == "en"
+                                else "所选社区不属于所选街道"})
+
+
+def _validate_task_form(definition: FormDefinition | None, data, lang, project, runner, rule, *,
+                        staff: bool = False) -> dict:
     """Validate against the form of the project's own version (the runner's data copy is taken
-    only for a form with the patrol checklist). A site visit also carries its check-in and photos
-    as the district asks (site_checkin)."""
+    only for a form with the patrol checklist or questions that depend on the project's data). A
+    site visit also carries its check-in and photos as the district asks (site_checkin). `staff`:
+    recorded by staff for the owner."""
     if definition is None:
         return {}
     data, lat, lng = site_checkin.take_checkin(data)
-    facts = runner.data() if definition.has_checklist else {}
+    contextual = any(f.applies_if or f.required_if_data or f.not_before for f in definition.fields)
+    facts = runner.data() if definition.has_checklist or contextual else {}
     options, checklist = form_inputs(definition, project, facts)
-    clean = task_forms.checked(definition, data, lang=lang, options=options, checklist_items=checklist)
+    clean = task_forms.checked(definition, data, lang=lang, options=options, checklist_items=checklist,
+                               context=facts if contextual else None, staff=staff)
     return site_checkin.apply(definition.fields, clean, lat, lng, facts, rule, lang) if definition.has_checklist \
         else clean

@@ -1,5 +1,8 @@
-"""Counters behind registration and notice numbers (per district, kind and day or year)."""
+"""Counters behind registration and notice numbers (per district, kind and day or year), and the
+owner's claim codes printed on receipts."""
 from __future__ import annotations
+
+import secrets
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -22,3 +25,12 @@ def next_sequence(key: str) -> int:
         except IntegrityError:
             continue
     raise Conflict("could not allocate a registration number; try again")
+
+
+CLAIM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a printed receipt
+CLAIM_LENGTH = 8
+
+
+def new_claim_code() -> str:
+    """A receipt's claim code (services.lifecycle.ownership): random, not a counter."""
+    return "".join(secrets.choice(CLAIM_ALPHABET) for _ in range(CLAIM_LENGTH))

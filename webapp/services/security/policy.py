@@ -106,7 +106,12 @@ def _group_tasks(user: User):
     if scope == "own":
         return and_(InboxTask.role == "owner", InboxTask.owner_user_id == user.id)
     if scope == "street":
-        return and_(InboxTask.role == user.role, InboxTask.street_code == street)
+        mine = and_(InboxTask.role == user.role, InboxTask.street_code == street,
+                    or_(InboxTask.barred_user_id.is_(None), InboxTask.barred_user_id != user.id))
+        if user.role == "supervisor":  # checks the inspector who made the entry may not do
+            return or_(mine, and_(InboxTask.role == "inspector", InboxTask.street_code == street,
+                                  InboxTask.barred_user_id.isnot(None)))
+        return mine
     if scope == "district":
         return and_(InboxTask.role == user.role, InboxTask.district_code == district)
     return false()
@@ -117,12 +122,20 @@ def can_do_task(user: User, task: InboxTask, ignore_claim: bool = False) -> bool
     scope = scope_of(user)
     district, street = _unit_codes(user)
     if not ignore_claim and task.claimed_by_id is not None and task.claimed_by_id != user.id:
-        # A colleague's task is the stand-in's while the colleague is on leave.
-        return task.claimed_by_id in standins.acting_for(user)
+        # A colleague's task is the stand-in's while the colleague is on leave (never one barred to them).
+        return task.claimed_by_id in standins.acting_for(user) and task.barred_user_id != user.id
+    if task.barred_user_id is not None and task.barred_user_id == user.id:
+        return False  # nobody checks an entry they made themselves
     if scope == "own":
         return task.role == "owner" and task.owner_user_id == user.id
     if scope == "street":
-        return task.street_code == street and task.role == user.role
+        if task.street_code != street:
+            return False
+        # An unclaimed owner's step: inspectors record the signed paper declaration (forms:
+        # staffRequired); a check barred to the inspector who made the entry: the supervisor.
+        return task.role == user.role or (
+            user.role == "inspector" and task.role == "owner" and task.owner_user_id is None) or (
+            user.role == "supervisor" and task.role == "inspector" and task.barred_user_id is not None)
     if scope == "district":
         return task.role == user.role and task.district_code == district
     return False
