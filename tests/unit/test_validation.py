@@ -228,4 +228,4 @@ def test_the_shipped_diagram_feeds_every_figure_and_case_file_role():
     assert set(bundle.tagged(figures.KPI)) == set(figures.FIGURES)
     assert set(bundle.tagged(figures.CASEFILE)) == set(figures.CASEFILE_ROLES)
     assert bundle.tagged(figures.KPI)["site_visit"] == {"first_visit", "patrol", "reinspect", "resume_check",
-                                                        "adhoc_inspection", "adhoc_reinspect"}
+                                                        "adhoc_inspection", "adhoc_reinspect", "verify_completion"}
