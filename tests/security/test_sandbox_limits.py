@@ -193,7 +193,7 @@ def test_a_notice_condition_passing_a_limit_fails_the_step_instead_of_dropping_t
     from webapp.services.designer.versions import deploy
 
     files = shipped()
-    old = '<spiffworkflow:property name="notice" value="receipt risk_notice commitment" />'
+    old = '<spiffworkflow:property name="notice" value="receipt risk_notice commitment cooperation" />'
     new = old + f'<spiffworkflow:property name="noticeIf" value="{xml_escaped(HASH_EXPRESSION)}" />'
     files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(old, new)})
     assert any("longer than the limit" in p.message for p in validate_bundle(files))

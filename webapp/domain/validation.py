@@ -454,9 +454,9 @@ def _check_extensions(ctx: _BpmnContext, el) -> None:
         problem = timer_problem("timeDuration", props["dueIn"])
         if problem:
             ctx.add(el, f"办理时限（dueIn）：{problem}")
-    if props.get("noticeIf"):
-        where = f"{_name_of(el) or el.get('id')}（文书条件 noticeIf）"
-        _compile(ctx.report, ctx.file, el.get("id"), where, props["noticeIf"], "条件", check_expression)
+    for prop in sorted(p for p in props if p == "noticeIf" or p.startswith("noticeIf:")):
+        where = f"{_name_of(el) or el.get('id')}（文书条件 {prop}）"
+        _compile(ctx.report, ctx.file, el.get("id"), where, props[prop], "条件", check_expression)
 
 
 def timer_problem(kind: str, text: str | None) -> str | None:
