@@ -176,6 +176,16 @@ READ_BY_SERVICES = {
     # The calendar turns every working-day duration (`3WD`) any rule() call returns into a due time.
     "calendar_holidays": "services/district_rules/rulebook.py (every NWD duration)",
     "calendar_extra_workdays": "services/district_rules/rulebook.py (every NWD duration)",
+    # Hazard records: extensions and photo re-inspection are checked when the step is completed.
+    "rectify_max_extensions": "services/lifecycle/hazards.py",
+    "remote_reinspection_severities": "services/lifecycle/hazards.py",
+    # Notices quote the district's legal basis and remedies when they are issued.
+    **{name: "services/casefile/notices.py" for name in (
+        "legal_basis_rectification", "legal_basis_stop_work", "legal_basis_handover", "legal_remedies")},
+    "remind_due_before": "services/notifications/reminders.py",
+    "escalate_overdue_after": "services/notifications/reminders.py",
+    **{name: "services/lifecycle/site_checkin.py" for name in (
+        "checkin_required", "checkin_max_distance_m", "patrol_min_photos")},
     "entrusted_supervision_enabled": "services/participation/supervision.py",
     "entrusted_may_raise_leads": "services/participation/supervision.py",
 }

@@ -1,0 +1,146 @@
+"""Issue 15: every district parameter acts where it decides. Each test changes one parameter (or
+uses the project's own facts) and sees the process behave differently."""
+from __future__ import annotations
+
+from tests.conftest import registration_data
+from tests.helpers.district_rules import SIMING, put_rules
+from tests.helpers.lifecycle import fire_timers, notice_kinds, register
+
+DECLARATION = {"actual_end": "2027-01-15", "scaffold_removed": True, "temp_power_removed": True,
+               "debris_cleared": True, "no_structural_change": True}
+
+
+def set_rules(api, values):
+    resp = put_rules(api, "admin_sm", SIMING, values, reason="实施细则调整")
+    assert resp.status_code == 200, resp.get_json()
+
+
+def to_writeoff(api, **registration) -> int:
+    """A 思明 project whose owner declared completion right after the first visit."""
+    pid = register(api, **registration)["id"]
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
+                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    declaration = dict(DECLARATION)
+    if "TEMP_POWER" not in registration.get("risk_flags", ["TEMP_POWER"]):
+        declaration.pop("temp_power_removed")
+    api.complete("owner1", api.task_of("owner1", pid, "declare_completion")["id"], declaration)
+    return pid
+
+
+def test_every_parameter_left_is_read_somewhere(api):
+    params = api.get("city", "/api/v1/rules/parameters").get_json()
+    assert len(params) >= 45
+    assert [p["name"] for p in params if not p["read_by"]] == []
+
+
+def test_writeoff_by_the_supervisor(app, api, clock):
+    set_rules(api, {"writeoff_by": "supervisor"})
+    pid = to_writeoff(api)
+    assert [t for t in api.tasks("inspector_lj") if t["project_id"] == pid] == []
+    task = api.task_of("supervisor_lj", pid, "writeoff_supervisor")
+    api.complete("supervisor_lj", task["id"], {"scaffold_removed": True, "temp_power_removed": True,
+                                               "debris_cleared": True, "outcome": "written_off"})
+    assert api.project("owner1", pid)["status"] == "已核销"
+    assert "writeoff" in notice_kinds(app, pid)
+
+
+def test_writeoff_by_the_inspector_then_the_supervisor(api, clock):
+    set_rules(api, {"writeoff_by": "inspector_then_supervisor"})
+    pid = to_writeoff(api)
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "writeoff")["id"],
+                 {"temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"})
+    assert api.project("owner1", pid)["status"] == "待镇街负责人核销"
+    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "writeoff_supervisor")["id"],
+                 {"temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"})
+    assert api.project("owner1", pid)["status"] == "已核销"
+
+
+def test_writeoff_names_the_condition_that_applies_and_skips_the_others(app, api, clock):
+    pid = to_writeoff(api)  # height work and temporary power, no scaffolding
+    task = api.task_of("inspector_lj", pid, "writeoff")
+    refused = api.complete("inspector_lj", task["id"], {"debris_cleared": True, "outcome": "written_off"}, expect=422)
+    assert refused["errors"] == {"temp_power_removed": "必须勾选此项"}
+    no_power = to_writeoff(api, risk_flags=["HEIGHT_2M"], title="无临时用电的工程")
+    api.complete("inspector_lj", api.task_of("inspector_lj", no_power, "writeoff")["id"],
+                 {"debris_cleared": True, "outcome": "written_off"})
+    assert api.project("owner1", no_power)["status"] == "已核销"
+    slip = [n for n in api.get("owner1", f"/api/v1/projects/{no_power}/notices").get_json() if n["kind"] == "writeoff"]
+    assert "临时用电已拆除" not in slip[0]["html"] and "建筑垃圾已清运" in slip[0]["html"] and "鹭江巡查员王" in slip[0]["html"]
+
+
+def test_a_rejected_writeoff_goes_back_to_the_owner_with_the_reasons(app, api, clock):
+    pid = to_writeoff(api)
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "writeoff")["id"],
+                 {"outcome": "rejected", "note": "现场仍有建筑垃圾未清运"})
+    assert api.task_of("owner1", pid, "declare_completion")
+    rejected = [n for n in api.get("owner1", f"/api/v1/projects/{pid}/notices").get_json()
+                if n["kind"] == "writeoff_rejected"]
+    assert len(rejected) == 1 and "现场仍有建筑垃圾未清运" in rejected[0]["html"]
+
+
+def test_writeoff_photos_where_the_district_asks(api, clock):
+    set_rules(api, {"writeoff_photos_required": True})
+    pid = to_writeoff(api)
+    refused = api.complete("inspector_lj", api.task_of("inspector_lj", pid, "writeoff")["id"],
+                           {"temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"}, expect=422)
+    assert refused["errors"] == {"photos": "此项为必填项"}
+
+
+def test_automatic_writeoff_where_allowed(api, clock):
+    set_rules(api, {"writeoff_auto": True})
+    pid = to_writeoff(api)
+    assert api.project("owner1", pid)["status"] == "已核销"
+    assert [t for t in api.tasks("inspector_lj") if t["project_id"] == pid] == []
+
+
+def test_registration_dates_are_checked_and_a_late_one_is_marked(api, clock):
+    bad = api.post("owner1", "/api/v1/registrations", {"data": registration_data(planned_end="2026-11-01")})
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == {"planned_end": "不能早于「计划开工日期」（2026-12-05）"}
+    wrong = api.post("owner1", "/api/v1/registrations", {"data": registration_data(category="AC_INSTALL")})
+    assert wrong.status_code == 422 and "category" in wrong.get_json()["errors"]
+    outside = api.post("owner1", "/api/v1/registrations", {"data": registration_data(community="350203002001")})
+    assert outside.status_code == 422 and "community" in outside.get_json()["errors"]
+    # 2026-12-01 is a Tuesday: a start on Wednesday is one working day ahead (P-07a 1WD), yesterday is past.
+    on_time = register(api, planned_start="2026-12-02")["id"]
+    past = register(api, planned_start="2026-11-30")["id"]
+    assert api.project("owner1", on_time)["late_registration"] is False
+    assert api.project("owner1", past)["late_registration"] is True
+
+
+def test_registration_lead_times_come_from_the_district(api, clock):
+    set_rules(api, {"registration_lead_small_works": "3WD", "registration_lead_sporadic": "1WD"})
+    works = register(api, planned_start="2026-12-02")["id"]
+    sporadic = register(api, object_type="SPORADIC_OP", category="AC_INSTALL", investment_wan=None,
+                        floor_area_m2=None, planned_start="2026-12-01", planned_end="2026-12-01")["id"]
+    assert api.project("owner1", works)["late_registration"] is True
+    assert api.project("owner1", sporadic)["late_registration"] is True
+
+
+def test_completion_monitor_reminds_then_sends_the_inspector(app, api, clock):
+    set_rules(api, {"completion_reminder_after": "P1D", "completion_verify_after": "P3D"})
+    pid = register(api, planned_start="2026-12-02", planned_end="2026-12-04")["id"]
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
+                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    clock.advance(days=5)  # past the end of 12-04 plus one day
+    fire_timers(app)
+    assert "completion_reminder" in notice_kinds(app, pid)
+    clock.advance(days=3)
+    fire_timers(app)
+    assert api.task_of("inspector_lj", pid, "verify_completion")
+
+
+def test_default_completion_monitor_waits_a_week(app, api, clock):
+    pid = register(api, planned_start="2026-12-02", planned_end="2026-12-04")["id"]
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
+                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    clock.advance(days=5)
+    fire_timers(app)
+    assert "completion_reminder" not in notice_kinds(app, pid)
+
+
+def test_an_adjusted_working_day_counts(api, clock):
+    # Saturday 2026-12-05 worked: 3 working days from Tuesday end on Friday... and Saturday counts first.
+    set_rules(api, {"first_visit_medium": "4WD", "calendar_extra_workdays": ["2026-12-05"]})
+    pid = register(api)["id"]
+    assert api.task_of("inspector_lj", pid, "first_visit")["due_at"] == "2026-12-05T01:00:00+00:00"
