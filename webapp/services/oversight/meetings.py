@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from ...domain.engine import properties
 from ...persistence.models import HistoryEvent, InboxTask, Project, User, db
 from ...persistence.oversight import Notice
+from ..designer.versions import bundle_for, latest_version
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..security import policy
 from . import dashboard, kpi
@@ -33,13 +35,11 @@ def can_decide(user: User) -> bool:
 
 def case_tasks() -> list[str]:
     """The receiving departments' tasks on a handed-over case: those the diagram marks `enforcementCase`
-    (acknowledgement within P-17a, decision within P-17b), in the newest version and the shipped names."""
-    from ...domain.engine import properties
-    from ..designer.versions import bundle_for, latest_version
-
+    (acknowledgement within P-17a, decision within P-17b) in the newest version, and the steps any
+    version marks kpi="handover"."""
     marked = {spec.bpmn_id for spec in bundle_for(latest_version()).user_task_specs()
               if properties(spec).get("enforcementCase")}
-    return sorted(marked | {"enforcement_decision"})
+    return sorted(marked | set(kpi.elements("handover")))
 
 
 def agenda(user: User, since: str | None = None, until: str | None = None) -> dict:
