@@ -71,3 +71,12 @@ def test_grid_worker_reports_a_lead_with_photo_and_location(app, pages, client, 
     assert "线索核查" in client.get("/inbox").get_data(as_text=True)
     pages.login("owner1")
     assert client.get("/leads/new").status_code == 403
+
+
+def test_registration_page_refuses_an_end_before_the_start(pages, client, clock):
+    pages.login("owner1")
+    bad = registration_data(planned_end="2026-11-01")
+    resp = client.post("/owner/register", data=form_data(bad, step="4", move="submit"))
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert re.search(r'data-error-for="planned_end">不能早于「计划开工日期」（2026-12-05）<', page)
