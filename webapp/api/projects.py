@@ -7,7 +7,16 @@ from ..services.ledger import queries
 from ..services.lifecycle import hazards, inspections, instances, ownership, start_forms
 from ..services.security import privacy
 from .auth import client_ip, lang, load_body, token_required
-from .schemas import ClaimRequest, Created, FormData, FormDefinition, InspectionRequest, ProjectDetail, ProjectPage, ProjectQuery
+from .schemas import (
+    ClaimRequest,
+    Created,
+    FormData,
+    FormDefinition,
+    InspectionRequest,
+    ProjectDetail,
+    ProjectPage,
+    ProjectQuery,
+)
 
 blp = Blueprint("projects", __name__, description="Registrations, leads and the project ledger")
 

@@ -400,6 +400,8 @@ class FormDefinition:
     def _not_before(self, f: Field, value: Any, typed: dict, context: dict, lang: str):
         """("not_before", params) when the date is earlier than the date it must follow."""
         other = f.not_before
+        if other is None:
+            return None, {}
         earliest = typed.get(other) if other in self._by_key else context.get(other)
         if not isinstance(earliest, str) or not isinstance(value, str) or value[:10] >= earliest[:10]:
             return None, {}
