@@ -65,7 +65,7 @@ class User:
         return self.page.locator(".flash").all_inner_texts()
 
 
-def finish_registration(page, today, risk_flags):
+def finish_registration(page, today, risk_flags, owner=True):
     """The registration form's last three steps (owner and contractor, scale and dates, commitment),
     then submit and land on the project page."""
     page.select_option('select[name="owner_type"]', "INDIVIDUAL")
@@ -85,7 +85,8 @@ def finish_registration(page, today, risk_flags):
     for flag in risk_flags:
         page.check(f'input[name="risk_flags"][value="{flag}"]')
     page.click('button[value="next"]')
-    page.check('input[name="commitment_signed"]')
+    if owner:  # staff registering for an owner never see the owner's commitment
+        page.check('input[name="commitment_signed"]')
     page.click('button[value="submit"]')
     page.wait_for_selector('[data-testid="project"]')
 

@@ -36,7 +36,7 @@ def test_property_company_and_entrusted_supervisor(browser, live_server, shots):
     page.select_option('select[name="place_type"]', "RESIDENTIAL_MANAGED")
     page.select_option('select[name="estate"]', label="鹭江街道 · 鹭江花园")
     page.click('button[value="next"]')
-    finish_registration(page, today, risk_flags=("SCAFFOLD",))
+    finish_registration(page, today, risk_flags=("SCAFFOLD",), owner=False)
     reg_no = re.search(r"XM-350203-\d{8}-\d{4}", " ".join(company.flash())).group(0)
 
     page.select_option('#supervision select[name="supervisor_id"]', label="思明建设监理刘工")

@@ -38,8 +38,10 @@ STEPS = (
 )
 
 
-def _steps(definition) -> list[tuple[object, list[str]]]:
-    keys = definition.field_keys()
+def _steps(definition, owner: bool = True) -> list[tuple[object, list[str]]]:
+    """The steps of the form; staff registering for an owner are not shown the owner's own
+    commitment (`ownerOnly`: the owner makes it when claiming the project)."""
+    keys = [k for k in definition.field_keys() if owner or not definition.field(k).owner_only]
     named = {k for _, ks in STEPS for k in ks}
     steps = [(title, [k for k in ks if k in keys]) for title, ks in STEPS]
     steps[-1][1][:0] = [k for k in keys if k not in named]
@@ -53,7 +55,7 @@ def register():
             current_user.role == "property" and not property_companies.registers_on_behalf(current_user)):
         abort(403)
     definition = task_forms.for_new_projects().get("registration")
-    steps = _steps(definition)
+    steps = _steps(definition, owner=current_user.role == "owner")
     options = instances.registration_options(current_user)
     data, errors, step = {}, {}, 0
     if request.method == "POST":
