@@ -98,7 +98,10 @@ def fire_timers(app):
         return fire_due_timers("e2e-worker")
 
 
-@pytest.mark.xfail(reason="re-inspection is per hazard now (forms/reinspection.json); the walk still ticks the old outcome radio: to be rewritten with the enforcement-chain browser test (issue 14)", strict=False)
+@pytest.mark.xfail(
+    reason="re-inspection is per hazard now; the walk still ticks the old outcome radio (issue 14)",
+    strict=False,
+)
 def test_lifecycle_in_chromium(browser, live_server, live_app, shots, tmp_path):
     today = date.today()
     owner = User(browser, live_server).login("owner1")
