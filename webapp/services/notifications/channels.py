@@ -11,6 +11,7 @@ import json
 import logging
 import smtplib
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -63,7 +64,7 @@ class Smtp:
             raise DeliveryFailed(f"SMTP {self.host}:{self.port}: {exc}") from exc
 
 
-class _Webhook:
+class _Webhook(ABC):
     """A JSON POST; a 2xx answer whose body (if JSON) has no non-zero `errcode` is a delivery."""
 
     name = "webhook"
@@ -71,8 +72,9 @@ class _Webhook:
     def __init__(self, url: str, token: str | None = None):
         self.url, self.token = url, token
 
+    @abstractmethod
     def payload(self, message: Outgoing) -> dict:
-        raise NotImplementedError
+        """The body each receiving service expects."""
 
     def send(self, message: Outgoing) -> None:
         headers = {"Content-Type": "application/json", "Idempotency-Key": message.key}
