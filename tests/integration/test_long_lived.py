@@ -44,7 +44,8 @@ def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, 
 
     with app.app_context():
         owner, inspector = _user("owner1"), _user("inspector_lj")
-        data = registration_data(risk_flags=["DEMOLITION"])  # high risk: weekly patrols
+        # High risk: weekly patrols; planned to last beyond the 360 weeks, so no completion check.
+        data = registration_data(risk_flags=["DEMOLITION"], planned_end="2034-12-31")
         pid = instances.register_project(owner, data).id
         instances.complete_task(inspector, _task(pid, "first_visit").id,
                                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
@@ -72,3 +73,41 @@ def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, 
         instances.complete_task(inspector, _task(pid, "patrol").id, dict(patrol, site_status="COMPLETED",
                                                                           outcome="completed"))
         assert _task(pid, "writeoff") is not None
+
+
+def _kinds(pid, model):
+    from webapp.persistence.models import db
+
+    return [row for row in db.session.scalars(select(model).where(model.project_id == pid))]
+
+
+def test_an_overdue_site_is_reminded_once_and_then_checked_on_one_path(app, clock):
+    """P-18a/b: past the planned end the owner is reminded once (not at every patrol round), and
+    when the completion check falls due in the same week as a patrol, only the check interrupts:
+    the project does not split into a patrol and a check at once."""
+    from webapp.persistence.models import InboxTask
+    from webapp.persistence.oversight import Notice
+    from webapp.services.designer import task_forms
+    from webapp.services.lifecycle import instances
+    from webapp.services.lifecycle.timers import fire_due_timers
+
+    with app.app_context():
+        owner, inspector = _user("owner1"), _user("inspector_lj")
+        data = registration_data(risk_flags=["DEMOLITION"])  # weekly patrols; planned end 2027-01-20
+        pid = instances.register_project(owner, data).id
+        instances.complete_task(inspector, _task(pid, "first_visit").id,
+                                {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+        items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
+        patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
+                  "checklist": {item["code"]: "OK" for item in items}}
+        # Weekly rounds from 2026-12-01 until the check (planned end + 30 days = 2027-02-20) is due.
+        for _ in range(11):
+            clock.advance(days=7, seconds=1)
+            fire_due_timers("test-worker")
+            instances.complete_task(inspector, _task(pid, "patrol").id, patrol)
+        reminders = [n for n in _kinds(pid, Notice) if n.kind == "completion_reminder"]
+        assert len(reminders) == 1, [n.issued_at for n in reminders]
+
+        clock.advance(days=7, seconds=1)  # 2027-02-23: the patrol and the check are both due
+        fire_due_timers("test-worker")
+        assert sorted(t.element_id for t in _kinds(pid, InboxTask)) == ["verify_completion"]

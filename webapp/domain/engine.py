@@ -128,6 +128,7 @@ class ProcessRunner:
 
     def fire_timers(self, sink: EventSink | None = None) -> None:
         self.workflow.refresh_timers()
+        _one_interruption_per_activity(self.workflow)
         self._advance(sink)
 
     def run_engine_steps(self, sink: EventSink | None = None) -> None:
@@ -317,6 +318,34 @@ def _uuid(task_id: str):
     from uuid import UUID
 
     return UUID(str(task_id))
+
+
+def _one_interruption_per_activity(workflow: BpmnWorkflow) -> None:
+    """When two interrupting timers of one activity came due together (a worker that was down,
+    a patrol due on the day the completion check is), only the one due first interrupts.
+
+    SpiffWorkflow cancels the other boundary events only while they wait; two that became ready
+    in the same refresh would both run and split the project into two live paths."""
+    by_activity: dict = {}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        spec = task.task_spec
+        if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition) \
+                and getattr(spec, "cancel_activity", False) and task.parent is not None:
+            by_activity.setdefault(task.parent.id, []).append(task)
+    for due in by_activity.values():
+        if len(due) > 1:
+            due.sort(key=_timer_moment)
+            for later in due[1:]:
+                later._set_state(TaskState.WAITING)
+
+
+def _timer_moment(task) -> datetime:
+    value = task._get_internal_data("event_value")
+    try:
+        moment = TimerEventDefinition.get_datetime(value)
+    except Exception:  # a cycle or an unreadable value: after every dated one
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # -- loop compaction --------------------------------------------------------------------------

@@ -86,9 +86,12 @@ def registered_late(planned_start, lead: str, now: datetime | None = None) -> bo
     return (now + parse_duration(lead, start=now)).astimezone(XIAMEN).date() > start
 
 
-def time_after(day, offset: str, now: datetime | None = None) -> str:
+def time_after(day, offset: str, now: datetime | None = None, passed_before: str | None = None) -> str:
     """P-18: the ISO duration from now until `offset` after the end of `day` (Xiamen time), at
-    least one second (a moment already past fires at once); FAR_AWAY without a day."""
+    least one second (a moment already past fires at once); FAR_AWAY without a day.
+
+    `passed_before` (an ISO moment: when the previous round of a loop stopped waiting) makes a
+    reminder fire once: a moment that passed while that round waited was fired by it."""
     from .durations import parse_duration
 
     end_day = _day(day)
@@ -96,9 +99,17 @@ def time_after(day, offset: str, now: datetime | None = None) -> str:
         return FAR_AWAY
     now = now or datetime.now(timezone.utc)
     end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), XIAMEN)
-    return iso_duration(max(end + parse_duration(offset, start=end) - now, timedelta(seconds=1)))
+    moment = end + parse_duration(offset, start=end)
+    if passed_before and moment <= datetime.fromisoformat(str(passed_before)):
+        return FAR_AWAY
+    return iso_duration(max(moment - now, timedelta(seconds=1)))
+
+
+def moment_now() -> str:
+    """Now as an ISO moment (UTC), for a script to remember when a round of a loop stopped waiting."""
+    return datetime.now(timezone.utc).isoformat()
 
 
 def script_helpers() -> dict:
     """The date functions BPMN scripts may call, besides `rule`."""
-    return {"registered_late": registered_late, "time_after": time_after}
+    return {"registered_late": registered_late, "time_after": time_after, "moment_now": moment_now}
