@@ -18,40 +18,26 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
-    from . import notices, operations, projects, tasks, tokens
+    from . import (
+        audit,
+        dashboard,
+        designer,
+        inbox,
+        notices,
+        notifications,
+        operations,
+        participation,
+        people,
+        projects,
+        rules,
+        tasks,
+        tokens,
+    )
 
-    for module in (tokens, tasks, projects, operations, notices):
+    # The order is the order of the sections in the OpenAPI document.
+    for module in (tokens, tasks, projects, operations, notices, designer, rules, dashboard, audit, participation,
+                   notifications, people, inbox):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
-
-    from . import designer
-
-    api.register_blueprint(designer.blp, url_prefix="/api/v1")
-
-    from . import rules
-
-    api.register_blueprint(rules.blp, url_prefix="/api/v1")
-
-    from . import dashboard
-
-    api.register_blueprint(dashboard.blp, url_prefix="/api/v1")
-
-    from . import audit
-
-    api.register_blueprint(audit.blp, url_prefix="/api/v1")
-
-    from . import participation
-
-    api.register_blueprint(participation.blp, url_prefix="/api/v1")
-
-    from . import notifications
-
-    api.register_blueprint(notifications.blp, url_prefix="/api/v1")
-    from . import people
-
-    api.register_blueprint(people.blp, url_prefix="/api/v1")
-    from . import inbox
-
-    api.register_blueprint(inbox.blp, url_prefix="/api/v1")
 
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}
     for exc_class, status in errors.items():
