@@ -28,11 +28,17 @@ class StaleRevision(Conflict):
     """409 unless retried: the instance was changed by someone else between our read and our write."""
 
 
-def messages_in(messages: dict[str, tuple[str, str]]):
-    """A lookup (code, lang) → the message in that language, for a module's (zh, en) message table."""
+def in_lang(lang: str, zh: str, en: str) -> str:
+    """The English text for an English reader, the Chinese for everyone else (Chinese first)."""
+    return en if lang == "en" else zh
 
-    def message(code: str, lang: str = "zh") -> str:
-        zh, en = messages[code]
-        return en if lang == "en" else zh
+
+def messages_in(messages: dict[str, tuple[str, str]]):
+    """A lookup (code, lang, **params) → the message in that language with its {params} filled in,
+    for a module's (zh, en) message table."""
+
+    def message(code: str, lang: str = "zh", **params) -> str:
+        text = in_lang(lang, *messages[code])
+        return text.format(**params) if params else text
 
     return message

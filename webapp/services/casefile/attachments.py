@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from ...domain.errors import DomainError
 from ...persistence.models import Attachment, Project, User, db, utcnow
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed, messages_in
 from ..security import policy
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
@@ -39,9 +39,7 @@ class UploadRefused(DomainError):
     """A file that is not an acceptable photo; the message is fit for the user."""
 
 
-def message(code: str, lang: str = "zh", **params) -> str:
-    zh, en = MESSAGES[code]
-    return (en if lang == "en" else zh).format(**params)
+message = messages_in(MESSAGES)
 
 
 def max_bytes() -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from ...domain.workdays import XIAMEN
 from ...persistence.daily import Notification, NotificationPreference, OutboxMessage
 from ...persistence.models import User, db
-from ..errors import ValidationFailed
+from ..errors import ValidationFailed, in_lang
 from . import channels as channel_module
 
 KINDS = {
@@ -179,19 +179,19 @@ def save_preferences(user: User, values: dict, lang: str = "zh") -> dict:
     offered = channel_module.configured(current_app.config)
     chosen = [c for c in (values.get("channels") or []) if c]
     if any(c not in offered for c in chosen):
-        errors["channels"] = _msg(lang, "本平台未开通该渠道", "This channel is not offered here")
+        errors["channels"] = in_lang(lang, "本平台未开通该渠道", "This channel is not offered here")
     email = (values.get("email") or "").strip() or None
     if "email" in chosen and (not email or "@" not in email or len(email) > 200):
-        errors["email"] = _msg(lang, "请填写有效的电子邮箱", "Enter a valid e-mail address")
+        errors["email"] = in_lang(lang, "请填写有效的电子邮箱", "Enter a valid e-mail address")
     quiet = [(values.get(k) or "").strip() or None for k in ("quiet_start", "quiet_end")]
     if any(quiet) and not all(quiet):
-        errors["quiet_end"] = _msg(lang, "免打扰时段需同时填写开始和结束", "Give both the start and the end")
+        errors["quiet_end"] = in_lang(lang, "免打扰时段需同时填写开始和结束", "Give both the start and the end")
     for name, value in zip(("quiet_start", "quiet_end"), quiet):
         if value and not _is_clock(value):
-            errors[name] = _msg(lang, "时间格式应为 HH:MM", "Use HH:MM")
+            errors[name] = in_lang(lang, "时间格式应为 HH:MM", "Use HH:MM")
     muted = [k for k in (values.get("muted") or []) if k]
     if any(k not in KINDS for k in muted):
-        errors["muted"] = _msg(lang, "未知的通知类型", "Unknown kind of notification")
+        errors["muted"] = in_lang(lang, "未知的通知类型", "Unknown kind of notification")
     if errors:
         raise ValidationFailed(errors)
     pref = db.session.get(NotificationPreference, user.id) or NotificationPreference(user_id=user.id)
@@ -207,7 +207,3 @@ def _is_clock(value: str) -> bool:
         return len(value) == 5 and time.fromisoformat(value) is not None
     except ValueError:
         return False
-
-
-def _msg(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh

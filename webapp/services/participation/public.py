@@ -25,7 +25,7 @@ from ...persistence.models import OrgUnit, Project, User, db
 from ...persistence.oversight import Notice, PublicReport
 from ..casefile import attachments, notices
 from ..designer import task_forms
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed, messages_in
 from ..ledger import queries
 from ..lifecycle import instances
 from ..security import auth
@@ -56,9 +56,7 @@ class TooManyReports(DomainError):
     """429: this address has sent its share of reports for now."""
 
 
-def message(code: str, lang: str) -> str:
-    zh, en = MESSAGES[code]
-    return en if lang == "en" else zh
+message = messages_in(MESSAGES)
 
 
 # -- the site page ----------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def validate_log(data: dict, lang: str = "zh") -> LogInput:
     if not findings:
         errors["findings"] = _msg("required", lang)
     elif len(findings) > FINDINGS_MAX:
-        errors["findings"] = _msg("too_long", lang).format(n=FINDINGS_MAX)
+        errors["findings"] = _msg("too_long", lang, n=FINDINGS_MAX)
     concern = str(data.get("concern") or "NONE")
     if concern not in CONCERNS:
         errors["concern"] = _msg("choice", lang)

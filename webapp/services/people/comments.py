@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ...persistence.daily import Comment
 from ...persistence.models import HistoryEvent, InboxTask, Project, User, db
 from ..casefile import attachments
-from ..errors import ValidationFailed
+from ..errors import ValidationFailed, in_lang
 from ..notifications.centre import Event, notify
 from ..notifications.recipients import members
 from ..security import policy
@@ -24,10 +24,6 @@ VISIBILITIES = ("internal", "owner")
 MAX_BODY = 4000
 MAX_ATTACHMENTS = 6
 MENTION = re.compile(r"@([A-Za-z0-9_.-]{2,64})")
-
-
-def _msg(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh
 
 
 def is_owner_side(user: User) -> bool:
@@ -54,22 +50,22 @@ def add(user: User, project: Project, values: dict, lang: str = "zh") -> dict:
     errors = {}
     body = (values.get("body") or "").strip()
     if not body or len(body) > MAX_BODY:
-        errors["body"] = _msg(lang, "请填写内容（最多 4000 字）", "Write something (at most 4000 characters)")
+        errors["body"] = in_lang(lang, "请填写内容（最多 4000 字）", "Write something (at most 4000 characters)")
     kind = values.get("kind") or "comment"
     if kind not in KINDS:
-        errors["kind"] = _msg(lang, "未知的类型", "Unknown kind")
+        errors["kind"] = in_lang(lang, "未知的类型", "Unknown kind")
     visibility = "owner" if is_owner_side(user) else (values.get("visibility") or "internal")
     if visibility not in VISIBILITIES:
-        errors["visibility"] = _msg(lang, "未知的可见范围", "Unknown visibility")
+        errors["visibility"] = in_lang(lang, "未知的可见范围", "Unknown visibility")
     task_id = (values.get("task_id") or "").strip() or None
     if task_id and not _task_of_project(task_id, project.id):
-        errors["task_id"] = _msg(lang, "该任务不属于此项目", "The task is not one of this project's")
+        errors["task_id"] = in_lang(lang, "该任务不属于此项目", "The task is not one of this project's")
     ids = [i for i in (values.get("attachments") or []) if i]
     if len(ids) > MAX_ATTACHMENTS:
-        errors["attachments"] = _msg(lang, "最多 6 张照片", "At most 6 photos")
+        errors["attachments"] = in_lang(lang, "最多 6 张照片", "At most 6 photos")
     mentioned, unknown = _mentions(body, project, visibility)
     if unknown:
-        errors["body"] = _msg(lang, "找不到可提及的同事：", "No colleague to mention: ") + " ".join(
+        errors["body"] = in_lang(lang, "找不到可提及的同事：", "No colleague to mention: ") + " ".join(
             f"@{n}" for n in unknown)
     if errors:
         raise ValidationFailed(errors)
