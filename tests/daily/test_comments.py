@@ -67,3 +67,12 @@ def test_comment_page_with_a_photo_on_the_task_page(app, client, clock):
     pages.login("owner1")
     owner_page = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert "现场交接" not in owner_page  # internal
+
+
+def test_a_comment_never_leads_off_site(app, client, clock):
+    """Browsers read '/\\evil.example' as //evil.example: such a `next` leads back to the project."""
+    pages = Pages(client)
+    pid = pages.register()
+    pages.login("inspector_lj")
+    resp = client.post(f"/projects/{pid}/comments", data={"body": "已到现场", "next": "/\\evil.example"})
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/projects/{pid}#comments"

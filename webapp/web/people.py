@@ -15,6 +15,7 @@ from ..services.errors import NotFound, ValidationFailed
 from ..services.ledger import queries
 from ..services.people import comments, standins
 from . import nav
+from .common import same_site_path
 from .errors import handle_refusals
 from .i18n import lang
 
@@ -54,10 +55,8 @@ def add_comment(project_id: int):
 
 
 def _back(project_id: int):
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target + "#comments")
-    return redirect(url_for("ledger.project", project_id=project_id) + "#comments")
+    target = same_site_path(request.form.get("next")) or url_for("ledger.project", project_id=project_id)
+    return redirect(target + "#comments")
 
 
 @bp.route("/standins", methods=["GET", "POST"])
