@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ...persistence.models import InboxTask, OrgUnit, User, db
+from ...persistence.models import InboxTask, User, db
 from ..errors import Conflict, Forbidden, NotFound
+from ..people import standins
 from ..security import policy
 
 
@@ -67,14 +68,7 @@ def assign(user: User, task_id: str, assignee_id: int) -> InboxTask:
 
 
 def assignable_inspectors(user: User) -> list[User]:
-    street = user.org_unit.street_code if user.role == "supervisor" else None
-    if not street:
-        return []
-    return list(db.session.scalars(
-        select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.role == "inspector", User.active.is_(True), OrgUnit.street_code == street)
-        .order_by(User.display_name)
-    ))
+    return standins.street_colleagues(user, roles=("inspector",))
 
 
 def holders(user_ids) -> dict[int, str]:

@@ -40,14 +40,15 @@ def replacements(user_ids, now: datetime | None = None) -> dict[int, int]:
     return {user_id: stand_in for user_id, stand_in in rows}
 
 
-def street_colleagues(user: User) -> list[User]:
-    """The active inspectors and supervisors of the supervisor's street (who may stand in)."""
+def street_colleagues(user: User, roles=("inspector", "supervisor")) -> list[User]:
+    """The active people in these roles of the supervisor's street (by default: who may stand in);
+    nobody for anyone but a street supervisor."""
     street = user.org_unit.street_code if user.role == "supervisor" else None
     if not street:
         return []
     return list(db.session.scalars(
         select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.role.in_(("inspector", "supervisor")), User.active.is_(True), OrgUnit.street_code == street)
+        .where(User.role.in_(roles), User.active.is_(True), OrgUnit.street_code == street)
         .order_by(User.display_name)))
 
 
