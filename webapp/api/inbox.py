@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from ..services.inbox import bulk, saved_filters
 from .auth import lang, token_required
+from .schemas import DB_INT
 
 blp = Blueprint("inbox_api", __name__, description="Bulk claim, release and assign; saved filters")
 
@@ -16,7 +17,7 @@ class BulkRequest(Schema):
     task_ids = fields.List(fields.Str(validate=validate.Length(max=36)), required=True,
                            validate=validate.Length(min=1, max=bulk.MAX_TASKS))
     assignee_id = fields.Int(load_default=None, allow_none=True,
-                             validate=validate.Range(min=-(2**31), max=2**31 - 1))
+                             validate=DB_INT)
 
 
 class BulkResult(Schema):

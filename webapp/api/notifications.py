@@ -7,11 +7,9 @@ from marshmallow import Schema, fields, validate
 
 from ..services.notifications import centre, outbox
 from .auth import lang, token_required
+from .schemas import DB_ID
 
 blp = Blueprint("notifications", __name__, description="Notifications and reminders")
-
-
-ID = validate.Range(min=1, max=2**31 - 1)  # database integers
 
 
 class NotificationRow(Schema):
@@ -36,11 +34,11 @@ class NotificationList(Schema):
 class ListArgs(Schema):
     unread = fields.Bool(load_default=False)
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Int(load_default=None, allow_none=True, validate=ID)
+    before = fields.Int(load_default=None, allow_none=True, validate=DB_ID)
 
 
 class ReadRequest(Schema):
-    ids = fields.List(fields.Int(validate=ID), load_default=None, allow_none=True,
+    ids = fields.List(fields.Int(validate=DB_ID), load_default=None, allow_none=True,
                       metadata={"description": "omit to mark every notification read"})
 
 

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from ..services.ledger import queries
 from ..services.people import comments, standins
 from .auth import lang, token_required
+from .schemas import DB_INT
 
 blp = Blueprint("people_api", __name__, description="Comments, hand-over notes and stand-ins")
 
@@ -36,8 +37,8 @@ class CommentOut(Schema):
 
 
 class StandInIn(Schema):
-    user_id = fields.Int(required=True, validate=validate.Range(min=-(2**31), max=2**31 - 1))
-    stand_in_id = fields.Int(required=True, validate=validate.Range(min=-(2**31), max=2**31 - 1))
+    user_id = fields.Int(required=True, validate=DB_INT)
+    stand_in_id = fields.Int(required=True, validate=DB_INT)
     starts = fields.AwareDateTime(required=True)
     ends = fields.AwareDateTime(required=True)
 

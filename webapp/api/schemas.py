@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..converters import DB_INT_MAX
 from ..services.ledger.queries import MAX_PAGE
+
+# Numbers a database INTEGER holds: a larger one in a request is refused (422), never sent on to overflow.
+DB_INT = validate.Range(min=-DB_INT_MAX - 1, max=DB_INT_MAX)
+DB_ID = validate.Range(min=1, max=DB_INT_MAX)
 
 
 class TokenRequest(Schema):
