@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from ..services.security import audit
 from .auth import token_required
+from .schemas import Paged
 
 blp = Blueprint("audit_api", __name__, description="Audit trail (role auditor)")
 
@@ -35,11 +36,8 @@ class AuditEventOut(Schema):
     details = fields.Dict(allow_none=True)
 
 
-class AuditPage(Schema):
+class AuditPage(Paged):
     items = fields.List(fields.Nested(AuditEventOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 @blp.route("/audit", methods=["GET"])
@@ -49,5 +47,4 @@ class AuditPage(Schema):
 @token_required
 def events(args):
     """Sign-ins, completions, rule changes, deployments, exports and downloads: who, when, from where."""
-    page = audit.events(g.user, **args)
-    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    return audit.events(g.user, **args)

@@ -63,8 +63,7 @@ def claim(body):
 @token_required
 def ledger(args):
     """The project ledger in my jurisdiction, filtered."""
-    page = queries.ledger(g.user, **args)
-    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    return queries.ledger(g.user, **args)
 
 
 @blp.route("/projects/<int:project_id>", methods=["GET"])

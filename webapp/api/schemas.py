@@ -170,11 +170,15 @@ class DashboardQuery(Schema):
     street = fields.String()
 
 
-class ProjectPage(Schema):
-    items = fields.List(fields.Nested(ProjectSummary))
+class Paged(Schema):
+    """One page of a list (services.ledger.queries.Page): a subclass names its `items`."""
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class ProjectPage(Paged):
+    items = fields.List(fields.Nested(ProjectSummary))
 
 
 class ClaimRequest(Schema):
