@@ -52,20 +52,26 @@ class Report:
 # -- (1) the floor ------------------------------------------------------------------------------
 class Floor:
     """Bare SpiffWorkflow completing the first visit of a fresh registration in memory, with
-    Spiff's own script engine (the diagrams call rule(name, default): defaults here)."""
+    Spiff's own script engine (the diagrams call rule(name, default): defaults here) and no sandbox."""
 
     def __init__(self):
         from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
         from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
         from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+        from webapp.domain import deadlines, workdays
         from webapp.domain.catalog import parse_bundle
         from webapp.services.designer.versions import read_directory
 
         self.bundle = parse_bundle(read_directory(str(common.ROOT / "processes")))
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
         self.start_data = dict(common.registration(), channel="owner", district="350203")
-        self.engine = PythonScriptEngine(environment=TaskDataEnvironment({"rule": lambda name, default=None: default}))
+        # The date helpers the diagrams call are pure functions: the floor uses them as they are.
+        def rule(name, default=None):
+            return workdays.resolve(default, datetime.now(timezone.utc))
+
+        helpers = {"rule": rule, **deadlines.HELPERS, **workdays.script_helpers()}
+        self.engine = PythonScriptEngine(environment=TaskDataEnvironment(helpers))
 
     def sample(self, state_only: bool = False) -> float:
         """Milliseconds to complete the task and serialize the workflow (or only its state)."""
