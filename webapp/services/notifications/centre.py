@@ -64,27 +64,25 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     ids = sorted({uid for uid in user_ids if uid})
     if not ids:
         return []
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))}
-    prefs = {p.user_id: p for p in db.session.scalars(
-        select(NotificationPreference).where(NotificationPreference.user_id.in_(ids)))}
+    # One lookup and one INSERT for all of them: a step notifies a whole street's inspectors.
+    people = {user.id: (user, pref) for user, pref in db.session.execute(
+        select(User, NotificationPreference)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(User.id.in_(ids), User.active.is_(True)))}
+    if not people:
+        return []
+    rows = [{"user_id": uid, "key": f"{event.key}:{uid}"[:160], "kind": event.kind, "title": event.title[:200],
+             "body": event.body[:1000], "link": event.link, "project_id": event.project_id,
+             "task_id": event.task_id, "created_at": now} for uid in sorted(people)]
+    table = Notification.__table__
+    written = db.session.execute(insert_ignoring_duplicates(table).values(rows)
+                                 .returning(table.c.id, table.c.user_id)).all()
     offered = channel_module.configured(current_app.config)
-    created = []
-    for uid in ids:
-        user = users.get(uid)
-        if user is None:
-            continue
-        statement = insert_ignoring_duplicates(Notification.__table__).values(
-            user_id=uid, key=f"{event.key}:{uid}"[:160], kind=event.kind, title=event.title[:200],
-            body=event.body[:1000], link=event.link, project_id=event.project_id, task_id=event.task_id,
-            created_at=now).returning(Notification.__table__.c.id)
-        new_id = db.session.execute(statement).scalar()
-        if new_id is None:
-            continue
-        created.append(new_id)
-        pref = prefs.get(uid)
+    outbox = []
+    for new_id, uid in written:
+        user, pref = people[uid]
         if pref is not None and event.kind in pref.muted.split():
             continue
-        outbox = []
         for name in channels_of(pref):
             recipient = _address(name, user, pref)
             if name in offered and recipient:
@@ -92,9 +90,9 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
                                "subject": f"【{KINDS[event.kind][0]}】{event.title}"[:200], "body": event.body[:1000]
                                or event.title[:1000], "status": "pending", "attempts": 0, "created_at": now,
                                "not_before": after_quiet_hours(pref, now)})
-        if outbox:
-            db.session.execute(OutboxMessage.__table__.insert(), outbox)
-    return created
+    if outbox:
+        db.session.execute(OutboxMessage.__table__.insert(), outbox)
+    return sorted(new_id for new_id, _ in written)
 
 
 def channels_of(pref: NotificationPreference | None) -> list[str]:
