@@ -2,6 +2,7 @@
 uses the project's own facts) and sees the process behave differently."""
 from __future__ import annotations
 
+from tests.api.test_enforcement import checklist, to_patrol
 from tests.conftest import registration_data
 from tests.helpers.district_rules import SIMING, put_rules
 from tests.helpers.lifecycle import fire_timers, notice_kinds, register
@@ -144,3 +145,68 @@ def test_an_adjusted_working_day_counts(api, clock):
     set_rules(api, {"first_visit_medium": "4WD", "calendar_extra_workdays": ["2026-12-05"]})
     pid = register(api)["id"]
     assert api.task_of("inspector_lj", pid, "first_visit")["due_at"] == "2026-12-05T01:00:00+00:00"
+
+
+
+def handed_over_and_resumed(api, app, clock, case_no: str) -> int:
+    """Stopped and handed over to 区住建 (the bureau has received the case), then resumed."""
+    pid, patrol = to_patrol(app, api, clock)
+    api.complete("inspector_lj", patrol["id"], {
+        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol, ["A07"]), "outcome": "stop_now",
+        "hazard_severity": "MAJOR", "hazard_description": "擅自拆除承重墙"})
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
+        "reason": "PROHIBITED_ACT", "scope": "WHOLE_SITE", "facts": "擅自拆除承重墙", "imminent": "no",
+        "handover": "yes", "violation": "STRUCTURAL_CHANGE"})
+    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+                 {"approved": "yes", "opinion": "同意"})
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "resume_check")["id"],
+                 {"hazard_results": {"H1": "passed"}, "resume": "yes", "note": "已恢复"})
+    api.complete("housing_sm", api.task_of("housing_sm", pid, "ack_housing")["id"],
+                 {"received": True, "case_no": case_no})
+    return pid
+
+
+def decide(api, pid, case_no: str, case_closed: str) -> None:
+    api.complete("housing_sm", api.task_of("housing_sm", pid, "decide_housing")["id"], {
+        "case_no": case_no, "decision_type": "FINE", "fine_amount_yuan": 5000, "decided_on": "2026-12-20",
+        "next_step": "continue", "case_closed": case_closed})
+
+
+def to_writeoff_with_a_pending_case(api, app, clock) -> int:
+    """The bureau's penalty is still being carried out when the owner declares completion."""
+    pid = handed_over_and_resumed(api, app, clock, "思住建〔2026〕9号")
+    decide(api, pid, "思住建〔2026〕9号", "no")
+    api.complete("owner1", api.task_of("owner1", pid, "declare_completion")["id"], DECLARATION)
+    return pid
+
+
+WRITTEN_OFF = {"temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"}
+
+
+def test_a_pending_enforcement_case_blocks_the_writeoff_by_default(app, api, clock):
+    pid = to_writeoff_with_a_pending_case(api, app, clock)
+    task = api.task_of("inspector_lj", pid, "writeoff")
+    refused = api.complete("inspector_lj", task["id"], WRITTEN_OFF, expect=422)
+    assert refused["errors"] == {"outcome": "移送的执法案件尚未结案，本区细则规定结案前不予核销"}
+    assert api.project("owner1", pid)["status"] == "待完工核销"
+
+
+def test_writeoff_with_pending_enforcement_where_the_district_allows_it(app, api, clock):
+    set_rules(api, {"writeoff_with_pending_enforcement": True})
+    pid = to_writeoff_with_a_pending_case(api, app, clock)
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "writeoff")["id"], WRITTEN_OFF)
+    assert api.project("owner1", pid)["status"] == "已核销"
+
+
+def test_a_closed_enforcement_case_does_not_block_the_writeoff(app, api, clock):
+    pid = handed_over_and_resumed(api, app, clock, "思住建〔2026〕10号")
+    # Before the bureau decides, the case is open: no write-off yet.
+    api.complete("owner1", api.task_of("owner1", pid, "declare_completion")["id"], DECLARATION)
+    task = api.task_of("inspector_lj", pid, "writeoff")
+    assert "尚未结案" in api.complete("inspector_lj", task["id"], WRITTEN_OFF, expect=422)["errors"]["outcome"]
+    decide(api, pid, "思住建〔2026〕10号", "yes")
+    # The rule is read when the write-off starts: the owner declares anew after the case closed.
+    api.complete("inspector_lj", task["id"], {"outcome": "rejected", "note": "请待案件结案后重新申报"})
+    api.complete("owner1", api.task_of("owner1", pid, "declare_completion")["id"], DECLARATION)
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "writeoff")["id"], WRITTEN_OFF)
+    assert api.project("owner1", pid)["status"] == "已核销"

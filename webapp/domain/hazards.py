@@ -119,11 +119,15 @@ def resume_errors(data: dict, live: list[dict]) -> dict[str, str]:
     return {}
 
 
-def writeoff_errors(data: dict, live: list[dict], stop_work_open: bool) -> dict[str, str]:
+def writeoff_errors(data: dict, live: list[dict], stop_work_open: bool, case_pending: bool = False) -> dict[str, str]:
+    """`case_pending`: a handed-over enforcement case is not closed and the district does not write
+    such projects off (P-19c)."""
     if data.get("outcome") != "written_off":
         return {}
     if live:
         return {"outcome": "存在未销号隐患，不予核销：" + "；".join(label(h) for h in live)}
     if stop_work_open:
         return {"outcome": "停工尚未解除（未经复工核查），不予核销"}
+    if case_pending:
+        return {"outcome": "移送的执法案件尚未结案，本区细则规定结案前不予核销"}
     return {}

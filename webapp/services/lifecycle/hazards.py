@@ -115,7 +115,8 @@ def before_completion(action: str | None, book_for, *, actor: str, element: str,
         _refuse(domain.resume_errors(clean, live))
         _judge(book, clean, actor)
     elif action == "require_closed":
-        _refuse(domain.writeoff_errors(clean, live, bool(facts.get("stop_work_open"))))
+        _refuse(domain.writeoff_errors(clean, live, bool(facts.get("stop_work_open")),
+                                       bool(facts.get("enforcement_pending"))))
     return {"open_hazards": book.open_count(), "failed_items": domain.failed_items(clean.get("checklist"))}
 
 
