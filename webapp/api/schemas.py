@@ -153,6 +153,7 @@ class ProjectQuery(Schema):
     created_to = fields.String()
     registered = fields.String()
     found = fields.String()
+    late = fields.String()
     patrol = fields.String()
     event = fields.String()
     notice = fields.String()

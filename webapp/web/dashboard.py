@@ -24,6 +24,7 @@ nav.register("dashboard.index", _l("Dashboard"), scopes=dashboard.SCOPES, order=
 KPI_LABELS = {
     "overdue": _l("Overdue task"), "assignee": _l("Claimed by"), "created_from": _l("Registered from"),
     "created_to": _l("Registered before"), "registered": _l("Registered"), "found": _l("Found sites"),
+    "late": _l("late registrations"),
     "patrol": _l("Patrol"), "event": _l("Step"), "notice": _l("Notice"), "writeoff": _l("Write-off"),
     "since": _l("Period from"), "until": _l("Period until"),
 }

@@ -49,7 +49,7 @@ def build(user: User, since: str | None = None, until: str | None = None, street
     if street:
         mine = and_(mine, Project.street_code == street)
     scan = _project_scan(user, mine, at)
-    registered, found = _registration_coverage(mine, scan)
+    registered, found, found_unregistered, late_registered = _registration_coverage(mine, scan)
     covered, due = (figure(scan["patrol"].get("covered"), patrol="covered"),
                     figure(scan["patrol"].get("due"), patrol="due"))
     rect = _per_event(mine, since, until)
@@ -62,7 +62,8 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         "by_stage": _ranked(scan["stage"], "stage"),
         "by_status": _ranked(scan["status"], "status"),
         "weekly": _weekly(mine, at),
-        "coverage": {"registered": registered, "found": found, "rate": _rate(registered, found)},
+        "coverage": {"registered": registered, "found": found, "rate": _rate(registered, found),
+                     "found_unregistered": found_unregistered, "late": late_registered},
         "patrol": {"covered": covered, "due": due, "rate": _rate(covered, covered["value"] + due["value"])},
         "rectification": {**rect, "rate": _rate(rect["on_time"], rect["on_time"]["value"] + rect["overdue"]["value"])},
         "overdue": _overdue(mine, at),
@@ -139,12 +140,19 @@ def _weekly(mine, at: datetime) -> list[dict]:
     return out
 
 
-def _registration_coverage(mine, scan: dict) -> tuple[dict, dict]:
-    """纳管率: registered projects over the sites found (registered, or found unregistered on site)."""
+def _registration_coverage(mine, scan: dict) -> tuple[dict, dict, dict, dict]:
+    """纳管率: registered projects over the sites found (registered, or found unregistered on site).
+    Beside it, apart: the sites a lead, a patrol or a public report found unregistered (registered on
+    site since, or waiting), and the registrations marked 补登记 — a rate of 100% says nothing of how
+    the sites came to be registered."""
     waiting = db.session.scalar(
         select(func.count(distinct(Project.id))).select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
         .where(mine, InboxTask.form_key == "registration", ~kpi.registered()))
-    return figure(scan["registered"], registered=1), figure(scan["registered"] + waiting, found=1)
+    found_unregistered, late = db.session.execute(
+        select(func.count(case((and_(Project.channel == "lead", kpi.found()), 1))),
+               func.count(case((Project.late_registration.is_(True), 1)))).where(mine)).one()
+    return (figure(scan["registered"], registered=1), figure(scan["registered"] + waiting, found=1),
+            figure(found_unregistered, channel="lead", found=1), figure(late, late=1))
 
 
 def _per_event(mine, since: str, until: str) -> dict:

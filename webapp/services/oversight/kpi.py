@@ -10,6 +10,7 @@ Filters (all strings, as they arrive in a URL):
 - created_from / created_to: registered on or after / before a date (Beijing time, YYYY-MM-DD);
 - registered=1: the registration form has been filled in (owner, proxy or on site);
 - found=1: registered, or found on site and waiting for on-site registration;
+- late=1: registered late or after the start, marked 补登记 (P-07);
 - patrol=covered|due: open registered projects under patrol, visited (or registered) within their
   district's patrol interval for their risk level plus one day, or not;
 - event=<figure or element id> with since/until: the step happened in that period (history);
@@ -34,7 +35,7 @@ from ..errors import ValidationFailed
 from ..security import policy
 
 CST = timezone(timedelta(hours=8))
-FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "patrol", "event",
+FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "late", "patrol", "event",
            "notice", "writeoff", "since", "until")
 # Site visits are the steps the diagram marks kpi="site_visit" (domain.figures).
 SITE_VISIT = "site_visit"
@@ -101,6 +102,8 @@ def _conditions(user: User, filters: dict, at: datetime) -> list:
         out.append(registered())
     if f.get("found"):
         out.append(found())
+    if f.get("late"):
+        out.append(Project.late_registration.is_(True))
     if f.get("patrol") in ("covered", "due"):
         out.append(patrol(user, f["patrol"] == "covered", at))
     since, until = f.get("since"), f.get("until")
