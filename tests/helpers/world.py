@@ -110,5 +110,5 @@ def build_world(tmp_path_factory, **config) -> World:
         world.common = {"version_id": version.id, "name": sorted(versions.version_files(version))[0],
                         "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units",
                         "key": "registration", "notification_id": 1, "stand_in_id": 999999,
-                        "filter_id": 999999}
+                        "filter_id": 999999, "version": 1}
     return world

@@ -77,7 +77,7 @@ EXPECT = {
     "meetings.agenda": {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"},
     "meetings.decide": {"own": {"admin_sm"}, "other": {"admin_hl"}},
     "rule_pages.index": RULE_READERS, "rule_pages.city": RULE_READERS, "rule_pages.show": READS_RULES,
-    "rule_pages.history": READS_RULES, "rule_pages.edit": EDITS_RULES,
+    "rule_pages.history": READS_RULES, "rule_pages.edit": EDITS_RULES, "rule_pages.withdraw": EDITS_RULES,
     "ops.index": {"ops"}, "ops.retry": {"ops"},
     "audit_pages.index": {"auditor"},
     "org.index": {"admin_sm", "admin_hl", "city", "auditor"},
@@ -94,6 +94,7 @@ EXPECT = {
     # Designers move any project between process versions, whatever its district.
     "process_versions.migrate_project": everywhere({"designer"}),
     "rules.get_rules": READS_RULES, "rules.rule_history": READS_RULES, "rules.put_rules": EDITS_RULES,
+    "rules.withdraw_rules": EDITS_RULES,
     "rules.preview": EDITS_RULES, "rules.parameters": RULE_READERS, "rules.side_by_side": RULE_READERS,
     "audit_api.events": {"auditor"},
     # Each user's own notifications; the delivery log is for operations.
@@ -137,6 +138,8 @@ BODIES = {
     "ledger.inspect": {"data": {}},
     "rules.put_rules": {"json": {"values": {}}},
     "rules.preview": {"json": {"values": {}}},
+    "rules.withdraw_rules": {"json": {"reason": ""}},
+    "rule_pages.withdraw": {"data": {"reason": ""}},
     "process_versions.migrate_selection": {"json": {"project_ids": []}},
     "process_versions.migrate_project": {"json": {"version": 1, "dry_run": True}},
     "process_versions.upload": {"data": {"dry_run": "1"}},

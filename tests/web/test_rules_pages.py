@@ -102,3 +102,31 @@ def test_rule_pages_are_in_chinese(client):
     login(client, "admin_hl")
     page = text(client.get(f"/rules/{HULI}"))
     assert "实施细则" in page and "整改期限：一般隐患" in page
+
+
+def test_a_scheduled_version_is_replaced_or_withdrawn_on_the_pages(client, clock):
+    from datetime import timedelta
+
+    login(client, "admin_hl")
+    later = (clock.now() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+    saved = client.post(EDIT, data=edit_form(client, rectify_general="P5D", effective_from=later,
+                                             reason="下月起放宽", action="save"))
+    assert saved.status_code == 302
+    show = text(client.get(f"/rules/{HULI}"))
+    assert 'data-scheduled="1"' in show and f"/rules/{HULI}/edit?replaces=1" in show
+    # Replace it: the draft takes effect at once and withdraws version 1.
+    page = text(client.get(EDIT + "?replaces=1"))
+    assert 'name="replaces" value="1"' in page and "本稿替换尚未生效的第 1 版" in page
+    form = edit_form(client, rectify_general="P4D", effective_from="", reason="改为立即执行", action="save")
+    form["replaces"] = "1"
+    assert client.post(EDIT, data=form).status_code == 302
+    history = text(client.get(f"/rules/{HULI}/history"))
+    assert "已撤回" in history and "生效前被第 2 版替换" in history
+    # A third version scheduled, then withdrawn without a replacement.
+    client.post(EDIT, data=edit_form(client, rectify_general="P6D", effective_from=later, reason="再调整",
+                                     action="save"))
+    refused = client.post(f"/rules/{HULI}/versions/3/withdraw", data={"reason": ""}, follow_redirects=True)
+    assert "请填写撤回原因" in text(refused)
+    done = client.post(f"/rules/{HULI}/versions/3/withdraw", data={"reason": "暂缓"}, follow_redirects=True)
+    assert "第 3 版已撤回" in text(done)
+    assert 'data-scheduled="3"' not in text(client.get(f"/rules/{HULI}"))

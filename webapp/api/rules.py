@@ -39,6 +39,20 @@ class RuleDraft(Schema):
     reason = fields.String(allow_none=True)
     base_version = fields.Integer(allow_none=True, metadata={
         "description": "the version the draft was made from; 409 if another version was saved since"})
+    replaces = fields.Integer(allow_none=True, metadata={
+        "description": "a scheduled version this one replaces (withdrawn with the save); the draft starts "
+                       "from the version before it and may take effect earlier; 409 if it is in force"})
+
+
+class Withdrawal(Schema):
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+class WithdrawalOut(Schema):
+    by = fields.String()
+    at = fields.DateTime()
+    reason = fields.String()
+    replaced_by = fields.Integer(allow_none=True)
 
 
 class Change(Schema):
@@ -57,8 +71,9 @@ class HistoryVersion(Schema):
     reason = fields.String()
     author = fields.String()
     created_at = fields.DateTime()
-    status = fields.String(metadata={"description": "in_force | scheduled | superseded"})
+    status = fields.String(metadata={"description": "in_force | scheduled | superseded | withdrawn"})
     changes = fields.List(fields.Nested(Change))
+    withdrawal = fields.Nested(WithdrawalOut, allow_none=True)
 
 
 class Parameter(Schema):
@@ -148,7 +163,19 @@ def put_rules(body, code):
     """Save a new version (district administrators of this district only): 422 names each failing
     parameter, `effective_from` and `reason`; 409 if `base_version` is no longer the latest."""
     rulebook.save(g.user, code, body["values"], body.get("effective_from"), body.get("reason"),
-               base_version=body.get("base_version"), lang=lang())
+               base_version=body.get("base_version"), replaces=body.get("replaces"), lang=lang())
+    return rule_set_out(g.user, code)
+
+
+@blp.route("/districts/<code>/rules/versions/<int:version>/withdraw", methods=["POST"])
+@blp.arguments(Withdrawal)
+@blp.response(200, RuleSetOut)
+@blp.doc(security=[{"bearer": []}])
+@token_required
+def withdraw_rules(body, code, version):
+    """Withdraw a version before it takes effect (the district's administrators): 409 once it is in
+    force, 404 if there is no such version standing; the history keeps it, marked withdrawn."""
+    rulebook.withdraw(g.user, code, version, body.get("reason"), lang=lang())
     return rule_set_out(g.user, code)
 
 

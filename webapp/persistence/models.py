@@ -293,7 +293,25 @@ class DistrictRuleVersion(db.Model):
     )
 
 
+class DistrictRuleWithdrawal(db.Model):
+    """A version withdrawn before it took effect, by itself or replaced by a later version
+    (`replaced_by`). The version row stays as it was saved: the history keeps both."""
+
+    __tablename__ = "district_rule_withdrawal"
+    id = db.Column(db.Integer, primary_key=True)
+    district_code = db.Column(db.String(32), nullable=False)
+    version = db.Column(db.Integer, nullable=False)
+    replaced_by = db.Column(db.Integer)
+    reason = db.Column(db.String(500), nullable=False)
+    author = db.Column(db.String(64), nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    __table_args__ = (UniqueConstraint("district_code", "version"),)
+
+
 @db.event.listens_for(DistrictRuleVersion, "before_update")
 @db.event.listens_for(DistrictRuleVersion, "before_delete")
+@db.event.listens_for(DistrictRuleWithdrawal, "before_update")
+@db.event.listens_for(DistrictRuleWithdrawal, "before_delete")
 def _rule_versions_are_immutable(mapper, connection, target):
     raise ValueError("district rule versions are immutable; save a new version instead")

@@ -51,13 +51,14 @@ def edit(code):
     base = rulebook.latest(code)
     errors, preview, shown = {}, None, _as_form(base.values)
     effective, reason = "", ""
+    replaces = _int(request.values.get("replaces"))
     if request.method == "POST":
         raw = _from_form(request.form)
         shown = {**shown, **raw}
         effective, reason = request.form.get("effective_from", "").strip(), request.form.get("reason", "")
         try:
             if request.form.get("action") == "save":
-                row = rulebook.save(current_user, code, raw, effective, reason,
+                row = rulebook.save(current_user, code, raw, effective, reason, replaces=replaces,
                                  base_version=_int(request.form.get("base_version")), lang=lang())
                 flash(_("Version %(n)s of the rules is saved; it takes effect %(when)s.", n=row.version,
                         when=row.effective_from.astimezone(XIAMEN).strftime("%Y-%m-%d %H:%M")), "success")
@@ -71,8 +72,21 @@ def edit(code):
     return render_template(
         "rules/edit.html", unit=rulebook.district(code), base=base, groups=_groups(base.values), shown=shown,
         errors=errors, preview=preview, effective_from=effective, reason=reason, read_by=rulebook.used_by(),
+        replaces=replaces,
         changed={c.name for c in rulebook.catalogue().diff(base.values, _typed(shown))} if request.method == "POST" else set(),
     ), (422 if errors else 200)
+
+
+@bp.route("/<code>/versions/<int:version>/withdraw", methods=["POST"])
+@login_required
+def withdraw(code, version):
+    try:
+        rulebook.withdraw(current_user, code, version, request.form.get("reason"), lang=lang())
+    except ValidationFailed as exc:
+        flash(exc.errors.get("reason", ""), "error")
+        return redirect(url_for("rule_pages.show", code=code))
+    flash(_("Version %(n)s is withdrawn; it will not take effect.", n=version), "success")
+    return redirect(url_for("rule_pages.history", code=code))
 
 
 @bp.route("/<code>/history")

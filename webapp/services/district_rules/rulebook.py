@@ -4,7 +4,8 @@
 Versions are immutable rows (DistrictRuleVersion). The version in force at a moment is the newest
 whose effective date has passed; a new version may not take effect before the latest one, so the
 versions follow each other on one timeline and each version's differences are against the one
-before it. A district that saved no version yet runs on the defaults written in the DMN tables
+before it. A version still to come may be withdrawn, or replaced by a new version (which may then take
+effect earlier, even at once): a withdrawal is a row of its own, the version stays in the history. A district that saved no version yet runs on the defaults written in the DMN tables
 (version 0), which equal the catalogue's defaults.
 """
 from __future__ import annotations
@@ -14,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.rules import PARAMS, STAR_LEVELS, Catalogue, Option, rule_calls
 from ...domain.workdays import XIAMEN, resolve
-from ...persistence.models import DistrictRuleVersion, OrgUnit, User, db
+from ...persistence.models import DistrictRuleVersion, DistrictRuleWithdrawal, OrgUnit, User, db
 from ..designer import task_forms
 from ..designer.versions import latest_version
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -78,19 +79,28 @@ def in_force(code: str, at: datetime | None = None) -> RuleSet:
     return _rule_set(code, _in_force_row(code, at or utcnow()))
 
 
-def latest(code: str) -> RuleSet:
-    """The newest version, in force or scheduled: what a new draft starts from."""
-    row = db.session.scalar(select(DistrictRuleVersion).where(DistrictRuleVersion.district_code == code)
-                            .order_by(DistrictRuleVersion.version.desc()).limit(1))
-    return _rule_set(code, row)
+def latest(code: str, replacing: int | None = None) -> RuleSet:
+    """The newest version not withdrawn, in force or scheduled: what a new draft starts from (the
+    one before `replacing`, when the draft replaces a scheduled version)."""
+    query = select(DistrictRuleVersion).where(DistrictRuleVersion.district_code == code, _standing())
+    if replacing is not None:
+        query = query.where(DistrictRuleVersion.version != replacing)
+    return _rule_set(code, db.session.scalar(query.order_by(DistrictRuleVersion.version.desc()).limit(1)))
 
 
 def scheduled(code: str, at: datetime | None = None) -> list[DistrictRuleVersion]:
-    """Versions saved with an effective date still to come."""
+    """Versions saved with an effective date still to come, and not withdrawn."""
     return list(db.session.scalars(
         select(DistrictRuleVersion)
-        .where(DistrictRuleVersion.district_code == code, DistrictRuleVersion.effective_from > (at or utcnow()))
+        .where(DistrictRuleVersion.district_code == code, DistrictRuleVersion.effective_from > (at or utcnow()),
+               _standing())
         .order_by(DistrictRuleVersion.version)))
+
+
+def _standing():
+    """Not withdrawn (correlated with DistrictRuleVersion)."""
+    return ~exists().where(DistrictRuleWithdrawal.district_code == DistrictRuleVersion.district_code,
+                           DistrictRuleWithdrawal.version == DistrictRuleVersion.version)
 
 
 def read(user: User, code: str) -> RuleSet:
@@ -104,19 +114,25 @@ def history(user: User, code: str, lang: str = "zh") -> list[dict]:
     cat = catalogue()
     rows = list(db.session.scalars(select(DistrictRuleVersion).where(DistrictRuleVersion.district_code == code)
                                    .order_by(DistrictRuleVersion.version)))
+    withdrawn = {w.version: w for w in db.session.scalars(
+        select(DistrictRuleWithdrawal).where(DistrictRuleWithdrawal.district_code == code))}
     current = _in_force_row(code, utcnow())
     previous = cat.defaults()
     out = []
     for row in rows:
         values = cat.complete(json.loads(row.values_json))
-        status = "scheduled" if current is None or row.version > current.version else (
+        gone = withdrawn.get(row.version)
+        status = "withdrawn" if gone else "scheduled" if current is None or row.version > current.version else (
             "in_force" if row.version == current.version else "superseded")
         out.append({
             "version": row.version, "effective_from": row.effective_from, "reason": row.reason,
             "author": row.author, "created_at": row.created_at, "status": status,
             "changes": [change_row(cat, c, lang) for c in cat.diff(previous, values)],
+            "withdrawal": None if gone is None else {
+                "by": gone.author, "at": gone.created_at, "reason": gone.reason, "replaced_by": gone.replaced_by},
         })
-        previous = values
+        if gone is None:  # a withdrawn version never ran: the next one differs from the one before it
+            previous = values
     return list(reversed(out))
 
 
@@ -210,11 +226,15 @@ def require_enabled_category(district_code: str, category: str | None, lang: str
 
 # -- saving --------------------------------------------------------------------------------------
 def validate_draft(user: User, code: str, values: dict, effective_from=None, reason=None, *,
-                   lang: str = "zh", preview: bool = False) -> tuple[RuleSet, dict, datetime]:
+                   lang: str = "zh", preview: bool = False, replacing: int | None = None,
+                   ) -> tuple[RuleSet, dict, datetime]:
     """(the base version, the complete clean values, the effective moment) or ValidationFailed.
-    A preview needs no reason and may equal the latest version."""
+    A preview needs no reason and may equal the latest version. A draft replacing a scheduled
+    version starts from the version before it, and may take effect before it."""
     require_edit(user, code)
-    base = latest(code)
+    if replacing is not None:
+        _withdrawable(code, replacing, lang)
+    base = latest(code, replacing)
     clean, errors = catalogue().validate(values if values is not None else {}, base=base.values, lang=lang)
     now = utcnow()
     when, problem = _effective(effective_from, now, base, lang)
@@ -232,21 +252,58 @@ def validate_draft(user: User, code: str, values: dict, effective_from=None, rea
 
 
 def save(user: User, code: str, values: dict, effective_from=None, reason: str | None = None, *,
-         base_version: int | None = None, lang: str = "zh") -> DistrictRuleVersion:
-    """Validate, then store the draft as the district's next version."""
-    base, clean, when = validate_draft(user, code, values, effective_from, reason, lang=lang)
-    if base_version is not None and base_version != base.version:
+         base_version: int | None = None, replaces: int | None = None, lang: str = "zh") -> DistrictRuleVersion:
+    """Validate, then store the draft as the district's next version; with `replaces`, the scheduled
+    version it replaces is withdrawn in the same transaction."""
+    base, clean, when = validate_draft(user, code, values, effective_from, reason, lang=lang, replacing=replaces)
+    if base_version is not None and base_version not in (base.version, replaces):
         raise Conflict(f"the rules changed meanwhile (now version {base.version}); reload and try again")
+    number = (db.session.scalar(select(func.max(DistrictRuleVersion.version))
+                                .where(DistrictRuleVersion.district_code == code)) or 0) + 1
     row = DistrictRuleVersion(
-        district_code=code, version=base.version + 1, values_json=json.dumps(clean, ensure_ascii=False),
+        district_code=code, version=number, values_json=json.dumps(clean, ensure_ascii=False),
         effective_from=when, reason=reason.strip(), author=user.username, author_id=user.id, created_at=utcnow())
     db.session.add(row)
+    if replaces is not None:
+        db.session.add(DistrictRuleWithdrawal(
+            district_code=code, version=replaces, replaced_by=number, reason=reason.strip(), author=user.username,
+            author_id=user.id, created_at=utcnow()))
     try:
         db.session.commit()
     except IntegrityError as exc:  # another administrator saved the same version number first
         db.session.rollback()
         raise Conflict("the rules changed meanwhile; reload and try again") from exc
     return row
+
+
+def withdraw(user: User, code: str, version: int, reason: str | None, lang: str = "zh") -> DistrictRuleWithdrawal:
+    """Withdraw a version before it takes effect; the version before it stays (or comes) in force."""
+    require_edit(user, code)
+    reason = (reason or "").strip()
+    if not 2 <= len(reason) <= 500:
+        raise ValidationFailed({"reason": "Give a reason (2 to 500 characters)" if lang == "en"
+                                else "请填写撤回原因（2～500 个字）"})
+    _withdrawable(code, version, lang)
+    row = DistrictRuleWithdrawal(district_code=code, version=version, reason=reason, author=user.username,
+                                 author_id=user.id, created_at=utcnow())
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # withdrawn or replaced by another administrator meanwhile
+        db.session.rollback()
+        raise Conflict("the version was withdrawn meanwhile; reload") from exc
+    return row
+
+
+def _withdrawable(code: str, version: int, lang: str) -> None:
+    """Only a version still to come, and not withdrawn yet, may be withdrawn or replaced."""
+    row = db.session.scalar(select(DistrictRuleVersion).where(
+        DistrictRuleVersion.district_code == code, DistrictRuleVersion.version == version, _standing()))
+    if row is None:
+        raise NotFound("no such version, or it was withdrawn already")
+    if row.effective_from <= utcnow():
+        raise Conflict(f"Version {version} is already in force: save a new version instead" if lang == "en"
+                       else f"第 {version} 版已生效，不能撤回或替换，请保存新版本")
 
 
 def _effective(raw, now: datetime, base: RuleSet, lang: str) -> tuple[datetime, str | None]:
@@ -290,7 +347,8 @@ def require_edit(user: User, code: str) -> None:
 def _in_force_select(*columns):
     return (
         select(*columns)
-        .where(DistrictRuleVersion.district_code == bindparam("code"), DistrictRuleVersion.effective_from <= bindparam("at"))
+        .where(DistrictRuleVersion.district_code == bindparam("code"), DistrictRuleVersion.effective_from <= bindparam("at"),
+               _standing())
         .order_by(DistrictRuleVersion.effective_from.desc(), DistrictRuleVersion.version.desc()).limit(1)
     )
 

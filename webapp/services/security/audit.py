@@ -15,7 +15,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from ...persistence.models import DistrictRuleVersion, HistoryEvent, User, db
+from ...persistence.models import DistrictRuleVersion, DistrictRuleWithdrawal, HistoryEvent, User, db
 from ...persistence.security import AuditEvent
 from ..errors import Forbidden
 from ..ledger.queries import Page, page_of
@@ -33,6 +33,7 @@ ACTIONS = {
     "task_completed": ("办理任务", "Task completed"),
     "migration": ("迁移项目流程版本", "Project migrated"),
     "rules_changed": ("修改实施细则", "Rules changed"),
+    "rules_withdrawn": ("撤回实施细则版本", "Rules version withdrawn"),
     "organisation_changed": ("修改组织机构", "Organisation changed"),
     "deployment": ("部署流程", "Process deployed"),
     "export": ("导出", "Export"),
@@ -90,6 +91,11 @@ def _audit_domain_rows(session, _context, _instances) -> None:
                 "rules_changed", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
                 object_type="district", object_id=row.district_code,
                 details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason}))
+        elif isinstance(row, DistrictRuleWithdrawal):
+            session.add(_event(
+                "rules_withdrawn", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
+                object_type="district", object_id=row.district_code,
+                details={"version": row.version, "replaced_by": row.replaced_by, "reason": row.reason}))
 
 
 def record_history_rows(rows: list[dict]) -> None:
