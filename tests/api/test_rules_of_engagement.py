@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 
 from tests.conftest import BOTH_BACKENDS, registration_data
+from tests.helpers.designer import BRIEFING_DATA, with_briefing_on
 
 
 def register(api, username="owner1", **overrides) -> int:
@@ -155,24 +156,7 @@ def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tm
 
     files = read_directory(app.config["PROCESSES_DIR"])
     bpmn = files["small_works.bpmn"]
-    extra = '''<bpmn:userTask id="safety_briefing" name="安全交底确认">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formKey" value="permit_referral" />
-        <spiffworkflow:property name="stage" value="registration" />
-        <spiffworkflow:property name="status" value="待安全交底" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>f_to_first_visit</bpmn:incoming>
-      <bpmn:outgoing>f_briefed</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="first_visit" />
-    '''
-    bpmn = bpmn.replace('<bpmn:sequenceFlow id="f_to_first_visit" sourceRef="gw_verified" targetRef="first_visit" />',
-                        '<bpmn:sequenceFlow id="f_to_first_visit" sourceRef="gw_verified" targetRef="safety_briefing" />'
-                        + extra)
-    bpmn = bpmn.replace('<bpmn:incoming>f_to_first_visit</bpmn:incoming>\n      <bpmn:outgoing>f_first_visit_done',
-                        '<bpmn:incoming>f_briefed</bpmn:incoming>\n      <bpmn:outgoing>f_first_visit_done')
-    bpmn = bpmn.replace('<bpmn:flowNodeRef>patrol</bpmn:flowNodeRef>',
-                        '<bpmn:flowNodeRef>patrol</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>safety_briefing</bpmn:flowNodeRef>')
+    bpmn = with_briefing_on(bpmn, "f_to_first_visit", stage="registration")
     assert "safety_briefing" in bpmn and 'targetRef="safety_briefing"' in bpmn
     files["small_works.bpmn"] = bpmn
     with app.app_context():
@@ -184,7 +168,7 @@ def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tm
     task = api.task_of("inspector_lj", pid, "safety_briefing")
     assert task["title"] == "安全交底确认"
     assert api.project("owner1", pid)["status"] == "待安全交底"
-    api.complete("inspector_lj", task["id"], {"work_started": "no", "received": True, "handling_note": "已交底"})
+    api.complete("inspector_lj", task["id"], BRIEFING_DATA)
     assert api.task_of("inspector_lj", pid, "first_visit")
 
 

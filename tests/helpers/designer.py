@@ -23,28 +23,36 @@ def upload(api, files: dict[str, str | bytes], username: str = "designer", **for
                            headers={"Authorization": f"Bearer {api.token(username)}"})
 
 
-def with_briefing_after_first_visit(bpmn: str) -> str:
-    """A user task 安全交底确认 (inspector lane) between 首次核实 and the patrol loop."""
-    task = '''<bpmn:userTask id="safety_briefing" name="安全交底确认">
+def with_briefing_on(bpmn: str, flow_id: str, stage: str) -> str:
+    """A user task 安全交底确认 (inspector lane, stage `stage`) placed on the sequence flow `flow_id`:
+    the flow leads to it, and a new flow f_briefed from it to where `flow_id` led."""
+    old_flow = re.search(r'<bpmn:sequenceFlow id="%s" sourceRef="\w+" targetRef="(\w+)" />' % flow_id, bpmn)
+    assert old_flow, flow_id
+    target = old_flow.group(1)
+    task = f'''<bpmn:userTask id="safety_briefing" name="安全交底确认">
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="formKey" value="permit_referral" />
-        <spiffworkflow:property name="stage" value="patrol" />
+        <spiffworkflow:property name="stage" value="{stage}" />
         <spiffworkflow:property name="status" value="待安全交底" />
       </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>f_first_visit_done</bpmn:incoming>
+      <bpmn:incoming>{flow_id}</bpmn:incoming>
       <bpmn:outgoing>f_briefed</bpmn:outgoing>
     </bpmn:userTask>
-    <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="gw_first_visit" />
+    <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="{target}" />
     '''
-    old_flow = '<bpmn:sequenceFlow id="f_first_visit_done" sourceRef="first_visit" targetRef="gw_first_visit" />'
-    assert old_flow in bpmn
-    bpmn = bpmn.replace(old_flow, old_flow.replace('targetRef="gw_first_visit"', 'targetRef="safety_briefing"') + task)
-    gateway_in = re.search(r'<bpmn:exclusiveGateway id="gw_first_visit".*?</bpmn:exclusiveGateway>', bpmn, re.S)
-    bpmn = bpmn.replace(gateway_in.group(0), gateway_in.group(0).replace(
-        "<bpmn:incoming>f_first_visit_done</bpmn:incoming>", "<bpmn:incoming>f_briefed</bpmn:incoming>"))
+    bpmn = bpmn.replace(old_flow.group(0),
+                        old_flow.group(0).replace(f'targetRef="{target}"', 'targetRef="safety_briefing"') + task)
+    target_element = re.search(r'<bpmn:(\w+) id="%s".*?</bpmn:\1>' % target, bpmn, re.S).group(0)
+    bpmn = bpmn.replace(target_element, target_element.replace(
+        f"<bpmn:incoming>{flow_id}</bpmn:incoming>", "<bpmn:incoming>f_briefed</bpmn:incoming>"))
     return bpmn.replace("<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>",
                         "<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>\n"
                         "        <bpmn:flowNodeRef>safety_briefing</bpmn:flowNodeRef>")
+
+
+def with_briefing_after_first_visit(bpmn: str) -> str:
+    """安全交底确认 between 首次核实 and the patrol loop."""
+    return with_briefing_on(bpmn, "f_first_visit_done", stage="patrol")
 
 
 def without_first_visit(bpmn: str) -> str:
