@@ -19,9 +19,12 @@ def test_login_logout(pages, client):
     resp = client.post("/login", data={"username": "owner1", "password": "wrong-password"})
     assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
     resp = pages.login("owner1")
+    assert resp.headers["Location"].endswith("/owner/projects")  # an owner's home: my projects
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "业主张先生" in page and "我的项目" in page
+    resp = pages.login("inspector_lj")
     assert resp.headers["Location"].endswith("/inbox")
-    page = client.get("/").get_data(as_text=True)
-    assert "业主张先生" in page and "我的待办" in page
+    assert "我的待办" in client.get("/").get_data(as_text=True)
     resp = client.post("/logout")
     assert resp.status_code == 302
     assert client.get("/inbox").status_code == 302
@@ -29,10 +32,10 @@ def test_login_logout(pages, client):
 
 def test_login_redirects_only_within_the_site(client):
     resp = client.post("/login", data={"username": "owner1", "password": "demo12345", "next": "https://evil.example/"})
-    assert resp.headers["Location"].endswith("/inbox")
+    assert resp.headers["Location"].endswith("/owner/projects")  # the owner's home, not the given site
     client.post("/logout")
-    resp = client.post("/login", data={"username": "owner1", "password": "demo12345", "next": "/owner/projects"})
-    assert resp.headers["Location"].endswith("/owner/projects")
+    resp = client.post("/login", data={"username": "owner1", "password": "demo12345", "next": "/owner/notices"})
+    assert resp.headers["Location"].endswith("/owner/notices")
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_language_chinese_by_default_then_accept_language_then_choice(pages, cli
 
 def test_navigation_by_role(pages, client):
     pages.login("owner1")
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "登记项目" in page and "项目台账" not in page
     pages.login("inspector_lj")
     page = client.get("/").get_data(as_text=True)

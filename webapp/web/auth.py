@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..services.security import auth
+from . import nav
 from .common import client_ip, same_site_path
 from .errors import handle_refusals
 from .i18n import LANGUAGES
@@ -17,7 +18,7 @@ handle_refusals(bp)
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("inbox.index"))
+        return redirect(nav.home_url(current_user))
     error, status = None, 200
     username = ""
     if request.method == "POST":
@@ -34,7 +35,7 @@ def login():
             _fresh_session()
             auth.bind_session(attempt.user, session)
             login_user(attempt.user)
-            return redirect(same_site_path(request.form.get("next")) or url_for("inbox.index"))
+            return redirect(same_site_path(request.form.get("next")) or nav.home_url(attempt.user))
     return render_template("auth/login.html", error=error, username=username,
                            next=same_site_path(request.args.get("next") or request.form.get("next"))), status
 

@@ -11,7 +11,7 @@ from ..services.designer import task_forms
 from ..services.ledger.queries import MAX_PAGE
 from ..services.oversight import kpi
 from ..services.security import policy
-from .i18n import lang
+from .i18n import lang, process_text
 
 
 def client_ip() -> str | None:
@@ -50,12 +50,17 @@ def streets_for(user: User) -> list[OrgUnit]:
 
 
 def form_title(form_key: str | None, fallback: str) -> str:
-    """A task's name in the user's language: the form's title_en in English, the BPMN name in Chinese."""
-    if lang() == "en" and form_key:
+    """A task's name in the user's language: the BPMN name in Chinese; in English its translation
+    (process_text: one form serves several steps, the step's own name says more), else the form's
+    title_en."""
+    if lang() != "en":
+        return fallback
+    translated = process_text(fallback)
+    if translated == fallback and form_key:
         definition = task_forms.definition(form_key)
         if definition and definition.get("title_en"):
             return definition["title_en"]
-    return fallback
+    return translated
 
 
 def task_types() -> list[tuple[str, str]]:

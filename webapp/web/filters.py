@@ -13,7 +13,7 @@ from ..persistence.models import OrgUnit, db
 from ..persistence.organisation import Estate
 from ..services.participation.property_companies import ESTATE_PREFIX, estate_streets
 from .common import form_title
-from .i18n import lang
+from .i18n import lang, process_text
 
 CST = timezone(timedelta(hours=8))  # China has one time zone and no daylight saving time
 
@@ -127,6 +127,7 @@ def init_app(app) -> None:
         risk=lambda code: RISKS.get(code or "", code or ""),
         channel=lambda code: CHANNELS.get(code or "", code or ""),
         task_title=lambda title, form_key: form_title(form_key, title),
+        status=process_text,
     )
     app.jinja_env.globals.update(current_lang=lang, STAGES=STAGES, RISKS=RISKS)
 

@@ -11,6 +11,7 @@ import re
 from ..domain.forms import FormDefinition
 from ..services.casefile import attachments
 from .filters import org_names, street_of
+from .i18n import process_text
 
 CHECKLIST_RESULTS = ("OK", "NOK", "NA")
 
@@ -205,7 +206,7 @@ def describe_events(rows: list[dict], lang: str) -> list[dict]:
         definition = definition_of(row.get("form_key"))
         row = dict(row)
         row["label"] = form_title(row.get("form_key"), row.get("title") or "") if row["kind"] == "task_completed" \
-            else row.get("title") or ""
+            else process_text(row.get("title"))
         row["rows"] = data_rows(definition, row.get("data"), lang) if not row["system"] else []
         row["photos"] = photo_ids(definition, row.get("data"))
         row["nok"] = checklist_problems(row.get("data"))

@@ -28,6 +28,8 @@ FILTERS = ("form_key", "stage", "street", "overdue", "text", "claimed", "sort")
 @bp.route("/inbox")
 @login_required
 def index():
+    if request.path == "/" and current_user.role == "owner":
+        return redirect(nav.home_url(current_user))
     team = request.args.get("view") == "team" and current_user.role == "supervisor"
     filters = {k: request.args.get(k, "").strip() for k in FILTERS}
     filters["overdue"] = filters["overdue"] in ("1", "on", "true")

@@ -48,6 +48,14 @@ def register(endpoint: str, label, *, roles=None, scopes=None, order: int = 100,
     _items.sort(key=lambda i: i.order)
 
 
+def home_url(user) -> str:
+    """Where a user starts: an owner's day is per project (what is asked of me, until when, the
+    notices), not a task list; everyone else's is the inbox."""
+    from flask import url_for
+
+    return url_for("owner.projects") if user.role == "owner" else url_for("inbox.index")
+
+
 def init_app(app) -> None:
     @app.context_processor
     def _navigation():

@@ -18,7 +18,7 @@ handle_refusals(bp)
 
 @bp.record_once
 def _globals(state):
-    state.app.jinja_env.globals.update(project_documents=_project_documents, owner_documents=_owner_documents,
+    state.app.jinja_env.globals.update(project_documents=_project_documents,
                                        notice_title=lambda kind: notices.title(kind, lang()))
 
 
@@ -72,7 +72,3 @@ def _project_documents(project) -> list:
     if not current_user.is_authenticated or not policy.can_see_project(current_user, project):
         return []
     return notices.for_project(project)
-
-
-def _owner_documents() -> list:
-    return notices.for_owner(current_user) if current_user.is_authenticated else []

@@ -1,4 +1,5 @@
-"""The owner's portal: register a project in steps, my projects, notices issued to me."""
+"""The owner's portal: register a project in steps, my projects (the owner's home: per project what
+is asked of me and until when, its notices and documents), notices issued to me by project."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -6,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..services.casefile import notices as documents
 from ..services.casefile import timeline
 from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
@@ -108,8 +110,10 @@ def projects():
     if current_user.role != "owner":
         abort(403)
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
-    return render_template("owner/projects.html", result=result,
-                           tasks=queries.tasks_for_projects(current_user, [p["id"] for p in result.items]))
+    ids = [p["id"] for p in result.items]
+    orders, docs, _projects = _by_project(ids)
+    return render_template("owner/projects.html", result=result, tasks=queries.tasks_for_projects(current_user, ids),
+                           orders=orders, documents=docs)
 
 
 @bp.route("/notices")
@@ -117,4 +121,23 @@ def projects():
 def notices():
     if current_user.role != "owner":
         abort(403)
-    return render_template("owner/notices.html", notices=timeline.owner_notices(current_user))
+    orders, docs, projects = _by_project()
+    return render_template("owner/notices.html", projects=projects, orders=orders, documents=docs)
+
+
+def _by_project(ids: list[int] | None = None) -> tuple[dict[int, list], dict[int, list], list]:
+    """The owner's orders (from the history) and documents, each project's newest first; only
+    `ids`' projects when given. `projects` lists those that have either, newest notice first."""
+    orders: dict[int, list] = {}
+    docs: dict[int, list] = {}
+    projects: dict[int, object] = {}
+    for notice in timeline.owner_notices(current_user):
+        project = notice["project"]
+        if ids is None or project.id in ids:
+            orders.setdefault(project.id, []).append(notice)
+            projects.setdefault(project.id, project)
+    for document, project in documents.for_owner(current_user):
+        if ids is None or project.id in ids:
+            docs.setdefault(project.id, []).append(document)
+            projects.setdefault(project.id, project)
+    return orders, docs, list(projects.values())
