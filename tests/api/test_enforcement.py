@@ -1,10 +1,8 @@
 """Hazards as records and the enforcement stage (执法处置), through the API (issue 14)."""
 from __future__ import annotations
 
-from tests.api.test_lifecycle import fire_timers, register
 from tests.conftest import registration_data
-
-FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
+from tests.helpers.lifecycle import FIRST_VISIT, checklist, fire_timers, register, to_patrol
 
 
 def put_rules(api, username, district, values):
@@ -12,19 +10,6 @@ def put_rules(api, username, district, values):
                           json={"values": values, "reason": "测试：调整停工与执法参数"},
                           headers={"Authorization": f"Bearer {api.token(username)}"})
     assert resp.status_code == 200, resp.get_json()
-
-
-def to_patrol(app, api, clock, **overrides) -> tuple[int, dict]:
-    pid = register(api, **overrides)["id"]
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT)
-    clock.advance(days=14, seconds=1)
-    assert fire_timers(app) == 1
-    return pid, api.task_of("inspector_lj", pid, "patrol")
-
-
-def checklist(api, task, failed=()) -> dict:
-    items = api.get("inspector_lj", f"/api/v1/tasks/{task['id']}").get_json()["checklist"]
-    return {i["code"]: ("NOK" if i["code"] in failed else "OK") for i in items}
 
 
 def order(app, api, clock, failed=("D02", "B02"), **extra) -> int:

@@ -2,10 +2,9 @@
 uses the project's own facts) and sees the process behave differently."""
 from __future__ import annotations
 
-from tests.api.test_enforcement import checklist, to_patrol
 from tests.conftest import registration_data
 from tests.helpers.district_rules import SIMING, put_rules
-from tests.helpers.lifecycle import fire_timers, notice_kinds, register
+from tests.helpers.lifecycle import checklist, fire_timers, notice_kinds, register, to_patrol
 
 DECLARATION = {"actual_end": "2027-01-15", "scaffold_removed": True, "temp_power_removed": True,
                "debris_cleared": True, "no_structural_change": True}

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from tests.conftest import registration_data
+from tests.helpers.lifecycle import to_patrol
 from tests.helpers.pages import Pages
 
 
@@ -118,15 +119,7 @@ def test_inbox_page_sorts_saves_filters_bulk_claims_and_stand_ins(app, client, c
 
 
 def test_all_ok_without_javascript_marks_the_unanswered_items(app, client, clock, api):
-    from webapp.services.lifecycle.timers import fire_due_timers
-
-    pid = api.post("owner1", "/api/v1/registrations", {"data": registration_data()}).get_json()["id"]
-    first = api.task_of("inspector_lj", pid, "first_visit")
-    api.complete("inspector_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-    clock.advance(days=15)
-    with app.app_context():
-        fire_due_timers("t")
-    patrol = api.task_of("inspector_lj", pid, "patrol")
+    _, patrol = to_patrol(app, api, clock)
     pages = Pages(client)
     pages.login("inspector_lj")
     resp = client.post(f"/tasks/{patrol['id']}", data={"task_id": patrol["id"], "action": "all_ok",

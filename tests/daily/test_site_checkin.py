@@ -3,23 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import registration_data
+from tests.helpers.lifecycle import checklist, to_patrol
 
 SITE = (24.4556, 118.0712)  # registration_data's latitude/longitude
 
 
 def _patrol(app, api, clock):
-    from webapp.services.lifecycle.timers import fire_due_timers
-
-    pid = api.post("owner1", "/api/v1/registrations", {"data": registration_data()}).get_json()["id"]
-    first = api.task_of("inspector_lj", pid, "first_visit")
-    api.complete("inspector_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-    clock.advance(days=15)
-    with app.app_context():
-        fire_due_timers("t")
-    patrol = api.task_of("inspector_lj", pid, "patrol")
-    codes = {i["code"] for i in api.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]}
-    return pid, patrol["id"], {"site_status": "IN_PROGRESS", "checklist": dict.fromkeys(codes, "OK"), "outcome": "no_hazard"}
+    pid, patrol = to_patrol(app, api, clock)
+    return pid, patrol["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, patrol), "outcome": "no_hazard"}
 
 
 def _rules(api, **values):

@@ -1,8 +1,10 @@
-"""Driving a project through the JSON API: registration, the timer worker."""
+"""Driving a project through the JSON API: registration, the timer worker, to its first patrol."""
 
 from __future__ import annotations
 
 from tests.conftest import registration_data
+
+FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
 
 
 def register(api, username="owner1", **overrides) -> dict:
@@ -19,6 +21,23 @@ def fire_timers(app):
 
     with app.app_context():
         return fire_due_timers("test-worker")
+
+
+def to_patrol(app, api, clock, fired: int | None = 1, **registration) -> tuple[int, dict]:
+    """A registered project past 首次核实 whose first patrol (14 days on) is due: its id and the patrol task.
+    `fired`: how many timers fall due meanwhile (None: projects registered before may add theirs)."""
+    pid = register(api, **registration)["id"]
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT)
+    clock.advance(days=14, seconds=1)
+    count = fire_timers(app)
+    assert fired is None or count == fired, count
+    return pid, api.task_of("inspector_lj", pid, "patrol")
+
+
+def checklist(api, task, failed=()) -> dict:
+    """A patrol task's checklist answered: NOK for the `failed` item codes, OK for every other."""
+    items = api.get("inspector_lj", f"/api/v1/tasks/{task['id']}").get_json()["checklist"]
+    return {i["code"]: ("NOK" if i["code"] in failed else "OK") for i in items}
 
 
 def notice_kinds(app, project_id) -> list[str]:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from tests.helpers.lifecycle import fire_timers, register
+from tests.helpers.lifecycle import checklist, to_patrol
 
 
 def patrol_with(app, api, clock, outcome: str, severity: str, description: str, **registration) -> int:
     """A registered project whose first patrol (14 days on) ends with this outcome; its id."""
-    pid = register(api, **registration)["id"]
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
-                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-    clock.advance(days=14, seconds=1)
-    fire_timers(app)
-    patrol = api.task_of("inspector_lj", pid, "patrol")
-    codes = {i["code"] for i in api.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]}
+    pid, patrol = to_patrol(app, api, clock, fired=None, **registration)
     api.complete("inspector_lj", patrol["id"], {
-        "site_status": "IN_PROGRESS", "checklist": {c: "OK" for c in codes}, "outcome": outcome,
+        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol), "outcome": outcome,
         "hazard_severity": severity, "hazard_description": description})
     return pid
 

@@ -1,9 +1,7 @@
 """A small district with something in every dashboard figure, built through the JSON API."""
 from __future__ import annotations
 
-from tests.helpers.lifecycle import fire_timers, register
-
-FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
+from tests.helpers.lifecycle import FIRST_VISIT, fire_timers, register
 
 
 def checklist_ok(api, username, task_id) -> dict:
