@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from tests.conftest import ApiClient, registration_data
+from tests.helpers.browser import sign_in
 
 pytestmark = pytest.mark.browser
 DESK = {"viewport": {"width": 1366, "height": 900}}
@@ -32,12 +33,7 @@ def seed(app) -> dict[str, list[str]]:
 def signed_in(browser, base: str, username: str):
     context = browser.new_context(locale="zh-CN", **DESK)
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo12345")
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector(".mainnav")
-    return context, page
+    return context, sign_in(page, base, username)
 
 
 def test_district_dashboard_overdue_figure_opens_its_ledger_rows(live_app, live_server, browser, shots):

@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from PIL import Image
 
+from tests.helpers.browser import sign_in
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -38,12 +40,7 @@ class User:
         self.base = base
 
     def login(self, username):
-        page = self.page
-        page.goto(self.base + "/login")
-        page.fill("#username", username)
-        page.fill("#password", "demo12345")
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector(".mainnav")
+        sign_in(self.page, self.base, username)
         return self
 
     def logout(self):

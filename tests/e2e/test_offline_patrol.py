@@ -15,6 +15,7 @@ import pytest
 import time_machine
 
 from tests.conftest import ApiClient, registration_data
+from tests.helpers.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -99,11 +100,7 @@ def test_patrol_filled_offline_is_applied_once_when_the_signal_returns(browser, 
                                   has_touch=True, service_workers="allow")
     page = context.new_page()
     try:
-        page.goto(base + "/login")
-        page.fill("#username", "inspector_lj")
-        page.fill("#password", "demo12345")
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector(".mainnav")
+        sign_in(page, base, "inspector_lj")
         page.goto(f"{base}/tasks/{patrol['id']}")
         page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
                                timeout=15000)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.browser import sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -11,11 +13,7 @@ def test_phone_header_title_and_tap_targets(browser, live_server, shots):
                                   has_touch=True, device_scale_factor=2)
     page = context.new_page()
     try:
-        page.goto(live_server + "/login")
-        page.fill("#username", "supervisor_lj")
-        page.fill("#password", "demo12345")
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector(".mainnav")
+        sign_in(page, live_server, "supervisor_lj")
         page.screenshot(path=str(shots / "phone-header.png"))
         title = page.locator(".brand-text").evaluate(
             "e => ({lines: Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))})")
