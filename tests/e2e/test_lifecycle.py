@@ -95,10 +95,6 @@ def fire_timers(app):
         return fire_due_timers("e2e-worker")
 
 
-@pytest.mark.xfail(
-    reason="re-inspection is per hazard now; the walk still ticks the old outcome radio (issue 14)",
-    strict=False,
-)
 def test_lifecycle_in_chromium(browser, live_server, live_app, shots, tmp_path):
     today = date.today()
     owner = User(browser, live_server).login("owner1")
@@ -175,8 +171,13 @@ def test_lifecycle_in_chromium(browser, live_server, live_app, shots, tmp_path):
         evidence.scroll_into_view_if_needed()
         ipage.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=evidence.element_handle())
         assert "已重新敷设电缆并加装漏电保护器" in ipage.inner_text('[data-testid="timeline"]')
-        ipage.check('input[name="outcome"][value="passed"]')
+        # One hazard per failed item: D02 is H1, judged on its own line with its deadline beside it.
+        hazard = ipage.locator('[data-field="hazard_results"] [data-hazard="H1"]')
+        assert "D02" in hazard.inner_text() and "整改期限" in hazard.inner_text()
+        hazard.locator('input[value="passed"]').check()
+        ipage.check('input[name="method"][value="onsite"]')
         inspector.submit()
+        assert any("已提交" in f for f in inspector.flash())
 
         # 6. owner1 declares completion.
         owner.open_task(reg_no, "申报完工")

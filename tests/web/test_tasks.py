@@ -118,3 +118,29 @@ def test_patrol_checklist_radios_become_the_checklist(app, pages, client, clock)
     assert "责令限期整改通知" in notices and "临时用电电线乱拉乱接" in notices
     detail = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert "整改中" in detail and "临时用电电线乱拉乱接" in detail
+
+
+def test_patrol_page_shows_the_proposed_deadline_and_reinspection_lists_each_hazard(app, api, pages, client, clock):
+    from tests.api.test_enforcement import checklist, to_patrol
+
+    pid, task = to_patrol(app, api, clock)
+    pages.login("inspector_lj")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    # Seen before submitting: the district's proposal (P3D general, P1D major, at most P7D).
+    assert "一般隐患 2026-12-18，重大隐患 2026-12-16；可缩短，或延长至最迟 2026-12-22" in page
+    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "outcome": "rectify",
+                                              "checklist": checklist(api, task, ("D02", "B02")),
+                                              "hazard_description": "现场检查发现"})
+    api.complete("owner1", api.task_of("owner1", pid, "submit_evidence")["id"],
+                 {"measures_taken": "已整改", "completed_on": "2026-12-16"})
+    reinspect = pages.task_of(pid, "reinspect")
+    page = client.get(f"/tasks/{reinspect}").get_data(as_text=True)
+    assert 'name="hazard_results.H1"' in page and 'name="hazard_results.H2"' in page
+    assert "B02" in page and "D02" in page and "没有未销号的隐患" not in page
+    resp = client.post(f"/tasks/{reinspect}", data=form_data(
+        {"hazard_results": {"H1": "passed"}, "method": "onsite"}, task_id=reinspect, action="complete"))
+    assert resp.status_code == 422 and "请逐项填写复查结论" in resp.get_data(as_text=True)
+    resp = client.post(f"/tasks/{reinspect}", data=form_data(
+        {"hazard_results": {"H1": "passed", "H2": "passed"}, "method": "onsite"}, task_id=reinspect, action="complete"))
+    assert resp.status_code == 302
+    assert {h["status"] for h in api.project("inspector_lj", pid)["hazards"]} == {"closed"}

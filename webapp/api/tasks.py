@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from ..services.designer import task_forms
 from ..services.ledger import queries
-from ..services.lifecycle import hazards, idempotency, instances
+from ..services.lifecycle import idempotency, instances
 from ..services.security import privacy
 from .auth import client_ip, lang, token_required
 from .schemas import Completed, FormData, InboxQuery, TaskDetail, TaskRow
@@ -40,10 +40,8 @@ def one_task(task_id):
     row["checklist"] = instances.checklist_for(queries.project_data(task.project)) if has_checklist else []
     # The values the form starts with (e.g. a proposed deadline, what a lead carried), and the hazards
     # a per-hazard judgement must cover.
-    facts, values = instances.task_start(task_id)
+    _facts, values, row["hazards"] = instances.form_start(task, definition)
     row["values"] = privacy.for_viewer(g.user, task.project, values)
-    row["hazards"] = hazards.live_for_project(task.project_id) if definition is not None and any(
-        f.type == "hazardResults" for f in definition.fields) else []
     return row
 
 

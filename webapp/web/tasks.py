@@ -44,6 +44,8 @@ def show(task_id):
     can_do = policy.can_do_task(current_user, task)
     facts = privacy.for_viewer(current_user, project, queries.project_data(project))
     values, errors, draft_at, status = {}, {}, None, 200
+    # What the form starts with and quotes (the proposed deadline), and the hazards it judges.
+    known, start, live = instances.form_start(task, definition) if definition and can_do else ({}, {}, [])
 
     if request.method == "POST":
         if request.form.get("task_id") != task_id:
@@ -83,6 +85,8 @@ def show(task_id):
         draft = drafts.load(current_user, task_id)
         if draft:
             values, draft_at = draft
+        else:
+            values = dict(start)
 
     options, checklist = instances.form_inputs(definition, project, facts) if can_do else (None, None)
     bundle = timeline.bundle_of(project)
@@ -96,7 +100,8 @@ def show(task_id):
         can_do=can_do,
         holder=claims.holders([task.claimed_by_id]).get(task.claimed_by_id),
         definition=definition,
-        fields=formkit.field_views(definition, values, errors, lang(), options=options, checklist_items=checklist)
+        fields=formkit.field_views(definition, values, errors, lang(), options=options, checklist_items=checklist,
+                                   hazards=live, facts=known)
         if definition and can_do else [],
         errors=errors,
         draft_at=draft_at,

@@ -218,6 +218,14 @@ def task_start(task_id: str) -> tuple[dict, dict]:
     return facts, prefill(runner.bundle, row.element_id, facts) if row is not None else {}
 
 
+def form_start(task: InboxTask, definition: FormDefinition | None) -> tuple[dict, dict, list[dict]]:
+    """(facts, starting values, live hazards) for a task's form, pages and API alike: static text
+    quotes the facts (the proposed deadline), a per-hazard judgement lists the project's hazards."""
+    facts, values = task_start(task.id)
+    judges = definition is not None and any(f.type == "hazardResults" for f in definition.fields)
+    return facts, values, hazard_service.live_for_project(task.project_id) if judges else []
+
+
 def prefill(bundle, element_id: str, facts: dict) -> dict:
     """The values a task's form starts with: the process data named by the task's `prefill`
     property (the deadline a decision proposed, the address a lead carried). A submission that
