@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import registration_data
+from tests.helpers.browser import sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -68,14 +69,6 @@ def token(base: str, username: str) -> str:
     return api(base, "POST", "/api/v1/auth/token", {"username": username, "password": "demo12345"})["token"]
 
 
-def login(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo12345")
-    page.press("#password", "Enter")
-    page.wait_for_load_state()
-
-
 # Drawn as a designer would: a new user task in the inspectors' lane, the flow from 风险分级
 # re-pointed to it, and a new flow from it on to 首次核实. Returns the new task's id.
 ADD_TASK = """() => {
@@ -95,7 +88,7 @@ ADD_TASK = """() => {
 def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(live_server, browser_page):
     base, page = live_server, browser_page
     SHOTS.mkdir(parents=True, exist_ok=True)
-    login(page, base, "designer")
+    sign_in(page, base, "designer")
     page.goto(base + "/designer")
     page.click("[data-testid=process-small_works] [data-testid=edit-bpmn]")
     page.wait_for_selector("#canvas[data-ready='1']")
@@ -132,7 +125,7 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
 
     # And on the inspector's own inbox page.
     page.click("form.logout button")
-    login(page, base, "inspector_lj")
+    sign_in(page, base, "inspector_lj")
     page.goto(base + "/inbox")
     assert "安全交底确认" in page.inner_text("main")
     page.screenshot(path=str(SHOTS / "designer-inbox-after-deploy.png"))
@@ -140,7 +133,7 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
 
 def test_problems_are_marked_on_the_diagram(live_server, browser_page):
     base, page = live_server, browser_page
-    login(page, base, "designer")
+    sign_in(page, base, "designer")
     page.goto(base + "/designer/versions/1/bpmn")
     page.wait_for_selector("#canvas[data-ready='1']")
     page.evaluate("() => window.designerModeler.get('selection').select("
