@@ -147,8 +147,8 @@ def test_an_adjusted_working_day_counts(api, clock):
 
 
 
-def handed_over_and_resumed(api, app, clock, case_no: str) -> int:
-    """Stopped and handed over to 区住建 (the bureau has received the case), then resumed."""
+def stopped_and_handed_over(api, app, clock) -> int:
+    """A structural change found on patrol, the site stopped and the case handed over (approved)."""
     pid, patrol = to_patrol(app, api, clock)
     api.complete("inspector_lj", patrol["id"], {
         "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol, ["A07"]), "outcome": "stop_now",
@@ -158,6 +158,12 @@ def handed_over_and_resumed(api, app, clock, case_no: str) -> int:
         "handover": "yes", "violation": "STRUCTURAL_CHANGE"})
     api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
                  {"approved": "yes", "opinion": "同意"})
+    return pid
+
+
+def handed_over_and_resumed(api, app, clock, case_no: str) -> int:
+    """Stopped and handed over to 区住建 (the bureau has received the case), then resumed."""
+    pid = stopped_and_handed_over(api, app, clock)
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "resume_check")["id"],
                  {"hazard_results": {"H1": "passed"}, "resume": "yes", "note": "已恢复"})
     api.complete("housing_sm", api.task_of("housing_sm", pid, "ack_housing")["id"],
@@ -209,3 +215,50 @@ def test_a_closed_enforcement_case_does_not_block_the_writeoff(app, api, clock):
     api.complete("owner1", api.task_of("owner1", pid, "declare_completion")["id"], DECLARATION)
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "writeoff")["id"], WRITTEN_OFF)
     assert api.project("owner1", pid)["status"] == "已核销"
+
+
+# -- P-15d, P-16, P-17a: enforcement ----------------------------------------------------------------
+def patrol_without_qualification(app, api, clock) -> int:
+    """A patrol finding the contractor unqualified (A03) and ordering rectification."""
+    pid, patrol = to_patrol(app, api, clock)
+    api.complete("inspector_lj", patrol["id"], {
+        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol, ["A03"]), "outcome": "rectify",
+        "hazard_description": "承接施工的个人无相应资质"})
+    return pid
+
+
+def test_no_qualification_starts_stop_work_by_default(app, api, clock):
+    pid = patrol_without_qualification(app, api, clock)
+    assert api.task_of("inspector_lj", pid, "propose_stop_work")
+    assert api.tasks("owner1", "submit_evidence") == []
+
+
+def test_no_qualification_is_rectified_where_the_district_says_so(app, api, clock):
+    set_rules(api, {"auto_stop_no_qualification": False})
+    pid = patrol_without_qualification(app, api, clock)
+    assert api.task_of("owner1", pid, "submit_evidence")
+    assert api.tasks("inspector_lj", "propose_stop_work") == []
+    assert notice_kinds(app, pid).count("rectification") == 1
+
+
+def test_a_structural_change_goes_to_housing_by_default(app, api, clock):
+    pid = stopped_and_handed_over(api, app, clock)
+    ack = api.task_of("housing_sm", pid, "ack_housing")
+    assert ack["due_at"] == "2026-12-18T01:00:01+00:00"  # 3 working days from Tuesday (P-17a)
+    assert api.tasks("enforcer_sm", "ack_enforcement") == []
+
+
+def test_the_district_routes_structural_changes_to_enforcement_instead(app, api, clock):
+    set_rules(api, {"enforcement_routing": {"STRUCTURAL_CHANGE": "DISTRICT_ENFORCEMENT"}})
+    pid = stopped_and_handed_over(api, app, clock)
+    assert api.task_of("enforcer_sm", pid, "ack_enforcement")
+    assert api.tasks("housing_sm", "ack_housing") == []
+    letter = next(n for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json()
+                  if n["kind"] == "handover")
+    assert "思明区综合执法局" in letter["html"] and "住建局" not in letter["html"]
+
+
+def test_the_acknowledgement_limit_comes_from_the_district(app, api, clock):
+    set_rules(api, {"enforcement_ack_within": "PT4H"})
+    pid = stopped_and_handed_over(api, app, clock)
+    assert api.task_of("housing_sm", pid, "ack_housing")["due_at"] == "2026-12-15T05:00:01+00:00"
