@@ -43,7 +43,6 @@ class AuditPage(Paged):
 @blp.route("/audit", methods=["GET"])
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, AuditPage)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def events(args):
     """Sign-ins, completions, rule changes, deployments, exports and downloads: who, when, from where."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, request
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
 
 from ..services.security.auth import user_for_token
 
@@ -31,12 +31,14 @@ def current_user_or_401():
 
 
 def token_required(view):
+    """The route answers only a valid bearer token, and its OpenAPI operation says so."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         g.user = current_user_or_401()
         return view(*args, **kwargs)
 
-    return wrapper
+    return Blueprint.doc(security=[{"bearer": []}])(wrapper)
 
 
 def lang() -> str:

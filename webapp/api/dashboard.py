@@ -13,7 +13,6 @@ blp = Blueprint("dashboard_api", __name__, description="KPIs of the caller's jur
 
 @blp.route("/dashboard", methods=["GET"])
 @blp.arguments(DashboardQuery, location="query")
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def show(args):
     """Figures for the period [since, until) (Beijing dates; default this month), of the whole

@@ -83,7 +83,6 @@ _UPLOAD_DOC = {
     },
     "responses": {"422": {"description": "the upload has problems: {problems: [{file, element_id, "
                                          "element_name, message}]}"}},
-    "security": [{"bearer": []}],
 }
 
 
@@ -116,7 +115,6 @@ def upload():
 
 @blp.route("/process-versions", methods=["GET"])
 @blp.response(200, VersionSchema(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def versions():
     """Every deployed version, newest first per process, with running projects per version."""
@@ -125,7 +123,6 @@ def versions():
 
 @blp.route("/process-versions/<int:version_id>", methods=["GET"])
 @blp.response(200, VersionSchema)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def one_version(version_id):
     """One version: its files, forms and what its deployment changed."""
@@ -133,7 +130,6 @@ def one_version(version_id):
 
 
 @blp.route("/process-versions/<int:version_id>/files/<path:name>", methods=["GET"])
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def download(version_id, name):
     """One file of a version (BPMN, DMN or forms/<key>.json), as an attachment."""
@@ -147,7 +143,6 @@ def download(version_id, name):
 
 @blp.route("/process-versions/<int:version_id>/migration", methods=["GET"])
 @blp.response(200, MigrationPreview)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def migration_preview(version_id):
     """For every running project on another version: can it move here, and what changes for it."""
@@ -157,7 +152,6 @@ def migration_preview(version_id):
 @blp.route("/process-versions/<int:version_id>/migration", methods=["POST"])
 @blp.arguments(SelectionRequest)
 @blp.response(200, MigrationRow(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def migrate_selection(body, version_id):
     """Migrate the selected projects to this version; each refused one says why."""
@@ -167,7 +161,7 @@ def migrate_selection(body, version_id):
 @blp.route("/projects/<int:project_id>/migrate", methods=["POST"])
 @blp.arguments(MigrateRequest)
 @blp.response(200, MigrationRow)
-@blp.doc(security=[{"bearer": []}], responses={"409": {"description": "refused: `reason` and the preview"}})
+@blp.doc(responses={"409": {"description": "refused: `reason` and the preview"}})
 @token_required
 def migrate_project(body, project_id):
     """Move one project to another version of its process (`dry_run`: preview only)."""

@@ -41,7 +41,6 @@ class SavedFilterOut(Schema):
 @blp.route("/tasks/bulk", methods=["POST"])
 @blp.arguments(BulkRequest)
 @blp.response(200, BulkResult)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def bulk_action(body):
     """Claim, release or assign (supervisors) many tasks; each refused task is named with its reason."""
@@ -50,7 +49,6 @@ def bulk_action(body):
 
 @blp.route("/inbox/filters", methods=["GET"])
 @blp.response(200, SavedFilterOut(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def list_filters():
     """My saved inbox filters (their `params` go to GET /tasks as they are)."""
@@ -60,7 +58,6 @@ def list_filters():
 @blp.route("/inbox/filters", methods=["POST"])
 @blp.arguments(SavedFilterIn)
 @blp.response(201, SavedFilterOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def save_filter(body):
     """Save (or replace, by name) an inbox filter."""
@@ -69,7 +66,6 @@ def save_filter(body):
 
 @blp.route("/inbox/filters/<int:filter_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def delete_filter(filter_id):
     """Delete one of my saved filters."""

@@ -14,7 +14,6 @@ blp = Blueprint("notices_api", __name__, description="Notices and their service 
 
 @blp.route("/projects/<int:project_id>/notices", methods=["GET"])
 @blp.response(200, NoticeRow(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def for_project(project_id):
     """The notices issued on a project, as issued, with their service records."""
@@ -23,7 +22,7 @@ def for_project(project_id):
 
 
 @blp.route("/notices/<int:notice_id>/service", methods=["POST"])
-@blp.doc(security=[{"bearer": []}], requestBody={"content": {"application/json": {"schema": ServiceRecord}}})
+@blp.doc(requestBody={"content": {"application/json": {"schema": ServiceRecord}}})
 @blp.response(201, NoticeRow)
 @token_required
 def serve(notice_id):

@@ -73,7 +73,6 @@ class Delivery(Schema):
 @blp.route("/notifications", methods=["GET"])
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, NotificationList)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def my_notifications(args):
     """My notifications, newest first (`before` pages on by id), with the unread count."""
@@ -85,7 +84,6 @@ def my_notifications(args):
 @blp.route("/notifications/read", methods=["POST"])
 @blp.arguments(ReadRequest)
 @blp.response(200, ReadResult)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def mark_read(body):
     """Mark these (or all) of my notifications read."""
@@ -94,7 +92,6 @@ def mark_read(body):
 
 @blp.route("/notifications/preferences", methods=["GET"])
 @blp.response(200, Preferences)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def get_preferences():
     """My outbound channels, quiet hours and muted kinds, and the channels this deployment offers."""
@@ -104,7 +101,6 @@ def get_preferences():
 @blp.route("/notifications/preferences", methods=["PUT"])
 @blp.arguments(Preferences)
 @blp.response(200, Preferences)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def put_preferences(body):
     """Replace my preferences (422 names the failing fields)."""
@@ -113,7 +109,6 @@ def put_preferences(body):
 
 @blp.route("/ops/deliveries", methods=["GET"])
 @blp.response(200, Delivery(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def deliveries():
     """The delivery log: the newest attempts to send outbound messages, with their outcome."""

@@ -31,7 +31,6 @@ class Retried(Schema):
 
 @blp.route("/ops/incidents", methods=["GET"])
 @blp.response(200, Incident(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def list_incidents():
     """Timer jobs that failed: incidents first, then jobs waiting for their next attempt."""
@@ -40,7 +39,6 @@ def list_incidents():
 
 @blp.route("/ops/incidents/<int:instance_id>/retry", methods=["POST"])
 @blp.response(200, Retried)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def retry_incident(instance_id):
     """Queue the job again now, with fresh attempts."""

@@ -64,7 +64,6 @@ class CompanyYearOut(Schema):
 @blp.route("/projects/<int:project_id>/entrusted-supervisor", methods=["PUT"])
 @blp.arguments(EntrustIn)
 @blp.response(200, EntrustOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def entrust(body, project_id):
     """Name (or, with null, withdraw) the entrusted supervisor: the owner or the estate's property company."""
@@ -74,7 +73,6 @@ def entrust(body, project_id):
 
 @blp.route("/projects/<int:project_id>/advisory-logs", methods=["GET"])
 @blp.response(200, AdvisoryOut(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def advisory_logs(project_id):
     """The project's advisory logs, newest first."""
@@ -84,7 +82,6 @@ def advisory_logs(project_id):
 @blp.route("/projects/<int:project_id>/advisory-logs", methods=["POST"])
 @blp.arguments(AdvisoryIn)
 @blp.response(201, AdvisoryOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def record_advisory(body, project_id):
     """The entrusted supervisor's log; `raise_lead` sends its finding to the street's inspectors as a lead."""
@@ -94,7 +91,6 @@ def record_advisory(body, project_id):
 @blp.route("/property-companies/report", methods=["GET"])
 @blp.arguments(YearQuery, location="query")
 @blp.response(200, CompanyYearOut(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def property_report(args):
     """Yearly figures and star rating per property company in reach (a company: its own); default this year."""

@@ -55,7 +55,6 @@ class StandInOut(Schema):
 
 @blp.route("/projects/<int:project_id>/comments", methods=["GET"])
 @blp.response(200, CommentOut(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def list_comments(project_id):
     """The comments and hand-over notes I may read on a project (owners: those marked for them)."""
@@ -65,7 +64,6 @@ def list_comments(project_id):
 @blp.route("/projects/<int:project_id>/comments", methods=["POST"])
 @blp.arguments(CommentIn)
 @blp.response(201, CommentOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def add_comment(body, project_id):
     """Add a comment or hand-over note; `@username` notifies a colleague who sees the project."""
@@ -74,7 +72,6 @@ def add_comment(body, project_id):
 
 @blp.route("/standins", methods=["GET"])
 @blp.response(200, StandInOut(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def list_standins():
     """Current and future stand-ins of my street (street supervisors)."""
@@ -84,7 +81,6 @@ def list_standins():
 @blp.route("/standins", methods=["POST"])
 @blp.arguments(StandInIn)
 @blp.response(201, StandInOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def set_standin(body):
     """Name a stand-in for an inspector's leave: the inspector's work goes to the stand-in meanwhile."""
@@ -94,7 +90,6 @@ def set_standin(body):
 
 @blp.route("/standins/<int:stand_in_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def cancel_standin(stand_in_id):
     """Cancel a stand-in of my street."""

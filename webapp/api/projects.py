@@ -28,7 +28,6 @@ def _created(project):
 @blp.route("/registrations", methods=["POST"])
 @blp.arguments(FormData)
 @blp.response(201, Created)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def register(body):
     """Owner self-registration (form `registration`)."""
@@ -38,7 +37,6 @@ def register(body):
 @blp.route("/leads", methods=["POST"])
 @blp.arguments(FormData)
 @blp.response(201, Created)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def lead(body):
     """A grid worker's lead (吹哨) about a site (form `lead`)."""
@@ -48,7 +46,6 @@ def lead(body):
 @blp.route("/projects/claim", methods=["POST"])
 @blp.arguments(ClaimRequest)
 @blp.response(200, Created)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def claim(body):
     """The owner takes over a project registered on the owner's behalf (code on the receipt)."""
@@ -59,7 +56,6 @@ def claim(body):
 @blp.route("/projects", methods=["GET"])
 @blp.arguments(ProjectQuery, location="query")
 @blp.response(200, ProjectPage)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def ledger(args):
     """The project ledger in my jurisdiction, filtered."""
@@ -68,7 +64,6 @@ def ledger(args):
 
 @blp.route("/projects/<int:project_id>", methods=["GET"])
 @blp.response(200, ProjectDetail)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def detail(project_id):
     """Ledger fields, current tasks and history of one project."""
@@ -83,7 +78,6 @@ def detail(project_id):
 
 @blp.route("/forms/<key>", methods=["GET"])
 @blp.response(200, FormDefinition)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def form(key):
     """A form definition of the newest process version. `registration` and `lead` carry, on each
@@ -93,7 +87,7 @@ def form(key):
 
 
 @blp.route("/projects/<int:project_id>/inspections", methods=["POST"])
-@blp.doc(security=[{"bearer": []}], requestBody={"content": {"application/json": {"schema": InspectionRequest}}})
+@blp.doc(requestBody={"content": {"application/json": {"schema": InspectionRequest}}})
 @blp.response(201, Created)
 @token_required
 def inspect(project_id):

@@ -147,7 +147,6 @@ def rule_set_out(user, code: str) -> dict:
 
 @blp.route("/districts/<code>/rules", methods=["GET"])
 @blp.response(200, RuleSetOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def get_rules(code):
     """The district's rules in force now (version 0: the defaults), and versions still to come."""
@@ -157,7 +156,6 @@ def get_rules(code):
 @blp.route("/districts/<code>/rules", methods=["PUT"])
 @blp.arguments(RuleDraft)
 @blp.response(200, RuleSetOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def put_rules(body, code):
     """Save a new version (district administrators of this district only): 422 names each failing
@@ -170,7 +168,6 @@ def put_rules(body, code):
 @blp.route("/districts/<code>/rules/versions/<int:version>/withdraw", methods=["POST"])
 @blp.arguments(Withdrawal)
 @blp.response(200, RuleSetOut)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def withdraw_rules(body, code, version):
     """Withdraw a version before it takes effect (the district's administrators): 409 once it is in
@@ -181,7 +178,6 @@ def withdraw_rules(body, code, version):
 
 @blp.route("/districts/<code>/rules/history", methods=["GET"])
 @blp.response(200, HistoryVersion(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def rule_history(code):
     """Every version, newest first: who, when, why, and each changed value before and after."""
@@ -191,7 +187,6 @@ def rule_history(code):
 @blp.route("/districts/<code>/rules/preview", methods=["POST"])
 @blp.arguments(RuleDraft)
 @blp.response(200, Preview)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def preview(body, code):
     """What the draft would change for the district's current projects; nothing is saved."""
@@ -200,7 +195,6 @@ def preview(body, code):
 
 @blp.route("/rules/parameters", methods=["GET"])
 @blp.response(200, Parameter(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def parameters():
     """The parameter catalogue: types, defaults, options, and which process files read each one."""
@@ -208,7 +202,6 @@ def parameters():
 
 
 @blp.route("/rules/districts", methods=["GET"])
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def side_by_side():
     """The districts' rules in force side by side (the districts the caller may read)."""

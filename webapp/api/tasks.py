@@ -16,7 +16,6 @@ blp = Blueprint("tasks", __name__, description="My task inbox")
 @blp.route("/tasks", methods=["GET"])
 @blp.arguments(InboxQuery, location="query")
 @blp.response(200, TaskRow(many=True))
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def my_tasks(args):
     """Ready tasks whose lane is my role, inside my jurisdiction (and those of colleagues I stand
@@ -27,7 +26,6 @@ def my_tasks(args):
 
 @blp.route("/tasks/<task_id>", methods=["GET"])
 @blp.response(200, TaskDetail)
-@blp.doc(security=[{"bearer": []}])
 @token_required
 def one_task(task_id):
     """One task with its form definition and the project summary."""
@@ -48,7 +46,7 @@ def one_task(task_id):
 @blp.route("/tasks/<task_id>/complete", methods=["POST"])
 @blp.arguments(FormData)
 @blp.response(200, Completed)
-@blp.doc(security=[{"bearer": []}], parameters=[{
+@blp.doc(parameters=[{
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 100},
     "description": "a replay with the same key returns the first answer and changes nothing"}])
 @token_required
