@@ -105,6 +105,7 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
     page.click("[data-testid=btn-check]")
     page.wait_for_selector("[data-testid=editor-status].ok")
     page.fill("#deploy-note", "首次核实前增加安全交底")
+    page.once("dialog", lambda dialog: dialog.accept())  # 部署 asks first
     page.click("[data-testid=btn-deploy]")
     page.wait_for_selector("[data-testid=deployed-link]")
     page.screenshot(path=str(SHOTS / "designer-modeler-deployed.png"))

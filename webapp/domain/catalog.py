@@ -6,6 +6,7 @@ its content hash identifies a process version.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,34 @@ def content_hash(files: dict[str, str]) -> str:
         digest.update(files[name].encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def same_content(old: dict[str, str], new: dict[str, str]) -> bool:
+    """Whether two bundles say the same thing although their text differs: an editor that saves
+    an unchanged diagram writes its XML afresh (spacing, attribute order, comments dropped, the
+    diagram's shapes in another order); deploying that must not make a new version."""
+    if set(old) != set(new):
+        return False
+    return all(old[name] == new[name] or _canonical(name, old[name]) == _canonical(name, new[name]) for name in new)
+
+
+def _canonical(name: str, text: str):
+    try:
+        if name.endswith(".json"):
+            return json.loads(text)
+        if name.endswith((".bpmn", ".dmn")):
+            root = parse_xml(text, name)
+            for el in root.iter():
+                if el.text is not None and not el.text.strip():
+                    el.text = None
+                if el.tail is not None and not el.tail.strip():
+                    el.tail = None
+            for plane in root.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNPlane"):
+                plane[:] = sorted(plane, key=lambda shape: (str(shape.tag), shape.get("bpmnElement") or ""))
+            return etree.tostring(root, method="c14n", with_comments=False)
+    except (ValueError, BundleError):
+        pass
+    return text
 
 
 @dataclass

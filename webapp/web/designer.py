@@ -173,6 +173,8 @@ def _editor_strings() -> dict:
     """The editors' texts, translated here so the JavaScript carries no language of its own."""
     return {
         "checking": _("Validating…"), "deploying": _("Deploying…"),
+        "confirmDeploy": _("Deploy this as a new version? New projects start on it at once; running projects "
+                           "stay on their version until migrated."),
         "noProblems": _("No problems found: this can be deployed."),
         "hasProblems": _("%(n)s problem(s) found; they are marked on the diagram."),
         "notDeployed": _("Not deployed: %(n)s problem(s) found; they are marked on the diagram."),

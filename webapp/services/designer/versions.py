@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from ...domain.catalog import FORMS_PREFIX, Bundle, content_hash, parse_bundle
+from ...domain.catalog import FORMS_PREFIX, Bundle, content_hash, parse_bundle, same_content
 from ...domain.forms import CHECKLIST_FILE
 from ...domain.migration import spec_changes
 from ...persistence.models import HistoryEvent, ProcessVersion, db
@@ -99,7 +99,8 @@ def latest_version(process_id: str = MAIN_PROCESS) -> ProcessVersion:
 def deploy(
     files: dict[str, str], actor: str | None, note: str | None = None, actor_id: int | None = None
 ) -> tuple[ProcessVersion, bool]:
-    """Store the bundle as a new immutable version unless that exact content exists; returns (version, created).
+    """Store the bundle as a new immutable version unless that exact content exists, or the newest
+    version says the same in other spacing; returns (version, created).
 
     Every new version leaves a 'deployment' history event: who, when, and what changed.
     """
@@ -112,6 +113,8 @@ def deploy(
         select(ProcessVersion).where(ProcessVersion.process_id == bundle.process_id)
         .order_by(ProcessVersion.version.desc())
     )
+    if previous is not None and same_content(version_files(previous), files):
+        return previous, False
     number = (previous.version if previous is not None else 0) + 1
     version = ProcessVersion(
         process_id=bundle.process_id,

@@ -1,5 +1,5 @@
 /* Progressive enhancement: draw the project's BPMN diagram with bpmn-js, mark done and current
-   steps, centre on where the project stands; zoom buttons and drag to pan. Drawn when its
+   steps, the whole diagram in view on open; zoom buttons and drag to pan. Drawn when its
    <details> is first opened (a hidden canvas cannot be fitted). */
 (function () {
   "use strict";
@@ -19,16 +19,10 @@
             return e;
           });
         };
-        var done = marked(el.dataset.done, "done");
-        var current = marked(el.dataset.current, "current");
+        marked(el.dataset.done, "done");
+        marked(el.dataset.current, "current");
+        // The whole diagram on open (the current step is marked in it); the zoom buttons go closer.
         canvas.zoom("fit-viewport", "auto");
-        var focus = current[0] || done[done.length - 1];
-        if (focus && canvas.zoom() < 0.75) {  // a wide diagram: show where the project stands, readable
-          canvas.zoom(0.85, { x: focus.x + focus.width / 2, y: focus.y + focus.height / 2 });
-          var box = canvas.viewbox();
-          canvas.viewbox({ x: focus.x + focus.width / 2 - box.width / 2, y: focus.y + focus.height / 2 - box.height / 2,
-                           width: box.width, height: box.height });
-        }
         tools(el, canvas);
         el.setAttribute("data-ready", "1");
       })

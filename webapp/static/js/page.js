@@ -1,5 +1,5 @@
 /* Behaviour that used to sit in inline attributes and script blocks, which the Content-Security-Policy
-   (script-src 'self') does not run: data-autosubmit, data-navigate, data-print, data-geo-auto. */
+   (script-src 'self') does not run: data-autosubmit, data-navigate, data-print, data-confirm, data-geo-auto. */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -9,6 +9,11 @@
   });
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
+  });
+  // A form whose effect cannot be taken back asks first (data-confirm holds the question).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
   });
   // Hidden latitude/longitude filled from the browser's location, if it allows (public report).
   var auto = document.querySelector("[data-geo-auto]");

@@ -106,7 +106,9 @@
       }).catch(function (err) { status(box, S.failed + " " + (err && err.message || ""), "error"); });
     }
     document.getElementById("btn-check").addEventListener("click", function () { run(cfg.checkUrl, false); });
-    document.getElementById("btn-deploy").addEventListener("click", function () { run(cfg.deployUrl, true); });
+    document.getElementById("btn-deploy").addEventListener("click", function () {
+      if (window.confirm(S.confirmDeploy)) run(cfg.deployUrl, true);
+    });
     return { status: function (m, k) { status(box, m, k); } };
   }
 

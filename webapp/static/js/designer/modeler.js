@@ -27,7 +27,8 @@
     .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
     .then(function (xml) { return modeler.importXML(xml); })
     .then(function () {
-      readableZoom();
+      // The whole process on open, so nothing lies out of view; zoom in (wheel, +) to read labels.
+      canvas.zoom("fit-viewport", "auto");
       render(null);
       document.getElementById("canvas").setAttribute("data-ready", "1");
     })
@@ -48,16 +49,6 @@
     modeler.saveXML({ format: true }).then(function (r) { D.download(cfg.fileName, r.xml); });
   });
   document.getElementById("btn-fit").addEventListener("click", function () { canvas.zoom("fit-viewport", "auto"); });
-
-  /* A wide process fitted to the screen is unreadable: start at the left edge, at a scale where
-     the labels can be read, and let the designer scroll and zoom from there. */
-  function readableZoom() {
-    canvas.zoom("fit-viewport", "auto");
-    if (canvas.zoom() >= 0.7) return;
-    var box = canvas.viewbox();
-    var size = canvas.getSize ? canvas.getSize() : { width: box.outer.width, height: box.outer.height };
-    canvas.viewbox({ x: box.inner.x - 20, y: box.inner.y - 20, width: size.width / 0.75, height: size.height / 0.75 });
-  }
 
   function mark(problems) {
     Object.keys(problemsById).forEach(function (id) { if (registry.get(id)) canvas.removeMarker(id, "has-problem"); });

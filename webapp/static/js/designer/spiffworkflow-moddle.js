@@ -1,7 +1,8 @@
 /* Moddle descriptor of the SpiffWorkflow extensions our engine reads (passed to bpmn-js as
    moddleExtensions.spiffworkflow), so the modeler edits them as typed elements and writes them
    back under the same namespace: spiffworkflow:properties/property (formKey, stage, status,
-   dueIn, priority), calledDecisionId, preScript, postScript, instructionsForEndUser. */
+   dueIn, priority), calledDecisionId, preScript, postScript, instructionsForEndUser, messageVariable
+   (an unknown element would be dropped on save: the ad-hoc inspection lost its request). */
 window.SpiffworkflowModdle = {
   name: "SpiffWorkflow",
   prefix: "spiffworkflow",
@@ -25,6 +26,7 @@ window.SpiffworkflowModdle = {
     { name: "CalledDecisionId", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] },
     { name: "PreScript", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] },
     { name: "PostScript", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] },
-    { name: "InstructionsForEndUser", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] }
+    { name: "InstructionsForEndUser", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] },
+    { name: "MessageVariable", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] }
   ]
 };
