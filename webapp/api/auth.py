@@ -45,10 +45,6 @@ def lang() -> str:
     return "en" if request.accept_languages.best_match(["zh", "en"], default="zh") == "en" else "zh"
 
 
-def client_ip() -> str | None:
-    return request.remote_addr
-
-
 def load_body(schema):
     """The JSON body loaded by a schema after the route has checked its object (so a caller outside
     the jurisdiction learns nothing from validation messages); 422 with the field messages."""

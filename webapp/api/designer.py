@@ -10,7 +10,8 @@ from marshmallow import Schema, fields
 from ..domain.errors import BundleError
 from ..services.designer import deployment
 from ..services.lifecycle import instance_migration
-from .auth import client_ip, token_required
+from ..services.security.audit import client_ip
+from .auth import token_required
 
 blp = Blueprint("process_versions", __name__, description="Process designer: versions, deployment, migration")
 

@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, validate
 from ..services.ledger import queries
 from ..services.oversight import kpi
 from ..services.participation import property_companies, supervision
-from .auth import client_ip, lang, token_required
+from ..services.security.audit import client_ip
+from .auth import lang, token_required
 
 blp = Blueprint("participation_api", __name__, description="Property companies and entrusted supervision")
 

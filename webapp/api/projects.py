@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 from ..services.ledger import queries
 from ..services.lifecycle import hazards, inspections, instances, ownership, start_forms
 from ..services.security import privacy
-from .auth import client_ip, lang, load_body, token_required
+from ..services.security.audit import client_ip
+from .auth import lang, load_body, token_required
 from .schemas import (
     ClaimRequest,
     Created,

@@ -7,7 +7,8 @@ from ..services.designer import task_forms
 from ..services.ledger import queries
 from ..services.lifecycle import idempotency, instances
 from ..services.security import privacy
-from .auth import client_ip, lang, token_required
+from ..services.security.audit import client_ip
+from .auth import lang, token_required
 from .schemas import Completed, FormData, InboxQuery, TaskDetail, TaskRow
 
 blp = Blueprint("tasks", __name__, description="My task inbox")

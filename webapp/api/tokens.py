@@ -4,7 +4,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint, abort
 
 from ..services.security import auth
-from .auth import client_ip
+from ..services.security.audit import client_ip
 from .schemas import TokenRequest, TokenResponse
 
 blp = Blueprint("tokens", __name__, description="Authentication")

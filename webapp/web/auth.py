@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..services.security import auth
+from ..services.security.audit import client_ip
 from . import nav
-from .common import client_ip, same_site_path
+from .common import same_site_path
 from .errors import handle_refusals
 from .i18n import LANGUAGES
 

@@ -14,10 +14,6 @@ from ..services.security import policy
 from .i18n import lang, process_text
 
 
-def client_ip() -> str | None:
-    return request.remote_addr
-
-
 def same_site_path(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None. Browsers drop tabs and newlines from
     URLs and read a backslash as a slash, so '/<tab>/evil.example' would lead to //evil.example:

@@ -20,8 +20,8 @@ from ..domain.errors import BundleError
 from ..services.designer import deployment, versions
 from ..services.errors import Conflict
 from ..services.lifecycle import instance_migration
+from ..services.security.audit import client_ip
 from . import nav
-from .common import client_ip
 from .errors import handle_refusals
 from .filters import PRIORITIES, STAGES
 

@@ -14,8 +14,9 @@ from ..services.lifecycle import hazards as hazard_records
 from ..services.lifecycle import inspections
 from ..services.participation import supervision
 from ..services.security import audit, policy, privacy
+from ..services.security.audit import client_ip
 from . import formkit, nav
-from .common import client_ip, page_number, streets_for
+from .common import page_number, streets_for
 from .errors import handle_refusals
 from .filters import CHANNELS, RISKS, STAGES, local, org_names
 from .i18n import lang

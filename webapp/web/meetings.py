@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from ..services.errors import ValidationFailed
 from ..services.oversight import meetings
 from ..services.security import policy
+from ..services.security.audit import client_ip
 from . import nav
-from .common import client_ip
 from .errors import handle_refusals
 from .i18n import lang
 

@@ -15,8 +15,9 @@ from ..services.ledger import queries
 from ..services.lifecycle import instances
 from ..services.participation import property_companies
 from ..services.security import policy
+from ..services.security.audit import client_ip
 from . import formkit, nav
-from .common import client_ip, page_number
+from .common import page_number
 from .errors import handle_refusals
 from .i18n import lang
 

@@ -11,8 +11,9 @@ from flask_login import current_user, login_required
 from ..services.errors import Conflict, ValidationFailed
 from ..services.ledger import queries
 from ..services.participation import property_companies, supervision
+from ..services.security.audit import client_ip
 from . import nav
-from .common import client_ip, page_number, report_year
+from .common import page_number, report_year
 from .errors import handle_refusals
 from .i18n import lang
 

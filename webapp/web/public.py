@@ -8,7 +8,7 @@ from ..services.casefile.attachments import UploadRefused
 from ..services.errors import NotFound, ValidationFailed
 from ..services.participation import public
 from ..services.participation.public import TooManyReports
-from .common import client_ip
+from ..services.security.audit import client_ip
 from .errors import page
 from .i18n import lang
 

@@ -14,8 +14,9 @@ from ..services.inbox import claims, drafts
 from ..services.ledger import queries
 from ..services.lifecycle import idempotency, instances
 from ..services.security import policy, privacy
+from ..services.security.audit import client_ip
 from . import formkit
-from .common import client_ip, form_title
+from .common import form_title
 from .errors import handle_refusals
 from .i18n import lang
 
