@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...domain.rules import PARAMS, STAR_LEVELS, Catalogue, Option, rule_calls
 from ...domain.workdays import XIAMEN, resolve
-from ...persistence.models import DistrictRuleVersion, DistrictRuleWithdrawal, OrgUnit, User, db
+from ...persistence.models import DistrictRuleVersion, DistrictRuleWithdrawal, OrgUnit, User, db, utcnow
 from ..designer import task_forms
 from ..designer.versions import latest_version
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -30,10 +30,6 @@ REFS = {p.name: p.ref for p in PARAMS}
 MAX_AHEAD = timedelta(days=730)
 CLOCK_SKEW = timedelta(minutes=1)
 _catalogues: dict[str, Catalogue] = {}
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass

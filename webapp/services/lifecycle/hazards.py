@@ -10,20 +10,16 @@ the step's data. An automatic step (`deadline`) is applied as its event is recor
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from ...domain import hazards as domain
 from ...domain.engine import properties
 from ...domain.workdays import XIAMEN
-from ...persistence.models import db
+from ...persistence.models import db, utcnow
 from ...persistence.oversight import Hazard
 from ..errors import ValidationFailed
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def action_of(bundle, element_id: str | None) -> str | None:

@@ -14,22 +14,18 @@ corrected submission may use it again.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from ...persistence.daily import IdempotentRequest
-from ...persistence.models import User, db
+from ...persistence.models import User, db, utcnow
 from ..errors import Conflict, ValidationFailed
 
 IN_PROGRESS = 0
 # A reservation older than this belongs to a request that died before it could record its outcome.
 ABANDONED_AFTER = timedelta(minutes=2)
 MAX_KEY = 100
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Replayed(dict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,7 @@ from ...persistence.models import (
     TimerJob,
     User,
     db,
+    utcnow,
 )
 from ..casefile import attachments, notices
 from ..designer import task_forms
@@ -59,10 +60,6 @@ LEDGER_FLAGS = ("late_registration",)
 
 # The lead's source (domain.md B1) by the reporting role; inspectors report what they saw on patrol.
 LEAD_SOURCES = {"grid": "GRID", "property": "PROPERTY"}
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # The projection rows are written as plain rows (persistence.instance_rows says why). An UPDATE sets

@@ -17,22 +17,18 @@ that an operator sees (services.lifecycle.operations) and can retry.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from ...persistence import instance_rows
-from ...persistence.models import TimerJob, db
+from ...persistence.models import TimerJob, db, utcnow
 from ..errors import StaleRevision
 from . import instances
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def fire_due_timers(worker_id: str, now: datetime | None = None, limit: int = 10, lock_seconds: int = 60) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from ...domain.workdays import XIAMEN
 from ...persistence.daily import Notification, NotificationPreference, OutboxMessage
-from ...persistence.models import User, db
+from ...persistence.models import User, db, utcnow
 from ..errors import ValidationFailed, in_lang
 from . import channels as channel_module
 
@@ -30,10 +30,6 @@ KINDS = {
     "comment": ("新留言", "New comment"),
 }
 OUTBOUND = ("email", "sms", "wecom", "dingtalk", "console")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,6 @@ def insert_ignoring_duplicates(table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table).on_conflict_do_nothing()
-
 
 
 def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:

@@ -9,21 +9,17 @@ once the claim expires, with the same key (channels.Outgoing.key) for the gatewa
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from ...persistence.daily import DeliveryAttempt, OutboxMessage
-from ...persistence.models import db
+from ...persistence.models import db, utcnow
 from . import channels as channel_module
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def send_pending(worker_id: str, now: datetime | None = None, limit: int = 20, lock_seconds: int | None = None) -> int:

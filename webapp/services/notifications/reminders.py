@@ -6,22 +6,18 @@ writes the notifications: however many workers scan at once, a reminder is made 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 
 from ...domain.durations import parse_duration
 from ...persistence.daily import TaskReminder
-from ...persistence.models import InboxTask, db
+from ...persistence.models import InboxTask, db, utcnow
 from ..district_rules.rulebook import RuleReader
 from .centre import Event, insert_ignoring_duplicates, notify
 from .recipients import holders, overseers
 
 BATCH = 200
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def scan(now: datetime | None = None) -> int:

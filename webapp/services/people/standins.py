@@ -7,17 +7,13 @@ Nothing is moved: when the period ends the tasks are the inspector's again.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 
 from ...persistence.daily import StandIn
-from ...persistence.models import OrgUnit, User, db
+from ...persistence.models import OrgUnit, User, db, utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _active(now: datetime):

@@ -6,13 +6,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
-from ...persistence.models import ApiToken, User, db
+from ...persistence.models import ApiToken, User, db, utcnow
 from ...persistence.security import LoginFailure
 from . import audit
 
@@ -41,10 +41,6 @@ master shadow superman trustno1 changeme default secret test guest user login xi
 aini1314 huang wang zhang
 """.split())
 _KEYBOARD_RUNS = ("0123456789", "9876543210", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # -- passwords -----------------------------------------------------------------------------------
