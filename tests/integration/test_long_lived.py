@@ -36,22 +36,29 @@ def _size(pid) -> tuple[int, int, int]:
     return len(instance.state), runner.task_count(), runner.depth()
 
 
+def _weekly_project(**overrides) -> tuple[int, object, dict]:
+    """A high-risk (weekly patrols) project past 首次核实: its id, its inspector, and the data of a
+    patrol that finds nothing wrong."""
+    from webapp.services.designer import task_forms
+    from webapp.services.lifecycle import instances
+
+    owner, inspector = _user("owner1"), _user("inspector_lj")
+    data = registration_data(risk_flags=["DEMOLITION"], **overrides)
+    pid = instances.register_project(owner, data).id
+    instances.complete_task(inspector, _task(pid, "first_visit").id, {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
+    return pid, inspector, {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
+                            "checklist": {item["code"]: "OK" for item in items}}
+
+
 @pytest.mark.timeout(300)
 def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, clock):
-    from webapp.services.designer import task_forms
     from webapp.services.lifecycle import instances
     from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
-        owner, inspector = _user("owner1"), _user("inspector_lj")
-        # High risk: weekly patrols; planned to last beyond the 360 weeks, so no completion check.
-        data = registration_data(risk_flags=["DEMOLITION"], planned_end="2034-12-31")
-        pid = instances.register_project(owner, data).id
-        instances.complete_task(inspector, _task(pid, "first_visit").id,
-                                {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-        items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
-        patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
-                  "checklist": {item["code"]: "OK" for item in items}}
+        # Planned to last beyond the 360 weeks, so no completion check.
+        pid, inspector, patrol = _weekly_project(planned_end="2034-12-31")
         sizes = {}
         for cycle in range(1, CYCLES + 1):
             clock.advance(days=7, seconds=1)
@@ -87,19 +94,11 @@ def test_an_overdue_site_is_reminded_once_and_then_checked_on_one_path(app, cloc
     the project does not split into a patrol and a check at once."""
     from webapp.persistence.models import InboxTask
     from webapp.persistence.oversight import Notice
-    from webapp.services.designer import task_forms
     from webapp.services.lifecycle import instances
     from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context():
-        owner, inspector = _user("owner1"), _user("inspector_lj")
-        data = registration_data(risk_flags=["DEMOLITION"])  # weekly patrols; planned end 2027-01-20
-        pid = instances.register_project(owner, data).id
-        instances.complete_task(inspector, _task(pid, "first_visit").id,
-                                {"site_matches": "yes", "site_status": "IN_PROGRESS"})
-        items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
-        patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
-                  "checklist": {item["code"]: "OK" for item in items}}
+        pid, inspector, patrol = _weekly_project()  # planned end 2027-01-20
         # Weekly rounds from 2026-12-01 until the check (planned end + 30 days = 2027-02-20) is due.
         for _ in range(11):
             clock.advance(days=7, seconds=1)
