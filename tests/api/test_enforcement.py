@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.conftest import registration_data
-from tests.helpers.lifecycle import FIRST_VISIT, checklist, fire_timers, register, to_patrol
+from tests.helpers.lifecycle import FIRST_VISIT, checklist, fire_timers, register, stopped_and_handed_over, to_patrol
 
 
 def put_rules(api, username, district, values):
@@ -253,3 +253,34 @@ def test_next_patrol_date_on_the_project(app, api, clock):
     pid = register(api, **{k: v for k, v in registration_data().items() if k == "title"})["id"]
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT)
     assert api.project("inspector_lj", pid)["next_patrol_at"].startswith("2026-12-15")  # medium: P14D
+
+
+def test_a_hand_over_not_acknowledged_in_time_is_followed_up_by_the_supervisor(app, api, clock):
+    pid = stopped_and_handed_over(api, app, clock)
+    assert api.tasks("supervisor_lj", "urge_case") == []
+    clock.advance(days=2, hours=23)  # Friday 2026-12-18 00:00: still within the 3 working days (P-17a)
+    fire_timers(app)
+    assert api.tasks("supervisor_lj", "urge_case") == []
+    clock.advance(hours=1, seconds=1)
+    fire_timers(app)
+    urge = api.task_of("supervisor_lj", pid, "urge_case")
+    detail = api.get("supervisor_lj", f"/api/v1/tasks/{urge['id']}").get_json()
+    assert detail["form"]["title"] == "督办逾期未接收的移送案件"
+    resp = api.post("supervisor_lj", f"/api/v1/tasks/{urge['id']}/complete", {"data": {"urge_method": "PHONE"}})
+    assert resp.status_code == 422 and "urge_note" in resp.get_json()["errors"]
+    api.complete("supervisor_lj", urge["id"], {"urge_method": "LETTER", "urge_note": "已发督办函，请三日内接收"})
+    assert api.tasks("supervisor_lj", "urge_case") == []
+    ack = api.task_of("housing_sm", pid, "ack_housing")  # the bureau still has to acknowledge
+    api.complete("housing_sm", ack["id"], {"received": True, "case_no": "思住建〔2026〕11号"})
+    assert api.task_of("housing_sm", pid, "decide_housing")
+    history = api.project("inspector_lj", pid)["history"]
+    assert any("督办" in (e.get("title") or "") for e in history)
+
+
+def test_an_acknowledged_hand_over_needs_no_follow_up(app, api, clock):
+    pid = stopped_and_handed_over(api, app, clock)
+    api.complete("housing_sm", api.task_of("housing_sm", pid, "ack_housing")["id"],
+                 {"received": True, "case_no": "思住建〔2026〕12号"})
+    clock.advance(days=5)
+    fire_timers(app)
+    assert api.tasks("supervisor_lj", "urge_case") == []

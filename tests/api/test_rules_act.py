@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import registration_data
 from tests.helpers.district_rules import SIMING, put_rules
-from tests.helpers.lifecycle import checklist, fire_timers, notice_kinds, register, to_patrol
+from tests.helpers.lifecycle import checklist, fire_timers, notice_kinds, register, stopped_and_handed_over, to_patrol
 
 DECLARATION = {"actual_end": "2027-01-15", "scaffold_removed": True, "temp_power_removed": True,
                "debris_cleared": True, "no_structural_change": True}
@@ -145,20 +145,6 @@ def test_an_adjusted_working_day_counts(api, clock):
     pid = register(api)["id"]
     assert api.task_of("inspector_lj", pid, "first_visit")["due_at"] == "2026-12-05T01:00:00+00:00"
 
-
-
-def stopped_and_handed_over(api, app, clock) -> int:
-    """A structural change found on patrol, the site stopped and the case handed over (approved)."""
-    pid, patrol = to_patrol(app, api, clock)
-    api.complete("inspector_lj", patrol["id"], {
-        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol, ["A07"]), "outcome": "stop_now",
-        "hazard_severity": "MAJOR", "hazard_description": "擅自拆除承重墙"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
-        "reason": "PROHIBITED_ACT", "scope": "WHOLE_SITE", "facts": "擅自拆除承重墙", "imminent": "no",
-        "handover": "yes", "violation": "STRUCTURAL_CHANGE"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-                 {"approved": "yes", "opinion": "同意"})
-    return pid
 
 
 def handed_over_and_resumed(api, app, clock, case_no: str) -> int:

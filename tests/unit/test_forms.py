@@ -32,6 +32,7 @@ EXPECTED_FORMS = {
     "resume_check",
     "adhoc_inspection",
     "case_ack",
+    "case_urge",
     "completion_declaration",
     "writeoff",
     "permit_referral",
