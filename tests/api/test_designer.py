@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from tests.conftest import registration_data
 from tests.helpers.bundles import MIWG_FILES
 from tests.helpers.designer import (
     BRIEFING_DATA,
@@ -15,12 +14,7 @@ from tests.helpers.designer import (
     upload,
     with_briefing_after_first_visit,
 )
-
-
-def register(api) -> int:
-    resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data()})
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
+from tests.helpers.lifecycle import register
 
 
 def versions(api) -> list[dict]:
@@ -51,7 +45,7 @@ def test_a_changed_diagram_is_deployed_and_new_projects_get_it(api):
     assert changes["elements"]["added"] == [{"id": "safety_briefing", "name": "安全交底确认"}]
     assert {e["id"] for e in changes["elements"]["changed"]} == {"first_visit", "gw_first_visit"}
 
-    pid = register(api)
+    pid = register(api)["id"]
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT_DATA)
     task = api.task_of("inspector_lj", pid, "safety_briefing")
     assert task["title"] == "安全交底确认" and task["form_key"] == "permit_referral"
@@ -145,11 +139,11 @@ def test_forms_are_versioned_with_the_process(api, app):
     form = json.loads((ROOT / "forms" / "first_visit.json").read_text(encoding="utf-8"))
     form["components"].append({"type": "textfield", "key": "site_contact", "label": "现场联系人",
                                "label_en": "Site contact", "validate": {"required": True}})
-    old_pid = register(api)
+    old_pid = register(api)["id"]
     resp = upload(api, {"first_visit.json": json.dumps(form, ensure_ascii=False)})
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["changes"]["files"]["changed"] == ["forms/first_visit.json"]
-    new_pid = register(api)
+    new_pid = register(api)["id"]
 
     new_task = api.task_of("inspector_lj", new_pid, "first_visit")
     detail = api.get("inspector_lj", f"/api/v1/tasks/{new_task['id']}").get_json()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.conftest import registration_data
 from tests.helpers.designer import (
     BRIEFING_DATA,
     FIRST_VISIT_DATA,
@@ -12,14 +11,9 @@ from tests.helpers.designer import (
     with_briefing_after_first_visit,
     without_first_visit,
 )
+from tests.helpers.lifecycle import register
 
 ADHOC = {"adhoc", "adhoc_requested"}
-
-
-def register(api) -> int:
-    resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data()})
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
 
 
 def deploy(api, bpmn: str) -> dict:
@@ -41,9 +35,9 @@ def migrate(api, project_id: int, version: int, dry_run: bool = False, username:
 
 
 def test_a_project_on_version_1_keeps_working_after_version_2(app, api):
-    old = register(api)
+    old = register(api)["id"]
     deploy(api, with_briefing_after_first_visit(shipped_bpmn()))
-    new = register(api)
+    new = register(api)["id"]
     assert (version_of(app, old), version_of(app, new)) == (1, 2)
 
     api.complete("inspector_lj", api.task_of("inspector_lj", old, "first_visit")["id"], FIRST_VISIT_DATA)
@@ -57,7 +51,7 @@ def test_a_project_on_version_1_keeps_working_after_version_2(app, api):
 
 
 def test_migrating_moves_the_project_to_version_2_and_it_continues_there(app, api):
-    pid = register(api)
+    pid = register(api)["id"]
     task_before = api.task_of("inspector_lj", pid, "first_visit")["id"]
     deploy(api, with_briefing_after_first_visit(shipped_bpmn()))
 
@@ -91,7 +85,7 @@ def test_migrating_moves_the_project_to_version_2_and_it_continues_there(app, ap
 
 
 def test_a_migration_that_would_strand_a_token_is_refused_with_the_reason(app, api):
-    pid = register(api)
+    pid = register(api)["id"]
     deploy(api, without_first_visit(shipped_bpmn()))
 
     resp = migrate(api, pid, 2)
@@ -117,8 +111,8 @@ def test_a_migration_that_would_strand_a_token_is_refused_with_the_reason(app, a
 
 
 def test_version_preview_lists_running_projects_and_a_selection_migrates(app, api):
-    at_first_visit = register(api)
-    further = register(api)
+    at_first_visit = register(api)["id"]
+    further = register(api)["id"]
     api.complete("inspector_lj", api.task_of("inspector_lj", further, "first_visit")["id"], FIRST_VISIT_DATA)
     v2 = deploy(api, without_first_visit(shipped_bpmn()))
 
@@ -145,7 +139,7 @@ def test_version_preview_lists_running_projects_and_a_selection_migrates(app, ap
 def test_a_waiting_timer_keeps_its_due_time_across_a_migration(app, api, clock):
     from webapp.persistence.models import TimerJob, db
 
-    pid = register(api)
+    pid = register(api)["id"]
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT_DATA)
     with app.app_context():
         due_before = db.session.scalars(select(TimerJob.due_at)).one()
@@ -160,7 +154,7 @@ def test_a_waiting_timer_keeps_its_due_time_across_a_migration(app, api, clock):
 
 
 def test_only_designers_migrate(app, api):
-    pid = register(api)
+    pid = register(api)["id"]
     deploy(api, with_briefing_after_first_visit(shipped_bpmn()))
     for username in ("inspector_lj", "supervisor_lj", "owner1", "ops"):
         assert migrate(api, pid, 2, username=username).status_code == 403
@@ -173,7 +167,7 @@ def test_a_project_changed_while_migrating_is_reported_and_the_others_move(app, 
     from webapp.services.errors import StaleRevision
     from webapp.services.lifecycle import instances
 
-    first, second = register(api), register(api)
+    first, second = register(api)["id"], register(api)["id"]
     v2 = deploy(api, with_briefing_after_first_visit(shipped_bpmn()))
     save = instances.save_migrated
 

@@ -5,12 +5,7 @@ import threading
 
 from tests.conftest import BOTH_BACKENDS, registration_data
 from tests.helpers.designer import BRIEFING_DATA, with_briefing_on
-
-
-def register(api, username="owner1", **overrides) -> int:
-    resp = api.post(username, "/api/v1/registrations", {"data": registration_data(**overrides)})
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
+from tests.helpers.lifecycle import register
 
 
 def test_every_demo_user_gets_a_token_and_bad_passwords_do_not(api, client):
@@ -44,7 +39,7 @@ def test_wrong_form_field_is_named_and_nothing_is_saved(api):
     assert resp.get_json()["errors"]["title"] == "This field is required"
     assert api.get("owner1", "/api/v1/projects").get_json()["total"] == 0
 
-    pid = register(api)
+    pid = register(api)["id"]
     task = api.task_of("inspector_lj", pid, "first_visit")
     body = api.complete("inspector_lj", task["id"], {"site_matches": "maybe"}, expect=422)
     assert set(body["errors"]) == {"site_matches", "site_status"}
@@ -53,7 +48,7 @@ def test_wrong_form_field_is_named_and_nothing_is_saved(api):
 
 @BOTH_BACKENDS
 def test_completing_twice_gives_409(api):
-    pid = register(api)
+    pid = register(api)["id"]
     task = api.task_of("inspector_lj", pid, "first_visit")
     data = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
     api.complete("inspector_lj", task["id"], data)
@@ -63,7 +58,7 @@ def test_completing_twice_gives_409(api):
 
 @BOTH_BACKENDS
 def test_concurrent_completions_exactly_one_wins(app, api):
-    pid = register(api)
+    pid = register(api)["id"]
     task = api.task_of("inspector_lj", pid, "first_visit")
     token = api.token("inspector_lj")
     statuses = []
@@ -91,7 +86,7 @@ def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path
     from webapp import create_app
     from webapp.config import Config
 
-    pid = register(api)
+    pid = register(api)["id"]
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
                  {"site_matches": "yes", "site_status": "IN_PROGRESS"})
     before = api.project("city", pid)
@@ -116,7 +111,7 @@ def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path
 
 
 def test_wrong_jurisdiction_reads_and_completions_are_refused(api):
-    pid = register(api)
+    pid = register(api)["id"]
     task = api.task_of("inspector_lj", pid, "first_visit")
     data = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
     for username in ("inspector_zh", "inspector_hl", "owner2", "enforcer_sm", "grid_lj", "admin_hl", "designer", "ops"):
@@ -139,8 +134,8 @@ def test_wrong_jurisdiction_reads_and_completions_are_refused(api):
 
 
 def test_ledger_filters(api):
-    a = register(api, title="甲项目装修")
-    register(api, title="乙项目外墙清洗", street="350203002", community=None)
+    a = register(api, title="甲项目装修")["id"]
+    register(api, title="乙项目外墙清洗", street="350203002", community=None)["id"]
     page = api.get("city", "/api/v1/projects?text=甲项目").get_json()
     assert [p["id"] for p in page["items"]] == [a]
     assert api.get("city", "/api/v1/projects?street=350203002").get_json()["total"] == 1
@@ -164,7 +159,7 @@ def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tm
         db.session.commit()
         assert created and version.version == 2
 
-    pid = register(api)
+    pid = register(api)["id"]
     task = api.task_of("inspector_lj", pid, "safety_briefing")
     assert task["title"] == "安全交底确认"
     assert api.project("owner1", pid)["status"] == "待安全交底"
