@@ -11,12 +11,13 @@ TIMER_WORKERS ?= 2
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,dev]"
+	$(BIN)/pip install --quiet -e ".[test,dev,demo]"
 	touch $(STAMP)
 
-# One command: database, demo data, web app and timer worker; Ctrl-C stops both.
+# One command: database, demo data, sample projects (a new database only), web app and timer worker;
+# Ctrl-C stops both.
 run: $(STAMP)
-	PORT=$(PORT) $(BIN)/python -m webapp.cli run
+	PORT=$(PORT) $(BIN)/python -m webapp.cli run --sample-projects
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

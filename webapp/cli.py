@@ -20,19 +20,24 @@ DB_BACKOFF_MAX = 2.0
 HOUSEKEEPING_SECONDS = 600  # between two sweeps for orphaned uploads
 
 
-def prepare(app, demo: bool = True) -> None:
-    """Create or upgrade the schema, deploy processes/ if changed, load the demo data (unless demo=False)."""
+def prepare(app, demo: bool = True, sample_projects: bool = False) -> None:
+    """Create or upgrade the schema, deploy processes/ if changed, load the demo data (unless demo=False)
+    and, with `sample_projects` on a database without projects, drive the demo's sample projects
+    through the process (never in the tests' template database: tests start without projects)."""
     from .persistence.schema import upgrade_to_head
     from .services.designer.versions import sync_shipped
     from .services.organisation.demo import load_demo
+    from .services.organisation.sample_projects import load_sample_projects
 
     with app.app_context():
         upgrade_to_head()
         version, created = sync_shipped(app.config["PROCESSES_DIR"])
         label = f"{version.process_id} v{version.version}"
         added = load_demo() if demo else 0
+        samples = load_sample_projects() if demo and sample_projects else 0
     print(f"database ready; process {label}"
-          f"{' (new)' if created else ''}; demo rows added: {added}", flush=True)
+          f"{' (new)' if created else ''}; demo rows added: {added}"
+          f"{f'; sample projects added: {samples}' if sample_projects else ''}", flush=True)
 
 
 def run_worker(app, poll: float | None = None, once: bool = False) -> None:
@@ -115,7 +120,9 @@ def register_commands(app) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webapp.cli")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="prepare, then serve the web app with one timer worker")
+    run = sub.add_parser("run", help="prepare, then serve the web app with one timer worker")
+    run.add_argument("--sample-projects", action="store_true",
+                     help="on a database without projects, drive sample projects through the process")
     sub.add_parser("init", help="create/upgrade the database, sync processes/, load demo data")
     worker = sub.add_parser("worker", help="run one timer worker")
     worker.add_argument("--poll", type=float, default=None)
@@ -124,11 +131,14 @@ def main(argv=None) -> int:
     prod.add_argument("--timer-workers", type=int, default=2, help="timer worker processes")
     prod.add_argument("--bind", default=os.environ.get("BIND", "0.0.0.0:8000"))
     prod.add_argument("--demo", action="store_true", help="also load the demo users (never on a real deployment)")
+    prod.add_argument("--sample-projects", action="store_true", help="with --demo: also the sample projects")
     args = parser.parse_args(argv)
     if args.command == "serve-prod":
         from .production import serve
 
-        return serve(args.workers, args.timer_workers, args.bind, demo=args.demo)
+        if args.sample_projects and not args.demo:
+            parser.error("--sample-projects needs --demo")
+        return serve(args.workers, args.timer_workers, args.bind, demo=args.demo, sample_projects=args.sample_projects)
 
     from . import create_app
 
@@ -142,7 +152,7 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             pass
         return 0
-    prepare(app)
+    prepare(app, sample_projects=args.sample_projects)
     worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"])
     port = int(os.environ.get("PORT", "5000"))
     try:

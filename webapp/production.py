@@ -22,7 +22,7 @@ import sys
 import time
 
 
-def serve(workers: int, timer_workers: int, bind: str, demo: bool = False) -> int:
+def serve(workers: int, timer_workers: int, bind: str, demo: bool = False, sample_projects: bool = False) -> int:
     os.environ.setdefault("XIAOSAN_ENV", "production")
     from . import create_app
     from .cli import prepare
@@ -32,7 +32,7 @@ def serve(workers: int, timer_workers: int, bind: str, demo: bool = False) -> in
     except RuntimeError as exc:  # e.g. no SECRET_KEY in production
         print(f"refusing to start: {exc}", file=sys.stderr)
         return 2
-    prepare(app, demo=demo)
+    prepare(app, demo=demo, sample_projects=sample_projects)
     with app.app_context():
         from .persistence.models import db
 
