@@ -1,6 +1,10 @@
 """The demo's sample projects (`make run`): driven through the process, every role finds work."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from webapp.cli import prepare
 
 LEAD = "线索：思明区镇海路 57 号"
@@ -58,3 +62,10 @@ def test_every_demo_role_has_work_waiting(app, api, capsys):
 
 def test_the_tests_template_database_has_no_projects(api):
     assert projects(api, "city") == {}
+
+
+def test_serve_prod_offers_sample_projects_only_with_the_demo_users():
+    proc = subprocess.run([sys.executable, "-m", "webapp.cli", "serve-prod", "--sample-projects"],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--sample-projects needs --demo" in proc.stderr
