@@ -38,6 +38,8 @@ def test_figures_count_what_happened(api, world):
     assert doc["rectification"]["ordered"]["value"] == 1 and doc["rectification"]["on_time"]["value"] == 1
     assert doc["writeoff"]["on_time"]["value"] == 1 and doc["writeoff"]["late"]["value"] == 1
     assert doc["overdue"]["total"]["value"] >= 2
+    # Hazards not closed: the stopped site's major one, the general one whose evidence awaits re-inspection.
+    assert {k: f["value"] for k, f in doc["hazards"].items()} == {"MAJOR": 1, "GENERAL": 1, "overdue": 0}
     people = {row["label"]: row["value"] for row in doc["overdue"]["by_assignee"]}
     assert people.get("鹭江巡查员王") == 1  # the first visit they claimed and left
     assert doc["patrol"]["due"]["value"] >= 1  # 从未首次核实的工程: registered 16 days ago, never visited
@@ -97,3 +99,17 @@ def test_other_jurisdictions_see_none_of_lujiang(api, world):
 def test_dashboard_refused_to_owners_and_platform_roles(api):
     assert api.get("owner1", "/api/v1/dashboard").status_code == 403
     assert api.get("designer", "/api/v1/dashboard").status_code == 403
+
+
+def test_a_rectification_past_its_deadline_is_counted_and_listed(app, api, clock):
+    from tests.helpers.lifecycle import checklist, to_patrol
+
+    pid, task = to_patrol(app, api, clock)
+    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "outcome": "rectify",
+                                              "checklist": checklist(api, task, ("D02",)), "hazard_description": "电线"})
+    assert api.get("admin_sm", "/api/v1/dashboard").get_json()["hazards"]["overdue"]["value"] == 0
+    clock.advance(days=3, seconds=2)  # past the P3D deadline, no evidence
+    fig = api.get("admin_sm", "/api/v1/dashboard").get_json()["hazards"]["overdue"]
+    assert fig["value"] == 1 and fig["filters"] == {"hazard": "overdue"}
+    assert ledger_total(api, "admin_sm", fig["filters"]) == 1
+

@@ -160,6 +160,7 @@ class ProjectQuery(Schema):
     writeoff = fields.String()
     since = fields.String()
     until = fields.String()
+    hazard = fields.String(validate=validate.OneOf(("MAJOR", "GENERAL", "overdue")))
     # marshmallow 4 ignores a validator's False: a lambda let page=-10**17 through to the SQL offset.
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

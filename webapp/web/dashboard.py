@@ -26,7 +26,7 @@ KPI_LABELS = {
     "created_to": _l("Registered before"), "registered": _l("Registered"), "found": _l("Found sites"),
     "late": _l("late registrations"),
     "patrol": _l("Patrol"), "event": _l("Step"), "notice": _l("Notice"), "writeoff": _l("Write-off"),
-    "since": _l("Period from"), "until": _l("Period until"),
+    "since": _l("Period from"), "until": _l("Period until"), "hazard": _l("Hazards not closed"),
 }
 
 

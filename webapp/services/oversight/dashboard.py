@@ -67,6 +67,8 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         "patrol": {"covered": covered, "due": due, "rate": _rate(covered, covered["value"] + due["value"])},
         "rectification": {**rect, "rate": _rate(rect["on_time"], rect["on_time"]["value"] + rect["overdue"]["value"])},
         "overdue": _overdue(mine, at),
+        "hazards": {kind: figure(db.session.scalar(select(func.count()).select_from(Project).where(
+            mine, kpi.hazard(kind, at))), hazard=kind) for kind in kpi.HAZARD_FIGURES},
         "enforcement": _notices(mine, ("stop_work", "handover"), since, until),
         "writeoff": {"on_time": on_time, "late": late, "rate": _rate(on_time, on_time["value"] + late["value"])},
     }

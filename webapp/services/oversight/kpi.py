@@ -16,7 +16,9 @@ Filters (all strings, as they arrive in a URL):
 - event=<figure or element id> with since/until: the step happened in that period (history);
 - notice=<kind> with since/until: a notice of that kind was issued in that period;
 - writeoff=on_time|late with since/until: written off in the period, by the planned end plus the
-  district's completion reminder period (P-18a), or later.
+  district's completion reminder period (P-18a), or later;
+- hazard=MAJOR|GENERAL|overdue: a hazard of that severity is not yet closed (销号) / one still
+  waits for the owner's rectification past its deadline.
 """
 from __future__ import annotations
 
@@ -25,10 +27,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Interval, and_, case, exists, false, func, literal, not_, or_, select
 
 from ...domain import figures
+from ...domain import hazards as hazard_records
 from ...domain.catalog import Bundle
 from ...domain.durations import parse_duration
 from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db
-from ...persistence.oversight import Notice
+from ...persistence.oversight import Hazard, Notice
 from ..designer import versions
 from ..district_rules import rulebook
 from ..errors import ValidationFailed
@@ -36,7 +39,8 @@ from ..security import policy
 
 CST = timezone(timedelta(hours=8))
 FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "late", "patrol", "event",
-           "notice", "writeoff", "since", "until")
+           "notice", "writeoff", "since", "until", "hazard")
+HAZARD_FIGURES = ("MAJOR", "GENERAL", "overdue")
 # Site visits are the steps the diagram marks kpi="site_visit" (domain.figures).
 SITE_VISIT = "site_visit"
 PATROLLED_STAGES = ("patrol", "enforcement", "writeoff")
@@ -113,7 +117,19 @@ def _conditions(user: User, filters: dict, at: datetime) -> list:
         out.append(notice(f["notice"], since, until))
     if f.get("writeoff") in ("on_time", "late"):
         out.append(writeoff(user, f["writeoff"] == "on_time", since, until))
+    if f.get("hazard") in HAZARD_FIGURES:
+        out.append(hazard(f["hazard"], at))
     return out
+
+
+def hazard(kind: str, at: datetime):
+    """The project has a hazard not closed of that severity, or (`overdue`) one the owner has not
+    answered by its deadline (evidence submitted waits for the inspector, not the owner)."""
+    if kind == "overdue":
+        return exists().where(Hazard.project_id == Project.id, Hazard.status == hazard_records.OPEN,
+                              Hazard.deadline_at < at)
+    return exists().where(Hazard.project_id == Project.id, Hazard.status.in_(hazard_records.LIVE),
+                          Hazard.severity == kind)
 
 
 def overdue(at: datetime, assignee: str | None = None):
