@@ -53,6 +53,13 @@ def test_out_of_range_dates_are_a_422_on_the_pages(world, path):
     assert resp.status_code == 422, (path, resp.status_code)
 
 
+@pytest.mark.parametrize("path", ["/dashboard?since=someday", "/dashboard/insurance.xlsx?since=someday",
+                                  "/dashboard/insurance.xlsx?until=2026-13-01"])
+def test_malformed_dates_are_a_400_on_the_pages(world, path):
+    resp = world.page_client("city").get(path)
+    assert resp.status_code == 400, (path, resp.status_code)
+
+
 def test_huge_ids_are_not_found(world):
     for path in ("/api/v1/projects/99999999999999999999", "/api/v1/process-versions/99999999999999999999"):
         assert world.api("designer", "GET", path).status_code == 404
