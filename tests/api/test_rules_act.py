@@ -248,3 +248,44 @@ def test_the_acknowledgement_limit_comes_from_the_district(app, api, clock):
     set_rules(api, {"enforcement_ack_within": "PT4H"})
     pid = stopped_and_handed_over(api, app, clock)
     assert api.task_of("housing_sm", pid, "ack_housing")["due_at"] == "2026-12-15T05:00:01+00:00"
+
+
+def add_school(app) -> None:
+    from webapp.persistence.models import db
+    from webapp.persistence.organisation import SpecialArea
+
+    with app.app_context():
+        db.session.add(SpecialArea(district_code=SIMING, street_code="350203001", community_code="350203001001",
+                                   kind="SCHOOL", name="鹭江小学", liaison_name="李主任", liaison_phone="0592-5550002"))
+        db.session.commit()
+
+
+def test_a_site_in_a_special_area_sends_the_inspector_to_its_liaison(app, api, clock):
+    add_school(app)
+    pid = register(api, place_type="SCHOOL")["id"]
+    assert "cooperation" in notice_kinds(app, pid)
+    task = api.task_of("inspector_lj", pid, "inform_liaison")
+    assert task["form_key"] == "liaison_notice"
+    assert api.task_of("inspector_lj", pid, "first_visit")  # the project goes on beside it
+    refused = api.complete("inspector_lj", task["id"], {"liaison_method": "PHONE"}, expect=422)
+    assert set(refused["errors"]) == {"liaison_reached", "arrangements"}
+    api.complete("inspector_lj", task["id"], {"liaison_method": "IN_PERSON", "liaison_reached": "李主任",
+                                              "arrangements": "校方指定保卫处王老师为联络人，提供巡查出入"})
+    assert [h for h in api.project("city", pid)["history"] if h["element_id"] == "inform_liaison"]
+    ordinary = register(api, title="沿街店面装修")["id"]
+    assert [t for t in api.tasks("inspector_lj", "inform_liaison") if t["project_id"] == ordinary] == []
+
+
+def test_every_stop_work_in_a_special_area_tells_its_liaison(app, api, clock):
+    add_school(app)
+    pid, patrol = to_patrol(app, api, clock, place_type="SCHOOL")
+    api.complete("inspector_lj", patrol["id"], {
+        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol), "outcome": "stop_now",
+        "hazard_severity": "MAJOR", "hazard_description": "脚手架倾斜"})
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
+        "reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "脚手架倾斜", "imminent": "yes", "handover": "no"})
+    letters = [n for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json()
+               if n["kind"] == "cooperation"]
+    assert len(letters) == 2  # at registration, and at the stop order
+    assert "李主任" in letters[-1]["html"] and "停止全部施工" in letters[-1]["html"]
+    assert "停止全部施工" not in letters[0]["html"]

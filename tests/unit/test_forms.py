@@ -19,6 +19,7 @@ from webapp.domain.forms import (
 EXPECTED_FORMS = {
     "registration",
     "temp_referral",
+    "liaison_notice",
     "completion_check",
     "lead",
     "lead_check",
