@@ -83,6 +83,7 @@ ROUTES: dict[str, Access] = {
     "owner.register": roles("owner", "inspector", "property"),
     "owner.projects": roles("owner"),
     "owner.notices": roles("owner"),
+    "claims.claim": roles("owner"),
     "leads.new": roles("grid", "inspector", "property"),
     "leads.index": roles("grid", "inspector", "property"),
     "ledger.index": roles(*LEDGER),

@@ -60,6 +60,7 @@ EXPECT = {
     "taskpage.show": SEES, ("taskpage.show", "POST"): DOES_TASK,
     "files.show": SEES,
     "owner.register": OWNERS | INSPECTORS | {"property_lj"}, "owner.projects": OWNERS, "owner.notices": OWNERS,
+    "claims.claim": OWNERS,
     "leads.new": {"grid_lj", *INSPECTORS, "property_lj"}, "leads.index": {"grid_lj", *INSPECTORS, "property_lj"},
     "participation.property_home": {"property_lj"}, "participation.supervision_home": {"entrusted_sm"},
     # The project's owner or its estate's property company names the supervisor; only that supervisor logs.

@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
     from . import participation
 
     app.register_blueprint(participation.bp)
+    from . import claims
+
+    app.register_blueprint(claims.bp)
     from . import audit
 
     app.register_blueprint(audit.bp)
