@@ -80,3 +80,20 @@ def test_registration_page_refuses_an_end_before_the_start(pages, client, clock)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert re.search(r'data-error-for="planned_end">不能早于「计划开工日期」（2026-12-05）<', page)
+
+
+def test_registration_pick_lists_are_narrowed_and_streets_name_their_district(app, pages, client, clock):
+    pages.login("owner1")
+    page = client.get("/owner/register").get_data(as_text=True)
+    # Categories carry their object type; the select names the field that narrows it.
+    category = re.search(r'<select id="f-category"[^>]*>(.*?)</select>', page, re.S)
+    assert 'data-options-by="object_type"' in category.group(0)
+    assert '<option value="AC_INSTALL" data-group="SPORADIC_OP">' in category.group(1)
+    data = registration_data()
+    step1 = {k: data[k] for k in ("object_type", "category", "description", "title")}
+    page = client.post("/owner/register", data=form_data(step1, step="0", move="next")).get_data(as_text=True)
+    streets = re.search(r'<select id="f-street"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert ">思明区 · 鹭江街道<" in streets and ">湖里区 · 湖里街道<" in streets
+    communities = re.search(r'<select id="f-community"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.search(r'<option value="350203001001" data-street="350203001">鹭江街道 · ', communities)
+    assert re.search(r'<option value="350206001001" data-street="350206001">湖里街道 · ', communities)

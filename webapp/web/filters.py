@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..domain.roles import ROLES
 from ..persistence.models import OrgUnit, db
 from ..persistence.organisation import Estate
-from ..services.participation.property_companies import ESTATE_PREFIX, estate_streets
+from ..services.participation.property_companies import ESTATE_PREFIX, estate_places
 from .common import form_title
 from .i18n import lang, process_text
 
@@ -66,14 +66,17 @@ def org_names() -> dict[str, str]:
     return names
 
 
-def street_of(codes) -> dict[str, str]:
-    """Community or estate option → its street's code (streets map to nothing)."""
+def place_of(codes) -> dict[str, dict[str, str]]:
+    """Place option → where it lies: a street its district, a community its street, an estate its
+    street and community."""
     codes = [c for c in codes if c]
     if not codes:
         return {}
-    rows = db.session.execute(select(OrgUnit.code, OrgUnit.street_code)
-                              .where(OrgUnit.code.in_(codes), OrgUnit.kind == "community")).all()
-    return {**dict(rows), **estate_streets(codes)}
+    rows = db.session.execute(select(OrgUnit.code, OrgUnit.kind, OrgUnit.district_code, OrgUnit.street_code)
+                              .where(OrgUnit.code.in_(codes), OrgUnit.kind.in_(("street", "community")))).all()
+    out = {code: {"district": district} if kind == "street" else {"street": street}
+           for code, kind, district, street in rows if (district if kind == "street" else street)}
+    return {**out, **estate_places(codes)}
 
 
 def org_name(code: str | None) -> str:

@@ -10,7 +10,7 @@ import re
 
 from ..domain.forms import FormDefinition
 from ..services.casefile import attachments
-from .filters import org_names, street_of
+from .filters import org_names, place_of
 from .i18n import process_text
 
 CHECKLIST_RESULTS = ("OK", "NOK", "NA")
@@ -93,7 +93,10 @@ def field_views(definition: FormDefinition, values: dict | None, errors: dict | 
         if f.values_key is not None:
             view["options"] = _org_options((options or {}).get(f.values_key, []), names)
         elif f.options:
-            view["options"] = [(o["value"], _option_label(o, lang), None) for o in f.options]
+            # A choice narrowed by another field (`optionsBy`: categories by object type) carries its group.
+            view["options"] = [(o["value"], _option_label(o, lang), {"group": o["group"]} if f.options_by and o.get("group")
+                                else {}) for o in f.options]
+            view["options_by"] = f.options_by
         if f.type == "patrolChecklist":
             view["groups"] = _checklist_groups(checklist_items or [], values.get(key) or {}, errors, key, lang)
         if f.type == "hazardResults":
@@ -111,11 +114,18 @@ def _quote_facts(text: str, facts: dict) -> str:
     return _FACT.sub(lambda m: str(facts.get(m.group(1)) if facts.get(m.group(1)) not in (None, "") else "—"), text)
 
 
-def _org_options(codes: list[str], names: dict[str, str]) -> list[tuple[str, str, str | None]]:
-    """(code, label, parent code) for org-unit choices; a community is labelled with its street."""
-    parents = street_of(codes)
-    return [(code, (names.get(parents[code], "") + " · " if parents.get(code) else "") + names.get(code, code),
-             parents.get(code)) for code in codes]
+def _org_options(codes: list[str], names: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
+    """(code, label, data attributes) for place choices: a street labelled with its district, a
+    community or estate with its street; communities and estates carry their street (estates also
+    their community), so the page shows only those of the place chosen above them."""
+    places = place_of(codes)
+    out = []
+    for code in codes:
+        place = places.get(code, {})
+        above = place.get("district") or place.get("street")
+        label = (names.get(above, "") + " · " if above else "") + names.get(code, code)
+        out.append((code, label, {k: v for k, v in place.items() if k != "district"}))
+    return out
 
 
 def _checklist_groups(items: list, answers: dict, errors: dict, key: str, lang: str) -> list[dict]:

@@ -71,13 +71,14 @@ def estate_for_registration(user: User, code: str | None, street: OrgUnit, commu
     return estate
 
 
-def estate_streets(codes) -> dict[str, str]:
-    """Option value → the estate's street, so a form can hide estates of other streets."""
+def estate_places(codes) -> dict[str, dict[str, str]]:
+    """Option value → the estate's street and community, so a form can hide estates elsewhere."""
     ids = [i for i in map(_estate_id, codes) if i is not None]
     if not ids:
         return {}
-    return {f"{ESTATE_PREFIX}{i}": street for i, street in db.session.execute(
-        select(Estate.id, Estate.street_code).where(Estate.id.in_(ids)))}
+    return {f"{ESTATE_PREFIX}{i}": {"street": street, **({"community": community} if community else {})}
+            for i, street, community in db.session.execute(
+                select(Estate.id, Estate.street_code, Estate.community_code).where(Estate.id.in_(ids)))}
 
 
 def estate_columns(project, code) -> dict:

@@ -1,20 +1,32 @@
 /* Small conveniences on forms; every form also works without them. */
 (function () {
   "use strict";
-  // Communities: show only those of the chosen street.
-  var street = document.querySelector('select[name="street"]');
-  var community = document.querySelector('select[name="community"]');
-  if (street && community) {
-    var filter = function () {
-      Array.prototype.forEach.call(community.options, function (o) {
-        var parent = o.getAttribute("data-parent");
-        o.hidden = !!(parent && street.value && parent !== street.value);
+  // Narrowed pick lists: a choice that names a place (data-street, data-community) or a group
+  // (data-group, of the field the select names in data-options-by) shows only when it matches.
+  var valueOf = function (name) {
+    var field = document.querySelector('select[name="' + name + '"], input[name="' + name + '"]:checked');
+    return field ? field.value : "";
+  };
+  var narrow = function (select) {
+    var by = select.getAttribute("data-options-by");
+    Array.prototype.forEach.call(select.options, function (o) {
+      var wanted = { street: valueOf("street"), community: valueOf("community"), group: by ? valueOf(by) : "" };
+      o.hidden = ["street", "community", "group"].some(function (name) {
+        var own = o.getAttribute("data-" + name);
+        return !!(own && wanted[name] && own !== wanted[name]);
       });
-      var chosen = community.options[community.selectedIndex];
-      if (chosen && chosen.hidden) community.value = "";
-    };
-    street.addEventListener("change", filter);
-    filter();
+    });
+    var chosen = select.options[select.selectedIndex];
+    if (chosen && chosen.hidden) select.value = "";
+  };
+  var narrowed = Array.prototype.filter.call(document.querySelectorAll("select"), function (select) {
+    return select.hasAttribute("data-options-by") ||
+      !!select.querySelector("option[data-street], option[data-community]");
+  });
+  if (narrowed.length) {
+    var all = function () { narrowed.forEach(narrow); };
+    document.addEventListener("change", all);
+    all();
   }
   // Location from the browser for the latitude/longitude fields.
   var box = document.querySelector("[data-geo]");
