@@ -85,6 +85,15 @@ def properties(task_spec) -> dict:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
+def prefill(bundle: Bundle, element_id: str, facts: dict) -> dict:
+    """The values a task's form starts with: the process data named by the task's `prefill`
+    property (the deadline a decision proposed, the address a lead carried). A submission that
+    leaves them out keeps them, pages and API alike."""
+    spec = bundle.task_spec(element_id)
+    keys = (properties(spec).get("prefill") or "").split() if spec is not None else []
+    return {key: facts[key] for key in keys if facts.get(key) not in (None, "", [])}
+
+
 class ProcessRunner:
     """Runs one instance. Every call leaves the workflow at a wait state."""
 

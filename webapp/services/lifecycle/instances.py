@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...domain import deadlines
-from ...domain.engine import ProcessRunner, Snapshot, StepEvent, properties
+from ...domain.engine import ProcessRunner, Snapshot, StepEvent, prefill, properties
 from ...domain.errors import ScriptFailed, TaskNotReady
 from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
@@ -221,15 +221,6 @@ def form_start(task: InboxTask, definition: FormDefinition | None) -> tuple[dict
     facts, values = task_start(task.id)
     judges = definition is not None and any(f.type == "hazardResults" for f in definition.fields)
     return facts, values, hazard_service.live_for_project(task.project_id) if judges else []
-
-
-def prefill(bundle, element_id: str, facts: dict) -> dict:
-    """The values a task's form starts with: the process data named by the task's `prefill`
-    property (the deadline a decision proposed, the address a lead carried). A submission that
-    leaves them out keeps them, pages and API alike."""
-    spec = bundle.task_spec(element_id)
-    keys = (properties(spec).get("prefill") or "").split() if spec is not None else []
-    return {key: facts[key] for key in keys if facts.get(key) not in (None, "", [])}
 
 
 def _hazard_facts(user: User, project: Project, runner: ProcessRunner, element_id: str, clean: dict, events,

@@ -1,0 +1,105 @@
+"""Scenario tests of the shipped process (processes/scenarios): each passes on the shipped diagram,
+together they take every way out of every exclusive gateway, and a changed diagram makes the
+scenario that depends on the change fail at the element where its path went elsewhere."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.helpers.bundles import shipped, with_bpmn
+from webapp.domain import scenarios
+from webapp.domain.catalog import parse_bundle
+from webapp.services.designer import scenarios as scenario_service
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+def _run(files: dict[str, str]) -> dict[str, scenarios.Result]:
+    bundle = parse_bundle(files, "small_works")
+    cases = scenario_service.shipped(bundle.process_id)
+    return {case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist)
+            for case in cases}
+
+
+def test_every_shipped_scenario_passes_quickly(ctx):
+    started = time.perf_counter()
+    results = _run(shipped())
+    elapsed = time.perf_counter() - started
+    assert len(results) >= 20
+    failing = {name: r.failures for name, r in results.items() if not r.passed}
+    assert failing == {}
+    # Validation runs them while the designer waits.
+    assert elapsed < 5, elapsed
+    written_off = results["owner_no_hazard_written_off"].outcome
+    assert written_off.end == "end_written_off" and written_off.finished
+    assert written_off.notices.count("writeoff") == 1
+    stopped = results["rectify_failed_stop_handover"].outcome
+    assert "ack_housing" in stopped.path and "stop_work" in stopped.notices
+    assert stopped.hazards == [{"item_code": None, "severity": "GENERAL", "status": "closed"}]
+
+
+def test_shipped_scenarios_take_every_gateway_flow(ctx):
+    bundle = parse_bundle(shipped(), "small_works")
+    outcomes = [scenarios.execute(bundle, case, scenario_service.helpers, scenario_service.checklist)
+                for case in scenario_service.shipped("small_works")]
+    flows = scenarios.gateway_flows(bundle)
+    assert sum(len(f) for f in flows.values()) >= 50  # the coverage below means something
+    assert scenarios.uncovered(bundle, outcomes) == []
+
+
+def test_changed_condition_fails_the_named_scenario_where_it_diverges(ctx):
+    files = with_bpmn("<bpmn:conditionExpression>route == 'permit'</bpmn:conditionExpression>",
+                      "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>")
+    results = _run(files)
+    failed = {name for name, r in results.items() if not r.passed}
+    assert failed == {"permit_referral", "permit_unpermitted_start"}
+    result = results["permit_referral"]
+    assert result.diverged_at == "gw_triage"
+    assert (result.expected_next, result.actual_next) == ("permit_referral", "classify_risk")
+    assert any("gw_triage" in message and "permit_referral" in message for message in result.failures)
+    assert result.to_dict()["diverged_at"] == "gw_triage"
+
+
+def test_a_rerouted_flow_names_the_task_that_never_came(ctx):
+    files = with_bpmn('sourceRef="gw_lead_outcome" targetRef="end_lead_attached"',
+                      'sourceRef="gw_lead_outcome" targetRef="end_lead_closed"')
+    result = _run(files)["lead_registered"]
+    assert not result.passed
+    assert (result.diverged_at, result.expected_next, result.actual_next) == (
+        "gw_lead_outcome", "end_lead_attached", "end_lead_closed")
+    assert "结束事件：预期 end_lead_attached，实际 end_lead_closed" in result.failures
+
+
+def test_a_step_that_cannot_be_taken_stops_the_run_with_its_reason(ctx):
+    files = with_bpmn('name="与登记一致" sourceRef="gw_first_visit" targetRef="gw_patrol_loop"',
+                      'name="与登记一致" sourceRef="gw_first_visit" targetRef="correct_registration"')
+    result = _run(files)["owner_no_hazard_written_off"]
+    assert not result.passed
+    assert result.diverged_at == "gw_first_visit"
+    assert any("定时器 patrol_due" in message for message in result.failures), result.failures
+
+
+def test_relative_dates_are_resolved_on_the_scenario_day():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)  # already 1 January in Xiamen
+    assert scenarios.resolve_dates({"a": "@today", "b": ["@today+P2D"], "c": "@today-P1D", "d": "today"}, now) == {
+        "a": "2027-01-01", "b": ["2027-01-03"], "c": "2026-12-31", "d": "today"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[]", "JSON 对象"),
+    ("{", "JSON"),
+    (json.dumps({"name": "x", "start": {}, "steps": [{"wat": 1}], "expect": {}}), "第 1 步"),
+    (json.dumps({"name": "x", "start": {}, "steps": [], "expect": []}), "expect"),
+])
+def test_a_broken_scenario_file_is_named(text, message):
+    with pytest.raises(scenarios.ScenarioError) as err:
+        scenarios.parse(text, "broken.json")
+    assert "broken.json" in str(err.value) and message in str(err.value)
