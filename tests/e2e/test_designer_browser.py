@@ -3,6 +3,7 @@ a project registered afterwards shows that task in the inspectors' inbox, with n
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.request
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from tests.conftest import registration_data
 from tests.helpers.browser import sign_in
+from tests.helpers.designer import shipped_bpmn
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -103,9 +105,21 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
     page.press("[data-testid=inspector-status]", "Tab")
 
     page.click("[data-testid=btn-check]")
-    page.wait_for_selector("[data-testid=editor-status].ok")
+    page.wait_for_selector("[data-testid=editor-status].error")
+    # The diagram is valid, but the shipped scenarios expected 首次核实 where the new task now waits:
+    # each failing one is listed, and the element after which its path went elsewhere is marked.
+    assert "场景测试未通过" in page.inner_text("[data-testid=editor-status]")
+    assert "owner_no_hazard_written_off.json" in page.inner_text("[data-testid=problems]")
+    before = re.search(r'id="f_classified"[^>]*sourceRef="(\w+)"', shipped_bpmn()).group(1)
+    assert page.locator(f"g.djs-element.has-problem[data-element-id={before}]").count() == 1
     page.fill("#deploy-note", "首次核实前增加安全交底")
     page.once("dialog", lambda dialog: dialog.accept())  # 部署 asks first
+    page.click("[data-testid=btn-deploy]")
+    page.wait_for_selector("[data-testid=editor-status].error")  # refused: no override
+    assert len(api(base, "GET", "/api/v1/process-versions", token=token(base, "designer"))) == 1
+    page.check("[data-testid=deploy-override]")
+    page.fill("[data-testid=deploy-override-reason]", "新增安全交底，场景随后更新")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-testid=btn-deploy]")
     page.wait_for_selector("[data-testid=deployed-link]")
     page.screenshot(path=str(SHOTS / "designer-modeler-deployed.png"))
@@ -115,6 +129,8 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
     assert [(v["version"], v["is_latest"]) for v in versions] == [(2, True), (1, False)]
     assert versions[0]["changes"]["elements"]["added"] == [{"id": task_id, "name": "安全交底确认"}]
     assert versions[0]["note"] == "首次核实前增加安全交底"
+    assert versions[0]["changes"]["scenario_override"]["reason"] == "新增安全交底，场景随后更新"
+    assert "owner_no_hazard_written_off" in versions[0]["changes"]["scenario_override"]["scenarios"]
 
     project = api(base, "POST", "/api/v1/registrations", {"data": registration_data()}, token=token(base, "owner1"))
     inspector_tasks = api(base, "GET", "/api/v1/tasks", token=token(base, "inspector_lj"))

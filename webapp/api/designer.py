@@ -78,12 +78,19 @@ _UPLOAD_DOC = {
                           "description": "BPMN (.bpmn), DMN (.dmn) and form (.json) files"},
                 "note": {"type": "string"},
                 "process_id": {"type": "string", "description": "the process to lay the files over"},
-                "dry_run": {"type": "boolean", "description": "validate only; answer 200 with problems"},
+                "dry_run": {"type": "boolean", "description": "validate only; answer 200 with problems and "
+                                                               "the scenario tests' results"},
+                "override_failing_scenarios": {"type": "boolean",
+                                               "description": "deploy although scenario tests fail (needs a reason)"},
+                "override_reason": {"type": "string", "description": "why failing scenarios are overridden "
+                                                                     "(kept in the deployment's history)"},
             },
         }}},
     },
     "responses": {"422": {"description": "the upload has problems: {problems: [{file, element_id, "
-                                         "element_name, message}]}"}},
+                                         "element_name, message}]}, or scenario tests fail without an override: "
+                                         "{message, scenarios: {results: [{name, title, passed, failures, "
+                                         "diverged_at, expected_next, actual_next, path}], passed, failed}}"}},
 }
 
 
@@ -98,13 +105,18 @@ def upload():
         abort(413, message=f"上传内容过大：最多 {deployment.MAX_UPLOAD_BYTES // 1024 // 1024} MB")
     uploads = [(f.filename, f.read(deployment.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
     process_id = request.form.get("process_id") or None
-    dry_run = request.form.get("dry_run") in ("1", "true", "yes")
+    dry_run = _flag("dry_run")
     try:
         if dry_run:
             prepared = deployment.prepare(uploads, process_id)
-            return jsonify(problems=[p.as_dict() for p in prepared.problems], files=sorted(prepared.files)), 200
+            return jsonify(problems=[p.as_dict() for p in prepared.problems], files=sorted(prepared.files),
+                           scenarios=prepared.scenarios), 200
         version, created = deployment.deploy(g.user, uploads, note=request.form.get("note") or None,
-                                           process_id=process_id)
+                                           process_id=process_id, override=_flag("override_failing_scenarios"),
+                                           override_reason=request.form.get("override_reason"))
+    except deployment.ScenariosFailed as exc:
+        return jsonify(code=422, status="Unprocessable Entity", message=str(exc), problems=[],
+                       scenarios=exc.report), 422
     except BundleError as exc:
         # A dry run answers 200 either way: the problems are its result.
         return jsonify(code=422, status="Unprocessable Entity", message="上传的流程有问题，未部署",
@@ -112,6 +124,10 @@ def upload():
     row = deployment.version_detail(g.user, version.id)
     row["created"] = created
     return row, 201 if created else 200
+
+
+def _flag(name: str) -> bool:
+    return request.form.get(name) in ("1", "true", "yes", "on")
 
 
 @blp.route("/process-versions", methods=["GET"])

@@ -223,6 +223,8 @@ class _Run:
             error = str(exc)
         except (ScriptFailed, ScriptRefused) as exc:
             error = f"脚本执行失败：{exc}"
+        except Exception as exc:  # a designer's diagram may break the engine anywhere: a failed scenario
+            error = f"运行出错：{type(exc).__name__}: {exc}"
         path = [e.name for e in self.events]
         ends = [e.name for e in self.events if e.kind == "EndEvent"]
         finished = self.runner.finished() if self.runner is not None else False

@@ -51,11 +51,16 @@ def upload():
         flash(_("The upload is too large."), "error")
         return redirect(url_for("designer.index"))
     try:
-        version, created = deployment.deploy(current_user, uploads, note=request.form.get("note") or None)
+        version, created = deployment.deploy(current_user, uploads, note=request.form.get("note") or None,
+                                           **_override())
     except BundleError as exc:
         flash(_("Nothing was deployed: the upload has %(n)s problem(s).", n=len(exc.problems)), "error")
         return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
                                problems=exc.problems), 422
+    except deployment.ScenariosFailed as exc:
+        flash(str(exc), "error")
+        return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
+                               problems=None, scenarios=exc.report), 422
     except Conflict as exc:  # identical to an older version
         flash(str(exc), "error")
         return redirect(url_for("designer.index"))
@@ -127,7 +132,7 @@ def check():
         prepared = deployment.prepare(uploads, request.form.get("process_id") or None)
     except BundleError as exc:
         return jsonify(problems=[p.as_dict() for p in exc.problems])
-    return jsonify(problems=[p.as_dict() for p in prepared.problems])
+    return jsonify(problems=[p.as_dict() for p in prepared.problems], scenarios=prepared.scenarios)
 
 
 @bp.route("/deploy", methods=["POST"])
@@ -138,9 +143,11 @@ def deploy():
         return jsonify(problems=[], message=_("The upload is too large.")), 413
     try:
         version, created = deployment.deploy(current_user, uploads, note=request.form.get("note") or None,
-                                           process_id=request.form.get("process_id") or None)
+                                           process_id=request.form.get("process_id") or None, **_override())
     except BundleError as exc:
         return jsonify(problems=[p.as_dict() for p in exc.problems]), 422
+    except deployment.ScenariosFailed as exc:
+        return jsonify(problems=[], message=str(exc), scenarios=exc.report), 422
     except Conflict as exc:
         return jsonify(problems=[], message=str(exc)), 409
     return jsonify(version=version.version, id=version.id, created=created,
@@ -148,6 +155,12 @@ def deploy():
 
 
 # -- helpers --------------------------------------------------------------------------------------
+def _override() -> dict:
+    """The deploy forms' 忽略失败的场景 checkbox and its reason."""
+    return {"override": request.form.get("override_failing_scenarios") in ("1", "on", "true"),
+            "override_reason": request.form.get("override_reason")}
+
+
 def _editor(template: str, version_id: int, suffix: str):
     row = deployment.version_detail(current_user, version_id)
     files = [n for n in row["files"] if n.endswith(suffix) and (suffix != ".json" or is_form_file(n))]
@@ -177,6 +190,8 @@ def _editor_strings() -> dict:
                            "stay on their version until migrated."),
         "noProblems": _("No problems found: this can be deployed."),
         "hasProblems": _("%(n)s problem(s) found; they are marked on the diagram."),
+        "scenariosFail": _("%(n)s scenario test(s) fail; where each went elsewhere is marked on the diagram."),
+        "scenario": _("Scenario"),
         "notDeployed": _("Not deployed: %(n)s problem(s) found; they are marked on the diagram."),
         "deployed": _("Deployed as version %(v)s. New projects start on it now."),
         "unchanged": _("Nothing changed: identical to version %(v)s."),

@@ -4,7 +4,9 @@ An upload is one or more files laid over the newest version of the same process:
 who changed only the diagram uploads only the diagram, and the version still carries the
 decision tables and forms it runs with. Uploaded BPMN replaces the base's BPMN that defines the
 same process, uploaded DMN the base's DMN that defines the same decision, and a form its namesake.
-Nothing is deployed unless `validation.validate_bundle` finds no problem.
+Nothing is deployed unless `validation.validate_bundle` finds no problem and the process's scenario
+tests (processes/scenarios, services.designer.scenarios) pass, or the designer overrides failing
+scenarios with a reason, which the deployment's history records.
 """
 from __future__ import annotations
 
@@ -16,12 +18,12 @@ from pathlib import PurePosixPath
 from sqlalchemy import func, select
 
 from ...domain.catalog import BPMN_SUFFIXES, DMN_SUFFIXES, FORMS_PREFIX, is_form_file, parse_xml
-from ...domain.errors import BundleError, Problem
+from ...domain.errors import BundleError, DomainError, Problem
 from ...domain.roles import ROLES
 from ...domain.validation import BPMN_NS, PRIORITIES, validate_bundle
 from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, User, db
 from ..errors import Conflict, Forbidden, NotFound
-from . import task_forms, versions
+from . import scenarios, task_forms, versions
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 60
@@ -37,6 +39,16 @@ class Prepared:
     files: dict[str, str]
     base: ProcessVersion | None
     problems: list[Problem]
+    # The scenario tests' report ({results, passed, failed, seconds}); run only on a bundle without problems.
+    scenarios: dict
+
+
+class ScenariosFailed(DomainError):
+    """422: scenario tests fail and the designer did not override them with a reason."""
+
+    def __init__(self, report: dict, message: str):
+        self.report = report
+        super().__init__(message)
 
 
 def can_design(user: User) -> bool:
@@ -60,17 +72,32 @@ def prepare(uploads: list[tuple[str, bytes]], process_id: str | None = None) -> 
     previous = versions.version_files(base) if base is not None else {}
     merged = _overlay(previous, files)
     problems = validate_bundle(merged, fallback_form_keys=task_forms.catalog().keys(), previous=previous)
-    return Prepared(merged, base, problems)
+    report = scenarios.EMPTY if problems else scenarios.run_all(merged, process_id)
+    return Prepared(merged, base, problems, report)
 
 
 def deploy(user: User, uploads: list[tuple[str, bytes]], note: str | None = None,
-           process_id: str | None = None) -> tuple[ProcessVersion, bool]:
-    """A new immutable version, or BundleError with every problem; (version, created)."""
+           process_id: str | None = None, override: bool = False,
+           override_reason: str | None = None) -> tuple[ProcessVersion, bool]:
+    """A new immutable version, or BundleError with every problem, or ScenariosFailed when scenario
+    tests fail without an override (`override` and a reason); (version, created)."""
     require_designer(user)
     prepared = prepare(uploads, process_id)
     if prepared.problems:
         raise BundleError(prepared.problems)
-    version, created = versions.deploy(prepared.files, actor=user.username, note=note, actor_id=user.id)
+    failing = [r["name"] for r in prepared.scenarios["results"] if not r["passed"]]
+    reason = (override_reason or "").strip()[:500]
+    if failing and not override:
+        raise ScenariosFailed(prepared.scenarios, f"{len(failing)} 个场景测试未通过，未部署：{'、'.join(failing)}。"
+                              "如确需部署，请勾选“忽略失败的场景”并填写理由")
+    if failing and not reason:
+        raise ScenariosFailed(prepared.scenarios, "忽略失败的场景须填写理由")
+    checks = {"scenarios": {"passed": prepared.scenarios["passed"], "failed": prepared.scenarios["failed"],
+                            "failing": failing}}
+    if failing:
+        checks["scenario_override"] = {"reason": reason, "scenarios": failing, "by": user.username}
+    version, created = versions.deploy(prepared.files, actor=user.username, note=note, actor_id=user.id,
+                                       checks=checks)
     if not created:
         latest = versions.latest_version(version.process_id)
         if latest.id != version.id:

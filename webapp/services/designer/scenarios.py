@@ -20,6 +20,7 @@ from ...domain.workdays import script_helpers
 from ..district_rules import rulebook
 
 DIRECTORY = "scenarios"
+EMPTY = {"results": [], "passed": 0, "failed": 0, "seconds": 0.0}
 
 
 def directory() -> Path:
@@ -39,14 +40,20 @@ def checklist(facts: dict) -> list[dict]:
     return checklist_for(facts.get("risk_flags") or [], facts.get("object_type") or "SMALL_WORKS", path=path)
 
 
-def run_all(files: dict[str, str], process_id: str) -> dict:
+def run_all(files: dict[str, str], process_id: str | None) -> dict:
     """Every shipped scenario of the process run on the bundle `files`: {results, passed, failed,
-    seconds}. A bundle that does not parse runs none (validation reports why it does not)."""
+    seconds}. A bundle that does not parse runs none (validation reports why it does not); a
+    scenario file that does not read is a failed result naming the file."""
     try:
         bundle = parse_bundle(files, process_id)
     except BundleError:
-        return {"results": [], "passed": 0, "failed": 0, "seconds": 0.0}
-    return run_on(bundle, shipped(bundle.process_id))
+        return dict(EMPTY)
+    try:
+        cases = shipped(bundle.process_id)
+    except scenarios.ScenarioError as exc:
+        return dict(EMPTY, failed=1, results=[{"name": DIRECTORY, "title": DIRECTORY, "file": None, "passed": False,
+                                               "failures": [str(exc)], "diverged_at": None}])
+    return run_on(bundle, cases)
 
 
 def run_on(bundle: Bundle, cases: list[scenarios.Scenario]) -> dict:

@@ -97,12 +97,14 @@ def latest_version(process_id: str = MAIN_PROCESS) -> ProcessVersion:
 
 
 def deploy(
-    files: dict[str, str], actor: str | None, note: str | None = None, actor_id: int | None = None
+    files: dict[str, str], actor: str | None, note: str | None = None, actor_id: int | None = None,
+    checks: dict | None = None,
 ) -> tuple[ProcessVersion, bool]:
     """Store the bundle as a new immutable version unless that exact content exists, or the newest
     version says the same in other spacing; returns (version, created).
 
-    Every new version leaves a 'deployment' history event: who, when, and what changed.
+    Every new version leaves a 'deployment' history event: who, when, what changed, and `checks`
+    (the scenario tests' outcome, an override of failing ones with its reason).
     """
     digest = content_hash(files)
     existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
@@ -134,7 +136,7 @@ def deploy(
         kind="deployment",
         element_id=version.process_id,
         title=f"{version.process_id} v{version.version}",
-        data_json=json.dumps(deployment_summary(previous, version), ensure_ascii=False),
+        data_json=json.dumps(dict(deployment_summary(previous, version), **(checks or {})), ensure_ascii=False),
     ))
     return version, True
 

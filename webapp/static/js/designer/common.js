@@ -82,13 +82,23 @@
     function run(url, deploying) {
       status(box, deploying ? S.deploying : S.checking, "busy");
       return save().then(function (files) {
+        var override = document.getElementById("deploy-override");
+        var reason = document.getElementById("deploy-override-reason");
         return postFiles(url, cfg.csrf, files, {
-          process_id: cfg.processId, note: deploying ? document.getElementById("deploy-note").value : ""
+          process_id: cfg.processId, note: deploying ? document.getElementById("deploy-note").value : "",
+          override_failing_scenarios: deploying && override && override.checked ? "1" : "",
+          override_reason: deploying && reason ? reason.value : ""
         });
       }).then(function (res) {
         var problems = res.body.problems || [];
-        showProblems(panel, problems, S, onProblems.pick);
-        onProblems.mark(problems);
+        // A failing scenario is listed and marked like a problem, at the element after which its path went elsewhere.
+        var failing = ((res.body.scenarios || {}).results || []).filter(function (r) { return !r.passed; });
+        var shown = problems.concat(failing.map(function (r) {
+          return { element_id: r.diverged_at, element_name: S.scenario + " " + r.title, file: r.file,
+                   message: r.failures.join("；") };
+        }));
+        showProblems(panel, shown, S, onProblems.pick);
+        onProblems.mark(shown);
         if (problems.length) {
           status(box, (deploying ? S.notDeployed : S.hasProblems).replace("%(n)s", problems.length), "error");
         } else if (res.status === 201) {
@@ -100,6 +110,8 @@
           status(box, S.unchanged.replace("%(v)s", res.body.version), "warning");
         } else if (res.status >= 400) {
           status(box, res.body.message || S.failed, "error");
+        } else if (failing.length) {
+          status(box, S.scenariosFail.replace("%(n)s", failing.length), "error");
         } else {
           status(box, S.noProblems, "ok");
         }
