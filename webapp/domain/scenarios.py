@@ -195,8 +195,14 @@ def _choice(task) -> tuple[str, str, str | None]:
     spec = task.task_spec
     for condition, target in spec.cond_task_specs:
         if condition is not None and condition._matches(task):
-            return spec.bpmn_id, target, str(condition.args[0]).strip()
-    return spec.bpmn_id, spec.default_task_spec, None
+            return spec.bpmn_id, _element(target), str(condition.args[0]).strip()
+    return spec.bpmn_id, _element(spec.default_task_spec), None
+
+
+def _element(spec_name: str) -> str:
+    """The diagram element of a task spec: an activity with boundary events is entered through
+    SpiffWorkflow's `<id>.BoundaryEventSplit`."""
+    return spec_name.removesuffix(".BoundaryEventSplit")
 
 
 class _Run:
