@@ -35,9 +35,15 @@ def helpers(rules: dict) -> dict:
     return {"rule": rulebook.bound_rule(rules, datetime.now(timezone.utc)), **deadlines.HELPERS, **script_helpers()}
 
 
+def checklist_in(forms_dir: str | Path):
+    """The patrol checklist items that apply to a project's facts, read from `forms_dir`."""
+    path = Path(forms_dir) / "checklist.json"
+    return lambda facts: checklist_for(facts.get("risk_flags") or [], facts.get("object_type") or "SMALL_WORKS",
+                                       path=path)
+
+
 def checklist(facts: dict) -> list[dict]:
-    path = Path(current_app.config["FORMS_DIR"]) / "checklist.json"
-    return checklist_for(facts.get("risk_flags") or [], facts.get("object_type") or "SMALL_WORKS", path=path)
+    return checklist_in(current_app.config["FORMS_DIR"])(facts)
 
 
 def run_all(files: dict[str, str], process_id: str | None) -> dict:
