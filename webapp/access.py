@@ -128,7 +128,7 @@ ROUTES: dict[str, Access] = {
     "org.section": roles("district_admin", "city", "auditor", check="org"),
     **{f"designer.{name}": roles("designer") for name in (
         "index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
-        "deploy")},
+        "deploy", "record")},
     # -- JSON API (bearer tokens) ---------------------------------------------------------------
     "tokens.revoke": SIGNED_IN,
     "tasks.my_tasks": SIGNED_IN,
@@ -165,6 +165,7 @@ ROUTES: dict[str, Access] = {
     "process_versions.migration_preview": roles("designer"),
     "process_versions.migrate_selection": roles("designer"),
     "process_versions.migrate_project": roles("designer"),
+    "process_versions.record_scenario": roles("designer"),
     "rules.get_rules": roles(*RULE_READERS, check="rules"),
     "rules.rule_history": roles(*RULE_READERS, check="rules"),
     "rules.put_rules": roles("district_admin", check="rules_edit"),

@@ -84,3 +84,42 @@ def test_the_upload_page_lists_failing_scenarios_and_the_version_page_the_overri
     assert resp.status_code == 302
     page = pages.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="scenario-override"' in page and "门槛调整" in page and "permit_referral" in page
+
+
+def test_a_project_history_is_recorded_as_a_scenario_that_replays(app, api, clock):
+    from tests.helpers.lifecycle import checklist, to_patrol
+    from webapp.domain import scenarios
+    from webapp.services.designer import scenarios as scenario_service
+
+    pid, task = to_patrol(app, api, clock)
+    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, task),
+                                              "outcome": "no_hazard"})
+    assert api.get("inspector_lj", f"/api/v1/projects/{pid}/scenario").status_code == 403
+    resp = api.get("designer", f"/api/v1/projects/{pid}/scenario")
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["replayed"] and body["error"] is None
+    case = body["scenario"]
+    assert [s.get("task") or s.get("timer") for s in case["steps"]] == ["first_visit", "patrol_due", "patrol"]
+    assert case["start"]["owner_phone"] == "138****1111"  # masked: a scenario file is shared
+    assert case["start"]["planned_end"].startswith("@today+P")  # relative: it replays the same later
+    assert case["expect"]["path"][-3:] == ["gw_patrol_outcome", "gw_patrol_loop", "plan_patrol"]
+    # Saved beside the diagram, it passes on the version the project ran on.
+    with app.app_context():
+        bundle = scenario_service.versions.bundle_for(scenario_service.versions.latest_version())
+        result = scenarios.run(bundle, scenarios.parse(json.dumps(case)), scenario_service.helpers,
+                               scenario_service.checklist)
+    assert result.passed, result.failures
+    assert api.get("designer", "/api/v1/projects/999999/scenario").status_code == 404
+
+
+def test_the_designer_page_downloads_a_recorded_scenario(app, api, clock, pages):
+    from tests.helpers.lifecycle import register
+
+    reg_no = register(api)["reg_no"]
+    pages.login("designer")
+    resp = pages.post("/designer/record", data={"reg_no": reg_no})
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    assert json.loads(resp.get_data(as_text=True))["steps"] == []
+    missing = pages.post("/designer/record", data={"reg_no": "XM-NONE"})
+    assert missing.status_code == 302

@@ -45,7 +45,7 @@ def everywhere(users) -> dict:
 
 
 DESIGNER_PAGES = ("index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
-                  "deploy")
+                  "deploy", "record")
 EXPECT = {
     "static": EVERYONE, "healthz": EVERYONE, "readyz": EVERYONE, "offline.service_worker": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
     "auth.set_language": EVERYONE, "public.site": EVERYONE, "public.qr": EVERYONE, "public.report": EVERYONE,
@@ -94,6 +94,7 @@ EXPECT = {
     "process_versions.migration_preview": {"designer"}, "process_versions.migrate_selection": {"designer"},
     # Designers move any project between process versions, whatever its district.
     "process_versions.migrate_project": everywhere({"designer"}),
+    "process_versions.record_scenario": everywhere({"designer"}),
     "rules.get_rules": READS_RULES, "rules.rule_history": READS_RULES, "rules.put_rules": EDITS_RULES,
     "rules.withdraw_rules": EDITS_RULES,
     "rules.preview": EDITS_RULES, "rules.parameters": RULE_READERS, "rules.side_by_side": RULE_READERS,

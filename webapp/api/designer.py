@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 
 from ..domain.errors import BundleError
 from ..services.designer import deployment
+from ..services.designer import scenarios as scenario_tests
 from ..services.lifecycle import instance_migration
 from ..services.security.audit import client_ip
 from .auth import token_required
@@ -124,6 +125,15 @@ def upload():
     row = deployment.version_detail(g.user, version.id)
     row["created"] = created
     return row, 201 if created else 200
+
+
+@blp.route("/projects/<int:project_id>/scenario", methods=["GET"])
+@token_required
+def record_scenario(project_id):
+    """A scenario test recorded from the project's history ({scenario, replayed, error}): its start
+    data, each task's answer, each timer fired, and as `expect` what a replay on the project's
+    process version does. Personal numbers are masked. For processes/scenarios/."""
+    return jsonify(scenario_tests.record(g.user, project_id=project_id))
 
 
 def _flag(name: str) -> bool:

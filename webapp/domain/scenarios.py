@@ -382,6 +382,52 @@ def expectation(outcome: Outcome) -> dict:
             "notices": outcome.notices, "hazards": outcome.hazards}
 
 
+# -- recording -----------------------------------------------------------------------------------
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Facts the platform adds to a step's data, which a replay computes again.
+_DERIVED = ("rules", "completed_by", "open_hazards", "failed_items")
+
+
+def from_history(bundle: Bundle, name: str, title: str, start: dict, created_at: datetime,
+                 rows: list[dict]) -> Scenario:
+    """A scenario replaying a project's history (rows of {kind, element_id, data, at}, oldest first):
+    each completed task with its answer, each timer that fired, each inspection request. Dates
+    become relative to the moment they were entered, so the replay means the same later."""
+    steps: list[dict] = []
+    for row in rows:
+        data = row.get("data") or {}
+        if row["kind"] == "task_completed" and row.get("element_id"):
+            answer = {k: v for k, v in data.items() if k not in _DERIVED} if isinstance(data, dict) else {}
+            steps.append({"task": row["element_id"], "data": _relative(answer, row["at"])})
+        elif row["kind"] == "step" and row.get("element_id") and _is_timer(bundle, row["element_id"]):
+            steps.append({"timer": row["element_id"]})
+        elif row["kind"] == "inspection_requested":
+            steps.append({"message": "inspection_request", "data": _relative(data, row["at"])})
+    return Scenario(name=name, title=title, process=bundle.process_id, start=_relative(start, created_at),
+                    steps=steps, expect={})
+
+
+def _is_timer(bundle: Bundle, element_id: str) -> bool:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    spec = bundle.task_spec(element_id)
+    return isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
+
+
+def _relative(value, at: datetime):
+    if isinstance(value, dict):
+        return {k: _relative(v, at) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative(v, at) for v in value]
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            days = (datetime.fromisoformat(value).date() - at.astimezone(XIAMEN).date()).days
+        except ValueError:
+            return value
+        return "@today" if days == 0 else f"@today{'+' if days > 0 else '-'}P{abs(days)}D"
+    return value
+
+
 # -- coverage ------------------------------------------------------------------------------------
 def gateway_flows(bundle: Bundle) -> dict[str, dict[str, tuple[str, str | None]]]:
     """Exclusive gateways with more than one outgoing flow: gateway id → {flow id: (target id,

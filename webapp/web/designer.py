@@ -18,7 +18,8 @@ from flask_wtf.csrf import generate_csrf
 from ..domain.catalog import is_form_file
 from ..domain.errors import BundleError
 from ..services.designer import deployment, versions
-from ..services.errors import Conflict
+from ..services.designer import scenarios as scenario_tests
+from ..services.errors import Conflict, NotFound
 from ..services.lifecycle import instance_migration
 from ..services.security.audit import client_ip
 from . import nav
@@ -69,6 +70,21 @@ def upload():
     else:
         flash(_("Nothing changed: the upload is identical to version %(v)s.", v=version.version), "warning")
     return redirect(url_for("designer.version", version_id=version.id))
+
+
+@bp.route("/record", methods=["POST"])
+def record():
+    """录制场景: a project's history as a scenario file, downloaded for processes/scenarios/."""
+    try:
+        recorded = scenario_tests.record(current_user, reg_no=request.form.get("reg_no"))
+    except NotFound:
+        flash(_("No project has this registration number."), "error")
+        return redirect(url_for("designer.index"))
+    name = recorded["scenario"]["name"] + ".json"
+    return Response(json.dumps(recorded["scenario"], ensure_ascii=False, indent=2) + "\n",
+                    mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                             "X-Content-Type-Options": "nosniff"})
 
 
 @bp.route("/versions/<int:version_id>")

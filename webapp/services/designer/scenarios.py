@@ -6,18 +6,25 @@ helpers the platform binds, and the patrol checklist of the forms directory.
 """
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from time import perf_counter
 
 from flask import current_app
+from sqlalchemy import select
 
 from ...domain import deadlines, scenarios
 from ...domain.catalog import Bundle, parse_bundle
 from ...domain.errors import BundleError
 from ...domain.forms import checklist_for
 from ...domain.workdays import script_helpers
+from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, Project, db
 from ..district_rules import rulebook
+from ..errors import Forbidden, NotFound
+from ..security import privacy
+from . import versions
 
 DIRECTORY = "scenarios"
 EMPTY = {"results": [], "passed": 0, "failed": 0, "seconds": 0.0}
@@ -68,3 +75,31 @@ def run_on(bundle: Bundle, cases: list[scenarios.Scenario]) -> dict:
     failed = sum(1 for r in results if not r["passed"])
     return {"results": results, "passed": len(results) - failed, "failed": failed,
             "seconds": round(perf_counter() - started, 2)}
+
+
+def record(user, *, project_id: int | None = None, reg_no: str | None = None) -> dict:
+    """A scenario recorded from a project's history, replayed on the project's process version:
+    {scenario (its `expect` from the replay), replayed, error}. Personal numbers are masked: a
+    scenario file is shared with everyone who reads the process."""
+    if user.role != "designer":
+        raise Forbidden("只有流程设计员可以录制场景")
+    query = select(Project).where(Project.id == project_id) if project_id is not None else \
+        select(Project).where(Project.reg_no == (reg_no or "").strip())
+    project = db.session.scalar(query)
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id)) \
+        if project is not None else None
+    if project is None or instance is None:
+        raise NotFound("没有这个项目")
+    bundle = versions.bundle_for(db.session.get(ProcessVersion, instance.version_id))
+    rows = [{"kind": e.kind, "element_id": e.element_id, "at": e.at, "data": json.loads(e.data_json or "null")}
+            for e in db.session.scalars(select(HistoryEvent).where(HistoryEvent.project_id == project.id)
+                                        .order_by(HistoryEvent.id))]
+    created = next((r for r in rows if r["kind"] == "project_created"), None)
+    if created is None or not isinstance(created["data"], dict):
+        raise NotFound("该项目没有可录制的登记数据")
+    name = "recorded_" + re.sub(r"[^\w-]", "_", project.reg_no)
+    case = scenarios.from_history(bundle, name, f"录制自 {project.reg_no}：{project.title}",
+                                  privacy.masked(created["data"]), created["at"], privacy.masked(rows))
+    outcome = scenarios.execute(bundle, case, helpers, checklist)
+    case.expect = scenarios.expectation(outcome)
+    return {"scenario": case.to_dict(), "replayed": outcome.error is None, "error": outcome.error}
