@@ -40,6 +40,9 @@ def test_every_shipped_scenario_passes_quickly(ctx):
     written_off = results["owner_no_hazard_written_off"].outcome
     assert written_off.end == "end_written_off" and written_off.finished
     assert written_off.notices.count("writeoff") == 1
+    # A notice is counted once per step that issues it, timers' steps included.
+    reminded = results["completion_overdue_verified"].outcome
+    assert reminded.notices.count("completion_reminder") == reminded.path.count("remind_completion") == 2
     stopped = results["rectify_failed_stop_handover"].outcome
     assert "ack_housing" in stopped.path and "stop_work" in stopped.notices
     assert stopped.hazards == [{"item_code": None, "severity": "GENERAL", "status": "closed"}]
@@ -104,3 +107,15 @@ def test_a_broken_scenario_file_is_named(text, message):
     with pytest.raises(scenarios.ScenarioError) as err:
         scenarios.parse(text, "broken.json")
     assert "broken.json" in str(err.value) and message in str(err.value)
+
+
+def test_script_helpers_read_the_scenario_clock():
+    from datetime import datetime, timezone
+
+    later = datetime(2030, 6, 1, 2, 0, tzinfo=timezone.utc)
+    bound = scenario_service.helpers({"writeoff_by": "supervisor"}, lambda: later)
+    assert bound["date_after"]("P1D") == "2030-06-02"
+    assert bound["moment_now"]() == later.isoformat()
+    assert bound["time_after"]("2030-06-10", "P0D") == "P9DT14H"  # the end of 10 June in Xiamen
+    assert bound["rule"]("writeoff_by", "inspector") == "supervisor"
+    assert bound["rule"]("auto_stop_overdue", True) is True  # others at their defaults

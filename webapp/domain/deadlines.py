@@ -17,18 +17,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def date_after(duration: str) -> str:
+def date_after(duration: str, now: datetime | None = None) -> str:
     """The Xiamen calendar date (YYYY-MM-DD) on which `duration` from now ends."""
-    now = _now()
+    now = now or _now()
     return (now + parse_duration(duration, start=now)).astimezone(XIAMEN).date().isoformat()
 
 
-def deadline_at(chosen, proposed_duration: str | None = None) -> str:
+def deadline_at(chosen, proposed_duration: str | None = None, now: datetime | None = None) -> str:
     """The moment (ISO 8601, UTC) a deadline chosen as a date ends: the proposal's own moment
     when the date is the proposal's date, else the end of that day in Xiamen."""
     day = chosen if isinstance(chosen, date) else date.fromisoformat(str(chosen)[:10])
     if proposed_duration:
-        now = _now()
+        now = now or _now()
         proposed = now + parse_duration(proposed_duration, start=now)
         if proposed.astimezone(XIAMEN).date() == day:
             return proposed.isoformat()

@@ -44,7 +44,8 @@ _RELATIVE_DATE = re.compile(r"^@today(?:([+-])(P\w+))?$")
 # A scenario that loops forever (a timer that re-arms itself) stops here, as a failure.
 MAX_TIMER_ROUNDS = 50
 
-Helpers = Callable[[dict], dict]  # the scenario's rule overrides → the helpers scripts call
+# (the scenario's rule overrides, the scenario clock) → the functions scripts call
+Helpers = Callable[[dict, Callable[[], datetime]], dict]
 Checklist = Callable[[dict], list]  # the instance data → the patrol checklist items that apply
 
 
@@ -208,11 +209,12 @@ def _element(spec_name: str) -> str:
 class _Run:
     def __init__(self, bundle: Bundle, scenario: Scenario, helpers: Helpers, checklist: Checklist):
         self.bundle, self.scenario, self.checklist = bundle, scenario, checklist
-        self.helpers = helpers(scenario.rules)
         self.clock = _Clock()
+        self.helpers = helpers(scenario.rules, self.clock.now)
         self.events: list[StepEvent] = []
         self.notices: list[str] = []
         self.hazards: list[dict] = []
+        self.noticed = 0  # the events whose notices are counted
         self.runner: _Recorder | None = None
 
     def go(self) -> Outcome:
@@ -220,11 +222,10 @@ class _Run:
         try:
             self.runner = _Recorder.start(self.bundle, resolve_dates(self.scenario.start, self.clock.now()), sink=self._sink,
                                               helpers=self.helpers)
-            self._after_call(0)
+            self._after_call()
             for number, step in enumerate(self.scenario.steps, 1):
-                mark = len(self.events)
                 self._take(number, step)
-                self._after_call(mark)
+                self._after_call()
         except _StepRefused as exc:
             error = str(exc)
         except (ScriptFailed, ScriptRefused) as exc:
@@ -277,19 +278,19 @@ class _Run:
                 return
             at, _task = due[0]
             self.clock.offset = max(self.clock.offset, at - datetime.now(timezone.utc) + timedelta(seconds=1))
-            mark = len(self.events)
             for when, task in due:
                 if when <= at:
                     task._set_internal_data(event_fired=True)
             runner.fire_timers(sink=self._sink)
-            self._after_call(mark)
+            self._after_call()
         raise _StepRefused(f"定时器连续触发超过 {MAX_TIMER_ROUNDS} 次")
 
-    def _after_call(self, mark: int) -> None:
+    def _after_call(self) -> None:
         """The notices the steps of one call issue, as services.casefile.notices issues them."""
         assert self.runner is not None
         data = self.runner.data()
-        for event in self.events[mark:]:
+        fresh, self.noticed = self.events[self.noticed:], len(self.events)
+        for event in fresh:
             props = properties(self.bundle.task_spec(event.name)) if event.name else {}
             kinds = (props.get("notice") or "").split()
             facts = {**data, **(event.data or {})}

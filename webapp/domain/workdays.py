@@ -105,9 +105,9 @@ def time_after(day, offset: str, now: datetime | None = None, passed_before: str
     return iso_duration(max(moment - now, timedelta(seconds=1)))
 
 
-def moment_now() -> str:
+def moment_now(now: datetime | None = None) -> str:
     """Now as an ISO moment (UTC), for a script to remember when a round of a loop stopped waiting."""
-    return datetime.now(timezone.utc).isoformat()
+    return (now or datetime.now(timezone.utc)).isoformat()
 
 
 def script_helpers() -> dict:

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 
 from flask import current_app
 from sqlalchemy import select
 
-from ...domain import deadlines, scenarios
+from ...domain import deadlines, scenarios, workdays
 from ...domain.catalog import Bundle, parse_bundle
 from ...domain.errors import BundleError
 from ...domain.forms import checklist_for
-from ...domain.workdays import script_helpers
 from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, Project, db
 from ..district_rules import rulebook
 from ..errors import Forbidden, NotFound
@@ -38,8 +38,22 @@ def shipped(process_id: str | None = None) -> list[scenarios.Scenario]:
     return scenarios.load_directory(directory(), process_id)
 
 
-def helpers(rules: dict) -> dict:
-    return {"rule": rulebook.bound_rule(rules, datetime.now(timezone.utc)), **deadlines.HELPERS, **script_helpers()}
+def helpers(rules: dict, now: Callable[[], datetime]) -> dict:
+    """What scripts call, as services.lifecycle binds it, on the scenario's clock `now`: a timer
+    a script computes from a date (a completion reminder) falls due at the same scenario moment
+    however long the scenario waited before."""
+    # Every helper the platform binds (services.lifecycle.instances._helpers), those that read the
+    # time on the scenario's clock.
+    return {
+        **deadlines.HELPERS, **workdays.script_helpers(),
+        "rule": rulebook.bound_rule(rules, now()),
+        "date_after": lambda duration: deadlines.date_after(duration, now=now()),
+        "deadline_at": lambda chosen, proposed=None: deadlines.deadline_at(chosen, proposed, now=now()),
+        "registered_late": lambda start, lead: workdays.registered_late(start, lead, now=now()),
+        "time_after": lambda day, offset, passed_before=None: workdays.time_after(
+            day, offset, now=now(), passed_before=passed_before),
+        "moment_now": lambda: workdays.moment_now(now()),
+    }
 
 
 def checklist_in(forms_dir: str | Path):
