@@ -150,8 +150,9 @@ def resolve_dates(value, now: datetime):
 
 
 class _Clock:
-    """The scenario's time: the wall clock plus how far the scenario has waited. A timer armed after
-    a wait was armed at the scenario's time, so its due moment moves by the wait in force then."""
+    """The scenario's time: the wall clock plus how far the scenario has waited. SpiffWorkflow arms a
+    duration timer on the wall clock, so its due moment moves by the wait in force when it was armed;
+    a date timer's moment was computed by the scripts, which read the scenario clock already."""
 
     def __init__(self):
         self.offset = timedelta(0)
@@ -164,8 +165,10 @@ class _Clock:
         out = []
         for task in runner.workflow.event_manager.tasks.values():
             due = _timer_due(task)
-            if due is not None:
-                out.append((due + self.armed.setdefault(str(task.id), self.offset), task))
+            if due is None:
+                continue
+            shift = timedelta(0) if _is_date_timer(task) else self.armed.setdefault(str(task.id), self.offset)
+            out.append((due + shift, task))
         return sorted(out, key=lambda pair: pair[0])
 
 
@@ -179,6 +182,12 @@ def _timer_due(task) -> datetime | None:
     if not isinstance(value, str):
         return None
     return TimerEventDefinition.get_datetime(value)
+
+
+def _is_date_timer(task) -> bool:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
+
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimeDateEventDefinition)
 
 
 class _Recorder(ProcessRunner):
@@ -220,8 +229,8 @@ class _Run:
     def go(self) -> Outcome:
         error = None
         try:
-            self.runner = _Recorder.start(self.bundle, resolve_dates(self.scenario.start, self.clock.now()), sink=self._sink,
-                                              helpers=self.helpers)
+            start = resolve_dates(self.scenario.start, self.clock.now())
+            self.runner = _Recorder.start(self.bundle, start, sink=self._sink, helpers=self.helpers)
             self._after_call()
             for number, step in enumerate(self.scenario.steps, 1):
                 self._take(number, step)
