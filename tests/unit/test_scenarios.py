@@ -119,3 +119,18 @@ def test_script_helpers_read_the_scenario_clock():
     assert bound["time_after"]("2030-06-10", "P0D") == "P9DT14H"  # the end of 10 June in Xiamen
     assert bound["rule"]("writeoff_by", "inspector") == "supervisor"
     assert bound["rule"]("auto_stop_overdue", True) is True  # others at their defaults
+
+
+@pytest.mark.parametrize("wait, fired", [("P4D", False), ("P6D", True)])
+def test_a_deadline_falls_due_at_its_scenario_moment_after_earlier_waits(ctx, wait, fired):
+    bundle = parse_bundle(shipped(), "small_works")
+    base = next(c for c in scenario_service.shipped("small_works") if c.name == "overdue_auto_stop")
+    first_visit, patrol_due, patrol = base.steps[:3]
+    assert (first_visit["task"], patrol_due["timer"], patrol["task"]) == ("first_visit", "patrol_due", "patrol")
+    # Chosen five days after the patrol, which came 14 days (and more) into the scenario.
+    patrol = dict(patrol, data=dict(patrol["data"], rectify_deadline="@today+P5D"))
+    case = scenarios.Scenario(name="t", title="t", process="small_works", start=base.start,
+                              steps=[first_visit, patrol_due, patrol, {"wait": wait}], expect={})
+    outcome = scenarios.execute(bundle, case, scenario_service.helpers, scenario_service.checklist)
+    assert outcome.error is None
+    assert ("deadline_passed" in outcome.path) is fired
