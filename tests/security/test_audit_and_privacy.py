@@ -54,7 +54,7 @@ def test_completion_rule_change_deployment_and_export_are_audited(world):
     (event,) = audit(world, action="rules_changed")
     assert (event["actor"], event["object_id"], event["details"]["reason"]) == ("admin_hl", "350206", "台风季加密巡查")
 
-    changed = shipped_bpmn() + "\n<!-- a new version -->\n"
+    changed = shipped_bpmn().replace('name="申报完工"', 'name="申报完工（业主）"', 1)  # a real change
     deployed = world.api("designer", "POST", "/api/v1/process-versions", content_type="multipart/form-data",
                          data={"files": [(BytesIO(changed.encode()), "small_works.bpmn")]})
     assert deployed.status_code == 201, deployed.get_json()
