@@ -284,3 +284,18 @@ def test_an_acknowledged_hand_over_needs_no_follow_up(app, api, clock):
     clock.advance(days=5)
     fire_timers(app)
     assert api.tasks("supervisor_lj", "urge_case") == []
+
+
+def test_an_ad_hoc_inspection_orders_rectification_only(app, api, clock):
+    pid = register(api)["id"]
+    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT)
+    assert api.post("inspector_lj", f"/api/v1/projects/{pid}/inspections", {"reason": "群众反映"}).status_code == 201
+    adhoc = api.task_of("inspector_lj", pid, "adhoc_inspection")
+    outcomes = next(c for c in api.get("inspector_lj", f"/api/v1/tasks/{adhoc['id']}").get_json()["form"]["components"]
+                    if c.get("key") == "outcome")
+    assert [v["value"] for v in outcomes["values"]] == ["no_hazard", "fixed_onsite", "rectify"]
+    resp = api.post("inspector_lj", f"/api/v1/tasks/{adhoc['id']}/complete", {"data": {
+        "site_status": "IN_PROGRESS", "checklist": checklist(api, adhoc, ["A07"]), "outcome": "stop_now",
+        "hazard_severity": "MAJOR", "hazard_description": "拆承重墙"}})
+    assert resp.status_code == 422 and "outcome" in resp.get_json()["errors"]
+    assert api.tasks("inspector_lj", "propose_stop_work") == [] and api.project("inspector_lj", pid)["hazards"] == []
