@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from ..services.security import audit
 from .auth import token_required
-from .schemas import Paged
+from .schemas import PAGE_NUMBER, Paged
 
 blp = Blueprint("audit_api", __name__, description="Audit trail (role auditor)")
 
@@ -19,7 +19,7 @@ class AuditQuery(Schema):
     object_id = fields.String(validate=validate.Length(max=64))
     since = fields.AwareDateTime(default_timezone=audit.CST)
     until = fields.AwareDateTime(default_timezone=audit.CST)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(load_default=1, validate=PAGE_NUMBER)
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

@@ -9,6 +9,9 @@ from ..services.ledger.queries import MAX_PAGE
 # Numbers a database INTEGER holds: a larger one in a request is refused (422), never sent on to overflow.
 DB_INT = validate.Range(min=-DB_INT_MAX - 1, max=DB_INT_MAX)
 DB_ID = validate.Range(min=1, max=DB_INT_MAX)
+# A page number of a list. marshmallow 4 ignores a validator's False: a lambda let page=-10**17
+# through to the SQL offset.
+PAGE_NUMBER = validate.Range(min=1, max=MAX_PAGE)
 
 
 class TokenRequest(Schema):
@@ -161,8 +164,7 @@ class ProjectQuery(Schema):
     since = fields.String()
     until = fields.String()
     hazard = fields.String(validate=validate.OneOf(("MAJOR", "GENERAL", "overdue")))
-    # marshmallow 4 ignores a validator's False: a lambda let page=-10**17 through to the SQL offset.
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    page = fields.Integer(load_default=1, validate=PAGE_NUMBER)
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
