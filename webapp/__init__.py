@@ -65,6 +65,16 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
             return jsonify(status="unavailable", message="数据库暂时不可用 (the database is unavailable)"), 503
         return jsonify(status="ready")
 
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        # Runs before Flask-SQLAlchemy's own close (teardowns run last-registered first): a
+        # connection that died under the request (a database restart) is dropped, not a 500.
+        try:
+            db.session.remove()
+        except DBAPIError:
+            db.session.invalidate()
+            db.session.remove()
+
     @app.errorhandler(OperationalError)
     def database_unavailable(exc):
         # The database went away under this request (a restart, a failover): say so, and when to
