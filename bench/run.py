@@ -65,7 +65,8 @@ class Floor:
 
         self.bundle = parse_bundle(read_directory(str(common.ROOT / "processes")))
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-        self.start_data = dict(common.registration(), channel="owner", district="350203")
+        # As register_project starts it: a site outside any special area.
+        self.start_data = dict(common.registration(), channel="owner", district="350203", special_areas=[])
         # The date helpers the diagrams call are pure functions: the floor uses them as they are.
         def rule(name, default=None):
             return workdays.resolve(default, datetime.now(timezone.utc))
