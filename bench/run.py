@@ -71,7 +71,7 @@ class Floor:
         def rule(name, default=None):
             return workdays.resolve(default, datetime.now(timezone.utc))
 
-        helpers = {"rule": rule, **deadlines.HELPERS, **workdays.script_helpers()}
+        helpers = {"rule": rule, **deadlines.script_helpers()}
         self.engine = PythonScriptEngine(environment=TaskDataEnvironment(helpers))
 
     def sample(self, state_only: bool = False) -> float:

@@ -7,8 +7,10 @@ the proposal, for exactly the proposed duration (so a drill's `PT30S` still fire
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 
+from . import workdays
 from .durations import parse_duration
 from .workdays import XIAMEN
 
@@ -36,4 +38,14 @@ def deadline_at(chosen, proposed_duration: str | None = None, now: datetime | No
     return end.astimezone(timezone.utc).isoformat()
 
 
-HELPERS = {"date_after": date_after, "deadline_at": deadline_at}
+def script_helpers(now: Callable[[], datetime] = _now) -> dict:
+    """The date functions BPMN scripts and DMN cells may call besides `rule`, all reading the
+    clock `now` (the wall clock; a scenario test passes its own)."""
+    return {
+        "date_after": lambda duration: date_after(duration, now=now()),
+        "deadline_at": lambda chosen, proposed=None: deadline_at(chosen, proposed, now=now()),
+        "registered_late": lambda start, lead: workdays.registered_late(start, lead, now=now()),
+        "time_after": lambda day, offset, passed_before=None: workdays.time_after(
+            day, offset, now=now(), passed_before=passed_before),
+        "moment_now": lambda: workdays.moment_now(now()),
+    }

@@ -109,7 +109,3 @@ def moment_now(now: datetime | None = None) -> str:
     """Now as an ISO moment (UTC), for a script to remember when a round of a loop stopped waiting."""
     return (now or datetime.now(timezone.utc)).isoformat()
 
-
-def script_helpers() -> dict:
-    """The date functions BPMN scripts may call, besides `rule`."""
-    return {"registered_late": registered_late, "time_after": time_after, "moment_now": moment_now}

@@ -16,7 +16,7 @@ from time import perf_counter
 from flask import current_app
 from sqlalchemy import select
 
-from ...domain import deadlines, scenarios, workdays
+from ...domain import deadlines, scenarios
 from ...domain.catalog import Bundle, parse_bundle
 from ...domain.errors import BundleError
 from ...domain.forms import checklist_for
@@ -42,18 +42,7 @@ def helpers(rules: dict, now: Callable[[], datetime]) -> dict:
     """What scripts call, as services.lifecycle binds it, on the scenario's clock `now`: a timer
     a script computes from a date (a completion reminder) falls due at the same scenario moment
     however long the scenario waited before."""
-    # Every helper the platform binds (services.lifecycle.instances._helpers), those that read the
-    # time on the scenario's clock.
-    return {
-        **deadlines.HELPERS, **workdays.script_helpers(),
-        "rule": rulebook.bound_rule(rules, now()),
-        "date_after": lambda duration: deadlines.date_after(duration, now=now()),
-        "deadline_at": lambda chosen, proposed=None: deadlines.deadline_at(chosen, proposed, now=now()),
-        "registered_late": lambda start, lead: workdays.registered_late(start, lead, now=now()),
-        "time_after": lambda day, offset, passed_before=None: workdays.time_after(
-            day, offset, now=now(), passed_before=passed_before),
-        "moment_now": lambda: workdays.moment_now(now()),
-    }
+    return {**deadlines.script_helpers(now), "rule": rulebook.bound_rule(rules, now())}
 
 
 def checklist_in(forms_dir: str | Path):

@@ -18,7 +18,7 @@ from ...domain.engine import ProcessRunner, Snapshot, StepEvent, prefill, proper
 from ...domain.errors import ScriptFailed, TaskNotReady
 from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
-from ...domain.workdays import XIAMEN, script_helpers
+from ...domain.workdays import XIAMEN
 from ...persistence import instance_rows
 from ...persistence.instance_rows import Row, Step
 from ...persistence.models import (
@@ -358,7 +358,7 @@ def _helpers(steps: _Steps) -> dict:
     """Functions BPMN scripts and DMN cells may call: `rule(name, default)`, the value of the
     project's district rule in force at the moment of the call (services.district_rules.rulebook.RuleReader),
     and the deadline helpers (domain.deadlines) and date helpers (domain.workdays)."""
-    return {"rule": steps.rules.rule, **deadlines.HELPERS, **script_helpers()}
+    return {"rule": steps.rules.rule, **deadlines.script_helpers()}
 
 
 class _Steps(list):
