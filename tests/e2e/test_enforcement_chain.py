@@ -3,7 +3,7 @@
 A patrol finds an unauthorised structural change → the rectification order, its deadline seen
 before submitting → the owner answers → the re-inspection fails → stop-work proposed with a
 hand-over → the supervisor approves → 区住建 acknowledges the case; the letter names 区住建局 and
-the resumption check is the inspector's before any decision.
+the resumption check is the inspector's before any decision; the stop order is served (refusal noted).
 """
 from __future__ import annotations
 
@@ -129,6 +129,21 @@ def test_enforcement_chain_in_chromium(browser, live_server, live_app, shots, tm
         ipage.locator('[data-testid="documents"] a', has_text="责令停工").click()
         order = ipage.inner_text('[data-testid="notice"]')
         assert "停止墙体拆除作业" in order and "行政复议" in order and "同意局部停工并移送" not in order
+
+        # The order is served on the site: the owner's agent refuses to sign, the inspector posts it,
+        # photographs it and says so (送达回证); the record replaces the form and cannot be made twice.
+        service = ipage.locator('[data-testid="service"]')
+        assert "送达" in service.inner_text()
+        service.locator('select[name="method"]').select_option("REFUSED")
+        service.locator('input[name="served_to"]').fill("现场负责人 王某")
+        service.locator('input[name="photos"]').set_input_files(photo(tmp_path / "posted.jpg", (200, 200, 200)))
+        service.locator('textarea[name="note"]').fill("拒绝签收，已张贴于现场门口，见证人：社区网格员")
+        service.locator('button[type="submit"]').click()
+        assert any("送达" in f for f in inspector.flash())
+        record = ipage.inner_text('[data-testid="service"]')
+        assert "拒收" in record and "现场负责人 王某" in record and "拒绝签收" in record
+        assert ipage.locator('[data-testid="service"] a', has_text="照片").count() == 1
+        assert ipage.locator('[data-testid="service"] form').count() == 0
         ipage.screenshot(path=str(shots / "stop-order.png"), full_page=True)
     for user in (inspector, owner, supervisor, enforcer, housing):
         user.context.close()
