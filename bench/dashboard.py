@@ -21,6 +21,7 @@ from bench import common
 from bench.run import _copy, _stub_instance
 
 USERS = ("city", "admin_sm", "inspector_lj")
+SCOPES = {"city": "city", "admin_sm": "district", "inspector_lj": "street"}
 STREETS = [("350203", "350203001"), ("350203", "350203002"), ("350206", "350206001"), ("350206", "350206002")]
 
 

@@ -1,7 +1,8 @@
 """Load generator (its own process): complete the given tasks over HTTP from N client threads.
 
 `python -m bench.load BASE_URL TOKEN TASKS_FILE --threads N --seconds S` prints one JSON line:
-how many completions succeeded, failed, and the wall time. Bounded by the task list and by S.
+how many completions succeeded, failed, the wall time, and the latency of each request (ms) in
+order of completion. Bounded by the task list and by S.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def main() -> None:
     url = urlparse(args.base)
     tasks = open(args.tasks_file).read().split()
     lock, counts = threading.Lock(), {"ok": 0, "failed": 0}
+    latencies: list[float] = []
     headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
     stop_at = time.monotonic() + args.seconds
 
@@ -35,12 +37,17 @@ def main() -> None:
                 if not tasks:
                     return
                 task_id = tasks.pop()
+            started = time.perf_counter()
             conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
             conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body=BODY, headers=headers)
-            status = conn.getresponse().status
+            response = conn.getresponse()
+            response.read()
+            status = response.status
             conn.close()
+            elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 counts["ok" if status == 200 else "failed"] += 1
+                latencies.append(round(elapsed, 3))
 
     threads = [threading.Thread(target=client) for _ in range(args.threads)]
     start = time.monotonic()
@@ -48,7 +55,7 @@ def main() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    print(json.dumps(dict(counts, seconds=time.monotonic() - start)))
+    print(json.dumps(dict(counts, seconds=time.monotonic() - start, latencies_ms=latencies)))
 
 
 if __name__ == "__main__":
