@@ -12,7 +12,10 @@ from .models import HistoryEvent, InboxTask, Project, UTCDateTime, db, utcnow
 
 class Notice(db.Model):
     """A document issued on a project (receipt, risk notice, orders, write-off slip), numbered per
-    district and kind and year, with the data it was made from and the HTML as it was issued."""
+    district and kind and year, with the data it was made from and the version of the template it
+    was issued with: the document is rendered from these on demand, the same bytes every time
+    (services.casefile.notices.document). Notices issued before template versions keep their HTML
+    as it was issued (`html`, `template_version` empty)."""
 
     __tablename__ = "notice"
     id = db.Column(db.Integer, primary_key=True)
@@ -24,7 +27,8 @@ class Notice(db.Model):
     element_id = db.Column(db.String(100))
     issued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     data_json = db.Column(db.Text, nullable=False)
-    html = db.Column(db.Text, nullable=False)
+    template_version = db.Column(db.SmallInteger)
+    html = db.Column(db.Text)
     # Service record (送达回证): how, when and to whom it was served; a refusal is noted, not hidden.
     served_at = db.Column(UTCDateTime)
     service_method = db.Column(db.String(16))  # IN_PERSON | POSTED | ELECTRONIC | REFUSED

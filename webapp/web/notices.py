@@ -29,7 +29,7 @@ def show(notice_id):
     # A notice is a legal document naming the owner: who opened or printed it is on record.
     audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
                  details={"project_id": project.id, "kind": notice.kind})
-    return render_template("notices/show.html", notice=notice, project=project, pdf=notice_pdf.available(),
+    return render_template("notices/show.html", notice=notice, document=notices.document(notice), project=project, pdf=notice_pdf.available(),
                            service=notices.service_record(notice), methods=notices.SERVICE_METHODS, errors={},
                            can_serve=current_user.role in ("inspector", "supervisor") and notice.served_at is None)
 
@@ -49,7 +49,7 @@ def serve(notice_id):
                                note=request.form.get("note", ""))
     except (ValidationFailed, attachments.UploadRefused) as exc:
         errors = getattr(exc, "errors", {"photos": str(exc)})
-        return render_template("notices/show.html", notice=notice, project=project, pdf=notice_pdf.available(),
+        return render_template("notices/show.html", notice=notice, document=notices.document(notice), project=project, pdf=notice_pdf.available(),
                                service=None, methods=notices.SERVICE_METHODS, errors=errors, can_serve=True), 422
     attachments.link(photos, project.id)
     flash(_("Service recorded."), "success")

@@ -16,7 +16,7 @@ from flask import current_app
 from fpdf import FPDF, TextStyle
 
 from ...persistence.oversight import Notice
-from . import site_link
+from . import notices, site_link
 
 # (regular, bold, index in a .ttc collection: 2 is Simplified Chinese in Noto CJK)
 FONT_CANDIDATES = (
@@ -51,7 +51,7 @@ def render(notice: Notice, reg_no: str) -> bytes:
     pdf.set_title(notice.number)
     black = {tag: TextStyle(font_family="cjk", font_style="B", color="#000000", font_size_pt=size, t_margin=4, b_margin=2)
              for tag, size in (("h1", 18), ("h2", 14))}
-    pdf.write_html(_printable(notice.html), font_family="cjk", table_line_separators=True, tag_styles=black)
+    pdf.write_html(_printable(notices.document(notice)), font_family="cjk", table_line_separators=True, tag_styles=black)
     if notice.kind == "receipt":
         # The QR code of the public site page, under the table: the part of the receipt posted on site.
         image = qrcode.make(site_link.site_url(reg_no), box_size=6, border=1)

@@ -3,12 +3,16 @@
 Which step issues which document is part of the diagram, not of this module: an element carries
 `notice` (kinds separated by spaces) and optionally `noticeIf` (a condition on the step's data,
 e.g. `approved == 'yes'`) or `noticeIf:<kind>` (a condition for that kind alone). Each notice is numbered per district, kind and year
-(思明-整改-2026-0001), keeps the data it was made from and its HTML as issued, and is never changed.
+(思明-整改-2026-0001), keeps the data it was made from and the template version it was issued
+with, and is never changed. Its document is rendered from those on demand (`document`): whatever a
+later deploy changes in the forms' labels or the site's address, the data carries the labels and
+the QR code's address as issued, so a re-render gives the bytes first served.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,6 +30,11 @@ from ..security import policy
 from . import site_link
 
 CST = timezone(timedelta(hours=8))
+# The template new notices are issued with (templates/notices/body_v<N>.html). A template file never
+# changes once notices use it: a new wording is a new file and a new number.
+TEMPLATE_VERSION = 1
+# The fields whose option labels a notice prints, resolved when it is issued.
+LABELLED = ("category", "risk_flags", "violation")
 
 # kind → (Chinese title, short label in the number, English title)
 KINDS = {
@@ -133,15 +142,30 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
             snapshot["deadline"] = (now + parse_duration(data["rectify_within"])).astimezone(CST).strftime("%Y-%m-%d %H:%M")
         except ValueError:
             pass
+    snapshot["labels"] = {key: option_label(key, snapshot[key]) for key in LABELLED if key in snapshot}
+    if kind == "receipt":
+        snapshot["site_url"] = site_link.site_url(project.reg_no)
     notice = Notice(project_id=project.id, kind=kind, number=number, district_code=project.district_code,
                     street_code=project.street_code, element_id=element_id, issued_at=now,
-                    data_json=json.dumps(snapshot, ensure_ascii=False, default=str))
-    qr = None
-    if kind == "receipt":
-        qr = site_link.qr_svg(site_link.site_url(project.reg_no))
-    notice.html = render(kind, number, now, snapshot, qr_svg=qr)
+                    data_json=json.dumps(snapshot, ensure_ascii=False, default=str), template_version=TEMPLATE_VERSION)
     db.session.add(notice)
     return notice
+
+
+def document(notice: Notice) -> str:
+    """The notice's HTML: as stored for a notice issued before template versions, otherwise rendered
+    from its data with the template version it was issued with."""
+    if notice.template_version is None:
+        return notice.html or ""
+    return _rendered(notice.kind, notice.number, notice.issued_at, notice.data_json, notice.template_version)
+
+
+@lru_cache(maxsize=256)
+def _rendered(kind: str, number: str, issued_at: datetime, data_json: str, version: int) -> str:
+    # Notices never change, so a rendered one can be kept (a receipt's QR code takes a few ms to draw).
+    data = json.loads(data_json)
+    qr = site_link.qr_svg(data["site_url"]) if data.get("site_url") else None
+    return render(kind, number, issued_at, data, qr_svg=qr, version=version)
 
 
 def receiving_unit(district: str, code: str | None) -> str:
@@ -197,15 +221,22 @@ def service_record(notice: Notice) -> dict | None:
 
 def as_row(notice: Notice) -> dict:
     return {"id": notice.id, "kind": notice.kind, "number": notice.number, "issued_at": notice.issued_at,
-            "html": notice.html, "data": json.loads(notice.data_json), "service": service_record(notice)}
+            "html": document(notice), "data": json.loads(notice.data_json), "service": service_record(notice)}
 
 
-def render(kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str | None = None) -> str:
-    """The document body (Chinese, as served), from templates/notices/_body.html."""
-    template = current_app.jinja_env.get_template("notices/_body.html")
+def render(kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str | None = None,
+           version: int = TEMPLATE_VERSION) -> str:
+    """The document body (Chinese, as served), from templates/notices/body_v<version>.html; the
+    labels the notice was issued with, else today's (a preview of data not yet issued)."""
+    template = current_app.jinja_env.get_template(f"notices/body_v{version}.html")
+    labels = data.get("labels") or {}
+
+    def label(key: str, value) -> str:
+        return labels[key] if key in labels else option_label(key, value)
+
     return template.render(kind=kind, title=KINDS[kind][0], number=number,
                            issued_on=issued_at.astimezone(CST).strftime("%Y年%m月%d日"), d=data,
-                           label=option_label, qr_svg=qr_svg)
+                           label=label, qr_svg=qr_svg)
 
 
 def option_label(key: str, value) -> str:
