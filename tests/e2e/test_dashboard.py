@@ -74,3 +74,24 @@ def test_heatmap_marks_the_projects_waiting_on_the_diagram(live_app, live_server
     assert badge.inner_text() == "3"  # 思明: 鹭江 2 + 中华 1, never visited
     page.screenshot(path=str(shots / "dashboard-heatmap.png"), full_page=True)
     context.close()
+
+
+def test_ledger_export_downloads_with_its_progress_on_the_page(live_app, live_server, browser, shots, tmp_path):
+    from openpyxl import load_workbook
+
+    made = seed(live_app)
+    context, page = signed_in(browser, live_server, "admin_sm")
+    page.goto(f"{live_server}/ledger")
+    status = page.locator("[data-testid=export-status]")
+    assert status.is_hidden()
+    with page.expect_download() as download:
+        page.click("[data-testid=export]")
+    page.wait_for_function("document.querySelector('[data-export-text]').textContent.startsWith('已导出')")
+    assert status.is_visible() and "已导出 3 行" in status.inner_text()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name.startswith("ledger-") and path.suffix == ".xlsx"
+    rows = list(load_workbook(path).active.iter_rows(min_row=2, values_only=True))
+    assert sorted(r[0] for r in rows) == sorted(made["lj"] + made["zh"])
+    page.screenshot(path=str(shots / "ledger-export.png"), full_page=True)
+    context.close()

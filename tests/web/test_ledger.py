@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -67,6 +68,30 @@ def test_export_contains_the_filtered_ledger(app, pages, client, clock):
     assert [r[0] for r in rows[1:]] == [reg[zh]]
     client.post("/lang", data={"lang": "en"})
     assert _rows(client.get("/ledger/export.xlsx"))[0][0] == "Registration no."
+
+
+def test_export_is_streamed_with_its_row_count_and_typed_cells(app, pages, client, clock):
+    lj_a, lj_b, zh, photo, reg = _setup(app, pages, client)
+    pages.login("admin_sm")
+    page = client.get("/ledger").get_data(as_text=True)
+    assert "data-export-status" in page and "js/export.js" in page  # the progress the page shows
+    resp = client.get("/ledger/export.xlsx")
+    assert resp.is_streamed and resp.headers["X-Export-Rows"] == "3"
+    sheet = load_workbook(BytesIO(resp.data)).active
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
+    by_reg = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    registered = by_reg[reg[lj_a]][14]
+    assert isinstance(registered, datetime) and registered.year == 2026  # a date Excel sorts, not text
+    assert resp.headers["X-Export-Rows"] == str(len(by_reg))
+    assert client.get("/ledger/export.xlsx?street=350203002").headers["X-Export-Rows"] == "1"
+
+
+def test_an_export_cell_never_becomes_a_formula_nor_breaks_the_xml():
+    from webapp.services.ledger import exports
+
+    body = exports.xlsx("台账: a/b", ["名称"], [["=1+1"], ["a\x01b <&> "], [3], [None]])
+    rows = [r[0] for r in load_workbook(BytesIO(body)).active.iter_rows(values_only=True)]
+    assert rows == ["名称", "'=1+1", "ab <&> ", 3]
 
 
 def test_inspector_zh_never_sees_lujiang(app, pages, client, clock):

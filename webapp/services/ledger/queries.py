@@ -185,10 +185,21 @@ def ledger(user: User, *, page=1, per_page=50, **filters) -> Page:
     return page_of(query.order_by(Project.updated_at.desc(), Project.id.desc()), page, per_page, project_row)
 
 
+# The ledger columns an export writes: rows of these, not ORM objects (a tenth of the cost per row).
+EXPORT_COLUMNS = ("reg_no", "title", "channel", "object_type", "category", "address", "district_code", "street_code",
+                  "community_code", "stage", "status", "risk_level", "planned_start", "planned_end", "created_at",
+                  "updated_at", "closed_at")
+
+
 def ledger_all(user: User, **filters):
-    """Every matching project, newest change first, streamed in batches (for exports)."""
-    query = ledger_query(user, **filters).order_by(Project.updated_at.desc(), Project.id.desc())
-    return db.session.scalars(query.execution_options(yield_per=500))
+    """Every matching project's export columns, newest change first, streamed in batches."""
+    query = ledger_query(user, **filters).with_only_columns(*(Project.__table__.c[c] for c in EXPORT_COLUMNS))
+    return db.session.execute(query.order_by(Project.updated_at.desc(), Project.id.desc())
+                              .execution_options(yield_per=500))
+
+
+def ledger_count(user: User, **filters) -> int:
+    return db.session.scalar(ledger_query(user, **filters).with_only_columns(func.count(), maintain_column_froms=True).order_by(None)) or 0
 
 
 def ledger_statuses(user: User) -> list[str]:
