@@ -45,6 +45,8 @@ ALL_ROLES = tuple(ROLES)
 LEDGER = tuple(code for code, role in ROLES.items() if role.scope in ("street", "district", "city"))
 # District and city-wide roles: reports across streets.
 DISTRICT_UP = tuple(code for code, role in ROLES.items() if role.scope in ("district", "city"))
+# City-wide readers (the city sees which district runs which process version).
+CITY_WIDE = tuple(code for code, role in ROLES.items() if role.scope == "city")
 # Everyone working under district rules, plus the city-wide roles; never owners.
 RULE_READERS = tuple(code for code in ROLES if code not in ("owner", "property", "entrusted"))
 
@@ -126,9 +128,13 @@ ROUTES: dict[str, Access] = {
     "audit_pages.index": roles("auditor"),
     "org.index": roles("district_admin", "city", "auditor"),
     "org.section": roles("district_admin", "city", "auditor", check="org"),
-    **{f"designer.{name}": roles("designer") for name in (
+    # District administrators (and a district's designers) deploy their district's variant: the
+    # services keep each to their line (services.designer.deployment.line_of).
+    **{f"designer.{name}": roles("designer", "district_admin") for name in (
         "index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
-        "deploy", "record")},
+        "deploy", "rollback")},
+    "designer.record": roles("designer"),
+    "variants.index": roles("designer", "district_admin", "admin", *CITY_WIDE),
     # -- JSON API (bearer tokens) ---------------------------------------------------------------
     "tokens.revoke": SIGNED_IN,
     "tasks.my_tasks": SIGNED_IN,
@@ -158,13 +164,15 @@ ROUTES: dict[str, Access] = {
     "dashboard_api.show": roles(*LEDGER),
     "operations.list_incidents": roles("admin"),
     "operations.retry_incident": roles("admin"),
-    "process_versions.upload": roles("designer"),
-    "process_versions.versions": roles("designer", "admin"),
-    "process_versions.one_version": roles("designer", "admin"),
-    "process_versions.download": roles("designer", "admin"),
-    "process_versions.migration_preview": roles("designer"),
-    "process_versions.migrate_selection": roles("designer"),
-    "process_versions.migrate_project": roles("designer"),
+    "process_versions.upload": roles("designer", "district_admin"),
+    "process_versions.versions": roles("designer", "district_admin", "admin"),
+    "process_versions.one_version": roles("designer", "district_admin", "admin"),
+    "process_versions.download": roles("designer", "district_admin", "admin"),
+    "process_versions.rollback": roles("designer", "district_admin"),
+    "process_versions.district_lines": roles("designer", "district_admin", "admin", *CITY_WIDE),
+    "process_versions.migration_preview": roles("designer", "district_admin"),
+    "process_versions.migrate_selection": roles("designer", "district_admin"),
+    "process_versions.migrate_project": roles("designer", "district_admin"),
     "process_versions.record_scenario": roles("designer"),
     "rules.get_rules": roles(*RULE_READERS, check="rules"),
     "rules.rule_history": roles(*RULE_READERS, check="rules"),

@@ -44,8 +44,12 @@ def everywhere(users) -> dict:
     return {"own": set(users), "other": set(users)}
 
 
-DESIGNER_PAGES = ("index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
-                  "deploy", "record")
+# District administrators deploy their district's variant (webapp.services.designer.deployment.line_of).
+DESIGNER_PAGES = ("index", "upload", "version", "download", "modeler", "decisions", "form_editor", "check",
+                  "deploy", "rollback")
+DEPLOYERS = {"designer", "admin_sm", "admin_hl"}
+# Which district runs which version: designers, district administrators (their own), city-wide roles.
+SEES_VARIANTS = DEPLOYERS | {"ops", "city", "auditor"}
 EXPECT = {
     "static": EVERYONE, "healthz": EVERYONE, "readyz": EVERYONE, "offline.service_worker": EVERYONE, "api-docs.openapi_json": EVERYONE, "auth.login": EVERYONE,
     "auth.set_language": EVERYONE, "public.site": EVERYONE, "public.qr": EVERYONE, "public.report": EVERYONE,
@@ -84,13 +88,17 @@ EXPECT = {
     "org.index": {"admin_sm", "admin_hl", "city", "auditor"},
     "org.section": {"own": {"admin_sm", "city", "auditor"}, "other": {"admin_hl", "city", "auditor"}},
     ("org.section", "POST"): EDITS_RULES,  # the district's own administrators (EDITS_RULES: the same people)
-    **{f"designer.{name}": {"designer"} for name in DESIGNER_PAGES},
+    **{f"designer.{name}": DEPLOYERS for name in DESIGNER_PAGES},
+    # Moving projects onto a version is for its line's deployers (the city's designer for city versions).
+    "designer.migrate": {"designer"}, "designer.record": {"designer"},
+    "variants.index": SEES_VARIANTS, "process_versions.district_lines": SEES_VARIANTS,
+    "process_versions.rollback": DEPLOYERS,
     "tokens.revoke": SIGNED_IN, "tasks.my_tasks": SIGNED_IN, "tasks.one_task": SEES, "tasks.complete": DOES_TASK,
     "projects.register": OWNERS | INSPECTORS | {"property_lj"}, "projects.claim": OWNERS, "projects.lead": {"grid_lj", *INSPECTORS, "property_lj"},
     "projects.ledger": SIGNED_IN, "projects.detail": SEES, "dashboard_api.show": LEDGER,
     "operations.list_incidents": {"ops"}, "operations.retry_incident": {"ops"},
-    "process_versions.upload": {"designer"}, "process_versions.versions": {"designer", "ops"},
-    "process_versions.one_version": {"designer", "ops"}, "process_versions.download": {"designer", "ops"},
+    "process_versions.upload": DEPLOYERS, "process_versions.versions": DEPLOYERS | {"ops"},
+    "process_versions.one_version": DEPLOYERS | {"ops"}, "process_versions.download": DEPLOYERS | {"ops"},
     "process_versions.migration_preview": {"designer"}, "process_versions.migrate_selection": {"designer"},
     # Designers move any project between process versions, whatever its district.
     "process_versions.migrate_project": everywhere({"designer"}),

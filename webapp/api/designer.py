@@ -38,6 +38,47 @@ class VersionSchema(Schema):
     forms = fields.List(fields.String())
     changes = fields.Dict(allow_none=True)
     created = fields.Boolean()
+    district_code = fields.String(allow_none=True, metadata={
+        "description": "the district whose variant this version is; null: the city's version, the default"})
+    district_name = fields.String(allow_none=True)
+    rollback_of = fields.Integer(allow_none=True, metadata={"description": "the version deployed again"})
+
+
+class RollbackRequest(Schema):
+    note = fields.String(load_default=None, validate=lambda v: len(v) <= 500)
+    override_failing_scenarios = fields.Boolean(load_default=False)
+    override_reason = fields.String(load_default=None)
+
+
+class VersionLabel(Schema):
+    id = fields.Integer()
+    version = fields.Integer()
+    district_code = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class RunningCount(Schema):
+    version = fields.Integer()
+    variant = fields.Boolean(metadata={"description": "a version of the district's variant"})
+    projects = fields.Integer()
+
+
+class DistrictLine(Schema):
+    district_code = fields.String()
+    district_name = fields.String()
+    has_variant = fields.Boolean()
+    new_projects_version = fields.Nested(VersionLabel, metadata={"description": "what its new projects start on"})
+    variant = fields.Nested(VersionLabel, allow_none=True)
+    variant_versions = fields.Integer()
+    running = fields.List(fields.Nested(RunningCount))
+
+
+class DistrictLines(Schema):
+    process_id = fields.String()
+    city_version = fields.Nested(VersionLabel)
+    districts = fields.List(fields.Nested(DistrictLine))
 
 
 class MigrateRequest(Schema):
@@ -109,7 +150,7 @@ def upload():
     dry_run = _flag("dry_run")
     try:
         if dry_run:
-            prepared = deployment.prepare(uploads, process_id)
+            prepared = deployment.prepare_for(g.user, uploads, process_id)
             return jsonify(problems=[p.as_dict() for p in prepared.problems], files=sorted(prepared.files),
                            scenarios=prepared.scenarios), 200
         version, created = deployment.deploy(g.user, uploads, note=request.form.get("note") or None,
@@ -198,3 +239,37 @@ def migrate_project(body, project_id):
     except instance_migration.MigrationConflict as exc:
         return jsonify(dict(MigrationRow().dump(exc.preview), code=409, status="Conflict",
                             message=exc.preview["reason"])), 409
+
+
+@blp.route("/process-versions/<int:version_id>/rollback", methods=["POST"])
+@blp.arguments(RollbackRequest)
+@blp.response(201, VersionSchema)
+@blp.doc(responses={"409": {"description": "the version's content is already the newest of the line"},
+                    "422": {"description": "the version no longer validates (problems) or its scenario tests "
+                                           "fail without an override (scenarios)"}})
+@token_required
+def rollback(body, version_id):
+    """Deploy an earlier version's files again, exactly, as the newest version of the caller's line
+    (the city's, or the caller's district variant); then preview and migrate running projects."""
+    try:
+        version = deployment.rollback(g.user, version_id, note=body["note"],
+                                      override=body["override_failing_scenarios"],
+                                      override_reason=body["override_reason"])
+    except deployment.ScenariosFailed as exc:
+        return jsonify(code=422, status="Unprocessable Entity", message=str(exc), problems=[],
+                       scenarios=exc.report), 422
+    except BundleError as exc:
+        return jsonify(code=422, status="Unprocessable Entity", message="该版本未通过校验，未部署",
+                       problems=[p.as_dict() for p in exc.problems]), 422
+    row = deployment.version_detail(g.user, version.id)
+    row["created"] = True
+    return row
+
+
+@blp.route("/process-variants", methods=["GET"])
+@blp.response(200, DistrictLines)
+@token_required
+def district_lines():
+    """Which version each district runs: what its new projects start on (its variant's newest, else
+    the city's version) and its running projects per version (a district's own users: theirs)."""
+    return deployment.district_lines(g.user, request.args.get("process_id") or deployment.versions.MAIN_PROCESS)

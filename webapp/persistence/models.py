@@ -89,13 +89,19 @@ class ApiToken(db.Model):
 
 
 class ProcessVersion(db.Model):
-    """An immutable deployed bundle of BPMN/DMN/form files, identified by its content hash."""
+    """An immutable deployed bundle of BPMN/DMN/form files.
+
+    Each version belongs to a line: the city's (`district_code` NULL), the default of every
+    district, or one district's variant. Numbers count per process across lines, so a number names
+    one version; the same content may be deployed again (a rollback), hence the hash is not unique.
+    """
 
     __tablename__ = "process_version"
     id = db.Column(db.Integer, primary_key=True)
     process_id = db.Column(db.String(100), nullable=False, index=True)
     version = db.Column(db.Integer, nullable=False)
-    content_hash = db.Column(db.String(64), unique=True, nullable=False)
+    content_hash = db.Column(db.String(64), nullable=False, index=True)
+    district_code = db.Column(db.String(32), index=True)
     # Deferred: requests only need the id and hash (bundles are cached by hash); the files are
     # read once per process, when a version is first parsed.
     files_json = db.deferred(db.Column(db.Text, nullable=False))

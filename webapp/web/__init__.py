@@ -74,6 +74,9 @@ def init_app(app: Flask) -> None:
     from . import offline
 
     app.register_blueprint(offline.bp)
+    from . import variants
+
+    app.register_blueprint(variants.bp)
     nav.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

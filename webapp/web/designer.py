@@ -28,7 +28,7 @@ from .filters import PRIORITIES, STAGES
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 handle_refusals(bp)
-nav.register("designer.index", _l("Process design"), roles=("designer",), order=80, prefix="/designer")
+nav.register("designer.index", _l("Process design"), roles=("designer", "district_admin"), order=80, prefix="/designer")
 
 
 @bp.before_request
@@ -40,8 +40,13 @@ def _designers_only():
 
 @bp.route("")
 def index():
-    return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
-                           problems=None)
+    return _index()
+
+
+def _index(status: int = 200, **extra):
+    return render_template("designer/index.html", sections=_sections(deployment.list_versions(current_user)),
+                           line=deployment.line_of(current_user), line_name=deployment.line_name(
+                               deployment.line_of(current_user)), **dict({"problems": None}, **extra)), status
 
 
 @bp.route("/upload", methods=["POST"])
@@ -56,12 +61,10 @@ def upload():
                                            **_override())
     except BundleError as exc:
         flash(_("Nothing was deployed: the upload has %(n)s problem(s).", n=len(exc.problems)), "error")
-        return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
-                               problems=exc.problems), 422
+        return _index(422, problems=exc.problems)
     except deployment.ScenariosFailed as exc:
         flash(str(exc), "error")
-        return render_template("designer/index.html", versions=_by_process(deployment.list_versions(current_user)),
-                               problems=None, scenarios=exc.report), 422
+        return _index(422, scenarios=exc.report)
     except Conflict as exc:  # identical to an older version
         flash(str(exc), "error")
         return redirect(url_for("designer.index"))
@@ -90,12 +93,36 @@ def record():
 @bp.route("/versions/<int:version_id>")
 def version(version_id):
     row = deployment.version_detail(current_user, version_id)
-    preview = instance_migration.preview_version(current_user, version_id) if row["is_latest"] else None
-    return render_template("designer/version.html", version=row, preview=preview)
+    mine = deployment.line_of(current_user) == row["district_code"]
+    # An older version's preview says which projects could move if it were deployed again.
+    preview = instance_migration.preview_version(current_user, version_id) if mine else None
+    return render_template("designer/version.html", version=row, preview=preview,
+                           can_rollback=not row["is_latest"] and (mine or row["district_code"] is None),
+                           line_name=deployment.line_name(row["district_code"]),
+                           my_line=deployment.line_name(deployment.line_of(current_user)))
+
+
+@bp.route("/versions/<int:version_id>/rollback", methods=["POST"])
+def rollback(version_id):
+    """重新部署为新版本: an earlier version's files deployed again as the newest of the user's line."""
+    try:
+        version = deployment.rollback(current_user, version_id, note=request.form.get("note") or None,
+                                      **_override())
+    except BundleError as exc:
+        flash(_("Nothing was deployed: the upload has %(n)s problem(s).", n=len(exc.problems)), "error")
+        for problem in exc.problems[:10]:
+            flash(f"{problem.element_id or problem.file or ''} {problem.message}", "error")
+        return redirect(url_for("designer.version", version_id=version_id))
+    except (deployment.ScenariosFailed, Conflict) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("designer.version", version_id=version_id))
+    flash(_("Deployed again as version %(v)s. New projects start on it now.", v=version.version), "success")
+    return redirect(url_for("designer.version", version_id=version.id))
 
 
 @bp.route("/versions/<int:version_id>/migrate", methods=["POST"])
 def migrate(version_id):
+    deployment.require_line(current_user, deployment.get_version(current_user, version_id))
     ids = [int(i) for i in request.form.getlist("project_id") if i.isdigit()]
     if not ids:
         flash(_("Select at least one project."), "warning")
@@ -145,7 +172,7 @@ def check():
         return jsonify(problems=[{"file": None, "element_id": None, "element_name": None,
                                   "message": _("The upload is too large.")}]), 413
     try:
-        prepared = deployment.prepare(uploads, request.form.get("process_id") or None)
+        prepared = deployment.prepare_for(current_user, uploads, request.form.get("process_id") or None)
     except BundleError as exc:
         return jsonify(problems=[p.as_dict() for p in exc.problems])
     return jsonify(problems=[p.as_dict() for p in prepared.problems], scenarios=prepared.scenarios)
@@ -254,9 +281,12 @@ def _uploads() -> list[tuple[str, bytes]] | None:
     return [(f.filename, f.read(deployment.MAX_FILE_BYTES + 1)) for f in request.files.getlist("files")]
 
 
-def _by_process(rows: list[dict]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = {}
+def _sections(rows: list[dict]) -> list[dict]:
+    """One section per process and line: the main process's city line first, then its variants."""
+    grouped: dict[tuple[str, str | None], dict] = {}
     for row in rows:
-        grouped.setdefault(row["process_id"], []).append(row)
+        key = (row["process_id"], row["district_code"])
+        grouped.setdefault(key, {"process_id": row["process_id"], "district_code": row["district_code"],
+                                 "district_name": row["district_name"], "rows": []})["rows"].append(row)
     main = versions.MAIN_PROCESS
-    return dict(sorted(grouped.items(), key=lambda item: (item[0] != main, item[0])))
+    return [grouped[key] for key in sorted(grouped, key=lambda k: (k[0] != main, k[0], k[1] or ""))]

@@ -21,8 +21,10 @@ from ...domain.catalog import BPMN_SUFFIXES, DMN_SUFFIXES, FORMS_PREFIX, is_form
 from ...domain.errors import BundleError, DomainError, Problem
 from ...domain.roles import ROLES
 from ...domain.validation import BPMN_NS, PRIORITIES, validate_bundle
-from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, User, db
+from ...domain.variants import variant_problems
+from ...persistence.models import HistoryEvent, OrgUnit, ProcessInstance, ProcessVersion, Project, User, db
 from ..errors import Conflict, Forbidden, NotFound
+from ..security import policy
 from . import scenarios, task_forms, versions
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -30,6 +32,7 @@ MAX_FILES = 60
 # Route-level cap on the whole multipart body, checked before Werkzeug parses it.
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 _NAME = re.compile(r"[\w\-][\w.\-]{0,99}")
+_TAG = re.compile(r"\b(?:kpi|casefile|notice)=\w+")
 
 
 @dataclass
@@ -51,38 +54,138 @@ class ScenariosFailed(DomainError):
         super().__init__(message)
 
 
+def line_of(user: User) -> str | None:
+    """The version line a user deploys to: a district's process designer or administrator deploys
+    the district's variant, the city's designer the city's version (None)."""
+    if user.role in ("designer", "district_admin") and user.org_unit is not None:
+        return user.org_unit.district_code
+    return None
+
+
 def can_design(user: User) -> bool:
-    return user.role == "designer"
+    return user.role == "designer" or (user.role == "district_admin" and line_of(user) is not None)
 
 
 def can_read(user: User) -> bool:
-    return user.role in ("designer", "admin")
+    return can_design(user) or user.role == "admin"
 
 
 def require_designer(user: User) -> None:
     if not can_design(user):
-        raise Forbidden("只有流程设计员可以部署或迁移流程")
+        raise Forbidden("只有流程设计员（或区级管理员，部署本区变体）可以部署或迁移流程")
+
+
+def sees_line(user: User, district_code: str | None) -> bool:
+    """Everyone who reads versions sees the city's line; a district's users see their own variant
+    besides it, the city's designer and operations every district's."""
+    if district_code is None:
+        return True
+    mine = line_of(user)
+    return mine == district_code or (mine is None and user.role in ("designer", "admin"))
+
+
+def require_line(user: User, version: ProcessVersion) -> None:
+    """Migrating projects onto a version is for the users who deploy its line."""
+    require_designer(user)
+    if line_of(user) != version.district_code:
+        raise Forbidden(f"第 {version.version} 版属于{line_name(version.district_code)}，只有其流程设计员可以迁移项目到这一版")
+
+
+def line_name(district_code: str | None) -> str:
+    return "市级流程" if district_code is None else f"{district_label(district_code)}变体"
 
 
 # -- check and deploy ----------------------------------------------------------------------------
-def prepare(uploads: list[tuple[str, bytes]], process_id: str | None = None) -> Prepared:
-    """Lay the uploads over the base version and validate the result (nothing is stored)."""
+def prepare(uploads: list[tuple[str, bytes]], process_id: str | None = None,
+            district_code: str | None = None) -> Prepared:
+    """Lay the uploads over the newest version of the line (a district without a variant: the
+    city's) and validate the result (nothing is stored)."""
     files = _read_uploads(uploads)
-    base = _base_version(files, process_id)
+    base = _base_version(files, process_id, district_code)
     previous = versions.version_files(base) if base is not None else {}
-    merged = _overlay(previous, files)
-    problems = validate_bundle(merged, fallback_form_keys=task_forms.catalog().keys(), previous=previous)
-    report = scenarios.EMPTY if problems else scenarios.run_all(merged, process_id)
-    return Prepared(merged, base, problems, report)
+    return _checked(_overlay(previous, files), base, process_id, district_code)
+
+
+def prepare_for(user: User, uploads: list[tuple[str, bytes]], process_id: str | None = None) -> Prepared:
+    """`prepare` on the line the user deploys to (the editors' 校验, the API's dry run)."""
+    require_designer(user)
+    return prepare(uploads, process_id, line_of(user))
+
+
+def _checked(files: dict[str, str], base: ProcessVersion | None, process_id: str | None,
+             district_code: str | None) -> Prepared:
+    previous = versions.version_files(base) if base is not None else {}
+    problems = validate_bundle(files, fallback_form_keys=task_forms.catalog().keys(), previous=previous)
+    if district_code is not None:
+        city = _city_version(base, process_id)
+        if city is not None:
+            required = variant_problems(files, versions.version_files(city), district_label(district_code))
+            # A name the variant drops is said once, as what the city requires.
+            said = {(p.element_id, tag) for p in required for tag in _TAG.findall(p.message)}
+            problems = [p for p in problems if not any((p.element_id, tag) in said for tag in _TAG.findall(p.message))]
+            problems += required
+    report = scenarios.EMPTY if problems else scenarios.run_all(files, process_id or (base.process_id if base else None))
+    return Prepared(files, base, problems, report)
+
+
+def _city_version(base: ProcessVersion | None, process_id: str | None) -> ProcessVersion | None:
+    try:
+        return versions.latest_version(base.process_id if base is not None else process_id or versions.MAIN_PROCESS)
+    except LookupError:
+        return None
+
+
+def district_label(district_code: str) -> str:
+    return db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == district_code)) or district_code
 
 
 def deploy(user: User, uploads: list[tuple[str, bytes]], note: str | None = None,
            process_id: str | None = None, override: bool = False,
            override_reason: str | None = None) -> tuple[ProcessVersion, bool]:
-    """A new immutable version, or BundleError with every problem, or ScenariosFailed when scenario
-    tests fail without an override (`override` and a reason); (version, created)."""
+    """A new immutable version of the user's line (the city's, or the district's variant), or
+    BundleError with every problem, or ScenariosFailed when scenario tests fail without an override
+    (`override` and a reason); (version, created)."""
     require_designer(user)
-    prepared = prepare(uploads, process_id)
+    prepared = prepare(uploads, process_id, line_of(user))
+    version, created = _deploy(user, prepared, note, override, override_reason)
+    if not created:
+        latest = versions.latest_version(version.process_id, version.district_code)
+        if latest.id != version.id:
+            db.session.rollback()
+            raise Conflict(f"上传内容与第 {version.version} 版完全相同；当前最新为第 {latest.version} 版。"
+                           f"如需回到旧内容，请在第 {version.version} 版页面“重新部署为新版本”（回滚）")
+    db.session.commit()
+    return version, created
+
+
+def rollback(user: User, version_id: int, note: str | None = None, override: bool = False,
+             override_reason: str | None = None) -> ProcessVersion:
+    """Deploy an earlier version's files again, exactly, as the newest version of the user's line
+    (validated and scenario-tested like any upload). A district may take the city's content as its
+    variant; the city only its own versions."""
+    require_designer(user)
+    source = get_version(user, version_id)
+    district = line_of(user)
+    if source.district_code not in (None, district):
+        raise Forbidden(f"第 {source.version} 版属于{line_name(source.district_code)}，不能部署到{line_name(district)}")
+    try:
+        base = versions.latest_version(source.process_id, district)
+    except LookupError:
+        base = versions.latest_version(source.process_id)
+    if base.content_hash == source.content_hash:
+        raise Conflict(f"第 {source.version} 版的内容与当前最新的第 {base.version} 版相同，无需回滚")
+    prepared = _checked(versions.version_files(source), base, source.process_id, district)
+    version, created = _deploy(user, prepared, note or f"回滚到第 {source.version} 版", override, override_reason,
+                               repeat=True, extra={"rollback_of": source.version})
+    if not created:
+        db.session.rollback()
+        raise Conflict(f"第 {source.version} 版的内容与当前最新的第 {version.version} 版相同，无需回滚")
+    db.session.commit()
+    return version
+
+
+def _deploy(user: User, prepared: Prepared, note: str | None, override: bool, override_reason: str | None,
+            repeat: bool = False, extra: dict | None = None) -> tuple[ProcessVersion, bool]:
     if prepared.problems:
         raise BundleError(prepared.problems)
     failing = [r["name"] for r in prepared.scenarios["results"] if not r["passed"]]
@@ -92,21 +195,14 @@ def deploy(user: User, uploads: list[tuple[str, bytes]], note: str | None = None
                               "如确需部署，请勾选“忽略失败的场景”并填写理由")
     if failing and not reason:
         raise ScenariosFailed(prepared.scenarios, "忽略失败的场景须填写理由")
-    checks = {"scenarios": {"passed": prepared.scenarios["passed"], "failed": prepared.scenarios["failed"],
-                            "failing": failing}}
+    checks: dict = {"scenarios": {"passed": prepared.scenarios["passed"], "failed": prepared.scenarios["failed"],
+                                  "failing": failing}}
     if failing:
         checks["scenario_override"] = {"reason": reason, "scenarios": failing, "by": user.username}
-    version, created = versions.deploy(prepared.files, actor=user.username, note=note, actor_id=user.id,
-                                       checks=checks)
-    if not created:
-        latest = versions.latest_version(version.process_id)
-        if latest.id != version.id:
-            db.session.rollback()
-            raise Conflict(f"上传内容与第 {version.version} 版完全相同；当前最新为第 {latest.version} 版。"
-                           "如需回到旧内容，请修改后重新部署，或把项目迁移到第 "
-                           f"{version.version} 版")
-    db.session.commit()
-    return version, created
+    district = line_of(user)
+    return versions.deploy(prepared.files, actor=user.username, note=note, actor_id=user.id,
+                           checks=dict(checks, **(extra or {})), district_code=district, repeat=repeat,
+                           line_label=district_label(district) if district else None)
 
 
 def _read_uploads(uploads: list[tuple[str, bytes]]) -> dict[str, str]:
@@ -151,9 +247,11 @@ def stored_name(raw_name: str | None) -> str | None:
     return None
 
 
-def _base_version(files: dict[str, str], process_id: str | None) -> ProcessVersion | None:
-    """The newest version of the process the upload changes: the one named, else the one its BPMN
-    defines, else (forms or DMN alone) the main process."""
+def _base_version(files: dict[str, str], process_id: str | None,
+                  district_code: str | None = None) -> ProcessVersion | None:
+    """The newest version of the process the upload changes, on the district's line if it has a
+    variant (else the city's): the process named, else the one its BPMN defines, else (forms or DMN
+    alone) the main process."""
     candidates = [process_id] if process_id else []
     for name, text in files.items():
         if name.lower().endswith(BPMN_SUFFIXES):
@@ -162,7 +260,7 @@ def _base_version(files: dict[str, str], process_id: str | None) -> ProcessVersi
         candidates.append(versions.MAIN_PROCESS)
     for candidate in candidates:
         try:
-            return versions.latest_version(candidate)
+            return versions.version_for_district(district_code, candidate)
         except LookupError:
             continue
     return None
@@ -198,7 +296,8 @@ def _ids(text: str, name: str, kind: str) -> list[str]:
 
 # -- reading -------------------------------------------------------------------------------------
 def list_versions(user: User) -> list[dict]:
-    """Every deployed version, newest first per process, with how many running projects use it."""
+    """Every deployed version of the lines the user sees, newest first per process, with how many
+    running projects use it; `is_latest` is per line."""
     if not can_read(user):
         raise Forbidden("只有流程设计员和平台运维可以查看流程版本")
     running = dict(db.session.execute(
@@ -207,12 +306,16 @@ def list_versions(user: User) -> list[dict]:
     ).all())
     deployments = _deployments()
     rows = db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version.desc()))
-    latest: dict[str, int] = {}
+    latest: dict[tuple[str, str | None], int] = {}
+    labels = _district_labels()
     out = []
     for version in rows:
-        latest.setdefault(version.process_id, version.version)
-        out.append(version_row(version, running.get(version.id, 0), latest[version.process_id] == version.version,
-                               deployments.get((version.process_id, version.version))))
+        if not sees_line(user, version.district_code):
+            continue
+        line = (version.process_id, version.district_code)
+        latest.setdefault(line, version.version)
+        out.append(version_row(version, running.get(version.id, 0), latest[line] == version.version,
+                               deployments.get((version.process_id, version.version)), labels))
     return out
 
 
@@ -220,7 +323,7 @@ def get_version(user: User, version_id: int) -> ProcessVersion:
     if not can_read(user):
         raise Forbidden("只有流程设计员和平台运维可以查看流程版本")
     version = db.session.get(ProcessVersion, version_id)
-    if version is None:
+    if version is None or not sees_line(user, version.district_code):
         raise NotFound("没有这个流程版本")
     return version
 
@@ -229,9 +332,9 @@ def version_detail(user: User, version_id: int) -> dict:
     version = get_version(user, version_id)
     running = db.session.scalar(select(func.count()).select_from(ProcessInstance).where(
         ProcessInstance.version_id == version.id, ProcessInstance.completed.is_(False)))
-    latest = versions.latest_version(version.process_id)
+    latest = versions.latest_version(version.process_id, version.district_code)
     deployment = _deployments(version.process_id).get((version.process_id, version.version))
-    return version_row(version, running, latest.id == version.id, deployment)
+    return version_row(version, running, latest.id == version.id, deployment, _district_labels())
 
 
 def version_file(user: User, version_id: int, name: str) -> str:
@@ -241,12 +344,16 @@ def version_file(user: User, version_id: int, name: str) -> str:
     return files[name]
 
 
-def version_row(version: ProcessVersion, running: int, is_latest: bool, deployment: dict | None) -> dict:
+def version_row(version: ProcessVersion, running: int, is_latest: bool, deployment: dict | None,
+                labels: dict[str, str] | None = None) -> dict:
     files = versions.version_files(version)
+    district = version.district_code
     return {
         "id": version.id,
         "process_id": version.process_id,
         "version": version.version,
+        "district_code": district,
+        "district_name": (labels or {}).get(district, district) if district else None,
         "content_hash": version.content_hash,
         "created_at": version.created_at,
         "created_by": version.created_by,
@@ -256,7 +363,57 @@ def version_row(version: ProcessVersion, running: int, is_latest: bool, deployme
         "files": sorted(files, key=lambda n: (is_form_file(n), n)),  # diagram and tables first
         "forms": sorted(n[len(FORMS_PREFIX):-5] for n in files if is_form_file(n)),
         "changes": deployment,
+        "rollback_of": (deployment or {}).get("rollback_of"),
     }
+
+
+def _district_labels() -> dict[str, str]:
+    return dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == "district")).all())
+
+
+# -- which district runs which version --------------------------------------------------------------
+def district_lines(user: User, process_id: str = versions.MAIN_PROCESS) -> dict:
+    """For each district (a district's own users: theirs): the version its new projects start on
+    (its variant's newest, else the city's) and its running projects per version."""
+    if not (user.role in ("designer", "admin", "district_admin") or policy.scope_of(user) == "city"):
+        raise Forbidden("只有市级用户、流程设计员和区级管理员可以查看各区的流程版本")
+    try:
+        city = versions.latest_version(process_id)
+    except LookupError:
+        raise NotFound(f"流程 {process_id} 尚未部署") from None
+    mine = line_of(user) if user.role in ("designer", "district_admin") else None
+    query = select(OrgUnit).where(OrgUnit.kind == "district").order_by(OrgUnit.code)
+    if mine is not None:
+        query = query.where(OrgUnit.code == mine)
+    running: dict[str, list[dict]] = {}
+    for district, version, line, count in db.session.execute(
+            select(Project.district_code, ProcessVersion.version, ProcessVersion.district_code, func.count())
+            .join(ProcessInstance, ProcessInstance.project_id == Project.id)
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+            .where(ProcessInstance.completed.is_(False), ProcessVersion.process_id == process_id)
+            .group_by(Project.district_code, ProcessVersion.version, ProcessVersion.district_code)
+            .order_by(ProcessVersion.version.desc())):
+        running.setdefault(district, []).append({"version": version, "variant": line is not None, "projects": count})
+    districts = []
+    for unit in db.session.scalars(query):
+        current = versions.version_for_district(unit.code, process_id)
+        variant = current if current.district_code == unit.code else None
+        districts.append({
+            "district_code": unit.code,
+            "district_name": unit.name,
+            "has_variant": variant is not None,
+            "new_projects_version": _label(current),
+            "variant": _label(variant) if variant is not None else None,
+            "variant_versions": db.session.scalar(select(func.count()).select_from(ProcessVersion).where(
+                ProcessVersion.process_id == process_id, ProcessVersion.district_code == unit.code)),
+            "running": running.get(unit.code, []),
+        })
+    return {"process_id": process_id, "city_version": _label(city), "districts": districts}
+
+
+def _label(version: ProcessVersion) -> dict:
+    return {"id": version.id, "version": version.version, "district_code": version.district_code,
+            "created_at": version.created_at, "created_by": version.created_by, "note": version.note}
 
 
 def palette(version: ProcessVersion) -> dict:

@@ -91,8 +91,9 @@ def record(user, *, project_id: int | None = None, reg_no: str | None = None) ->
     project = db.session.scalar(query)
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id)) \
         if project is not None else None
-    if project is None or instance is None:
-        raise NotFound("没有这个项目")
+    district = user.org_unit.district_code if user.org_unit is not None else None
+    if project is None or instance is None or (district is not None and project.district_code != district):
+        raise NotFound("没有这个项目")  # a district's designer records the district's projects only
     bundle = versions.bundle_for(db.session.get(ProcessVersion, instance.version_id))
     rows = [{"kind": e.kind, "element_id": e.element_id, "at": e.at, "data": json.loads(e.data_json or "null")}
             for e in db.session.scalars(select(HistoryEvent).where(HistoryEvent.project_id == project.id)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...domain.catalog import FORMS_PREFIX, Bundle, content_hash, parse_bundle, same_content
 from ...domain.forms import CHECKLIST_FILE
@@ -87,56 +87,89 @@ def files_json(version) -> str:
     return files
 
 
-def latest_version(process_id: str = MAIN_PROCESS) -> ProcessVersion:
+def latest_version(process_id: str = MAIN_PROCESS, district_code: str | None = None) -> ProcessVersion:
+    """The newest version of a line: the city's (`district_code` None) or a district's variant."""
     version = db.session.scalar(
-        select(ProcessVersion).where(ProcessVersion.process_id == process_id).order_by(ProcessVersion.version.desc())
+        select(ProcessVersion).where(ProcessVersion.process_id == process_id,
+                                     _line(district_code)).order_by(ProcessVersion.version.desc())
     )
     if version is None:
+        if district_code is not None:
+            raise LookupError(f"district {district_code!r} has no variant of {process_id!r}")
         raise LookupError(f"process {process_id!r} is not deployed; run the sync command")
     return version
 
 
+def version_for_district(district_code: str | None, process_id: str = MAIN_PROCESS) -> ProcessVersion:
+    """What a new project of the district starts on: the district's variant if it deployed one,
+    else the city's version (the default of every district)."""
+    if district_code:
+        variant = db.session.scalar(
+            select(ProcessVersion).where(ProcessVersion.process_id == process_id,
+                                         ProcessVersion.district_code == district_code)
+            .order_by(ProcessVersion.version.desc()))
+        if variant is not None:
+            return variant
+    return latest_version(process_id)
+
+
+def _line(district_code: str | None):
+    if district_code is None:
+        return ProcessVersion.district_code.is_(None)
+    return ProcessVersion.district_code == district_code
+
+
 def deploy(
     files: dict[str, str], actor: str | None, note: str | None = None, actor_id: int | None = None,
-    checks: dict | None = None,
+    checks: dict | None = None, district_code: str | None = None, repeat: bool = False,
+    line_label: str | None = None,
 ) -> tuple[ProcessVersion, bool]:
-    """Store the bundle as a new immutable version unless that exact content exists, or the newest
-    version says the same in other spacing; returns (version, created).
+    """Store the bundle as a new immutable version of its line (the city's, or `district_code`'s
+    variant) unless the line's newest version says the same, in any spacing; returns (version,
+    created). Content identical to an older version of the line returns that version unless
+    `repeat` (a rollback deploys it again as the newest).
 
     Every new version leaves a 'deployment' history event: who, when, what changed, and `checks`
-    (the scenario tests' outcome, an override of failing ones with its reason).
+    (the scenario tests' outcome, an override of failing ones with its reason, a rollback's source).
     """
     digest = content_hash(files)
-    existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
-    if existing is not None:
-        return existing, False
     bundle = parse_bundle(files)  # raises BundleError with the problems
-    previous = db.session.scalar(
-        select(ProcessVersion).where(ProcessVersion.process_id == bundle.process_id)
-        .order_by(ProcessVersion.version.desc())
-    )
-    if previous is not None and same_content(version_files(previous), files):
+    line = select(ProcessVersion).where(ProcessVersion.process_id == bundle.process_id, _line(district_code))
+    previous = db.session.scalar(line.order_by(ProcessVersion.version.desc()))
+    if previous is not None and (previous.content_hash == digest or same_content(version_files(previous), files)):
         return previous, False
-    number = (previous.version if previous is not None else 0) + 1
+    if not repeat:
+        existing = db.session.scalar(line.where(ProcessVersion.content_hash == digest))
+        if existing is not None:
+            return existing, False
+    base = previous
+    if base is None and district_code is not None:  # a district's first variant departs from the city's
+        base = db.session.scalar(select(ProcessVersion).where(
+            ProcessVersion.process_id == bundle.process_id, _line(None)).order_by(ProcessVersion.version.desc()))
+    newest = db.session.scalar(select(func.max(ProcessVersion.version)).where(
+        ProcessVersion.process_id == bundle.process_id))
     version = ProcessVersion(
         process_id=bundle.process_id,
-        version=number,
+        version=(newest or 0) + 1,
         content_hash=digest,
         files_json=json.dumps(files, ensure_ascii=False),
         created_by=actor,
         note=note,
+        district_code=district_code,
     )
     db.session.add(version)
     db.session.flush()
-    _cache[digest] = bundle
+    _cache.setdefault(digest, bundle)
+    line_name = f" {line_label or district_code}" if district_code else ""
     db.session.add(HistoryEvent(
         project_id=None,
         actor_id=actor_id,
         actor_name=actor or "system",
         kind="deployment",
         element_id=version.process_id,
-        title=f"{version.process_id} v{version.version}",
-        data_json=json.dumps(dict(deployment_summary(previous, version), **(checks or {})), ensure_ascii=False),
+        title=f"{version.process_id}{line_name} v{version.version}",
+        data_json=json.dumps(dict(deployment_summary(base, version), district=district_code, **(checks or {})),
+                             ensure_ascii=False),
     ))
     return version, True
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from ...domain.migration import MigrationRefused, migrate, spec_changes, stands_at
 from ...persistence import instance_rows
 from ...persistence.instance_rows import Step
-from ...persistence.models import ProcessInstance, ProcessVersion, User, db
-from ..designer.deployment import require_designer
+from ...persistence.models import ProcessInstance, ProcessVersion, Project, User, db
+from ..designer.deployment import line_name, require_designer, require_line
 from ..designer.versions import bundle_for
 from ..errors import Conflict, NotFound
 from . import instances
@@ -23,16 +23,16 @@ from . import instances
 
 def preview_version(user: User, version_id: int, project_ids: list[int] | None = None) -> dict:
     """For each running project on another version of this process: can it move, and what changes."""
-    require_designer(user)
     target = _version(version_id)
+    require_line(user, target)
     rows = [_attempt(step, target, save=False) for step in _running_elsewhere(target, project_ids)]
     return {"version": _label(target), "changes": _changes_by_version(target, rows), "projects": rows}
 
 
 def migrate_selection(user: User, version_id: int, project_ids: list[int], ip: str | None = None) -> list[dict]:
     """Migrate each selected project that can move; the others are reported with their reason."""
-    require_designer(user)
     target = _version(version_id)
+    require_line(user, target)
     return [_attempt(step, target, save=True, actor=user, ip=ip) for step in _running_elsewhere(target, project_ids)]
 
 
@@ -53,6 +53,7 @@ def migrate_project(user: User, project_id: int, version_number: int, *, dry_run
         ProcessVersion.process_id == current.process_id, ProcessVersion.version == version_number))
     if target is None:
         raise NotFound(f"流程 {current.process_id} 没有第 {version_number} 版")
+    require_line(user, target)
     row = _attempt(step, target, save=not dry_run, actor=user, ip=ip)
     row["changes"] = spec_changes(bundle_for(current), bundle_for(target)).as_dict()
     if not row["ok"] and not dry_run:
@@ -88,7 +89,7 @@ def _attempt(step: Step, target: ProcessVersion, *, save: bool, actor: User | No
     }
     runner, steps, helpers = instances.open_for_migration(step)
     row["before"] = stands_at(runner)
-    refusal = _refusal(instance, current, target)
+    refusal = _refusal(instance, current, target, project)
     if refusal:
         row["reason"] = refusal
         return row
@@ -112,19 +113,24 @@ def _attempt(step: Step, target: ProcessVersion, *, save: bool, actor: User | No
     return row
 
 
-def _refusal(instance, current: ProcessVersion, target: ProcessVersion) -> str | None:
+def _refusal(instance, current: ProcessVersion, target: ProcessVersion, project) -> str | None:
     if instance.completed:
         return "项目已办结，无需迁移"
     if current.process_id != target.process_id:
         return f"项目运行的是流程 {current.process_id}，不能迁移到 {target.process_id}"
+    if target.district_code is not None and project.district_code != target.district_code:
+        return f"第 {target.version} 版是{line_name(target.district_code)}，项目不属于该区"
+    if target.district_code is None and current.district_code is not None:
+        return f"项目运行的是{line_name(current.district_code)}，不能迁移到市级版本"
     if current.id == target.id:
         return f"项目已在第 {target.version} 版"
     return None
 
 
 def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) -> Iterator[Step]:
-    """The steps of the running projects on other versions of the target's process, each read
-    when its turn comes: a migration commits after each project."""
+    """The steps of the running projects on other versions of the target's line, each read when
+    its turn comes (a migration commits after each project): a city version takes the projects on
+    city versions, a district's variant the district's projects. """
     query = (
         select(ProcessInstance.id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
@@ -132,6 +138,11 @@ def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) ->
                ProcessInstance.completed.is_(False))
         .order_by(ProcessInstance.project_id)
     )
+    if target.district_code is None:
+        query = query.where(ProcessVersion.district_code.is_(None))
+    else:
+        query = query.join(Project, Project.id == ProcessInstance.project_id).where(
+            Project.district_code == target.district_code)
     if project_ids is not None:
         query = query.where(ProcessInstance.project_id.in_(project_ids))
     for instance_id in list(db.session.scalars(query)):

@@ -35,7 +35,7 @@ from ...persistence.models import (
 )
 from ..casefile import attachments, notices
 from ..designer import task_forms
-from ..designer.versions import bundle_for, latest_version
+from ..designer.versions import bundle_for, latest_version, version_for_district
 from ..district_rules import rulebook
 from ..errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
 from ..ledger import queries
@@ -332,7 +332,7 @@ def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, 
 
 # -- internals ----------------------------------------------------------------------------------
 def _start(project: Project, start_data: dict, actor: User, ip: str | None, photos=()) -> Project:
-    version = latest_version()
+    version = version_for_district(project.district_code)  # the district's variant, else the city's
     bundle = bundle_for(version)
     events = _Steps(project)
     try:

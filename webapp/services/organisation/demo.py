@@ -51,6 +51,8 @@ DEMO_USERS = [
     ("admin_sm", "思明区管理员", "district_admin", "350203"),
     ("admin_hl", "湖里区管理员", "district_admin", "350206"),
     ("designer", "流程设计员", "designer", "3502"),
+    # A district's own process designer: deploys 思明区's variant of the process (city: `designer`).
+    ("designer_sm", "思明区流程设计员", "designer", "350203"),
     ("ops", "平台运维", "admin", "3502"),
     ("city", "市住建局（只读）", "city", "3502"),
     ("auditor", "市审计员", "auditor", "3502"),
