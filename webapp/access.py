@@ -169,6 +169,7 @@ ROUTES: dict[str, Access] = {
     "process_versions.one_version": roles("designer", "district_admin", "admin"),
     "process_versions.download": roles("designer", "district_admin", "admin"),
     "process_versions.rollback": roles("designer", "district_admin"),
+    "process_versions.diff": roles("designer", "district_admin", "admin"),
     "process_versions.district_lines": roles("designer", "district_admin", "admin", *CITY_WIDE),
     "process_versions.migration_preview": roles("designer", "district_admin"),
     "process_versions.migrate_selection": roles("designer", "district_admin"),

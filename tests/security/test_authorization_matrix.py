@@ -92,7 +92,7 @@ EXPECT = {
     # Moving projects onto a version is for its line's deployers (the city's designer for city versions).
     "designer.migrate": {"designer"}, "designer.record": {"designer"},
     "variants.index": SEES_VARIANTS, "process_versions.district_lines": SEES_VARIANTS,
-    "process_versions.rollback": DEPLOYERS,
+    "process_versions.rollback": DEPLOYERS, "process_versions.diff": DEPLOYERS | {"ops"},
     "tokens.revoke": SIGNED_IN, "tasks.my_tasks": SIGNED_IN, "tasks.one_task": SEES, "tasks.complete": DOES_TASK,
     "projects.register": OWNERS | INSPECTORS | {"property_lj"}, "projects.claim": OWNERS, "projects.lead": {"grid_lj", *INSPECTORS, "property_lj"},
     "projects.ledger": SIGNED_IN, "projects.detail": SEES, "dashboard_api.show": LEDGER,

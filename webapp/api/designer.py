@@ -44,6 +44,22 @@ class VersionSchema(Schema):
     rollback_of = fields.Integer(allow_none=True, metadata={"description": "the version deployed again"})
 
 
+class DiffSchema(Schema):
+    version = fields.Nested("VersionLabel")
+    against = fields.Nested("VersionLabel", allow_none=True, metadata={
+        "description": "the version compared with: by default the one this version was deployed over"})
+    bpmn = fields.Dict(metadata={"description": "per BPMN file: {added, removed, changed: [{id, name, type, what}]}"})
+    dmn = fields.List(fields.Dict(), metadata={
+        "description": "per decision: {file, decision_id, name, status, rows_added, rows_removed, rows_changed "
+                       "(before/after cells), columns_changed}"})
+    forms = fields.List(fields.Dict(), metadata={
+        "description": "per form: {form, file, status, added, removed, changed: [{key, label, type, what}]}"})
+
+
+class DiffQuery(Schema):
+    against = fields.Integer(load_default=None, metadata={"description": "id of the version to compare with"})
+
+
 class RollbackRequest(Schema):
     note = fields.String(load_default=None, validate=lambda v: len(v) <= 500)
     override_failing_scenarios = fields.Boolean(load_default=False)
@@ -273,3 +289,13 @@ def district_lines():
     """Which version each district runs: what its new projects start on (its variant's newest, else
     the city's version) and its running projects per version (a district's own users: theirs)."""
     return deployment.district_lines(g.user, request.args.get("process_id") or deployment.versions.MAIN_PROCESS)
+
+
+@blp.route("/process-versions/<int:version_id>/diff", methods=["GET"])
+@blp.arguments(DiffQuery, location="query")
+@blp.response(200, DiffSchema)
+@token_required
+def diff(query, version_id):
+    """What this version changed: diagram elements added, removed and changed (with what changed),
+    decision-table rows and form fields, against the version it was deployed over or `against`."""
+    return deployment.version_diff(g.user, version_id, query["against"])

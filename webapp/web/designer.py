@@ -93,13 +93,18 @@ def record():
 @bp.route("/versions/<int:version_id>")
 def version(version_id):
     row = deployment.version_detail(current_user, version_id)
+    against = request.args.get("against", type=int)
+    diff = deployment.version_diff(current_user, version_id, against)
     mine = deployment.line_of(current_user) == row["district_code"]
     # An older version's preview says which projects could move if it were deployed again.
     preview = instance_migration.preview_version(current_user, version_id) if mine else None
     return render_template("designer/version.html", version=row, preview=preview,
                            can_rollback=not row["is_latest"] and (mine or row["district_code"] is None),
                            line_name=deployment.line_name(row["district_code"]),
-                           my_line=deployment.line_name(deployment.line_of(current_user)))
+                           my_line=deployment.line_name(deployment.line_of(current_user)),
+                           diff=diff, diagrams=_diagrams(diff, row["files"]), older=[
+                               v for v in deployment.list_versions(current_user)
+                               if v["process_id"] == row["process_id"] and v["id"] != row["id"]])
 
 
 @bp.route("/versions/<int:version_id>/rollback", methods=["POST"])
@@ -198,6 +203,24 @@ def deploy():
 
 
 # -- helpers --------------------------------------------------------------------------------------
+def _diagrams(diff: dict, files: list[str]) -> list[dict]:
+    """Each changed BPMN file as two drawings: this version with what was added or changed marked,
+    the version compared with with what was removed or changed marked."""
+    out = []
+    for name, changes in diff["bpmn"].items():
+        new = {e["id"]: "added" for e in changes["added"]} | {e["id"]: "changed" for e in changes["changed"]}
+        old = {e["id"]: "removed" for e in changes["removed"]} | {e["id"]: "changed" for e in changes["changed"]}
+        out.append({
+            "file": name,
+            "new_url": url_for("designer.download", version_id=diff["version"]["id"], name=name)
+            if name in files else None,
+            "old_url": url_for("designer.download", version_id=diff["against"]["id"], name=name)
+            if changes["removed"] or changes["changed"] or name not in files else None,
+            "new_marks": json.dumps(new), "old_marks": json.dumps(old),
+        })
+    return out
+
+
 def _override() -> dict:
     """The deploy forms' 忽略失败的场景 checkbox and its reason."""
     return {"override": request.form.get("override_failing_scenarios") in ("1", "on", "true"),

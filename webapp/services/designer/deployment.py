@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
 
+from ...domain.bundle_diff import diff_bundles
 from ...domain.catalog import BPMN_SUFFIXES, DMN_SUFFIXES, FORMS_PREFIX, is_form_file, parse_xml
 from ...domain.errors import BundleError, DomainError, Problem
 from ...domain.roles import ROLES
@@ -369,6 +370,29 @@ def version_row(version: ProcessVersion, running: int, is_latest: bool, deployme
 
 def _district_labels() -> dict[str, str]:
     return dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == "district")).all())
+
+
+# -- what a version changed ---------------------------------------------------------------------
+def version_diff(user: User, version_id: int, against_id: int | None = None) -> dict:
+    """What differs from `against` (default: the version this one was deployed over) to this
+    version: diagram elements, decision-table rows, form fields (domain.bundle_diff)."""
+    version = get_version(user, version_id)
+    against = get_version(user, against_id) if against_id is not None else _deployed_over(version)
+    if against is not None and against.process_id != version.process_id:
+        raise Conflict(f"第 {against.version} 版属于流程 {against.process_id}，只能与同一流程的版本比较")
+    found = diff_bundles(versions.version_files(against), versions.version_files(version)) \
+        if against is not None else {"bpmn": {}, "dmn": [], "forms": []}
+    return dict(found, version=_label(version), against=_label(against) if against is not None else None)
+
+
+def _deployed_over(version: ProcessVersion) -> ProcessVersion | None:
+    """The version a deployment was laid over (its history says which), else the one before it."""
+    number = (_deployments(version.process_id).get((version.process_id, version.version)) or {}).get("previous")
+    query = select(ProcessVersion).where(ProcessVersion.process_id == version.process_id)
+    if number is not None:
+        return db.session.scalar(query.where(ProcessVersion.version == number))
+    return db.session.scalar(query.where(ProcessVersion.version < version.version)
+                             .order_by(ProcessVersion.version.desc()))
 
 
 # -- which district runs which version --------------------------------------------------------------
