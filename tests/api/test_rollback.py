@@ -36,7 +36,7 @@ def test_an_earlier_version_is_deployed_again_and_new_projects_start_on_it(app, 
     again = rollback(api, v1["id"])
     assert again.status_code == 409 and "无需回滚" in again.get_json()["message"]
     events = api.get("auditor", "/api/v1/audit", query_string={"action": "deployment"}).get_json()["items"]
-    assert "small_works v3" in {e["details"]["title"] for e in events}
+    assert "small_works v3（重新部署 v1）" in {e["details"]["title"] for e in events}
 
 
 def test_a_district_rolls_its_variant_back_and_others_are_refused(app, api):

@@ -167,3 +167,30 @@ def test_the_task_page_shows_the_form_of_the_projects_version(pages):
     pages.login("inspector_lj")
     assert "现场联系人" in pages.get(f"/tasks/{pages.task_of(new, 'first_visit')}").get_data(as_text=True)
     assert "现场联系人" not in pages.get(f"/tasks/{pages.task_of(old, 'first_visit')}").get_data(as_text=True)
+
+
+def test_a_district_administrator_deploys_the_district_variant_from_the_pages(app):
+    """admin_sm's page says where deployments go; an upload becomes 思明区's variant, shown in a
+    section of its own beside the city's version, which 湖里区 keeps."""
+    import io
+
+    from tests.helpers.designer import OVERRIDE, shipped_bpmn
+    from tests.helpers.pages import login
+
+    browser = app.test_client()
+    login(browser, "admin_sm")
+    page = browser.get("/designer").get_data(as_text=True)
+    assert "您的部署进入：思明区变体" in page
+    token = browser.get("/designer").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    resp = browser.post("/designer/upload", data={
+        "csrf_token": token, "note": "思明区改名",
+        "override_failing_scenarios": "1", "override_reason": OVERRIDE,
+        "files": [(io.BytesIO(shipped_bpmn().replace('name="首次核实"', 'name="首次现场核实"', 1).encode()),
+                   "small_works.bpmn")]}, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    page = browser.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "思明区变体" in page and "首次现场核实" in page
+    index = browser.get("/designer").get_data(as_text=True)
+    assert 'data-testid="process-small_works-350203"' in index and 'data-testid="process-small_works"' in index
+    login(browser, "admin_hl")
+    assert 'data-testid="process-small_works-350203"' not in browser.get("/designer").get_data(as_text=True)

@@ -167,7 +167,8 @@ def deploy(
         actor_name=actor or "system",
         kind="deployment",
         element_id=version.process_id,
-        title=f"{version.process_id}{line_name} v{version.version}",
+        title=f"{version.process_id}{line_name} v{version.version}" + (
+            f"（重新部署 v{checks['rollback_of']}）" if checks and checks.get("rollback_of") else ""),
         data_json=json.dumps(dict(deployment_summary(base, version), district=district_code, **(checks or {})),
                              ensure_ascii=False),
     ))
