@@ -68,14 +68,14 @@ class Floor:
     def __init__(self):
         from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
         from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-        from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
         from webapp.domain import deadlines, workdays
         from webapp.domain.catalog import parse_bundle
+        from webapp.domain.engine import SERIALIZER_CONFIG
         from webapp.services.designer.versions import read_directory
 
         self.bundle = parse_bundle(read_directory(str(common.ROOT / "processes")))
-        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG))
         # As register_project starts it: a site outside any special area.
         self.start_data = dict(common.registration(), channel="owner", district="350203", special_areas=[])
         # The date helpers the diagrams call are pure functions: the floor uses them as they are.

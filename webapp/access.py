@@ -48,7 +48,7 @@ DISTRICT_UP = tuple(code for code, role in ROLES.items() if role.scope in ("dist
 # City-wide readers (the city sees which district runs which process version).
 CITY_WIDE = tuple(code for code, role in ROLES.items() if role.scope == "city")
 # Everyone working under district rules, plus the city-wide roles; never owners.
-RULE_READERS = tuple(code for code in ROLES if code not in ("owner", "property", "entrusted"))
+RULE_READERS = tuple(code for code in ROLES if code not in ("owner", "property", "entrusted", "integration"))
 
 # Object-level checks (services.security.policy), by the name used below:
 #   project  can_see_project          task     can_do_task or can_see_project (read)
@@ -125,6 +125,7 @@ ROUTES: dict[str, Access] = {
     "people.cancel_standin": roles("supervisor"),
     "ops.index": roles("admin"),
     "ops.retry": roles("admin"),
+    "ops.retry_external": roles("admin"),
     "audit_pages.index": roles("auditor"),
     "org.index": roles("district_admin", "city", "auditor"),
     "org.section": roles("district_admin", "city", "auditor", check="org"),
@@ -164,6 +165,13 @@ ROUTES: dict[str, Access] = {
     "dashboard_api.show": roles(*LEDGER),
     "operations.list_incidents": roles("admin"),
     "operations.retry_incident": roles("admin"),
+    "operations.retry_external_task": roles("admin"),
+    # Machine clients: what they reach is bounded by their token's scopes (services.integration).
+    "integration.fetch_and_lock": roles("integration"),
+    "integration.complete": roles("integration"),
+    "integration.failure": roles("integration"),
+    "integration.extend_lock": roles("integration"),
+    "integration.deliver": roles("integration"),
     "process_versions.upload": roles("designer", "district_admin"),
     "process_versions.versions": roles("designer", "district_admin", "admin"),
     "process_versions.one_version": roles("designer", "district_admin", "admin"),

@@ -158,7 +158,7 @@ def test_thresholds_and_categories_come_from_the_district(app, api, clock):
     huli = register(api, data=huli_registration(investment_wan=35, floor_area_m2=180))
     assert api.project("owner1", huli)["status"] == "待首次核实"  # area within 300㎡ (OR)
     over = register(api, data=huli_registration(investment_wan=35, floor_area_m2=320))
-    assert api.project("owner1", over)["status"] == "转施工许可监管待接收"
+    assert api.project("owner1", over)["status"] == "已推送施工许可监管系统，待答复"
     siming = register(api, data=registration_data(investment_wan=35, floor_area_m2=320))
     assert api.project("owner1", siming)["status"] == "待首次核实"  # 思明: the default 100万元 / 500㎡
 

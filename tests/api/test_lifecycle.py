@@ -182,15 +182,20 @@ def test_lead_without_site_is_closed(api, clock):
 
 def test_triage_referrals(app, api, clock):
     permit = register(api, investment_wan=300, floor_area_m2=800)
-    assert api.project("owner1", permit["id"])["status"] == "转施工许可监管待接收"
-    assert api.tasks("inspector_lj", "first_visit") == []
+    started = register(api, investment_wan=300, floor_area_m2=800, title="已开工的超限工程")
+    # Sent to the permit-supervision system first (an external task); staff take over when it has
+    # not answered within the district's time (P-34a, a day by default).
+    assert api.project("owner1", permit["id"])["status"] == "已推送施工许可监管系统，待答复"
+    assert api.tasks("inspector_lj", "first_visit") == [] and api.tasks("housing_sm", "permit_referral") == []
     # The owner is told to apply for a 施工许可证 when the project is referred.
     assert notice_kinds(app, permit["id"]) == ["permit_required"]
+    clock.advance(days=1, seconds=1)
+    assert fire_timers(app) == 2
+    assert api.project("owner1", permit["id"])["status"] == "转施工许可监管待接收"
     referral = api.task_of("housing_sm", permit["id"], "permit_referral")
     api.complete("housing_sm", referral["id"], {"work_started": "no", "received": True, "handling_note": "已转区质安站"})
     assert api.project("owner1", permit["id"])["status"] == "已转施工许可监管"
     # 未批先建: work already started → stop-work order and hand-over letter.
-    started = register(api, investment_wan=300, floor_area_m2=800, title="已开工的超限工程")
     api.complete("housing_sm", api.task_of("housing_sm", started["id"], "permit_referral")["id"],
                  {"work_started": "yes", "received": True, "handling_note": "现场已开工，未取得施工许可证"})
     assert api.project("owner1", started["id"])["status"] == "未批先建，已停工并移交执法"

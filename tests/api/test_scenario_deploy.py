@@ -8,6 +8,9 @@ from tests.helpers.designer import shipped_bpmn, upload
 
 PERMIT = "<bpmn:conditionExpression>route == 'permit'</bpmn:conditionExpression>"
 NARROWER = "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>"
+# The scenarios that take the permit branch (sorted by file name, as the override lists them).
+PERMIT_SCENARIOS = ["permit_decision_after_fallback", "permit_decision_message", "permit_referral",
+                    "permit_unpermitted_start"]
 
 
 def _changed() -> str:
@@ -29,17 +32,17 @@ def test_a_changed_condition_fails_its_scenario_on_validation(api):
     resp = upload(api, {"small_works.bpmn": _changed()}, override=None, dry_run="true")
     assert resp.status_code == 200 and resp.get_json()["problems"] == []
     failing = {r["name"]: r for r in resp.get_json()["scenarios"]["results"] if not r["passed"]}
-    assert set(failing) == {"permit_referral", "permit_unpermitted_start"}
+    assert set(failing) == set(PERMIT_SCENARIOS)
     assert failing["permit_referral"]["diverged_at"] == "gw_triage"
     assert failing["permit_referral"]["file"] == "permit_referral.json"
-    assert any("预期 permit_referral，实际 classify_risk" in f for f in failing["permit_referral"]["failures"])
+    assert any("预期 refer_permit，实际 classify_risk" in f for f in failing["permit_referral"]["failures"])
 
 
 def test_deploy_is_refused_without_override_and_recorded_with_it(api, app):
     refused = upload(api, {"small_works.bpmn": _changed()}, override=None, note="收紧限额")
     assert refused.status_code == 422
     body = refused.get_json()
-    assert "permit_referral" in body["message"] and body["scenarios"]["failed"] == 2
+    assert "permit_referral" in body["message"] and body["scenarios"]["failed"] == 4
     # A flag without a reason is no override.
     no_reason = upload(api, {"small_works.bpmn": _changed()}, override=None, override_failing_scenarios="true")
     assert no_reason.status_code == 422 and "理由" in no_reason.get_json()["message"]
@@ -50,8 +53,8 @@ def test_deploy_is_refused_without_override_and_recorded_with_it(api, app):
     version = api.get("designer", f"/api/v1/process-versions/{accepted.get_json()['id']}").get_json()
     override = version["changes"]["scenario_override"]
     assert override == {"reason": "区里决定提高转许可门槛，场景另行更新", "by": "designer",
-                        "scenarios": ["permit_referral", "permit_unpermitted_start"]}
-    assert version["changes"]["scenarios"]["failed"] == 2
+                        "scenarios": PERMIT_SCENARIOS}
+    assert version["changes"]["scenarios"]["failed"] == 4
 
     from webapp.persistence.models import HistoryEvent, db
 

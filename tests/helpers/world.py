@@ -18,7 +18,7 @@ from webapp.config import Config
 
 PASSWORD = DEMO_PASSWORD
 USERS = ("owner1", "owner2", "grid_lj", "inspector_lj", "inspector_zh", "supervisor_lj", "enforcer_sm", "housing_sm",
-         "inspector_hl", "admin_sm", "admin_hl", "designer", "ops", "city", "auditor", "property_lj", "entrusted_sm")
+         "inspector_hl", "admin_sm", "admin_hl", "designer", "ops", "city", "auditor", "property_lj", "entrusted_sm", "hotline")
 HULI = dict(street="350206001", community="350206001001", address="湖里区湖里大道 1 号", title="湖里大道 1 号店面装修")
 
 
@@ -110,5 +110,5 @@ def build_world(tmp_path_factory, **config) -> World:
         world.common = {"version_id": version.id, "name": sorted(versions.version_files(version))[0],
                         "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units",
                         "key": "registration", "notification_id": 1, "stand_in_id": 999999,
-                        "filter_id": 999999, "version": 1}
+                        "filter_id": 999999, "version": 1, "external_task_id": "no-such-task"}
     return world

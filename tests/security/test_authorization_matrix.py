@@ -22,7 +22,9 @@ INSPECTORS = frozenset({"inspector_lj", "inspector_zh", "inspector_hl"})
 # Street, district and city users: the ledger, exports, dashboards.
 LEDGER = frozenset({"grid_lj", *INSPECTORS, "supervisor_lj", "enforcer_sm", "housing_sm", "admin_sm", "admin_hl",
                     "city", "auditor"})
-RULE_READERS = SIGNED_IN - OWNERS - {"property_lj", "entrusted_sm"}
+RULE_READERS = SIGNED_IN - OWNERS - {"property_lj", "entrusted_sm", "hotline"}
+# Machine clients (role integration): their token's scopes bound what they reach.
+INTEGRATION = frozenset({"hotline"})
 DISTRICT_UP = {"enforcer_sm", "housing_sm", "admin_sm", "admin_hl", "city", "auditor"}
 
 # Who may reach the object of each jurisdiction: "own" is owner1's project in 鹭江街道 (思明区),
@@ -83,7 +85,7 @@ EXPECT = {
     "meetings.decide": {"own": {"admin_sm"}, "other": {"admin_hl"}},
     "rule_pages.index": RULE_READERS, "rule_pages.city": RULE_READERS, "rule_pages.show": READS_RULES,
     "rule_pages.history": READS_RULES, "rule_pages.edit": EDITS_RULES, "rule_pages.withdraw": EDITS_RULES,
-    "ops.index": {"ops"}, "ops.retry": {"ops"},
+    "ops.index": {"ops"}, "ops.retry": {"ops"}, "ops.retry_external": set(),
     "audit_pages.index": {"auditor"},
     "org.index": {"admin_sm", "admin_hl", "city", "auditor"},
     "org.section": {"own": {"admin_sm", "city", "auditor"}, "other": {"admin_hl", "city", "auditor"}},
@@ -97,6 +99,10 @@ EXPECT = {
     "projects.register": OWNERS | INSPECTORS | {"property_lj"}, "projects.claim": OWNERS, "projects.lead": {"grid_lj", *INSPECTORS, "property_lj"},
     "projects.ledger": SIGNED_IN, "projects.detail": SEES, "dashboard_api.show": LEDGER,
     "operations.list_incidents": {"ops"}, "operations.retry_incident": {"ops"},
+    # No service task is an incident in this world: retrying one is a 404 for everyone.
+    "operations.retry_external_task": set(),
+    "integration.fetch_and_lock": INTEGRATION, "integration.complete": INTEGRATION,
+    "integration.failure": INTEGRATION, "integration.extend_lock": INTEGRATION, "integration.deliver": INTEGRATION,
     "process_versions.upload": DEPLOYERS, "process_versions.versions": DEPLOYERS | {"ops"},
     "process_versions.one_version": DEPLOYERS | {"ops"}, "process_versions.download": DEPLOYERS | {"ops"},
     "process_versions.migration_preview": {"designer"}, "process_versions.migrate_selection": {"designer"},

@@ -37,6 +37,8 @@ EXPECTED_FORMS = {
     "completion_declaration",
     "writeoff",
     "permit_referral",
+    "permit_decision",
+    "hotline_report",
 }
 
 OPTIONS = {"streets": ["XM-SM-01", "XM-SM-02"], "communities": ["XM-SM-01-001"]}

@@ -62,11 +62,12 @@ def test_changed_condition_fails_the_named_scenario_where_it_diverges(ctx):
                       "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>")
     results = _run(files)
     failed = {name for name, r in results.items() if not r.passed}
-    assert failed == {"permit_referral", "permit_unpermitted_start"}
+    assert failed == {"permit_referral", "permit_unpermitted_start", "permit_decision_message",
+                      "permit_decision_after_fallback"}
     result = results["permit_referral"]
     assert result.diverged_at == "gw_triage"
-    assert (result.expected_next, result.actual_next) == ("permit_referral", "classify_risk")
-    assert any("gw_triage" in message and "permit_referral" in message for message in result.failures)
+    assert (result.expected_next, result.actual_next) == ("refer_permit", "classify_risk")
+    assert any("gw_triage" in message and "refer_permit" in message for message in result.failures)
     assert result.to_dict()["diverged_at"] == "gw_triage"
 
 

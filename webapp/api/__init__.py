@@ -23,6 +23,7 @@ def init_app(app) -> None:
         dashboard,
         designer,
         inbox,
+        integration,
         notices,
         notifications,
         operations,
@@ -36,7 +37,7 @@ def init_app(app) -> None:
 
     # The order is the order of the sections in the OpenAPI document.
     for module in (tokens, tasks, projects, operations, notices, designer, rules, dashboard, audit, participation,
-                   notifications, people, inbox):
+                   notifications, people, inbox, integration):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}

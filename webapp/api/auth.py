@@ -6,15 +6,23 @@ from functools import wraps
 from flask import g, request
 from flask_smorest import Blueprint, abort
 
-from ..services.security.auth import user_for_token
+from ..services.security.auth import token_row
 
 
 def user_from_header():
-    """The user of a valid, unexpired, unrevoked bearer token; None otherwise."""
+    """The user of a valid, unexpired, unrevoked bearer token; None otherwise. The token's scopes
+    (a machine client's topics and messages) are kept for the request in `g.scopes`."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    return user_for_token(header[7:].strip())
+    row = token_row(header[7:].strip())
+    g.scopes = frozenset((row.scopes or "").split()) if row is not None else frozenset()
+    return row.user if row is not None else None
+
+
+def scopes() -> frozenset[str]:
+    """The scopes of this request's bearer token (empty for people's tokens)."""
+    return g.get("scopes") or frozenset()
 
 
 def refuse_unauthenticated():

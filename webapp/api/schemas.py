@@ -17,6 +17,9 @@ PAGE_NUMBER = validate.Range(min=1, max=MAX_PAGE)
 class TokenRequest(Schema):
     username = fields.String(required=True)
     password = fields.String(required=True, load_only=True)
+    scopes = fields.List(fields.String(validate=validate.Length(max=100)), validate=validate.Length(max=50),
+                         metadata={"description": "role integration: the topics and messages the token is for "
+                                                  "(default: all of the account's)"})
 
 
 class TokenResponse(Schema):

@@ -13,6 +13,7 @@ blp = Blueprint("tokens", __name__, description="Authentication")
 @blp.route("/auth/token", methods=["POST"])
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
+@blp.alt_response(403, description="scopes asked for that the account does not have")
 @blp.alt_response(401, description="wrong username or password (the same answer whether the user exists)")
 @blp.alt_response(429, description="too many failed attempts (this username from this address, many usernames "
                                     "from this address, or this username lately: then a short wait)")
@@ -25,7 +26,10 @@ def issue(body):
               headers={"Retry-After": str(attempt.retry_after)})
     if attempt.user is None:
         abort(401, message="invalid username or password")
-    token, expires = auth.issue_token(attempt.user, current_app.config["API_TOKEN_HOURS"])
+    try:
+        token, expires = auth.issue_token(attempt.user, current_app.config["API_TOKEN_HOURS"], body.get("scopes"))
+    except ValueError as exc:
+        abort(403, message=str(exc))
     return {"token": token, "expires_at": expires}
 
 

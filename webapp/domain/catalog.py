@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import BundleError, Problem
+from .external import ExternalTask, ExternalTaskParser
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 DMN_SUFFIXES = (".dmn",)
@@ -136,9 +138,15 @@ class Bundle:
         return out
 
 
+class _Parser(SpiffBpmnParser):
+    # A service task waits for an external worker (domain.external); the platform calls no service.
+    OVERRIDE_PARSER_CLASSES = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+                               full_tag("serviceTask"): (ExternalTaskParser, ExternalTask)}
+
+
 def parse_bundle(files: dict[str, str], process_id: str | None = None) -> Bundle:
     """Parse and return the bundle; raises BundleError listing what is wrong."""
-    parser = SpiffBpmnParser()
+    parser = _Parser()
     problems: list[Problem] = []
     bpmn_names = [n for n in sorted(files) if n.lower().endswith(BPMN_SUFFIXES)]
     dmn_names = [n for n in sorted(files) if n.lower().endswith(DMN_SUFFIXES)]

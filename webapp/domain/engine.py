@@ -7,7 +7,7 @@ extension properties), never a Python table of task ids.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -19,15 +19,20 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
 
 from .catalog import Bundle
 from .durations import parse_duration
 from .errors import ScriptFailed, TaskNotReady
+from .external import VARIABLES, ExternalTask, names, topic_of
 from .sandbox import ScriptRefused, make_script_engine
 
-_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+# SpiffWorkflow's converters, and ours for a service task waiting for an external worker (it converts
+# like any spiff task: the migration diff compares specs through the registry).
+SERIALIZER_CONFIG = {**SPIFF_CONFIG, ExternalTask: SpiffBpmnTaskConverter}
+_REGISTRY = BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 STATE_FORMAT = "xiaosan-1/spiff-" + _SERIALIZER.VERSION
@@ -53,6 +58,18 @@ class HumanTask:
 
 
 @dataclass
+class ExternalWork:
+    """A service task waiting for an external worker of its topic (domain.external)."""
+
+    id: str
+    name: str  # BPMN element id
+    title: str
+    topic: str
+    stage: str | None = None
+    status: str | None = None
+
+
+@dataclass
 class Snapshot:
     """What the projections need: ready human tasks, the next timer, stage and status."""
 
@@ -64,6 +81,7 @@ class Snapshot:
     data: dict = field(default_factory=dict)
     # Ledger columns the diagram fills from a waiting timer (its property `ledger`), e.g. the next patrol.
     ledger: dict = field(default_factory=dict)
+    external: list[ExternalWork] = field(default_factory=list)
 
 
 @dataclass
@@ -104,14 +122,33 @@ class ProcessRunner:
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, bundle: Bundle, data: dict, sink: EventSink | None = None, helpers: dict | None = None):
+    def start(cls, bundle: Bundle, data: dict, sink: EventSink | None = None, helpers: dict | None = None,
+              message: tuple[str, dict] | None = None):
+        """Start an instance at its none start event, or with `message` (name, payload) at the
+        start event that catches that message (the other start events are cancelled)."""
         workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
         runner = cls(bundle, workflow, helpers)
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:
             start.data.update(data)
+        if message is not None:
+            runner._start_by_message(*message)
         runner._advance(sink)
         return runner
+
+    def _start_by_message(self, name: str, payload: dict) -> None:
+        if name not in start_messages(self.bundle):
+            raise TaskNotReady(f"no start event catches the message {name}")
+        self.workflow.get_next_task(state=TaskState.READY).run()  # the process's Start
+        for split in self.workflow.get_tasks(state=TaskState.READY):
+            if type(split.task_spec).__name__ != "StartEventSplit":
+                continue
+            split.run()
+            for event in split.children:
+                if _message_name(event.task_spec) != name:
+                    event.cancel()
+        self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        _merge_unnamed_payloads(self.workflow, name, payload)
 
     @classmethod
     def load(cls, bundle: Bundle, state: str, helpers: dict | None = None) -> ProcessRunner:
@@ -127,13 +164,60 @@ class ProcessRunner:
         task.data.update(data)
         # Who did it, for the step's own scripts (a write-off slip names who checked).
         task.data["completed_by"] = actor
+        self._finish(task, task.run, data, sink)
+
+    def complete_external(self, task_id: str, variables: dict, sink: EventSink | None = None) -> None:
+        """A worker finished a waiting service task: its variables join the data, the token moves on."""
+        task = self._waiting_external_task(task_id)
+        if task is None:
+            raise TaskNotReady(task_id)
+        task.data.update(variables)
+        self._finish(task, task.complete, variables, sink)
+
+    def _finish(self, task, finish: Callable[[], object], data: dict, sink: EventSink | None) -> None:
         try:
-            task.run()
+            finish()
         except WorkflowException as exc:
             raise ScriptFailed(_describe(exc)) from exc
         if sink:
             sink(self._event(task, data))
         self._advance(sink)
+
+    def deliver_message(self, name: str, payload: dict, sink: EventSink | None = None) -> None:
+        """A message from outside for the one catch event waiting for it (TaskNotReady: none is)."""
+        if name not in self.waiting_messages():
+            raise TaskNotReady(f"not waiting for the message {name}")
+        self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        _merge_unnamed_payloads(self.workflow, name, payload)
+        self._advance(sink)
+
+    def external_tasks(self) -> list[ExternalWork]:
+        out = []
+        for task in self.workflow.get_tasks(state=TaskState.STARTED):
+            topic = topic_of(task.task_spec)
+            if topic:
+                props = properties(task.task_spec)
+                out.append(ExternalWork(id=str(task.id), name=task.task_spec.bpmn_id or task.task_spec.name,
+                                        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id or "",
+                                        topic=topic, stage=props.get("stage"), status=props.get("status")))
+        return out
+
+    def external_variables(self, task_id: str) -> dict:
+        """The data a worker is given: only what the element names under `variables`."""
+        task = self._waiting_external_task(task_id)
+        if task is None:
+            return {}
+        return {key: task.data[key] for key in names(task.task_spec, VARIABLES) if key in task.data}
+
+    def waiting_message_specs(self, name: str) -> list:
+        """The specs of the catch events waiting for this message now."""
+        return [task.task_spec for task in self.workflow.event_manager.tasks.values()
+                if _message_name(task.task_spec) == name and task.state == TaskState.WAITING]
+
+    def waiting_messages(self) -> list[str]:
+        """The names of the messages this instance's catch events wait for now (one per catch)."""
+        return [name for task in self.workflow.event_manager.tasks.values()
+                if (name := _message_name(task.task_spec)) and task.state == TaskState.WAITING]
 
     def fire_timers(self, sink: EventSink | None = None) -> None:
         self.workflow.refresh_timers()
@@ -167,9 +251,10 @@ class ProcessRunner:
 
     def snapshot(self) -> Snapshot:
         tasks = self.ready_human_tasks()
+        external = self.external_tasks()
         waiting = self._waiting_timers()
         timers = [due for _, due in waiting]
-        stage, status = self._stage_status(tasks)
+        stage, status = self._stage_status(tasks, external)
         ledger: dict[str, datetime] = {}
         for spec, due in waiting:
             column = properties(spec).get("ledger")
@@ -183,6 +268,7 @@ class ProcessRunner:
             completed=self.finished(),
             data=self.data(),
             ledger=ledger,
+            external=external,
         )
 
     def finished(self) -> bool:
@@ -190,7 +276,7 @@ class ProcessRunner:
         sub-process still listening (a listener that never fires would keep the flag unset)."""
         if self.workflow.completed:
             return True
-        if self.ready_human_tasks() or self._waiting_timers():
+        if self.ready_human_tasks() or self._waiting_timers() or self.external_tasks():
             return False
         live = [t for t in self.workflow.get_tasks(state=_LIVE) if t.workflow is self.workflow]
         return bool(live) and all(_is_idle_listener(self.workflow, t) or t.task_spec.name == "End"
@@ -229,6 +315,7 @@ class ProcessRunner:
         whether anything did (a new task, or nothing)."""
         before = {t.id for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)}
         self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        _merge_unnamed_payloads(self.workflow, name, payload)
         self._advance(sink)
         return any(t.id not in before for t in self.workflow.get_tasks(state=TaskState.READY, manual=True))
 
@@ -239,6 +326,15 @@ class ProcessRunner:
         return len(self.workflow.tasks)
 
     # -- internals --------------------------------------------------------------------------
+    def _waiting_external_task(self, task_id: str):
+        try:
+            task = self.workflow.get_task_from_id(_uuid(task_id))
+        except Exception:
+            return None
+        if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, ExternalTask):
+            return None
+        return task
+
     def _ready_human_task(self, task_id: str):
         try:
             task = self.workflow.get_task_from_id(_uuid(task_id))
@@ -250,7 +346,9 @@ class ProcessRunner:
 
     def _advance(self, sink: EventSink | None) -> None:
         def did_complete(task):
-            if sink and not task.task_spec.manual and _is_visible_step(task.task_spec):
+            # A service task that ran to STARTED waits for its worker: it completes later.
+            if sink and not task.task_spec.manual and _is_visible_step(task.task_spec) \
+                    and task.state == TaskState.COMPLETED:
                 sink(self._event(task, None))
 
         try:
@@ -284,9 +382,12 @@ class ProcessRunner:
             # A bad due expression must not block the work itself; the designer's validation reports it.
             return None
 
-    def _stage_status(self, tasks: list[HumanTask]) -> tuple[str | None, str | None]:
-        """Stage/status from the BPMN: the current tasks' properties, else the last event reached."""
-        for task in sorted(tasks, key=lambda t: t.priority != "high"):
+    def _stage_status(self, tasks: list[HumanTask], external: Sequence[ExternalWork] = ()
+                      ) -> tuple[str | None, str | None]:
+        """Stage/status from the BPMN: the current tasks' properties (human, then those waiting for
+        a worker), else the last event reached."""
+        steps: list[HumanTask | ExternalWork] = [*sorted(tasks, key=lambda t: t.priority != "high"), *external]
+        for task in steps:
             if task.stage or task.status:
                 return task.stage, task.status
         node = self.workflow.last_task
@@ -296,6 +397,33 @@ class ProcessRunner:
                 return props.get("stage"), props.get("status")
             node = node.parent
         return None, None
+
+
+def _merge_unnamed_payloads(workflow: BpmnWorkflow, name: str, payload: dict) -> None:
+    """A catch without a messageVariable takes the message's data as process data (as plain BPMN
+    does; SpiffWorkflow's own definition would drop it), so a gateway after it reads the answer."""
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if _message_name(task.task_spec) == name and getattr(definition, "message_var", None) is None \
+                and name in task.internal_data:
+            task.data.update(payload)
+
+
+def _message_name(spec) -> str | None:
+    definition = getattr(spec, "event_definition", None)
+    return definition.name if isinstance(definition, MessageEventDefinition) else None
+
+
+def start_messages(bundle: Bundle) -> set[str]:
+    """The messages that start an instance of the bundle's process (its message start events)."""
+    return {name for spec in bundle.spec.task_specs.values()
+            if type(spec).__name__ == "StartEvent" and (name := _message_name(spec))}
+
+
+def caught_messages(bundle: Bundle) -> set[str]:
+    """Every message some catch event of the bundle (process or sub-process) waits for."""
+    specs = [bundle.spec, *bundle.subprocess_specs.values()]
+    return {name for spec in specs for ts in spec.task_specs.values() if (name := _message_name(ts))}
 
 
 def _is_idle_listener(workflow, task) -> bool:

@@ -41,6 +41,9 @@ ROLES: dict[str, Role] = {
         Role("admin", "平台运维", "Platform operations", "none", ()),
         # City-wide and read-only, like `city`, plus the audit trail; never does tasks.
         Role("auditor", "审计员", "Auditor", "city", ()),
+        # Machine clients of other systems (12345 hotline, permit supervision, enforcement cases):
+        # they work on service tasks of their topics and send messages, and read no project data.
+        Role("integration", "系统对接", "Integration (machine client)", "none", ()),
     )
 }
 

@@ -258,6 +258,10 @@ PARAMS: tuple[Param, ...] = (
           "Maximum distance of the check-in from the registered location (m)", minimum=10, maximum=5000),
     Param("patrol_min_photos", "P-13a", "daily", INTEGER, 0, "巡查最少照片数", "Minimum photos per patrol",
           minimum=0, maximum=10),
+    # P-34 other systems' answers (external tasks): after this long without a worker's answer the
+    # step falls back to people on the platform
+    _duration("permit_referral_answer_within", "P-34a", "deadlines", "P1D", "施工许可监管系统未答复转人工办理",
+              "Permit-supervision system silent: hand to staff after"),
     # P-23 calendar
     Param("calendar_holidays", "P-23a", "calendar", DATES, [], "法定节假日（不计工作日）",
           "Public holidays (not working days)"),

@@ -63,11 +63,15 @@ class Scenario:
     expect: dict
     rules: dict = field(default_factory=dict)
     file: str | None = None
+    # Started by another system's message at a message start event: {"name": …, "data": …}.
+    start_message: dict | None = None
 
     def to_dict(self) -> dict:
         out: dict = {"name": self.name, "title": self.title, "process": self.process}
         if self.rules:
             out["rules"] = self.rules
+        if self.start_message:
+            out["start_message"] = self.start_message
         return dict(out, start=self.start, steps=self.steps, expect=self.expect)
 
 
@@ -117,11 +121,14 @@ def parse(text: str, file: str | None = None) -> Scenario:
         if not isinstance(raw.get(key), kind):
             raise ScenarioError(f"{file}: 缺少或错误的字段 {key}")
     for number, step in enumerate(raw["steps"], 1):
-        if not isinstance(step, dict) or not ({"task", "timer", "wait", "message"} & set(step)):
-            raise ScenarioError(f"{file}: 第 {number} 步须有 task、timer、wait 或 message 之一")
+        if not isinstance(step, dict) or not ({"task", "timer", "wait", "message", "external"} & set(step)):
+            raise ScenarioError(f"{file}: 第 {number} 步须有 task、external、timer、wait 或 message 之一")
+    message = raw.get("start_message")
+    if message is not None and not (isinstance(message, dict) and isinstance(message.get("name"), str)):
+        raise ScenarioError(f"{file}: start_message 须为 {{\"name\": 消息名, \"data\": {{…}}}}")
     return Scenario(name=raw["name"], title=raw.get("title") or raw["name"], process=raw.get("process") or "",
                     start=raw["start"], steps=raw["steps"], expect=raw["expect"], rules=raw.get("rules") or {},
-                    file=file)
+                    file=file, start_message=message)
 
 
 def load_directory(directory: Path, process_id: str | None = None) -> list[Scenario]:
@@ -230,7 +237,9 @@ class _Run:
         error = None
         try:
             start = resolve_dates(self.scenario.start, self.clock.now())
-            self.runner = _Recorder.start(self.bundle, start, sink=self._sink, helpers=self.helpers)
+            message = self.scenario.start_message
+            self.runner = _Recorder.start(self.bundle, start, sink=self._sink, helpers=self.helpers, message=(
+                message["name"], resolve_dates(message.get("data") or {}, self.clock.now())) if message else None)
             self._after_call()
             for number, step in enumerate(self.scenario.steps, 1):
                 self._take(number, step)
@@ -264,6 +273,13 @@ class _Run:
             data = {**prefill(self.bundle, task.name, facts), **resolve_dates(step.get("data") or {}, self.clock.now())}
             data.update(self._hazard_facts(task.name, data, facts))
             runner.complete(task.id, data, sink=self._sink, actor=ACTOR)
+        elif "external" in step:
+            waiting = [w for w in runner.external_tasks() if w.name == step["external"]]
+            if not waiting:
+                names = ", ".join(sorted(w.name for w in runner.external_tasks())) or "无"
+                raise _StepRefused(f"第 {number} 步：服务任务 {step['external']} 未在等待外部系统（等待中的：{names}）")
+            runner.complete_external(waiting[0].id, resolve_dates(step.get("data") or {}, self.clock.now()),
+                                     sink=self._sink)
         elif "timer" in step:
             due = [(at, t) for at, t in self.clock.due_timers(runner) if t.task_spec.bpmn_id == step["timer"]]
             if not due:

@@ -38,8 +38,11 @@ UNSUPPORTED = {
     "linkEventDefinition": "链接事件（link event）不受支持：SpiffWorkflow 3.2.0 不连接链接事件，令牌会停在这里",
     "complexGateway": "复杂网关（complex gateway）不受支持：请改用排他、并行或包容网关",
     "dataStoreReference": "数据存储（data store）没有实现，不受支持：请改用流程变量或表单字段",
-    "serviceTask": "服务任务（service task）不受支持：本平台不调用外部服务；请改为用户任务或脚本任务",
 }
+# A service task waits for an external worker of its topic (domain.external); without one it would
+# have to call a service, which the platform never does.
+NO_TOPIC = ("服务任务（service task）没有主题（扩展属性 topic）：本平台不调用外部服务，服务任务等待外部系统按主题领取；"
+            "请设置 topic，或改为用户任务或脚本任务")
 CATCH_EVENTS = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
 THROW_EVENTS = ("intermediateThrowEvent", "endEvent")
 
@@ -328,6 +331,15 @@ def _check_manual_task(ctx: _BpmnContext, el, lanes) -> None:
     _check_performer(ctx, el, lanes)
 
 
+def _check_service_task(ctx: _BpmnContext, el, lanes) -> None:
+    props = _properties(el)
+    if not (props.get("topic") or "").strip():
+        ctx.add(el, NO_TOPIC)
+    form_key = props.get("formKey")
+    if form_key and form_key not in ctx.form_keys:
+        ctx.add(el, f"表单「{form_key}」不存在：请选择已有表单或一并上传 forms/{form_key}.json")
+
+
 def _check_none_task(ctx: _BpmnContext, el, lanes) -> None:
     ctx.add(el, "未指定类型的任务：请改为用户任务（并指定表单）、脚本任务或业务规则任务")
 
@@ -387,21 +399,17 @@ def _check_condition(ctx: _BpmnContext, owner, text: str, when_empty: str) -> No
         _compile(ctx.report, ctx.file, owner.get("id"), _name_of(owner), text, "条件", check_expression)
 
 
-# Messages the platform itself delivers to a project (services.inspections): a catch on these waits
-# for something that does come.
-PLATFORM_MESSAGES = frozenset({"inspection_request"})
-
-
 def _check_message_catch(ctx: _BpmnContext, el, lanes) -> None:
-    """Nothing outside a project sends it messages or signals (but PLATFORM_MESSAGES): a catch waits
-    for a throw inside."""
+    """Other systems send messages by name (POST /api/v1/messages), so any named message can come;
+    a signal only comes from a throw inside the process. A message catch's form must exist."""
     owner = el if _local(el) == "receiveTask" else _owner(el)
     if _local(el) != "receiveTask" and _local(owner) not in CATCH_EVENTS:
         return
-    ref = el.get("messageRef") or el.get("signalRef")
-    if ref not in ctx.thrown and ref not in PLATFORM_MESSAGES:
-        kind = "信号" if _local(el) == "signalEventDefinition" else "消息"
-        ctx.add(owner, f"等待的{kind}在流程中没有任何环节发出：本平台不从外部向项目投递{kind}，令牌会一直停在这里")
+    if _local(el) == "signalEventDefinition" and el.get("signalRef") not in ctx.thrown:
+        ctx.add(owner, "等待的信号在流程中没有任何环节发出：外部系统只能发送消息，令牌会一直停在这里")
+    form_key = _properties(owner).get("formKey")
+    if form_key and form_key not in ctx.form_keys:
+        ctx.add(owner, f"表单「{form_key}」不存在：请选择已有表单或一并上传 forms/{form_key}.json")
 
 
 def _check_multi_instance(ctx: _BpmnContext, el, lanes) -> None:
@@ -423,6 +431,7 @@ _ELEMENT_CHECKS = {
     "task": _check_none_task,
     "scriptTask": _check_script_task,
     "businessRuleTask": _check_business_rule_task,
+    "serviceTask": _check_service_task,
     "sequenceFlow": _check_sequence_flow,
     "timerEventDefinition": _check_timer,
     "conditionalEventDefinition": _check_conditional_event,

@@ -70,6 +70,9 @@ class User(UserMixin, db.Model):
     # Role `property`: the company the account works for; it sees the projects in that company's estates.
     property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id", name="fk_user_property_company"),
                                     index=True)
+    # Role `integration` (a machine client): the topics it may work on and the messages it may send,
+    # separated by spaces; its API tokens carry these or fewer.
+    scopes = db.Column(db.String(500))
     org_unit = db.relationship(OrgUnit, lazy="joined")
 
     @property
@@ -85,6 +88,8 @@ class ApiToken(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = db.Column(UTCDateTime, nullable=False)
     revoked_at = db.Column(UTCDateTime)
+    # An integration client's token: the topics and message names it is good for (space-separated).
+    scopes = db.Column(db.String(500))
     user = db.relationship(User, lazy="joined")
 
 

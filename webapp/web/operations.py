@@ -36,3 +36,12 @@ def retry(instance_id: int):
     operations.retry(current_user, instance_id)
     flash(_("The timer job was queued again."), "success")
     return redirect(url_for("ops.index"))
+
+
+@bp.route("/ops/external-tasks/<external_task_id>/retry", methods=["POST"])
+@login_required
+def retry_external(external_task_id: str):
+    _require_operator()
+    operations.retry_external(current_user, external_task_id)
+    flash(_("The external task was put back for its workers."), "success")
+    return redirect(url_for("ops.index"))

@@ -19,7 +19,7 @@ from ...domain.errors import ScriptFailed, TaskNotReady
 from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
 from ...domain.workdays import XIAMEN
-from ...persistence import instance_rows
+from ...persistence import external_rows, instance_rows
 from ...persistence.instance_rows import Row, Step
 from ...persistence.models import (
     HistoryEvent,
@@ -245,15 +245,56 @@ def request_inspection(project: Project | None, payload: dict, *, actor: User, i
     if project is None or project.closed_at is not None:
         raise Conflict("项目不存在或已办结，不能安排临时巡查")
     instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
-    for attempt in range(WRITE_ATTEMPTS):
-        step = instance_rows.read_instance(instance_id) if instance_id is not None else None
-        if step is None:
-            raise Conflict("项目不存在或已办结，不能安排临时巡查")
-        events = _Steps(step.project)
-        runner = _runner(step.instance, events, step.version)
+    if instance_id is None:
+        raise Conflict("项目不存在或已办结，不能安排临时巡查")
+
+    def act(runner, events):
         if not runner.send_message("inspection_request", payload, sink=events.append):
             raise Conflict("该项目的流程版本不支持临时巡查")
-        add_history(project.id, actor, "inspection_requested", None, "临时巡查请求", payload, ip)
+
+    return _with_step(instance_id, act, history={"kind": "inspection_requested", "title": "临时巡查请求",
+                                                 "data": payload}, actor=actor, ip=ip)
+
+
+def _project_by_reg_no(reg_no: str) -> Project | None:
+    return db.session.scalar(select(Project).where(Project.reg_no == str(reg_no).strip()))
+
+
+def complete_external(instance_id: int, task_id: str, variables: dict, *, history: dict, actor: User,
+                      ip: str | None) -> Project:
+    """An external worker's completion of a service task (services.integration.external_tasks
+    checked the lock and the variables), saved with its history row (`history`: kind, title, data).
+    A race lost to another change of the instance is redone on the fresh state."""
+    def act(runner, events):
+        runner.complete_external(task_id, variables, sink=events.append)
+        events.external_done.add(task_id)
+
+    return _with_step(instance_id, act, history=dict(history, task_id=task_id), actor=actor, ip=ip)
+
+
+def deliver_message(project: Project, name: str, payload: dict, *, history: dict, actor: User,
+                    ip: str | None) -> Project:
+    """A message from another system for the catch event of this project waiting for it."""
+    instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
+    if instance_id is None:
+        raise Conflict("项目没有流程实例：the project has no process instance")
+    return _with_step(instance_id, lambda runner, events: runner.deliver_message(name, payload, sink=events.append),
+                      history=history, actor=actor, ip=ip)
+
+
+def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | None) -> Project:
+    for attempt in range(WRITE_ATTEMPTS):
+        step = instance_rows.read_instance(instance_id)
+        if step is None:
+            raise Conflict("项目流程已不存在：the process instance is gone")
+        events = _Steps(step.project)
+        runner = _runner(step.instance, events, step.version)
+        try:
+            act(runner, events)
+        except TaskNotReady as exc:
+            raise Conflict(f"项目当前不在等待此项：the project is not waiting for this ({exc})") from exc
+        add_history(step.project.id, actor, history["kind"], history.get("element_id"), history["title"],
+                    history.get("data"), ip, task_id=history.get("task_id"))
         try:
             _save(step, runner, events, actor=actor, ip=ip)
             return step.project
@@ -261,10 +302,6 @@ def request_inspection(project: Project | None, payload: dict, *, actor: User, i
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def _project_by_reg_no(reg_no: str) -> Project | None:
-    return db.session.scalar(select(Project).where(Project.reg_no == str(reg_no).strip()))
 
 
 def fire_timers(instance_id: int) -> bool:
@@ -331,13 +368,27 @@ def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, 
 
 
 # -- internals ----------------------------------------------------------------------------------
-def _start(project: Project, start_data: dict, actor: User, ip: str | None, photos=()) -> Project:
+def start_by_message(street: OrgUnit, message: tuple[str, dict], *, title: str, address: str | None,
+                     sender: User, ip: str | None) -> Project:
+    """Start a lead at the start event catching `message` (name, payload): another system's report
+    (a 12345 ticket) begins the process where the diagram says, in the street's jurisdiction."""
+    project = _new_project("XL", street, None, channel="lead", title=title[:200])
+    project.reporter_user_id = sender.id
+    project.address = address
+    try:
+        return _start(project, {"district": street.district_code, "special_areas": []}, sender, ip, message=message)
+    except TaskNotReady as exc:  # the district's own variant has no such start event
+        raise Conflict(f"本区流程版本不接收消息「{message[0]}」：the district's process does not start with it") from exc
+
+
+def _start(project: Project, start_data: dict, actor: User, ip: str | None, photos=(),
+           message: tuple[str, dict] | None = None) -> Project:
     version = version_for_district(project.district_code)  # the district's variant, else the city's
     bundle = bundle_for(version)
     events = _Steps(project)
     try:
-        runner = ProcessRunner.start(bundle, start_data, sink=events.append, helpers=_helpers(events))
-    except ScriptFailed:
+        runner = ProcessRunner.start(bundle, start_data, sink=events.append, helpers=_helpers(events), message=message)
+    except (ScriptFailed, TaskNotReady):
         db.session.rollback()
         raise
     db.session.add(project)
@@ -372,6 +423,7 @@ class _Steps(list):
         self.reg_no = project.reg_no
         self.book: hazard_service.Book | None = None  # the project's hazards, once a step touches them
         self.followups: list[tuple[str, dict]] = []
+        self.external_done: set[str] = set()  # service tasks a worker completed in this call
 
     def hazard_book(self, project_id: int):
         if self.book is None:
@@ -432,10 +484,18 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
                                      book.live_dicts() if book is not None else None)
     new_tasks, gone = _sync_inbox(step, snap, _barred(project, events, actor, completed_task))
     _sync_timer(step.instance.id, snap)
+    waiting, ended = external_rows.sync(step.instance.id, project, snap.external)
     # Who must hear of this step (new tasks, notices issued) is told in the step's own transaction.
     notification_events.after_step(project, new_tasks, issued)
     history = [_cancelled(row, events, completed_task) for row in gone if row.id != completed_task]
+    history += [_history_values(project.id, None, "external_task_waiting", work.name, work.title,
+                                {"topic": work.topic}, None, task_id=work.id) for work in waiting]
+    history += [_history_values(project.id, None, "external_task_cancelled", row.element_id, row.title,
+                                {"topic": row.topic}, None, task_id=row.id)
+                for row in ended if row.id not in getattr(events, "external_done", ())]
     for event in events:
+        if event.task_id in getattr(events, "external_done", ()):
+            continue  # the worker's completion has its own history row (services.integration)
         is_human = event.task_id == completed_task
         history.append(_history_values(
             project.id,

@@ -1,8 +1,10 @@
-"""Platform operations (role `admin`): timer jobs that keep failing, their errors, and a retry.
+"""Platform operations (role `admin`): timer jobs and external tasks that keep failing, their
+errors, and a retry.
 
 A job that failed MAX_ATTEMPTS times is an incident: the worker leaves it alone until an operator
 has looked at the error (a broken DMN cell, a script refused by the sandbox, ...) and retries it.
-Jobs still in their backoff are listed too, so a problem is visible before it becomes one.
+Jobs still in their backoff are listed too, so a problem is visible before it becomes one. So is a
+service task whose external worker failed it until no retries were left (services.integration).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy import or_, select
 
 from ...persistence.models import HistoryEvent, ProcessInstance, Project, TimerJob, User, db
 from ..errors import Forbidden, NotFound
+from ..integration import external_tasks
 from ..security import policy
 
 
@@ -19,7 +22,8 @@ def _require_operator(user: User) -> None:
 
 
 def incidents(user: User) -> list[dict]:
-    """Incidents first, then jobs retrying after a failure; oldest due first."""
+    """Timer incidents first, then jobs retrying after a failure (oldest due first); then the
+    external tasks' incidents and failures."""
     _require_operator(user)
     rows = db.session.execute(
         select(TimerJob, Project)
@@ -29,8 +33,9 @@ def incidents(user: User) -> list[dict]:
         .order_by((TimerJob.status == "incident").desc(), TimerJob.due_at)
         .limit(500)
     )
-    return [
+    timers = [
         {
+            "kind": "timer",
             "instance_id": job.instance_id,
             "project_id": project.id,
             "reg_no": project.reg_no,
@@ -44,6 +49,24 @@ def incidents(user: User) -> list[dict]:
         }
         for job, project in rows
     ]
+    return timers + [_external(row) for row in external_tasks.incidents()]
+
+
+def _external(row: dict) -> dict:
+    project = db.session.get(Project, row["project_id"])
+    instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == row["project_id"]))
+    return {"kind": "external_task", "external_task_id": row["id"], "topic": row["topic"],
+            "element_id": row["element_id"], "instance_id": instance_id, "project_id": row["project_id"],
+            "reg_no": row["reg_no"], "project_title": project.title if project else None,
+            "street_code": project.street_code if project else None,
+            "status": "incident" if row["status"] == "incident" else "pending", "retries": row["retries"],
+            "due_at": row["created_at"], "next_attempt_at": row["locked_until"] if row["status"] != "incident" else None,
+            "last_error": row["error_message"]}
+
+
+def retry_external(user: User, task_id: str) -> dict:
+    _require_operator(user)
+    return external_tasks.describe(external_tasks.retry(user, task_id))
 
 
 def retry(user: User, instance_id: int) -> TimerJob:

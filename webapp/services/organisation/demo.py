@@ -58,7 +58,17 @@ DEMO_USERS = [
     ("auditor", "市审计员", "auditor", "3502"),
     ("property_lj", "鹭江物业周经理", "property", "350203"),
     ("entrusted_sm", "思明建设监理刘工", "entrusted", "350203"),
+    ("hotline", "12345 热线平台对接", "integration", "3502"),
+    ("permit_system", "施工许可监管系统对接", "integration", "3502"),
+    ("case_system", "执法办案系统对接", "integration", "3502"),
 ]
+
+# What each demo machine client may do (role integration): its topics and the messages it sends.
+DEMO_SCOPES = {
+    "hotline": "hotline_report",
+    "permit_system": "permit-referral permit_decision",
+    "case_system": "enforcement-case",
+}
 
 # (district, company, contact, phone, [(street, community, estate)]); property_lj works for the first.
 DEMO_COMPANIES = [
@@ -105,7 +115,8 @@ def load_demo() -> int:
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
         company = companies[DEMO_COMPANIES[0][1]].id if role == "property" else None
         db.session.add(User(username=username, display_name=display, role=role, property_company_id=company,
-                            org_unit_id=units[unit_code].id, password_hash=password_hash))
+                            org_unit_id=units[unit_code].id, password_hash=password_hash,
+                            scopes=DEMO_SCOPES.get(username)))
         added += 1
     db.session.commit()
     return added

@@ -38,9 +38,18 @@ ACTIONS = {
     "deployment": ("部署流程", "Process deployed"),
     "export": ("导出", "Export"),
     "document_view": ("查看/打印文书", "Notice opened or printed"),
+    "external_task_locked": ("外部系统领取服务任务", "External task fetched and locked"),
+    "external_task_completed": ("外部系统完成服务任务", "External task completed"),
+    "external_task_failed": ("外部系统报告服务任务失败", "External task failed"),
+    "incident_raised": ("服务任务转为故障", "Incident raised"),
+    "incident_retried": ("故障重试", "Incident retried"),
+    "message_received": ("接收外部消息", "Message received"),
+    "message_refused": ("拒收外部消息", "Message refused"),
 }
 # HistoryEvent kinds that are audited, and the action each becomes.
-_HISTORY_ACTIONS = {"task_completed": "task_completed", "migration": "migration", "deployment": "deployment"}
+_HISTORY_ACTIONS = {"task_completed": "task_completed", "migration": "migration", "deployment": "deployment",
+                    **{kind: kind for kind in ("external_task_locked", "external_task_completed", "external_task_failed",
+                                               "incident_raised", "incident_retried", "message_received")}}
 
 
 def action_label(action: str, lang: str = "zh") -> str:

@@ -143,19 +143,34 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User, hours: int) -> tuple[str, datetime]:
+def issue_token(user: User, hours: int, scopes: list[str] | None = None) -> tuple[str, datetime]:
+    """A bearer token; a machine client's (role integration) carries its scopes, or the `scopes`
+    asked for, which must be among its own (ValueError names those that are not)."""
+    granted = None
+    if user.role == "integration":
+        own = (user.scopes or "").split()
+        unknown = sorted(set(scopes or ()) - set(own))
+        if unknown:
+            raise ValueError(f"该账号无权使用：{'、'.join(unknown)} (not scopes of this account)")
+        granted = " ".join(scopes) if scopes else " ".join(own)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(hours=hours)
-    db.session.add(ApiToken(token_hash=_digest(token), user_id=user.id, expires_at=expires))
-    audit.record("token_issued", user=user, details={"expires_at": expires})
+    db.session.add(ApiToken(token_hash=_digest(token), user_id=user.id, expires_at=expires, scopes=granted))
+    audit.record("token_issued", user=user, details={"expires_at": expires, "scopes": granted})
     return token, expires
 
 
-def user_for_token(token: str) -> User | None:
+def token_row(token: str) -> ApiToken | None:
+    """A valid, unexpired, unrevoked token of an active user; None otherwise."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
         return None
-    return row.user if row.user.active else None
+    return row
+
+
+def user_for_token(token: str) -> User | None:
+    row = token_row(token)
+    return row.user if row is not None else None
 
 
 def revoke_token(token: str) -> bool:

@@ -155,6 +155,12 @@ def can_operate(user: User) -> bool:
     return user.role == "admin"
 
 
+def is_integration(user: User) -> bool:
+    """A machine client of another system: it reaches service tasks and messages through the scopes
+    of its token (services.integration), never the projects themselves."""
+    return user.role == "integration"
+
+
 def can_audit(user: User) -> bool:
     """The audit trail (who did what, from where) is read by auditors only; nobody writes to it."""
     return user.role == "auditor"

@@ -1,0 +1,1 @@
+"""Integration with other systems: external workers on service tasks, messages from outside."""
