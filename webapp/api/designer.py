@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 from flask import Response, g, jsonify, request
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from ..domain.errors import BundleError
 from ..services.designer import deployment
@@ -61,7 +61,7 @@ class DiffQuery(Schema):
 
 
 class RollbackRequest(Schema):
-    note = fields.String(load_default=None, validate=lambda v: len(v) <= 500)
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
     override_failing_scenarios = fields.Boolean(load_default=False)
     override_reason = fields.String(load_default=None)
 
