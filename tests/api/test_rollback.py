@@ -64,5 +64,8 @@ def test_openapi_documents_rollback_and_the_district_lines(client):
     rollback_doc = paths["/api/v1/process-versions/{version_id}/rollback"]["post"]
     assert {"201", "409", "422"} <= set(rollback_doc["responses"])
     assert "override_reason" in document["components"]["schemas"]["RollbackRequest"]["properties"]
+    diff = paths["/api/v1/process-versions/{version_id}/diff"]["get"]
+    assert [p["name"] for p in diff["parameters"] if p["in"] == "query"] == ["against"]
+    assert {"bpmn", "dmn", "forms"} <= set(document["components"]["schemas"]["Diff"]["properties"])
     lines = paths["/api/v1/process-variants"]["get"]
     assert "DistrictLines" in str(lines["responses"]["200"])
