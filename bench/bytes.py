@@ -91,6 +91,8 @@ def _story(path: str, clock) -> int:
         _complete(common.user("supervisor_lj"), pid, "approve_stop_work",
                   {"approved": "yes", "opinion": "同意停工，移交区综合执法局"})
         enforcer = common.user("enforcer_sm")
+        clock.shift(timedelta(hours=4, seconds=1))  # no enforcement case system answered (P-34b)
+        _fire()
         _complete(enforcer, pid, "ack_enforcement", {"received": True, "case_no": "思综执〔2026〕123号"})
         _complete(enforcer, pid, "enforcement_decision", {
             "case_no": "思综执〔2026〕123号", "decision_type": "FINE", "fine_amount_yuan": 20000,

@@ -169,3 +169,34 @@ def test_the_example_worker_runs_the_loop(app, api, clock, monkeypatch, capsys):
                         "--answer", '{"work_started": "no", "handling_note": "示例工作者"}']) == 0
     assert "鹭江道 88 号店面装修" in capsys.readouterr().out
     assert api.project("owner1", pid)["status"] == "已转施工许可监管"
+
+
+def handed_to_enforcement(api, app, clock) -> int:
+    from tests.api.test_rules_act import set_rules
+    from tests.helpers.lifecycle import stopped_and_handed_over
+
+    set_rules(api, {"enforcement_routing": {"STRUCTURAL_CHANGE": "DISTRICT_ENFORCEMENT"},
+                    "enforcement_case_answer_within": "PT1H"})  # P-34b
+    return stopped_and_handed_over(api, app, clock)
+
+
+def test_the_enforcement_case_system_takes_the_hand_over(app, api, clock):
+    pid = handed_to_enforcement(api, app, clock)
+    tasks = fetch(api, user="case_system", topics=("enforcement-case",))
+    assert [(t["element_id"], t["variables"]["case_unit"]) for t in tasks] == [
+        ("send_enforcement_case", "DISTRICT_ENFORCEMENT")]
+    resp = api.post("case_system", f"/api/v1/external-tasks/{tasks[0]['id']}/complete",
+                    {"worker_id": "w1", "variables": {"received": True, "case_no": "思综执〔2026〕77号"}})
+    assert resp.status_code == 200, resp.get_json()
+    # Acknowledged by the system: the department goes straight to its decision.
+    assert api.tasks("enforcer_sm", "ack_enforcement") == []
+    assert api.task_of("enforcer_sm", pid, "enforcement_decision")
+
+
+def test_the_department_acknowledges_when_the_case_system_is_silent_for_the_district_time(app, api, clock):
+    pid = handed_to_enforcement(api, app, clock)
+    assert api.tasks("enforcer_sm", "ack_enforcement") == []
+    clock.advance(hours=1, seconds=1)
+    fire_timers(app)
+    assert api.task_of("enforcer_sm", pid, "ack_enforcement")
+    assert fetch(api, user="case_system", topics=("enforcement-case",)) == []

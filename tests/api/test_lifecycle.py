@@ -55,6 +55,12 @@ def test_full_lifecycle_registration_to_written_off(app, api, clock):
         "handover": "yes", "violation": "OVERDUE"})
     approval = api.task_of("supervisor_lj", pid, "approve_stop_work")
     api.complete("supervisor_lj", approval["id"], {"approved": "yes", "opinion": "同意停工，移交区综合执法局"})
+    # No enforcement case system answered within P-34b (4 hours): the department acknowledges itself.
+    offered = api.post("case_system", "/api/v1/external-tasks/fetch-and-lock",
+                       {"topics": ["enforcement-case"], "worker_id": "w"}).get_json()
+    assert [t["element_id"] for t in offered] == ["send_enforcement_case"]
+    clock.advance(hours=4, seconds=1)
+    assert fire_timers(app) == 1
     ack = api.task_of("enforcer_sm", pid, "ack_enforcement")
     api.complete("enforcer_sm", ack["id"], {"received": True, "case_no": "思综执〔2026〕123号"})
     decision = api.task_of("enforcer_sm", pid, "enforcement_decision")
@@ -82,7 +88,7 @@ def test_full_lifecycle_registration_to_written_off(app, api, clock):
     path = steps(api, "city", pid)
     for element in ("triage", "classify_risk", "first_visit", "patrol_due", "patrol", "set_deadline",
                     "deadline_passed", "propose_stop_work", "approve_stop_work", "issue_stop", "route_case",
-                    "ack_enforcement", "enforcement_decision", "resume_check", "declare_completion", "writeoff",
+                    "enforcement_case_unanswered", "ack_enforcement", "enforcement_decision", "resume_check", "declare_completion", "writeoff",
                     "end_written_off"):
         assert element in path, element
     completed = [h for h in api.project("city", pid)["history"] if h["kind"] == "task_completed"]

@@ -237,6 +237,10 @@ def test_a_structural_change_goes_to_housing_by_default(app, api, clock):
 def test_the_district_routes_structural_changes_to_enforcement_instead(app, api, clock):
     set_rules(api, {"enforcement_routing": {"STRUCTURAL_CHANGE": "DISTRICT_ENFORCEMENT"}})
     pid = stopped_and_handed_over(api, app, clock)
+    # Sent to the enforcement case system first; the department acknowledges when it stays silent.
+    assert api.tasks("enforcer_sm", "ack_enforcement") == []
+    clock.advance(hours=4, seconds=1)
+    fire_timers(app)
     assert api.task_of("enforcer_sm", pid, "ack_enforcement")
     assert api.tasks("housing_sm", "ack_housing") == []
     letter = next(n for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json()

@@ -262,6 +262,8 @@ PARAMS: tuple[Param, ...] = (
     # step falls back to people on the platform
     _duration("permit_referral_answer_within", "P-34a", "deadlines", "P1D", "施工许可监管系统未答复转人工办理",
               "Permit-supervision system silent: hand to staff after"),
+    _duration("enforcement_case_answer_within", "P-34b", "deadlines", "PT4H", "执法办案系统未接收转人工移送",
+              "Enforcement case system silent: hand over by staff after"),
     # P-23 calendar
     Param("calendar_holidays", "P-23a", "calendar", DATES, [], "法定节假日（不计工作日）",
           "Public holidays (not working days)"),

@@ -58,7 +58,7 @@ class _Story:
         with self._ago(days=14, hours=9):
             for key in ("rectify", "patrol", "stop", "enforcement", "housing", "written_off"):
                 self._register(key)
-        with self._ago(days=14, hours=7):
+        with self._ago(days=14, hours=10):
             for key in ("rectify", "patrol", "stop", "enforcement", "housing", "written_off"):
                 self._first_visit(key)
         # Last week: a facade repair, visited the next day (its first patrol is still ahead).
@@ -68,9 +68,9 @@ class _Story:
             self._first_visit("declare")
         # This morning the first patrols fell due; the timer worker handed them to the inspector,
         # who patrolled, wrote one site off and proposed stopping three; the supervisor agreed twice.
-        with self._ago(hours=6):
+        with self._ago(hours=9):
             self._fire_timers()
-        with self._ago(hours=5):
+        with self._ago(hours=8):
             self._patrol("rectify", "rectify", hazard_severity="GENERAL",
                          hazard_description="临时用电线路沿地面敷设，未使用漏电保护开关。")
             self._patrol("written_off", "completed", site_status="COMPLETED")
@@ -80,7 +80,7 @@ class _Story:
                          hazard_description="屋面擅自加建砖混结构房间，超出登记范围。")
             self._patrol("housing", "stop_now", hazard_severity="MAJOR",
                          hazard_description="拆除室内承重墙，未见原设计单位或鉴定单位意见。")
-        with self._ago(hours=4):
+        with self._ago(hours=7):
             self._complete("inspector_lj", "written_off", "writeoff", {
                 "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True,
                 "outcome": "written_off", "note": "现场已清理完毕，临时用电已拆除。"})
@@ -90,10 +90,13 @@ class _Story:
                                handover="yes", violation="ILLEGAL_ADDITION")
             self._propose_stop("housing", "UNSAFE_CONDITIONS", "擅自拆改承重结构，危及房屋安全。",
                                handover="yes", violation="STRUCTURAL_CHANGE")
-        with self._ago(hours=3):
+        with self._ago(hours=6):
             for key in ("enforcement", "housing"):
                 self._complete("supervisor_lj", key, "approve_stop_work",
                                {"approved": "yes", "opinion": "同意停工，移送区级部门依法处理。"})
+        # No enforcement case system took the 综合执法 case within P-34b: the department's own task.
+        with self._ago(hours=1):
+            self._fire_timers()
         # Within the hour: a new registration in each district and a grid worker's lead.
         with self._ago(minutes=30):
             self._register("first_visit")
@@ -106,7 +109,7 @@ class _Story:
     @contextmanager
     def _ago(self, **delta: float) -> Iterator[None]:
         """Replay the clock from that long before now (its first patrol falls due 14 days after a
-        first visit, hence the first visits 14 days and 7 hours ago and the timers 6 hours ago)."""
+        first visit, hence the first visits 14 days and 10 hours ago and the timers 9 hours ago)."""
         with self.time_machine.travel(self.now - timedelta(**delta), tick=True):
             yield
 
