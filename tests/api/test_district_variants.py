@@ -2,6 +2,8 @@
 of every other district; a variant must keep what the city requires."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from tests.helpers.designer import (
@@ -136,3 +138,43 @@ def test_a_variant_must_keep_the_city_lanes_figures_and_notices(api):
     assert [p["element_id"] for p in resp.get_json()["problems"]] == ["Lane_gas"]
     # Without those drops the variant deploys.
     assert upload(api, {"small_works.bpmn": bpmn}, username="designer_sm").status_code == 201
+
+
+def test_a_variant_runs_its_district_scenarios_in_place_of_the_city_ones(app, api, tmp_path):
+    """processes/scenarios/<district>/ holds how a variant's cases go: each replaces the city's
+    scenario of its name for that district's deploys only."""
+    import shutil
+
+    from webapp.domain import scenarios as domain
+    from webapp.domain.catalog import parse_bundle
+    from webapp.services.designer import scenarios as service
+    from webapp.services.designer.versions import read_directory
+
+    processes = tmp_path / "processes"
+    shutil.copytree(app.config["PROCESSES_DIR"], processes)
+    app.config["PROCESSES_DIR"] = str(processes)
+    variant = with_briefing_after_first_visit(shipped_bpmn())
+
+    def dry_run(username):
+        resp = upload(api, {"small_works.bpmn": variant}, username=username, override=None, dry_run="true")
+        return {r["name"]: r for r in resp.get_json()["scenarios"]["results"]}
+
+    before = dry_run("designer_sm")
+    assert not before["first_visit_mismatch"]["passed"]
+    # 思明区's own case: the briefing answered after 首次核实, its outcome recorded from a replay.
+    case = domain.parse((processes / "scenarios" / "first_visit_mismatch.json").read_text(encoding="utf-8"),
+                        "first_visit_mismatch.json")
+    case.steps.insert(1, {"task": "safety_briefing", "data": BRIEFING_DATA})
+    files = dict(read_directory(str(processes)), **{"small_works.bpmn": variant})
+    with app.app_context():
+        case.expect = domain.expectation(domain.execute(parse_bundle(files), case, service.helpers, service.checklist))
+    assert "safety_briefing" in case.expect["path"]
+    (processes / "scenarios" / SIMING).mkdir()
+    (processes / "scenarios" / SIMING / "first_visit_mismatch.json").write_text(
+        json.dumps(case.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+    after = dry_run("designer_sm")
+    assert after["first_visit_mismatch"]["passed"] and after["first_visit_mismatch"]["file"] == \
+        f"{SIMING}/first_visit_mismatch.json"
+    assert sum(not r["passed"] for r in after.values()) == sum(not r["passed"] for r in before.values()) - 1
+    assert not dry_run("admin_hl")["first_visit_mismatch"]["passed"]  # 湖里区 runs the city's

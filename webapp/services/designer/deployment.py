@@ -125,7 +125,8 @@ def _checked(files: dict[str, str], base: ProcessVersion | None, process_id: str
             said = {(p.element_id, tag) for p in required for tag in _TAG.findall(p.message)}
             problems = [p for p in problems if not any((p.element_id, tag) in said for tag in _TAG.findall(p.message))]
             problems += required
-    report = scenarios.EMPTY if problems else scenarios.run_all(files, process_id or (base.process_id if base else None))
+    report = scenarios.EMPTY if problems else scenarios.run_all(
+        files, process_id or (base.process_id if base else None), district_code)
     return Prepared(files, base, problems, report)
 
 

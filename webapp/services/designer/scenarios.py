@@ -34,8 +34,17 @@ def directory() -> Path:
     return Path(current_app.config["PROCESSES_DIR"]) / DIRECTORY
 
 
-def shipped(process_id: str | None = None) -> list[scenarios.Scenario]:
-    return scenarios.load_directory(directory(), process_id)
+def shipped(process_id: str | None = None, district_code: str | None = None) -> list[scenarios.Scenario]:
+    """The city's scenarios; for a district's variant, those of processes/scenarios/<district code>/
+    replace the city's of the same name and add their own (a variant that adds a step says how its
+    cases go there, and the city's other cases still hold)."""
+    cases = scenarios.load_directory(directory(), process_id)
+    if district_code:
+        own = {case.name: case for case in scenarios.load_directory(directory() / district_code, process_id)}
+        for case in own.values():
+            case.file = f"{district_code}/{case.file}"
+        cases = [own.pop(case.name, case) for case in cases] + list(own.values())
+    return cases
 
 
 def helpers(rules: dict, now: Callable[[], datetime]) -> dict:
@@ -56,16 +65,16 @@ def checklist(facts: dict) -> list[dict]:
     return checklist_in(current_app.config["FORMS_DIR"])(facts)
 
 
-def run_all(files: dict[str, str], process_id: str | None) -> dict:
-    """Every shipped scenario of the process run on the bundle `files`: {results, passed, failed,
-    seconds}. A bundle that does not parse runs none (validation reports why it does not); a
+def run_all(files: dict[str, str], process_id: str | None, district_code: str | None = None) -> dict:
+    """Every shipped scenario of the process (of the district's variant: `shipped`) run on the
+    bundle `files`: {results, passed, failed, seconds}. A bundle that does not parse runs none (validation reports why it does not); a
     scenario file that does not read is a failed result naming the file."""
     try:
         bundle = parse_bundle(files, process_id)
     except BundleError:
         return dict(EMPTY)
     try:
-        cases = shipped(bundle.process_id)
+        cases = shipped(bundle.process_id, district_code)
     except scenarios.ScenarioError as exc:
         return dict(EMPTY, failed=1, results=[{"name": DIRECTORY, "title": DIRECTORY, "file": None, "passed": False,
                                                "failures": [str(exc)], "diverged_at": None}])
