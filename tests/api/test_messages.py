@@ -99,3 +99,44 @@ def test_a_permit_decision_reaches_the_referral_after_staff_took_it_over(app, ap
                 user="permit_system")
     assert resp.status_code == 200 and api.project("owner1", pid)["status"] == "已转施工许可监管"
     assert api.tasks("housing_sm", "permit_referral") == []
+
+
+def test_openapi_documents_the_integration_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    expected = {"/api/v1/external-tasks/fetch-and-lock": {"topics", "worker_id", "max_tasks", "lock_seconds"},
+                "/api/v1/external-tasks/{external_task_id}/complete": {"worker_id", "variables"},
+                "/api/v1/external-tasks/{external_task_id}/failure": {"worker_id", "message", "retries",
+                                                                      "retry_timeout"},
+                "/api/v1/external-tasks/{external_task_id}/extend-lock": {"worker_id", "lock_seconds"},
+                "/api/v1/messages": {"name", "correlation_key", "data"}}
+    schemas = spec["components"]["schemas"]
+    for path, fields in expected.items():
+        post = paths[path]["post"]
+        assert post["security"] == [{"bearer": []}], path
+        ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert set(schemas[ref]["properties"]) == fields, path
+    assert {"404", "409", "422"} <= set(paths["/api/v1/messages"]["post"]["responses"])
+    assert "/api/v1/ops/external-tasks/{external_task_id}/retry" in paths
+    incident = schemas["Incident"]["properties"]
+    assert {"kind", "external_task_id", "topic", "retries"} <= set(incident)
+
+
+def test_a_districts_client_reaches_only_its_district(app, api, clock):
+    from webapp.persistence.models import OrgUnit, User, db
+    from webapp.services.security.auth import hash_password
+
+    with app.app_context():
+        huli = db.session.query(OrgUnit).filter_by(code="350206").one()
+        db.session.add(User(username="huli_gateway", display_name="湖里区对接", role="integration", org_unit_id=huli.id,
+                            password_hash=hash_password("demo12345"), scopes="hotline_report permit-referral"))
+        db.session.commit()
+    pid = over_limit(api)  # in 思明区
+    assert api.post("huli_gateway", "/api/v1/external-tasks/fetch-and-lock",
+                    {"topics": ["permit-referral"], "worker_id": "w"}).get_json() == []
+    resp = send(api, "hotline_report", "T-9", TICKET, user="huli_gateway")
+    assert resp.status_code == 422 and "street" in resp.get_json()["errors"]
+    ok = send(api, "hotline_report", "T-10", dict(TICKET, street="湖里街道", address="湖里区湖里大道 45 号"),
+              user="huli_gateway")
+    assert ok.status_code == 201 and api.task_of("inspector_hl", ok.get_json()["project_id"], "check_lead")
+    assert api.project("owner1", pid)["status"] == "已推送施工许可监管系统，待答复"

@@ -261,3 +261,27 @@ def test_only_admin_role_reaches_operations(app):
     assert api.get("ops", "/api/v1/ops/incidents").status_code == 200
     assert api.get("owner1", "/api/v1/ops/incidents").status_code == 403
     assert app.test_client().get("/api/v1/ops/incidents").status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_external_workers_racing_for_tasks_lock_each_once(app, api):
+    """Several workers (each its own connection, as on several hosts) fetch-and-lock at once: every
+    waiting service task goes to exactly one of them."""
+    for number in range(6):
+        resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data(
+            investment_wan=300, floor_area_m2=800, title=f"超限工程 {number}")})
+        assert resp.status_code == 201, resp.get_json()
+    token = api.token("permit_system")
+
+    def fetch(i):
+        resp = app.test_client().post("/api/v1/external-tasks/fetch-and-lock", json={
+            "topics": ["permit-referral"], "worker_id": f"w{i}", "max_tasks": 2, "lock_seconds": 60},
+            headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, resp.get_json()
+        return [task["id"] for task in resp.get_json()]
+
+    batches = _in_threads(8, fetch)
+    locked = [task_id for batch in batches for task_id in batch]
+    assert len(locked) == 6 and len(set(locked)) == 6

@@ -17,7 +17,8 @@ from tests.helpers.world import build_world
 # the code behind the checks).
 CALLERS = (("/api/v1/process-versions", "designer"), ("/api/v1/projects/{project_id}/migrate", "designer"),
            ("/api/v1/districts", "admin_sm"), ("/api/v1/rules", "admin_sm"), ("/api/v1/ops", "ops"),
-           ("/api/v1/audit", "auditor"), ("/api/v1/registrations", "owner1"), ("/api/v1/leads", "grid_lj"))
+           ("/api/v1/audit", "auditor"), ("/api/v1/registrations", "owner1"), ("/api/v1/leads", "grid_lj"),
+           ("/api/v1/external-tasks", "permit_system"), ("/api/v1/messages", "hotline"))
 # Revoking the token would end the fuzzing user's session: tested in test_accounts.py.
 SKIPPED = {("DELETE", "/api/v1/auth/token")}
 EXAMPLES = 8

@@ -42,3 +42,19 @@ def test_ops_page_lists_the_error_and_retries(app, client, clock, monkeypatch):
     assert "ZeroDivisionError: division by zero" in html and 'href="/ops"' in html
     assert client.post(f"/ops/incidents/{instance_id}/retry").status_code == 302
     assert 'data-testid="no-incidents"' in client.get("/ops").get_data(as_text=True)
+
+
+def test_ops_page_lists_an_external_task_incident_and_puts_it_back(app, client, clock):
+    api = ApiClient(app.test_client())
+    api.post("owner1", "/api/v1/registrations", {"data": registration_data(investment_wan=300, floor_area_m2=800)})
+    fetch = {"topics": ["permit-referral"], "worker_id": "w1"}
+    task_id = api.post("permit_system", "/api/v1/external-tasks/fetch-and-lock", fetch).get_json()[0]["id"]
+    api.post("permit_system", f"/api/v1/external-tasks/{task_id}/failure",
+             {"worker_id": "w1", "message": "许可系统拒绝连接", "retries": 0})
+    _login(client, "ops")
+    html = client.get("/ops").get_data(as_text=True)
+    assert "许可系统拒绝连接" in html and "permit-referral" in html
+    assert f'action="/ops/external-tasks/{task_id}/retry"' in html
+    assert client.post(f"/ops/external-tasks/{task_id}/retry").status_code == 302
+    assert [t["id"] for t in api.post("permit_system", "/api/v1/external-tasks/fetch-and-lock", fetch).get_json()] \
+        == [task_id]

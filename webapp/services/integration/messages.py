@@ -38,6 +38,8 @@ def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str 
     if name not in scopes:
         refuse(Forbidden(f"令牌无权发送消息「{name}」：the message is outside this token's scopes"))
     project = db.session.scalar(select(Project).where(Project.reg_no == key)) if key else None
+    if project is not None and not _in_reach(user, project.district_code):
+        project = None  # a district's client knows nothing of other districts' projects
     if project is not None and project.closed_at is None:
         runner, version = _runner_of(project)
         waiting = runner.waiting_messages().count(name)
@@ -73,8 +75,8 @@ def _start(user: User, bundle, version: ProcessVersion, name: str, key: str | No
                 and getattr(getattr(s, "event_definition", None), "name", None) == name)
     clean = _checked(properties(spec).get("formKey"), version, data, lang, refuse)
     street = _street(clean.get("street"))
-    if street is None:
-        refuse(ValidationFailed({"street": "不是本市的街道（镇）名称或代码：not a street of the city"}))
+    if street is None or not _in_reach(user, street.district_code):
+        refuse(ValidationFailed({"street": "不是本账号辖区内的街道（镇）名称或代码：not a street this account serves"}))
     clean = dict(clean, street=street.code)
     project = instances.start_by_message(street, (name, clean), title=f"{spec.bpmn_name or name}：{clean.get('address') or ''}",
                                          address=clean.get("address"), sender=user, ip=ip)
@@ -82,6 +84,12 @@ def _start(user: User, bundle, version: ProcessVersion, name: str, key: str | No
                           {"name": name, "correlation_key": key, "data": clean}, ip)
     _log(user, name, key, clean, "started", project)
     return project
+
+
+def _in_reach(user: User, district_code: str) -> bool:
+    """A client account of a district (its org unit) reaches that district only; the city's, all."""
+    district = user.org_unit.district_code
+    return district is None or district == district_code
 
 
 def _street(text) -> OrgUnit | None:
