@@ -140,3 +140,24 @@ def test_a_districts_client_reaches_only_its_district(app, api, clock):
               user="huli_gateway")
     assert ok.status_code == 201 and api.task_of("inspector_hl", ok.get_json()["project_id"], "check_lead")
     assert api.project("owner1", pid)["status"] == "已推送施工许可监管系统，待答复"
+
+
+def test_projects_moved_by_other_systems_are_recorded_as_scenarios_that_replay(app, api, clock):
+    lead = send(api, "hotline_report", "T-11", TICKET).get_json()["project_id"]
+    permit = over_limit(api)
+    task = api.post("permit_system", "/api/v1/external-tasks/fetch-and-lock",
+                    {"topics": ["permit-referral"], "worker_id": "w"}).get_json()[0]
+    api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
+             {"worker_id": "w", "variables": {"work_started": "yes"}})
+    answered = over_limit(api, title="以消息答复的超限工程")
+    send(api, "permit_decision", api.project("owner1", answered)["reg_no"], {"work_started": "no"},
+         user="permit_system")
+    cases = {pid: api.get("designer", f"/api/v1/projects/{pid}/scenario").get_json() for pid in (lead, permit, answered)}
+    assert all(body["replayed"] for body in cases.values()), cases
+    assert cases[lead]["scenario"]["start_message"]["name"] == "hotline_report"
+    assert cases[lead]["scenario"]["expect"]["path"][:2] == ["start_hotline", "hotline_to_lead"]
+    assert cases[permit]["scenario"]["steps"] == [
+        {"external": "refer_permit", "data": {"work_started": "yes", "permit_case_no": None, "handling_note": None}}]
+    assert cases[permit]["scenario"]["expect"]["end"] == "end_unpermitted_handover"
+    assert cases[answered]["scenario"]["steps"][0]["message"] == "permit_decision"
+    assert cases[answered]["scenario"]["expect"]["end"] == "end_referred_permit"

@@ -417,9 +417,12 @@ _DERIVED = ("rules", "completed_by", "open_hazards", "failed_items")
 def from_history(bundle: Bundle, name: str, title: str, start: dict, created_at: datetime,
                  rows: list[dict]) -> Scenario:
     """A scenario replaying a project's history (rows of {kind, element_id, data, at}, oldest first):
-    each completed task with its answer, each timer that fired, each inspection request. Dates
-    become relative to the moment they were entered, so the replay means the same later."""
+    each completed task with its answer, each timer that fired, each inspection request, each
+    service task an external worker completed and each message another system sent (the one that
+    started the project, if one did). Dates become relative to the moment they were entered, so
+    the replay means the same later."""
     steps: list[dict] = []
+    start_message = None
     for row in rows:
         data = row.get("data") or {}
         if row["kind"] == "task_completed" and row.get("element_id"):
@@ -429,8 +432,16 @@ def from_history(bundle: Bundle, name: str, title: str, start: dict, created_at:
             steps.append({"timer": row["element_id"]})
         elif row["kind"] == "inspection_requested":
             steps.append({"message": "inspection_request", "data": _relative(data, row["at"])})
+        elif row["kind"] == "external_task_completed" and row.get("element_id"):
+            steps.append({"external": row["element_id"], "data": _relative(data.get("variables") or {}, row["at"])})
+        elif row["kind"] == "message_received" and data.get("name"):
+            message = {"name": data["name"], "data": _relative(data.get("data") or {}, row["at"])}
+            if row.get("element_id") and type(bundle.task_spec(row["element_id"])).__name__ == "StartEvent":
+                start_message = message
+            else:
+                steps.append({"message": message["name"], "data": message["data"]})
     return Scenario(name=name, title=title, process=bundle.process_id, start=_relative(start, created_at),
-                    steps=steps, expect={})
+                    steps=steps, expect={}, start_message=start_message)
 
 
 def _is_timer(bundle: Bundle, element_id: str) -> bool:
