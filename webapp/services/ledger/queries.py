@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -191,15 +192,23 @@ EXPORT_COLUMNS = ("reg_no", "title", "channel", "object_type", "category", "addr
                   "updated_at", "closed_at")
 
 
-def ledger_all(user: User, **filters):
-    """Every matching project's export columns, newest change first, streamed in batches."""
-    query = ledger_query(user, **filters).with_only_columns(*(Project.__table__.c[c] for c in EXPORT_COLUMNS))
-    return db.session.execute(query.order_by(Project.updated_at.desc(), Project.id.desc())
-                              .execution_options(yield_per=500))
+def ledger_export(user: User, **filters) -> tuple[int, Iterator]:
+    """How many projects match, and an iterator of their export columns, newest change first.
 
+    The filters are checked and counted now; the rows are read when the iterator is, on a
+    connection of their own, in batches: a streamed response is written after its request (and
+    its session) has ended, and an iterator never read opens no connection."""
+    query = ledger_query(user, **filters)
+    count = db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+    columns = query.with_only_columns(*(Project.__table__.c[c] for c in EXPORT_COLUMNS))
+    columns = columns.order_by(Project.updated_at.desc(), Project.id.desc())
+    engine = db.engine
 
-def ledger_count(user: User, **filters) -> int:
-    return db.session.scalar(ledger_query(user, **filters).with_only_columns(func.count(), maintain_column_froms=True).order_by(None)) or 0
+    def rows():
+        with engine.connect() as connection:
+            yield from connection.execution_options(yield_per=500).execute(columns)
+
+    return count, rows()
 
 
 def ledger_statuses(user: User) -> list[str]:
