@@ -161,3 +161,12 @@ def test_projects_moved_by_other_systems_are_recorded_as_scenarios_that_replay(a
     assert cases[permit]["scenario"]["expect"]["end"] == "end_unpermitted_handover"
     assert cases[answered]["scenario"]["steps"][0]["message"] == "permit_decision"
     assert cases[answered]["scenario"]["expect"]["end"] == "end_referred_permit"
+
+
+def test_the_case_file_shows_what_other_systems_sent(app, api, clock, pages):
+    pid = over_limit(api)
+    send(api, "permit_decision", api.project("owner1", pid)["reg_no"],
+         {"work_started": "no", "permit_case_no": "XMZJ-2026-0042"}, user="permit_system")
+    pages.login("inspector_lj")
+    html = pages.get(f"/projects/{pid}").get_data(as_text=True)
+    assert "施工许可监管系统对接" in html and "XMZJ-2026-0042" in html and "许可监管系统答复" in html

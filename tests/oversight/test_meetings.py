@@ -24,6 +24,8 @@ def test_agenda_and_decisions(app, api, pages, clock):
                   "handover": "yes", "violation": "OVERDUE"})
     api.complete("supervisor_lj", api.task_of("supervisor_lj", repeated, "approve_stop_work")["id"],
                  {"approved": "yes", "opinion": "同意"})
+    clock.advance(hours=4, seconds=1)  # no enforcement case system took it (P-34b): the department's task
+    fire_timers(app)
     clock.advance(days=31)  # no feedback from enforcement within 30 days
 
     pages.login("admin_sm")

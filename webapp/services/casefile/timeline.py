@@ -22,6 +22,9 @@ from ..ledger import queries
 SHOWN_STEP_TYPES = ("BusinessRuleTask", "BoundaryEvent", "EndEvent", "IntermediateCatchEvent", "ReceiveTask")
 # History kinds a person did (shown with their name and data); the rest are the system's steps.
 HUMAN_KINDS = ("task_completed", "project_created", "entrusted", "advisory_log")
+# What another system did (a worker's completion, a message): shown with the client's name and the
+# data it sent, labelled by the element's form like a person's answer.
+SENT_KINDS = {"external_task_completed": "variables", "message_received": "data"}
 
 
 @dataclass
@@ -77,8 +80,10 @@ def timeline(project: Project, bundle=None) -> list[dict]:
         if row["kind"] == "project_created":
             row["form_key"] = "lead" if project.channel == "lead" else "registration"
             row["data"] = (row["data"] or {}).get("lead") or row["data"]
+        if row["kind"] in SENT_KINDS:
+            row["data"] = (row["data"] or {}).get(SENT_KINDS[row["kind"]]) or {}
         row["actor_display"] = names.get(row["actor"], row["actor"])
-        row["system"] = row["kind"] not in HUMAN_KINDS
+        row["system"] = row["kind"] not in HUMAN_KINDS and row["kind"] not in SENT_KINDS
         out.append(row)
     return out
 

@@ -47,9 +47,11 @@ def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str 
             refuse(Conflict(f"项目 {key} 有 {waiting} 处在等待消息「{name}」，无法确定投递到哪一处：ambiguous"),
                    project)
         if waiting == 1:
-            clean = _checked(_catch_form(runner, name), version, data, lang, refuse, project)
+            catch = runner.waiting_message_specs(name)[0]
+            clean = _checked(properties(catch).get("formKey"), version, data, lang, refuse, project)
             moved = instances.deliver_message(project, name, clean, actor=user, ip=ip, history={
-                "kind": "message_received", "title": f"收到消息 {name}",
+                "kind": "message_received", "element_id": catch.bpmn_id,
+                "title": catch.bpmn_name or f"收到消息 {name}",
                 "data": {"name": name, "correlation_key": key, "data": clean}})
             _log(user, name, key, clean, "correlated", moved)
             return "correlated", moved
@@ -80,7 +82,7 @@ def _start(user: User, bundle, version: ProcessVersion, name: str, key: str | No
     clean = dict(clean, street=street.code)
     project = instances.start_by_message(street, (name, clean), title=f"{spec.bpmn_name or name}：{clean.get('address') or ''}",
                                          address=clean.get("address"), sender=user, ip=ip)
-    instances.add_history(project.id, user, "message_received", spec.bpmn_id, f"收到消息 {name}",
+    instances.add_history(project.id, user, "message_received", spec.bpmn_id, spec.bpmn_name or f"收到消息 {name}",
                           {"name": name, "correlation_key": key, "data": clean}, ip)
     _log(user, name, key, clean, "started", project)
     return project
@@ -111,12 +113,6 @@ def _checked(form_key: str | None, version: ProcessVersion, data, lang: str, ref
     except ValidationFailed as exc:
         refuse(exc, project)
         raise
-
-
-def _catch_form(runner: ProcessRunner, name: str) -> str | None:
-    for spec in runner.waiting_message_specs(name):
-        return properties(spec).get("formKey")
-    return None
 
 
 def _runner_of(project: Project) -> tuple[ProcessRunner, ProcessVersion]:
