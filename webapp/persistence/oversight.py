@@ -107,15 +107,24 @@ Index("ix_history_project_element_at", HistoryEvent.project_id, HistoryEvent.ele
 # Dashboard aggregates (services.oversight.dashboard, timed by bench/dashboard.py). The columns after the
 # filtered ones let an aggregate read the index alone instead of one table row per counted project.
 Index("ix_history_element_at", HistoryEvent.element_id, HistoryEvent.at)
-# Overdue tasks: the (project, claimer) pairs past due.
-Index("ix_inbox_due_project", InboxTask.due_at, InboxTask.project_id, InboxTask.claimed_by_id)
+# Overdue tasks: the (project, claimer) pairs past due, with the street they count in, of the city,
+# a district, a street (services.oversight.dashboard counts them from these indexes alone).
+Index("ix_inbox_due_project", InboxTask.due_at, InboxTask.project_id, InboxTask.claimed_by_id, InboxTask.district_code,
+      InboxTask.street_code)
+Index("ix_inbox_district_due", InboxTask.district_code, InboxTask.due_at, InboxTask.street_code, InboxTask.project_id,
+      InboxTask.claimed_by_id)
+Index("ix_inbox_street_due", InboxTask.street_code, InboxTask.due_at, InboxTask.project_id, InboxTask.claimed_by_id)
 # Registrations and leads per day over the last weeks, in any jurisdiction.
 Index("ix_project_created_channel", Project.created_at, Project.channel, Project.district_code, Project.street_code)
-# Projects by status and stage, registered or not, of the city / a district / a street: the GROUP BY
-# follows the index, so SQLite counts without sorting.
-Index("ix_project_status", Project.status, Project.stage, Project.category)
-Index("ix_project_district_status_stage", Project.district_code, Project.status, Project.stage, Project.category)
-Index("ix_project_street_status_stage", Project.street_code, Project.status, Project.stage, Project.category)
+# Projects by status and stage, registered or not, from a lead, registered late, of the city / a
+# district / a street: the GROUP BY follows the index, so SQLite counts without sorting, and every
+# column counted is in it, so no project row is read.
+_SCAN = (Project.status, Project.stage, Project.category, Project.channel, Project.late_registration)
+Index("ix_project_status", *_SCAN)
+Index("ix_project_district_status_stage", Project.district_code, *_SCAN)
+Index("ix_project_street_status_stage", Project.street_code, *_SCAN)
+# Sites waiting for their registration (the registration task of a lead).
+Index("ix_inbox_form_project", InboxTask.form_key, InboxTask.project_id)
 # Patrol coverage: the open projects of the patrolled stages, with what their cutoff depends on.
 Index("ix_project_patrol", Project.closed_at, Project.stage, Project.district_code, Project.street_code,
       Project.category, Project.risk_level, Project.last_visit_at, Project.created_at)

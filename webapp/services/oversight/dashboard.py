@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, distinct, func, select
 
+from ...domain import hazards as hazard_records
 from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, db
-from ...persistence.oversight import Notice
+from ...persistence.oversight import Hazard, Notice
 from ..errors import Forbidden
 from ..security import policy
 from . import kpi
@@ -45,14 +46,14 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         raise Forbidden("dashboards are for street, district and city users")
     at = kpi.now()
     since, until = period(since, until)
-    mine = policy.project_filter(user)
+    mine, tasks = policy.project_filter(user), policy.task_jurisdiction(user)
     if street:
-        mine = and_(mine, Project.street_code == street)
+        mine, tasks = and_(mine, Project.street_code == street), and_(tasks, InboxTask.street_code == street)
     scan = _project_scan(user, mine, at)
     registered, found, found_unregistered, late_registered = _registration_coverage(mine, scan)
     covered, due = (figure(scan["patrol"].get("covered"), patrol="covered"),
                     figure(scan["patrol"].get("due"), patrol="due"))
-    rect = _per_event(mine, since, until)
+    rect = _per_event(None if policy.scope_of(user) == "city" and not street else mine, since, until)
     on_time, late = _writeoffs(user, mine, since, until)
     doc = {
         "scope": _scope(user),
@@ -66,9 +67,8 @@ def build(user: User, since: str | None = None, until: str | None = None, street
                      "found_unregistered": found_unregistered, "late": late_registered},
         "patrol": {"covered": covered, "due": due, "rate": _rate(covered, covered["value"] + due["value"])},
         "rectification": {**rect, "rate": _rate(rect["on_time"], rect["on_time"]["value"] + rect["overdue"]["value"])},
-        "overdue": _overdue(mine, at),
-        "hazards": {kind: figure(db.session.scalar(select(func.count()).select_from(Project).where(
-            mine, kpi.hazard(kind, at))), hazard=kind) for kind in kpi.HAZARD_FIGURES},
+        "overdue": _overdue(tasks, at),
+        "hazards": _hazards(mine, at),
         "enforcement": _notices(mine, ("stop_work", "handover"), since, until),
         "writeoff": {"on_time": on_time, "late": late, "rate": _rate(on_time, on_time["value"] + late["value"])},
     }
@@ -98,13 +98,18 @@ def _project_scan(user: User, mine, at: datetime) -> dict:
     """Projects by stage and status (with how many are registered), then the patrol state of those
     under patrol: two aggregates that each read one index, with few groups, instead of one GROUP BY
     sorting every project by computed keys."""
-    out = {"total": 0, "registered": 0, "stage": {}, "status": {}, "patrol": {}}
-    # GROUP BY in the order of ix_project_*status, so SQLite counts along the index without sorting.
-    for status, stage, n, registered in db.session.execute(
-            select(Project.status, Project.stage, func.count(), func.count(case((kpi.registered(), 1))))
+    out = {"total": 0, "registered": 0, "lead_registered": 0, "late": 0, "stage": {}, "status": {}, "patrol": {}}
+    # GROUP BY in the order of ix_project_*status, so SQLite counts along the index without sorting;
+    # the index holds every column counted here, so no project row is read.
+    for status, stage, n, registered, lead_registered, late in db.session.execute(
+            select(Project.status, Project.stage, func.count(), func.count(case((kpi.registered(), 1))),
+                   func.count(case((and_(Project.channel == "lead", kpi.registered()), 1))),
+                   func.count(case((Project.late_registration.is_(True), 1))))
             .where(mine).group_by(Project.status, Project.stage)):
         out["total"] += n
         out["registered"] += registered
+        out["lead_registered"] += lead_registered
+        out["late"] += late
         for key, value in (("stage", stage), ("status", status)):
             if value is not None:
                 out[key][value] = out[key].get(value, 0) + n
@@ -147,28 +152,41 @@ def _registration_coverage(mine, scan: dict) -> tuple[dict, dict, dict, dict]:
     Beside it, apart: the sites a lead, a patrol or a public report found unregistered (registered on
     site since, or waiting), and the registrations marked 补登记 — a rate of 100% says nothing of how
     the sites came to be registered."""
-    waiting = db.session.scalar(
-        select(func.count(distinct(Project.id))).select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
-        .where(mine, InboxTask.form_key == "registration", ~kpi.registered()))
-    found_unregistered, late = db.session.execute(
-        select(func.count(case((and_(Project.channel == "lead", kpi.found()), 1))),
-               func.count(case((Project.late_registration.is_(True), 1)))).where(mine)).one()
+    # The sites waiting for their registration, from the inbox side (few rows, ix_inbox_form_project);
+    # a lead counts as found unregistered when registered since (the scan) or waiting.
+    waiting, leads_waiting = db.session.execute(
+        select(func.count(distinct(Project.id)), func.count(distinct(case((Project.channel == "lead", Project.id)))))
+        .select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
+        .where(mine, InboxTask.form_key == "registration", ~kpi.registered())).one()
     return (figure(scan["registered"], registered=1), figure(scan["registered"] + waiting, found=1),
-            figure(found_unregistered, channel="lead", found=1), figure(late, late=1))
+            figure(scan["lead_registered"] + leads_waiting, channel="lead", found=1), figure(scan["late"], late=1))
+
+
+def _hazards(mine, at: datetime) -> dict:
+    """Projects with a hazard of each figure, counted from the hazard side: only projects with live
+    hazards are read, not every project of the jurisdiction."""
+    counts = db.session.execute(
+        select(*(func.count(distinct(case((kpi.hazard_row(kind, at), Hazard.project_id))))
+                 for kind in kpi.HAZARD_FIGURES))
+        .select_from(Hazard).join(Project, Project.id == Hazard.project_id)
+        .where(mine, Hazard.status.in_(hazard_records.LIVE))).one()
+    return {kind: figure(n, hazard=kind) for kind, n in zip(kpi.HAZARD_FIGURES, counts)}
 
 
 def _per_event(mine, since: str, until: str) -> dict:
-    """Projects with each rectification step in the period, counted from the history side."""
+    """Projects with each rectification step in the period, counted from the history side (`mine`
+    None: the whole city, whose history rows need no project to be read)."""
     figure_of = {element: name for name in RECTIFICATION.values() for element in kpi.elements(name)}
     rows: dict[str, int] = {}
     if figure_of:
         counted = case(figure_of, value=HistoryEvent.element_id)
-        rows = dict(db.session.execute(
-            select(counted, func.count(distinct(Project.id)))
-            .select_from(HistoryEvent).join(Project, Project.id == HistoryEvent.project_id)
-            .where(mine, HistoryEvent.element_id.in_(list(figure_of)), HistoryEvent.at >= kpi.day_start(since),
-                   HistoryEvent.at < kpi.day_start(until))
-            .group_by(counted)).all())
+        query = (select(counted, func.count(distinct(HistoryEvent.project_id)))
+                 .where(HistoryEvent.element_id.in_(list(figure_of)), HistoryEvent.at >= kpi.day_start(since),
+                        HistoryEvent.at < kpi.day_start(until))
+                 .group_by(counted))
+        if mine is not None:
+            query = query.join(Project, Project.id == HistoryEvent.project_id).where(mine)
+        rows = dict(db.session.execute(query).all())
     return {name: figure(rows.get(kpi_name), event=kpi_name, since=since, until=until)
             for name, kpi_name in RECTIFICATION.items()}
 
@@ -197,21 +215,17 @@ def _writeoffs(user: User, mine, since: str, until: str) -> tuple[dict, dict]:
             figure(late, writeoff="late", since=since, until=until))
 
 
-def _overdue(mine, at: datetime) -> dict:
-    """Projects with a ready task past due: in all, per street, per person who claimed the task.
-    Counted in SQL from the distinct (project, claimer) pairs: a claimer's figure is its pairs, a
-    street's is the projects' first pairs (a project with tasks claimed by two people counts once)."""
-    pairs = (select(Project.street_code.label("street"), InboxTask.claimed_by_id.label("claimer"),
-                    case((func.row_number().over(partition_by=Project.id, order_by=InboxTask.claimed_by_id) == 1, 1),
-                         else_=0).label("first"))
-             .select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
-             .where(mine, InboxTask.due_at < at).group_by(Project.id, InboxTask.claimed_by_id).subquery())
-    streets, people = {}, {}
-    for street, claimer, n, first in db.session.execute(
-            select(pairs.c.street, pairs.c.claimer, func.count(), func.sum(pairs.c.first))
-            .group_by(pairs.c.street, pairs.c.claimer)):
-        streets[street] = streets.get(street, 0) + first
-        people[claimer] = people.get(claimer, 0) + n
+def _overdue(tasks, at: datetime) -> dict:
+    """Projects with a ready task past due: in all, per street, per person who claimed the task
+    (a project with tasks claimed by two people counts once in all and per street, once for each).
+    Counted from the inbox rows alone (`tasks`: policy.task_jurisdiction), read from one index."""
+    overdue = (InboxTask.due_at < at, tasks)
+    streets = dict(db.session.execute(
+        select(InboxTask.street_code, func.count(distinct(InboxTask.project_id))).where(*overdue)
+        .group_by(InboxTask.street_code)).all())
+    people = dict(db.session.execute(
+        select(InboxTask.claimed_by_id, func.count(distinct(InboxTask.project_id))).where(*overdue)
+        .group_by(InboxTask.claimed_by_id)).all())
     names = _names(list(streets), list(people))
 
     def ranked(groups):

@@ -125,11 +125,14 @@ def _conditions(user: User, filters: dict, at: datetime) -> list:
 def hazard(kind: str, at: datetime):
     """The project has a hazard not closed of that severity, or (`overdue`) one the owner has not
     answered by its deadline (evidence submitted waits for the inspector, not the owner)."""
+    return exists().where(Hazard.project_id == Project.id, hazard_row(kind, at))
+
+
+def hazard_row(kind: str, at: datetime):
+    """The condition on one hazard row that makes its project count under hazard=kind."""
     if kind == "overdue":
-        return exists().where(Hazard.project_id == Project.id, Hazard.status == hazard_records.OPEN,
-                              Hazard.deadline_at < at)
-    return exists().where(Hazard.project_id == Project.id, Hazard.status.in_(hazard_records.LIVE),
-                          Hazard.severity == kind)
+        return and_(Hazard.status == hazard_records.OPEN, Hazard.deadline_at < at)
+    return and_(Hazard.status.in_(hazard_records.LIVE), Hazard.severity == kind)
 
 
 def overdue(at: datetime, assignee: str | None = None):

@@ -45,6 +45,19 @@ def project_filter(user: User):
     return false()
 
 
+def task_jurisdiction(user: User):
+    """For street, district and city users: the SQL condition on InboxTask selecting the tasks of
+    the projects project_filter selects, by the task row's own copy of its project's street and
+    district (written with the project in every step), so counting tasks needs no join."""
+    scope = scope_of(user)
+    district, street = _unit_codes(user)
+    if scope == "street":
+        return InboxTask.street_code == street if street else false()
+    if scope == "district":
+        return InboxTask.district_code == district if district else false()
+    return true() if scope == "city" else false()
+
+
 def can_see_project(user: User, project: Project) -> bool:
     scope = scope_of(user)
     district, street = _unit_codes(user)
