@@ -166,3 +166,20 @@ def test_problems_are_marked_on_the_diagram(live_server, browser_page):
     page.screenshot(path=str(SHOTS / "designer-modeler-problems.png"))
     # Validation deployed nothing.
     assert len(api(base, "GET", "/api/v1/process-versions", token=token(base, "designer"))) == 1
+
+
+def test_a_service_tasks_topic_is_edited_and_an_empty_one_is_a_problem(live_server, browser_page):
+    base, page = live_server, browser_page
+    sign_in(page, base, "designer")
+    page.goto(base + "/designer/versions/1/bpmn")
+    page.wait_for_selector("#canvas[data-ready='1']")
+    page.evaluate("() => window.designerModeler.get('selection').select("
+                  "window.designerModeler.get('elementRegistry').get('refer_permit'))")
+    assert page.input_value("[data-testid=inspector-topic]") == "permit-referral"
+    assert page.input_value("[data-testid=inspector-form]") == "permit_decision"
+    page.fill("[data-testid=inspector-topic]", "")
+    page.press("[data-testid=inspector-topic]", "Tab")
+    page.click("[data-testid=btn-check]")
+    page.wait_for_selector("[data-testid=editor-status].error")
+    assert "refer_permit" in page.inner_text("[data-testid=problems]")
+    assert "没有主题" in page.inner_text("#inspector")

@@ -281,6 +281,10 @@ def _editor_strings() -> dict:
         "timerKind": _("Timer type"), "timeDuration": _("Duration"), "timeDate": _("Date and time"),
         "timeCycle": _("Cycle"), "timerExpression": _("Timer expression"),
         "timerHint": _("A variable name, or a quoted literal such as 'P3D'"),
+        "topic": _("Topic (external workers fetch the task by it)"),
+        "variables": _("Data sent to the worker (names, separated by spaces)"),
+        "resultForm": _("Form that checks the worker's answer"),
+        "messageForm": _("Form that checks the message's data"),
         "prePostScripts": _("Scripts before and after"), "preScript": _("Before (preScript)"),
         "postScript": _("After (postScript)"),
         "types": {

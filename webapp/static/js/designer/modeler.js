@@ -167,6 +167,9 @@
         text: S.lane + "：" + (lane === null ? S.noLane : lane + (role ? " → " + role.label : " → " + S.noRole)) }));
     }
     if (element.type === "bpmn:UserTask" || element.type === "bpmn:ManualTask") humanTaskFields(element);
+    if (element.type === "bpmn:ServiceTask") serviceTaskFields(element);
+    if (/Event$/.test(element.type) && (bo.eventDefinitions || []).some(function (d) {
+      return d.$type === "bpmn:MessageEventDefinition"; })) inspector.appendChild(formSelect(element, S.messageForm));
     if (element.type === "bpmn:ScriptTask") {
       inspector.appendChild(areaField(S.script, bo.script || "", function (v) {
         modeling.updateProperties(element, { script: v || undefined }); }, "script", true));
@@ -194,12 +197,28 @@
     inspector.appendChild(el("p", { className: "muted small", text: S.laneHint }));
   }
 
-  function humanTaskFields(element) {
-    var bo = element.businessObject;
-    var formKey = getProperty(bo, "formKey");
+  function formSelect(element, label) {
+    var formKey = getProperty(element.businessObject, "formKey");
     var options = [["", S.noForm]].concat(P.forms.map(function (f) { return [f.key, f.title + " (" + f.key + ")"]; }));
     if (formKey && !P.forms.some(function (f) { return f.key === formKey; })) options.push([formKey, formKey + " — " + S.unknownForm]);
-    inspector.appendChild(selectField(S.form, formKey, options, function (v) { setProperty(element, "formKey", v); }, "form"));
+    return selectField(label, formKey, options, function (v) { setProperty(element, "formKey", v); }, "form");
+  }
+
+  // A service task waits for an external worker of its topic (the platform calls no service).
+  function serviceTaskFields(element) {
+    var bo = element.businessObject;
+    inspector.appendChild(textField(S.topic, getProperty(bo, "topic"), function (v) { setProperty(element, "topic", v); },
+      "topic"));
+    inspector.appendChild(textField(S.variables, getProperty(bo, "variables"), function (v) {
+      setProperty(element, "variables", v); }, "variables"));
+    inspector.appendChild(formSelect(element, S.resultForm));
+    inspector.appendChild(textField(S.status, getProperty(bo, "status"), function (v) { setProperty(element, "status", v); },
+      "status"));
+  }
+
+  function humanTaskFields(element) {
+    var bo = element.businessObject;
+    inspector.appendChild(formSelect(element, S.form));
     var stage = getProperty(bo, "stage");
     var stages = [["", S.noStage]].concat(P.stages);
     if (stage && !P.stages.some(function (st) { return st[0] === stage; })) stages.push([stage, stage]);
