@@ -20,7 +20,7 @@ from ...domain.engine import ProcessRunner, caught_messages, properties, start_m
 from ...persistence.integration import InboundMessage
 from ...persistence.models import OrgUnit, ProcessInstance, ProcessVersion, Project, User, db
 from ..designer import task_forms
-from ..designer.versions import bundle_for, latest_version
+from ..designer.versions import bundle_for, latest_version, version_for_district
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..lifecycle import instances
 from ..security import audit, policy
@@ -55,10 +55,8 @@ def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str 
                 "data": {"name": name, "correlation_key": key, "data": clean}})
             _log(user, name, key, clean, "correlated", moved)
             return "correlated", moved
-    latest = latest_version()
-    bundle = bundle_for(latest)
-    if name in start_messages(bundle) and project is None:
-        return "started", _start(user, bundle, latest, name, key, data, lang, ip, refuse)
+    if project is None and any(name in start_messages(bundle_for(v)) for v in _current_versions()):
+        return "started", _start(user, name, key, data, lang, ip, refuse)
     if project is not None:
         state = "已办结" if project.closed_at is not None else "当前不在等待此消息"
         refuse(Conflict(f"项目 {key} {state}：the project is not waiting for the message {name}"), project)
@@ -66,20 +64,23 @@ def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str 
     raise AssertionError("unreachable: refuse raises")
 
 
-def _start(user: User, bundle, version: ProcessVersion, name: str, key: str | None, data, lang, ip,
-           refuse) -> Project:
+def _start(user: User, name: str, key: str | None, data, lang, ip, refuse) -> Project:
+    """A new project at the start event catching the message, in the street the data name, on the
+    version its district starts projects on (its variant, else the city's)."""
     if key and db.session.scalar(select(InboundMessage.id).where(
             InboundMessage.name == name, InboundMessage.correlation_key == key, InboundMessage.outcome == "started")):
         earlier = db.session.scalar(select(Project.reg_no).join(InboundMessage, InboundMessage.project_id == Project.id)
                                     .where(InboundMessage.name == name, InboundMessage.correlation_key == key))
         refuse(Conflict(f"消息「{name}」（{key}）已接收过，已建项目 {earlier}：already received"))
-    spec = next(s for s in bundle.spec.task_specs.values() if type(s).__name__ == "StartEvent"
-                and getattr(getattr(s, "event_definition", None), "name", None) == name)
-    clean = _checked(properties(spec).get("formKey"), version, data, lang, refuse)
-    street = _street(clean.get("street"))
+    street = _street(data.get("street") if isinstance(data, dict) else None)
     if street is None or not _in_reach(user, street.district_code):
-        refuse(ValidationFailed({"street": "不是本账号辖区内的街道（镇）名称或代码：not a street this account serves"}))
-    clean = dict(clean, street=street.code)
+        refuse(ValidationFailed({"street": "须为本账号辖区内的街道（镇）名称或代码：a street this account serves"}))
+    version = version_for_district(street.district_code)
+    spec = next((s for s in bundle_for(version).spec.task_specs.values() if type(s).__name__ == "StartEvent"
+                 and getattr(getattr(s, "event_definition", None), "name", None) == name), None)
+    if spec is None:
+        refuse(Conflict(f"本区流程版本不接收消息「{name}」：the district's process does not start with it"))
+    clean = dict(_checked(properties(spec).get("formKey"), version, data, lang, refuse), street=street.code)
     project = instances.start_by_message(street, (name, clean), title=f"{spec.bpmn_name or name}：{clean.get('address') or ''}",
                                          address=clean.get("address"), sender=user, ip=ip)
     instances.add_history(project.id, user, "message_received", spec.bpmn_id, spec.bpmn_name or f"收到消息 {name}",
@@ -121,11 +122,18 @@ def _runner_of(project: Project) -> tuple[ProcessRunner, ProcessVersion]:
     return ProcessRunner.load(bundle_for(version), instance.state), version
 
 
+def _current_versions() -> list[ProcessVersion]:
+    """The versions new projects start on: the city's, and each district's variant."""
+    districts = db.session.scalars(select(OrgUnit.code).where(OrgUnit.kind == "district").order_by(OrgUnit.code))
+    versions = {v.id: v for v in [latest_version(), *(version_for_district(code) for code in districts)]}
+    return list(versions.values())
+
+
 def _known_messages() -> set[str]:
-    """What the newest version starts with or catches, and what the versions still running catch."""
+    """What the versions new projects start on start with or catch, and what the running ones catch."""
     ids = set(db.session.scalars(select(distinct(ProcessInstance.version_id)).where(ProcessInstance.completed.is_(False))))
     known: set[str] = set()
-    for version in [latest_version(), *(db.session.get(ProcessVersion, i) for i in sorted(ids))]:
+    for version in [*_current_versions(), *(db.session.get(ProcessVersion, i) for i in sorted(ids))]:
         known |= caught_messages(bundle_for(version))
     return known
 
