@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 DB_BACKOFF_FIRST = 0.1
 DB_BACKOFF_MAX = 2.0
 HOUSEKEEPING_SECONDS = 600  # between two sweeps for orphaned uploads
+DUTY_SECONDS = 2.0  # at most between two notification rounds while timers keep the worker busy
 
 
 def prepare(app, demo: bool = True, sample_projects: bool = False) -> None:
@@ -58,7 +59,7 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     print(f"timer worker {worker_id} polling every {poll}s, batch {batch}, lock {lock}s", flush=True)
-    failures, housekeeping_at = 0, time.monotonic()
+    failures, housekeeping_at, duties_at = 0, time.monotonic(), 0.0
     while not stop["now"]:
         try:
             with app.app_context():
@@ -66,7 +67,12 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
                     remove_orphaned_photos()
                     housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
                 fired = fire_due_timers(worker_id, limit=batch, lock_seconds=lock)
-                fired += _guarded(notification_work, worker_id)
+                # Timers first: while they keep falling due, the reminder scan and the outbox wait
+                # up to DUTY_SECONDS between rounds (reminders are about hours, a message can wait
+                # a second), so a burst of timers is not slowed by a scan after every batch.
+                if once or not fired or time.monotonic() >= duties_at:
+                    fired += _guarded(notification_work, worker_id)
+                    duties_at = time.monotonic() + DUTY_SECONDS
                 until = None if fired else seconds_until_next_due()
         except DBAPIError as exc:
             failures += 1
