@@ -2,12 +2,14 @@
 one `before_request`.
 
 An entry says who may call the route at all (everyone, any signed-in user, or some roles) and
-which object-level check of services.security.policy the route relies on for the object it names (a
-project, a task, a district…): that check refuses objects outside the caller's jurisdiction or
-ownership with 404 (403 where the object is known but the role may not act on it).
+names the object-level check (services.security.policy.routes) the pipeline runs before the view
+on the object the URL names (a project, a task, a district…): the check refuses objects outside
+the caller's jurisdiction or ownership with 404 (403 where the object is known but the caller may
+not act on it), whether or not the view checks again.
 
 An app with an endpoint that has no entry refuses to start (and the request check would answer
-403): a new route is closed until someone decides who may call it, here.
+403): a new route is closed until someone decides who may call it, here. The navigation bar shows
+an entry to exactly those this table lets in (`allows`).
 """
 from __future__ import annotations
 
@@ -17,26 +19,28 @@ from flask import Flask, abort, g, request
 from flask_login import current_user
 
 from .domain.roles import ROLES
+from .services.security.policy import routes as checks
+from .services.security.policy.routes import Check
 
 
 @dataclass(frozen=True)
 class Access:
     roles: frozenset[str] | None  # None: any signed-in user
     public: bool = False
-    check: str | None = None  # the object-level check in services.security.policy (documentation + tests)
+    check: Check | None = None  # run by the pipeline before the view
 
 
 PUBLIC = Access(None, public=True)
 SIGNED_IN = Access(None)
 
 
-def roles(*codes: str, check: str | None = None) -> Access:
+def roles(*codes: str, check: Check | None = None) -> Access:
     unknown = set(codes) - set(ROLES)
     assert not unknown, f"unknown roles {unknown}"
     return Access(frozenset(codes), check=check)
 
 
-def signed_in(check: str) -> Access:
+def signed_in(check: Check) -> Access:
     return Access(None, check=check)
 
 
@@ -50,13 +54,6 @@ CITY_WIDE = tuple(code for code, role in ROLES.items() if role.scope == "city")
 # Everyone working under district rules, plus the city-wide roles; never owners.
 RULE_READERS = tuple(code for code in ROLES if code not in ("owner", "property", "entrusted", "integration"))
 
-# Object-level checks (services.security.policy), by the name used below:
-#   project  can_see_project          task     can_do_task or can_see_project (read)
-#   task_do  can_do_task (act)         file     the photo's project visible, or its uploader
-#   notice   its project visible       rules    can_read_rules (district)
-#   rules_edit can_edit_rules          claim    claims: can_do_task / the street's supervisor
-#   org      services.organisation.directory: read by the district's administrators and city-wide roles,
-#            changed by the district's administrators only
 ROUTES: dict[str, Access] = {
     # -- public ---------------------------------------------------------------------------------
     "static": PUBLIC,
@@ -74,53 +71,53 @@ ROUTES: dict[str, Access] = {
     # -- pages ----------------------------------------------------------------------------------
     "auth.logout": SIGNED_IN,
     "inbox.index": SIGNED_IN,
-    "inbox.claim": signed_in("claim"),
-    "inbox.release": signed_in("claim"),
-    "inbox.assign": roles("supervisor", check="claim"),
-    "inbox.bulk_action": signed_in("claim"),  # each task checked as a single claim/release/assign
+    "inbox.claim": signed_in(checks.CLAIM),
+    "inbox.release": signed_in(checks.RELEASE),
+    "inbox.assign": roles("supervisor", check=checks.ASSIGN),
+    "inbox.bulk_action": SIGNED_IN,  # each task checked as a single claim/release/assign
     "inbox.save_filter": SIGNED_IN,  # the caller's own filters
     "inbox.delete_filter": SIGNED_IN,
-    "taskpage.show": signed_in("task"),
-    "files.show": signed_in("file"),
-    "owner.register": roles("owner", "inspector", "property"),
+    "taskpage.show": signed_in(checks.TASK),
+    "files.show": signed_in(checks.FILE),
+    "owner.register": roles("owner", "inspector", "property", check=checks.REGISTERS),
     "owner.projects": roles("owner"),
     "owner.notices": roles("owner"),
     "claims.claim": roles("owner"),
-    "leads.new": roles("grid", "inspector", "property"),
-    "leads.index": roles("grid", "inspector", "property"),
+    "leads.new": roles("grid", "inspector", "property", check=checks.REPORTS_LEADS),
+    "leads.index": roles("grid", "inspector", "property", check=checks.REPORTS_LEADS),
     "ledger.index": roles(*LEDGER),
     "ledger.export": roles(*LEDGER),
-    "ledger.project": signed_in("project"),
-    "ledger.inspect": roles("inspector", "supervisor", check="project"),
-    "ledger.diagram": signed_in("project"),
-    "notices.show": signed_in("notice"),
-    "notices.serve": roles("inspector", "supervisor"),
-    "notices_api.for_project": signed_in("project"),
-    "notices_api.serve": roles("inspector", "supervisor"),
-    "notices.pdf": signed_in("notice"),
+    "ledger.project": signed_in(checks.PROJECT),
+    "ledger.inspect": roles("inspector", "supervisor", check=checks.STREET_STAFF),
+    "ledger.diagram": signed_in(checks.PROJECT),
+    "notices.show": signed_in(checks.NOTICE),
+    "notices.serve": roles("inspector", "supervisor", check=checks.NOTICE),
+    "notices_api.for_project": signed_in(checks.PROJECT),
+    "notices_api.serve": roles("inspector", "supervisor", check=checks.NOTICE),
+    "notices.pdf": signed_in(checks.NOTICE),
     "dashboard.index": roles(*LEDGER),
     "dashboard.diagram": roles(*LEDGER),
     "dashboard.monthly": roles(*LEDGER),
     "dashboard.insurance": roles(*LEDGER),
-    "dashboard.property_report": roles(*LEDGER),  # district and city scope (services.oversight.reports)
-    "meetings.agenda": roles(*LEDGER),  # the view admits district and city scope only
-    "meetings.decide": roles("district_admin", check="project"),
+    "dashboard.property_report": roles(*DISTRICT_UP),
+    "meetings.agenda": roles(*DISTRICT_UP),
+    "meetings.decide": roles("district_admin", check=checks.PROJECT),
     "rule_pages.index": roles(*RULE_READERS),
     "rule_pages.city": roles(*RULE_READERS),
-    "rule_pages.show": roles(*RULE_READERS, check="rules"),
-    "rule_pages.history": roles(*RULE_READERS, check="rules"),
-    "rule_pages.edit": roles("district_admin", check="rules_edit"),
-    "rule_pages.withdraw": roles("district_admin", check="rules_edit"),
+    "rule_pages.show": roles(*RULE_READERS, check=checks.RULES),
+    "rule_pages.history": roles(*RULE_READERS, check=checks.RULES),
+    "rule_pages.edit": roles("district_admin", check=checks.RULES_EDIT),
+    "rule_pages.withdraw": roles("district_admin", check=checks.RULES_EDIT),
     "participation.property_home": roles("property"),
     "participation.supervision_home": roles("entrusted"),
-    "participation.entrust": roles("owner", "property", check="project"),
-    "participation.advisory": roles("entrusted", check="project"),
+    "participation.entrust": roles("owner", "property", check=checks.ENTRUST),
+    "participation.advisory": roles("entrusted", check=checks.ADVISE),
     "notifications_pages.index": SIGNED_IN,  # the caller's own notifications only
     "notifications_pages.mark_read": SIGNED_IN,
     "notifications_pages.open_one": SIGNED_IN,
     "notifications_pages.preferences": SIGNED_IN,
     "notifications_pages.deliveries": roles("admin"),
-    "people.add_comment": signed_in("project"),
+    "people.add_comment": signed_in(checks.PROJECT),
     "people.stand_in_list": roles("supervisor"),  # their own street's (services.people.standins)
     "people.cancel_standin": roles("supervisor"),
     "ops.index": roles("admin"),
@@ -128,10 +125,10 @@ ROUTES: dict[str, Access] = {
     "ops.retry_external": roles("admin"),
     "audit_pages.index": roles("auditor"),
     "org.index": roles("district_admin", "city", "auditor"),
-    "org.section": roles("district_admin", "city", "auditor", check="org"),
+    "org.section": roles("district_admin", "city", "auditor", check=checks.ORGANISATION),
     # District administrators (and a district's designers) deploy their district's variant: the
     # services keep each to their line (services.designer.deployment.line_of).
-    **{f"designer.{name}": roles("designer", "district_admin") for name in (
+    **{f"designer.{name}": roles("designer", "district_admin", check=checks.DESIGNS) for name in (
         "index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
         "deploy", "rollback")},
     "designer.record": roles("designer"),
@@ -139,29 +136,29 @@ ROUTES: dict[str, Access] = {
     # -- JSON API (bearer tokens) ---------------------------------------------------------------
     "tokens.revoke": SIGNED_IN,
     "tasks.my_tasks": SIGNED_IN,
-    "tasks.one_task": signed_in("task"),
-    "tasks.complete": signed_in("task_do"),
-    "projects.register": roles("owner", "inspector", "property"),
+    "tasks.one_task": signed_in(checks.TASK),
+    "tasks.complete": signed_in(checks.TASK),
+    "projects.register": roles("owner", "inspector", "property", check=checks.REGISTERS),
     "projects.claim": roles("owner"),
-    "projects.lead": roles("grid", "inspector", "property"),
+    "projects.lead": roles("grid", "inspector", "property", check=checks.REPORTS_LEADS),
     "projects.ledger": SIGNED_IN,  # owners: their own projects
-    "projects.detail": signed_in("project"),
+    "projects.detail": signed_in(checks.PROJECT),
     "projects.form": SIGNED_IN,  # starting forms: the service refuses roles that cannot use them
     "notifications.my_notifications": SIGNED_IN,  # only the caller's own, by construction
     "notifications.mark_read": SIGNED_IN,
     "notifications.get_preferences": SIGNED_IN,
     "notifications.put_preferences": SIGNED_IN,
     "notifications.deliveries": roles("admin"),
-    "inbox_api.bulk_action": signed_in("claim"),
+    "inbox_api.bulk_action": SIGNED_IN,
     "inbox_api.list_filters": SIGNED_IN,
     "inbox_api.save_filter": SIGNED_IN,
     "inbox_api.delete_filter": SIGNED_IN,  # the caller's own (404 otherwise)
-    "people_api.list_comments": signed_in("project"),
-    "people_api.add_comment": signed_in("project"),
+    "people_api.list_comments": signed_in(checks.PROJECT),
+    "people_api.add_comment": signed_in(checks.PROJECT),
     "people_api.list_standins": roles("supervisor"),
     "people_api.set_standin": roles("supervisor"),
     "people_api.cancel_standin": roles("supervisor"),
-    "projects.inspect": roles("inspector", "supervisor"),
+    "projects.inspect": roles("inspector", "supervisor", check=checks.STREET_STAFF),
     "dashboard_api.show": roles(*LEDGER),
     "operations.list_incidents": roles("admin"),
     "operations.retry_incident": roles("admin"),
@@ -183,29 +180,33 @@ ROUTES: dict[str, Access] = {
     "process_versions.migrate_selection": roles("designer", "district_admin"),
     "process_versions.migrate_project": roles("designer", "district_admin"),
     "process_versions.record_scenario": roles("designer"),
-    "rules.get_rules": roles(*RULE_READERS, check="rules"),
-    "rules.rule_history": roles(*RULE_READERS, check="rules"),
-    "rules.put_rules": roles("district_admin", check="rules_edit"),
-    "rules.withdraw_rules": roles("district_admin", check="rules_edit"),
-    "rules.preview": roles("district_admin", check="rules_edit"),
+    "rules.get_rules": roles(*RULE_READERS, check=checks.RULES),
+    "rules.rule_history": roles(*RULE_READERS, check=checks.RULES),
+    "rules.put_rules": roles("district_admin", check=checks.RULES_EDIT),
+    "rules.withdraw_rules": roles("district_admin", check=checks.RULES_EDIT),
+    "rules.preview": roles("district_admin", check=checks.RULES_EDIT),
     "rules.parameters": roles(*RULE_READERS),
     "rules.side_by_side": roles(*RULE_READERS),
     "audit_api.events": roles("auditor"),
-    "participation_api.entrust": roles("owner", "property", check="project"),
-    "participation_api.advisory_logs": signed_in("project"),
-    "participation_api.record_advisory": roles("entrusted", check="project"),
+    "participation_api.entrust": roles("owner", "property", check=checks.ENTRUST),
+    "participation_api.advisory_logs": signed_in(checks.PROJECT),
+    "participation_api.record_advisory": roles("entrusted", check=checks.ADVISE),
     # The company's own figures; district and city users those of the companies in reach.
     "participation_api.property_report": roles("property", *DISTRICT_UP),
 }
 
 
 def allows(endpoint: str, user) -> bool:
-    """Whether the role of this signed-in user may call the route at all (navigation shows no
-    entry the route would refuse)."""
+    """Whether this signed-in user may call the route at all: its roles, and a check of the caller
+    alone (an object check depends on the object). Navigation shows exactly these entries."""
     rule = ROUTES.get(endpoint)
     if rule is None:
         return False
-    return rule.public or rule.roles is None or user.role in rule.roles
+    if rule.public:
+        return True
+    if rule.roles is not None and user.role not in rule.roles:
+        return False
+    return rule.check is None or rule.check.admits(user)
 
 
 def missing_entries(app: Flask) -> list[str]:
@@ -257,4 +258,8 @@ def init_app(app: Flask) -> None:
             return login_manager.unauthorized()
         if rule.roles is not None and user.role not in rule.roles:
             abort(403)
+        if rule.check is not None:
+            # Raises the services' NotFound / Forbidden: the API and the pages answer them as
+            # they answer the same refusal from inside a view.
+            rule.check(user, request.view_args or {}, request.method)
         return None

@@ -16,7 +16,7 @@ from .i18n import lang
 
 bp = Blueprint("audit_pages", __name__)
 handle_refusals(bp)
-nav.register("audit_pages.index", _l("Audit trail"), roles=("auditor",), order=95, prefix="/audit")
+nav.register("audit_pages.index", _l("Audit trail"), order=95, prefix="/audit")
 PER_PAGE = 50
 
 

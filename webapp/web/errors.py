@@ -14,12 +14,18 @@ def page(status: int, title: str, message: str):
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+def _not_found(exc):
+    return page(404, _("Not found"), _("There is no such item within your jurisdiction."))
+
+
+def _forbidden(exc):
+    return page(403, _("Not allowed"), _("Your role may not do this."))
+
+
 def handle_refusals(bp) -> None:
     """Blueprint-level handlers take precedence over the API's app-wide JSON ones."""
-    bp.register_error_handler(NotFound, lambda e: page(404, _("Not found"),
-                                                      _("There is no such item within your jurisdiction.")))
-    bp.register_error_handler(Forbidden, lambda e: page(403, _("Not allowed"),
-                                                       _("Your role may not do this.")))
+    bp.register_error_handler(NotFound, _not_found)
+    bp.register_error_handler(Forbidden, _forbidden)
     bp.register_error_handler(Conflict, _conflict)
 
 
@@ -42,6 +48,17 @@ def init_app(app) -> None:
     app.register_error_handler(403, for_pages(403, lambda: _("Not allowed"), lambda: _("Your role may not do this.")))
 
     json_script_failed = app.error_handler_spec[None][None].get(ScriptFailed)
+    # A refusal of the access table's check (webapp/access.py) on a page of any blueprint: a page,
+    # the API's JSON otherwise.
+    for refusal, as_page in ((NotFound, _not_found), (Forbidden, _forbidden)):
+        json_handler = app.error_handler_spec[None][None].get(refusal)
+
+        def handle(exc, json_handler=json_handler, as_page=as_page):
+            if request.path.startswith("/api/") and json_handler:
+                return json_handler(exc)
+            return as_page(exc)
+
+        app.register_error_handler(refusal, handle)
 
     @app.errorhandler(ScriptFailed)
     def _script_failed(exc):

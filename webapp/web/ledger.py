@@ -24,13 +24,7 @@ from .i18n import lang
 bp = Blueprint("ledger", __name__)
 handle_refusals(bp)
 PER_PAGE = 25
-LEDGER_SCOPES = ("street", "district", "city")
-nav.register("ledger.index", _l("Project ledger"), scopes=LEDGER_SCOPES, order=40, prefix="/ledger")
-
-
-def _require_ledger():
-    if policy.scope_of(current_user) not in LEDGER_SCOPES:
-        abort(403)
+nav.register("ledger.index", _l("Project ledger"), order=40, prefix="/ledger")
 
 
 def _filters() -> dict:
@@ -40,7 +34,6 @@ def _filters() -> dict:
 @bp.route("/ledger")
 @login_required
 def index():
-    _require_ledger()
     filters = _filters()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE, **filters)
     return render_template(
@@ -53,7 +46,6 @@ def index():
 @bp.route("/ledger/export.xlsx")
 @login_required
 def export():
-    _require_ledger()
     headers = [_("Registration no."), _("Name"), _("Source"), _("Type"), _("Category"), _("Address"), _("District"),
                _("Street"), _("Community"), _("Stage"), _("Status"), _("Risk level"), _("Planned start"),
                _("Planned end"), _("Registered at"), _("Updated at"), _("Closed at")]
@@ -106,7 +98,7 @@ def project(project_id):
         # Hazard records; a project of an older process version has its hazards from the history only.
         records=hazard_records.for_project(project.id),
         hazards=timeline.hazards(rows),
-        can_inspect=current_user.role in ("inspector", "supervisor") and project.closed_at is None,
+        can_inspect=policy.is_street_staff(current_user, project) and project.closed_at is None,
         notices=timeline.notices(rows),
         events=rows,
         markers=timeline.markers(project, rows),

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..services.errors import ValidationFailed
 from ..services.oversight import meetings
+from ..services.security import policy
 from ..services.security.audit import client_ip
 from . import nav
 from .errors import handle_refusals
@@ -15,7 +16,7 @@ from .i18n import lang
 
 bp = Blueprint("meetings", __name__)
 handle_refusals(bp)
-nav.register("meetings.agenda", _l("Joint meetings"), scopes=("district", "city"), order=39, prefix="/meetings")
+nav.register("meetings.agenda", _l("Joint meetings"), order=39, prefix="/meetings")
 
 
 @bp.route("/meetings")
@@ -27,7 +28,7 @@ def agenda(errors=None, status=200):
         abort(400)
     reasons = {k: (en if lang() == "en" else zh) for k, (zh, en) in meetings.REASONS.items()}
     return render_template("meetings/agenda.html", a=data, reasons=reasons, errors=errors or {},
-                           can_decide=meetings.can_decide(current_user)), status
+                           can_decide=policy.can_decide_meetings(current_user)), status
 
 
 @bp.route("/meetings/<int:project_id>/decision", methods=["POST"])

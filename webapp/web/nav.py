@@ -1,7 +1,9 @@
-"""The navigation bar: entries registered by blueprints, shown by role.
+"""The navigation bar: entries registered by blueprints, shown to whoever the access table lets in.
 
 Other page sets (designer, admin, dashboard) add theirs with `register(...)` when their
-blueprint module is imported; base.html renders whatever the current user may see.
+blueprint module is imported; base.html renders whatever the current user may open. Who sees an
+entry is not said here: webapp/access.py decides who may open the page (its roles and a check of
+the caller alone), and the entry is shown to exactly those.
 """
 from __future__ import annotations
 
@@ -13,38 +15,26 @@ from flask_login import current_user
 from .. import access
 from ..services.ledger import queries
 from ..services.notifications import centre
-from ..services.security import policy
 
 
 @dataclass(frozen=True)
 class NavItem:
     endpoint: str
     label: object  # a lazy_gettext string
-    roles: frozenset | None = None  # None: every signed-in user
-    scopes: frozenset | None = None  # jurisdiction scopes (street, district, city, own)
     order: int = 100
     prefix: str | None = None  # URL prefix that marks the entry as current
 
     def visible_to(self, user) -> bool:
-        # The access table decides who may open the page; `roles` only narrows whom the entry
-        # is worth showing to.
-        if not access.allows(self.endpoint, user):
-            return False
-        if self.roles is not None and user.role not in self.roles:
-            return False
-        if self.scopes is not None and policy.scope_of(user) not in self.scopes:
-            return False
-        return True
+        return access.allows(self.endpoint, user)
 
 
 _items: list[NavItem] = []
 
 
-def register(endpoint: str, label, *, roles=None, scopes=None, order: int = 100, prefix: str | None = None) -> None:
+def register(endpoint: str, label, *, order: int = 100, prefix: str | None = None) -> None:
     if any(i.endpoint == endpoint for i in _items):
         return
-    _items.append(NavItem(endpoint, label, frozenset(roles) if roles else None,
-                          frozenset(scopes) if scopes else None, order, prefix))
+    _items.append(NavItem(endpoint, label, order, prefix))
     _items.sort(key=lambda i: i.order)
 
 

@@ -31,7 +31,7 @@ def show(notice_id):
                  details={"project_id": project.id, "kind": notice.kind})
     return render_template("notices/show.html", notice=notice, document=notices.document(notice), project=project, pdf=notice_pdf.available(),
                            service=notices.service_record(notice), methods=notices.SERVICE_METHODS, errors={},
-                           can_serve=current_user.role in ("inspector", "supervisor") and notice.served_at is None)
+                           can_serve=policy.is_street_staff(current_user, project) and notice.served_at is None)
 
 
 @bp.route("/notices/<int:notice_id>/service", methods=["POST"])

@@ -19,7 +19,7 @@ from .i18n import lang
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 handle_refusals(bp)
-nav.register("org.index", _l("Organisation"), roles=("district_admin", "city", "auditor"), order=72, prefix="/org")
+nav.register("org.index", _l("Organisation"), order=72, prefix="/org")
 SECTIONS = (("units", _l("Streets, communities and grids")), ("users", _l("Users and roles")),
             ("teams", _l("Patrol teams")), ("areas", _l("Special areas")), ("companies", _l("Property companies")))
 AREA_KINDS = {"INDUSTRIAL_PARK": _l("Industrial park"), "SCHOOL": _l("School"), "HOSPITAL": _l("Hospital")}
@@ -59,7 +59,7 @@ def section(code, section):
     names = {u.code: u.name for u in units}
     return render_template(
         f"organisation/{section}.html", unit=unit, section=section, sections=SECTIONS, errors=errors, form=form,
-        can_manage=directory.can_manage(current_user, code), districts=rulebook.districts(), units=units,
+        can_manage=policy.can_manage_organisation(current_user, code), districts=rulebook.districts(), units=units,
         streets=[(u.code, u.name) for u in units if u.kind == "street"],
         communities=[(u.code, f"{names.get(u.street_code, '')} / {u.name}") for u in units if u.kind == "community"],
         all_units=[(unit.code, unit.name)] + [(u.code, f"{u.code} {u.name}") for u in units],

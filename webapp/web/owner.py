@@ -2,7 +2,7 @@
 is asked of me and until when, its notices and documents), notices issued to me by project."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,8 +13,6 @@ from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
 from ..services.ledger import queries
 from ..services.lifecycle import instances
-from ..services.participation import property_companies
-from ..services.security import policy
 from ..services.security.audit import client_ip
 from . import formkit, nav
 from .common import page_number
@@ -23,9 +21,9 @@ from .i18n import lang
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
 handle_refusals(bp)
-nav.register("owner.projects", _l("My projects"), roles=("owner",), order=20, prefix="/owner/projects")
-nav.register("owner.register", _l("Register a project"), roles=("owner",), order=25, prefix="/owner/register")
-nav.register("owner.notices", _l("Notices"), roles=("owner",), order=30, prefix="/owner/notices")
+nav.register("owner.projects", _l("My projects"), order=20, prefix="/owner/projects")
+nav.register("owner.register", _l("Register a project"), order=25, prefix="/owner/register")
+nav.register("owner.notices", _l("Notices"), order=30, prefix="/owner/notices")
 PER_PAGE = 20
 
 # The registration form in steps a person can fill in on a phone; fields not named here (added to
@@ -54,9 +52,6 @@ def _steps(definition, owner: bool = True) -> list[tuple[object, list[str]]]:
 @bp.route("/register", methods=["GET", "POST"])
 @login_required
 def register():
-    if not policy.can_register(current_user) or (
-            current_user.role == "property" and not property_companies.registers_on_behalf(current_user)):
-        abort(403)
     definition = task_forms.for_new_projects().get("registration")
     steps = _steps(definition, owner=current_user.role == "owner")
     options = instances.registration_options(current_user)
@@ -108,8 +103,6 @@ def _errors(data: dict, options: dict) -> dict:
 @bp.route("/projects")
 @login_required
 def projects():
-    if current_user.role != "owner":
-        abort(403)
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     ids = [p["id"] for p in result.items]
     orders, docs, _projects = _by_project(ids)
@@ -120,8 +113,6 @@ def projects():
 @bp.route("/notices")
 @login_required
 def notices():
-    if current_user.role != "owner":
-        abort(403)
     orders, docs, projects = _by_project()
     return render_template("owner/notices.html", projects=projects, orders=orders, documents=docs)
 

@@ -3,7 +3,7 @@ registering on owners' behalf, leads, its yearly figures and stars) and an entru
 projects with their advisory logs; the project page's entrust and log forms post here."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -19,8 +19,8 @@ from .i18n import lang
 
 bp = Blueprint("participation", __name__)
 handle_refusals(bp)
-nav.register("participation.property_home", _l("Estate projects"), roles=("property",), order=20, prefix="/property")
-nav.register("participation.supervision_home", _l("Supervised projects"), roles=("entrusted",), order=20,
+nav.register("participation.property_home", _l("Estate projects"), order=20, prefix="/property")
+nav.register("participation.supervision_home", _l("Supervised projects"), order=20,
              prefix="/supervision")
 PER_PAGE = 20
 
@@ -28,8 +28,6 @@ PER_PAGE = 20
 @bp.route("/property")
 @login_required
 def property_home():
-    if current_user.role != "property":
-        abort(403)
     year = report_year()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     return render_template("participation/property.html", company=property_companies.company_of(current_user),
@@ -41,8 +39,6 @@ def property_home():
 @bp.route("/supervision")
 @login_required
 def supervision_home():
-    if current_user.role != "entrusted":
-        abort(403)
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     return render_template("participation/supervision.html", result=result)
 

@@ -21,7 +21,7 @@ from .i18n import lang
 
 bp = Blueprint("people", __name__)
 handle_refusals(bp)
-nav.register("people.stand_in_list", _l("Stand-ins"), roles={"supervisor"}, order=15, prefix="/standins")
+nav.register("people.stand_in_list", _l("Stand-ins"), order=15, prefix="/standins")
 
 
 @bp.record_once

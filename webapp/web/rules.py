@@ -21,8 +21,7 @@ from .i18n import lang
 
 bp = Blueprint("rule_pages", __name__, url_prefix="/rules")
 handle_refusals(bp)
-READERS = ("district_admin", "city", "designer", "admin", "supervisor", "housing", "enforcer", "emergency")
-nav.register("rule_pages.index", _l("District rules"), roles=READERS, order=70, prefix="/rules")
+nav.register("rule_pages.index", _l("District rules"), order=70, prefix="/rules")
 
 
 @bp.route("")

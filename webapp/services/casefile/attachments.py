@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 from sqlalchemy import select, update
 
 from ...domain.errors import DomainError
-from ...persistence.models import Attachment, Project, User, db, utcnow
+from ...persistence.models import Attachment, User, db, utcnow
 from ..errors import NotFound, ValidationFailed, messages_in
 from ..security import policy
 
@@ -156,14 +156,7 @@ def remove_unlinked(uploader_id: int, before) -> int:
 def for_download(user: User, attachment_id: str) -> tuple[Attachment, Path]:
     """The photo and its file, if this user may see it; NotFound otherwise (we do not say which)."""
     row = db.session.get(Attachment, attachment_id)
-    if row is None:
-        raise NotFound("no such file")
-    if row.project_id is None:
-        allowed = row.uploader_id == user.id
-    else:
-        project = db.session.get(Project, row.project_id)
-        allowed = project is not None and policy.can_see_project(user, project)
-    if not allowed:
+    if row is None or not policy.can_see_attachment(user, row):
         raise NotFound("no such file")
     path = Path(current_app.config["UPLOAD_DIR"]) / row.path
     if not path.is_file():

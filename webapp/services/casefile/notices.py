@@ -183,7 +183,7 @@ def record_service(user: User, notice_id: int, *, method: str, served_to: str, s
     from ..errors import Conflict, Forbidden, ValidationFailed
 
     notice, project = visible(user, notice_id)
-    if user.role not in ("inspector", "supervisor"):
+    if not policy.is_street_staff(user, project):
         raise Forbidden("only the street's inspectors and supervisor serve notices")
     if notice.served_at is not None:
         raise Conflict("该文书已登记送达")

@@ -63,16 +63,8 @@ def line_of(user: User) -> str | None:
     return None
 
 
-def can_design(user: User) -> bool:
-    return user.role == "designer" or (user.role == "district_admin" and line_of(user) is not None)
-
-
-def can_read(user: User) -> bool:
-    return can_design(user) or user.role == "admin"
-
-
 def require_designer(user: User) -> None:
-    if not can_design(user):
+    if not policy.can_design(user):
         raise Forbidden("只有流程设计员（或区级管理员，部署本区变体）可以部署或迁移流程")
 
 
@@ -300,7 +292,7 @@ def _ids(text: str, name: str, kind: str) -> list[str]:
 def list_versions(user: User) -> list[dict]:
     """Every deployed version of the lines the user sees, newest first per process, with how many
     running projects use it; `is_latest` is per line."""
-    if not can_read(user):
+    if not policy.can_read_versions(user):
         raise Forbidden("只有流程设计员和平台运维可以查看流程版本")
     running = dict(db.session.execute(
         select(ProcessInstance.version_id, func.count()).where(ProcessInstance.completed.is_(False))
@@ -322,7 +314,7 @@ def list_versions(user: User) -> list[dict]:
 
 
 def get_version(user: User, version_id: int) -> ProcessVersion:
-    if not can_read(user):
+    if not policy.can_read_versions(user):
         raise Forbidden("只有流程设计员和平台运维可以查看流程版本")
     version = db.session.get(ProcessVersion, version_id)
     if version is None or not sees_line(user, version.district_code):

@@ -23,7 +23,7 @@ from ...domain.forms import checklist_for
 from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, Project, db
 from ..district_rules import rulebook
 from ..errors import Forbidden, NotFound
-from ..security import privacy
+from ..security import policy, privacy
 from . import versions
 
 DIRECTORY = "scenarios"
@@ -93,7 +93,7 @@ def record(user, *, project_id: int | None = None, reg_no: str | None = None) ->
     """A scenario recorded from a project's history, replayed on the project's process version:
     {scenario (its `expect` from the replay), replayed, error}. Personal numbers are masked: a
     scenario file is shared with everyone who reads the process."""
-    if user.role != "designer":
+    if not policy.records_scenarios(user):
         raise Forbidden("只有流程设计员可以录制场景")
     query = select(Project).where(Project.id == project_id) if project_id is not None else \
         select(Project).where(Project.reg_no == (reg_no or "").strip())

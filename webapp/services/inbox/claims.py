@@ -21,18 +21,18 @@ def _task(user: User, task_id: str) -> InboxTask:
     task = db.session.get(InboxTask, task_id)
     if task is None:
         raise Conflict("task is no longer ready")
-    if not (policy.can_see_project(user, task.project) or policy.can_do_task(user, task)):
+    if not policy.sees_task(user, task):
         raise NotFound("no such task")
     return task
 
 
 def claim(user: User, task_id: str) -> InboxTask:
     task = _task(user, task_id)
+    # Outside the group, the answer is the same whether someone holds the task or not.
+    if not policy.may_claim(user, task):
+        raise Forbidden("this task belongs to another role")
     if task.claimed_by_id == user.id:
         return task
-    # Outside the group, the answer is the same whether someone holds the task or not.
-    if not policy.can_do_task(user, task, ignore_claim=True):
-        raise Forbidden("this task belongs to another role")
     if task.claimed_by_id is not None:
         raise AlreadyClaimed("already claimed by someone else")
     task.claimed_by_id = user.id
@@ -43,12 +43,10 @@ def claim(user: User, task_id: str) -> InboxTask:
 def release(user: User, task_id: str) -> InboxTask:
     """The holder gives a task back to the group; the street's supervisor may take it back too."""
     task = _task(user, task_id)
-    if task.claimed_by_id != user.id and not _supervises(user, task):
-        if task.claimed_by_id is None and policy.can_do_task(user, task):
-            return task  # nothing to give back
+    if not policy.may_release(user, task):
         raise Forbidden("only the holder or the street's supervisor may release a task")
     if task.claimed_by_id is None:
-        return task
+        return task  # nothing to give back
     task.claimed_by_id = None
     db.session.commit()
     return task
@@ -57,7 +55,7 @@ def release(user: User, task_id: str) -> InboxTask:
 def assign(user: User, task_id: str, assignee_id: int) -> InboxTask:
     """A street supervisor hands an inspectors' task to one named inspector of the same street."""
     task = _task(user, task_id)
-    if not _supervises(user, task):
+    if not policy.supervises_task(user, task):
         raise Forbidden("only the street's supervisor may assign inspectors' tasks")
     assignee = db.session.get(User, assignee_id)
     if assignee is None or assignee not in assignable_inspectors(user):
@@ -78,7 +76,3 @@ def holders(user_ids) -> dict[int, str]:
         return {}
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
-
-def _supervises(user: User, task: InboxTask) -> bool:
-    return (user.role == "supervisor" and task.role == "inspector"
-            and task.street_code == user.org_unit.street_code)

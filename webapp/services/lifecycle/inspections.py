@@ -11,7 +11,7 @@ from . import instances
 
 
 def request_by_staff(user: User, project: Project, reason: str, ip: str | None = None) -> Project:
-    if user.role not in ("inspector", "supervisor") or not policy.can_see_project(user, project):
+    if not policy.is_street_staff(user, project):
         raise Forbidden("only the street's inspectors and supervisor ask for ad-hoc inspections")
     payload = {"source": "STAFF", "reason": reason.strip()[:500], "requested_by": user.display_name or user.username}
     return instances.request_inspection(project, payload, actor=user, ip=ip)

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from ...persistence.models import InboxTask, Project, User, db
 from ..errors import Forbidden, ValidationFailed
+from ..security import policy
 
 # The phones of the registration whose holders may claim: the owner, the contractor's site manager.
 CLAIM_PHONES = ("owner_phone", "site_manager_phone", "tenant_phone")
@@ -27,7 +28,7 @@ def awaiting_claim(project: Project) -> bool:
 def claim(user: User, reg_no, claim_code, phone, commitment_signed, lang: str = "zh") -> Project:
     """The owner (an owner account) takes the project over: registration number, the code on the
     receipt, and a phone number the registration names; the owner makes the safety commitment."""
-    if user.role != "owner":
+    if not policy.claims_projects(user):
         raise Forbidden("only owner accounts claim projects")
     en = lang == "en"
     errors = {}

@@ -67,20 +67,16 @@ def district(code: str) -> OrgUnit:
     return unit
 
 
-def can_manage(user: User, code: str) -> bool:
-    return user.role == "district_admin" and user.org_unit.district_code == code
-
-
 def require_read(user: User, code: str) -> OrgUnit:
     unit = district(code)
-    if not (can_manage(user, code) or policy.scope_of(user) == "city"):
+    if not policy.can_read_organisation(user, code):
         raise Forbidden("this district's organisation is outside your jurisdiction")
     return unit
 
 
 def require_manage(user: User, code: str) -> OrgUnit:
     unit = district(code)
-    if not can_manage(user, code):
+    if not policy.can_manage_organisation(user, code):
         raise Forbidden("only this district's administrators change its organisation")
     return unit
 

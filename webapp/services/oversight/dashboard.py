@@ -17,15 +17,10 @@ from ..errors import Forbidden
 from ..security import policy
 from . import kpi
 
-SCOPES = ("street", "district", "city")
 WEEKS = 8
 # Rectification figures by the kpi property of the steps they count (domain.figures).
 RECTIFICATION = {"ordered": "rectification_ordered", "on_time": "rectification_on_time",
                  "overdue": "rectification_overdue"}
-
-
-def can_view(user: User) -> bool:
-    return policy.scope_of(user) in SCOPES
 
 
 def period(since: str | None = None, until: str | None = None, today: date | None = None) -> tuple[str, str]:
@@ -42,7 +37,7 @@ def figure(value, **filters) -> dict:
 
 def build(user: User, since: str | None = None, until: str | None = None, street: str | None = None) -> dict:
     """The figures of the user's jurisdiction, or of one street inside it."""
-    if not can_view(user):
+    if not policy.can_view_dashboards(user):
         raise Forbidden("dashboards are for street, district and city users")
     at = kpi.now()
     since, until = period(since, until)

@@ -28,11 +28,6 @@ REASONS = {
 ORDER_KINDS = ("rectification", "stop_work")
 
 
-def can_decide(user: User) -> bool:
-    """The district's administrators record the meeting's decisions."""
-    return user.role == "district_admin"
-
-
 def case_tasks() -> list[str]:
     """The receiving departments' tasks on a handed-over case: those the diagram marks `enforcementCase`
     (acknowledgement within P-17a, decision within P-17b) in the newest version, and the steps any
@@ -43,7 +38,7 @@ def case_tasks() -> list[str]:
 
 
 def agenda(user: User, since: str | None = None, until: str | None = None) -> dict:
-    if not dashboard.can_view(user) or policy.scope_of(user) == "street":
+    if not policy.holds_meetings(user):
         raise Forbidden("joint meetings are held by the district")
     since, until = dashboard.period(since, until)
     start, end = kpi.day_start(since), kpi.day_start(until)
@@ -75,7 +70,7 @@ def agenda(user: User, since: str | None = None, until: str | None = None) -> di
 
 def decide(user: User, project_id: int, decision: str, since: str, until: str, ip: str | None = None) -> None:
     """Record the meeting's decision on a case in the project's history."""
-    if not can_decide(user):
+    if not policy.can_decide_meetings(user):
         raise Forbidden("only the district's administrators record meeting decisions")
     project = db.session.get(Project, project_id)
     if project is None or not policy.can_see_project(user, project):

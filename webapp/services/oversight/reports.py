@@ -32,7 +32,7 @@ def month_span(month: str) -> tuple[str, str]:
 
 def monthly(user: User, month: str) -> list[tuple]:
     """Rows in COLUMNS order: each street, then the whole jurisdiction."""
-    if not dashboard.can_view(user):
+    if not policy.can_view_dashboards(user):
         raise Forbidden("reports are for street, district and city users")
     since, until = month_span(month)
     streets = list(db.session.scalars(select(OrgUnit).where(policy.street_filter(user)).order_by(OrgUnit.code)))
@@ -64,7 +64,7 @@ INSURANCE_COLUMNS_EN = ("Unit", "Registrations", "With safety-liability insuranc
 def insurance(user: User, since: str, until: str) -> list[tuple]:
     """Registrations of the period (registration receipts issued) and how many declared a safety-
     liability insurance policy (P-28: recorded, reported by district), per street and in total."""
-    if not dashboard.can_view(user):
+    if not policy.can_view_dashboards(user):
         raise Forbidden("reports are for street, district and city users")
     counts: dict[str, list[int]] = {}
     rows = db.session.execute(

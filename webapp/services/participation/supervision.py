@@ -30,13 +30,6 @@ class LogInput:
     raise_lead: bool
 
 
-def may_entrust(user: User, project: Project) -> bool:
-    """The project's owner, or the property company of the estate it lies in, names the supervisor."""
-    if user.role == "owner":
-        return project.owner_user_id == user.id
-    return user.role == "property" and policy.is_company_estate(user, project.estate_id)
-
-
 def supervisors_for(project: Project) -> list[User]:
     """Entrusted supervisors working in the project's district (their accounts belong to it)."""
     return list(db.session.scalars(
@@ -48,7 +41,7 @@ def supervisors_for(project: Project) -> list[User]:
 def entrust(user: User, project_id: int, supervisor_id: int | None, lang: str = "zh", ip: str | None = None) -> Project:
     """Name (or, with None, withdraw) the project's entrusted supervisor."""
     project = queries.visible_project(user, project_id)
-    if not may_entrust(user, project):
+    if not policy.may_entrust(user, project):
         raise Forbidden("only the owner or the estate's property company names the entrusted supervisor")
     _require_open(project)
     supervisor = None
@@ -93,7 +86,7 @@ def record_log(user: User, project_id: int, data: dict, lang: str = "zh", ip: st
     """The project's entrusted supervisor records a log; asked to, its finding becomes a lead in
     the street's inspectors' inbox (the lead's project id is kept on the log)."""
     project = queries.visible_project(user, project_id)
-    if user.role != "entrusted" or project.entrusted_supervisor_id != user.id:
+    if not policy.may_advise(user, project):
         raise Forbidden("only the project's entrusted supervisor records advisory logs")
     rules = _require_open(project)
     entry = validate_log(data, lang)
@@ -153,7 +146,7 @@ def panel(user: User, project: Project) -> dict:
     supervisor = db.session.get(User, project.entrusted_supervisor_id) if project.entrusted_supervisor_id else None
     values = rulebook.in_force(project.district_code).values
     active = _open(project, values)
-    can_entrust = active and may_entrust(user, project)
+    can_entrust = active and policy.may_entrust(user, project)
     return {"enabled": bool(values["entrusted_supervision_enabled"]), "supervisor": supervisor,
             "may_entrust": can_entrust, "choices": supervisors_for(project) if can_entrust else [],
             "may_log": active and user.role == "entrusted" and supervisor is not None and supervisor.id == user.id,

@@ -1,16 +1,19 @@
-"""The one authorization policy: role × jurisdiction × ownership, as query filters and checks.
+"""The one authorization policy: role × jurisdiction × ownership, as query filters and predicates.
 
-Every query for projects, tasks, history or files goes through `projects_visible_to` or
-`tasks_for`; every single-object access goes through `can_see_project` / `can_do_task`.
+Every query for projects, tasks, history or files is narrowed by `project_filter` or
+`task_filter`; every single-object access is decided by a predicate here (`can_see_project`,
+`can_do_task`, `may_entrust`, …). Services call these predicates before they act; the route
+checks in `policy.routes`, named by the access table (webapp/access.py), run them for the object a
+URL names before any view does.
 """
 from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select, true
 
-from ...domain.roles import ROLES
-from ...persistence.models import InboxTask, OrgUnit, Project, User, db
-from ...persistence.organisation import Estate, PropertyCompany
-from ..people import standins
+from ....domain.roles import ROLES
+from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db
+from ....persistence.organisation import Estate, PropertyCompany
+from ...people import standins
 
 
 def scope_of(user: User) -> str:
@@ -222,3 +225,97 @@ def street_filter(user: User):
     if scope == "city":
         return is_street
     return false()
+
+
+# -- who may act on what (predicates the services and the route checks share) --------------------
+def can_view_dashboards(user: User) -> bool:
+    """Dashboards, reports and the diagram heatmap: users with a jurisdiction over projects."""
+    return scope_of(user) in ("street", "district", "city")
+
+
+def holds_meetings(user: User) -> bool:
+    """Joint meetings and the property-company ratings are the district's (and the city's)."""
+    return scope_of(user) in ("district", "city")
+
+
+def can_decide_meetings(user: User) -> bool:
+    """The district's administrators record the meeting's decisions."""
+    return user.role == "district_admin"
+
+
+def can_design(user: User) -> bool:
+    """Deploy and migrate: process designers, and a district's administrators for its variant (their
+    account belongs to the district: services.designer.deployment.line_of)."""
+    return user.role == "designer" or (user.role == "district_admin" and user.org_unit is not None)
+
+
+def can_read_versions(user: User) -> bool:
+    return can_design(user) or user.role == "admin"
+
+
+def records_scenarios(user: User) -> bool:
+    """Scenarios recorded from a project's history: process designers only."""
+    return user.role == "designer"
+
+
+def can_read_organisation(user: User, district_code: str) -> bool:
+    """A district's organisation: its own administrators and the city-wide roles read it."""
+    return can_manage_organisation(user, district_code) or scope_of(user) == "city"
+
+
+def can_manage_organisation(user: User, district_code: str) -> bool:
+    return user.role == "district_admin" and user.org_unit.district_code == district_code
+
+
+def claims_projects(user: User) -> bool:
+    """An owner account takes over a project registered for it (the receipt's claim code)."""
+    return user.role == "owner"
+
+
+def is_street_staff(user: User, project: Project) -> bool:
+    """The inspectors and supervisor of the project's street: they serve its notices and ask for
+    ad-hoc inspections."""
+    return user.role in ("inspector", "supervisor") and can_see_project(user, project)
+
+
+def may_entrust(user: User, project: Project) -> bool:
+    """The project's owner, or the property company of the estate it lies in, names the supervisor."""
+    if user.role == "owner":
+        return project.owner_user_id == user.id
+    return user.role == "property" and is_company_estate(user, project.estate_id)
+
+
+def may_advise(user: User, project: Project) -> bool:
+    """Only the project's entrusted supervisor records advisory logs on it."""
+    return user.role == "entrusted" and project.entrusted_supervisor_id == user.id
+
+
+def can_see_attachment(user: User, row: Attachment) -> bool:
+    """A photo attached to a project is read by whoever sees the project; before that, by its uploader."""
+    if row.project_id is None:
+        return row.uploader_id == user.id
+    project = db.session.get(Project, row.project_id)
+    return project is not None and can_see_project(user, project)
+
+
+def sees_task(user: User, task: InboxTask) -> bool:
+    """A task is read by whoever sees its project, and by whoever may do it."""
+    return can_see_project(user, task.project) or can_do_task(user, task)
+
+
+def supervises_task(user: User, task: InboxTask) -> bool:
+    """The street's supervisor manages its inspectors' tasks (assigns and takes them back)."""
+    return (user.role == "supervisor" and task.role == "inspector"
+            and task.street_code == user.org_unit.street_code)
+
+
+def may_claim(user: User, task: InboxTask) -> bool:
+    """A member of the task's group (whoever holds it now: a claimed task answers 409 to them)."""
+    return task.claimed_by_id == user.id or can_do_task(user, task, ignore_claim=True)
+
+
+def may_release(user: User, task: InboxTask) -> bool:
+    """The holder, the street's supervisor, or a member of the group when nobody holds it (nothing
+    to give back)."""
+    return (task.claimed_by_id == user.id or supervises_task(user, task)
+            or (task.claimed_by_id is None and can_do_task(user, task)))
