@@ -178,8 +178,8 @@ ROUTES: dict[str, Access] = {
     "process_versions.district_lines": roles("designer", "district_admin", "admin", *CITY_WIDE),
     "process_versions.migration_preview": roles("designer", "district_admin"),
     "process_versions.migrate_selection": roles("designer", "district_admin"),
-    "process_versions.migrate_project": roles("designer", "district_admin"),
-    "process_versions.record_scenario": roles("designer"),
+    "process_versions.migrate_project": roles("designer", "district_admin", check=checks.DESIGNS),  # the line: the service
+    "process_versions.record_scenario": roles("designer", check=checks.DESIGNS),  # designers read every project
     "rules.get_rules": roles(*RULE_READERS, check=checks.RULES),
     "rules.rule_history": roles(*RULE_READERS, check=checks.RULES),
     "rules.put_rules": roles("district_admin", check=checks.RULES_EDIT),
