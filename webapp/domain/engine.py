@@ -6,36 +6,29 @@ extension properties), never a Python table of task ids.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
 
+from . import instance_state
 from .catalog import Bundle
 from .durations import parse_duration
 from .errors import ScriptFailed, TaskNotReady
 from .external import VARIABLES, ExternalTask, names, topic_of
 from .sandbox import ScriptRefused, make_script_engine
 
-# SpiffWorkflow's converters, and ours for a service task waiting for an external worker (it converts
-# like any spiff task: the migration diff compares specs through the registry).
-SERIALIZER_CONFIG = {**SPIFF_CONFIG, ExternalTask: SpiffBpmnTaskConverter}
-_REGISTRY = BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
-_SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+SERIALIZER_CONFIG = instance_state.SERIALIZER_CONFIG
+_REGISTRY = instance_state.REGISTRY
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-STATE_FORMAT = "xiaosan-1/spiff-" + _SERIALIZER.VERSION
+STATE_FORMAT = instance_state.STATE_FORMAT
 
 
 def utcnow() -> datetime:
@@ -560,58 +553,10 @@ def _splice(workflow: BpmnWorkflow, first, last) -> None:
         workflow.last_task = first
 
 
-# -- state (de)serialization --------------------------------------------------------------------
-class _StateConverter(BpmnWorkflowConverter):
-    """Writes and reads an instance WITHOUT its specs: the specs live once per process version."""
-
-    def to_dict(self, workflow: BpmnWorkflow) -> dict:
-        # The base class converts the whole spec tree only for us to drop it again: that was half
-        # the cost of every save.
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        dct["typename"] = self.registry.typenames[BpmnWorkflow]
-        return dct
-
-    def from_state(self, dct: dict, spec, subprocess_specs) -> BpmnWorkflow:
-        from uuid import UUID
-
-        workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-_CONVERTER = _StateConverter(BpmnWorkflow, _REGISTRY)
-
-
+# -- state (de)serialization: domain.instance_state ---------------------------------------------
 def workflow_to_state(workflow: BpmnWorkflow) -> str:
-    dct = _CONVERTER.to_dict(workflow)
-    dct["format"] = STATE_FORMAT
-    try:
-        # allow_nan=False: NaN and Infinity are no JSON, and readers of the state would choke on them.
-        return json.dumps(dct, separators=(",", ":"), default=_json_value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ScriptFailed(f"the process data holds a value that cannot be stored: {exc}") from exc
+    return instance_state.workflow_to_state(workflow)
 
 
-def _json_value(value):
-    """Sets (a script's `set(...)`) are stored as sorted lists; any other unknown type is refused
-    rather than silently turned into its text, which would change what later conditions see."""
-    if isinstance(value, (set, frozenset)):
-        try:
-            return sorted(value)
-        except TypeError:
-            return list(value)
-    raise TypeError(f"{type(value).__name__} is not storable")
-
-
-def state_to_workflow(bundle: Bundle, state: str) -> BpmnWorkflow:
-    dct = json.loads(state)
-    if dct.pop("format", None) != STATE_FORMAT:
-        raise ValueError("instance state was written by another serializer version; migrate it first")
-    dct.pop("serializer_version", None)
-    return _CONVERTER.from_state(dct, bundle.spec, bundle.subprocess_specs)
+def state_to_workflow(bundle: Bundle, text: str) -> BpmnWorkflow:
+    return instance_state.state_to_workflow(bundle.spec, bundle.subprocess_specs, text)
