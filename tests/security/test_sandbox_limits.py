@@ -23,6 +23,9 @@ from webapp.domain.validation import validate_bundle
 
 TUPLE_HASH = "def f():\n    a = ()\n    for i in range(29):\n        a = (a, a)\n    return len({a: 1})\nx = f()"
 ZIP = "s = 'a' * 10**6\nx = len(list(zip(" + ", ".join(["s"] * 50) + ")))"
+# The same hash as straight-line assignments, each line on its own as bounded as an inline expression:
+# chained lines are what makes it exponential, so such a script runs in a sandbox process too.
+CHAINED = "a0 = ()\n" + "".join(f"a{i + 1} = (a{i}, a{i})\n" for i in range(29)) + "x = len({a29: 1})"
 
 
 def _rss_mb() -> float:
@@ -33,6 +36,7 @@ def _rss_mb() -> float:
 
 
 @pytest.mark.parametrize("code, limit", [(TUPLE_HASH, "longer than the limit of 1 s"),
+                                         (CHAINED, "longer than the limit of 1 s"),
                                          (ZIP, f"memory limit of {sandbox_pool.memory_limit_mb()} MB")])
 def test_a_single_c_level_operation_is_stopped_by_the_process_limits(code, limit):
     env = SandboxEnvironment()
@@ -42,7 +46,8 @@ def test_a_single_c_level_operation_is_stopped_by_the_process_limits(code, limit
         env.execute(code, {})
     assert time.monotonic() - started < 2
     assert _rss_mb() - before < 300
-    assert env.execute("y = 1", data := {}) and data == {"y": 1}  # a fresh sandbox process took over
+    # A fresh sandbox process took over (a chained script runs in one).
+    assert env.execute("y = 1\nz = y", data := {}) and data == {"y": 1, "z": 1}
 
 
 # The tuple hash as an expression: a recursive lambda builds the shared tuple, the dict hashes it.

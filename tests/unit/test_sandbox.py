@@ -186,6 +186,21 @@ def test_script_updates_task_data(env):
     assert 'double' not in data and '__builtins__' not in data and 'datetime' not in data
 
 
+def test_plain_assignments_run_inline_and_chained_ones_in_a_sandbox_process(env, monkeypatch):
+    from webapp.domain import sandbox_pool
+
+    sent, real = [], sandbox_pool.run
+    monkeypatch.setattr(sandbox_pool, 'run', lambda mode, source, *rest: sent.append(source) or real(mode, source, *rest))
+    data = {'planned_end': '2027-01-20', 'flags': ['A']}
+    env.execute("late = planned_end > '2027-01-01'\ncount = len(flags or [])", data)
+    assert sent == [] and data['late'] is True and data['count'] == 1
+    chained = 'pair = [flags, flags]\nquad = [pair, pair]'
+    env.execute(chained, data)
+    assert sent == [chained] and data['quad'] == [[['A'], ['A']], [['A'], ['A']]]
+    env.execute('for i in range(2):\n    last = i', data)
+    assert len(sent) == 2 and data['last'] == 1
+
+
 def test_condition(env):
     assert env.evaluate("risk_level == 'HIGH' and x > 3", {'risk_level': 'HIGH', 'x': 4}) is True
     assert env.evaluate("risk_level == 'HIGH' and x > 3", {'risk_level': 'LOW', 'x': 4}) is False

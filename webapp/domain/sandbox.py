@@ -32,7 +32,9 @@ Layers, from cheapest to last resort:
    interrupted from inside). Expressions made only of comparisons, operators,
    displays and a few bounded calls on task data (``risk_level == 'HIGH'``,
    ``rule('rectify_general', 'P3D')``) cannot, and run inline
-   (:func:`runs_inline`): the usual conditions and DMN cells pay no round trip.
+   (:func:`runs_inline`): the usual conditions and DMN cells pay no round trip,
+   nor do scripts made only of assignments of such expressions
+   (:func:`runs_inline_script`).
 6. Whatever code leaves in task data must be storable as JSON (no dates,
    complex numbers, exceptions, non-text keys, NaN or Infinity): refused with
    the variable named (:func:`value_problem`).
@@ -709,7 +711,8 @@ def _compile(source, mode):
     result = compiler(tree, filename='<string>', policy=_SandboxPolicy)
     if result.errors:
         raise ScriptRefused('Code refused: ' + '; '.join(result.errors))
-    return _Compiled(result.code, calls_methods, inline=mode == 'eval' and runs_inline(tree))
+    inline = runs_inline(tree) if mode == 'eval' else runs_inline_script(tree)
+    return _Compiled(result.code, calls_methods, inline=inline)
 
 
 # Nodes of an expression whose work is bounded by the size of its operands: no loops
@@ -738,6 +741,24 @@ def runs_inline(tree) -> bool:
                     return False
             elif not isinstance(func, ast.Attribute):  # a method of a built-in type
                 return False
+    return True
+
+
+def runs_inline_script(tree) -> bool:
+    """Whether a script may run in the caller's process: nothing but assignments, each of an
+    expression that may (``flags = risk_flags or []``, ``due = time_after(planned_end, rule('x',
+    'P7D'))``) and that reads no name an earlier line of the script assigned, so each line is
+    bounded as that expression alone is (chained lines could share structure: ``b = (a, a)``,
+    ``c = (b, b)`` … would make one hash exponential). A task completion that runs such a script
+    pays no round trip to a sandbox process; under load each round trip waits for the scheduler."""
+    assigned: set[str] = set()
+    for statement in tree.body:
+        if not isinstance(statement, ast.Assign) or not all(isinstance(t, ast.Name) for t in statement.targets):
+            return False
+        value = ast.Expression(body=statement.value)
+        if not runs_inline(value) or any(isinstance(n, ast.Name) and n.id in assigned for n in ast.walk(value)):
+            return False
+        assigned.update(target.id for target in statement.targets if isinstance(target, ast.Name))
     return True
 
 
@@ -981,7 +1002,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         external_context = _public(external_context or {})
         self.check_for_overwrite(context, external_context)
         compiled = _compile(script, 'exec')
-        if self.pooled:
+        if self.pooled and not compiled.inline:
             return self._in_process('exec', script, context, external_context)
         before = dict(context)
         hidden = {k: context.pop(k) for k in list(context) if k.startswith('_')}
