@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ...domain.workdays import XIAMEN
 from ...persistence.daily import Notification, NotificationPreference, OutboxMessage
@@ -52,6 +52,28 @@ def insert_ignoring_duplicates(table):
     return insert(table).on_conflict_do_nothing()
 
 
+# Every step that adds a task notifies its holders: the statements are built once (building one
+# and its cache key cost more than running it) and read plain columns, not ORM objects.
+_user, _pref = User.__table__, NotificationPreference.__table__
+_PEOPLE = (
+    select(_user.c.id, _user.c.username, _user.c.phone, _pref.c.user_id.label("pref_user_id"), _pref.c.channels,
+           _pref.c.email, _pref.c.quiet_start, _pref.c.quiet_end, _pref.c.muted)
+    .outerjoin(_pref, _pref.c.user_id == _user.c.id)
+    .where(_user.c.id.in_(bindparam("ids", expanding=True)), _user.c.active.is_(True))
+)
+_OUTBOX_INSERT = OutboxMessage.__table__.insert()
+_NOTIFICATION_INSERT: dict[str, object] = {}
+
+
+def _notification_insert():
+    """The notification INSERT (duplicates ignored, new ids returned) of this database, built once."""
+    name = db.engine.dialect.name
+    if name not in _NOTIFICATION_INSERT:
+        table = Notification.__table__
+        _NOTIFICATION_INSERT[name] = insert_ignoring_duplicates(table).returning(table.c.id, table.c.user_id)
+    return _NOTIFICATION_INSERT[name]
+
+
 def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     """Write the event's notification for each user, and its outbound messages, in the current
     transaction; returns the ids of the notifications that are new."""
@@ -60,33 +82,30 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     if not ids:
         return []
     # One lookup and one INSERT for all of them: a step notifies a whole street's inspectors.
-    people = {user.id: (user, pref) for user, pref in db.session.execute(
-        select(User, NotificationPreference)
-        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-        .where(User.id.in_(ids), User.active.is_(True)))}
+    connection = db.session.connection()
+    people = {row.id: row for row in connection.execute(_PEOPLE, {"ids": ids})}
     if not people:
         return []
     rows = [{"user_id": uid, "key": f"{event.key}:{uid}"[:160], "kind": event.kind, "title": event.title[:200],
              "body": event.body[:1000], "link": event.link, "project_id": event.project_id,
              "task_id": event.task_id, "created_at": now} for uid in sorted(people)]
-    table = Notification.__table__
-    written = db.session.execute(insert_ignoring_duplicates(table).values(rows)
-                                 .returning(table.c.id, table.c.user_id)).all()
+    written = connection.execute(_notification_insert(), rows).all()
     offered = channel_module.configured(current_app.config)
     outbox = []
     for new_id, uid in written:
-        user, pref = people[uid]
+        person = people[uid]
+        pref = person if person.pref_user_id is not None else None
         if pref is not None and event.kind in pref.muted.split():
             continue
         for name in channels_of(pref):
-            recipient = _address(name, user, pref)
+            recipient = _address(name, person, pref)
             if name in offered and recipient:
                 outbox.append({"notification_id": new_id, "user_id": uid, "channel": name, "recipient": recipient,
                                "subject": f"【{KINDS[event.kind][0]}】{event.title}"[:200], "body": event.body[:1000]
                                or event.title[:1000], "status": "pending", "attempts": 0, "created_at": now,
                                "not_before": after_quiet_hours(pref, now)})
     if outbox:
-        db.session.execute(OutboxMessage.__table__.insert(), outbox)
+        connection.execute(_OUTBOX_INSERT, outbox)
     return sorted(new_id for new_id, _ in written)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ...persistence.daily import StandIn
 from ...persistence.models import OrgUnit, User, db, utcnow
@@ -26,13 +26,21 @@ def acting_for(user: User, now: datetime | None = None) -> list[int]:
                                                                    *_active(now or utcnow()))))
 
 
+# Asked by every step that notifies someone: built once, run as a plain statement.
+_REPLACEMENTS = (
+    select(StandIn.__table__.c.user_id, StandIn.__table__.c.stand_in_id)
+    .where(StandIn.__table__.c.user_id.in_(bindparam("ids", expanding=True)),
+           *_active(bindparam("now", type_=StandIn.__table__.c.starts.type)))
+    .order_by(StandIn.__table__.c.id)
+)
+
+
 def replacements(user_ids, now: datetime | None = None) -> dict[int, int]:
     """{user on leave now: their stand-in} among these users."""
     ids = [i for i in user_ids if i]
     if not ids:
         return {}
-    rows = db.session.execute(select(StandIn.user_id, StandIn.stand_in_id).where(
-        StandIn.user_id.in_(ids), *_active(now or utcnow())).order_by(StandIn.id))
+    rows = db.session.connection().execute(_REPLACEMENTS, {"ids": ids, "now": now or utcnow()})
     return {user_id: stand_in for user_id, stand_in in rows}
 
 
