@@ -15,10 +15,8 @@ from ...domain.catalog import FORMS_PREFIX, Bundle, content_hash, parse_bundle, 
 from ...domain.forms import CHECKLIST_FILE
 from ...domain.migration import spec_changes
 from ...persistence.models import HistoryEvent, ProcessVersion, db
+from .diagram_names import MAIN_PROCESS
 
-# The one name Python gives the diagram: the process new projects start (domain.figures maps
-# what figures and the case file read, by extension properties, not by element ids).
-MAIN_PROCESS = "small_works"
 PROCESS_SUFFIXES = (".bpmn", ".dmn")
 
 _cache: dict[str, Bundle] = {}

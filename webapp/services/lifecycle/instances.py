@@ -34,7 +34,7 @@ from ...persistence.models import (
     utcnow,
 )
 from ..casefile import attachments, notices
-from ..designer import task_forms
+from ..designer import diagram_names, task_forms
 from ..designer.versions import bundle_for, latest_version, version_for_district
 from ..district_rules import rulebook
 from ..errors import Conflict, Forbidden, NotFound, StaleRevision, ValidationFailed
@@ -249,7 +249,7 @@ def request_inspection(project: Project | None, payload: dict, *, actor: User, i
         raise Conflict("项目不存在或已办结，不能安排临时巡查")
 
     def act(runner, events):
-        if not runner.send_message("inspection_request", payload, sink=events.append):
+        if not runner.send_message(diagram_names.INSPECTION_REQUEST, payload, sink=events.append):
             raise Conflict("该项目的流程版本不支持临时巡查")
 
     return _with_step(instance_id, act, history={"kind": "inspection_requested", "title": "临时巡查请求",
@@ -562,13 +562,13 @@ def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
 
 def _barred(project: Project, events, actor, completed_task) -> tuple[int | None, set[str]]:
     """The elements whose performer in this call is barred from the tasks naming them in `notBy`:
-    the step the actor just completed, and `start` when the actor created the project (an entry
-    made on the owner's behalf is never re-inspected by whoever made it)."""
+    the step the actor just completed, and the start event the actor passed in creating the project
+    (an entry made on the owner's behalf is never re-inspected by whoever made it)."""
     if actor is None or actor.role == "owner":
         return None, set()
     done = {event.name for event in events if completed_task and event.task_id == completed_task}
-    if project.owner_user_id is None and any(event.name == "start" for event in events):
-        done.add("start")
+    if project.owner_user_id is None:
+        done |= {event.name for event in events if event.kind == "StartEvent"}
     return actor.id, done
 
 

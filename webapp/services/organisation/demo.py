@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from ...persistence.models import OrgUnit, User, db
 from ...persistence.organisation import Estate, PropertyCompany
+from ..designer import diagram_names
 from ..security.auth import hash_password
 
 DEMO_PASSWORD = "demo12345"
@@ -65,7 +66,7 @@ DEMO_USERS = [
 
 # What each demo machine client may do (role integration): its topics and the messages it sends.
 DEMO_SCOPES = {
-    "hotline": "hotline_report",
+    "hotline": diagram_names.HOTLINE_REPORT,
     "permit_system": "permit-referral permit_decision",
     "case_system": "enforcement-case",
 }

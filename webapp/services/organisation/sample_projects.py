@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from ...domain.workdays import XIAMEN
 from ...persistence.models import InboxTask, Project, User, db
+from ..designer import diagram_names
 from ..ledger import queries
 from ..lifecycle.instances import checklist_for, complete_task, register_project, report_lead
 from ..lifecycle.timers import fire_due_timers
@@ -56,10 +57,10 @@ class _Story:
     def tell(self) -> None:
         # Two weeks ago: six sites registered by their owners, visited by the inspector that day.
         with self._ago(days=14, hours=9):
-            for key in ("rectify", "patrol", "stop", "enforcement", "housing", "written_off"):
+            for key in ("rectify", "patrolled", "stop", "enforcement", "housing", "written_off"):
                 self._register(key)
         with self._ago(days=14, hours=10):
-            for key in ("rectify", "patrol", "stop", "enforcement", "housing", "written_off"):
+            for key in ("rectify", "patrolled", "stop", "enforcement", "housing", "written_off"):
                 self._first_visit(key)
         # Last week: a facade repair, visited the next day (its first patrol is still ahead).
         with self._ago(days=5):
@@ -81,7 +82,7 @@ class _Story:
             self._patrol("housing", "stop_now", hazard_severity="MAJOR",
                          hazard_description="拆除室内承重墙，未见原设计单位或鉴定单位意见。")
         with self._ago(hours=7):
-            self._complete("inspector_lj", "written_off", "writeoff", {
+            self._complete("inspector_lj", "written_off", diagram_names.WRITEOFF, {
                 "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True,
                 "outcome": "written_off", "note": "现场已清理完毕，临时用电已拆除。"})
             self._propose_stop("stop", "MAJOR_HAZARD", "外墙脚手架存在坍塌和高处坠落风险，需立即停工整改。",
@@ -92,14 +93,14 @@ class _Story:
                                handover="yes", violation="STRUCTURAL_CHANGE")
         with self._ago(hours=6):
             for key in ("enforcement", "housing"):
-                self._complete("supervisor_lj", key, "approve_stop_work",
+                self._complete("supervisor_lj", key, diagram_names.APPROVE_STOP_WORK,
                                {"approved": "yes", "opinion": "同意停工，移送区级部门依法处理。"})
         # No enforcement case system took the 综合执法 case within P-34b: the department's own task.
         with self._ago(hours=1):
             self._fire_timers()
         # Within the hour: a new registration in each district and a grid worker's lead.
         with self._ago(minutes=30):
-            self._register("first_visit")
+            self._register("unvisited")
             self._register("huli")
             self.projects["lead"] = report_lead(self.users["grid_lj"], {
                 "street": "350203001", "community": "350203001002", "address": "思明区镇海路 57 号",
@@ -119,20 +120,20 @@ class _Story:
 
     def _first_visit(self, key: str) -> None:
         inspector = "inspector_hl" if key == "huli" else "inspector_lj"
-        self._complete(inspector, key, "first_visit", FIRST_VISIT)
+        self._complete(inspector, key, diagram_names.FIRST_VISIT, FIRST_VISIT)
 
     def _fire_timers(self) -> None:
         while fire_due_timers(WORKER_ID):
             pass
 
     def _patrol(self, key: str, outcome: str, site_status: str = "IN_PROGRESS", **hazard) -> None:
-        task = self._task(key, "patrol")
+        task = self._task(key, diagram_names.PATROL)
         checklist = {item["code"]: "OK" for item in _checklist(task)}
-        self._complete("inspector_lj", key, "patrol", {"site_status": site_status, "checklist": checklist,
+        self._complete("inspector_lj", key, diagram_names.PATROL, {"site_status": site_status, "checklist": checklist,
                                                         "outcome": outcome, **hazard})
 
     def _propose_stop(self, key: str, reason: str, facts: str, **handover) -> None:
-        self._complete("inspector_lj", key, "propose_stop_work", {
+        self._complete("inspector_lj", key, diagram_names.PROPOSE_STOP_WORK, {
             "reason": reason, "scope": "WHOLE_SITE", "facts": facts, "imminent": "no", **handover})
 
     def _complete(self, username: str, key: str, element_id: str, data: dict) -> None:
@@ -194,7 +195,7 @@ SITES: dict[str, tuple[str, dict]] = {
         "site_manager_name": "陈志强", "site_manager_phone": "13906001234", "worker_count": 5,
         "investment_wan": 12, "floor_area_m2": 420, "risk_flags": ["HEIGHT_2M", "FACADE", "SCAFFOLD"],
         "start_in": -1, "end_in": 20}),
-    "patrol": ("owner2", {
+    "patrolled": ("owner2", {
         "category": "FITOUT_NONRESIDENTIAL", "title": "升平路 15 号茶叶店装修", "community": "350203001002",
         "description": "茶叶店室内装修，更换地面砖、墙面乳胶漆和灯具。", "address": "思明区升平路 15 号",
         "latitude": 24.4563, "longitude": 118.0797, "place_type": "SHOP_STREET",
@@ -235,7 +236,7 @@ SITES: dict[str, tuple[str, dict]] = {
         "contractor_name": "厦门安建装饰工程有限公司", "site_manager_name": "李明",
         "site_manager_phone": "13900002222", "worker_count": 5, "investment_wan": 20, "floor_area_m2": 140,
         "start_in": -10, "end_in": 3}),
-    "first_visit": ("owner1", {
+    "unvisited": ("owner1", {
         "category": "FITOUT_NONRESIDENTIAL", "title": "镇海路 8 号奶茶店装修", "community": "350203001002",
         "description": "奶茶店装修，含水电改造、吧台制作和门头招牌安装。", "address": "思明区镇海路 8 号",
         "latitude": 24.4509, "longitude": 118.0790, "place_type": "SHOP_STREET",
