@@ -74,3 +74,30 @@ def test_a_timer_fired_meanwhile_by_another_worker_is_not_fired_or_counted_again
         fired = db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
             HistoryEvent.project_id == pid, HistoryEvent.element_id == "patrol_due"))
     assert fired == 1
+
+
+@BOTH_BACKENDS
+def test_the_state_is_stored_compressed_and_a_plain_one_written_before_still_reads(app):
+    import zlib
+
+    from sqlalchemy import text
+
+    from webapp.persistence.models import ProcessInstance, db
+    from webapp.services.lifecycle import instances
+
+    with app.app_context():
+        pid = instances.register_project(_user("owner1"), registration_data()).id
+        instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == pid))
+        raw = bytes(db.session.execute(text("SELECT state FROM process_instance WHERE id = :i"),
+                                       {"i": instance_id}).scalar())
+        plain = zlib.decompress(raw)
+        assert plain.startswith(b"{") and len(raw) < len(plain) / 3
+        # As a state was stored before: plain JSON (bytea of its text on PostgreSQL, TEXT on SQLite).
+        before = plain if db.engine.dialect.name == "postgresql" else plain.decode()
+        db.session.execute(text("UPDATE process_instance SET state = :s WHERE id = :i"), {"s": before, "i": instance_id})
+        db.session.commit()
+        instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+        assert _task(pid, "first_visit") is None  # the completion read the plain state and moved on
+        raw = bytes(db.session.execute(text("SELECT state FROM process_instance WHERE id = :i"),
+                                       {"i": instance_id}).scalar())
+        assert b"first_visit" in zlib.decompress(raw)

@@ -5,6 +5,7 @@ timer job) and its history rows are written in one transaction by services.lifec
 """
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
@@ -38,6 +39,30 @@ class UTCDateTime(db.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class StateDocument(db.TypeDecorator):
+    """An instance's state, JSON text to its readers, stored zlib-compressed: a fifth of its size.
+    Every step rewrites it, so it was most of the pages a step's commit writes and syncs (its
+    overflow chain freed and written anew) and most of an instance's stored bytes. A bytea column
+    on PostgreSQL; SQLite keeps the value as a BLOB in the TEXT column. A state written before it
+    was compressed (plain JSON) reads as it is."""
+
+    impl = db.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(db.LargeBinary() if dialect.name == "postgresql" else db.Text())
+
+    def process_bind_param(self, value, dialect):
+        # Level 1: 0.1 ms for a running instance's ~18 KB; higher levels gain a few percent for 3x that.
+        return zlib.compress(value.encode(), 1) if isinstance(value, str) else value
+
+    def process_result_value(self, value, dialect):
+        if value is None or isinstance(value, str):
+            return value
+        stored = bytes(value)
+        return (stored if stored[:1] == b"{" else zlib.decompress(stored)).decode()
 
 
 class OrgUnit(db.Model):
@@ -174,7 +199,7 @@ class ProcessInstance(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     project_id = db.Column(db.Integer, db.ForeignKey("project.id"), unique=True, nullable=False)
     version_id = db.Column(db.Integer, db.ForeignKey("process_version.id"), nullable=False)
-    state = db.Column(db.Text, nullable=False)
+    state = db.Column(StateDocument, nullable=False)
     revision = db.Column(db.Integer, nullable=False)
     completed = db.Column(db.Boolean, nullable=False, default=False)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
