@@ -12,6 +12,7 @@ Whatever happens to a task is a row in its project's history (and so in the audi
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -19,6 +20,7 @@ from sqlalchemy import select, update
 from ...domain.engine import ProcessRunner
 from ...persistence.integration import ExternalTaskRow
 from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, Project, User, db, utcnow
+from ..designer import task_forms
 from ..designer.versions import bundle_for
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..lifecycle import instances
@@ -113,8 +115,6 @@ def _locked_row(user: User, scopes: frozenset[str], task_id: str, worker_id: str
 
 
 def _topic_of_history(task_id: str) -> str | None:
-    import json
-
     data = db.session.scalar(select(HistoryEvent.data_json).where(
         HistoryEvent.task_id == str(task_id), HistoryEvent.kind == "external_task_waiting").limit(1))
     return (json.loads(data) or {}).get("topic") if data else None
@@ -130,8 +130,6 @@ def complete(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str
     form_key = ((getattr(spec, "extensions", None) or {}).get("properties") or {}).get("formKey")
     definition = instances.task_form(form_key, version)
     if definition is not None:
-        from ..designer import task_forms
-
         variables = task_forms.checked(definition, variables, lang=lang)
     elif variables:
         raise ValidationFailed({name: "该任务不接收返回变量：this task takes no variables" for name in variables})
