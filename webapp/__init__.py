@@ -44,9 +44,14 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     web.init_app(app)
 
     from . import access
+    from .persistence import models, security
     from .services.security import audit
 
-    audit.register_listeners()  # audits rule versions and history rows added through the session
+    # Every listener the app has, here: the append-only guards, and the audit of rule versions and
+    # of history rows added through the session (a step writes its own audit rows).
+    models.register_guards()
+    security.register_guards()
+    audit.register_listeners()
 
     access.init_app(app)  # after web: a form without its CSRF token is refused before anything else
 

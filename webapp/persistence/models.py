@@ -345,9 +345,13 @@ class DistrictRuleWithdrawal(db.Model):
     __table_args__ = (UniqueConstraint("district_code", "version"),)
 
 
-@db.event.listens_for(DistrictRuleVersion, "before_update")
-@db.event.listens_for(DistrictRuleVersion, "before_delete")
-@db.event.listens_for(DistrictRuleWithdrawal, "before_update")
-@db.event.listens_for(DistrictRuleWithdrawal, "before_delete")
 def _rule_versions_are_immutable(mapper, connection, target):
     raise ValueError("district rule versions are immutable; save a new version instead")
+
+
+def register_guards() -> None:
+    """Refuse an ORM update or delete of a rule version or withdrawal (called by create_app)."""
+    for model in (DistrictRuleVersion, DistrictRuleWithdrawal):
+        for name in ("before_update", "before_delete"):
+            if not db.event.contains(model, name, _rule_versions_are_immutable):
+                db.event.listen(model, name, _rule_versions_are_immutable)

@@ -11,7 +11,7 @@ from .models import UTCDateTime, db, utcnow
 
 class AuditEvent(db.Model):
     """Who did what, when, from where: sign-ins, completions, rule changes, deployments, exports,
-    downloads of personal data. Rows are only ever added (see the listener below)."""
+    downloads of personal data. Rows are only ever added (register_guards, below)."""
 
     __tablename__ = "audit_event"
     id = db.Column(db.Integer, primary_key=True)
@@ -31,10 +31,15 @@ class AuditEvent(db.Model):
     )
 
 
-@db.event.listens_for(AuditEvent, "before_update")
-@db.event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(mapper, connection, target):
     raise ValueError("the audit trail is append-only")
+
+
+def register_guards() -> None:
+    """Refuse an ORM update or delete of an audit row (called by create_app)."""
+    for name in ("before_update", "before_delete"):
+        if not db.event.contains(AuditEvent, name, _audit_is_append_only):
+            db.event.listen(AuditEvent, name, _audit_is_append_only)
 
 
 class LoginFailure(db.Model):
