@@ -1,4 +1,4 @@
-"""A step's rows are written with plain statements (persistence.instance_rows): the history keeps
+"""A step's rows are written with plain statements (persistence.step_store): the history keeps
 its order, ORM copies held by the caller do not go stale, and a timer another worker already
 fired is not fired, nor counted, twice."""
 from __future__ import annotations
@@ -101,3 +101,28 @@ def test_the_state_is_stored_compressed_and_a_plain_one_written_before_still_rea
         raw = bytes(db.session.execute(text("SELECT state FROM process_instance WHERE id = :i"),
                                        {"i": instance_id}).scalar())
         assert b"first_visit" in zlib.decompress(raw)
+
+
+def test_a_step_writes_the_audit_rows_of_its_history_itself(app):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from webapp.persistence.security import AuditEvent
+    from webapp.services.lifecycle import instances
+    from webapp.services.security import audit
+
+    event.remove(Session, "before_flush", audit._audit_domain_rows)  # nothing but the step itself
+    try:
+        with app.app_context():
+            from webapp.persistence.models import db
+
+            pid = instances.register_project(_user("owner1"), registration_data()).id
+            task_id = _task(pid, "first_visit").id
+            instances.complete_task(_user("inspector_lj"), task_id, FIRST_VISIT)
+            rows = db.session.execute(select(AuditEvent.action, AuditEvent.actor_name, AuditEvent.details_json)
+                                      .where(AuditEvent.object_type == "project", AuditEvent.object_id == str(pid))
+                                      ).all()
+    finally:
+        audit.register_listeners()
+    assert [(action, actor) for action, actor, _ in rows] == [("task_completed", "inspector_lj")]
+    assert task_id in rows[0][2]

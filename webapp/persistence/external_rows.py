@@ -1,11 +1,11 @@
-"""The external-task projection of a step, as plain rows (see instance_rows for why not the ORM)."""
+"""The external-task projection of a step, as plain rows (see step_store for why not the ORM)."""
 from __future__ import annotations
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from .instance_rows import execute, forget
 from .integration import ExternalTaskRow
 from .models import utcnow
+from .step_store import execute, forget
 
 _ext = ExternalTaskRow.__table__
 _ROWS = select(_ext.c.id, _ext.c.element_id, _ext.c.title, _ext.c.topic).where(

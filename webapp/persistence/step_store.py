@@ -1,8 +1,9 @@
-"""One step of a process instance, read and written as plain rows (Core statements, no ORM).
+"""The step store: every statement one step of a process instance runs, on typed plain rows
+(Core statements, no ORM).
 
-A step (a task completion, a timer firing, a migration) reads the instance, its project, its
-version's identity and its inbox rows, and writes them back with the history, all in one
-transaction. Loading and flushing these as ORM objects cost several times what the database takes
+A step (a task completion, a timer firing, a migration, a message) reads the instance, its
+project, its version's identity and its inbox rows, and writes them back with its timer job, its
+history and the audit rows of that history, all in one transaction. Loading and flushing these as ORM objects cost several times what the database takes
 to run the statements, on the path every inspector's submission takes; so the rows are plain
 values here, and a copy of a changed row that the session holds as an ORM object is kept up to
 date (or expired) so nothing reads it stale.
@@ -11,59 +12,173 @@ The statements are built once: building a select (and its cache key) costs more 
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .models import Attachment, InboxTask, ProcessInstance, ProcessVersion, Project, db
+from .models import (
+    Attachment,
+    HistoryEvent,
+    InboxTask,
+    ProcessInstance,
+    ProcessVersion,
+    Project,
+    TaskDraft,
+    TimerJob,
+    db,
+)
+from .security import AuditEvent
 
 _inbox = InboxTask.__table__
 _instance = ProcessInstance.__table__
 _version = ProcessVersion.__table__
 _project = Project.__table__
+_timer = TimerJob.__table__
 _attachment = Attachment.__table__
 _sibling = _inbox.alias("sibling")
 
-INSTANCE_COLUMNS = ("id", "project_id", "version_id", "state", "revision", "completed")
-_INSTANCE = [_instance.c[name] for name in INSTANCE_COLUMNS]
-_VERSION = [_version.c.id, _version.c.process_id, _version.c.content_hash]
+
+# -- typed rows: each field a column, in the table's order (tests/unit/test_step_store.py) ----------
+@dataclass(slots=True)
+class InstanceRow:
+    id: int
+    project_id: int
+    version_id: int
+    state: str
+    revision: int
+    completed: bool
+    updated_at: datetime
 
 
-class Row(SimpleNamespace):
-    """A row read with a plain statement: its columns as attributes."""
+@dataclass(slots=True)
+class VersionRow:
+    """A process version's identity: what its bundle and forms are looked up by."""
+
+    id: int
+    process_id: str
+    content_hash: str
+
+
+@dataclass(slots=True)
+class ProjectRow:
+    """The project's ledger row."""
+
+    id: int
+    reg_no: str
+    channel: str
+    title: str
+    object_type: str | None
+    category: str | None
+    address: str | None
+    district_code: str
+    street_code: str
+    community_code: str | None
+    owner_user_id: int | None
+    reporter_user_id: int | None
+    stage: str | None
+    status: str | None
+    risk_level: str | None
+    planned_start: str | None
+    planned_end: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    last_visit_at: datetime | None
+    estate_id: int | None
+    entrusted_supervisor_id: int | None
+    property_company_id: int | None
+    open_hazards: int
+    next_patrol_at: datetime | None
+    late_registration: bool
+    claim_code: str | None
+    claimed_at: datetime | None
+
+
+@dataclass(slots=True)
+class InboxRow:
+    """A ready task in the inbox."""
+
+    id: str
+    instance_id: int
+    project_id: int
+    element_id: str
+    title: str
+    form_key: str | None
+    lane: str | None
+    role: str | None
+    district_code: str
+    street_code: str
+    community_code: str | None
+    owner_user_id: int | None
+    priority: str
+    due_at: datetime | None
+    created_at: datetime
+    claimed_by_id: int | None
+    barred_user_id: int | None
+
+
+@dataclass(slots=True)
+class TimerRow:
+    """The instance's timer job: when its next timer falls due, and a worker's claim on it."""
+
+    instance_id: int
+    due_at: datetime
+    status: str
+    locked_by: str | None
+    locked_until: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+# A step's rows, or the ORM objects the start of a project passes: readers take either.
+ProjectLike = ProjectRow | Project
+InboxLike = InboxRow | InboxTask
+VersionLike = VersionRow | ProcessVersion
+
+ROWS = {InstanceRow: _instance, VersionRow: _version, ProjectRow: _project, InboxRow: _inbox, TimerRow: _timer}
+
+
+def _columns(row_type) -> list:
+    table = ROWS[row_type]
+    return [table.c[field.name] for field in fields(row_type)]
 
 
 # The step's select returns these groups of columns side by side, in this order.
-_GROUPS = (_INSTANCE, _VERSION, list(_project.c), list(_inbox.c))
+_GROUPS = ((InstanceRow, _columns(InstanceRow)), (VersionRow, _columns(VersionRow)),
+           (ProjectRow, _columns(ProjectRow)), (TimerRow, _columns(TimerRow)), (InboxRow, _columns(InboxRow)))
 
 
-def _parts(groups) -> list[tuple[slice, tuple[str, ...]]]:
-    """Where each group's values sit in a result row, and their names."""
+def _parts() -> list[tuple[Any, slice]]:
+    """Each group's row type and where its values sit in a result row."""
     parts, start = [], 0
-    for group in groups:
-        parts.append((slice(start, start + len(group)), tuple(column.name for column in group)))
-        start += len(group)
+    for row_type, columns in _GROUPS:
+        parts.append((row_type, slice(start, start + len(columns))))
+        start += len(columns)
     return parts
 
 
-_INSTANCE_PART, _VERSION_PART, _PROJECT_PART, _INBOX_PART = _parts(_GROUPS)
+_INSTANCE_PART, _VERSION_PART, _PROJECT_PART, _TIMER_PART, _INBOX_PART = _parts()
 
 
-def _part(row, part) -> Row:
-    where, names = part
-    return Row(**dict(zip(names, row[where])))
+def _part(row, part):
+    row_type, where = part
+    return row_type(*row[where])
 
 
 def _step_select(instance_id):
     """Every inbox row of the instance (the projection needs them all), with the instance, its
-    project and its version's identity; the outer join keeps the instance when it has no row."""
+    project, its version's identity and its timer job; the outer joins keep the instance when it
+    has no inbox row or no job."""
     return (
-        select(*(column for group in _GROUPS for column in group))
+        select(*(column for _, group in _GROUPS for column in group))
         .select_from(_instance)
         .join(_version, _version.c.id == _instance.c.version_id)
         .join(_project, _project.c.id == _instance.c.project_id)
+        .outerjoin(_timer, _timer.c.instance_id == _instance.c.id)
         .outerjoin(_inbox, _inbox.c.instance_id == _instance.c.id)
         .where(_instance.c.id == instance_id)
     )
@@ -79,9 +194,16 @@ def execute(statement, params=None):
     return db.session.connection().execute(statement, params)
 
 
-class Step(SimpleNamespace):
-    """What a step starts from: `instance`, `project`, `version` (id, process_id, content_hash)
-    and `inbox` (the instance's inbox rows), each a Row."""
+@dataclass
+class Step:
+    """What a step starts from: the instance, its project, its version's identity, its inbox rows
+    and its timer job. The start of a project passes the ORM objects it has just added."""
+
+    instance: InstanceRow | ProcessInstance
+    project: ProjectLike
+    inbox: list[InboxRow]
+    version: VersionLike
+    timer: TimerRow | None = None
 
 
 def read_for_task(task_id: str) -> Step | None:
@@ -97,12 +219,14 @@ def _step(rows) -> Step | None:
     if not rows:
         return None
     first = rows[0]
-    inbox_id = _INBOX_PART[0].start  # the inbox row's id; None when the instance has no inbox row
+    inbox_id = _INBOX_PART[1].start  # the inbox row's id; None when the instance has no inbox row
+    timer = _TIMER_PART[1].start  # the job's instance id; None when the instance has no job
     return Step(
         instance=_part(first, _INSTANCE_PART),
         version=_part(first, _VERSION_PART),
         project=_part(first, _PROJECT_PART),
         inbox=[_part(row, _INBOX_PART) for row in rows if row[inbox_id] is not None],
+        timer=_part(first, _TIMER_PART) if first[timer] is not None else None,
     )
 
 
@@ -164,12 +288,75 @@ def link_attachments(ids: list[str], project_id: int) -> None:
             db.session.expire(held, ["project_id"])
 
 
+# -- inbox, drafts, timer job, history and its audit rows -------------------------------------------
+_INBOX_INSERT = insert(_inbox)
+_INBOX_UPDATE = update(_inbox).where(_inbox.c.id == bindparam("task_id"))
+_INBOX_DELETE = delete(_inbox).where(_inbox.c.id == bindparam("task_id"))
+_DRAFT_DELETE = delete(TaskDraft.__table__).where(TaskDraft.__table__.c.task_id == bindparam("task_id"))
+_TIMER_INSERT = insert(_timer)
+_TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
+_TIMER_DELETE = delete(_timer).where(_timer.c.instance_id == bindparam("job"))
+_HISTORY_INSERT = insert(HistoryEvent.__table__)
+_AUDIT_INSERT = insert(AuditEvent.__table__)
+
+
+def remove_inbox(task_ids: list[str]) -> None:
+    """Tasks done or cancelled leave the inbox, and nobody's draft of them is of use any more."""
+    if not task_ids:
+        return
+    execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in task_ids])
+    forget(InboxTask, task_ids)
+    execute(_DRAFT_DELETE, [{"task_id": task_id} for task_id in task_ids])
+
+
+def add_inbox(rows: list[dict]) -> None:
+    if rows:
+        execute(_INBOX_INSERT, rows)
+
+
+def update_inbox(task_id: str, changes: dict) -> None:
+    """Set these columns of a task's inbox row (its title, due date or group changed)."""
+    execute(_INBOX_UPDATE, dict(changes, task_id=task_id))
+    written(None, InboxTask, task_id, changes)
+
+
+def write_timer(step: Step, values: dict | None) -> None:
+    """The instance's timer job as these values (None: no timer waits). Only what changed is
+    written, as the ORM did: a worker's claim made since the step's read is not undone by a step
+    that leaves the timer as it was."""
+    instance_id, job = step.instance.id, step.timer
+    if values is None:
+        if job is not None:
+            execute(_TIMER_DELETE, {"job": instance_id})
+            forget(TimerJob, [instance_id])
+            step.timer = None
+        return
+    if job is None:
+        execute(_TIMER_INSERT, dict(values, instance_id=instance_id))
+        step.timer = TimerRow(instance_id=instance_id, **values)
+        return
+    changed = {name: value for name, value in values.items() if getattr(job, name) != value}
+    if changed:
+        execute(_TIMER_UPDATE, dict(changed, job=instance_id))
+        written(job, TimerJob, instance_id, changed)
+
+
+def add_history(rows: list[dict], audit_rows: list[dict]) -> None:
+    """The step's history rows, in order, and the audit rows of those that are audited: one plain
+    INSERT each (as added objects they went row by row on SQLite, to learn ids nobody reads)."""
+    if rows:
+        execute(_HISTORY_INSERT, rows)
+    if audit_rows:
+        execute(_AUDIT_INSERT, audit_rows)
+
+
 def written(obj, model, key, values: dict) -> None:
-    """After a plain INSERT or UPDATE of a row: `obj` (a Row, an ORM object or None) takes the
-    values without being marked changed, and any other ORM copy of the row in the session is
+    """After a plain INSERT or UPDATE of a row: `obj` (a typed row, an ORM object or None) takes
+    the values without being marked changed, and any other ORM copy of the row in the session is
     expired."""
+    plain = is_dataclass(obj)
     for name, value in values.items():
-        if isinstance(obj, Row):
+        if plain:
             setattr(obj, name, value)
         elif obj is not None:
             set_committed_value(obj, name, value)

@@ -105,7 +105,7 @@ def _reencode(raw: bytes, name: str, lang: str, max_pixels: int) -> tuple[bytes,
 def unusable(user: User, ids_by_field: dict[str, list[str]], project_id: int | None, lang: str = "zh") -> dict:
     """The fields naming a photo that is neither this user's own unlinked upload nor one of this
     project's, each with the message to show (empty: all usable). Linking happens with the step
-    that saves the form (persistence.instance_rows.link_attachments)."""
+    that saves the form (persistence.step_store.link_attachments)."""
     errors = {}
     wanted = {i for ids in ids_by_field.values() for i in ids}
     rows = {a.id: a for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))} if wanted else {}

@@ -23,6 +23,7 @@ from ...domain.errors import ScriptFailed
 from ...domain.sandbox import ScriptRefused, make_script_engine
 from ...persistence.models import HistoryEvent, OrgUnit, Project, User, db
 from ...persistence.oversight import Notice
+from ...persistence.step_store import ProjectLike
 from ..designer import task_forms
 from ..errors import NotFound
 from ..lifecycle.numbering import next_sequence
@@ -69,7 +70,7 @@ SERVICE_METHODS = {"IN_PERSON": "直接送达（当场签收）", "POSTED": "留
                    "ELECTRONIC": "电子送达", "REFUSED": "拒收（已注明并有见证人）"}
 
 
-def issue_for_steps(project: Project, bundle, events, data: dict, hazards=None) -> list[Notice]:
+def issue_for_steps(project: ProjectLike, bundle, events, data: dict, hazards=None) -> list[Notice]:
     """Called by services.lifecycle.instances inside the transaction that records the steps; `hazards`
     are the project's open hazards as the step leaves them (a rectification order lists them)."""
     issued = []

@@ -15,6 +15,7 @@ from ...domain.catalog import FORMS_PREFIX, Bundle, content_hash, parse_bundle, 
 from ...domain.forms import CHECKLIST_FILE
 from ...domain.migration import spec_changes
 from ...persistence.models import HistoryEvent, ProcessVersion, db
+from ...persistence.step_store import VersionLike
 from .diagram_names import MAIN_PROCESS
 
 PROCESS_SUFFIXES = (".bpmn", ".dmn")
@@ -45,7 +46,7 @@ def version_files(version: ProcessVersion) -> dict[str, str]:
     return json.loads(version.files_json)
 
 
-def bundle_for(version: ProcessVersion) -> Bundle:
+def bundle_for(version: VersionLike) -> Bundle:
     bundle = _cache.get(version.content_hash)
     if bundle is None:
         with _lock:
@@ -78,7 +79,7 @@ _tagged: dict[tuple, dict[str, frozenset[str]]] = {}
 
 def files_json(version) -> str:
     """A version's files: an ORM version loads them (deferred); a row of its identity alone
-    (persistence.instance_rows) reads them, once per process, when its bundle is first parsed."""
+    (persistence.step_store) reads them, once per process, when its bundle is first parsed."""
     files = getattr(version, "files_json", None)
     if files is None:
         files = db.session.scalar(select(ProcessVersion.files_json).where(ProcessVersion.id == version.id))

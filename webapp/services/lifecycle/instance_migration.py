@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from ...domain.migration import MigrationRefused, migrate, spec_changes, stands_at
-from ...persistence import instance_rows
-from ...persistence.instance_rows import Step
+from ...persistence import step_store
 from ...persistence.models import ProcessInstance, ProcessVersion, Project, User, db
+from ...persistence.step_store import Step
 from ..designer.deployment import line_name, require_designer, require_line
 from ..designer.versions import bundle_for
 from ..errors import Conflict, NotFound
@@ -45,7 +45,7 @@ def migrate_project(user: User, project_id: int, version_number: int, *, dry_run
     """
     require_designer(user)
     instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project_id))
-    step = instance_rows.read_instance(instance_id) if instance_id is not None else None
+    step = step_store.read_instance(instance_id) if instance_id is not None else None
     if step is None:
         raise NotFound("没有这个项目")
     current = db.session.get(ProcessVersion, step.instance.version_id)
@@ -146,7 +146,7 @@ def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) ->
     if project_ids is not None:
         query = query.where(ProcessInstance.project_id.in_(project_ids))
     for instance_id in list(db.session.scalars(query)):
-        step = instance_rows.read_instance(instance_id)
+        step = step_store.read_instance(instance_id)
         if step is not None:
             yield step
 

@@ -10,7 +10,7 @@ import json
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ...domain import deadlines
@@ -19,20 +19,18 @@ from ...domain.errors import ScriptFailed, TaskNotReady
 from ...domain.forms import FormDefinition
 from ...domain.roles import role_for_lane
 from ...domain.workdays import XIAMEN
-from ...persistence import external_rows, instance_rows
-from ...persistence.instance_rows import Row, Step
+from ...persistence import external_rows, step_store
 from ...persistence.models import (
     HistoryEvent,
     InboxTask,
     OrgUnit,
     ProcessInstance,
     Project,
-    TaskDraft,
-    TimerJob,
     User,
     db,
     utcnow,
 )
+from ...persistence.step_store import ProjectLike, Step
 from ..casefile import attachments, notices
 from ..designer import diagram_names, task_forms
 from ..designer.versions import bundle_for, latest_version, version_for_district
@@ -62,18 +60,6 @@ LEDGER_FLAGS = ("late_registration",)
 LEAD_SOURCES = {"grid": "GRID", "property": "PROPERTY"}
 
 
-# The projection rows are written as plain rows (persistence.instance_rows says why). An UPDATE sets
-# the columns named in its parameters.
-_inbox, _timer = InboxTask.__table__, TimerJob.__table__
-_INBOX_INSERT = insert(_inbox)
-_INBOX_UPDATE = update(_inbox).where(_inbox.c.id == bindparam("task_id"))
-_INBOX_DELETE = delete(_inbox).where(_inbox.c.id == bindparam("task_id"))
-_TIMER_ROW = select(_timer).where(_timer.c.instance_id == bindparam("job"))
-_TIMER_INSERT = insert(_timer)
-_TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
-_TIMER_DELETE = delete(_timer).where(_timer.c.instance_id == bindparam("job"))
-_HISTORY_INSERT = insert(HistoryEvent.__table__)
-_DRAFT_DELETE = delete(TaskDraft.__table__).where(TaskDraft.__table__.c.task_id == bindparam("task_id"))
 
 
 # -- entry points --------------------------------------------------------------------------------
@@ -138,7 +124,7 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, phot
 
 
 def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
-                  refused_uploads: dict[str, str] | None = None) -> Row:
+                  refused_uploads: dict[str, str] | None = None) -> ProjectLike:
     """Complete a task, for pages and API alike; returns the project's ledger row as written.
 
     The photos the form names must be the user's own unlinked uploads or the project's;
@@ -163,8 +149,8 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
-                   retry: bool) -> tuple[Row, list[tuple[str, dict]]]:
-    step = instance_rows.read_for_task(task_id)
+                   retry: bool) -> tuple[ProjectLike, list[tuple[str, dict]]]:
+    step = step_store.read_for_task(task_id)
     row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
     if step is None or row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
@@ -206,7 +192,7 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
 
 def task_start(task_id: str) -> tuple[dict, dict]:
     """(the facts of a ready task, the values its form starts with), for the task page and API."""
-    step = instance_rows.read_for_task(task_id)
+    step = step_store.read_for_task(task_id)
     if step is None:
         return {}, {}
     runner = ProcessRunner.load(bundle_for(step.version), step.instance.state)
@@ -223,7 +209,7 @@ def form_start(task: InboxTask, definition: FormDefinition | None) -> tuple[dict
     return facts, values, hazard_service.live_for_project(task.project_id) if judges else []
 
 
-def _hazard_facts(user: User, project: Project, runner: ProcessRunner, element_id: str, clean: dict, events,
+def _hazard_facts(user: User, project: ProjectLike, runner: ProcessRunner, element_id: str, clean: dict, events,
                   facts: dict) -> dict:
     """The hazard rules of the step (the diagram's `hazards` property) checked and applied; the facts
     its gateways read. A lead check naming a registration number must name a project the user sees."""
@@ -239,7 +225,8 @@ def _hazard_facts(user: User, project: Project, runner: ProcessRunner, element_i
         facts=facts, items=checklist_for(facts) if action == "record" else [], rule=events.rules.rule)
 
 
-def request_inspection(project: Project | None, payload: dict, *, actor: User, ip: str | None = None) -> Project:
+def request_inspection(project: ProjectLike | None, payload: dict, *, actor: User, ip: str | None = None
+                       ) -> ProjectLike:
     """An inspection request (临时巡查) on an open project: the diagram's event sub-process waiting
     for `inspection_request` gives the street's inspectors a task; no new project is made."""
     if project is None or project.closed_at is not None:
@@ -261,7 +248,7 @@ def _project_by_reg_no(reg_no: str) -> Project | None:
 
 
 def complete_external(instance_id: int, task_id: str, variables: dict, *, history: dict, actor: User,
-                      ip: str | None) -> Project:
+                      ip: str | None) -> ProjectLike:
     """An external worker's completion of a service task (services.integration.external_tasks
     checked the lock and the variables), saved with its history row (`history`: kind, title, data).
     A race lost to another change of the instance is redone on the fresh state."""
@@ -273,7 +260,7 @@ def complete_external(instance_id: int, task_id: str, variables: dict, *, histor
 
 
 def deliver_message(project: Project, name: str, payload: dict, *, history: dict, actor: User,
-                    ip: str | None) -> Project:
+                    ip: str | None) -> ProjectLike:
     """A message from another system for the catch event of this project waiting for it."""
     instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
     if instance_id is None:
@@ -282,9 +269,9 @@ def deliver_message(project: Project, name: str, payload: dict, *, history: dict
                       history=history, actor=actor, ip=ip)
 
 
-def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | None) -> Project:
+def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | None) -> ProjectLike:
     for attempt in range(WRITE_ATTEMPTS):
-        step = instance_rows.read_instance(instance_id)
+        step = step_store.read_instance(instance_id)
         if step is None:
             raise Conflict("项目流程已不存在：the process instance is gone")
         events = _Steps(step.project)
@@ -293,8 +280,9 @@ def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | N
             act(runner, events)
         except TaskNotReady as exc:
             raise Conflict(f"项目当前不在等待此项：the project is not waiting for this ({exc})") from exc
-        add_history(step.project.id, actor, history["kind"], history.get("element_id"), history["title"],
-                    history.get("data"), ip, task_id=history.get("task_id"))
+        events.history.append(_history_values(step.project.id, actor, history["kind"], history.get("element_id"),
+                                              history["title"], history.get("data"), ip,
+                                              task_id=history.get("task_id")))
         try:
             _save(step, runner, events, actor=actor, ip=ip)
             return step.project
@@ -308,7 +296,7 @@ def fire_timers(instance_id: int) -> bool:
     """Fire whatever timers of this instance are due and save; the caller holds the job's claim.
     Whether a timer fired: none has when another worker, whose expired lock we took over, fired it
     between our claim and our read (the save, revision-checked as ever, then only moves the job on)."""
-    step = instance_rows.read_instance(instance_id)
+    step = step_store.read_instance(instance_id)
     if step is None:
         return False
     events = _Steps(step.project)
@@ -363,7 +351,7 @@ def open_for_migration(step: Step) -> tuple[ProcessRunner, list, dict]:
 
 def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
     """Save an instance moved to another process version, with its 'migration' history event."""
-    add_history(step.project.id, actor, "migration", None, title, summary, ip)
+    steps.history.append(_history_values(step.project.id, actor, "migration", None, title, summary, ip))
     _save(step, runner, steps, actor=actor, ip=ip, version_id=version_id)
 
 
@@ -396,8 +384,8 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None, phot
     instance = ProcessInstance(project_id=project.id, version_id=version.id, state="{}")
     db.session.add(instance)
     db.session.flush()
-    add_history(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
-    _save(Step(instance=instance, project=project, inbox=[]), runner, events, actor=actor, ip=ip, photos=photos)
+    events.history.append(_history_values(project.id, actor, "project_created", None, project.reg_no, start_data, ip))
+    _save(Step(instance=instance, project=project, inbox=[], version=version), runner, events, actor=actor, ip=ip, photos=photos)
     return project
 
 
@@ -417,13 +405,16 @@ class _Steps(list):
     that step's history data (`rules`: parameter, value, rule version), so the history shows
     which version of the district's rules decided."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: ProjectLike):
         super().__init__()
         self.rules = rulebook.RuleReader(project.district_code)
         self.reg_no = project.reg_no
         self.book: hazard_service.Book | None = None  # the project's hazards, once a step touches them
         self.followups: list[tuple[str, dict]] = []
         self.external_done: set[str] = set()  # service tasks a worker completed in this call
+        # History rows of the call itself (project created, migrated, message received), written
+        # before the steps' own rows.
+        self.history: list[dict] = []
 
     def hazard_book(self, project_id: int):
         if self.book is None:
@@ -444,8 +435,8 @@ def _save(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_tas
     try:
         _write(step, runner, events, actor=actor, ip=ip, completed_task=completed_task, version_id=version_id)
         if photos:
-            instance_rows.link_attachments(photos, step.project.id)
-        instance_rows.commit()
+            step_store.link_attachments(photos, step.project.id)
+        step_store.commit()
     except StaleRevision:
         db.session.rollback()
         raise
@@ -463,7 +454,7 @@ def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_ta
     if version_id is not None:
         values["version_id"] = version_id
     # The state first: the revision check happens here, before any projection is touched.
-    if not instance_rows.write_instance(step.instance, values):
+    if not step_store.write_instance(step.instance, values):
         raise StaleRevision("the project changed meanwhile; reload and try again")
     # Queries below must not flush an ORM copy of the project early (the start of a project).
     with db.session.no_autoflush:
@@ -479,15 +470,17 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
         extra["open_hazards"] = book.open_count()
     _queue_inspection_requests(runner.bundle, events, snap.data)
     # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
-    instance_rows.write_project(project, dict(_ledger_changes(project, snap, now), **extra))
+    step_store.write_project(project, dict(_ledger_changes(project, snap, now), **extra))
     issued = notices.issue_for_steps(project, runner.bundle, events, snap.data,
                                      book.live_dicts() if book is not None else None)
     new_tasks, gone = _sync_inbox(step, snap, _barred(project, events, actor, completed_task))
-    _sync_timer(step.instance.id, snap)
+    _sync_timer(step, snap)
     waiting, ended = external_rows.sync(step.instance.id, project, snap.external)
     # Who must hear of this step (new tasks, notices issued) is told in the step's own transaction.
     notification_events.after_step(project, new_tasks, issued)
-    history = [_cancelled(row, events, completed_task) for row in gone if row.id != completed_task]
+    # The row the caller added (project created, migrated, message received) goes in first.
+    history = list(getattr(events, "history", []))
+    history += [_cancelled(row, events, completed_task) for row in gone if row.id != completed_task]
     history += [_history_values(project.id, None, "external_task_waiting", work.name, work.title,
                                 {"topic": work.topic}, None, task_id=work.id) for work in waiting]
     history += [_history_values(project.id, None, "external_task_cancelled", row.element_id, row.title,
@@ -511,11 +504,8 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
     leftover = events.rules.take() if isinstance(events, _Steps) else []
     if leftover:
         history.append(_history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None))
-    if history:
-        # One plain INSERT for all of them: added as objects they went row by row on SQLite, to
-        # learn ids nobody reads. The step writes their audit rows itself (services.security.audit).
-        instance_rows.execute(_HISTORY_INSERT, history)
-        audit.record_history_rows(history)
+    # The step writes their audit rows itself, with them.
+    step_store.add_history(history, audit.history_audit_rows(history))
 
 
 def _cancelled(row, events, completed_task) -> dict:
@@ -560,7 +550,7 @@ def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}
 
 
-def _barred(project: Project, events, actor, completed_task) -> tuple[int | None, set[str]]:
+def _barred(project: ProjectLike, events, actor, completed_task) -> tuple[int | None, set[str]]:
     """The elements whose performer in this call is barred from the tasks naming them in `notBy`:
     the step the actor just completed, and the start event the actor passed in creating the project
     (an entry made on the owner's behalf is never re-inspected by whoever made it)."""
@@ -580,11 +570,7 @@ def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] 
     current = {t.id: t for t in snap.tasks}
     existing = {row.id: row for row in step.inbox}
     gone = [task_id for task_id in existing if task_id not in current]
-    if gone:
-        instance_rows.execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in gone])
-        instance_rows.forget(InboxTask, gone)
-        # A task done or cancelled: nobody's draft of it is of use any more.
-        instance_rows.execute(_DRAFT_DELETE, [{"task_id": task_id} for task_id in gone])
+    step_store.remove_inbox(gone)
     new = []
     for task_id, task in current.items():
         values = {
@@ -608,38 +594,23 @@ def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] 
             continue
         changed = {name: value for name, value in values.items() if getattr(row, name) != value}
         if changed:
-            instance_rows.execute(_INBOX_UPDATE, dict(changed, task_id=task_id))
-            instance_rows.written(None, InboxTask, task_id, changed)
-    if new:
-        instance_rows.execute(_INBOX_INSERT, new)
+            step_store.update_inbox(task_id, changed)
+    step_store.add_inbox(new)
     return new, [existing[task_id] for task_id in gone]
 
 
-def worker_role(lane: str | None, project: Project) -> str | None:
+def worker_role(lane: str | None, project: ProjectLike) -> str | None:
     """Who works on a task of this lane: the lane's role. An owner-lane task of a project nobody
     has claimed yet waits for the owner side (待业主认领); policy.can_do_task lets the street's
     inspectors record a signed paper declaration for it."""
     return role_for_lane(lane)
 
 
-def _sync_timer(instance_id: int, snap: Snapshot) -> None:
-    job = instance_rows.execute(_TIMER_ROW, {"job": instance_id}).first()
-    if snap.next_timer_at is None:
-        if job is not None:
-            instance_rows.execute(_TIMER_DELETE, {"job": instance_id})
-            instance_rows.forget(TimerJob, [instance_id])
-        return
-    values = {"due_at": snap.next_timer_at, "status": "pending", "locked_by": None, "locked_until": None,
-              "attempts": 0, "last_error": None}
-    if job is None:
-        instance_rows.execute(_TIMER_INSERT, dict(values, instance_id=instance_id))
-        return
-    # Only what changed, as the ORM wrote it: a worker's claim made since our read is not undone
-    # by a completion that leaves the timer as it was.
-    changed = {name: value for name, value in values.items() if job._mapping[name] != value}
-    if changed:
-        instance_rows.execute(_TIMER_UPDATE, dict(changed, job=instance_id))
-        instance_rows.written(None, TimerJob, instance_id, changed)
+def _sync_timer(step: Step, snap: Snapshot) -> None:
+    """The instance's timer job falls due with its next timer, pending for any worker."""
+    step_store.write_timer(step, None if snap.next_timer_at is None else {
+        "due_at": snap.next_timer_at, "status": "pending", "locked_by": None, "locked_until": None, "attempts": 0,
+        "last_error": None})
 
 
 def add_history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:

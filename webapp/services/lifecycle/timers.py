@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import OperationalError
 
-from ...persistence import instance_rows
+from ...persistence import step_store
 from ...persistence.models import TimerJob, db, utcnow
 from ..errors import StaleRevision
 from . import instances
@@ -90,7 +90,7 @@ def _fire_one(instance_id: int, worker_id: str) -> bool:
         if job is None or job.locked_by != worker_id:
             db.session.rollback()
             return False  # fired meanwhile by a worker that took over an expired lock
-        if not instance_rows.lock_if_free(instance_id):
+        if not step_store.lock_if_free(instance_id):
             db.session.rollback()
             log.info("timer of instance %s: the instance is being written by another worker; skipped", instance_id)
             return False  # its writer moves the job on; if it died, our claim expires and we try again

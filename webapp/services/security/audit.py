@@ -3,7 +3,7 @@
 Sign-ins, exports and downloads are recorded by the service or view that does them (`record`).
 Task completions, migrations, rule changes and deployments are recorded from the rows those
 services already write, in the same transaction: a step's plain history rows by the step itself
-(`record_history_rows`), rows added through the session by a flush hook that create_app registers
+(`history_audit_rows`), rows added through the session by a flush hook that create_app registers
 (`register_listeners`).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ...persistence.models import DistrictRuleVersion, DistrictRuleWithdrawal, HistoryEvent, User, db
@@ -107,17 +107,13 @@ def _audit_domain_rows(session, _context, _instances) -> None:
                 details={"version": row.version, "replaced_by": row.replaced_by, "reason": row.reason}))
 
 
-def record_history_rows(rows: list[dict]) -> None:
-    """The audit rows of history rows a step inserts as plain rows (they never pass through
-    `session.new`), written by the step into its own transaction."""
+def history_audit_rows(rows: list[dict]) -> list[dict]:
+    """The audit rows of a step's history rows, which the step writes with them
+    (persistence.step_store.add_history) into its own transaction."""
     session = db.session()
-    audited = [_history_event_values(session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
-    if audited:
-        # Plain rows too: as added objects they would cost a flush of their own at commit.
-        session.connection().execute(_AUDIT_INSERT, audited)
+    return [_history_event_values(session, row) for row in rows if row.get("kind") in _HISTORY_ACTIONS]
 
 
-_AUDIT_INSERT = insert(AuditEvent.__table__)
 _HISTORY_FIELDS = ("kind", "actor_id", "actor_name", "ip", "project_id", "task_id", "element_id", "title")
 
 

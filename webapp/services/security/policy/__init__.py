@@ -13,6 +13,7 @@ from sqlalchemy import and_, false, or_, select, true
 from ....domain.roles import ROLES
 from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db
 from ....persistence.organisation import Estate, PropertyCompany
+from ....persistence.step_store import InboxLike, ProjectLike
 from ...people import standins
 
 
@@ -61,7 +62,7 @@ def task_jurisdiction(user: User):
     return true() if scope == "city" else false()
 
 
-def can_see_project(user: User, project: Project) -> bool:
+def can_see_project(user: User, project: ProjectLike) -> bool:
     scope = scope_of(user)
     district, street = _unit_codes(user)
     if scope == "own":
@@ -133,7 +134,7 @@ def _group_tasks(user: User):
     return false()
 
 
-def can_do_task(user: User, task: InboxTask, ignore_claim: bool = False) -> bool:
+def can_do_task(user: User, task: InboxLike, ignore_claim: bool = False) -> bool:
     """`ignore_claim`: whether the user belongs to the group the task is for, whoever holds it now."""
     scope = scope_of(user)
     district, street = _unit_codes(user)
