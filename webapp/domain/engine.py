@@ -258,18 +258,22 @@ class ProcessRunner:
             next_timer_at=min(timers) if timers else None,
             stage=stage,
             status=status,
-            completed=self.finished(),
+            # What is ready or waiting is known here: each of them walks the whole task tree.
+            completed=self.finished(waiting=bool(tasks or waiting or external)),
             data=self.data(),
             ledger=ledger,
             external=external,
         )
 
-    def finished(self) -> bool:
+    def finished(self, waiting: bool | None = None) -> bool:
         """Whether the process has ended: SpiffWorkflow's flag, or nothing left but an event
-        sub-process still listening (a listener that never fires would keep the flag unset)."""
+        sub-process still listening (a listener that never fires would keep the flag unset).
+        `waiting`: whether a human task, timer or external task waits, if the caller knows."""
         if self.workflow.completed:
             return True
-        if self.ready_human_tasks() or self._waiting_timers() or self.external_tasks():
+        if waiting is None:
+            waiting = bool(self.ready_human_tasks() or self._waiting_timers() or self.external_tasks())
+        if waiting:
             return False
         live = [t for t in self.workflow.get_tasks(state=_LIVE) if t.workflow is self.workflow]
         return bool(live) and all(_is_idle_listener(self.workflow, t) or t.task_spec.name == "End"
