@@ -5,6 +5,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 WORKERS ?= 4
 TIMER_WORKERS ?= 2
+# pytest-xdist workers for make test / test-fast: one per core. Each worker has its own template
+# database, PostgreSQL cluster, ports and temp dirs; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-fast lint format typecheck bench serve-prod vendor clean
 
@@ -20,11 +23,11 @@ run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m webapp.cli run --sample-projects
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Everything but the browser and the PostgreSQL tests: the quick loop while working.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser and not postgres" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not browser and not postgres" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

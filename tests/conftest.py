@@ -3,6 +3,7 @@ with BOTH_BACKENDS / marked postgres), an API client with demo users, a test clo
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,11 @@ from webapp import create_app
 from webapp.cli import prepare
 from webapp.config import Config
 from webapp.persistence.local_postgres import LocalPostgres, find_bin_dir
+
+# As with the suite's PostgreSQL (fsync off): these tests kill processes, not the machine, and WAL
+# with synchronous=NORMAL survives a killed process; production keeps FULL. Worker processes the
+# tests start inherit it.
+os.environ.setdefault("SQLITE_SYNCHRONOUS", "NORMAL")
 
 # Runs a test once on SQLite and once on a real PostgreSQL started by the suite.
 BOTH_BACKENDS = pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import copy_sqlite
 from webapp import create_app
-from webapp.cli import prepare
 from webapp.config import Config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,12 +18,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-def live_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path / "instance"))
+def live_app(tmp_path, monkeypatch, sqlite_template):
+    """The app on a copy of the session's template database (what `prepare` makes, without
+    replaying the migrations and hashing the demo users for each browser test)."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    monkeypatch.setenv("INSTANCE_DIR", str(instance))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    app = create_app(Config(TESTING=False, WTF_CSRF_ENABLED=True))  # CSRF on, as in production
-    prepare(app)
-    return app
+    copy_sqlite(sqlite_template, instance / "xiaosan.db")
+    return create_app(Config(TESTING=False, WTF_CSRF_ENABLED=True))  # CSRF on, as in production
 
 
 @pytest.fixture

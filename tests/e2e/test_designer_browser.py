@@ -17,7 +17,6 @@ from tests.helpers.designer import shipped_bpmn
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,18 +25,20 @@ pytestmark = [
 
 
 @pytest.fixture
-def live_server(tmp_path, monkeypatch):
+def live_server(tmp_path, monkeypatch, sqlite_template):
     """The whole app on 127.0.0.1 with CSRF on, as in production; one process for the whole test."""
     from werkzeug.serving import make_server
 
+    from tests.conftest import copy_sqlite
     from webapp import create_app
-    from webapp.cli import prepare
     from webapp.config import Config
 
-    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path / "instance"))
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    monkeypatch.setenv("INSTANCE_DIR", str(instance))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    copy_sqlite(sqlite_template, instance / "xiaosan.db")
     app = create_app(Config(TESTING=True))
-    prepare(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -87,9 +88,8 @@ ADD_TASK = """() => {
 }"""
 
 
-def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(live_server, browser_page):
+def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(live_server, browser_page, shots):
     base, page = live_server, browser_page
-    SHOTS.mkdir(parents=True, exist_ok=True)
     sign_in(page, base, "designer")
     page.goto(base + "/designer")
     page.click("[data-testid=process-small_works] [data-testid=edit-bpmn]")
@@ -122,7 +122,7 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-testid=btn-deploy]")
     page.wait_for_selector("[data-testid=deployed-link]")
-    page.screenshot(path=str(SHOTS / "designer-modeler-deployed.png"))
+    page.screenshot(path=str(shots / "designer-modeler-deployed.png"))
     assert page.errors == []
 
     versions = api(base, "GET", "/api/v1/process-versions", token=token(base, "designer"))
@@ -145,10 +145,10 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
     sign_in(page, base, "inspector_lj")
     page.goto(base + "/inbox")
     assert "安全交底确认" in page.inner_text("main")
-    page.screenshot(path=str(SHOTS / "designer-inbox-after-deploy.png"))
+    page.screenshot(path=str(shots / "designer-inbox-after-deploy.png"))
 
 
-def test_problems_are_marked_on_the_diagram(live_server, browser_page):
+def test_problems_are_marked_on_the_diagram(live_server, browser_page, shots):
     base, page = live_server, browser_page
     sign_in(page, base, "designer")
     page.goto(base + "/designer/versions/1/bpmn")
@@ -163,7 +163,7 @@ def test_problems_are_marked_on_the_diagram(live_server, browser_page):
     assert page.locator("g.djs-element.has-problem[data-element-id=first_visit]").count() == 1
     assert page.locator(".problem-badge").count() == 1
     assert "用户任务没有指定表单" in page.inner_text("#inspector")
-    page.screenshot(path=str(SHOTS / "designer-modeler-problems.png"))
+    page.screenshot(path=str(shots / "designer-modeler-problems.png"))
     # Validation deployed nothing.
     assert len(api(base, "GET", "/api/v1/process-versions", token=token(base, "designer"))) == 1
 

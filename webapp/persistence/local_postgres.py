@@ -83,13 +83,27 @@ class LocalPostgres:
         with open(self.data / "postgresql.auto.conf", "a") as conf:
             for key, value in options.items():
                 conf.write(f"{key} = '{value}'\n")
-        try:
-            self._cmd("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-w", "-t", "60", "start")
-        except subprocess.CalledProcessError as exc:
-            log = (self.base / "server.log").read_text(errors="replace") if (self.base / "server.log").exists() else ""
-            raise RuntimeError(f"pg_ctl start failed: {exc.stderr or exc.stdout}\n{log}") from exc
+        # The free port is only free when chosen: a parallel test worker or benchmark may take it
+        # before the server binds it. Then the server stops at once, and another port is tried.
+        for attempt in range(3):
+            try:
+                self._cmd("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-w", "-t", "60",
+                          "start")
+                break
+            except subprocess.CalledProcessError as exc:
+                log = self._log()
+                if attempt < 2 and "could not bind" in log:
+                    self.port = _free_port()
+                    with open(self.data / "postgresql.auto.conf", "a") as conf:
+                        conf.write(f"port = '{self.port}'\n")  # the last setting wins
+                    continue
+                raise RuntimeError(f"pg_ctl start failed: {exc.stderr or exc.stdout}\n{log}") from exc
         self.started = True
         return self
+
+    def _log(self) -> str:
+        path = self.base / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def restart(self) -> None:
         """`pg_ctl restart -m fast`: every connection is cut, the server is back when this returns."""
