@@ -7,6 +7,7 @@ the printable HTML page (print stylesheet) works everywhere.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -41,20 +42,29 @@ def available() -> bool:
 
 
 def render(notice: Notice, reg_no: str) -> bytes:
-    regular, bold, index = font()
+    site = site_link.site_url(reg_no) if notice.kind == "receipt" else None
+    return _render(font(), notice.number, notices.document(notice), site)
+
+
+@functools.lru_cache(maxsize=64)
+def _render(found: tuple[str, str | None, int], number: str, html: str, site: str | None) -> bytes:
+    """A notice's PDF from what it shows, kept: parsing the CJK font and subsetting it take seconds
+    of CPU, and a notice is printed by the owner, the inspector and the office, again and again.
+    A notice's document never changes once issued; if it did, the key would."""
+    regular, bold, index = found
     pdf = FPDF(format="A4")
     pdf.set_margins(20, 18, 20)
     pdf.add_font("cjk", "", regular, collection_font_number=index)
     pdf.add_font("cjk", "B", bold or regular, collection_font_number=index)
     pdf.add_page()
     pdf.set_font("cjk", size=11)
-    pdf.set_title(notice.number)
+    pdf.set_title(number)
     black = {tag: TextStyle(font_family="cjk", font_style="B", color="#000000", font_size_pt=size, t_margin=4, b_margin=2)
              for tag, size in (("h1", 18), ("h2", 14))}
-    pdf.write_html(_printable(notices.document(notice)), font_family="cjk", table_line_separators=True, tag_styles=black)
-    if notice.kind == "receipt":
+    pdf.write_html(_printable(html), font_family="cjk", table_line_separators=True, tag_styles=black)
+    if site is not None:
         # The QR code of the public site page, under the table: the part of the receipt posted on site.
-        image = qrcode.make(site_link.site_url(reg_no), box_size=6, border=1)
+        image = qrcode.make(site, box_size=6, border=1)
         out = io.BytesIO()
         image.save(out, format="PNG")
         pdf.image(out, x=(pdf.w - 40) / 2, y=pdf.get_y() + 4, w=40)
