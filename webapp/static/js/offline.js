@@ -23,7 +23,11 @@
       window.OfflineQueue.all().then(function (items) { say({ sent: 0, failed: 0, waiting: items.length }); });
       return;
     }
-    window.OfflineQueue.flush().then(say, function () {});
+    window.OfflineQueue.flush().then(function (outcome) {
+      say(outcome);
+      // The browser says online before a connection goes through: try again until it does.
+      if (outcome.waiting) setTimeout(flush, 3000);
+    }, function () {});
   }
 
   window.addEventListener("online", flush);

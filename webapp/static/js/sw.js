@@ -58,6 +58,10 @@ function savedPage(kind) {
 }
 
 function submitOrQueue(request) {
+  /* A queued submission sent again (the queue's flush sends its Idempotency-Key): without signal it
+     stays in the queue. Queuing it here instead would answer 200, and the flush would take that
+     for the server's answer and drop it from the queue, sent nowhere. */
+  if (request.headers.has("Idempotency-Key")) return fetch(request);
   var copy = request.clone();
   return fetch(request).catch(function () {
     return copy.formData().then(function (form) {
