@@ -253,8 +253,11 @@ def bench_long_lived(report: Report, app, window: int) -> None:
     from webapp.services.lifecycle.timers import fire_due_timers
 
     with app.app_context(), time_machine.travel(datetime(2027, 1, 4, 1, 0, tzinfo=timezone.utc), tick=False) as tm:
-        data = common.registration(risk_flags=["DEMOLITION"])
-        pid = common.project_waiting_for("patrol_due", risk_flags=["DEMOLITION"])
+        # Works planned to last past the last cycle: past its planned end the process asks for the
+        # completion to be checked instead of the next patrol.
+        site = dict(risk_flags=["DEMOLITION"], planned_start="2027-01-10", planned_end="2031-12-31")
+        data = common.registration(**site)
+        pid = common.project_waiting_for("patrol_due", **site)
         inspector = common.user("inspector_lj")
         items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
         patrol = {"site_status": "IN_PROGRESS", "outcome": "no_hazard", "checklist": {i["code"]: "OK" for i in items}}
