@@ -54,6 +54,7 @@ def test_ops_page_lists_an_external_task_incident_and_puts_it_back(app, client, 
     _login(client, "ops")
     html = client.get("/ops").get_data(as_text=True)
     assert "许可系统拒绝连接" in html and "permit-referral" in html
+    assert "定时任务与外部任务故障" in html  # the heading names both kinds it lists
     assert f'action="/ops/external-tasks/{task_id}/retry"' in html
     assert client.post(f"/ops/external-tasks/{task_id}/retry").status_code == 302
     assert [t["id"] for t in api.post("permit_system", "/api/v1/external-tasks/fetch-and-lock", fetch).get_json()] \
