@@ -35,6 +35,23 @@ def test_project_created_is_the_first_history_row_before_the_steps_it_caused(app
     assert kinds.count("project_created") == 1 and "step" in kinds[1:]
 
 
+def test_gateways_and_start_events_leave_no_history_rows_the_steps_people_see_do(app):
+    from webapp.persistence.models import HistoryEvent, db
+    from webapp.services.lifecycle import instances
+
+    with app.app_context():
+        pid = instances.register_project(_user("owner1"), registration_data()).id
+        instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+        rows = db.session.execute(select(HistoryEvent.kind, HistoryEvent.element_id, HistoryEvent.data_json)
+                                  .where(HistoryEvent.project_id == pid).order_by(HistoryEvent.id)).all()
+    elements = [element for _, element, _ in rows]
+    # The engine passed the start event and gw_channel, gw_triage, gw_first_visit … on the way.
+    assert not [e for e in elements if e and (e == "start" or e.startswith("gw_"))], elements
+    # A script step, the decisions (with the district rules they read) and the person's step stay.
+    assert {"init_flags", "triage", "classify_risk", "first_visit", "plan_patrol"} <= set(elements)
+    assert "P-01a" in next(data for _, element, data in rows if element == "triage")
+
+
 @BOTH_BACKENDS
 def test_a_completion_updates_the_callers_orm_copies_and_keeps_its_user_loaded(app):
     from sqlalchemy import inspect

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase
 
@@ -254,16 +254,24 @@ class HistoryEvent(db.Model):
 
     __tablename__ = "history_event"
     id = db.Column(db.Integer, primary_key=True)
-    project_id = db.Column(db.Integer, db.ForeignKey("project.id"), index=True)
+    # A project's rows are found by ix_history_project_element_at (persistence.oversight), whose
+    # first column this is: no index of its own.
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id"))
     at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     actor_id = db.Column(db.Integer)
     actor_name = db.Column(db.String(64))
     kind = db.Column(db.String(32), nullable=False)
-    task_id = db.Column(db.String(36), index=True)
+    task_id = db.Column(db.String(36))
     element_id = db.Column(db.String(100))
     title = db.Column(db.String(200))
     data_json = db.Column(db.Text)
     ip = db.Column(db.String(64))
+    __table_args__ = (
+        # Only rows of a task have one (completed, cancelled, an external task's): the system's steps
+        # take no room in it.
+        Index("ix_history_event_task_id", "task_id", sqlite_where=text("task_id IS NOT NULL"),
+              postgresql_where=text("task_id IS NOT NULL")),
+    )
 
 
 class Counter(db.Model):
