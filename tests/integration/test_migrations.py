@@ -1,7 +1,9 @@
 """The Alembic revisions in migrations/ own the schema: they must describe exactly the models."""
 from __future__ import annotations
 
-from sqlalchemy import text
+import json
+
+from sqlalchemy import select, text
 
 from tests.conftest import BOTH_BACKENDS
 
@@ -42,3 +44,35 @@ def test_database_made_before_migrations_is_stamped_then_upgraded(app):
         assert version == ScriptDirectory(MIGRATIONS_DIR).get_current_head()
         assert db.session.execute(text("SELECT value FROM counter WHERE key = 'kept'")).scalar() == 7
         assert model_drift() == [], HOW_TO
+
+
+@BOTH_BACKENDS
+def test_deflated_json_turns_back_into_text_on_downgrade_and_reads_after_upgrade(app):
+    """0021_json_deflated: history and notice data written deflated are plain JSON text again after a
+    downgrade (PostgreSQL: a text column again), and read alike after upgrading once more."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import registration_data
+    from webapp.persistence.models import HistoryEvent, User, db
+    from webapp.persistence.oversight import Notice
+    from webapp.persistence.schema import MIGRATIONS_DIR
+    from webapp.services.lifecycle import instances
+
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == "owner1"))
+        pid = instances.register_project(owner, registration_data()).id
+        history = list(db.session.execute(select(HistoryEvent.id, HistoryEvent.data_json)
+                                          .where(HistoryEvent.project_id == pid, HistoryEvent.data_json.is_not(None))))
+        notices = list(db.session.execute(select(Notice.id, Notice.data_json).where(Notice.project_id == pid)))
+        assert history and notices
+        db.session.remove()
+        downgrade(MIGRATIONS_DIR, revision="0020_history_indexes")
+        plain = dict(db.session.execute(text(f"SELECT id, data_json FROM history_event WHERE project_id = {pid}")).all())
+        plain_notices = dict(db.session.execute(text(f"SELECT id, data_json FROM notice WHERE project_id = {pid}")).all())
+        db.session.remove()
+        upgrade(MIGRATIONS_DIR)
+        again = list(db.session.execute(select(HistoryEvent.id, HistoryEvent.data_json)
+                                        .where(HistoryEvent.project_id == pid, HistoryEvent.data_json.is_not(None))))
+    assert {i: plain[i] for i, _ in history} == dict(history) == dict(again)
+    assert plain_notices == dict(notices)
+    assert all(json.loads(value) for value in plain.values() if value is not None)

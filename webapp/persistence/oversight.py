@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index, UniqueConstraint
 
-from .models import HistoryEvent, InboxTask, Project, UTCDateTime, db, utcnow
+from .models import CompactJSON, HistoryEvent, InboxTask, Project, UTCDateTime, db, utcnow
 
 
 class Notice(db.Model):
@@ -26,7 +26,7 @@ class Notice(db.Model):
     street_code = db.Column(db.String(32), nullable=False)
     element_id = db.Column(db.String(100))
     issued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    data_json = db.Column(db.Text, nullable=False)
+    data_json = db.Column(CompactJSON, nullable=False)
     template_version = db.Column(db.SmallInteger)
     html = db.Column(db.Text)
     # Service record (送达回证): how, when and to whom it was served; a refusal is noted, not hidden.
