@@ -5,8 +5,15 @@
   var D = window.Designer;
   var cfg = D.config();
   var S = cfg.strings;
-  var dmn = new DmnJS({ container: "#dmn" });
+  var I18N = window.DesignerI18n;
+  // dmn-js builds each view with its own options only (no shared modules): translate each one.
+  var views = {};
+  ["drd", "decisionTable", "literalExpression", "boxedExpression"].forEach(function (id) {
+    views[id] = { additionalModules: I18N.modules };
+  });
+  var dmn = new DmnJS(Object.assign({ container: "#dmn" }, views));
   window.designerDmn = dmn;
+  I18N.watch(document.getElementById("dmn")); // what dmn-js does not translate itself
   var tabs = document.getElementById("dmn-views");
   var flagged = [];
 
@@ -14,7 +21,7 @@
     tabs.textContent = "";
     var active = dmn.getActiveView();
     dmn.getViews().forEach(function (view) {
-      var label = view.type === "drd" ? "DRD" : (view.element.name || view.element.id);
+      var label = view.type === "drd" ? I18N.translate("DRD") : (view.element.name || view.element.id);
       var link = D.el("a", { href: "#", text: label, onclick: function (e) { e.preventDefault(); dmn.open(view); } });
       if (active && view.element === active.element && view.type === active.type) link.setAttribute("aria-current", "page");
       tabs.appendChild(link);

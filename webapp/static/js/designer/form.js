@@ -11,6 +11,9 @@
   var source = document.getElementById("form-json");
   var editorNode = document.getElementById("form-editor");
   var preview = new FormViewer.Form({ container: document.getElementById("form-preview") });
+  // form-js has no translation hook: its own texts are translated in the page (in Chinese only).
+  window.DesignerI18n.watch(editorNode);
+  window.DesignerI18n.watch(document.getElementById("form-preview"));
   var editor = null;
 
   function currentSchema() {

@@ -12,9 +12,11 @@
 
   var modeler = new BpmnJS({
     container: "#canvas",
+    additionalModules: window.DesignerI18n.modules,
     moddleExtensions: { spiffworkflow: window.SpiffworkflowModdle }
   });
   window.designerModeler = modeler; // for the browser tests and the console
+  window.DesignerI18n.watch(document.getElementById("canvas")); // what bpmn-js does not translate itself
   var modeling = modeler.get("modeling");
   var moddle = modeler.get("moddle");
   var registry = modeler.get("elementRegistry");
