@@ -106,7 +106,7 @@ def test_a_project_history_is_recorded_as_a_scenario_that_replays(app, api, cloc
     assert [s.get("task") or s.get("timer") for s in case["steps"]] == ["first_visit", "patrol_due", "patrol"]
     assert case["start"]["owner_phone"] == "138****1111"  # masked: a scenario file is shared
     assert case["start"]["planned_end"].startswith("@today+P")  # relative: it replays the same later
-    assert case["expect"]["path"][-3:] == ["gw_patrol_outcome", "gw_patrol_loop", "plan_patrol"]
+    assert case["expect"]["path"][-4:] == ["gw_patrol_outcome", "gw_patrol_loop", "plan_patrol", "gw_started"]
     # Saved beside the diagram, it passes on the version the project ran on.
     with app.app_context():
         bundle = scenario_service.versions.bundle_for(scenario_service.versions.latest_version())

@@ -64,3 +64,21 @@ def test_system_steps_are_named_in_english_in_the_history(app, api, pages, clien
     assert "风险分级" in chinese and "待首次核实" in chinese
     assert "Grade the risk" in english and "Awaiting first site visit" in english
     assert "风险分级" not in english and "待首次核实" not in english
+
+
+def test_a_project_waiting_for_its_planned_start_asks_no_completion_declaration(app, api, pages, client, clock):
+    project = api.post("owner1", "/api/v1/registrations",
+                       {"data": registration_data(planned_start="2026-12-08")}).get_json()
+    _complete(app, api, "inspector_lj", project["id"], "first_visit", {"site_matches": "yes",
+                                                                          "site_status": "NOT_STARTED"})
+    pages.login("owner1")
+    card = _section(client.get("/owner/projects").get_data(as_text=True), project["reg_no"])
+    assert "待开工" in card and "开工/完工告知" in card and "申报完工" not in card
+    assert re.search(r'data-testid="planned-period">计划工期 2026-12-08 ~ 2027-01-20<', card)
+    # The step's form says until when nothing is asked, and offers the two answers.
+    form = client.get(re.search(r'href="(/tasks/[^"]+)"', card).group(1)).get_data(as_text=True)
+    assert "计划开工日期：2026-12-08" in form and "已提前开工" in form and "工程已完工（申报完工）" in form
+    english = _section(client.get("/owner/projects", headers={"Accept-Language": "en"}).get_data(as_text=True),
+                       project["reg_no"])
+    assert "Awaiting the start of works" in english and "Report the start or completion" in english
+    assert "待开工" not in english and "开工/完工告知" not in english

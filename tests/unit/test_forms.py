@@ -21,6 +21,7 @@ EXPECTED_FORMS = {
     "temp_referral",
     "liaison_notice",
     "completion_check",
+    "start_notice",
     "lead",
     "lead_check",
     "first_visit",

@@ -118,6 +118,9 @@ def test_script_helpers_read_the_scenario_clock():
     assert bound["date_after"]("P1D") == "2030-06-02"
     assert bound["moment_now"]() == later.isoformat()
     assert bound["time_after"]("2030-06-10", "P0D") == "P9DT14H"  # the end of 10 June in Xiamen
+    assert bound["day_start"]("2030-06-10") == "2030-06-09T16:00:00+00:00"  # 10 June begins in Xiamen
+    assert bound["before_day"]("2030-06-02") is True and bound["before_day"]("2030-06-01") is False
+    assert bound["day_start"](None) is None and bound["before_day"](None) is False
     assert bound["rule"]("writeoff_by", "inspector") == "supervisor"
     assert bound["rule"]("auto_stop_overdue", True) is True  # others at their defaults
 

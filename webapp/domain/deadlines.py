@@ -48,4 +48,6 @@ def script_helpers(now: Callable[[], datetime] = _now) -> dict:
         "time_after": lambda day, offset, passed_before=None: workdays.time_after(
             day, offset, now=now(), passed_before=passed_before),
         "moment_now": lambda: workdays.moment_now(now()),
+        "day_start": workdays.day_start,
+        "before_day": lambda day: workdays.before_day(day, now=now()),
     }

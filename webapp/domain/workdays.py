@@ -105,6 +105,21 @@ def time_after(day, offset: str, now: datetime | None = None, passed_before: str
     return iso_duration(max(moment - now, timedelta(seconds=1)))
 
 
+def day_start(day) -> str | None:
+    """The moment (ISO, UTC) the Xiamen calendar day `day` begins, for a timer that waits for a
+    date (the planned start); None without a day."""
+    start = _day(day)
+    if start is None:
+        return None
+    return datetime.combine(start, datetime.min.time(), XIAMEN).astimezone(timezone.utc).isoformat()
+
+
+def before_day(day, now: datetime | None = None) -> bool:
+    """Whether the Xiamen calendar day `day` is still to come (False without a day)."""
+    start = day_start(day)
+    return start is not None and (now or datetime.now(timezone.utc)) < datetime.fromisoformat(start)
+
+
 def moment_now(now: datetime | None = None) -> str:
     """Now as an ISO moment (UTC), for a script to remember when a round of a loop stopped waiting."""
     return (now or datetime.now(timezone.utc)).isoformat()
