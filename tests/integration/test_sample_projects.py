@@ -11,7 +11,7 @@ LEAD = "线索：思明区镇海路 57 号"
 # What each demo role finds in the inbox: (task element id, project title).
 EXPECTED_INBOX = {
     "owner1": [("declare_completion", "大同路 126 号骑楼外墙维修粉刷"), ("submit_evidence", "鹭江道 88 号临街店面装修")],
-    "owner2": [],  # owner2's sites are all with the authorities
+    "owner2": [("await_start", "厦禾路 520 号服装店装修")],  # the others are with the authorities
     "inspector_lj": [("check_lead", LEAD), ("first_visit", "镇海路 8 号奶茶店装修"), ("patrol", "升平路 15 号茶叶店装修"),
                      ("resume_check", "大同路 302 号餐厅装修"), ("resume_check", "思明北路 210 号住宅屋面防水翻新")],
     "supervisor_lj": [("approve_stop_work", "镇海路 31 号临街楼外立面改造")],
@@ -36,7 +36,7 @@ def projects(api, username: str) -> dict[str, dict]:
 
 def test_every_demo_role_has_work_waiting(app, api, capsys):
     prepare(app, sample_projects=True)
-    assert "sample projects added: 10" in capsys.readouterr().out
+    assert "sample projects added: 11" in capsys.readouterr().out
 
     for username, expected in EXPECTED_INBOX.items():
         assert inbox(api, username) == expected, username
@@ -44,7 +44,7 @@ def test_every_demo_role_has_work_waiting(app, api, capsys):
     assert not [t for user in EXPECTED_INBOX for t in api.tasks(user) if t["overdue"]]
 
     everything = projects(api, "city")
-    assert len(everything) == 10
+    assert len(everything) == 11
     assert not [title for title, row in everything.items() if row["late_registration"]]
     written_off = everything["鹭江道 52 号办公室装修"]
     assert (written_off["stage"], written_off["status"]) == ("writeoff", "已核销")
@@ -53,11 +53,12 @@ def test_every_demo_role_has_work_waiting(app, api, capsys):
     assert steps == ["first_visit", "patrol", "writeoff"]
     assert everything["镇海路 31 号临街楼外立面改造"]["status"] == "停工待审批"
     assert everything["湖里大道 45 号厂房改办公装修"]["street_code"] == "350206001"
+    assert everything["厦禾路 520 号服装店装修"]["status"] == "待开工"  # visited before its planned start
     assert "湖里大道 45 号厂房改办公装修" not in projects(api, "inspector_lj")
 
     prepare(app, sample_projects=True)  # a second start finds projects and adds none
     assert "sample projects added: 0" in capsys.readouterr().out
-    assert len(projects(api, "city")) == 10
+    assert len(projects(api, "city")) == 11
 
 
 def test_the_tests_template_database_has_no_projects(api):

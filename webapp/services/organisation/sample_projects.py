@@ -25,6 +25,7 @@ from ..lifecycle.instances import checklist_for, complete_task, register_project
 from ..lifecycle.timers import fire_due_timers
 
 FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS", "people_briefed": 4}
+NOT_STARTED = {"site_matches": "yes", "site_status": "NOT_STARTED"}
 WORKER_ID = "sample-projects"
 
 
@@ -67,6 +68,11 @@ class _Story:
             self._register("declare")
         with self._ago(days=4):
             self._first_visit("declare")
+        # A flat whose works start next week, registered early: visited before the start, it waits (待开工).
+        with self._ago(days=3):
+            self._register("ahead")
+        with self._ago(days=2):
+            self._first_visit("ahead", NOT_STARTED)
         # This morning the first patrols fell due; the timer worker handed them to the inspector,
         # who patrolled, wrote one site off and proposed stopping three; the supervisor agreed twice.
         with self._ago(hours=9):
@@ -118,9 +124,9 @@ class _Story:
         owner, data = SITES[key]
         self.projects[key] = register_project(self.users[owner], _registration(dict(data), self.today)).id
 
-    def _first_visit(self, key: str) -> None:
+    def _first_visit(self, key: str, found: dict = FIRST_VISIT) -> None:
         inspector = "inspector_hl" if key == "huli" else "inspector_lj"
-        self._complete(inspector, key, diagram_names.FIRST_VISIT, FIRST_VISIT)
+        self._complete(inspector, key, diagram_names.FIRST_VISIT, found)
 
     def _fire_timers(self) -> None:
         while fire_due_timers(WORKER_ID):
@@ -244,6 +250,14 @@ SITES: dict[str, tuple[str, dict]] = {
         "contractor_type": "TEAM", "contractor_name": "林师傅装修班组", "site_manager_name": "林国栋",
         "site_manager_phone": "13959281234", "worker_count": 4, "investment_wan": 15, "floor_area_m2": 60,
         "start_in": 3, "end_in": 30}),
+    "ahead": ("owner2", {
+        "category": "FITOUT_NONRESIDENTIAL", "title": "厦禾路 520 号服装店装修", "community": "350203001001",
+        "description": "服装店室内装修，含吊顶、灯具、货架安装和墙面翻新。", "address": "思明区厦禾路 520 号",
+        "latitude": 24.4660, "longitude": 118.0901, "place_type": "SHOP_STREET",
+        **LI,
+        "contractor_type": "TEAM", "contractor_name": "陈师傅装修班组", "site_manager_name": "陈国强",
+        "site_manager_phone": "13959301234", "worker_count": 4, "investment_wan": 10, "floor_area_m2": 95,
+        "risk_flags": ["TEMP_POWER"], "start_in": 6, "end_in": 50}),
     "huli": ("owner2", {
         "category": "FITOUT_NONRESIDENTIAL", "title": "湖里大道 45 号厂房改办公装修",
         "street": "350206001", "community": "350206001001",
