@@ -127,7 +127,7 @@ ROUTES: dict[str, Access] = {
     "org.index": roles("district_admin", "city", "auditor"),
     "org.section": roles("district_admin", "city", "auditor", check=checks.ORGANISATION),
     # District administrators (and a district's designers) deploy their district's variant: the
-    # services keep each to their line (services.designer.deployment.line_of).
+    # services keep each to their line (services.security.policy.line_of).
     **{f"designer.{name}": roles("designer", "district_admin", check=checks.DESIGNS) for name in (
         "index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
         "deploy", "rollback")},

@@ -78,9 +78,9 @@ def test_navigation_is_the_access_table(app):
 
 def test_a_property_company_where_its_district_forbids_it_is_not_offered_registration(app, monkeypatch):
     from webapp.persistence.models import User, db
-    from webapp.services.participation import property_companies
+    from webapp.services.security.policy import by_district
 
-    monkeypatch.setattr(property_companies, "registers_on_behalf", lambda user, district_code=None: False)
+    monkeypatch.setattr(by_district, "registers_on_behalf", lambda user, district_code=None: False)
     with app.app_context():
         company = db.session.query(User).filter_by(username="property_lj").one()
         assert not access.allows("owner.register", company)

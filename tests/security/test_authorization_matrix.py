@@ -46,7 +46,7 @@ def everywhere(users) -> dict:
     return {"own": set(users), "other": set(users)}
 
 
-# District administrators deploy their district's variant (webapp.services.designer.deployment.line_of).
+# District administrators deploy their district's variant (webapp.services.security.policy.line_of).
 DESIGNER_PAGES = ("index", "upload", "version", "download", "modeler", "decisions", "form_editor", "check",
                   "deploy", "rollback")
 DEPLOYERS = {"designer", "admin_sm", "admin_hl"}

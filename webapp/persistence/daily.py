@@ -120,6 +120,11 @@ class StandIn(db.Model):
     cancelled_at = db.Column(UTCDateTime)
 
 
+def stand_in_in_force(now):
+    """The conditions on StandIn of a period in force at `now` (a time, or a bound parameter)."""
+    return (StandIn.cancelled_at.is_(None), StandIn.starts <= now, StandIn.ends > now)
+
+
 class SavedFilter(db.Model):
     """A named inbox filter and sort of one user."""
 

@@ -21,6 +21,7 @@ from ..services.designer import deployment, versions
 from ..services.designer import scenarios as scenario_tests
 from ..services.errors import Conflict, NotFound
 from ..services.lifecycle import instance_migration
+from ..services.security import policy
 from ..services.security.audit import client_ip
 from . import nav
 from .errors import handle_refusals
@@ -38,8 +39,8 @@ def index():
 
 def _index(status: int = 200, **extra):
     return render_template("designer/index.html", sections=_sections(deployment.list_versions(current_user)),
-                           line=deployment.line_of(current_user), line_name=deployment.line_name(
-                               deployment.line_of(current_user)), **dict({"problems": None}, **extra)), status
+                           line=policy.line_of(current_user), line_name=deployment.line_name(
+                               policy.line_of(current_user)), **dict({"problems": None}, **extra)), status
 
 
 @bp.route("/upload", methods=["POST"])
@@ -88,13 +89,13 @@ def version(version_id):
     row = deployment.version_detail(current_user, version_id)
     against = request.args.get("against", type=int)
     diff = deployment.version_diff(current_user, version_id, against)
-    mine = deployment.line_of(current_user) == row["district_code"]
+    mine = policy.line_of(current_user) == row["district_code"]
     # An older version's preview says which projects could move if it were deployed again.
     preview = instance_migration.preview_version(current_user, version_id) if mine else None
     return render_template("designer/version.html", version=row, preview=preview,
                            can_rollback=not row["is_latest"] and (mine or row["district_code"] is None),
                            line_name=deployment.line_name(row["district_code"]),
-                           my_line=deployment.line_name(deployment.line_of(current_user)),
+                           my_line=deployment.line_name(policy.line_of(current_user)),
                            diff=diff, diagrams=_diagrams(diff, row["files"]), older=[
                                v for v in deployment.list_versions(current_user)
                                if v["process_id"] == row["process_id"] and v["id"] != row["id"]])

@@ -28,9 +28,9 @@ FILTERS = ("form_key", "stage", "street", "overdue", "text", "claimed", "sort")
 @bp.route("/inbox")
 @login_required
 def index():
-    if request.path == "/" and current_user.role == "owner":
+    if request.path == "/" and policy.is_owner_side(current_user):
         return redirect(nav.home_url(current_user))
-    team = request.args.get("view") == "team" and current_user.role == "supervisor"
+    team = request.args.get("view") == "team" and policy.is_street_supervisor(current_user)
     filters = {k: request.args.get(k, "").strip() for k in FILTERS}
     filters["overdue"] = filters["overdue"] in ("1", "on", "true")
     result = queries.inbox(current_user, page=page_number(), per_page=PER_PAGE, filters=filters, team=team)
@@ -43,10 +43,10 @@ def index():
         inspectors=claims.assignable_inspectors(current_user) if team else [],
         task_types=task_types(),
         stages=STAGES,
-        streets=streets_for(current_user) if policy.scope_of(current_user) in ("district", "city") else [],
-        group_work=policy.scope_of(current_user) == "street",
+        streets=streets_for(current_user) if policy.spans_streets(current_user) else [],
+        group_work=policy.works_in_street(current_user),
         saved=saved_filters.listing(current_user),
-        patrols=queries.upcoming_patrols(current_user) if current_user.role in ("inspector", "supervisor") else [],
+        patrols=queries.upcoming_patrols(current_user) if policy.is_patrol_staff(current_user) else [],
     )
 
 

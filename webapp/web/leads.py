@@ -10,6 +10,7 @@ from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
 from ..services.ledger import queries
 from ..services.lifecycle import instances
+from ..services.security import policy
 from ..services.security.audit import client_ip
 from . import formkit, nav
 from .common import page_number
@@ -42,7 +43,7 @@ def new():
         else:
             flash(_("Lead %(reg_no)s reported; the street's inspectors have it in their inbox.",
                     reg_no=project.reg_no), "success")
-            return redirect(url_for("leads.index") if current_user.role in ("grid", "property") else url_for("inbox.index"))
+            return redirect(url_for("leads.index") if policy.lists_own_leads(current_user) else url_for("inbox.index"))
     return render_template(
         "leads/new.html", errors=errors,
         fields=formkit.field_views(definition, data, errors, lang(), options=options),

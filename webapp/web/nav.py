@@ -15,6 +15,7 @@ from flask_login import current_user
 from .. import access
 from ..services.ledger import queries
 from ..services.notifications import centre
+from ..services.security import policy
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def home_url(user) -> str:
     notices), not a task list; everyone else's is the inbox."""
     from flask import url_for
 
-    return url_for("owner.projects") if user.role == "owner" else url_for("inbox.index")
+    return url_for("owner.projects") if policy.is_owner_side(user) else url_for("inbox.index")
 
 
 def init_app(app) -> None:

@@ -29,7 +29,7 @@ AREA_KINDS = {"INDUSTRIAL_PARK": _l("Industrial park"), "SCHOOL": _l("School"), 
 @login_required
 def index():
     district = current_user.org_unit.district_code
-    if policy.scope_of(current_user) == "district" and district:
+    if policy.is_district_staff(current_user) and district:
         return redirect(url_for("org.section", code=district, section="units"))
     first = rulebook.districts()[0].code
     return redirect(url_for("org.section", code=first, section="units"))

@@ -13,6 +13,7 @@ from ..services.designer import task_forms
 from ..services.errors import ValidationFailed
 from ..services.ledger import queries
 from ..services.lifecycle import instances
+from ..services.security import policy
 from ..services.security.audit import client_ip
 from . import formkit, nav
 from .common import page_number
@@ -53,7 +54,7 @@ def _steps(definition, owner: bool = True) -> list[tuple[object, list[str]]]:
 @login_required
 def register():
     definition = task_forms.for_new_projects().get("registration")
-    steps = _steps(definition, owner=current_user.role == "owner")
+    steps = _steps(definition, owner=policy.is_owner_side(current_user))
     options = instances.registration_options(current_user)
     data, errors, step = {}, {}, 0
     if request.method == "POST":

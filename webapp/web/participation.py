@@ -12,6 +12,7 @@ from ..services.errors import Conflict, ValidationFailed
 from ..services.ledger import queries
 from ..services.participation import property_companies, supervision
 from ..services.security.audit import client_ip
+from ..services.security.policy import by_district
 from . import nav
 from .common import page_number, report_year
 from .errors import handle_refusals
@@ -32,7 +33,7 @@ def property_home():
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     return render_template("participation/property.html", company=property_companies.company_of(current_user),
                            result=result, year=year,
-                           may_register=property_companies.registers_on_behalf(current_user),
+                           may_register=by_district.registers_on_behalf(current_user),
                            report=property_companies.yearly(current_user, year))
 
 

@@ -14,6 +14,7 @@ from ..services.casefile import attachments
 from ..services.errors import NotFound, ValidationFailed
 from ..services.ledger import queries
 from ..services.people import comments, standins
+from ..services.security import policy
 from . import nav
 from .common import same_site_path
 from .errors import handle_refusals
@@ -75,7 +76,7 @@ def stand_in_list():
             return redirect(url_for("people.stand_in_list"))
     people = standins.street_colleagues(current_user)
     return render_template("people/standins.html", rows=standins.listing(current_user), people=people,
-                           inspectors=[p for p in people if p.role == "inspector"], errors=errors,
+                           inspectors=[p for p in people if policy.may_set_standin(current_user, p)], errors=errors,
                            values=values), status
 
 

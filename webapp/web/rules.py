@@ -29,7 +29,7 @@ nav.register("rule_pages.index", _l("District rules"), order=70, prefix="/rules"
 def index():
     """Administrators and district staff land on their district; city-wide roles on the comparison."""
     district = current_user.org_unit.district_code
-    if policy.scope_of(current_user) in ("district", "street") and district:
+    if policy.district_bound(current_user) and district:
         return redirect(url_for("rule_pages.show", code=district))
     return redirect(url_for("rule_pages.city"))
 

@@ -112,10 +112,7 @@ def unusable(user: User, ids_by_field: dict[str, list[str]], project_id: int | N
     for field, ids in ids_by_field.items():
         for attachment_id in ids:
             row = rows.get(attachment_id)
-            usable = row is not None and (
-                (row.project_id is None and row.uploader_id == user.id)
-                or (project_id is not None and row.project_id == project_id)
-            )
+            usable = row is not None and policy.may_use_attachment(user, row, project_id)
             if not usable:
                 errors[field] = message("not_usable", lang)
                 break

@@ -55,32 +55,15 @@ class ScenariosFailed(DomainError):
         super().__init__(message)
 
 
-def line_of(user: User) -> str | None:
-    """The version line a user deploys to: a district's process designer or administrator deploys
-    the district's variant, the city's designer the city's version (None)."""
-    if user.role in ("designer", "district_admin") and user.org_unit is not None:
-        return user.org_unit.district_code
-    return None
-
-
 def require_designer(user: User) -> None:
     if not policy.can_design(user):
         raise Forbidden("只有流程设计员（或区级管理员，部署本区变体）可以部署或迁移流程")
 
 
-def sees_line(user: User, district_code: str | None) -> bool:
-    """Everyone who reads versions sees the city's line; a district's users see their own variant
-    besides it, the city's designer and operations every district's."""
-    if district_code is None:
-        return True
-    mine = line_of(user)
-    return mine == district_code or (mine is None and user.role in ("designer", "admin"))
-
-
 def require_line(user: User, version: ProcessVersion) -> None:
     """Migrating projects onto a version is for the users who deploy its line."""
     require_designer(user)
-    if line_of(user) != version.district_code:
+    if not policy.deploys_line(user, version.district_code):
         raise Forbidden(f"第 {version.version} 版属于{line_name(version.district_code)}，只有其流程设计员可以迁移项目到这一版")
 
 
@@ -102,7 +85,7 @@ def prepare(uploads: list[tuple[str, bytes]], process_id: str | None = None,
 def prepare_for(user: User, uploads: list[tuple[str, bytes]], process_id: str | None = None) -> Prepared:
     """`prepare` on the line the user deploys to (the editors' 校验, the API's dry run)."""
     require_designer(user)
-    return prepare(uploads, process_id, line_of(user))
+    return prepare(uploads, process_id, policy.line_of(user))
 
 
 def _checked(files: dict[str, str], base: ProcessVersion | None, process_id: str | None,
@@ -140,7 +123,7 @@ def deploy(user: User, uploads: list[tuple[str, bytes]], note: str | None = None
     BundleError with every problem, or ScenariosFailed when scenario tests fail without an override
     (`override` and a reason); (version, created)."""
     require_designer(user)
-    prepared = prepare(uploads, process_id, line_of(user))
+    prepared = prepare(uploads, process_id, policy.line_of(user))
     version, created = _deploy(user, prepared, note, override, override_reason)
     if not created:
         latest = versions.latest_version(version.process_id, version.district_code)
@@ -159,7 +142,7 @@ def rollback(user: User, version_id: int, note: str | None = None, override: boo
     variant; the city only its own versions."""
     require_designer(user)
     source = get_version(user, version_id)
-    district = line_of(user)
+    district = policy.line_of(user)
     if source.district_code not in (None, district):
         raise Forbidden(f"第 {source.version} 版属于{line_name(source.district_code)}，不能部署到{line_name(district)}")
     try:
@@ -193,7 +176,7 @@ def _deploy(user: User, prepared: Prepared, note: str | None, override: bool, ov
                                   "failing": failing}}
     if failing:
         checks["scenario_override"] = {"reason": reason, "scenarios": failing, "by": user.username}
-    district = line_of(user)
+    district = policy.line_of(user)
     return versions.deploy(prepared.files, actor=user.username, note=note, actor_id=user.id,
                            checks=dict(checks, **(extra or {})), district_code=district, repeat=repeat,
                            line_label=district_label(district) if district else None)
@@ -304,7 +287,7 @@ def list_versions(user: User) -> list[dict]:
     labels = _district_labels()
     out = []
     for version in rows:
-        if not sees_line(user, version.district_code):
+        if not policy.sees_line(user, version.district_code):
             continue
         line = (version.process_id, version.district_code)
         latest.setdefault(line, version.version)
@@ -317,7 +300,7 @@ def get_version(user: User, version_id: int) -> ProcessVersion:
     if not policy.can_read_versions(user):
         raise Forbidden("只有流程设计员和平台运维可以查看流程版本")
     version = db.session.get(ProcessVersion, version_id)
-    if version is None or not sees_line(user, version.district_code):
+    if version is None or not policy.sees_line(user, version.district_code):
         raise NotFound("没有这个流程版本")
     return version
 
@@ -392,13 +375,13 @@ def _deployed_over(version: ProcessVersion) -> ProcessVersion | None:
 def district_lines(user: User, process_id: str = versions.MAIN_PROCESS) -> dict:
     """For each district (a district's own users: theirs): the version its new projects start on
     (its variant's newest, else the city's) and its running projects per version."""
-    if not (user.role in ("designer", "admin", "district_admin") or policy.scope_of(user) == "city"):
+    if not policy.reads_district_lines(user):
         raise Forbidden("只有市级用户、流程设计员和区级管理员可以查看各区的流程版本")
     try:
         city = versions.latest_version(process_id)
     except LookupError:
         raise NotFound(f"流程 {process_id} 尚未部署") from None
-    mine = line_of(user) if user.role in ("designer", "district_admin") else None
+    mine = policy.line_of(user)
     query = select(OrgUnit).where(OrgUnit.kind == "district").order_by(OrgUnit.code)
     if mine is not None:
         query = query.where(OrgUnit.code == mine)

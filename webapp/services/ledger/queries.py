@@ -13,7 +13,6 @@ from ...persistence.models import HistoryEvent, InboxTask, ProcessInstance, Proc
 from ..designer.versions import bundle_for
 from ..errors import NotFound
 from ..oversight import kpi
-from ..people import standins
 from ..security import policy
 
 
@@ -70,7 +69,7 @@ def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None
     filters = filters or {}
     query = select(InboxTask).where(policy.team_task_filter(user) if team else policy.task_filter(user))
     if filters.get("claimed") == "mine":  # mine, and those of colleagues I stand in for
-        query = query.where(InboxTask.claimed_by_id.in_([user.id, *standins.acting_for(user)]))
+        query = query.where(InboxTask.claimed_by_id.in_([user.id, *policy.acting_for(user)]))
     elif filters.get("claimed") == "open":
         query = query.where(InboxTask.claimed_by_id.is_(None))
     if filters.get("form_key"):

@@ -73,12 +73,12 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
                              refused_uploads)
     # The commitment is the owner's own: staff registering for an owner may not tick it.
     clean = task_forms.validate("registration", data, lang=lang, options=_org_options(streets, user),
-                                version=latest_version(), staff=user.role != "owner")
+                                version=latest_version(), staff=not policy.is_owner_side(user))
     street = _unit(clean["street"])
     require_community_in_street(street, clean.get("community"), lang)
     rulebook.require_enabled_category(street.district_code, clean.get("category"), lang)
     estate = property_companies.estate_for_registration(user, clean.get("estate"), street, clean.get("community"), lang)
-    owner_id = user.id if user.role == "owner" else None
+    owner_id = user.id if policy.is_owner_side(user) else None
     project = _new_project("XM", street, clean.get("community"), channel="owner", title=clean["title"])
     project.owner_user_id = owner_id
     # The estate itself is projected from the data (below); the company that assisted is kept.
@@ -175,7 +175,7 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     if isinstance(data, dict):
         data = {**prefill(runner.bundle, row.element_id, facts), **data}
     # Staff recording an owner's step (a paper declaration), or registering on site for an owner.
-    staff = user.role != "owner" and (row.role == "owner" or row.form_key == "registration")
+    staff = not policy.is_owner_side(user) and (row.role == "owner" or row.form_key == "registration")
     clean = _validate_task_form(definition, data, lang, project, runner, events.rules.rule, staff=staff)
     if row.form_key == "registration":
         require_community_in_street(_unit(project.street_code), clean.get("community"), lang)
@@ -573,7 +573,7 @@ def _barred(project: ProjectLike, events, actor, completed_task) -> tuple[int | 
     """The elements whose performer in this call is barred from the tasks naming them in `notBy`:
     the step the actor just completed, and the start event the actor passed in creating the project
     (an entry made on the owner's behalf is never re-inspected by whoever made it)."""
-    if actor is None or actor.role == "owner":
+    if actor is None or policy.is_owner_side(actor):
         return None, set()
     done = {event.name for event in events if completed_task and event.task_id == completed_task}
     if project.owner_user_id is None:
@@ -674,12 +674,8 @@ def _unit(code: str) -> OrgUnit:
 def _allowed_streets(user: User) -> list[OrgUnit]:
     """Owners register anywhere; street staff only inside their own street; a property company in
     the streets of its estates."""
-    query = select(OrgUnit).where(OrgUnit.kind == "street")
-    if policy.scope_of(user) == "street":
-        query = query.where(OrgUnit.code == user.org_unit.street_code)
-    elif user.role == "property":
-        query = query.where(OrgUnit.code.in_(property_companies.company_streets(user)))
-    return list(db.session.scalars(query.order_by(OrgUnit.code)))
+    return list(db.session.scalars(select(OrgUnit).where(policy.registration_street_filter(user))
+                                   .order_by(OrgUnit.code)))
 
 
 def _org_options(streets: list[OrgUnit], user: User | None = None) -> dict[str, list[str]]:

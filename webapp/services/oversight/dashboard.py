@@ -48,10 +48,10 @@ def build(user: User, since: str | None = None, until: str | None = None, street
     registered, found, found_unregistered, late_registered = _registration_coverage(mine, scan)
     covered, due = (figure(scan["patrol"].get("covered"), patrol="covered"),
                     figure(scan["patrol"].get("due"), patrol="due"))
-    rect = _per_event(None if policy.scope_of(user) == "city" and not street else mine, since, until)
+    rect = _per_event(None if policy.sees_every_project(user) and not street else mine, since, until)
     on_time, late = _writeoffs(user, mine, since, until)
     doc = {
-        "scope": _scope(user),
+        "scope": policy.dashboard_scope(user),
         "generated_at": at.isoformat(),
         "period": {"since": since, "until": until},
         "total": figure(scan["total"]),
@@ -241,7 +241,3 @@ def _names(street_codes, user_ids) -> dict:
         out.update(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
     return out
 
-
-def _scope(user: User) -> dict:
-    unit = user.org_unit
-    return {"kind": policy.scope_of(user), "code": unit.code, "name": unit.name}

@@ -21,10 +21,7 @@ RECENT = timedelta(days=90)  # completions the "time spent" median is taken over
 
 
 def districts_for(user: User) -> list[OrgUnit]:
-    query = select(OrgUnit).where(OrgUnit.kind == "district").order_by(OrgUnit.code)
-    if policy.scope_of(user) != "city":
-        query = query.where(OrgUnit.code == user.org_unit.district_code)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(select(OrgUnit).where(policy.district_filter(user)).order_by(OrgUnit.code)))
 
 
 def build(user: User, district: str | None = None) -> dict:

@@ -239,7 +239,7 @@ def local_date(column, shift: timedelta = timedelta(0)):
 
 def _districts(user: User) -> list[str]:
     """The districts whose rules apply inside this user's jurisdiction."""
-    if policy.scope_of(user) in ("street", "district"):
+    if policy.district_bound(user):
         return [user.org_unit.district_code] if user.org_unit.district_code else []
     # The city, and an owner, whose projects may lie in any district.
     return list(db.session.scalars(select(OrgUnit.code).where(OrgUnit.kind == "district").order_by(OrgUnit.code)))

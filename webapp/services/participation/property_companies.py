@@ -17,6 +17,7 @@ from ..district_rules import rulebook
 from ..errors import Forbidden, ValidationFailed, messages_in
 from ..oversight import kpi
 from ..security import policy
+from ..security.policy import by_district
 
 ESTATE_PREFIX = "E"
 # The lead-check outcome that makes a lead worth its points: an unregistered site was found (a site
@@ -34,33 +35,19 @@ def estates_for(user: User | None, street_codes: list[str]) -> list[Estate]:
     """The active estates a registration by this user may name inside these streets: a property
     company's account names its own company's estates only (no user: every estate there)."""
     query = (select(Estate).join(PropertyCompany)
-             .where(Estate.active, PropertyCompany.active, Estate.street_code.in_(street_codes)))
-    if user is not None and user.role == "property":
-        query = query.where(Estate.company_id == user.property_company_id)
+             .where(Estate.active, PropertyCompany.active, Estate.street_code.in_(street_codes),
+                    policy.registrable_estates(user)))
     return list(db.session.scalars(query.order_by(Estate.street_code, Estate.name)))
-
-
-def company_streets(user: User) -> list[str]:
-    """The streets where a property company's account works: those of its active estates."""
-    return list(db.session.scalars(select(Estate.street_code).distinct()
-                                   .where(Estate.company_id == user.property_company_id, Estate.active)))
-
-
-def registers_on_behalf(user: User, district_code: str | None = None) -> bool:
-    """Whether the district (default: the account's) lets property companies register on owners'
-    behalf (P-26a)."""
-    code = district_code or user.org_unit.district_code
-    return bool(rulebook.in_force(code).values["property_may_register"])
 
 
 def estate_for_registration(user: User, code: str | None, street: OrgUnit, community: str | None,
                             lang: str = "zh") -> Estate | None:
     """The estate a registration names, checked against its street and community; a property
     company registers only inside its own estates and only where the district allows it (P-26a)."""
-    if user.role == "property" and not registers_on_behalf(user, street.district_code):
+    if policy.is_company_account(user) and not by_district.registers_on_behalf(user, street.district_code):
         raise Forbidden("property companies may not register on behalf of owners in this district")
     if not code:
-        if user.role == "property":
+        if policy.is_company_account(user):
             raise ValidationFailed({"estate": _msg("estate_required", lang)})
         return None
     estate_id = _estate_id(code)
@@ -176,15 +163,11 @@ def yearly(user: User, year: int) -> list[CompanyYear]:
 
 
 def _companies_in_reach(user: User) -> list[PropertyCompany]:
-    query = select(PropertyCompany).order_by(PropertyCompany.district_code, PropertyCompany.name)
-    scope = policy.scope_of(user)
-    if user.role == "property" and user.property_company_id:
-        query = query.where(PropertyCompany.id == user.property_company_id)
-    elif scope == "district":
-        query = query.where(PropertyCompany.district_code == user.org_unit.district_code)
-    elif scope != "city":
+    reach = policy.company_filter(user)
+    if reach is None:
         raise Forbidden("property-company reports are for the company itself and district and city users")
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(select(PropertyCompany).where(reach)
+                                   .order_by(PropertyCompany.district_code, PropertyCompany.name)))
 
 
 def _grouped(query) -> dict[int, tuple]:

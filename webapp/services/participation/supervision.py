@@ -149,7 +149,7 @@ def panel(user: User, project: Project) -> dict:
     can_entrust = active and policy.may_entrust(user, project)
     return {"enabled": bool(values["entrusted_supervision_enabled"]), "supervisor": supervisor,
             "may_entrust": can_entrust, "choices": supervisors_for(project) if can_entrust else [],
-            "may_log": active and user.role == "entrusted" and supervisor is not None and supervisor.id == user.id,
+            "may_log": active and policy.may_advise(user, project),
             "may_raise_leads": bool(values["entrusted_may_raise_leads"]), "logs": logs_of(project)}
 
 

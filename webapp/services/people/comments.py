@@ -26,16 +26,10 @@ MAX_ATTACHMENTS = 6
 MENTION = re.compile(r"@([A-Za-z0-9_.-]{2,64})")
 
 
-def is_owner_side(user: User) -> bool:
-    return policy.scope_of(user) == "own"
-
-
 def listing(user: User, project: Project) -> list[dict]:
     """The comments this user may read on a visible project, oldest first."""
     query = select(Comment, User).join(User, User.id == Comment.author_id).where(Comment.project_id == project.id)
-    if is_owner_side(user):
-        query = query.where(Comment.visibility == "owner")
-    rows = db.session.execute(query.order_by(Comment.id)).all()
+    rows = db.session.execute(query.where(policy.comment_filter(user)).order_by(Comment.id)).all()
     mentioned = {int(i) for c, _ in rows for i in c.mentions.split()}
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(mentioned))).all()) \
         if mentioned else {}
@@ -54,7 +48,7 @@ def add(user: User, project: Project, values: dict, lang: str = "zh") -> dict:
     kind = values.get("kind") or "comment"
     if kind not in KINDS:
         errors["kind"] = in_lang(lang, "未知的类型", "Unknown kind")
-    visibility = "owner" if is_owner_side(user) else (values.get("visibility") or "internal")
+    visibility = "owner" if policy.is_owner_side(user) else (values.get("visibility") or "internal")
     if visibility not in VISIBILITIES:
         errors["visibility"] = in_lang(lang, "未知的可见范围", "Unknown visibility")
     task_id = (values.get("task_id") or "").strip() or None
@@ -101,8 +95,7 @@ def _mentions(body: str, project: Project, visibility: str) -> tuple[list[User],
     found, unknown = [], []
     for name in names:
         person = users.get(name)
-        reachable = person is not None and policy.can_see_project(person, project) and (
-            visibility == "owner" or not is_owner_side(person))
+        reachable = person is not None and policy.comment_visible_to(person, project, visibility)
         (found if reachable else unknown).append(person if reachable else name)
     return found, unknown
 
@@ -114,7 +107,7 @@ def _announce(author: User, project: Project, comment: Comment, mentioned: list[
            Event("mention", f"mention:{comment.id}", project.title, body, link, project.id, comment.task_id))
     if comment.visibility != "owner":
         return
-    if is_owner_side(author):  # the owner wrote: the street's inspectors hear of it
+    if policy.is_owner_side(author):  # the owner wrote: the street's inspectors hear of it
         people = members("inspector", project.street_code, project.district_code)
     else:
         people = [project.owner_user_id] if project.owner_user_id else []

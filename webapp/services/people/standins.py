@@ -2,7 +2,7 @@
 for a leave period.
 
 During the period the stand-in may do the tasks the inspector holds (policy.can_do_task asks
-`acting_for`), finds them under 我的 in the inbox, and receives the inspector's notifications.
+policy.acting_for), finds them under 我的 in the inbox, and receives the inspector's notifications.
 Nothing is moved: when the period ends the tasks are the inspector's again.
 """
 from __future__ import annotations
@@ -11,26 +11,16 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from ...persistence.daily import StandIn
+from ...persistence.daily import StandIn, stand_in_in_force
 from ...persistence.models import OrgUnit, User, db, utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
-
-
-def _active(now: datetime):
-    return (StandIn.cancelled_at.is_(None), StandIn.starts <= now, StandIn.ends > now)
-
-
-def acting_for(user: User, now: datetime | None = None) -> list[int]:
-    """The users whose work this user does now as their stand-in."""
-    return list(db.session.scalars(select(StandIn.user_id).where(StandIn.stand_in_id == user.id,
-                                                                   *_active(now or utcnow()))))
-
+from ..security import policy
 
 # Asked by every step that notifies someone: built once, run as a plain statement.
 _REPLACEMENTS = (
     select(StandIn.__table__.c.user_id, StandIn.__table__.c.stand_in_id)
     .where(StandIn.__table__.c.user_id.in_(bindparam("ids", expanding=True)),
-           *_active(bindparam("now", type_=StandIn.__table__.c.starts.type)))
+           *stand_in_in_force(bindparam("now", type_=StandIn.__table__.c.starts.type)))
     .order_by(StandIn.__table__.c.id)
 )
 
@@ -44,10 +34,10 @@ def replacements(user_ids, now: datetime | None = None) -> dict[int, int]:
     return {user_id: stand_in for user_id, stand_in in rows}
 
 
-def street_colleagues(user: User, roles=("inspector", "supervisor")) -> list[User]:
+def street_colleagues(user: User, roles=policy.STAND_IN_ROLES) -> list[User]:
     """The active people in these roles of the supervisor's street (by default: who may stand in);
     nobody for anyone but a street supervisor."""
-    street = user.org_unit.street_code if user.role == "supervisor" else None
+    street = policy.supervised_street(user)
     if not street:
         return []
     return list(db.session.scalars(
@@ -77,7 +67,7 @@ def set_stand_in(supervisor: User, user_id: int, stand_in_id: int, starts: datet
     if not people:
         raise Forbidden("only a street supervisor sets stand-ins")
     errors = {}
-    if user_id not in people or people[user_id].role != "inspector":
+    if user_id not in people or not policy.may_set_standin(supervisor, people[user_id]):
         errors["user_id"] = "请选择本街道的巡查员" if lang != "en" else "Choose an inspector of your street"
     if stand_in_id not in people or stand_in_id == user_id:
         errors["stand_in_id"] = "请选择本街道的另一名同事" if lang != "en" else "Choose another colleague of your street"

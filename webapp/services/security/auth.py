@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from ...persistence.models import ApiToken, User, db, utcnow
 from ...persistence.security import LoginFailure
-from . import audit
+from . import audit, policy
 
 _hasher = PasswordHasher()
 # Verifying against a dummy hash when the user does not exist keeps timing the same.
@@ -147,7 +147,7 @@ def issue_token(user: User, hours: int, scopes: list[str] | None = None) -> tupl
     """A bearer token; a machine client's (role integration) carries its scopes, or the `scopes`
     asked for, which must be among its own (ValueError names those that are not)."""
     granted = None
-    if user.role == "integration":
+    if policy.is_integration(user):
         own = (user.scopes or "").split()
         unknown = sorted(set(scopes or ()) - set(own))
         if unknown:

@@ -8,13 +8,15 @@ URL names before any view does.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, false, or_, select, true
 
 from ....domain.roles import ROLES
-from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db
+from ....persistence.daily import Comment, StandIn, stand_in_in_force
+from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db, utcnow
 from ....persistence.organisation import Estate, PropertyCompany
 from ....persistence.step_store import InboxLike, ProjectLike
-from ...people import standins
 
 
 def scope_of(user: User) -> str:
@@ -107,13 +109,13 @@ def is_company_estate(user: User, estate_id: int | None) -> bool:
 
 def task_filter(user: User):
     """A SQL condition on InboxTask: tasks for the user's role, in the user's jurisdiction, and
-    the tasks held by colleagues this user stands in for (services.people.standins).
+    the tasks held by colleagues this user stands in for (`acting_for`).
 
     `InboxTask.role` is who works on the task (see instances.worker_role): one indexed equality, so
     the inbox query stays an index range scan however many tasks a street has.
     """
     group = _group_tasks(user)
-    covered = standins.acting_for(user)
+    covered = acting_for(user)
     return or_(group, InboxTask.claimed_by_id.in_(covered)) if covered else group
 
 
@@ -140,7 +142,7 @@ def can_do_task(user: User, task: InboxLike, ignore_claim: bool = False) -> bool
     district, street = _unit_codes(user)
     if not ignore_claim and task.claimed_by_id is not None and task.claimed_by_id != user.id:
         # A colleague's task is the stand-in's while the colleague is on leave (never one barred to them).
-        return task.claimed_by_id in standins.acting_for(user) and task.barred_user_id != user.id
+        return task.claimed_by_id in acting_for(user) and task.barred_user_id != user.id
     if task.barred_user_id is not None and task.barred_user_id == user.id:
         return False  # nobody checks an entry they made themselves
     if scope == "own":
@@ -246,7 +248,7 @@ def can_decide_meetings(user: User) -> bool:
 
 def can_design(user: User) -> bool:
     """Deploy and migrate: process designers, and a district's administrators for its variant (their
-    account belongs to the district: services.designer.deployment.line_of)."""
+    account belongs to the district: `line_of`)."""
     return user.role == "designer" or (user.role == "district_admin" and user.org_unit is not None)
 
 
@@ -276,7 +278,7 @@ def claims_projects(user: User) -> bool:
 def is_street_staff(user: User, project: Project) -> bool:
     """The inspectors and supervisor of the project's street: they serve its notices and ask for
     ad-hoc inspections."""
-    return user.role in ("inspector", "supervisor") and can_see_project(user, project)
+    return is_patrol_staff(user) and can_see_project(user, project)
 
 
 def may_entrust(user: User, project: Project) -> bool:
@@ -320,3 +322,182 @@ def may_release(user: User, task: InboxTask) -> bool:
     to give back)."""
     return (task.claimed_by_id == user.id or supervises_task(user, task)
             or (task.claimed_by_id is None and can_do_task(user, task)))
+
+
+# -- the owner's side ------------------------------------------------------------------------------
+def is_owner_side(user: User) -> bool:
+    """An owner's account: it sees its own projects and, of their comments, those meant for the
+    owner; what it writes is meant for the owner; it acts for nobody else, so it may tick the
+    owner's own commitment, becomes the owner of what it registers, and no check is barred to it
+    for an entry it made (`notBy`). Its day starts on its projects, not in an inbox."""
+    return scope_of(user) == "own"
+
+
+def comment_filter(user: User):
+    """A SQL condition on Comment: the comments of a project this user sees that it may read (the
+    owner's side: those meant for the owner)."""
+    return Comment.visibility == "owner" if is_owner_side(user) else true()
+
+
+def comment_visible_to(user: User, project: Project, visibility: str) -> bool:
+    """Whether a comment of this visibility on the project reaches this user (a mention of a
+    colleague who would not see it names nobody)."""
+    return can_see_project(user, project) and (visibility == "owner" or not is_owner_side(user))
+
+
+# -- uploads ---------------------------------------------------------------------------------------
+def may_use_attachment(user: User, row: Attachment, project_id: int | None) -> bool:
+    """A form or comment names an upload of its author's that belongs to no project yet, or one
+    already the project's."""
+    return (row.project_id is None and row.uploader_id == user.id) or (
+        project_id is not None and row.project_id == project_id)
+
+
+# -- the street's team: patrols, stand-ins, assignments -------------------------------------------
+STAND_IN_ROLES = ("inspector", "supervisor")  # who may stand in for an inspector on leave
+
+
+def is_patrol_staff(user: User) -> bool:
+    """The street's inspectors and supervisor: they patrol its sites and serve its notices."""
+    return user.role in STAND_IN_ROLES
+
+
+def is_street_supervisor(user: User) -> bool:
+    """A street supervisor: it sees its inspectors' tasks (the team view), assigns them and sets
+    the inspectors' stand-ins."""
+    return user.role == "supervisor"
+
+
+def supervised_street(user: User) -> str | None:
+    """The street whose inspectors a street supervisor manages; None for everyone else."""
+    return user.org_unit.street_code if is_street_supervisor(user) else None
+
+
+def may_set_standin(supervisor: User, inspector: User) -> bool:
+    """A street supervisor names stand-ins for the inspectors of its own street."""
+    street = supervised_street(supervisor)
+    return bool(street) and inspector.role == "inspector" and inspector.org_unit.street_code == street
+
+
+def acting_for(user: User, now: datetime | None = None) -> list[int]:
+    """The users whose work this user does now as their stand-in (services.people.standins)."""
+    return list(db.session.scalars(select(StandIn.user_id).where(StandIn.stand_in_id == user.id,
+                                                                   *stand_in_in_force(now or utcnow()))))
+
+
+# -- registration and leads -----------------------------------------------------------------------
+def is_company_account(user: User) -> bool:
+    """A property company's account (whether or not its company is active): it registers only
+    inside its company's estates, where its district lets it (policy.by_district)."""
+    return user.role == "property"
+
+
+def registrable_estates(user: User | None):
+    """A SQL condition on Estate: the estates a registration by this user may name (a property
+    company's account: its own company's; no user: any)."""
+    if user is not None and is_company_account(user):
+        return Estate.company_id == user.property_company_id
+    return true()
+
+
+def company_streets(user: User):
+    """The streets where a property company's account works: those of its active estates (a subquery)."""
+    return select(Estate.street_code).where(Estate.company_id == user.property_company_id, Estate.active)
+
+
+def registration_street_filter(user: User):
+    """A SQL condition on OrgUnit: the streets where this user registers projects and reports leads.
+    Owners register anywhere; street staff only inside their own street; a property company in the
+    streets of its estates."""
+    is_street = OrgUnit.kind == "street"
+    if scope_of(user) == "street":
+        return and_(is_street, OrgUnit.code == user.org_unit.street_code)
+    if is_company_account(user):
+        return and_(is_street, OrgUnit.code.in_(company_streets(user)))
+    return is_street
+
+
+def lists_own_leads(user: User) -> bool:
+    """Grid workers and property companies follow the leads they reported on their own list;
+    inspectors work them in the inbox."""
+    return user.role in ("grid", "property")
+
+
+def company_filter(user: User):
+    """A SQL condition on PropertyCompany: the companies whose figures and ratings this user reads
+    (a company's account: its own; district users: their district's; the city: all). None: no
+    company is within reach."""
+    if is_company_account(user) and user.property_company_id:
+        return PropertyCompany.id == user.property_company_id
+    scope = scope_of(user)
+    if scope == "district":
+        return PropertyCompany.district_code == user.org_unit.district_code
+    return true() if scope == "city" else None
+
+
+# -- jurisdiction as pages and figures see it -----------------------------------------------------
+def sees_every_project(user: User) -> bool:
+    """City-wide users: project_filter restricts nothing (a figure may skip it)."""
+    return scope_of(user) == "city"
+
+
+def spans_streets(user: User) -> bool:
+    """District and city users: their work spans streets (the inbox filters by street)."""
+    return scope_of(user) in ("district", "city")
+
+
+def works_in_street(user: User) -> bool:
+    """Street users: their tasks are their street's group's, taken by claiming."""
+    return scope_of(user) == "street"
+
+
+def is_district_staff(user: User) -> bool:
+    """District users: their district's pages are theirs."""
+    return scope_of(user) == "district"
+
+
+def district_bound(user: User) -> bool:
+    """Street and district users work under one district's rules, their unit's."""
+    return scope_of(user) in ("street", "district")
+
+
+def district_filter(user: User):
+    """A SQL condition on OrgUnit: the districts inside this user's jurisdiction (the city: every
+    one; anyone else: their own)."""
+    is_district = OrgUnit.kind == "district"
+    return is_district if sees_every_project(user) else and_(is_district, OrgUnit.code == user.org_unit.district_code)
+
+
+def dashboard_scope(user: User) -> dict:
+    """What a dashboard's figures cover: the user's jurisdiction and its unit."""
+    unit = user.org_unit
+    return {"kind": scope_of(user), "code": unit.code, "name": unit.name}
+
+
+# -- process versions -----------------------------------------------------------------------------
+def line_of(user: User) -> str | None:
+    """The version line a user deploys to: a district's process designer or administrator deploys
+    the district's variant, the city's designer the city's version (None)."""
+    if user.role in ("designer", "district_admin") and user.org_unit is not None:
+        return user.org_unit.district_code
+    return None
+
+
+def sees_line(user: User, district_code: str | None) -> bool:
+    """Everyone who reads versions sees the city's line; a district's users see their own variant
+    besides it, the city's designer and operations every district's."""
+    if district_code is None:
+        return True
+    mine = line_of(user)
+    return mine == district_code or (mine is None and user.role in ("designer", "admin"))
+
+
+def deploys_line(user: User, district_code: str | None) -> bool:
+    """Migrating projects onto a version is for the users who deploy its line."""
+    return can_design(user) and line_of(user) == district_code
+
+
+def reads_district_lines(user: User) -> bool:
+    """Which district runs which version: city users, process designers and operations, and a
+    district's administrators (for their own district)."""
+    return user.role in ("designer", "admin", "district_admin") or scope_of(user) == "city"

@@ -21,15 +21,14 @@ from sqlalchemy import select
 from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db
 from ....persistence.oversight import Notice
 from ...errors import Forbidden, NotFound
-from ...participation import property_companies
 from . import (
+    by_district,
     can_design,
     can_do_task,
     can_edit_rules,
     can_manage_organisation,
     can_read_organisation,
     can_read_rules,
-    can_register,
     can_report_lead,
     can_see_attachment,
     can_see_project,
@@ -177,7 +176,7 @@ def _organisation(user: User, args: Args, method: str) -> None:
 def _registers(user: User, args: Args, method: str) -> None:
     """Owners and inspectors register; a property company on owners' behalf where its district lets
     it (P-26a)."""
-    if not can_register(user) or (user.role == "property" and not property_companies.registers_on_behalf(user)):
+    if not by_district.may_register(user):
         raise Forbidden("this role cannot register projects")
 
 
