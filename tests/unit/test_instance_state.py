@@ -77,3 +77,29 @@ def test_state_is_spiffworkflows_layout_at_every_step_of_every_scenario(ctx, mon
     assert len(checked) > 3 * len(results)  # every step of every scenario, not just the starts
     # Tasks not yet reached store no delta deleting all their parent's data.
     assert sum(ours for ours, _ in sizes) < 0.9 * sum(theirs for _, theirs in sizes)
+
+
+def test_a_finished_instance_keeps_its_facts_and_none_of_its_task_tree(ctx, monkeypatch):
+    """Nothing runs a finished instance again: its state keeps the last task (its data whole) and
+    the process data, and reads as finished with the same facts (ProcessRunner.data)."""
+    from webapp.domain.engine import ProcessRunner
+
+    bundle = parse_bundle(shipped(), "small_works")
+    read_back = []
+    after_call = scenarios._Run._after_call
+
+    def check(run):
+        after_call(run)
+        runner = run.runner
+        if runner.finished():
+            whole = instance_state.workflow_to_state(runner.workflow)
+            kept = instance_state.workflow_to_state(runner.workflow, finished=True)
+            read = ProcessRunner.load(bundle, kept)
+            read_back.append((run.scenario.name, _plain(read.data()) == _plain(runner.data()), read.finished(),
+                              len(read.workflow.tasks), read.snapshot().tasks, 3 * len(kept) < len(whole)))
+
+    monkeypatch.setattr(scenarios._Run, "_after_call", check)
+    for case in scenario_service.shipped("small_works"):
+        scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist)
+    assert len(read_back) > 3  # several scenarios end the process
+    assert [r for r in read_back if r[1:] != (True, True, 1, [], True)] == []

@@ -147,8 +147,9 @@ class ProcessRunner:
     def load(cls, bundle: Bundle, state: str, helpers: dict | None = None) -> ProcessRunner:
         return cls(bundle, state_to_workflow(bundle, state), helpers)
 
-    def dump(self) -> str:
-        return workflow_to_state(self.workflow)
+    def dump(self, finished: bool = False) -> str:
+        """The state to store; `finished` (the process has ended) keeps only its facts."""
+        return workflow_to_state(self.workflow, finished)
 
     def complete(self, task_id: str, data: dict, sink: EventSink | None = None, actor: str | None = None) -> None:
         task = self._ready_human_task(task_id)
@@ -558,8 +559,8 @@ def _splice(workflow: BpmnWorkflow, first, last) -> None:
 
 
 # -- state (de)serialization: domain.instance_state ---------------------------------------------
-def workflow_to_state(workflow: BpmnWorkflow) -> str:
-    return instance_state.workflow_to_state(workflow)
+def workflow_to_state(workflow: BpmnWorkflow, finished: bool = False) -> str:
+    return instance_state.workflow_to_state(workflow, finished)
 
 
 def state_to_workflow(bundle: Bundle, text: str) -> BpmnWorkflow:

@@ -58,6 +58,32 @@ class StateConverter(BpmnWorkflowConverter):
         dct["typename"] = _WORKFLOW
         return dct
 
+    def finished_dict(self, workflow: BpmnWorkflow) -> dict:
+        """A finished instance: its last task alone, as the root of the tree, with its data whole.
+
+        Nothing runs a finished instance again (a closed project takes no task, timer, message or
+        inspection request, and is not migrated); its readers ask only for its facts (the last
+        task's data and the process data, ProcessRunner.data) and whether it has finished. The
+        task tree it ran through (the sub-processes too) was most of its state: its history is in
+        our own history table. A last task in a sub-process keeps the whole state."""
+        last = workflow.last_task
+        if last is None or last.workflow is not workflow:
+            return self.to_dict(workflow)
+        names: dict[UUID, str] = {}
+        task = dict(self._task_dict(last, {}, names), children=[])
+        return {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": task["id"],
+            "success": workflow.success,
+            "completed": True,
+            "tasks": {task["id"]: task},
+            "root": task["id"],
+            "subprocesses": {},
+            "bpmn_events": self.registry.convert(workflow.bpmn_events),
+            "typename": _WORKFLOW,
+        }
+
     def _workflow_dict(self, workflow, names: dict[UUID, str]) -> dict:
         """WorkflowConverter.to_dict, the tasks written by _task_dict."""
         tasks = workflow.tasks
@@ -188,12 +214,16 @@ def _uuid(ids: dict[str, UUID], name: str) -> UUID:
 _CONVERTER = StateConverter(BpmnWorkflow, REGISTRY)
 
 
-def workflow_to_state(workflow: BpmnWorkflow) -> str:
-    dct = _CONVERTER.to_dict(workflow)
+def workflow_to_state(workflow: BpmnWorkflow, finished: bool = False) -> str:
+    """The state to store; `finished`: the process has ended (ProcessRunner.finished), so only
+    its facts are kept (StateConverter.finished_dict)."""
+    dct = _CONVERTER.finished_dict(workflow) if finished else _CONVERTER.to_dict(workflow)
     dct["format"] = STATE_FORMAT
     try:
         # allow_nan=False: NaN and Infinity are no JSON, and readers of the state would choke on them.
-        return json.dumps(dct, separators=(",", ":"), default=_json_value, allow_nan=False)
+        # As UTF-8: an escaped Chinese character took six bytes instead of three, and matched
+        # nothing of the dictionary the stored state is deflated with (persistence.models).
+        return json.dumps(dct, separators=(",", ":"), default=_json_value, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise ScriptFailed(f"the process data holds a value that cannot be stored: {exc}") from exc
 

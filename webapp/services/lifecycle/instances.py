@@ -450,7 +450,7 @@ def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_ta
     db.session.flush()
     now = utcnow()
     snap = runner.snapshot()
-    values = {"state": runner.dump(), "completed": snap.completed, "updated_at": now}
+    values = {"state": runner.dump(finished=snap.completed), "completed": snap.completed, "updated_at": now}
     if version_id is not None:
         values["version_id"] = version_id
     # The state first: the revision check happens here, before any projection is touched.
