@@ -178,13 +178,36 @@ def test_sms_wecom_and_dingtalk_reach_their_gateways(app, api, gateway, clock):
     by_path = {path: (headers, body) for path, headers, body in gateway.received}
     assert set(by_path) == {"/sms", "/wecom", "/dingtalk"}
     sms_headers, sms = by_path["/sms"]
-    assert sms_headers["Authorization"] == "Bearer t0k" and sms["text"].startswith("【新待办】测试通知")
+    assert sms_headers["Authorization"] == "Bearer t0k" and sms["text"] == "【新待办】测试通知：正文"
+    # The text is the notification's: the outbound messages keep no copy of it.
+    with app.app_context():
+        from webapp.persistence.daily import OutboxMessage
+        from webapp.persistence.models import db
+
+        assert set(db.session.execute(db.select(OutboxMessage.subject, OutboxMessage.body))) == {(None, None)}
     phone = sms["to"]
     assert phone == "13800009999"
     assert by_path["/wecom"][1]["text"]["mentioned_mobile_list"] == [phone]
     assert by_path["/dingtalk"][1]["at"]["atMobiles"] == [phone]
     keys = {headers["Idempotency-Key"] for headers, _ in by_path.values()}
     assert len(keys) == 3 and all(k.startswith("xiaosan-outbox-") for k in keys)
+
+
+def test_a_message_written_with_its_own_text_is_sent_with_it(app, api, gateway, clock):
+    """Outbound messages written before they read their notification's text kept a copy."""
+    from sqlalchemy import update
+
+    from webapp.persistence.daily import OutboxMessage
+    from webapp.persistence.models import db
+
+    app.config.update(SMS_GATEWAY_URL=f"http://127.0.0.1:{gateway.server_address[1]}/sms")
+    _prefer(api, channels=["sms"])
+    _notify_inspector(app)
+    with app.app_context():
+        db.session.execute(update(OutboxMessage).values(subject="【新待办】当时的标题", body="当时的正文"))
+        db.session.commit()
+    worker_round(app)
+    assert [body["text"] for _, _, body in gateway.received] == ["【新待办】当时的标题：当时的正文"]
 
 
 def test_a_failing_gateway_is_retried_and_logged(app, api, gateway, clock):

@@ -76,3 +76,29 @@ def test_deflated_json_turns_back_into_text_on_downgrade_and_reads_after_upgrade
     assert {i: plain[i] for i, _ in history} == dict(history) == dict(again)
     assert plain_notices == dict(notices)
     assert all(json.loads(value) for value in plain.values() if value is not None)
+
+
+@BOTH_BACKENDS
+def test_outbound_messages_get_their_text_back_on_downgrade(app):
+    """0022_outbox_reference: messages written without a copy of their notification's text, and
+    task notifications without their link, have both again after a downgrade."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import registration_data
+    from webapp.persistence.models import User, db
+    from webapp.persistence.schema import MIGRATIONS_DIR
+    from webapp.services.lifecycle import instances
+
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == "owner1"))
+        pid = instances.register_project(owner, registration_data()).id
+        db.session.remove()
+        downgrade(MIGRATIONS_DIR, revision="0021_json_deflated")
+        messages = db.session.execute(text(
+            "SELECT n.kind, n.title, n.link, n.task_id, o.subject, o.body FROM outbox_message o "
+            f"JOIN notification n ON n.id = o.notification_id WHERE n.project_id = {pid}")).all()
+        db.session.remove()
+        upgrade(MIGRATIONS_DIR)
+    assert messages and all(subject and subject.endswith(title) and body for _, title, _, _, subject, body in messages)
+    tasks = [(link, task_id) for kind, _, link, task_id, _, _ in messages if kind == "new_task"]
+    assert tasks and all(link == f"/tasks/{task_id}" for link, task_id in tasks)

@@ -21,7 +21,7 @@ class Notification(db.Model):
     kind = db.Column(db.String(24), nullable=False)  # new_task, due_soon, overdue, escalation, notice, handover
     title = db.Column(db.String(200), nullable=False)
     body = db.Column(db.String(1000))
-    link = db.Column(db.String(300))
+    link = db.Column(db.String(300))  # empty for a task's page: /tasks/<task_id> (centre.link_of)
     project_id = db.Column(db.Integer, db.ForeignKey("project.id"))
     task_id = db.Column(db.String(36))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -31,16 +31,18 @@ class Notification(db.Model):
 
 class OutboxMessage(db.Model):
     """An outbound message (SMS, e-mail, group webhook), written in the transaction that made its
-    notification and sent later by a worker, which claims it like a timer job."""
+    notification and sent later by a worker, which claims it like a timer job. Its subject and
+    body are its notification's (centre.message_text); a message written before kept a copy."""
 
     __tablename__ = "outbox_message"
     id = db.Column(db.Integer, primary_key=True)
-    notification_id = db.Column(db.Integer, db.ForeignKey("notification.id"), nullable=False, index=True)
+    # Found by notification through the unique (notification_id, channel), whose first column it is.
+    notification_id = db.Column(db.Integer, db.ForeignKey("notification.id"), nullable=False)
     user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=False)
     channel = db.Column(db.String(16), nullable=False)  # console, email, sms, wecom, dingtalk
     recipient = db.Column(db.String(200), nullable=False)
-    subject = db.Column(db.String(200), nullable=False)
-    body = db.Column(db.String(1000), nullable=False)
+    subject = db.Column(db.String(200))
+    body = db.Column(db.String(1000))
     status = db.Column(db.String(12), nullable=False, default="pending")  # pending, sent, failed
     not_before = db.Column(UTCDateTime, nullable=False, default=utcnow)  # quiet hours, retry backoff
     attempts = db.Column(db.Integer, nullable=False, default=0)

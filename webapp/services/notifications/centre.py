@@ -86,8 +86,9 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     people = {row.id: row for row in connection.execute(_PEOPLE, {"ids": ids})}
     if not people:
         return []
+    link = None if event.task_id and event.link == f"/tasks/{event.task_id}" else event.link  # see link_of
     rows = [{"user_id": uid, "key": f"{event.key}:{uid}"[:160], "kind": event.kind, "title": event.title[:200],
-             "body": event.body[:1000], "link": event.link, "project_id": event.project_id,
+             "body": event.body[:1000], "link": link, "project_id": event.project_id,
              "task_id": event.task_id, "created_at": now} for uid in sorted(people)]
     written = connection.execute(_notification_insert(), rows).all()
     offered = channel_module.configured(current_app.config)
@@ -100,13 +101,29 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
         for name in channels_of(pref):
             recipient = _address(name, person, pref)
             if name in offered and recipient:
+                # Subject and body: the notification's (message_text), not a copy.
                 outbox.append({"notification_id": new_id, "user_id": uid, "channel": name, "recipient": recipient,
-                               "subject": f"【{KINDS[event.kind][0]}】{event.title}"[:200], "body": event.body[:1000]
-                               or event.title[:1000], "status": "pending", "attempts": 0, "created_at": now,
+                               "subject": None, "body": None, "status": "pending", "attempts": 0, "created_at": now,
                                "not_before": after_quiet_hours(pref, now)})
     if outbox:
         connection.execute(_OUTBOX_INSERT, outbox)
     return sorted(new_id for new_id, _ in written)
+
+
+def message_text(message: OutboxMessage, notification: Notification | None) -> tuple[str, str]:
+    """An outbound message's subject and body: its notification's kind and title, and its body
+    (the title when it has none); a message written before kept its own copy."""
+    if message.subject is not None or notification is None:
+        return message.subject or "", message.body or ""
+    subject = f"【{KINDS.get(notification.kind, (notification.kind,))[0]}】{notification.title}"[:200]
+    return subject, (notification.body or notification.title)[:1000]
+
+
+def link_of(notification: Notification) -> str | None:
+    """Where a notification leads: its link, or its task's page (stored empty, it is most of them)."""
+    if notification.link is None and notification.task_id:
+        return f"/tasks/{notification.task_id}"
+    return notification.link
 
 
 def channels_of(pref: NotificationPreference | None) -> list[str]:
@@ -156,7 +173,7 @@ def listing(user: User, *, unread_only: bool = False, limit: int = 50, before_id
 
 
 def row_of(n: Notification) -> dict:
-    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "link": n.link,
+    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "link": link_of(n),
             "project_id": n.project_id, "task_id": n.task_id, "created_at": n.created_at, "read_at": n.read_at,
             "read": n.read_at is not None}
 

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from ...persistence.daily import DeliveryAttempt, OutboxMessage
+from ...persistence.daily import DeliveryAttempt, Notification, OutboxMessage
 from ...persistence.models import db, utcnow
 from . import channels as channel_module
+from .centre import message_text
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -30,6 +31,7 @@ def send_pending(worker_id: str, now: datetime | None = None, limit: int = 20, l
     delivered = 0
     for message_id in claim(worker_id, now, limit, lock_seconds):
         message = db.session.get(OutboxMessage, message_id)
+        notification = db.session.get(Notification, message.notification_id) if message is not None else None
         db.session.commit()  # no transaction stays open while the channel answers
         if message is None or message.locked_by != worker_id:
             continue
@@ -37,7 +39,8 @@ def send_pending(worker_id: str, now: datetime | None = None, limit: int = 20, l
         try:
             if channel is None:
                 raise channel_module.DeliveryFailed(f"channel {message.channel} is not configured")
-            channel.send(channel_module.Outgoing(key(message), message.recipient, message.subject, message.body))
+            subject, body = message_text(message, notification)
+            channel.send(channel_module.Outgoing(key(message), message.recipient, subject, body))
         except Exception as exc:  # a channel's failure is retried, never lost
             _record(message_id, worker_id, ok=False, error=f"{type(exc).__name__}: {exc}"[:1000])
             continue
@@ -90,9 +93,10 @@ def _record(message_id: int, worker_id: str, *, ok: bool, error: str | None) -> 
 
 def delivery_log(limit: int = 100) -> list[dict]:
     """The newest attempts with their message, for operations."""
-    rows = db.session.execute(select(DeliveryAttempt, OutboxMessage)
+    rows = db.session.execute(select(DeliveryAttempt, OutboxMessage, Notification)
                               .join(OutboxMessage, OutboxMessage.id == DeliveryAttempt.message_id)
+                              .outerjoin(Notification, Notification.id == OutboxMessage.notification_id)
                               .order_by(DeliveryAttempt.id.desc()).limit(limit))
     return [{"id": a.id, "at": a.at, "ok": a.ok, "error": a.error, "worker": a.worker, "message_id": m.id,
-             "channel": m.channel, "recipient": m.recipient, "subject": m.subject, "status": m.status,
-             "attempts": m.attempts} for a, m in rows]
+             "channel": m.channel, "recipient": m.recipient, "subject": message_text(m, n)[0], "status": m.status,
+             "attempts": m.attempts} for a, m, n in rows]
