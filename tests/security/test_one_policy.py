@@ -4,16 +4,20 @@ or jurisdiction themselves. Read from the source (ast, nothing imported).
 
 A comparison of a `.role` or `.scope`, a `scope_of(...)` compared with anything, or a `.role.in_(...)`
 outside the package fails here, unless it is a fact about data listed in ALLOWED with the reason it
-decides nothing about access.
+decides nothing about access. Templates ask the policy (the Jinja global `policy`) what to offer and
+compare no role at all.
 """
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("webapp/services", "webapp/web", "webapp/api")
 POLICY = "webapp/services/security/policy"
+TEMPLATES = ROOT / "webapp" / "templates"
+TEMPLATE_DECISION = re.compile(r"\.role\s*(==|!=|in\b|not\s+in\b)|\bscope\.kind\b|\bscope_of\(")
 
 # (module, enclosing function, the expression) → why it is data, not a decision on access.
 ALLOWED = {
@@ -101,3 +105,18 @@ def test_the_scan_finds_a_role_comparison():
     assert sorted(_decisions(tree)) == [
         ("f", "policy.scope_of(user) in ('city',)"), ("f", "user.role == 'owner'"),
         ("g", "User.role.in_(['a'])")]
+
+
+def template_decisions(text: str) -> list[str]:
+    return [m.group(0) for m in TEMPLATE_DECISION.finditer(text)]
+
+
+def test_no_template_compares_roles():
+    found = {path.relative_to(ROOT).as_posix(): template_decisions(path.read_text(encoding="utf-8"))
+             for path in sorted(TEMPLATES.rglob("*.html"))}
+    assert {path: hits for path, hits in found.items() if hits} == {}
+
+
+def test_the_template_scan_finds_a_role_comparison():
+    assert template_decisions("{% if current_user.role != 'owner' %}{{ u.role|role }}{% endif %}") == [".role !="]
+    assert template_decisions("{% if task.role in ('inspector',) %}") == [".role in"]

@@ -12,6 +12,7 @@ from ..domain.roles import ROLES
 from ..persistence.models import OrgUnit, db
 from ..persistence.organisation import Estate
 from ..services.participation.property_companies import ESTATE_PREFIX, estate_places
+from ..services.security import policy
 from .common import form_title
 from .i18n import lang, process_text
 
@@ -132,7 +133,8 @@ def init_app(app) -> None:
         task_title=lambda title, form_key: form_title(form_key, title),
         status=process_text,
     )
-    app.jinja_env.globals.update(current_lang=lang, STAGES=STAGES, RISKS=RISKS)
+    # Templates ask the policy's named predicates what to offer; they never compare roles.
+    app.jinja_env.globals.update(current_lang=lang, STAGES=STAGES, RISKS=RISKS, policy=policy)
 
     @app.context_processor
     def _now():

@@ -290,7 +290,7 @@ def may_entrust(user: User, project: Project) -> bool:
 
 def may_advise(user: User, project: Project) -> bool:
     """Only the project's entrusted supervisor records advisory logs on it."""
-    return user.role == "entrusted" and project.entrusted_supervisor_id == user.id
+    return is_entrusted_supervisor(user) and project.entrusted_supervisor_id == user.id
 
 
 def can_see_attachment(user: User, row: Attachment) -> bool:
@@ -501,3 +501,35 @@ def reads_district_lines(user: User) -> bool:
     """Which district runs which version: city users, process designers and operations, and a
     district's administrators (for their own district)."""
     return user.role in ("designer", "admin", "district_admin") or scope_of(user) == "city"
+
+
+# -- what a page offers (the templates ask these; the route checks still decide) ------------------
+def is_entrusted_supervisor(user: User) -> bool:
+    """An entrusted supervisor (委托监理): its projects are those it supervises."""
+    return user.role == "entrusted"
+
+
+def is_grid_worker(user: User) -> bool:
+    """A grid worker: its inbox offers to report a lead (吹哨)."""
+    return user.role == "grid"
+
+
+def works_from_ledger(user: User) -> bool:
+    """City users and district administrators have no inbox work of their own: an empty inbox
+    points them to the project ledger."""
+    return user.role in ("city", "district_admin")
+
+
+def offers_case_file(user: User, project: ProjectLike) -> bool:
+    """A task page links the project's full case file for staff, and for the project's own owner."""
+    return not is_owner_side(user) or project.owner_user_id == user.id
+
+
+def offers_claim(user: User, task: InboxLike) -> bool:
+    """An unclaimed inspectors' task offers its inspectors to claim it so the group knows."""
+    return not task.claimed_by_id and task.role == "inspector" and user.role == "inspector"
+
+
+def reads_company_reports(user: User) -> bool:
+    """The property companies' yearly figures: a company its own, district and city users theirs."""
+    return company_filter(user) is not None
