@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import TextClause, bindparam, func, select, text, update
 
 from ...domain.workdays import XIAMEN
 from ...persistence.daily import Notification, NotificationPreference, OutboxMessage
@@ -62,16 +62,38 @@ _PEOPLE = (
     .where(_user.c.id.in_(bindparam("ids", expanding=True)), _user.c.active.is_(True))
 )
 _OUTBOX_INSERT = OutboxMessage.__table__.insert()
-_NOTIFICATION_INSERT: dict[str, object] = {}
+_NOTIFIED = [c for c in Notification.__table__.c if c.name not in ("id", "read_at")]
+_NOTIFICATION_INSERT: dict[tuple[str, int], TextClause] = {}
+# Users per notification INSERT: one statement (and one cached text) per count up to this.
+_NOTIFICATION_BATCH = 50
 
 
-def _notification_insert():
-    """The notification INSERT (duplicates ignored, new ids returned) of this database, built once."""
+def _notification_insert(count: int) -> TextClause:
+    """The INSERT of `count` notifications (duplicates ignored, the new ids and their users
+    returned) on this database, built once per count. SQLAlchemy's dialect INSERT … ON CONFLICT
+    cannot be cached, so it was compiled anew for every step that notified anyone (most of
+    `notify`'s time); both databases read this text as it is."""
     name = db.engine.dialect.name
-    if name not in _NOTIFICATION_INSERT:
-        table = Notification.__table__
-        _NOTIFICATION_INSERT[name] = insert_ignoring_duplicates(table).returning(table.c.id, table.c.user_id)
-    return _NOTIFICATION_INSERT[name]
+    statement = _NOTIFICATION_INSERT.get((name, count))
+    if statement is None:
+        quote = db.engine.dialect.identifier_preparer.quote
+        rows = ", ".join("(" + ", ".join(f":{c.name}_{i}" for c in _NOTIFIED) + ")" for i in range(count))
+        statement = text(
+            f"INSERT INTO {Notification.__tablename__} ({', '.join(quote(c.name) for c in _NOTIFIED)}) "
+            f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, user_id"
+        ).bindparams(*(bindparam(f"{c.name}_{i}", type_=c.type) for i in range(count) for c in _NOTIFIED))
+        _NOTIFICATION_INSERT[(name, count)] = statement
+    return statement
+
+
+def _insert_notifications(connection, rows: list[dict]) -> list[tuple[int, int]]:
+    """(new id, user id) of each row written; a row whose key exists already is skipped."""
+    written: list[tuple[int, int]] = []
+    for start in range(0, len(rows), _NOTIFICATION_BATCH):
+        batch = rows[start:start + _NOTIFICATION_BATCH]
+        params = {f"{name}_{i}": value for i, row in enumerate(batch) for name, value in row.items()}
+        written += [(new_id, uid) for new_id, uid in connection.execute(_notification_insert(len(batch)), params)]
+    return written
 
 
 def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
@@ -90,7 +112,7 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     rows = [{"user_id": uid, "key": f"{event.key}:{uid}"[:160], "kind": event.kind, "title": event.title[:200],
              "body": event.body[:1000], "link": link, "project_id": event.project_id,
              "task_id": event.task_id, "created_at": now} for uid in sorted(people)]
-    written = connection.execute(_notification_insert(), rows).all()
+    written = _insert_notifications(connection, rows)
     offered = channel_module.configured(current_app.config)
     outbox = []
     for new_id, uid in written:
