@@ -261,5 +261,12 @@ def init_app(app: Flask) -> None:
         if rule.check is not None:
             # Raises the services' NotFound / Forbidden: the API and the pages answer them as
             # they answer the same refusal from inside a view.
-            rule.check(user, request.view_args or {}, request.method)
+            g.checked = rule.check(user, request.view_args or {}, request.method)
         return None
+
+
+def checked_object():
+    """What this request's access check read of the object its URL names (the task check: the
+    task's step), taken once; None if it read nothing. A view starts from it instead of reading
+    the same rows again."""
+    return g.pop("checked", None)

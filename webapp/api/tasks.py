@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_smorest import Blueprint
 
-from ..services.designer import task_forms
+from ..access import checked_object
 from ..services.ledger import queries
 from ..services.lifecycle import idempotency, instances
 from ..services.security import privacy
@@ -30,17 +30,19 @@ def my_tasks(args):
 @token_required
 def one_task(task_id):
     """One task with its form definition and the project summary."""
-    task = queries.visible_task(g.user, task_id)
-    row = queries.task_row(task)
-    definition = instances.task_form(task.form_key, task_forms.version_of_instance(task.instance_id))
+    # The task's rows as the access check read them: its inbox row, project and version.
+    step, task = instances.visible_task(g.user, task_id, checked_object())
+    project = step.project
+    row = queries.task_row(task, project=project)
+    definition = instances.task_form(task.form_key, step.version)
     row["form"] = definition.schema if definition is not None else None
-    row["project"] = queries.project_row(task.project)
+    row["project"] = queries.project_row(project)
     has_checklist = definition is not None and definition.has_checklist
-    row["checklist"] = instances.checklist_for(queries.project_data(task.project)) if has_checklist else []
+    row["checklist"] = instances.checklist_for(queries.project_data(project)) if has_checklist else []
     # The values the form starts with (e.g. a proposed deadline, what a lead carried), and the hazards
     # a per-hazard judgement must cover.
-    _facts, values, row["hazards"] = instances.form_start(task, definition)
-    row["values"] = privacy.for_viewer(g.user, task.project, values)
+    _facts, values, row["hazards"] = instances.form_start(task, definition, step)
+    row["values"] = privacy.for_viewer(g.user, project, values)
     return row
 
 
@@ -54,8 +56,10 @@ def one_task(task_id):
 def complete(body, task_id):
     """Complete a task with its form data: 422 names failing fields, 409 if no longer ready (with
     the reason). With an Idempotency-Key, a replay answers as the first request did."""
+    step = checked_object()  # the task's step as the access check read it
+
     def act():
-        project = instances.complete_task(g.user, task_id, body["data"], lang=lang(), ip=client_ip())
+        project = instances.complete_task(g.user, task_id, body["data"], lang=lang(), ip=client_ip(), step=step)
         return idempotency.completion_outcome(project, queries.project_tasks(project))
 
     outcome = idempotency.once(g.user, request.headers.get("Idempotency-Key"), f"complete:{task_id}", act, lang())

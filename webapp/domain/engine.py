@@ -6,6 +6,8 @@ extension properties), never a Python table of task ids.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -144,8 +146,21 @@ class ProcessRunner:
         _merge_unnamed_payloads(self.workflow, name, payload)
 
     @classmethod
-    def load(cls, bundle: Bundle, state: str, helpers: dict | None = None) -> ProcessRunner:
-        return cls(bundle, state_to_workflow(bundle, state), helpers)
+    def load(cls, bundle: Bundle, state: str, helpers: dict | None = None,
+             instance_id: int | None = None) -> ProcessRunner:
+        """The instance in `state`; with `instance_id`, the workflow a reader parked for exactly this
+        state (see `park`) is taken instead of reading the state again."""
+        workflow = _PARKED.take(instance_id, bundle, state) if instance_id is not None else None
+        return cls(bundle, workflow if workflow is not None else state_to_workflow(bundle, state), helpers)
+
+    def park(self, instance_id: int, state: str) -> None:
+        """Leave this runner's workflow, read from `state` and not changed since (a task page or the
+        API reading a task), for the next `load` of the same instance in this process: opening a
+        task, then submitting it, reads the state once. Only the text it was read from finds it
+        again: a step written meanwhile (here or by another process) changed the text, and a
+        workflow that ran a step is never parked (it would differ from its own saved state in
+        what a round trip through JSON changes)."""
+        _PARKED.put(instance_id, self.bundle, state, self.workflow)
 
     def dump(self, finished: bool = False) -> str:
         """The state to store; `finished` (the process has ended) keeps only its facts."""
@@ -395,6 +410,39 @@ class ProcessRunner:
                 return props.get("stage"), props.get("status")
             node = node.parent
         return None, None
+
+
+class _Parking:
+    """The few workflows read and left unchanged by readers, by instance id (oldest dropped
+    first). An entry is taken out by the one `load` that uses it, so no two callers share a
+    workflow, and it is used only for the very state text and bundle it was read from."""
+
+    SIZE = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[Bundle, str, BpmnWorkflow]] = OrderedDict()
+
+    def put(self, instance_id: int, bundle: Bundle, state: str, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._entries.pop(instance_id, None)
+            self._entries[instance_id] = (bundle, state, workflow)
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+
+    def take(self, instance_id: int, bundle: Bundle, state: str) -> BpmnWorkflow | None:
+        with self._lock:
+            entry = self._entries.pop(instance_id, None)
+        if entry is None or entry[0] is not bundle or entry[1] != state:
+            return None
+        return entry[2]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_PARKED = _Parking()
 
 
 def _merge_unnamed_payloads(workflow: BpmnWorkflow, name: str, payload: dict) -> None:

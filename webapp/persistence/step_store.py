@@ -205,6 +205,10 @@ class Step:
     version: VersionLike
     timer: TimerRow | None = None
 
+    def task(self, task_id: str) -> InboxRow | None:
+        """The inbox row of this ready task, if the step has it."""
+        return next((row for row in self.inbox if row.id == task_id), None)
+
 
 def read_for_task(task_id: str) -> Step | None:
     """The step that completes this task: None if no ready task has this id."""

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..access import checked_object
 from ..services.casefile import timeline
 from ..services.designer import task_forms
 from ..services.errors import Forbidden, NotFound, ValidationFailed
@@ -46,7 +47,9 @@ def show(task_id):
     facts = privacy.for_viewer(current_user, project, queries.project_data(project))
     values, errors, draft_at, status = {}, {}, None, 200
     # What the form starts with and quotes (the proposed deadline), and the hazards it judges.
-    known, start, live = instances.form_start(task, definition) if definition and can_do else ({}, {}, [])
+    # The task's step as the access check read it, for the form's start (read again if it is gone).
+    checked = checked_object()
+    known, start, live = instances.form_start(task, definition, checked) if definition and can_do else ({}, {}, [])
 
     if request.method == "POST":
         if request.form.get("task_id") != task_id:
@@ -72,7 +75,7 @@ def show(task_id):
             def act():
                 checkin = {k: request.form.get(k) for k in ("checkin_lat", "checkin_lng") if request.form.get(k)}
                 written = instances.complete_task(current_user, task_id, dict(values, **checkin), lang=lang(),
-                                                  ip=client_ip(), refused_uploads=upload_errors)
+                                                  ip=client_ip(), refused_uploads=upload_errors, step=checked)
                 return idempotency.completion_outcome(written, queries.project_tasks(written))
 
             try:

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, or_, select
 
 from ...domain.engine import ProcessRunner
 from ...persistence.models import HistoryEvent, InboxTask, ProcessInstance, ProcessVersion, Project, User, db
+from ...persistence.step_store import InboxLike, ProjectLike
 from ..designer.versions import bundle_for
 from ..errors import NotFound
 from ..oversight import kpi
@@ -38,9 +39,10 @@ def page_of(query, page: int, per_page: int, row) -> Page:
     return Page([row(r) for r in rows], total, page, per_page)
 
 
-def task_row(task: InboxTask, now: datetime | None = None) -> dict:
+def task_row(task: InboxLike, now: datetime | None = None, project: ProjectLike | None = None) -> dict:
+    """`project`: the task's project, if the caller has it."""
     now = now or datetime.now(timezone.utc)
-    project = task.project
+    project = project if project is not None else task.project
     return {
         "id": task.id,
         "element_id": task.element_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from copy import deepcopy
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,7 +23,6 @@ from ...domain.workdays import XIAMEN
 from ...persistence import external_rows, step_store
 from ...persistence.models import (
     HistoryEvent,
-    InboxTask,
     OrgUnit,
     ProcessInstance,
     Project,
@@ -30,7 +30,7 @@ from ...persistence.models import (
     db,
     utcnow,
 )
-from ...persistence.step_store import ProjectLike, Step
+from ...persistence.step_store import InboxLike, InboxRow, ProjectLike, Step
 from ..casefile import attachments, notices
 from ..designer import diagram_names, task_forms
 from ..designer.versions import bundle_for, latest_version, version_for_district
@@ -124,7 +124,7 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, phot
 
 
 def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
-                  refused_uploads: dict[str, str] | None = None) -> ProjectLike:
+                  refused_uploads: dict[str, str] | None = None, step: Step | None = None) -> ProjectLike:
     """Complete a task, for pages and API alike; returns the project's ledger row as written.
 
     The photos the form names must be the user's own unlinked uploads or the project's;
@@ -132,10 +132,13 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
     The step, the photos it links to the project and the drafts it makes useless are written in
     one transaction. If another change to the instance (a timer, a parallel task) won the race
     between our read and our write, redo the completion on the fresh state. A second completion of
-    the same task finds the task gone on that retry and is a 409, so nothing is applied twice."""
+    the same task finds the task gone on that retry and is a 409, so nothing is applied twice.
+    `step`: the task's step as the request's access check read it (taken for the first attempt;
+    its revision is checked like any other read)."""
     for attempt in range(WRITE_ATTEMPTS - 1):
         try:
-            project, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0)
+            project, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0,
+                                                step=step if attempt == 0 else None)
             break
         except StaleRevision:
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
@@ -149,9 +152,9 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
-                   retry: bool) -> tuple[ProjectLike, list[tuple[str, dict]]]:
-    step = step_store.read_for_task(task_id)
-    row = next((task for task in step.inbox if task.id == task_id), None) if step is not None else None
+                   retry: bool, step: Step | None = None) -> tuple[ProjectLike, list[tuple[str, dict]]]:
+    step = _step_of(task_id, step)
+    row = step.task(task_id) if step is not None else None
     if step is None or row is None:
         # Either it never existed, it is outside the user's reach, or it was completed: the
         # history tells which without revealing other streets' tasks.
@@ -190,23 +193,45 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     return project, events.followups
 
 
-def task_start(task_id: str) -> tuple[dict, dict]:
-    """(the facts of a ready task, the values its form starts with), for the task page and API."""
-    step = step_store.read_for_task(task_id)
+def task_start(task_id: str, step: Step | None = None) -> tuple[dict, dict]:
+    """(the facts of a ready task, the values its form starts with), for the task page and API.
+    `step`: the task's step if the caller has read it. The workflow read is parked for the
+    submission that usually follows (ProcessRunner.park): the facts handed out are copies."""
+    step = _step_of(task_id, step)
     if step is None:
         return {}, {}
-    runner = ProcessRunner.load(bundle_for(step.version), step.instance.state)
-    row = next((t for t in step.inbox if t.id == task_id), None)
-    facts = {k: v for k, v in runner.task_data(task_id).items() if not k.startswith("_")}
+    instance = step.instance
+    runner = ProcessRunner.load(bundle_for(step.version), instance.state, instance_id=instance.id)
+    row = step.task(task_id)
+    facts = deepcopy({k: v for k, v in runner.task_data(task_id).items() if not k.startswith("_")})
+    runner.park(instance.id, instance.state)
     return facts, prefill(runner.bundle, row.element_id, facts) if row is not None else {}
 
 
-def form_start(task: InboxTask, definition: FormDefinition | None) -> tuple[dict, dict, list[dict]]:
+def form_start(task: InboxLike, definition: FormDefinition | None, step: Step | None = None
+               ) -> tuple[dict, dict, list[dict]]:
     """(facts, starting values, live hazards) for a task's form, pages and API alike: static text
     quotes the facts (the proposed deadline), a per-hazard judgement lists the project's hazards."""
-    facts, values = task_start(task.id)
+    facts, values = task_start(task.id, step)
     judges = definition is not None and any(f.type == "hazardResults" for f in definition.fields)
     return facts, values, hazard_service.live_for_project(task.project_id) if judges else []
+
+
+def visible_task(user: User, task_id: str, step: Step | None = None) -> tuple[Step, InboxRow]:
+    """The task's step and inbox row if the user may read the task (queries.visible_task, on the
+    step's plain rows); NotFound otherwise. `step`: the task's step if the caller has read it."""
+    step = _step_of(task_id, step)
+    row = step.task(task_id) if step is not None else None
+    if step is None or row is None or not policy.sees_task(user, row, step.project):
+        raise NotFound("no such task")
+    return step, row
+
+
+def _step_of(task_id: str, step: object) -> Step | None:
+    """The step of this task: the one given if it holds the task, else read now."""
+    if isinstance(step, Step) and step.task(task_id) is not None:
+        return step
+    return step_store.read_for_task(task_id)
 
 
 def _hazard_facts(user: User, project: ProjectLike, runner: ProcessRunner, element_id: str, clean: dict, events,
@@ -390,7 +415,7 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None, phot
 
 
 def _runner(instance, steps: _Steps, version) -> ProcessRunner:
-    return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps))
+    return ProcessRunner.load(bundle_for(version), instance.state, helpers=_helpers(steps), instance_id=instance.id)
 
 
 def _helpers(steps: _Steps) -> dict:

@@ -301,9 +301,10 @@ def can_see_attachment(user: User, row: Attachment) -> bool:
     return project is not None and can_see_project(user, project)
 
 
-def sees_task(user: User, task: InboxTask) -> bool:
-    """A task is read by whoever sees its project, and by whoever may do it."""
-    return can_see_project(user, task.project) or can_do_task(user, task)
+def sees_task(user: User, task: InboxLike, project: ProjectLike | None = None) -> bool:
+    """A task is read by whoever sees its project (`project`: the task's, if the caller has it),
+    and by whoever may do it."""
+    return can_see_project(user, project if project is not None else task.project) or can_do_task(user, task)
 
 
 def supervises_task(user: User, task: InboxTask) -> bool:

@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ....persistence import step_store
 from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db
 from ....persistence.oversight import Notice
+from ....persistence.step_store import Step
 from ...errors import Forbidden, NotFound
 from . import (
     by_district,
@@ -48,11 +50,13 @@ Args = Mapping[str, Any]
 @dataclass(frozen=True)
 class Check:
     name: str
-    run: Callable[[User, Args, str], None]  # (caller, the URL's values, HTTP method): raises NotFound / Forbidden
+    # (caller, the URL's values, HTTP method): raises NotFound / Forbidden; may return what it read
+    run: Callable[[User, Args, str], object]
     per_object: bool = True
 
-    def __call__(self, user: User, args: Args, method: str = "GET") -> None:
-        self.run(user, args, method)
+    def __call__(self, user: User, args: Args, method: str = "GET") -> object:
+        """What the check read of the object, for the view (the task check: the task's step), or None."""
+        return self.run(user, args, method)
 
     def admits(self, user: User) -> bool:
         """Whether a check of the caller alone lets this user in (always True for an object check:
@@ -104,10 +108,19 @@ def _task(user: User, args: Args) -> InboxTask | None:
     return task
 
 
-def _do_task(user: User, args: Args, method: str) -> None:
-    task = _task(user, args)
-    if task is not None and method not in READING and not can_do_task(user, task):
+def _do_task(user: User, args: Args, method: str) -> Step | None:
+    """Read or do a task. The task is read with its whole step (step_store), which the check
+    returns: the view that shows or completes the task starts from the same rows rather than
+    reading them again."""
+    step = step_store.read_for_task(args["task_id"])
+    task = step.task(args["task_id"]) if step is not None else None
+    if task is None:
+        return None
+    if not sees_task(user, task, step.project):
+        raise NotFound("no such task")
+    if method not in READING and not can_do_task(user, task):
         raise Forbidden("this task belongs to another role or person")
+    return step
 
 
 def _claim(user: User, args: Args, method: str) -> None:
