@@ -59,8 +59,8 @@ def complete(body, task_id):
     step = checked_object()  # the task's step as the access check read it
 
     def act():
-        project = instances.complete_task(g.user, task_id, body["data"], lang=lang(), ip=client_ip(), step=step)
-        return idempotency.completion_outcome(project, queries.project_tasks(project))
+        done = instances.complete(g.user, task_id, body["data"], lang=lang(), ip=client_ip(), step=step)
+        return idempotency.completion_outcome(done.project, queries.task_rows(done.project, done.tasks))
 
     outcome = idempotency.once(g.user, request.headers.get("Idempotency-Key"), f"complete:{task_id}", act, lang())
     response = jsonify(outcome)

@@ -318,10 +318,10 @@ def add_inbox(rows: list[dict]) -> None:
         execute(_INBOX_INSERT, rows)
 
 
-def update_inbox(task_id: str, changes: dict) -> None:
+def update_inbox(row: InboxRow, changes: dict) -> None:
     """Set these columns of a task's inbox row (its title, due date or group changed)."""
-    execute(_INBOX_UPDATE, dict(changes, task_id=task_id))
-    written(None, InboxTask, task_id, changes)
+    execute(_INBOX_UPDATE, dict(changes, task_id=row.id))
+    written(row, InboxTask, row.id, changes)
 
 
 def write_timer(step: Step, values: dict | None) -> None:

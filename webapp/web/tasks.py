@@ -74,9 +74,9 @@ def show(task_id):
 
             def act():
                 checkin = {k: request.form.get(k) for k in ("checkin_lat", "checkin_lng") if request.form.get(k)}
-                written = instances.complete_task(current_user, task_id, dict(values, **checkin), lang=lang(),
-                                                  ip=client_ip(), refused_uploads=upload_errors, step=checked)
-                return idempotency.completion_outcome(written, queries.project_tasks(written))
+                done = instances.complete(current_user, task_id, dict(values, **checkin), lang=lang(),
+                                          ip=client_ip(), refused_uploads=upload_errors, step=checked)
+                return idempotency.completion_outcome(done.project, queries.task_rows(done.project, done.tasks))
 
             try:
                 idempotency.once(current_user, key, f"complete:{task_id}", act, lang())

@@ -266,6 +266,11 @@ def project_tasks(project: Project) -> list[dict]:
     return [task_row(t) for t in rows]
 
 
+def task_rows(project: ProjectLike, tasks: list[InboxLike]) -> list[dict]:
+    """project_tasks for inbox rows the caller has (a completion's step wrote them), in the same order."""
+    return [task_row(t, project=project) for t in sorted(tasks, key=lambda t: t.created_at)]
+
+
 def project_data(project: Project) -> dict:
     """The instance's current facts (registration data, risk level, flags) for the detail page."""
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from copy import deepcopy
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -125,7 +127,21 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, phot
 
 def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
                   refused_uploads: dict[str, str] | None = None, step: Step | None = None) -> ProjectLike:
-    """Complete a task, for pages and API alike; returns the project's ledger row as written.
+    """Complete a task (see `complete`); returns the project's ledger row as written."""
+    return complete(user, task_id, data, lang, ip, refused_uploads, step).project
+
+
+@dataclass
+class Completion:
+    """What a task completion wrote: the project's ledger row and its ready tasks' inbox rows."""
+
+    project: ProjectLike
+    tasks: list[InboxRow]
+
+
+def complete(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
+             refused_uploads: dict[str, str] | None = None, step: Step | None = None) -> Completion:
+    """Complete a task, for pages and API alike.
 
     The photos the form names must be the user's own unlinked uploads or the project's;
     `refused_uploads` (files a page could not store, by field) fail the submission the same way.
@@ -137,22 +153,22 @@ def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: st
     its revision is checked like any other read)."""
     for attempt in range(WRITE_ATTEMPTS - 1):
         try:
-            project, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0,
-                                                step=step if attempt == 0 else None)
+            done, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0,
+                                             step=step if attempt == 0 else None)
             break
         except StaleRevision:
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
     else:
-        project, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=True)
+        done, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=True)
     # After the step is committed: a lead found to be about a registered site becomes an inspection
     # request on that project (its own transaction, its own revision check).
     for reg_no, payload in followups:
         request_inspection(_project_by_reg_no(reg_no), payload, actor=user, ip=ip)
-    return project
+    return done
 
 
 def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
-                   retry: bool, step: Step | None = None) -> tuple[ProjectLike, list[tuple[str, dict]]]:
+                   retry: bool, step: Step | None = None) -> tuple[Completion, list[tuple[str, dict]]]:
     step = _step_of(task_id, step)
     row = step.task(task_id) if step is not None else None
     if step is None or row is None:
@@ -190,7 +206,7 @@ def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | No
     # The inbox rows were read with the instance: any change to them since also changed its
     # revision, which the write checks.
     _save(step, runner, events, actor=user, ip=ip, completed_task=task_id, photos=photos)
-    return project, events.followups
+    return Completion(project, step.inbox), events.followups
 
 
 def task_start(task_id: str, step: Step | None = None) -> tuple[dict, dict]:
@@ -615,7 +631,7 @@ def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] 
     existing = {row.id: row for row in step.inbox}
     gone = [task_id for task_id in existing if task_id not in current]
     step_store.remove_inbox(gone)
-    new = []
+    new: list[dict[str, Any]] = []
     for task_id, task in current.items():
         values = {
             "element_id": task.name,
@@ -638,8 +654,10 @@ def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] 
             continue
         changed = {name: value for name, value in values.items() if getattr(row, name) != value}
         if changed:
-            step_store.update_inbox(task_id, changed)
+            step_store.update_inbox(row, changed)
     step_store.add_inbox(new)
+    # The step's rows as written: what the caller answers with (the project's next tasks).
+    step.inbox = [row for row in step.inbox if row.id in current] + [InboxRow(**values) for values in new]
     return new, [existing[task_id] for task_id in gone]
 
 
