@@ -150,3 +150,31 @@ def test_a_step_writes_the_audit_rows_of_its_history_itself(app):
         audit.register_listeners()
     assert [(action, actor) for action, actor, _ in rows] == [("task_completed", "inspector_lj")]
     assert task_id in rows[0][2]
+
+
+@BOTH_BACKENDS
+def test_a_step_deletes_drafts_and_reads_external_rows_only_where_its_read_found_some(app):
+    """The step's read says whether anyone drafted its tasks and whether it has external-task
+    rows: the draft of a completed task goes, and a step with neither runs no statement for them."""
+    from sqlalchemy import event
+
+    from webapp.persistence.models import TaskDraft, db
+    from webapp.services.inbox import drafts
+    from webapp.services.lifecycle import instances
+
+    with app.app_context():
+        drafted, plain = (instances.register_project(_user("owner1"), registration_data()).id for _ in range(2))
+        drafts.save(_user("inspector_lj"), _task(drafted, "first_visit").id, {"site_status": "PAUSED"})
+        statements: dict[int, list[str]] = {drafted: [], plain: []}
+        for pid in (plain, drafted):  # the plain one while the other's draft exists
+            def seen(conn, cursor, statement, params, context, many, pid=pid):
+                statements[pid].append(statement)
+
+            event.listen(db.engine, "before_cursor_execute", seen)
+            try:
+                instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", seen)
+        assert db.session.scalar(select(func.count()).select_from(TaskDraft)) == 0
+    assert sum("DELETE FROM task_draft" in s for s in statements[drafted]) == 1
+    assert not [s for s in statements[plain] if "DELETE FROM task_draft" in s or s.startswith("SELECT external_task")]

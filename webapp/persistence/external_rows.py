@@ -14,10 +14,13 @@ _INSERT = insert(_ext)
 _DELETE = delete(_ext).where(_ext.c.id == bindparam("task_id"))
 
 
-def sync(instance_id: int, project, works: list) -> tuple[list, list]:
+def sync(instance_id: int, project, works: list, has_rows: bool = True) -> tuple[list, list]:
     """Bring the instance's rows in line with the service tasks waiting now (engine.ExternalWork);
-    returns (the works new since the last step, the rows whose task is no longer waiting)."""
-    existing = {row.id: row for row in execute(_ROWS, {"instance_id": instance_id})}
+    returns (the works new since the last step, the rows whose task is no longer waiting).
+    `has_rows` False: the step read that the instance has none."""
+    if not has_rows and not works:
+        return [], []
+    existing = {row.id: row for row in execute(_ROWS, {"instance_id": instance_id})} if has_rows else {}
     current = {work.id: work for work in works}
     gone = [row for task_id, row in existing.items() if task_id not in current]
     if gone:

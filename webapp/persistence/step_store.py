@@ -16,10 +16,11 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from .integration import ExternalTaskRow
 from .models import (
     Attachment,
     HistoryEvent,
@@ -40,6 +41,9 @@ _project = Project.__table__
 _timer = TimerJob.__table__
 _attachment = Attachment.__table__
 _sibling = _inbox.alias("sibling")
+_drafted = _inbox.alias("drafted")
+_external = ExternalTaskRow.__table__
+_draft = TaskDraft.__table__
 
 
 # -- typed rows: each field a column, in the table's order (tests/unit/test_step_store.py) ----------
@@ -169,12 +173,24 @@ def _part(row, part):
     return row_type(*row[where])
 
 
+# Whether the instance has external-task rows, and whether anyone keeps a draft of its tasks: a
+# step whose engine leaves no service task waiting, and which removes tasks nobody drafted, then
+# runs neither the SELECT nor the DELETE that would find nothing. Only steps write external-task
+# rows (under the revision check, like the inbox).
+_FLAGS = (
+    exists().where(_external.c.instance_id == _instance.c.id).label("has_external_rows"),
+    exists().select_from(_drafted.join(_draft, _draft.c.task_id == _drafted.c.id))
+    .where(_drafted.c.instance_id == _instance.c.id).label("has_drafts"),
+)
+_FLAGS_AT = sum(len(group) for _, group in _GROUPS)
+
+
 def _step_select(instance_id):
     """Every inbox row of the instance (the projection needs them all), with the instance, its
-    project, its version's identity and its timer job; the outer joins keep the instance when it
-    has no inbox row or no job."""
+    project, its version's identity and its timer job (and _FLAGS); the outer joins keep the
+    instance when it has no inbox row or no job."""
     return (
-        select(*(column for _, group in _GROUPS for column in group))
+        select(*(column for _, group in _GROUPS for column in group), *_FLAGS)
         .select_from(_instance)
         .join(_version, _version.c.id == _instance.c.version_id)
         .join(_project, _project.c.id == _instance.c.project_id)
@@ -204,6 +220,9 @@ class Step:
     inbox: list[InboxRow]
     version: VersionLike
     timer: TimerRow | None = None
+    # Unknown (True) unless read with the step: see _FLAGS.
+    has_external_rows: bool = True
+    has_drafts: bool = True
 
     def task(self, task_id: str) -> InboxRow | None:
         """The inbox row of this ready task, if the step has it."""
@@ -231,6 +250,8 @@ def _step(rows) -> Step | None:
         project=_part(first, _PROJECT_PART),
         inbox=[_part(row, _INBOX_PART) for row in rows if row[inbox_id] is not None],
         timer=_part(first, _TIMER_PART) if first[timer] is not None else None,
+        has_external_rows=bool(first[_FLAGS_AT]),
+        has_drafts=bool(first[_FLAGS_AT + 1]),
     )
 
 
@@ -304,13 +325,15 @@ _HISTORY_INSERT = insert(HistoryEvent.__table__)
 _AUDIT_INSERT = insert(AuditEvent.__table__)
 
 
-def remove_inbox(task_ids: list[str]) -> None:
-    """Tasks done or cancelled leave the inbox, and nobody's draft of them is of use any more."""
+def remove_inbox(task_ids: list[str], drafts: bool = True) -> None:
+    """Tasks done or cancelled leave the inbox, and nobody's draft of them is of use any more
+    (`drafts` False: the step read that nobody keeps one)."""
     if not task_ids:
         return
     execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in task_ids])
     forget(InboxTask, task_ids)
-    execute(_DRAFT_DELETE, [{"task_id": task_id} for task_id in task_ids])
+    if drafts:
+        execute(_DRAFT_DELETE, [{"task_id": task_id} for task_id in task_ids])
 
 
 def add_inbox(rows: list[dict]) -> None:

@@ -516,7 +516,7 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
                                      book.live_dicts() if book is not None else None)
     new_tasks, gone = _sync_inbox(step, snap, _barred(project, events, actor, completed_task))
     _sync_timer(step, snap)
-    waiting, ended = external_rows.sync(step.instance.id, project, snap.external)
+    waiting, ended = external_rows.sync(step.instance.id, project, snap.external, step.has_external_rows)
     # Who must hear of this step (new tasks, notices issued) is told in the step's own transaction.
     notification_events.after_step(project, new_tasks, issued)
     # The row the caller added (project created, migrated, message received) goes in first.
@@ -630,7 +630,7 @@ def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] 
     current = {t.id: t for t in snap.tasks}
     existing = {row.id: row for row in step.inbox}
     gone = [task_id for task_id in existing if task_id not in current]
-    step_store.remove_inbox(gone)
+    step_store.remove_inbox(gone, drafts=step.has_drafts)
     new: list[dict[str, Any]] = []
     for task_id, task in current.items():
         values = {
