@@ -391,7 +391,9 @@ def _copy(table, rows) -> None:
 
 
 def _sqlite_value(value):
-    return value.isoformat(sep=" ") if isinstance(value, datetime) else value
+    from webapp.persistence.models import sqlite_micros
+
+    return sqlite_micros(value) if isinstance(value, datetime) else value
 
 
 # -- (5) timer lateness -------------------------------------------------------------------------

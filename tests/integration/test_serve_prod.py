@@ -116,12 +116,12 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
     is started again."""
     from datetime import datetime, timedelta, timezone
 
-    from sqlalchemy import select, text
+    from sqlalchemy import bindparam, select, text
 
     from tests.conftest import ApiClient, _dispose, deploy_drill_version, registration_data
     from webapp import create_app
     from webapp.config import Config
-    from webapp.persistence.models import HistoryEvent, db
+    from webapp.persistence.models import HistoryEvent, UTCDateTime, db
 
     app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False, INSTANCE_DIR=str(tmp_path / "setup"),
                             SQLALCHEMY_DATABASE_URI=postgres_url))
@@ -139,7 +139,8 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
         with app.app_context():
             for i, pid in enumerate(projects):
                 db.session.execute(text("UPDATE timer_job SET due_at = :at FROM process_instance p "
-                                        "WHERE p.id = timer_job.instance_id AND p.project_id = :pid"),
+                                        "WHERE p.id = timer_job.instance_id AND p.project_id = :pid")
+                                   .bindparams(bindparam("at", type_=UTCDateTime())),
                                    {"at": start + timedelta(seconds=0.25 * i), "pid": pid})
             db.session.commit()
         _dispose(app)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Interval, and_, case, exists, false, func, literal, not_, or_, select
+from sqlalchemy import Integer, Interval, and_, case, exists, false, func, literal, not_, or_, select, type_coerce
 
 from ...domain import figures
 from ...domain import hazards as hazard_records
@@ -232,8 +232,8 @@ def writeoff_in_time(user: User):
 def local_date(column, shift: timedelta = timedelta(0)):
     """'YYYY-MM-DD' of a UTC timestamp column in Beijing time, shifted (SQL, per dialect)."""
     hours = 8 + shift.total_seconds() / 3600
-    if db.engine.dialect.name == "sqlite":
-        return func.date(column, f"{hours:+.0f} hours")
+    if db.engine.dialect.name == "sqlite":  # microseconds since 1970 (persistence.models.UTCDateTime)
+        return func.date(type_coerce(column, Integer) / 1_000_000, "unixepoch", f"{hours:+.0f} hours")
     return func.to_char(column + literal(timedelta(hours=hours), Interval()), "YYYY-MM-DD")
 
 
