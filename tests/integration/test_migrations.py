@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from tests.conftest import BOTH_BACKENDS
 
@@ -102,3 +102,31 @@ def test_outbound_messages_get_their_text_back_on_downgrade(app):
     assert messages and all(subject and subject.endswith(title) and body for _, title, _, _, subject, body in messages)
     tasks = [(link, task_id) for kind, _, link, task_id, _, _ in messages if kind == "new_task"]
     assert tasks and all(link == f"/tasks/{task_id}" for link, task_id in tasks)
+
+
+@BOTH_BACKENDS
+def test_a_notification_written_before_digested_keys_is_not_written_again(app):
+    """0024_notification_key_digest: an existing key becomes the digest notify() computes, so the
+    same event notified again (a replay, a second worker) still adds nothing."""
+    from flask_migrate import downgrade, upgrade
+
+    from webapp.persistence.daily import Notification
+    from webapp.persistence.models import User, UTCDateTime, db, utcnow
+    from webapp.persistence.schema import MIGRATIONS_DIR
+    from webapp.services.notifications.centre import Event, notify, stored_key
+
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.username == "inspector_lj"))
+        db.session.remove()
+        downgrade(MIGRATIONS_DIR, revision="0023_sqlite_micros")
+        db.session.execute(text("INSERT INTO notification (user_id, key, kind, title, created_at) "
+                                "VALUES (:uid, :key, 'new_task', '首次核实', :at)")
+                           .bindparams(bindparam("at", type_=UTCDateTime())),
+                           {"uid": uid, "key": f"new_task:t-1:{uid}", "at": utcnow()})
+        db.session.commit()
+        db.session.remove()
+        upgrade(MIGRATIONS_DIR)
+        assert db.session.scalar(select(Notification.key).where(Notification.title == "首次核实")) == \
+            stored_key("new_task:t-1", uid)
+        assert notify([uid], Event("new_task", "new_task:t-1", "首次核实")) == []
+        assert notify([uid], Event("new_task", "new_task:t-2", "首次核实"))

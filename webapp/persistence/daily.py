@@ -12,7 +12,8 @@ from .models import UTCDateTime, db, utcnow
 
 class Notification(db.Model):
     """One in-app notification of one user. `key` names the event it announces (kind, task,
-    user), unique: a second writer of the same event (another worker, a replay) adds nothing."""
+    user), unique: a second writer of the same event (another worker, a replay) adds nothing. It
+    is stored as a digest (services.notifications.centre.stored_key)."""
 
     __tablename__ = "notification"
     id = db.Column(db.Integer, primary_key=True)
