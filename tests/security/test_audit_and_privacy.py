@@ -47,6 +47,14 @@ def test_completion_rule_change_deployment_and_export_are_audited(world):
     assert (event["actor"], event["role"], event["object_type"], event["object_id"]) == \
         ("inspector_lj", "inspector", "project", str(world.own.params["project_id"]))
     assert event["details"]["task_id"] == task_id and event["ip"] == "127.0.0.1"
+    # The row refers to the task's history row for its title; the trail shows it all the same.
+    assert event["details"] == {"task_id": task_id, "element_id": "first_visit", "title": "首次核实"}
+    with world.app.app_context():
+        from webapp.persistence.models import db
+        from webapp.persistence.security import AuditEvent
+
+        stored = db.session.get(AuditEvent, event["id"]).details_json
+    assert "首次核实" not in stored and task_id in stored
 
     saved = world.api("admin_hl", "PUT", "/api/v1/districts/350206/rules",
                       json={"values": {"patrol_interval_high": "P5D"}, "reason": "台风季加密巡查"})

@@ -128,7 +128,8 @@ def _history_event_values(session, row: dict) -> dict:
         _HISTORY_ACTIONS[kind], user=_user(session, row.get("actor_id")), actor_name=row.get("actor_name"),
         ip=row.get("ip") or client_ip(), object_type="process" if is_deployment else "project",
         object_id=row.get("element_id") if is_deployment else row.get("project_id"),
-        details={"task_id": row.get("task_id"), "element_id": row.get("element_id"), "title": row.get("title")}
+        # The task's title is its history row's (titled() reads it back): only a reference here.
+        details={"task_id": row.get("task_id"), "element_id": row.get("element_id")}
         if not is_deployment else {"title": row.get("title")})
 
 
@@ -158,7 +159,22 @@ def events(user: User, *, page: int = 1, per_page: int = 50, action=None, actor=
         query = query.where(AuditEvent.at >= since)
     if until:
         query = query.where(AuditEvent.at < until)
-    return page_of(query.order_by(AuditEvent.id.desc()), page, per_page, row_of)
+    result = page_of(query.order_by(AuditEvent.id.desc()), page, per_page, row_of)
+    titled(result.items)
+    return result
+
+
+def titled(rows: list[dict]) -> None:
+    """Give the rows of a task's history (written with its id, not a copy of its title) the title
+    of its history row, as a row written before carries it."""
+    untitled = [r["details"] for r in rows if isinstance(r["details"], dict) and r["details"].get("task_id")
+                and "title" not in r["details"]]
+    if not untitled:
+        return
+    titles = dict(db.session.execute(select(HistoryEvent.task_id, HistoryEvent.title).where(
+        HistoryEvent.task_id.in_({d["task_id"] for d in untitled}), HistoryEvent.kind.in_(_HISTORY_ACTIONS))).all())
+    for details in untitled:
+        details["title"] = titles.get(details["task_id"])
 
 
 def row_of(e: AuditEvent) -> dict:
