@@ -63,7 +63,7 @@ class Hazard(db.Model):
     status = db.Column(db.String(20), nullable=False)
     extensions = db.Column(db.Integer, nullable=False, default=0)
     closed_at = db.Column(UTCDateTime)
-    history_json = db.Column(db.Text, nullable=False, default="[]")
+    history_json = db.Column(CompactJSON, nullable=False, default="[]")  # deflated like history data
     __table_args__ = (
         UniqueConstraint("project_id", "ref", name="uq_hazard_project_ref"),
         Index("ix_hazard_project_status", "project_id", "status"),

@@ -39,3 +39,28 @@ def model_drift() -> list:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
         return compare_metadata(context, db.metadata)
+
+
+def deflate_json_columns(op, columns) -> None:
+    """Migration step: these (table, column) pairs become CompactJSON (models.CompactJSON), bytea on
+    PostgreSQL with each row kept as its UTF-8 text; SQLite keeps its TEXT columns as they are."""
+    if op.get_bind().dialect.name == "postgresql":
+        for table, column in columns:
+            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE bytea USING convert_to({column}, 'UTF8')")
+
+
+def inflate_json_columns(op, columns) -> None:
+    """The downgrade of deflate_json_columns: every row plain JSON text again (PostgreSQL: text)."""
+    from sqlalchemy import text
+
+    from .models import unpack_json
+
+    bind = op.get_bind()
+    for table, column in columns:
+        rows = bind.execute(text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()
+        plain = [{"id": row_id, "value": unpack_json(value)} for row_id, value in rows if not isinstance(value, str)]
+        if bind.dialect.name == "postgresql":
+            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE text "
+                       f"USING CASE WHEN {column} IS NULL THEN NULL ELSE '' END")
+        if plain:
+            bind.execute(text(f"UPDATE {table} SET {column} = :value WHERE id = :id"), plain)
