@@ -7,6 +7,7 @@ stop-work proposed and approved, the case handed over and decided, resumption, w
 The figure is what the database grows by per project: every table's and index's payload
 (SQLite's dbstat), measured before and after, divided by the projects driven; per table too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,13 @@ def run(quick: bool = False) -> dict:
                     _story(path, clock)
                 after = _payload()
             common.dispose(app)
-            tables = {name: (after.get(name, (0, 0))[0] - before.get(name, (0, 0))[0]) / count
-                      for name in after}
+            tables = {name: (after.get(name, (0, 0))[0] - before.get(name, (0, 0))[0]) / count for name in after}
             rows = sum(after[n][1] - before.get(n, (0, 0))[1] for n in after if not n.startswith(("ix_", "sqlite_")))
-            results[path] = {"bytes": round(sum(tables.values())), "rows": round(rows / count, 1),
-                             "tables": {k: round(v) for k, v in sorted(tables.items(), key=lambda kv: -kv[1]) if v}}
+            results[path] = {
+                "bytes": round(sum(tables.values())),
+                "rows": round(rows / count, 1),
+                "tables": {k: round(v) for k, v in sorted(tables.items(), key=lambda kv: -kv[1]) if v},
+            }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
@@ -57,9 +60,12 @@ def _payload() -> dict[str, tuple[int, int]]:
     from webapp.persistence.models import db
 
     db.session.commit()
-    rows = db.session.execute(text(
-        "SELECT name, sum(payload), sum(CASE WHEN pagetype = 'leaf' THEN ncell ELSE 0 END) FROM dbstat "
-        "GROUP BY name")).all()
+    rows = db.session.execute(
+        text(
+            "SELECT name, sum(payload), sum(CASE WHEN pagetype = 'leaf' THEN ncell ELSE 0 END) FROM dbstat "
+            "GROUP BY name"
+        )
+    ).all()
     return {name: (payload or 0, cells or 0) for name, payload, cells in rows}
 
 
@@ -77,33 +83,86 @@ def _story(path: str, clock) -> int:
             if patrol:
                 clock.shift(timedelta(days=14, seconds=1))
                 _fire()
-            _complete(inspector, pid, "patrol", {"site_status": "IN_PROGRESS", "checklist": _checklist(pid, ()),
-                                                 "outcome": "no_hazard"})
+            _complete(
+                inspector,
+                pid,
+                "patrol",
+                {"site_status": "IN_PROGRESS", "checklist": _checklist(pid, ()), "outcome": "no_hazard"},
+            )
     else:
-        _complete(inspector, pid, "patrol", {
-            "site_status": "IN_PROGRESS", "checklist": _checklist(pid, ("D02",)), "outcome": "rectify",
-            "hazard_severity": "GENERAL", "hazard_description": "临时用电电线乱拉乱接"})
+        _complete(
+            inspector,
+            pid,
+            "patrol",
+            {
+                "site_status": "IN_PROGRESS",
+                "checklist": _checklist(pid, ("D02",)),
+                "outcome": "rectify",
+                "hazard_severity": "GENERAL",
+                "hazard_description": "临时用电电线乱拉乱接",
+            },
+        )
         clock.shift(timedelta(days=3, seconds=1))
         _fire()
-        _complete(inspector, pid, "propose_stop_work", {
-            "reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no",
-            "handover": "yes", "violation": "OVERDUE"})
-        _complete(common.user("supervisor_lj"), pid, "approve_stop_work",
-                  {"approved": "yes", "opinion": "同意停工，移交区综合执法局"})
+        _complete(
+            inspector,
+            pid,
+            "propose_stop_work",
+            {
+                "reason": "OVERDUE",
+                "scope": "WHOLE_SITE",
+                "facts": "逾期未整改",
+                "imminent": "no",
+                "handover": "yes",
+                "violation": "OVERDUE",
+            },
+        )
+        _complete(
+            common.user("supervisor_lj"),
+            pid,
+            "approve_stop_work",
+            {"approved": "yes", "opinion": "同意停工，移交区综合执法局"},
+        )
         enforcer = common.user("enforcer_sm")
         clock.shift(timedelta(hours=4, seconds=1))  # no enforcement case system answered (P-34b)
         _fire()
         _complete(enforcer, pid, "ack_enforcement", {"received": True, "case_no": "思综执〔2026〕123号"})
-        _complete(enforcer, pid, "enforcement_decision", {
-            "case_no": "思综执〔2026〕123号", "decision_type": "FINE", "fine_amount_yuan": 20000,
-            "decided_on": "2026-12-20", "next_step": "continue"})
-        _complete(inspector, pid, "resume_check", {"hazard_results": {"H1": "passed"}, "resume": "yes",
-                                                   "note": "隐患已整改，同意复工"})
-    _complete(owner, pid, "declare_completion", {
-        "actual_end": "2027-01-15", "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True,
-        "no_structural_change": True})
-    _complete(inspector, pid, "writeoff", {"scaffold_removed": True, "temp_power_removed": True,
-                                           "debris_cleared": True, "outcome": "written_off"})
+        _complete(
+            enforcer,
+            pid,
+            "enforcement_decision",
+            {
+                "case_no": "思综执〔2026〕123号",
+                "decision_type": "FINE",
+                "fine_amount_yuan": 20000,
+                "decided_on": "2026-12-20",
+                "next_step": "continue",
+            },
+        )
+        _complete(
+            inspector,
+            pid,
+            "resume_check",
+            {"hazard_results": {"H1": "passed"}, "resume": "yes", "note": "隐患已整改，同意复工"},
+        )
+    _complete(
+        owner,
+        pid,
+        "declare_completion",
+        {
+            "actual_end": "2027-01-15",
+            "scaffold_removed": True,
+            "temp_power_removed": True,
+            "debris_cleared": True,
+            "no_structural_change": True,
+        },
+    )
+    _complete(
+        inspector,
+        pid,
+        "writeoff",
+        {"scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"},
+    )
     from webapp.persistence.models import Project, db
 
     assert db.session.get(Project, pid).closed_at is not None, "the story did not write the project off"
@@ -114,8 +173,9 @@ def _complete(user, pid: int, element_id: str, data: dict) -> None:
     from webapp.persistence.models import InboxTask, db
     from webapp.services.lifecycle import instances
 
-    task_id = db.session.scalar(select(InboxTask.id).where(InboxTask.project_id == pid,
-                                                           InboxTask.element_id == element_id))
+    task_id = db.session.scalar(
+        select(InboxTask.id).where(InboxTask.project_id == pid, InboxTask.element_id == element_id)
+    )
     assert task_id is not None, f"no {element_id} task"
     instances.complete_task(user, task_id, data)
 

@@ -1,6 +1,7 @@
 """Shared pieces of the benchmarks: statistics, apps on SQLite or a local PostgreSQL, the shipped
 production command, and bulk copies of a real instance (so sizes need not be reached by running
 thousands of workflows)."""
+
 from __future__ import annotations
 
 import json
@@ -126,16 +127,22 @@ def clone_projects(template_pid: int, count: int, due_times=None) -> list[int]:
             assert _iso(due_times[i]) in state, "timer due time not found in the state"
         projects.append(dict(project, id=pid, reg_no=f"BENCH-{pid:08d}"))
         instances_.append(dict(instance, id=iid, project_id=pid, state=state))
-        inbox_rows += [dict(t, id=mapping.get(t["id"], str(uuid.uuid4())), instance_id=iid, project_id=pid)
-                       for t in inbox]
-        job_rows += [dict(j, instance_id=iid, due_at=due_times[i] if due_times is not None else j["due_at"])
-                     for j in jobs]
+        inbox_rows += [
+            dict(t, id=mapping.get(t["id"], str(uuid.uuid4())), instance_id=iid, project_id=pid) for t in inbox
+        ]
+        job_rows += [
+            dict(j, instance_id=iid, due_at=due_times[i] if due_times is not None else j["due_at"]) for j in jobs
+        ]
         ids.append(pid)
-    for model, rows in ((Project, projects), (ProcessInstance, instances_), (InboxTask, inbox_rows),
-                        (TimerJob, job_rows)):
+    for model, rows in (
+        (Project, projects),
+        (ProcessInstance, instances_),
+        (InboxTask, inbox_rows),
+        (TimerJob, job_rows),
+    ):
         for start in range(0, len(rows), 500):
-            if rows[start:start + 500]:
-                db.session.execute(insert(model.__table__), rows[start:start + 500])
+            if rows[start : start + 500]:
+                db.session.execute(insert(model.__table__), rows[start : start + 500])
     db.session.commit()
     fix_sequences()
     return ids
@@ -152,8 +159,9 @@ def fix_sequences() -> None:
     if db.engine.dialect.name != "postgresql":
         return
     for table in ("project", "process_instance", "history_event"):
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"))
+        db.session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+        )
     db.session.commit()
 
 
@@ -169,12 +177,32 @@ class Server:
     def __init__(self, database_url: str, instance_dir: Path, workers: int, timer_workers: int = 0):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, DATABASE_URL=database_url, INSTANCE_DIR=str(instance_dir), SECRET_KEY="bench",
-                   XIAOSAN_ENV="production", PYTHONPATH=str(ROOT))
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            INSTANCE_DIR=str(instance_dir),
+            SECRET_KEY="bench",
+            XIAOSAN_ENV="production",
+            PYTHONPATH=str(ROOT),
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "webapp.cli", "serve-prod", "--workers", str(workers),
-             "--timer-workers", str(timer_workers), "--bind", f"127.0.0.1:{self.port}"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "webapp.cli",
+                "serve-prod",
+                "--workers",
+                str(workers),
+                "--timer-workers",
+                str(timer_workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -187,8 +215,9 @@ class Server:
 
     def token(self, username: str) -> str:
         body = json.dumps({"username": username, "password": "demo12345"}).encode()
-        request = urllib.request.Request(f"{self.base}/api/v1/auth/token", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.base}/api/v1/auth/token", data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         return json.load(urllib.request.urlopen(request, timeout=10))["token"]
 
     def stop(self) -> None:

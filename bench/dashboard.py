@@ -5,6 +5,7 @@ tasks (some overdue, some claimed), site visits and rectification steps in the h
 notices a project collects (receipt, stop-work, hand-over, write-off). Each case times
 GET /api/v1/dashboard through the Flask test client: authentication, every SQL aggregate, JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,9 @@ def measure(app, repeat: int) -> dict:
     client = app.test_client()
     out = {}
     for username in USERS:
-        token = client.post("/api/v1/auth/token", json={"username": username, "password": "demo12345"}).get_json()["token"]
+        token = client.post("/api/v1/auth/token", json={"username": username, "password": "demo12345"}).get_json()[
+            "token"
+        ]
         headers = {"Authorization": f"Bearer {token}"}
 
         def call():
@@ -63,8 +66,12 @@ def measure(app, repeat: int) -> dict:
 
         doc = call()  # warm: a running server has its caches and plans
         samples = [common.timed(call)[0] for _ in range(repeat)]
-        out[username] = {**{k: round(v, 1) for k, v in common.stats(samples).items() if k != "n"},
-                         "n": repeat, "total": doc["total"]["value"], "overdue": doc["overdue"]["total"]["value"]}
+        out[username] = {
+            **{k: round(v, 1) for k, v in common.stats(samples).items() if k != "n"},
+            "n": repeat,
+            "total": doc["total"]["value"],
+            "overdue": doc["overdue"]["total"]["value"],
+        }
     return out
 
 
@@ -88,23 +95,48 @@ def bulk_rows(projects: int) -> dict:
         closed = created + timedelta(days=rng.randrange(10, 60)) if stage == "writeoff" else None
         closed = min(closed, now) if closed else None
         lead = i % 10 == 0
-        project_rows.append({
-            "id": pid, "reg_no": f"D-{i:07d}", "channel": "lead" if lead else "owner", "title": f"店面装修 {i}",
-            "object_type": "SMALL_WORKS", "category": None if lead and i % 20 == 0 else "FITOUT_NONRESIDENTIAL",
-            "address": f"鹭江道 {i} 号", "district_code": district, "street_code": street,
-            "owner_user_id": owner if i % 3 else None, "stage": stage, "status": f"bench-{stage}",
-            "risk_level": rng.choice(["LOW", "MEDIUM", "HIGH"]),
-            "planned_start": (created + timedelta(days=3)).date().isoformat(),
-            "planned_end": (created + timedelta(days=40)).date().isoformat(),
-            "created_at": created, "updated_at": closed or created, "closed_at": closed})
+        project_rows.append(
+            {
+                "id": pid,
+                "reg_no": f"D-{i:07d}",
+                "channel": "lead" if lead else "owner",
+                "title": f"店面装修 {i}",
+                "object_type": "SMALL_WORKS",
+                "category": None if lead and i % 20 == 0 else "FITOUT_NONRESIDENTIAL",
+                "address": f"鹭江道 {i} 号",
+                "district_code": district,
+                "street_code": street,
+                "owner_user_id": owner if i % 3 else None,
+                "stage": stage,
+                "status": f"bench-{stage}",
+                "risk_level": rng.choice(["LOW", "MEDIUM", "HIGH"]),
+                "planned_start": (created + timedelta(days=3)).date().isoformat(),
+                "planned_end": (created + timedelta(days=40)).date().isoformat(),
+                "created_at": created,
+                "updated_at": closed or created,
+                "closed_at": closed,
+            }
+        )
         if not closed:
-            inbox_rows.append({
-                "id": f"00000000-0000-4000-9000-{i:012d}", "project_id": pid, "element_id": "patrol",
-                "title": "日常巡查", "form_key": "patrol", "lane": None, "role": "inspector",
-                "district_code": district, "street_code": street, "community_code": None,
-                "owner_user_id": None, "priority": "normal", "created_at": created,
-                "due_at": now + timedelta(days=rng.randrange(-6, 14)),
-                "claimed_by_id": inspector if i % 7 == 0 and street == "350203001" else None})
+            inbox_rows.append(
+                {
+                    "id": f"00000000-0000-4000-9000-{i:012d}",
+                    "project_id": pid,
+                    "element_id": "patrol",
+                    "title": "日常巡查",
+                    "form_key": "patrol",
+                    "lane": None,
+                    "role": "inspector",
+                    "district_code": district,
+                    "street_code": street,
+                    "community_code": None,
+                    "owner_user_id": None,
+                    "priority": "normal",
+                    "created_at": created,
+                    "due_at": now + timedelta(days=rng.randrange(-6, 14)),
+                    "claimed_by_id": inspector if i % 7 == 0 and street == "350203001" else None,
+                }
+            )
         visits = sorted(created + timedelta(days=rng.randrange(0, 60)) for _ in range(rng.randrange(1, 6)))
         visits = [v for v in visits if v <= now]
         history_rows += [_event(pid, at, "patrol") for at in visits]
@@ -115,8 +147,10 @@ def bulk_rows(projects: int) -> dict:
             history_rows.append(_event(pid, at + timedelta(days=2), "submit_evidence" if i % 4 else "deadline_passed"))
         notice_rows.append(_notice(len(notice_rows) + 1, pid, district, street, "receipt", created, i))
         if i % 25 == 0:
-            notice_rows += [_notice(len(notice_rows) + 1 + n, pid, district, street, k, now - timedelta(days=i % 30), i)
-                            for n, k in enumerate(("stop_work", "handover"))]
+            notice_rows += [
+                _notice(len(notice_rows) + 1 + n, pid, district, street, k, now - timedelta(days=i % 30), i)
+                for n, k in enumerate(("stop_work", "handover"))
+            ]
         if closed:
             notice_rows.append(_notice(len(notice_rows) + 1, pid, district, street, "writeoff", closed, i))
     _copy(Project.__table__, project_rows)
@@ -134,18 +168,39 @@ def bulk_rows(projects: int) -> dict:
     else:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-    return {"projects": len(project_rows), "inbox": len(inbox_rows), "history": len(history_rows),
-            "notices": len(notice_rows)}
+    return {
+        "projects": len(project_rows),
+        "inbox": len(inbox_rows),
+        "history": len(history_rows),
+        "notices": len(notice_rows),
+    }
 
 
 def _event(pid: int, at: datetime, element: str) -> dict:
-    return {"project_id": pid, "at": at, "actor_name": "bench", "kind": "step", "element_id": element,
-            "title": element, "data_json": None}
+    return {
+        "project_id": pid,
+        "at": at,
+        "actor_name": "bench",
+        "kind": "step",
+        "element_id": element,
+        "title": element,
+        "data_json": None,
+    }
 
 
 def _notice(notice_id, pid, district, street, kind, at, i) -> dict:
-    return {"id": notice_id, "project_id": pid, "kind": kind, "number": f"B-{kind}-{i:07d}", "district_code": district,
-            "street_code": street, "element_id": None, "issued_at": at, "data_json": "{}", "html": "<p>bench</p>"}
+    return {
+        "id": notice_id,
+        "project_id": pid,
+        "kind": kind,
+        "number": f"B-{kind}-{i:07d}",
+        "district_code": district,
+        "street_code": street,
+        "element_id": None,
+        "issued_at": at,
+        "data_json": "{}",
+        "html": "<p>bench</p>",
+    }
 
 
 def main(argv=None) -> int:
@@ -159,8 +214,10 @@ def main(argv=None) -> int:
             print(f"  {backend}: rows {results[backend]['rows']}")
             for username in USERS:
                 r = results[backend][username]
-                print(f"    {username:13s} median {r['median']:7.1f}  p95 {r['p95']:7.1f}  "
-                      f"(total {r['total']:,}, overdue {r['overdue']:,})")
+                print(
+                    f"    {username:13s} median {r['median']:7.1f}  p95 {r['p95']:7.1f}  "
+                    f"(total {r['total']:,}, overdue {r['overdue']:,})"
+                )
     return 0
 
 

@@ -4,6 +4,7 @@
 how many completions succeeded, failed, the wall time, and the latency of each request (ms) in
 order of completion. Bounded by the task list and by S.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,6 +4,7 @@ shipped code.
 Prints a table (median and p95 of one run each) and writes bench/results.json, one key per
 figure, times in milliseconds. Sizes shrink with --quick (about two minutes in all).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,18 +34,28 @@ class Report:
         self.rows: list[tuple[str, str]] = []
         self.targets: list[dict] = []
 
-    def target(self, name: str, value: float, target: float, unit: str, at_least: bool = False,
-               valid: bool = True) -> None:
+    def target(
+        self, name: str, value: float, target: float, unit: str, at_least: bool = False, valid: bool = True
+    ) -> None:
         """One target of issue 19, measured in this run: printed beside its figure, kept for results.json.
         `valid` False: the measurement itself failed (e.g. a timer never fired), so it is not met."""
         met = valid and (value >= target if at_least else value <= target)
         self.targets.append({"name": name, "value": round(value, 3), "target": target, "unit": unit, "met": met})
         bound = ">=" if at_least else "<="
-        print(f"  -> target {name:<52} {value:10.2f} {unit:<6} {bound} {target:<8} {'met' if met else 'NOT MET'}",
-              flush=True)
+        print(
+            f"  -> target {name:<52} {value:10.2f} {unit:<6} {bound} {target:<8} {'met' if met else 'NOT MET'}",
+            flush=True,
+        )
 
-    def add(self, key: str, label: str, samples_ms: list[float] | None = None, value: float | None = None,
-            unit: str = "ms", extra: str = "") -> dict | None:
+    def add(
+        self,
+        key: str,
+        label: str,
+        samples_ms: list[float] | None = None,
+        value: float | None = None,
+        unit: str = "ms",
+        extra: str = "",
+    ) -> dict | None:
         if samples_ms is not None:
             s = stats(samples_ms)
             self.figures[f"{key}_median_ms"] = round(s["median"], 3)
@@ -78,6 +89,7 @@ class Floor:
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG))
         # As register_project starts it: a site outside any special area.
         self.start_data = dict(common.registration(), channel="owner", district="350203", special_areas=[])
+
         # The date helpers the diagrams call are pure functions: the floor uses them as they are.
         def rule(name, default=None):
             return workdays.resolve(default, datetime.now(timezone.utc))
@@ -113,8 +125,9 @@ def bench_floor(report: Report, n: int) -> None:
     for _ in range(n):
         full.append(floor.sample())
         state_only.append(floor.sample(state_only=True))
-    report.floor = report.add("1_floor_spiff_complete_serialize", "(1) floor: bare Spiff complete + serialize_json",
-                              full)["median"]
+    report.floor = report.add(
+        "1_floor_spiff_complete_serialize", "(1) floor: bare Spiff complete + serialize_json", full
+    )["median"]
     report.add("1_floor_spiff_complete_state_only", "    variant: bare Spiff complete + state-only JSON", state_only)
 
 
@@ -138,8 +151,9 @@ def bench_service(report: Report, app, label: str, key: str, n: int) -> None:
     ratio = s["median"] / alongside["median"]
     report.add(f"{key}_ratio_to_floor", f"    ratio to the floor alongside, {label}", value=ratio, unit="x")
     postgres = "postgres" in key
-    report.target(f"1_service_layer_over_floor_{'postgres' if postgres else 'sqlite'}", ratio,
-                  2.0 if postgres else 1.3, "x")
+    report.target(
+        f"1_service_layer_over_floor_{'postgres' if postgres else 'sqlite'}", ratio, 2.0 if postgres else 1.3, "x"
+    )
 
 
 def bench_http(report: Report, app, url: str, instance_dir: Path, n: int, projects: int) -> None:
@@ -156,8 +170,12 @@ def bench_http(report: Report, app, url: str, instance_dir: Path, n: int, projec
         got, completed, registered = [], [], []
         body = {"data": FIRST_VISIT}
         today = datetime.now(timezone.utc).date()
-        registration = {"data": common.registration(planned_start=(today + timedelta(days=5)).isoformat(),
-                                                    planned_end=(today + timedelta(days=40)).isoformat())}
+        registration = {
+            "data": common.registration(
+                planned_start=(today + timedelta(days=5)).isoformat(),
+                planned_end=(today + timedelta(days=40)).isoformat(),
+            )
+        }
         for task_id in tasks:
             got.append(inspector("GET", f"/api/v1/tasks/{task_id}", None, 200))
             completed.append(inspector("POST", f"/api/v1/tasks/{task_id}/complete", body, 200))
@@ -165,11 +183,16 @@ def bench_http(report: Report, app, url: str, instance_dir: Path, n: int, projec
     finally:
         server.stop()
     size = f"{projects:,} projects"
-    s = report.add("2_http_complete_sqlite", f"(2) HTTP POST /tasks/{{id}}/complete, 1 worker, SQLite, {size}",
-                   completed)
+    s = report.add(
+        "2_http_complete_sqlite", f"(2) HTTP POST /tasks/{{id}}/complete, 1 worker, SQLite, {size}", completed
+    )
     report.http_median = s["median"]
-    report.add("2_http_complete_sqlite_ratio_to_floor", "    ratio to the floor, HTTP", value=s["median"] / report.floor,
-               unit="x")
+    report.add(
+        "2_http_complete_sqlite_ratio_to_floor",
+        "    ratio to the floor, HTTP",
+        value=s["median"] / report.floor,
+        unit="x",
+    )
     g = report.add("2_http_get_task_sqlite", "    HTTP GET /tasks/{id} (with its form)", got)
     r = report.add("2_http_register_sqlite", "    HTTP POST /registrations", registered)
     report.target("1_http_complete_median_sqlite", s["median"], 3.3, "ms")
@@ -187,8 +210,7 @@ def _client(server, username: str):
     def request(method: str, path: str, payload, expect: int) -> float:
         start = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        conn.request(method, path, body=json.dumps(payload).encode() if payload is not None else None,
-                     headers=headers)
+        conn.request(method, path, body=json.dumps(payload).encode() if payload is not None else None, headers=headers)
         response = conn.getresponse()
         answer = response.read()
         conn.close()
@@ -215,8 +237,12 @@ def bench_tails(report: Report, app, url: str, instance_dir: Path, count: int, s
         tasks = common.inbox_task_ids(common.clone_projects(template, count))
     result = _load(url, instance_dir, 4, tasks, 4, seconds)
     latencies = result["latencies_ms"]
-    s = report.add("3_http_complete_4_clients_sqlite", "(3) HTTP complete, 4 clients, 4 workers, SQLite", latencies,
-                   extra=f"({result['ok']} ok, {result['failed']} failed)")
+    s = report.add(
+        "3_http_complete_4_clients_sqlite",
+        "(3) HTTP complete, 4 clients, 4 workers, SQLite",
+        latencies,
+        extra=f"({result['ok']} ok, {result['failed']} failed)",
+    )
     worst = max(latencies)
     report.add("3_http_complete_4_clients_sqlite_max", "    slowest answer", value=worst)
     one = getattr(report, "http_median", None)
@@ -225,8 +251,9 @@ def bench_tails(report: Report, app, url: str, instance_dir: Path, count: int, s
     report.target("3_tails_max_sqlite", worst, 250.0, "ms")
 
 
-def _load(url: str, instance_dir: Path, workers: int, tasks: list[str], threads: int, seconds: float,
-          timer_workers: int = 0) -> dict:
+def _load(
+    url: str, instance_dir: Path, workers: int, tasks: list[str], threads: int, seconds: float, timer_workers: int = 0
+) -> dict:
     """bench.load (its own process) completing `tasks` against serve-prod; its JSON answer."""
     server = common.Server(url, instance_dir, workers=workers, timer_workers=timer_workers)
     try:
@@ -234,9 +261,25 @@ def _load(url: str, instance_dir: Path, workers: int, tasks: list[str], threads:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
             handle.write("\n".join(tasks))
         # "--" first: a token may begin with "-"
-        out = subprocess.run([sys.executable, "-m", "bench.load", "--threads", str(threads), "--seconds", str(seconds),
-                              "--", server.base, token, handle.name],
-                             cwd=common.ROOT, capture_output=True, text=True, timeout=seconds + 120)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--threads",
+                str(threads),
+                "--seconds",
+                str(seconds),
+                "--",
+                server.base,
+                token,
+                handle.name,
+            ],
+            cwd=common.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        )
         os.unlink(handle.name)
         return json.loads(out.stdout.strip().splitlines()[-1])
     finally:
@@ -266,16 +309,21 @@ def bench_long_lived(report: Report, app, window: int) -> None:
             tm.shift(timedelta(days=7, seconds=1))
             fire_ms, fired = timed(fire_due_timers, "bench")
             assert fired == 1
-            task_id = db.session.scalar(select(InboxTask.id).where(InboxTask.project_id == pid,
-                                                                  InboxTask.element_id == "patrol"))
+            task_id = db.session.scalar(
+                select(InboxTask.id).where(InboxTask.project_id == pid, InboxTask.element_id == "patrol")
+            )
             complete_ms, _ = timed(instances.complete_task, inspector, task_id, patrol)
             for start in windows:
                 if start < cycle <= start + window:
                     windows[start] += [fire_ms, complete_ms]
     at5 = report.add("3_step_after_5_cycles", "(3) step (timer fire or patrol completion) at cycle 5", windows[5])
     at200 = report.add("3_step_after_200_cycles", "    same step at cycle 200", windows[200])
-    report.add("3_step_ratio_200_to_5", "    ratio 200 / 5 cycles (target <= 1.2)", value=at200["median"] / at5["median"],
-               unit="x")
+    report.add(
+        "3_step_ratio_200_to_5",
+        "    ratio 200 / 5 cycles (target <= 1.2)",
+        value=at200["median"] / at5["median"],
+        unit="x",
+    )
 
 
 # -- (4) inbox and ledger at city scale ---------------------------------------------------------
@@ -296,9 +344,11 @@ def bench_queries(report: Report, app, label: str, projects: int, history: int, 
             "history_of_project": lambda: queries.history(some),
             "ledger_text_search": lambda: queries.ledger(users["city"], text="鹭江道 12"),
         }
-        counts = (db.session.scalar(select(text("count(*)")).select_from(Project)),
-                  db.session.scalar(select(text("count(*)")).select_from(HistoryEvent)),
-                  db.session.scalar(select(text("count(*)")).select_from(InboxTask)))
+        counts = (
+            db.session.scalar(select(text("count(*)")).select_from(Project)),
+            db.session.scalar(select(text("count(*)")).select_from(HistoryEvent)),
+            db.session.scalar(select(text("count(*)")).select_from(InboxTask)),
+        )
         print(f"  [{label}: {counts[0]:,} projects, {counts[1]:,} history rows, {counts[2]:,} inbox rows]", flush=True)
         for name, query in cases.items():
             query()  # warm the cache once, as a running server has it
@@ -327,23 +377,58 @@ def _bulk_rows(projects: int, history: int) -> None:
         district, street = streets[i % 4]
         stage = rng.choice(stages)
         updated = now - timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60))
-        project_rows.append({
-            "id": base_id + i, "reg_no": f"Q-{i:07d}", "channel": "owner", "title": f"店面装修 {i}",
-            "object_type": "SMALL_WORKS", "category": "FITOUT_NONRESIDENTIAL", "address": f"思明区鹭江道 {i} 号",
-            "district_code": district, "street_code": street, "owner_user_id": owner if i % 3 else None,
-            "stage": stage, "status": "bench", "risk_level": rng.choice(["LOW", "MEDIUM", "HIGH"]),
-            "created_at": updated - timedelta(days=30), "updated_at": updated,
-            "closed_at": updated if stage == "writeoff" else None})
+        project_rows.append(
+            {
+                "id": base_id + i,
+                "reg_no": f"Q-{i:07d}",
+                "channel": "owner",
+                "title": f"店面装修 {i}",
+                "object_type": "SMALL_WORKS",
+                "category": "FITOUT_NONRESIDENTIAL",
+                "address": f"思明区鹭江道 {i} 号",
+                "district_code": district,
+                "street_code": street,
+                "owner_user_id": owner if i % 3 else None,
+                "stage": stage,
+                "status": "bench",
+                "risk_level": rng.choice(["LOW", "MEDIUM", "HIGH"]),
+                "created_at": updated - timedelta(days=30),
+                "updated_at": updated,
+                "closed_at": updated if stage == "writeoff" else None,
+            }
+        )
         if stage != "writeoff":
-            inbox_rows.append({
-                "id": f"00000000-0000-4000-8000-{i:012d}", "instance_id": None, "project_id": base_id + i,
-                "element_id": "patrol", "title": "日常巡查", "form_key": "patrol", "lane": None,
-                "role": rng.choice(roles), "district_code": district, "street_code": street, "community_code": None,
-                "owner_user_id": owner if i % 3 else None, "priority": "normal",
-                "due_at": updated + timedelta(days=rng.randrange(-5, 14)), "created_at": updated})
-    history_rows = ({"project_id": base_id + (j % projects), "at": now - timedelta(minutes=j), "actor_name": "system",
-                     "kind": "step", "element_id": "patrol_due", "title": "巡查到期", "data_json": None}
-                    for j in range(history))
+            inbox_rows.append(
+                {
+                    "id": f"00000000-0000-4000-8000-{i:012d}",
+                    "instance_id": None,
+                    "project_id": base_id + i,
+                    "element_id": "patrol",
+                    "title": "日常巡查",
+                    "form_key": "patrol",
+                    "lane": None,
+                    "role": rng.choice(roles),
+                    "district_code": district,
+                    "street_code": street,
+                    "community_code": None,
+                    "owner_user_id": owner if i % 3 else None,
+                    "priority": "normal",
+                    "due_at": updated + timedelta(days=rng.randrange(-5, 14)),
+                    "created_at": updated,
+                }
+            )
+    history_rows = (
+        {
+            "project_id": base_id + (j % projects),
+            "at": now - timedelta(minutes=j),
+            "actor_name": "system",
+            "kind": "step",
+            "element_id": "patrol_due",
+            "title": "巡查到期",
+            "data_json": None,
+        }
+        for j in range(history)
+    )
     _copy(Project.__table__, project_rows)
     # inbox rows need an instance row for the foreign key: one shared stub instance is enough here
     instance_id = _stub_instance(base_id)
@@ -403,16 +488,19 @@ def bench_timers(report: Report, app, url: str, instance_dir: Path, count: int, 
     from webapp.persistence.models import HistoryEvent, ProcessInstance, TimerJob, db
 
     with app.app_context():
-        busy = common.inbox_task_ids(common.clone_projects(common.project_waiting_for("first_visit"),
-                                                           int(150 * spread)))
+        busy = common.inbox_task_ids(
+            common.clone_projects(common.project_waiting_for("first_visit"), int(150 * spread))
+        )
         template = common.project_waiting_for("patrol_due", risk_flags=["DEMOLITION"])
         lead = 8 + count / 200  # time to write the copies before the first one falls due
         first = datetime.now(timezone.utc) + timedelta(seconds=lead)
         due = [first + timedelta(seconds=spread * i / count) for i in range(count)]
         random.Random(5).shuffle(due)
         ids = common.clone_projects(template, count, due_times=due)
-        db.session.execute(text("DELETE FROM timer_job WHERE instance_id = "
-                                "(SELECT id FROM process_instance WHERE project_id = :p)"), {"p": template})
+        db.session.execute(
+            text("DELETE FROM timer_job WHERE instance_id = (SELECT id FROM process_instance WHERE project_id = :p)"),
+            {"p": template},
+        )
         db.session.commit()
     env = dict(os.environ, DATABASE_URL=url, INSTANCE_DIR=str(instance_dir), PYTHONPATH=str(common.ROOT))
     server = common.Server(url, instance_dir, workers=2)
@@ -420,23 +508,56 @@ def bench_timers(report: Report, app, url: str, instance_dir: Path, count: int, 
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(busy))
     wait = (first - datetime.now(timezone.utc)).total_seconds() - 1
-    load = subprocess.Popen([sys.executable, "-m", "bench.load", "--threads", "4", "--seconds", str(wait + spread + 3),
-                             "--", server.base, token, handle.name], cwd=common.ROOT, stdout=subprocess.PIPE, text=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker"], cwd=common.ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    load = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--threads",
+            "4",
+            "--seconds",
+            str(wait + spread + 3),
+            "--",
+            server.base,
+            token,
+            handle.name,
+        ],
+        cwd=common.ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "worker"],
+            cwd=common.ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
     try:
         deadline = time.monotonic() + lead + spread + 120
         with app.app_context():
             while time.monotonic() < deadline:
-                left = db.session.scalar(select(text("count(*)")).select_from(TimerJob).where(
-                    TimerJob.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.project_id.in_(ids)))))
+                left = db.session.scalar(
+                    select(text("count(*)"))
+                    .select_from(TimerJob)
+                    .where(
+                        TimerJob.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.project_id.in_(ids)))
+                    )
+                )
                 db.session.rollback()
                 if left == 0:
                     break
                 time.sleep(1)
-            fired = dict(db.session.execute(
-                select(HistoryEvent.project_id, HistoryEvent.at)
-                .where(HistoryEvent.element_id == "patrol_due", HistoryEvent.project_id.in_(ids))).all())
+            fired = dict(
+                db.session.execute(
+                    select(HistoryEvent.project_id, HistoryEvent.at).where(
+                        HistoryEvent.element_id == "patrol_due", HistoryEvent.project_id.in_(ids)
+                    )
+                ).all()
+            )
     finally:
         for proc in procs:
             proc.terminate()
@@ -446,12 +567,18 @@ def bench_timers(report: Report, app, url: str, instance_dir: Path, count: int, 
         os.unlink(handle.name)
         server.stop()
     lateness = [max(0.0, (fired[pid] - due[i]).total_seconds() * 1000) for i, pid in enumerate(ids) if pid in fired]
-    s = report.add("5_timer_lateness", f"(5) timer lateness, {count} due within {spread:.0f} s, {workers} workers, PG",
-                   lateness)
+    s = report.add(
+        "5_timer_lateness", f"(5) timer lateness, {count} due within {spread:.0f} s, {workers} workers, PG", lateness
+    )
     report.add("5_timer_lateness_p99", "    p99 lateness", value=s["p99"])
     report.add("5_timers_not_fired", "    timers not fired", value=count - len(lateness), unit="")
-    report.add("5_web_load_completions_per_s", "    web load meanwhile: completions/s (4 clients, 2 workers)",
-               value=loaded["ok"] / loaded["seconds"], unit="/s", extra=f"({loaded['ok']} ok, {loaded['failed']} failed)")
+    report.add(
+        "5_web_load_completions_per_s",
+        "    web load meanwhile: completions/s (4 clients, 2 workers)",
+        value=loaded["ok"] / loaded["seconds"],
+        unit="/s",
+        extra=f"({loaded['ok']} ok, {loaded['failed']} failed)",
+    )
     report.target("4_timer_lateness_p99_under_load", s["p99"], 1000.0, "ms", valid=len(lateness) == count)
 
 
@@ -464,10 +591,20 @@ def bench_throughput(report: Report, app, url: str, instance_dir: Path, count: i
             tasks = common.inbox_task_ids(common.clone_projects(template, count))
         result = _load(url, instance_dir, workers, tasks, 6, seconds)
         rates[workers] = result["ok"] / result["seconds"]
-        report.add(f"6_completions_per_s_{workers}_worker", f"(6) completions/s, {workers} gunicorn worker(s), PG",
-                   value=rates[workers], unit="/s", extra=f"({result['ok']} ok, {result['failed']} failed)")
-    report.add("6_speedup_2_over_1", "    2 workers / 1 worker", value=rates[2] / rates[1], unit="x",
-               extra=f"[{os.cpu_count()} cores shared by PG, gunicorn and the load generator]")
+        report.add(
+            f"6_completions_per_s_{workers}_worker",
+            f"(6) completions/s, {workers} gunicorn worker(s), PG",
+            value=rates[workers],
+            unit="/s",
+            extra=f"({result['ok']} ok, {result['failed']} failed)",
+        )
+    report.add(
+        "6_speedup_2_over_1",
+        "    2 workers / 1 worker",
+        value=rates[2] / rates[1],
+        unit="x",
+        extra=f"[{os.cpu_count()} cores shared by PG, gunicorn and the load generator]",
+    )
     report.target("3_postgres_2_workers_over_1", rates[2] / rates[1], 1.8, "x", at_least=True)
 
 
@@ -478,17 +615,51 @@ PARTS = ("service", "http", "tails", "long", "queries", "timers", "throughput", 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about two minutes)")
-    parser.add_argument("--only", metavar="PARTS", type=_parts,
-                        help=f"comma-separated subset of {','.join(PARTS)} (the floor always runs); "
-                             "figures are merged into an existing results file")
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        type=_parts,
+        help=f"comma-separated subset of {','.join(PARTS)} (the floor always runs); "
+        "figures are merged into an existing results file",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     only = args.only or set(PARTS)
-    sizes = dict(floor=100, service=100, http=100, http_projects=2_000, tails=400, tails_seconds=8, window=10,
-                 projects=10_000, history=100_000, repeat=20, timers=300, spread=20, tput=300, tput_seconds=8) \
-        if quick else \
-        dict(floor=300, service=300, http=300, http_projects=10_000, tails=1500, tails_seconds=20, window=20,
-             projects=100_000, history=1_000_000, repeat=100, timers=1000, spread=60, tput=1500, tput_seconds=20)
+    sizes = (
+        dict(
+            floor=100,
+            service=100,
+            http=100,
+            http_projects=2_000,
+            tails=400,
+            tails_seconds=8,
+            window=10,
+            projects=10_000,
+            history=100_000,
+            repeat=20,
+            timers=300,
+            spread=20,
+            tput=300,
+            tput_seconds=8,
+        )
+        if quick
+        else dict(
+            floor=300,
+            service=300,
+            http=300,
+            http_projects=10_000,
+            tails=1500,
+            tails_seconds=20,
+            window=20,
+            projects=100_000,
+            history=1_000_000,
+            repeat=100,
+            timers=1000,
+            spread=60,
+            tput=1500,
+            tput_seconds=20,
+        )
+    )
     import logging
 
     logging.disable(logging.WARNING)
@@ -505,8 +676,7 @@ def main(argv=None) -> int:
         sqlite_url = f"sqlite:///{work / 'bench.db'}"
         lite = common.make_app(sqlite_url, work / "instance")
         if "service" in only:
-            bench_service(report, lite, "SQLite (WAL, synchronous=FULL)", "2_service_complete_sqlite",
-                          sizes["service"])
+            bench_service(report, lite, "SQLite (WAL, synchronous=FULL)", "2_service_complete_sqlite", sizes["service"])
         if postgres and only & {"service", "timers", "throughput"}:
             pg = common.make_app(postgres.create_database("bench"), work / "instance")
             if "service" in only:
@@ -533,8 +703,9 @@ def main(argv=None) -> int:
             if "timers" in only:
                 bench_timers(report, pg, postgres.url("bench"), work / "instance", sizes["timers"], sizes["spread"], 2)
             if "throughput" in only:
-                bench_throughput(report, pg, postgres.url("bench"), work / "instance", sizes["tput"],
-                                 sizes["tput_seconds"])
+                bench_throughput(
+                    report, pg, postgres.url("bench"), work / "instance", sizes["tput"], sizes["tput_seconds"]
+                )
             if pg is not None:
                 common.dispose(pg)
         elif needs_pg:
@@ -567,15 +738,20 @@ def _parts(value: str) -> set[str]:
     parts = {p.strip() for p in value.split(",") if p.strip()}
     unknown = parts - set(PARTS)
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}"
+        )
     return parts
 
 
 def _print_targets(targets: list[dict]) -> None:
     print(f"targets of issue 19: {sum(t['met'] for t in targets)} of {len(targets)} met", flush=True)
     for t in sorted(targets, key=lambda t: t["name"]):
-        print(f"  {'met    ' if t['met'] else 'NOT MET'} {t['name']:<52} {t['value']:10.2f} {t['unit']:<6} "
-              f"(target {t['target']})", flush=True)
+        print(
+            f"  {'met    ' if t['met'] else 'NOT MET'} {t['name']:<52} {t['value']:10.2f} {t['unit']:<6} "
+            f"(target {t['target']})",
+            flush=True,
+        )
 
 
 def _bytes(report: Report, quick: bool) -> None:
@@ -587,8 +763,13 @@ def _bytes(report: Report, quick: bool) -> None:
         r = results[path]
         kb = r["bytes"] / 1024
         top = ", ".join(f"{name} {size / 1024:.1f}" for name, size in list(r["tables"].items())[:4])
-        report.add(f"bytes_per_project_{path}", f"(bytes) stored per finished project, {path} path", value=kb, unit="KB",
-                   extra=f"({r['rows']} rows; {top} KB)")
+        report.add(
+            f"bytes_per_project_{path}",
+            f"(bytes) stored per finished project, {path} path",
+            value=kb,
+            unit="KB",
+            extra=f"({r['rows']} rows; {top} KB)",
+        )
         report.target(f"2_bytes_per_finished_project_{path}", kb, limit, "KB")
 
 
@@ -604,8 +785,13 @@ def _dashboard(report: Report, quick: bool) -> None:
                 continue
             r = results[backend][username]
             scope = dashboard.SCOPES[username]
-            report.add(f"dashboard_{backend}_{scope}_median_ms", f"(dashboard) {scope} user, {backend}, {size}",
-                       value=r["median"], unit="ms", extra=f"(p95 {r['p95']:.1f} ms)")
+            report.add(
+                f"dashboard_{backend}_{scope}_median_ms",
+                f"(dashboard) {scope} user, {backend}, {size}",
+                value=r["median"],
+                unit="ms",
+                extra=f"(p95 {r['p95']:.1f} ms)",
+            )
             report.target(f"5_dashboard_{scope}_{backend}", r["median"], 150.0, "ms")
 
 
@@ -620,8 +806,9 @@ def _web_pages(report: Report, quick: bool) -> None:
         unit = "ms" if "_ms" in key else ("s" if key.endswith("_s") else ("bytes" if "bytes" in key else ""))
         report.add(f"web_{key}", f"(web) {key}", value=value, unit=unit)
         if key == "web_export_city_all_ms":
-            report.target("5_ledger_export_10000_rows", value / 1000, 2.0, "s",
-                          valid=web.get("web_export_city_rows", 0) >= 9_900)  # a full city export
+            report.target(
+                "5_ledger_export_10000_rows", value / 1000, 2.0, "s", valid=web.get("web_export_city_rows", 0) >= 9_900
+            )  # a full city export
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ are bulk copies of them (instance state, inbox rows, timer job and history, task
 task pages of copies work like any other. Requests go through Flask's test client in-process, so
 the times are the server's own: routing, session, queries, rendering; no network.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,12 @@ from . import common
 
 PROJECTS = 10_000
 # (street, community, share of the projects)
-STREETS = (("350203001", "350203001001", 0.4), ("350203002", "350203002001", 0.2),
-           ("350206001", "350206001001", 0.2), ("350206002", "350206002001", 0.2))
+STREETS = (
+    ("350203001", "350203001001", 0.4),
+    ("350203002", "350203002001", 0.2),
+    ("350206001", "350206001001", 0.2),
+    ("350206002", "350206002001", 0.2),
+)
 BUDGET_MS = 200.0
 
 
@@ -57,11 +62,14 @@ def _fill(real: int) -> str:
     templates = []
     for n in range(real):
         street, community, _share = STREETS[n % len(STREETS)]
-        project = instances.register_project(owner, common.registration(
-            street=street, community=community, title=f"店面装修 {n}", address=f"测试路 {n} 号"))
+        project = instances.register_project(
+            owner,
+            common.registration(street=street, community=community, title=f"店面装修 {n}", address=f"测试路 {n} 号"),
+        )
         if n % 2 and street in inspectors:  # half of them past the first visit, in the patrol cycle
-            task = db.session.scalar(select(InboxTask).where(InboxTask.project_id == project.id,
-                                                             InboxTask.element_id == "first_visit"))
+            task = db.session.scalar(
+                select(InboxTask).where(InboxTask.project_id == project.id, InboxTask.element_id == "first_visit")
+            )
             instances.complete_task(common.user(inspectors[street]), task.id, common.FIRST_VISIT)
         templates.append((project.id, street))
     remaining = PROJECTS - real
@@ -77,8 +85,9 @@ def _fill(real: int) -> str:
     _spread_dates(copies)
     assert db.session.scalar(select(func.count()).select_from(Project)) >= PROJECTS - len(STREETS)
     lujiang = copies[:200]
-    return db.session.scalar(select(InboxTask.id).where(InboxTask.project_id.in_(lujiang),
-                                                        InboxTask.element_id == "first_visit").limit(1))
+    return db.session.scalar(
+        select(InboxTask.id).where(InboxTask.project_id.in_(lujiang), InboxTask.element_id == "first_visit").limit(1)
+    )
 
 
 def _copy_history(templates, copies) -> None:
@@ -87,19 +96,24 @@ def _copy_history(templates, copies) -> None:
 
     by_reg = {}
     for pid, _street in templates:
-        rows = [dict(r._mapping) for r in db.session.execute(
-            select(HistoryEvent.__table__).where(HistoryEvent.project_id == pid))]
+        rows = [
+            dict(r._mapping)
+            for r in db.session.execute(select(HistoryEvent.__table__).where(HistoryEvent.project_id == pid))
+        ]
         by_reg[pid] = rows
     # A copy keeps its template's fields; find the template by identical title.
-    title_of = dict(db.session.execute(select(Project.id, Project.title).where(
-        Project.id.in_([p for p, _ in templates]))).all())
+    title_of = dict(
+        db.session.execute(select(Project.id, Project.title).where(Project.id.in_([p for p, _ in templates]))).all()
+    )
     template_by_title = {title: pid for pid, title in title_of.items()}
     batch = []
     for pid, title in db.session.execute(select(Project.id, Project.title).where(Project.id.in_(copies))):
         for row in by_reg[template_by_title[title]]:
             batch.append(dict(row, id=None, project_id=pid, task_id=None))
         if len(batch) >= 2000:
-            db.session.execute(insert(HistoryEvent.__table__), [{k: v for k, v in r.items() if k != "id"} for r in batch])
+            db.session.execute(
+                insert(HistoryEvent.__table__), [{k: v for k, v in r.items() if k != "id"} for r in batch]
+            )
             batch = []
     if batch:
         db.session.execute(insert(HistoryEvent.__table__), [{k: v for k, v in r.items() if k != "id"} for r in batch])
@@ -183,16 +197,20 @@ def _record(out: dict, key: str, samples: list[float]) -> None:
 
 
 def _print(results: dict) -> None:
-    print(f"web pages, {results['web_projects']} projects ({results['web_real_projects']} started for real), "
-          f"server time via the test client:")
+    print(
+        f"web pages, {results['web_projects']} projects ({results['web_real_projects']} started for real), "
+        f"server time via the test client:"
+    )
     for key in sorted(k for k in results if k.endswith("_ms_median")):
         name = key[: -len("_ms_median")]
         p95 = results[f"{name}_ms_p95"]
         flag = "ok" if p95 < BUDGET_MS else "OVER BUDGET"
         print(f"  {name:28s} median {results[key]:7.1f} ms   p95 {p95:7.1f} ms   [{flag}]")
-    print(f"  inspector_lj sees {results['web_inbox_tasks_inspector_lj']} tasks, "
-          f"{results['web_ledger_projects_inspector_lj']} projects; "
-          f"city export of all projects: {results['web_export_city_all_ms']} ms, {results['web_export_city_bytes']} bytes")
+    print(
+        f"  inspector_lj sees {results['web_inbox_tasks_inspector_lj']} tasks, "
+        f"{results['web_ledger_projects_inspector_lj']} projects; "
+        f"city export of all projects: {results['web_export_city_all_ms']} ms, {results['web_export_city_bytes']} bytes"
+    )
 
 
 def main(argv=None) -> int:

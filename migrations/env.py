@@ -3,6 +3,7 @@
 No logging.fileConfig here: `prepare()` runs migrations inside the app and the test suite,
 and reconfiguring logging there would silence every logger already set up.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,9 @@ def run_migrations_online() -> None:
     options = dict(migrate.configure_args)
     options.setdefault("process_revision_directives", skip_empty)
     with migrate.db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=migrate.db.metadata,
-                          render_item=render_item, **options)
+        context.configure(
+            connection=connection, target_metadata=migrate.db.metadata, render_item=render_item, **options
+        )
         with context.begin_transaction():
             context.run_migrations()
 

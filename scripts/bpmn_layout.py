@@ -10,6 +10,7 @@ horizontal bands), one per process not in a pool, one per sub-process (bpmn-js
 shows sub-processes collapsed and drills into their own plane).  Deterministic:
 everything is iterated in document order, no sets or hashes decide geometry.
 """
+
 import argparse
 import re
 import sys
@@ -18,21 +19,32 @@ from pathlib import Path
 
 from lxml import etree
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-      "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-      "dc": "http://www.omg.org/spec/DD/20100524/DC",
-      "di": "http://www.omg.org/spec/DD/20100524/DI"}
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+}
 SUBPROCS = {"subProcess", "transaction", "adHocSubProcess"}
-ACTIVITIES = {"task", "userTask", "scriptTask", "businessRuleTask", "serviceTask", "manualTask",
-              "sendTask", "receiveTask", "callActivity"} | SUBPROCS
+ACTIVITIES = {
+    "task",
+    "userTask",
+    "scriptTask",
+    "businessRuleTask",
+    "serviceTask",
+    "manualTask",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+} | SUBPROCS
 EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 FLOW_NODES = ACTIVITIES | EVENTS | GATEWAYS
 
-GAP = 80          # horizontal gap between columns: room for the vertical edge segments
-ROW = 120         # vertical slot per stacked node: 80 task + room for a boundary event below
+GAP = 80  # horizontal gap between columns: room for the vertical edge segments
+ROW = 120  # vertical slot per stacked node: 80 task + room for a boundary event below
 PAD_X, PAD_Y = 50, 20  # band padding (PAD_X also clears the 30 px lane-label strip)
-CHANNEL = 12      # spacing of the parallel horizontal tracks used by back / detour edges
+CHANNEL = 12  # spacing of the parallel horizontal tracks used by back / detour edges
 MIN_BAND = 160
 POOL_LABEL, POOL_GAP, X0, Y0 = 30, 60, 160, 80
 
@@ -61,11 +73,17 @@ class Layout:
         # bands: [(lane element or None, set of node ids)], top to bottom.
         nodes = [el for el in container if local(el) in FLOW_NODES]
         self.el = {n.get("id"): n for n in nodes}
-        self.host = {i: n.get("attachedToRef") for i, n in self.el.items()
-                     if local(n) == "boundaryEvent" and n.get("attachedToRef") in self.el}
+        self.host = {
+            i: n.get("attachedToRef")
+            for i, n in self.el.items()
+            if local(n) == "boundaryEvent" and n.get("attachedToRef") in self.el
+        }
         main = [i for i in self.el if i not in self.host]
-        self.flows = [(f.get("id"), f.get("sourceRef"), f.get("targetRef")) for f in container
-                      if local(f) == "sequenceFlow" and f.get("sourceRef") in self.el and f.get("targetRef") in self.el]
+        self.flows = [
+            (f.get("id"), f.get("sourceRef"), f.get("targetRef"))
+            for f in container
+            if local(f) == "sequenceFlow" and f.get("sourceRef") in self.el and f.get("targetRef") in self.el
+        ]
         anchor = self.anchor
         succ, incoming = defaultdict(list), set()
         for fid, s, t in self.flows:  # a boundary event's flows count as its host's for ordering
@@ -84,6 +102,7 @@ class Layout:
                 elif t not in self.order:
                     dfs(t)
             stack.discard(n)
+
         starts = [i for i in main if local(self.el[i]) == "startEvent"] + [i for i in main if i not in incoming]
         for n in starts + main:
             if n not in self.order:
@@ -99,6 +118,7 @@ class Layout:
             if n not in self.col:
                 self.col[n] = max((layer(anchor(p)) + 1 for p in self.preds[n]), default=0)
             return self.col[n]
+
         for n in main:
             layer(n)
         lane_of = {n: b for b, (_, ids) in enumerate(bands) for n in ids}
@@ -119,10 +139,15 @@ class Layout:
         self.row = {}
         for c in range(ncols):
             for b in range(len(bands)):
+
                 def wanted(n):  # rows in other bands say nothing about this one
-                    rows = [self.row[self.anchor(p)] + (p in self.host) for p in self.preds[n]
-                            if self.band[self.anchor(p)] == b]
+                    rows = [
+                        self.row[self.anchor(p)] + (p in self.host)
+                        for p in self.preds[n]
+                        if self.band[self.anchor(p)] == b
+                    ]
                     return (min(rows, default=0), self.order.get(n, 0))
+
                 taken = set()
                 for n in sorted(self.cells.get((b, c), []), key=wanted):
                     r = wanted(n)[0]
@@ -130,8 +155,7 @@ class Layout:
                         r += 1
                     taken.add(r)
                     self.row[n] = r
-        self.rows = [max((self.row[n] + 1 for n in main if self.band[n] == i), default=1)
-                     for i in range(len(bands))]
+        self.rows = [max((self.row[n] + 1 for n in main if self.band[n] == i), default=1) for i in range(len(bands))]
         # Back edges run in a track below the lower band of their two ends.
         self.bottom = {}
         count = defaultdict(int)
@@ -226,8 +250,7 @@ class Layout:
             first = [(sx + sw, scy), (tcx, scy), (tcx, ty if scy < tcy else ty + th)]
         else:
             first = [(sx + sw, scy), (gap_t, scy), (gap_t, tcy), (tx, tcy)]
-        return [first] + [[(sx + sw, scy), (gx, scy), (gx, tcy), (tx, tcy)] for gx in (gap_s, gap_t)
-                          if scy != tcy]
+        return [first] + [[(sx + sw, scy), (gx, scy), (gx, tcy), (tx, tcy)] for gx in (gap_s, gap_t) if scy != tcy]
 
 
 def add_bounds(parent, x, y, w, h):
@@ -293,8 +316,11 @@ class Plane:
             down = pts[1][1] > pts[0][1]
             return self.label(e, name, pts[0][0] + 4, pts[0][1] + (2 if down else -2), 90, above=not down)
         else:
-            (ax, ay), (bx, _) = max(((a, b) for a, b in zip(pts, pts[1:]) if a[1] == b[1]),
-                                    key=lambda ab: abs(ab[0][0] - ab[1][0]), default=(pts[0], pts[1]))
+            (ax, ay), (bx, _) = max(
+                ((a, b) for a, b in zip(pts, pts[1:]) if a[1] == b[1]),
+                key=lambda ab: abs(ab[0][0] - ab[1][0]),
+                default=(pts[0], pts[1]),
+            )
         self.label(e, name, min(ax, bx) + 4, ay - 2, abs(bx - ax) - 10)
 
     def layout(self, lay, container, lane_x=None, lane_w=None):

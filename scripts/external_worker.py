@@ -9,6 +9,7 @@ prints the task and answers with --answer; a real worker calls its own system), 
 and reports a failure when the work fails, so the platform retries it later and, after the last
 retry, raises an incident. Standard library only; --once stops after one round.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,12 @@ import urllib.request
 
 
 def call(base: str, path: str, body: dict, token: str | None = None) -> tuple[int, object]:
-    request = urllib.request.Request(base.rstrip("/") + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    request = urllib.request.Request(
+        base.rstrip("/") + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:
             raw = resp.read()
@@ -61,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     worker_id = f"{socket.gethostname()}-{os.getpid()}"
     token = sign_in(args.url, args.username, args.password)
     while True:
-        status, tasks = call(args.url, "/api/v1/external-tasks/fetch-and-lock",
-                             {"topics": args.topic, "worker_id": worker_id, "max_tasks": 10,
-                              "lock_seconds": args.lock_seconds}, token)
+        status, tasks = call(
+            args.url,
+            "/api/v1/external-tasks/fetch-and-lock",
+            {"topics": args.topic, "worker_id": worker_id, "max_tasks": 10, "lock_seconds": args.lock_seconds},
+            token,
+        )
         if status == 401:  # the token expired: sign in again
             token = sign_in(args.url, args.username, args.password)
             continue
@@ -74,14 +81,21 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 variables = work(task, answer)
             except Exception as exc:  # the worker's own system failed: the platform retries later
-                call(args.url, f"{base}/failure", {"worker_id": worker_id, "message": str(exc)[:2000],
-                                                   "retry_timeout": 60}, token)
+                call(
+                    args.url,
+                    f"{base}/failure",
+                    {"worker_id": worker_id, "message": str(exc)[:2000], "retry_timeout": 60},
+                    token,
+                )
                 continue
-            status, body = call(args.url, f"{base}/complete", {"worker_id": worker_id, "variables": variables},
-                                token)
+            status, body = call(args.url, f"{base}/complete", {"worker_id": worker_id, "variables": variables}, token)
             if status == 422:  # the platform refused the answer: say why, so an operator sees it
-                call(args.url, f"{base}/failure", {"worker_id": worker_id, "retries": 0,
-                                                   "message": json.dumps(body, ensure_ascii=False)[:2000]}, token)
+                call(
+                    args.url,
+                    f"{base}/failure",
+                    {"worker_id": worker_id, "retries": 0, "message": json.dumps(body, ensure_ascii=False)[:2000]},
+                    token,
+                )
             print(f"  → {status} {json.dumps(body, ensure_ascii=False)}")
         if args.once:
             return 0

@@ -8,6 +8,7 @@ catalog (en) is the identity. The diagrams' own texts (step names and statuses i
 are the exception: Chinese ids under the context `process`, the identity in zh, translated in en
 (webapp.web.i18n.process_text reads them). Catalogs live in webapp/translations/<lang>/LC_MESSAGES/.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,9 +30,22 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 PROCESSES = ROOT / "processes"
 PROCESS = "process"
 # Elements whose names people see (history rows, current steps); gateways and flows are not listed.
-NAMED = {"startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-         "userTask", "scriptTask", "businessRuleTask", "serviceTask", "manualTask", "receiveTask",
-         "sendTask", "subProcess", "callActivity"}
+NAMED = {
+    "startEvent",
+    "endEvent",
+    "boundaryEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "userTask",
+    "scriptTask",
+    "businessRuleTask",
+    "serviceTask",
+    "manualTask",
+    "receiveTask",
+    "sendTask",
+    "subProcess",
+    "callActivity",
+}
 
 
 def process_texts():
@@ -48,7 +62,8 @@ def process_texts():
 def extract() -> Catalog:
     template = Catalog(project="xiaosan", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(SOURCE), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": ""}}):
+        str(SOURCE), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"extensions": ""}}
+    ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     for text, path in process_texts():
         template.add(text, None, [(str(path.relative_to(ROOT)), 0)], context=PROCESS)
@@ -103,8 +118,10 @@ def main(argv: list[str]) -> int:
             print(f"untranslated: {text!r}")
         return 1 if missing else 0
     missing = update(template)
-    print(f"{len(template)} messages; untranslated zh: {len(missing['zh'])}, diagram texts without English: "
-          f"{len(missing['en'])}")
+    print(
+        f"{len(template)} messages; untranslated zh: {len(missing['zh'])}, diagram texts without English: "
+        f"{len(missing['en'])}"
+    )
     for lang in LANGUAGES:
         for m in missing[lang]:
             print(f"  {lang}: {m!r}")

@@ -6,6 +6,7 @@
 Re-recording is for a deliberate change of the process: read the diff of the scenario file before
 committing it, since it now asserts whatever the diagram does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         if case.name in args.record and outcome.error is None:
             raw = json.loads((directory / str(case.file)).read_text(encoding="utf-8"))
             raw["expect"] = scenarios.expectation(outcome)
-            (directory / str(case.file)).write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n",
-                                                    encoding="utf-8")
+            (directory / str(case.file)).write_text(
+                json.dumps(raw, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
             print(f"recorded {case.name}")
             continue
         result = scenarios.compare(case, outcome)

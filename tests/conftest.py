@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh database (SQLite file, or PostgreSQL for tests parametrized
 with BOTH_BACKENDS / marked postgres), an API client with demo users, a test clock."""
+
 from __future__ import annotations
 
 import itertools
@@ -25,7 +26,8 @@ os.environ.setdefault("SQLITE_SYNCHRONOUS", "NORMAL")
 
 # Runs a test once on SQLite and once on a real PostgreSQL started by the suite.
 BOTH_BACKENDS = pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 _database_numbers = itertools.count(1)
 
 
@@ -57,7 +59,9 @@ def sqlite_template(tmp_path_factory) -> Path:
     the demo users for each test cost more than most tests take."""
     instance = tmp_path_factory.mktemp("sqlite-template")
     path = instance / "template.db"
-    application = create_app(Config(TESTING=True, INSTANCE_DIR=str(instance), SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    application = create_app(
+        Config(TESTING=True, INSTANCE_DIR=str(instance), SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    )
     prepare(application)
     cheap_password_hashes(application)
     _dispose(application)

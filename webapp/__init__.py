@@ -1,4 +1,5 @@
 """create_app(config): configuration, extensions, blueprints, commands; nothing else."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -85,8 +86,11 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
         # The database went away under this request (a restart, a failover): say so, and when to
         # come back, rather than an unexplained 500; pool_pre_ping reconnects the next request.
         _discard_session()
-        body = {"code": 503, "status": "Service Unavailable",
-                "message": "数据库暂时不可用，请稍后重试 (the database is briefly unavailable; try again)"}
+        body = {
+            "code": 503,
+            "status": "Service Unavailable",
+            "message": "数据库暂时不可用，请稍后重试 (the database is briefly unavailable; try again)",
+        }
         return jsonify(body), 503, {"Retry-After": "1"}
 
     from .cli import register_commands

@@ -11,6 +11,7 @@ An app with an endpoint that has no entry refuses to start (and the request chec
 403): a new route is closed until someone decides who may call it, here. The navigation bar shows
 an entry to exactly those this table lets in (`allows`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -128,9 +129,22 @@ ROUTES: dict[str, Access] = {
     "org.section": roles("district_admin", "city", "auditor", check=checks.ORGANISATION),
     # District administrators (and a district's designers) deploy their district's variant: the
     # services keep each to their line (services.security.policy.line_of).
-    **{f"designer.{name}": roles("designer", "district_admin", check=checks.DESIGNS) for name in (
-        "index", "upload", "version", "migrate", "download", "modeler", "decisions", "form_editor", "check",
-        "deploy", "rollback")},
+    **{
+        f"designer.{name}": roles("designer", "district_admin", check=checks.DESIGNS)
+        for name in (
+            "index",
+            "upload",
+            "version",
+            "migrate",
+            "download",
+            "modeler",
+            "decisions",
+            "form_editor",
+            "check",
+            "deploy",
+            "rollback",
+        )
+    },
     "designer.record": roles("designer"),
     "variants.index": roles("designer", "district_admin", "admin", *CITY_WIDE),
     # -- JSON API (bearer tokens) ---------------------------------------------------------------
@@ -178,7 +192,9 @@ ROUTES: dict[str, Access] = {
     "process_versions.district_lines": roles("designer", "district_admin", "admin", *CITY_WIDE),
     "process_versions.migration_preview": roles("designer", "district_admin"),
     "process_versions.migrate_selection": roles("designer", "district_admin"),
-    "process_versions.migrate_project": roles("designer", "district_admin", check=checks.DESIGNS),  # the line: the service
+    "process_versions.migrate_project": roles(
+        "designer", "district_admin", check=checks.DESIGNS
+    ),  # the line: the service
     "process_versions.record_scenario": roles("designer", check=checks.DESIGNS),  # designers read every project
     "rules.get_rules": roles(*RULE_READERS, check=checks.RULES),
     "rules.rule_history": roles(*RULE_READERS, check=checks.RULES),

@@ -1,4 +1,5 @@
 """Commands: `python -m webapp.cli run | worker | init | serve-prod`."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,12 @@ def prepare(app, demo: bool = True, sample_projects: bool = False) -> None:
         label = f"{version.process_id} v{version.version}"
         added = load_demo() if demo else 0
         samples = load_sample_projects() if demo and sample_projects else 0
-    print(f"database ready; process {label}"
-          f"{' (new)' if created else ''}; demo rows added: {added}"
-          f"{f'; sample projects added: {samples}' if sample_projects else ''}", flush=True)
+    print(
+        f"database ready; process {label}"
+        f"{' (new)' if created else ''}; demo rows added: {added}"
+        f"{f'; sample projects added: {samples}' if sample_projects else ''}",
+        flush=True,
+    )
 
 
 def run_worker(app, poll: float | None = None, once: bool = False) -> None:
@@ -77,8 +81,12 @@ def run_worker(app, poll: float | None = None, once: bool = False) -> None:
         except DBAPIError as exc:
             failures += 1
             pause = min(DB_BACKOFF_MAX, DB_BACKOFF_FIRST * 2 ** (failures - 1))
-            log.warning("timer worker %s: database unavailable (%s); retrying in %.1f s",
-                        worker_id, str(exc).splitlines()[0][:200], pause)
+            log.warning(
+                "timer worker %s: database unavailable (%s); retrying in %.1f s",
+                worker_id,
+                str(exc).splitlines()[0][:200],
+                pause,
+            )
             with app.app_context():
                 db.engine.dispose()  # the pool's connections died with the server
             time.sleep(pause)
@@ -127,8 +135,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webapp.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="prepare, then serve the web app with one timer worker")
-    run.add_argument("--sample-projects", action="store_true",
-                     help="on a database without projects, drive sample projects through the process")
+    run.add_argument(
+        "--sample-projects",
+        action="store_true",
+        help="on a database without projects, drive sample projects through the process",
+    )
     sub.add_parser("init", help="create/upgrade the database, sync processes/, load demo data")
     worker = sub.add_parser("worker", help="run one timer worker")
     worker.add_argument("--poll", type=float, default=None)

@@ -1,4 +1,5 @@
 """Settings from the environment; nothing else reads os.environ."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,18 @@ class Config:
         # believed for that many hops, so every limit keys on the real client address; 0 believes none.
         self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
         # Outbound notifications (services.notifications.channels): a channel is offered when set.
-        for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS",
-                     "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "WECOM_WEBHOOK_URL", "DINGTALK_WEBHOOK_URL"):
+        for name in (
+            "SMTP_HOST",
+            "SMTP_PORT",
+            "SMTP_FROM",
+            "SMTP_USER",
+            "SMTP_PASSWORD",
+            "SMTP_STARTTLS",
+            "SMS_GATEWAY_URL",
+            "SMS_GATEWAY_TOKEN",
+            "WECOM_WEBHOOK_URL",
+            "DINGTALK_WEBHOOK_URL",
+        ):
             setattr(self, name, os.environ.get(name))
         # Channels of a user who chose none; the console (the worker's log) by default.
         self.NOTIFY_DEFAULT_CHANNELS = os.environ.get("NOTIFY_DEFAULT_CHANNELS", "console")

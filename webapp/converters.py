@@ -1,4 +1,5 @@
 """URL converters for every route: ids in URLs stay within what the database can hold."""
+
 from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter

@@ -5,6 +5,7 @@ a 5,000-digit number into an int that no column or later str() takes, accepts Na
 and decodes "\\ud800" into text no database can store. A body past these limits is refused here
 with a 400 (422 for a lone surrogate, which is well-formed JSON but no text), saying which.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,13 +34,19 @@ class JsonRefused(ValueError):
 def check(body: bytes) -> None:
     """Raise JsonRefused if this JSON text passes a limit."""
     if len(body) > MAX_JSON_BYTES:
-        raise JsonRefused(413, f"JSON 内容过大（最多 {MAX_JSON_BYTES // 1024} KB）"
-                               f" (JSON body larger than {MAX_JSON_BYTES // 1024} KB)")
+        raise JsonRefused(
+            413,
+            f"JSON 内容过大（最多 {MAX_JSON_BYTES // 1024} KB） (JSON body larger than {MAX_JSON_BYTES // 1024} KB)",
+        )
     text = body.decode("utf-8", errors="replace")
     if json_nesting(text) > MAX_JSON_DEPTH:
-        raise JsonRefused(400, f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层） (JSON nested deeper than {MAX_JSON_DEPTH} levels)")
+        raise JsonRefused(
+            400, f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层） (JSON nested deeper than {MAX_JSON_DEPTH} levels)"
+        )
     if _LONE_SURROGATE.search(text):
-        raise JsonRefused(422, "文本含有无效字符（孤立的代理码位） (text contains a lone surrogate, which is no character)")
+        raise JsonRefused(
+            422, "文本含有无效字符（孤立的代理码位） (text contains a lone surrogate, which is no character)"
+        )
     try:
         json.loads(text, parse_int=_integer, parse_float=_finite, parse_constant=_no_constant)
     except JsonRefused:
@@ -50,7 +57,9 @@ def check(body: bytes) -> None:
 
 def _integer(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise JsonRefused(400, f"数字位数过多（最多 {MAX_INTEGER_DIGITS} 位） (integer longer than {MAX_INTEGER_DIGITS} digits)")
+        raise JsonRefused(
+            400, f"数字位数过多（最多 {MAX_INTEGER_DIGITS} 位） (integer longer than {MAX_INTEGER_DIGITS} digits)"
+        )
     return int(digits)
 
 

@@ -13,6 +13,7 @@ only when a worker can answer it; `GET /readyz` tells an orchestrator whether th
 serve (the database reachable) as against `GET /healthz`, which also checks the database but is
 what people probe by habit.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,27 @@ def serve(workers: int, timer_workers: int, bind: str, demo: bool = False, sampl
 
         db.engine.dispose()  # no connection crosses the fork into the children
 
-    commands = [[sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind, "--preload",
-                 "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "20",
-                 "--access-logfile", "-", "webapp.wsgi:app"]]
+    commands = [
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            bind,
+            "--preload",
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "20",
+            "--access-logfile",
+            "-",
+            "webapp.wsgi:app",
+        ]
+    ]
     commands += [[sys.executable, "-m", "webapp.cli", "worker"] for _ in range(timer_workers)]
     print(f"serving on http://{bind} with {workers} web worker(s) and {timer_workers} timer worker(s)", flush=True)
     stopping = {"now": False}

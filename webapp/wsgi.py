@@ -4,6 +4,7 @@ serve-prod runs gunicorn with --preload: the app is built once, before the port 
 forked worker starts with no database connection of its parent's (nor its sandbox processes:
 sandbox_pool starts its own per process).
 """
+
 import os
 
 from . import create_app

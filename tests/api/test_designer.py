@@ -1,4 +1,5 @@
 """Designers upload BPMN, DMN and forms: validated, versioned, deployed without a restart."""
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,12 @@ def test_a_changed_diagram_is_deployed_and_new_projects_get_it(api):
     assert resp.status_code == 201, resp.get_json()
     v2 = resp.get_json()
     assert (v2["version"], v2["is_latest"], v2["created"], v2["note"], v2["created_by"]) == (
-        2, True, True, "安全交底", "designer")
+        2,
+        True,
+        True,
+        "安全交底",
+        "designer",
+    )
     # Only the diagram was uploaded: the version still carries the decision tables and forms.
     assert set(v2["files"]) == set(versions(api)[1]["files"])
     changes = v2["changes"]
@@ -56,14 +62,18 @@ def test_a_changed_diagram_is_deployed_and_new_projects_get_it(api):
 
 
 def test_problems_are_422_per_element_and_nothing_is_deployed(api):
-    bpmn = shipped_bpmn().replace('<spiffworkflow:property name="formKey" value="patrol" />',
-                                  '<spiffworkflow:property name="formKey" value="patrol_v9" />')
+    bpmn = shipped_bpmn().replace(
+        '<spiffworkflow:property name="formKey" value="patrol" />',
+        '<spiffworkflow:property name="formKey" value="patrol_v9" />',
+    )
     bpmn = bpmn.replace('name="区住建"', 'name="区规划局"')
     resp = upload(api, {"small_works.bpmn": bpmn})
     assert resp.status_code == 422
     problems = resp.get_json()["problems"]
     assert {(p["file"], p["element_id"], p["element_name"]) for p in problems} == {
-        ("small_works.bpmn", "patrol", "日常巡查"), ("small_works.bpmn", "Lane_housing", "区规划局")}
+        ("small_works.bpmn", "patrol", "日常巡查"),
+        ("small_works.bpmn", "Lane_housing", "区规划局"),
+    }
     assert all(p["message"] for p in problems)
     assert len(versions(api)) == 1
 
@@ -73,8 +83,12 @@ def test_problems_are_422_per_element_and_nothing_is_deployed(api):
     assert clean.status_code == 200 and clean.get_json()["problems"] == []
     odd = upload(api, {"notes.txt": "x"}, dry_run="true")
     assert odd.status_code == 200 and odd.get_json()["problems"][0]["file"] == "notes.txt"
-    empty = api.client.post("/api/v1/process-versions", data={}, content_type="multipart/form-data",
-                            headers={"Authorization": f"Bearer {api.token('designer')}"})
+    empty = api.client.post(
+        "/api/v1/process-versions",
+        data={},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {api.token('designer')}"},
+    )
     assert empty.status_code == 422 and empty.get_json()["problems"][0]["message"] == "没有上传任何文件"
     assert len(versions(api)) == 1
 
@@ -103,8 +117,14 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 def test_dtds_and_entities_are_refused(api, text):
     resp = upload(api, {"evil.bpmn": text})
     assert resp.status_code == 422
-    assert resp.get_json()["problems"] == [{"file": "evil.bpmn", "element_id": None, "element_name": None,
-                                            "message": "DTD / entity declarations are not allowed"}]
+    assert resp.get_json()["problems"] == [
+        {
+            "file": "evil.bpmn",
+            "element_id": None,
+            "element_name": None,
+            "message": "DTD / entity declarations are not allowed",
+        }
+    ]
     assert "root:" not in resp.get_data(as_text=True)
 
 
@@ -117,7 +137,9 @@ def test_uploads_are_size_limited_and_typed(api):
     resp = upload(api, {"notes.txt": "hello", "diagram.bpmn": b"\xff\xfe<"})
     assert resp.status_code == 422
     assert [(p["file"], p["message"][:6]) for p in resp.get_json()["problems"]] == [
-        ("notes.txt", "不支持的文件"), ("diagram.bpmn", "文件不是 U")]
+        ("notes.txt", "不支持的文件"),
+        ("diagram.bpmn", "文件不是 U"),
+    ]
     assert len(versions(api)) == 1
 
 
@@ -139,8 +161,15 @@ def test_every_miwg_diagram_deploys_or_gets_per_element_problems(api):
 
 def test_forms_are_versioned_with_the_process(api, app):
     form = json.loads((ROOT / "forms" / "first_visit.json").read_text(encoding="utf-8"))
-    form["components"].append({"type": "textfield", "key": "site_contact", "label": "现场联系人",
-                               "label_en": "Site contact", "validate": {"required": True}})
+    form["components"].append(
+        {
+            "type": "textfield",
+            "key": "site_contact",
+            "label": "现场联系人",
+            "label_en": "Site contact",
+            "validate": {"required": True},
+        }
+    )
     old_pid = register(api)["id"]
     resp = upload(api, {"first_visit.json": json.dumps(form, ensure_ascii=False)})
     assert resp.status_code == 201, resp.get_json()
@@ -183,8 +212,12 @@ def test_files_of_a_version_can_be_downloaded(api):
 
 def test_openapi_documents_the_designer_endpoints(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/process-versions", "/api/v1/process-versions/{version_id}",
-                 "/api/v1/process-versions/{version_id}/migration", "/api/v1/projects/{project_id}/migrate"):
+    for path in (
+        "/api/v1/process-versions",
+        "/api/v1/process-versions/{version_id}",
+        "/api/v1/process-versions/{version_id}/migration",
+        "/api/v1/projects/{project_id}/migrate",
+    ):
         assert path in paths, path
     assert "multipart/form-data" in paths["/api/v1/process-versions"]["post"]["requestBody"]["content"]
 

@@ -1,5 +1,6 @@
 """District variants: a district deploys its own version line; the city's version stays the default
 of every other district; a variant must keep what the city requires."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,9 @@ from tests.helpers.designer import (
 from tests.helpers.lifecycle import register
 from tests.helpers.pages import login
 
-HULI = dict(street="350206001", community="350206001001", address="湖里区湖里大道 18 号", title="湖里大道 18 号店面装修")
+HULI = dict(
+    street="350206001", community="350206001001", address="湖里区湖里大道 18 号", title="湖里大道 18 号店面装修"
+)
 SIMING, HULI_CODE = "350203", "350206"
 
 
@@ -30,8 +33,12 @@ def version_of(app, project_id: int) -> tuple[int, str | None]:
 
 
 def deploy_siming_variant(api, username: str = "designer_sm") -> dict:
-    resp = upload(api, {"small_works.bpmn": with_briefing_after_first_visit(shipped_bpmn())}, username=username,
-                  note="思明区：首次核实后安全交底")
+    resp = upload(
+        api,
+        {"small_works.bpmn": with_briefing_after_first_visit(shipped_bpmn())},
+        username=username,
+        note="思明区：首次核实后安全交底",
+    )
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()
 
@@ -92,8 +99,9 @@ def test_a_district_sees_and_changes_only_its_own_line(app, api):
     # 湖里区 neither sees 思明区's variant nor moves projects onto it; its own lines: only the city's.
     assert api.get("admin_hl", f"/api/v1/process-versions/{variant['id']}").status_code == 404
     assert {v["district_code"] for v in api.get("admin_hl", "/api/v1/process-versions").get_json()} == {None}
-    assert [d["district_name"] for d in api.get("admin_hl", "/api/v1/process-variants").get_json()["districts"]] \
-        == ["湖里区"]
+    assert [d["district_name"] for d in api.get("admin_hl", "/api/v1/process-variants").get_json()["districts"]] == [
+        "湖里区"
+    ]
     # A 湖里区 project cannot move onto 思明区's variant, nor may 思明区 move projects onto city versions.
     huli = register(api, "owner2", **HULI)["id"]
     assert version_of(app, register(api)["id"]) == (2, SIMING)
@@ -110,8 +118,9 @@ def test_siming_projects_on_the_city_version_can_move_to_the_variant(app, api):
     variant = deploy_siming_variant(api)
     preview = api.get("designer_sm", f"/api/v1/process-versions/{variant['id']}/migration").get_json()
     assert [(p["project_id"], p["ok"]) for p in preview["projects"]] == [(siming, True)]
-    moved = api.post("designer_sm", f"/api/v1/process-versions/{variant['id']}/migration",
-                     {"project_ids": [siming, huli]}).get_json()
+    moved = api.post(
+        "designer_sm", f"/api/v1/process-versions/{variant['id']}/migration", {"project_ids": [siming, huli]}
+    ).get_json()
     assert [(r["project_id"], r["migrated"]) for r in moved] == [(siming, True)]
     assert version_of(app, siming) == (2, SIMING) and version_of(app, huli) == (1, None)
 
@@ -119,7 +128,9 @@ def test_siming_projects_on_the_city_version_can_move_to_the_variant(app, api):
 def test_a_variant_must_keep_the_city_lanes_figures_and_notices(api):
     bpmn = with_briefing_after_first_visit(shipped_bpmn())
     # The gas authority's lane renamed into a second enforcement lane: its role is gone.
-    no_lane = bpmn.replace('<bpmn:lane id="Lane_gas" name="燃气主管部门">', '<bpmn:lane id="Lane_gas" name="区综合执法局">')
+    no_lane = bpmn.replace(
+        '<bpmn:lane id="Lane_gas" name="燃气主管部门">', '<bpmn:lane id="Lane_gas" name="区综合执法局">'
+    )
     # 首次核实 no longer counts as a site visit; the rectification order is no longer issued.
     no_kpi = no_lane.replace('<spiffworkflow:property name="kpi" value="site_visit" />', "", 1)
     dropped = no_kpi.replace('<spiffworkflow:property name="notice" value="rectification" />', "", 1)
@@ -162,8 +173,9 @@ def test_a_variant_runs_its_district_scenarios_in_place_of_the_city_ones(app, ap
     before = dry_run("designer_sm")
     assert not before["first_visit_mismatch"]["passed"]
     # 思明区's own case: the briefing answered after 首次核实, its outcome recorded from a replay.
-    case = domain.parse((processes / "scenarios" / "first_visit_mismatch.json").read_text(encoding="utf-8"),
-                        "first_visit_mismatch.json")
+    case = domain.parse(
+        (processes / "scenarios" / "first_visit_mismatch.json").read_text(encoding="utf-8"), "first_visit_mismatch.json"
+    )
     case.steps.insert(1, {"task": "safety_briefing", "data": BRIEFING_DATA})
     files = dict(read_directory(str(processes)), **{"small_works.bpmn": variant})
     with app.app_context():
@@ -171,10 +183,13 @@ def test_a_variant_runs_its_district_scenarios_in_place_of_the_city_ones(app, ap
     assert "safety_briefing" in case.expect["path"]
     (processes / "scenarios" / SIMING).mkdir()
     (processes / "scenarios" / SIMING / "first_visit_mismatch.json").write_text(
-        json.dumps(case.to_dict(), ensure_ascii=False), encoding="utf-8")
+        json.dumps(case.to_dict(), ensure_ascii=False), encoding="utf-8"
+    )
 
     after = dry_run("designer_sm")
-    assert after["first_visit_mismatch"]["passed"] and after["first_visit_mismatch"]["file"] == \
-        f"{SIMING}/first_visit_mismatch.json"
+    assert (
+        after["first_visit_mismatch"]["passed"]
+        and after["first_visit_mismatch"]["file"] == f"{SIMING}/first_visit_mismatch.json"
+    )
     assert sum(not r["passed"] for r in after.values()) == sum(not r["passed"] for r in before.values()) - 1
     assert not dry_run("admin_hl")["first_visit_mismatch"]["passed"]  # 湖里区 runs the city's

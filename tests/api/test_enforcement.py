@@ -1,4 +1,5 @@
 """Hazards as records and the enforcement stage (执法处置), through the API (issue 14)."""
+
 from __future__ import annotations
 
 from tests.conftest import registration_data
@@ -6,30 +7,50 @@ from tests.helpers.lifecycle import FIRST_VISIT, checklist, fire_timers, registe
 
 
 def put_rules(api, username, district, values):
-    resp = api.client.put(f"/api/v1/districts/{district}/rules",
-                          json={"values": values, "reason": "测试：调整停工与执法参数"},
-                          headers={"Authorization": f"Bearer {api.token(username)}"})
+    resp = api.client.put(
+        f"/api/v1/districts/{district}/rules",
+        json={"values": values, "reason": "测试：调整停工与执法参数"},
+        headers={"Authorization": f"Bearer {api.token(username)}"},
+    )
     assert resp.status_code == 200, resp.get_json()
 
 
 def order(app, api, clock, failed=("D02", "B02"), **extra) -> int:
     pid, task = to_patrol(app, api, clock)
-    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, task, failed),
-                                              "outcome": "rectify", "hazard_description": "现场检查发现", **extra})
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, task, failed),
+            "outcome": "rectify",
+            "hazard_description": "现场检查发现",
+            **extra,
+        },
+    )
     return pid
 
 
 def evidence_and_reinspect(api, pid, results, **extra):
-    api.complete("owner1", api.task_of("owner1", pid, "submit_evidence")["id"],
-                 {"measures_taken": "已整改", "completed_on": "2026-12-16"})
-    return api.post("inspector_lj", f"/api/v1/tasks/{api.task_of('inspector_lj', pid, 'reinspect')['id']}/complete",
-                    {"data": {"hazard_results": results, "method": "onsite", **extra}})
+    api.complete(
+        "owner1",
+        api.task_of("owner1", pid, "submit_evidence")["id"],
+        {"measures_taken": "已整改", "completed_on": "2026-12-16"},
+    )
+    return api.post(
+        "inspector_lj",
+        f"/api/v1/tasks/{api.task_of('inspector_lj', pid, 'reinspect')['id']}/complete",
+        {"data": {"hazard_results": results, "method": "onsite", **extra}},
+    )
 
 
 def test_a_failed_item_cannot_conclude_no_hazard(app, api, clock):
     pid, task = to_patrol(app, api, clock)
-    resp = api.post("inspector_lj", f"/api/v1/tasks/{task['id']}/complete", {"data": {
-        "site_status": "IN_PROGRESS", "checklist": checklist(api, task, ["B02"]), "outcome": "no_hazard"}})
+    resp = api.post(
+        "inspector_lj",
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": {"site_status": "IN_PROGRESS", "checklist": checklist(api, task, ["B02"]), "outcome": "no_hazard"}},
+    )
     assert resp.status_code == 422
     assert "B02" in resp.get_json()["errors"]["outcome"] and "临边、洞口防护" in resp.get_json()["errors"]["outcome"]
     assert api.project("inspector_lj", pid)["hazards"] == []
@@ -70,10 +91,15 @@ def test_the_deadline_is_proposed_shortened_or_lengthened_within_the_district_ma
     detail = api.get("inspector_lj", f"/api/v1/tasks/{task['id']}").get_json()
     text = next(c["text"] for c in detail["form"]["components"] if c.get("id") == "Text_deadline_proposal")
     assert "{rectify_deadline}" in text  # the page quotes the proposal; its value is in the task's data
-    data = {"site_status": "IN_PROGRESS", "checklist": checklist(api, task, ["D02"]), "outcome": "rectify",
-            "hazard_description": "电线乱拉"}
-    too_late = api.post("inspector_lj", f"/api/v1/tasks/{task['id']}/complete",
-                        {"data": dict(data, rectify_deadline="2026-12-30")})
+    data = {
+        "site_status": "IN_PROGRESS",
+        "checklist": checklist(api, task, ["D02"]),
+        "outcome": "rectify",
+        "hazard_description": "电线乱拉",
+    }
+    too_late = api.post(
+        "inspector_lj", f"/api/v1/tasks/{task['id']}/complete", {"data": dict(data, rectify_deadline="2026-12-30")}
+    )
     assert too_late.status_code == 422 and "2026-12-22" in too_late.get_json()["errors"]["rectify_deadline"]
     api.complete("inspector_lj", task["id"], dict(data, rectify_deadline="2026-12-20"))  # lengthened, within P7D
     assert api.task_of("owner1", pid, "submit_evidence")["due_at"] == "2026-12-20T15:59:59+00:00"
@@ -84,10 +110,16 @@ def test_a_refused_stop_work_returns_to_rectification_with_a_new_deadline(app, a
     pid = order(app, api, clock, failed=("D02",))
     clock.advance(days=3, seconds=1)
     assert fire_timers(app) == 1  # overdue: P-15a starts a stop-work proposal
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
-        "reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no", "handover": "no"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-                 {"approved": "no", "opinion": "给予一次整改机会", "rectify_deadline": "2026-12-20"})
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no", "handover": "no"},
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+        {"approved": "no", "opinion": "给予一次整改机会", "rectify_deadline": "2026-12-20"},
+    )
     evidence = api.task_of("owner1", pid, "submit_evidence")
     assert evidence["due_at"] == "2026-12-20T15:59:59+00:00"
     project = api.project("owner1", pid)
@@ -102,37 +134,94 @@ def test_write_off_with_an_open_hazard_is_refused_with_the_reason(app, api, cloc
     # An ad-hoc inspection (any time) orders a rectification; the owner then declares completion.
     assert api.post("inspector_lj", f"/api/v1/projects/{pid}/inspections", {"reason": "抽查"}).status_code == 201
     adhoc = api.task_of("inspector_lj", pid, "adhoc_inspection")
-    api.complete("inspector_lj", adhoc["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, adhoc, ["D02"]),
-                                               "outcome": "rectify", "hazard_description": "电线乱拉"})
-    api.complete("owner1", api.task_of("owner1", pid, "declare_completion")["id"], {
-        "actual_end": "2026-12-10", "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True,
-        "no_structural_change": True})
+    api.complete(
+        "inspector_lj",
+        adhoc["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, adhoc, ["D02"]),
+            "outcome": "rectify",
+            "hazard_description": "电线乱拉",
+        },
+    )
+    api.complete(
+        "owner1",
+        api.task_of("owner1", pid, "declare_completion")["id"],
+        {
+            "actual_end": "2026-12-10",
+            "scaffold_removed": True,
+            "temp_power_removed": True,
+            "debris_cleared": True,
+            "no_structural_change": True,
+        },
+    )
     writeoff = api.task_of("inspector_lj", pid, "writeoff")
-    refused = api.post("inspector_lj", f"/api/v1/tasks/{writeoff['id']}/complete", {"data": {
-        "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"}})
+    refused = api.post(
+        "inspector_lj",
+        f"/api/v1/tasks/{writeoff['id']}/complete",
+        {
+            "data": {
+                "scaffold_removed": True,
+                "temp_power_removed": True,
+                "debris_cleared": True,
+                "outcome": "written_off",
+            }
+        },
+    )
     assert refused.status_code == 422
     assert "未销号隐患" in refused.get_json()["errors"]["outcome"] and "H1" in refused.get_json()["errors"]["outcome"]
     assert api.task_of("inspector_lj", pid, "writeoff")  # nothing moved, nothing silently rerouted
     # Rectified and re-inspected, the write-off goes through.
-    api.complete("owner1", api.task_of("owner1", pid, "adhoc_evidence")["id"],
-                 {"measures_taken": "已整改", "completed_on": "2026-12-11"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "adhoc_reinspect")["id"],
-                 {"hazard_results": {"H1": "passed"}, "method": "onsite"})
-    api.complete("inspector_lj", writeoff["id"], {
-        "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"})
+    api.complete(
+        "owner1",
+        api.task_of("owner1", pid, "adhoc_evidence")["id"],
+        {"measures_taken": "已整改", "completed_on": "2026-12-11"},
+    )
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "adhoc_reinspect")["id"],
+        {"hazard_results": {"H1": "passed"}, "method": "onsite"},
+    )
+    api.complete(
+        "inspector_lj",
+        writeoff["id"],
+        {"scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True, "outcome": "written_off"},
+    )
     assert api.project("city", pid)["status"] == "已核销"
 
 
 def test_structural_change_hand_over_goes_to_housing_and_resumption_comes_first(app, api, clock):
     pid, task = to_patrol(app, api, clock)
-    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, task, ["A07"]),
-                                              "outcome": "stop_now", "hazard_severity": "MAJOR",
-                                              "hazard_description": "擅自拆除承重墙"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
-        "reason": "PROHIBITED_ACT", "scope": "OPERATION", "scope_detail": "墙体拆除", "facts": "擅自拆除承重墙",
-        "imminent": "no", "handover": "yes", "violation": "STRUCTURAL_CHANGE", "internal_note": "内部：请尽快"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-                 {"approved": "yes", "opinion": "同意，内部意见不外发"})
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, task, ["A07"]),
+            "outcome": "stop_now",
+            "hazard_severity": "MAJOR",
+            "hazard_description": "擅自拆除承重墙",
+        },
+    )
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {
+            "reason": "PROHIBITED_ACT",
+            "scope": "OPERATION",
+            "scope_detail": "墙体拆除",
+            "facts": "擅自拆除承重墙",
+            "imminent": "no",
+            "handover": "yes",
+            "violation": "STRUCTURAL_CHANGE",
+            "internal_note": "内部：请尽快",
+        },
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+        {"approved": "yes", "opinion": "同意，内部意见不外发"},
+    )
     ack = api.task_of("housing_sm", pid, "ack_housing")
     assert ack["due_at"].startswith("2026-12-18")  # 3 working days (P-17a)
     assert api.tasks("enforcer_sm", "ack_enforcement") == []
@@ -148,30 +237,60 @@ def test_structural_change_hand_over_goes_to_housing_and_resumption_comes_first(
     assert api.task_of("owner1", pid, "declare_completion")  # patrol cycle again
     assert api.task_of("housing_sm", pid, "ack_housing")  # the case runs beside it
     api.complete("housing_sm", ack["id"], {"received": True, "case_no": "思住建〔2026〕9号"})
-    api.complete("housing_sm", api.task_of("housing_sm", pid, "decide_housing")["id"], {
-        "case_no": "思住建〔2026〕9号", "decision_type": "FINE", "fine_amount_yuan": 5000, "decided_on": "2026-12-20",
-        "next_step": "continue"})
+    api.complete(
+        "housing_sm",
+        api.task_of("housing_sm", pid, "decide_housing")["id"],
+        {
+            "case_no": "思住建〔2026〕9号",
+            "decision_type": "FINE",
+            "fine_amount_yuan": 5000,
+            "decided_on": "2026-12-20",
+            "next_step": "continue",
+        },
+    )
     assert api.tasks("housing_sm", "decide_housing") == []
 
 
 def test_stop_work_approver_and_imminent_danger_rules_act(app, api, clock):
     # P-15c: imminent danger → the stop order is issued at once, the supervisor approves afterwards.
     pid, task = to_patrol(app, api, clock)
-    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, task),
-                                              "outcome": "stop_now", "hazard_severity": "MAJOR",
-                                              "hazard_description": "脚手架倾斜"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
-        "reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "脚手架倾斜", "imminent": "yes", "handover": "no"})
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, task),
+            "outcome": "stop_now",
+            "hazard_severity": "MAJOR",
+            "hazard_description": "脚手架倾斜",
+        },
+    )
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "脚手架倾斜", "imminent": "yes", "handover": "no"},
+    )
     kinds = [n["kind"] for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json()]
     assert "stop_work" in kinds and api.task_of("supervisor_lj", pid, "approve_stop_work")
     # P-14: the district lets the inspector decide: no approval step at all.
     put_rules(api, "admin_sm", "350203", {"stop_work_approver": "inspector"})
     pid2, task2 = to_patrol(app, api, clock, title="第二个工程")
-    api.complete("inspector_lj", task2["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, task2),
-                                               "outcome": "stop_now", "hazard_severity": "MAJOR",
-                                               "hazard_description": "无防护"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid2, "propose_stop_work")["id"], {
-        "reason": "UNSAFE_CONDITIONS", "scope": "WHOLE_SITE", "facts": "无防护", "imminent": "no", "handover": "no"})
+    api.complete(
+        "inspector_lj",
+        task2["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, task2),
+            "outcome": "stop_now",
+            "hazard_severity": "MAJOR",
+            "hazard_description": "无防护",
+        },
+    )
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid2, "propose_stop_work")["id"],
+        {"reason": "UNSAFE_CONDITIONS", "scope": "WHOLE_SITE", "facts": "无防护", "imminent": "no", "handover": "no"},
+    )
     assert [t for t in api.tasks("supervisor_lj", "approve_stop_work") if t["project_id"] == pid2] == []
     assert api.task_of("inspector_lj", pid2, "resume_check")
 
@@ -197,10 +316,23 @@ def test_remote_reinspection_only_for_the_districts_severities(app, api, clock):
 
 def test_unregistered_site_without_auto_stop_gets_no_stop_notice(app, api, clock):
     put_rules(api, "admin_sm", "350203", {"auto_stop_unregistered": False})
-    lead = api.post("grid_lj", "/api/v1/leads", {"data": {
-        "street": "350203001", "address": "思明区大同路 20 号", "description": "疑似装修", "urgency": "NORMAL"}}).get_json()
-    api.complete("inspector_lj", api.task_of("inspector_lj", lead["id"], "check_lead")["id"],
-                 {"outcome": "unregistered", "finding": "未登记"})
+    lead = api.post(
+        "grid_lj",
+        "/api/v1/leads",
+        {
+            "data": {
+                "street": "350203001",
+                "address": "思明区大同路 20 号",
+                "description": "疑似装修",
+                "urgency": "NORMAL",
+            }
+        },
+    ).get_json()
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", lead["id"], "check_lead")["id"],
+        {"outcome": "unregistered", "finding": "未登记"},
+    )
     assert api.task_of("inspector_lj", lead["id"], "onsite_registration")
     kinds = [n["kind"] for n in api.get("inspector_lj", f"/api/v1/projects/{lead['id']}/notices").get_json()]
     assert "stop_work" not in kinds
@@ -212,21 +344,40 @@ def test_leads_about_a_registered_site_become_inspections_on_it(app, api, clock)
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT)
     before = api.get("city", "/api/v1/projects").get_json()["total"]
     # (A report from the site's public page: tests/oversight/test_public.py.) A grid worker's lead that the inspector finds to be the registered site.
-    lead = api.post("grid_lj", "/api/v1/leads", {"data": {
-        "street": "350203001", "address": "思明区鹭江道 88 号", "description": "夜间施工噪音，疑似无防护",
-        "urgency": "NORMAL"}}).get_json()
+    lead = api.post(
+        "grid_lj",
+        "/api/v1/leads",
+        {
+            "data": {
+                "street": "350203001",
+                "address": "思明区鹭江道 88 号",
+                "description": "夜间施工噪音，疑似无防护",
+                "urgency": "NORMAL",
+            }
+        },
+    ).get_json()
     check = api.task_of("inspector_lj", lead["id"], "check_lead")
-    bad = api.post("inspector_lj", f"/api/v1/tasks/{check['id']}/complete",
-                   {"data": {"outcome": "registered", "registered_no": "XM-350203-20990101-0001", "finding": "x"}})
+    bad = api.post(
+        "inspector_lj",
+        f"/api/v1/tasks/{check['id']}/complete",
+        {"data": {"outcome": "registered", "registered_no": "XM-350203-20990101-0001", "finding": "x"}},
+    )
     assert bad.status_code == 422 and "registered_no" in bad.get_json()["errors"]
     api.complete("inspector_lj", check["id"], {"outcome": "registered", "registered_no": reg_no, "finding": "已登记"})
     adhoc = api.task_of("inspector_lj", pid, "adhoc_inspection")
     assert api.project("grid_lj", lead["id"])["status"] == "线索已转已登记项目"
     assert api.get("city", "/api/v1/projects").get_json()["total"] == before + 1  # the lead itself only
     # The ad-hoc inspection records hazards like a patrol and can order rectification.
-    api.complete("inspector_lj", adhoc["id"], {"site_status": "IN_PROGRESS",
-                                               "checklist": checklist(api, adhoc, ["E05"]), "outcome": "rectify",
-                                               "hazard_description": "室内充电"})
+    api.complete(
+        "inspector_lj",
+        adhoc["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, adhoc, ["E05"]),
+            "outcome": "rectify",
+            "hazard_description": "室内充电",
+        },
+    )
     assert api.project("owner1", pid)["hazards"][0]["found_in"] == "adhoc_inspection"
     assert api.task_of("owner1", pid, "adhoc_evidence")
     assert api.task_of("owner1", pid, "declare_completion")  # the patrol cycle goes on beside it
@@ -234,19 +385,32 @@ def test_leads_about_a_registered_site_become_inspections_on_it(app, api, clock)
 
 def test_notices_carry_a_service_record(app, api, clock):
     pid = order(app, api, clock, failed=("D02",))
-    notice = next(n for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json()
-                  if n["kind"] == "rectification")
-    missing = api.post("inspector_lj", f"/api/v1/notices/{notice['id']}/service",
-                       {"method": "IN_PERSON", "served_to": "李四"})
+    notice = next(
+        n for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json() if n["kind"] == "rectification"
+    )
+    missing = api.post(
+        "inspector_lj", f"/api/v1/notices/{notice['id']}/service", {"method": "IN_PERSON", "served_to": "李四"}
+    )
     assert missing.status_code == 422 and "photos" in missing.get_json()["errors"]
-    served = api.post("inspector_lj", f"/api/v1/notices/{notice['id']}/service",
-                      {"method": "ELECTRONIC", "served_to": "张三（业主）", "note": "短信送达"})
+    served = api.post(
+        "inspector_lj",
+        f"/api/v1/notices/{notice['id']}/service",
+        {"method": "ELECTRONIC", "served_to": "张三（业主）", "note": "短信送达"},
+    )
     assert served.status_code == 201, served.get_json()
     assert served.get_json()["service"]["served_to"] == "张三（业主）"
-    assert api.post("inspector_lj", f"/api/v1/notices/{notice['id']}/service",
-                    {"method": "ELECTRONIC", "served_to": "x"}).status_code == 409
-    assert api.post("owner1", f"/api/v1/notices/{notice['id']}/service",
-                    {"method": "ELECTRONIC", "served_to": "x"}).status_code == 403
+    assert (
+        api.post(
+            "inspector_lj", f"/api/v1/notices/{notice['id']}/service", {"method": "ELECTRONIC", "served_to": "x"}
+        ).status_code
+        == 409
+    )
+    assert (
+        api.post(
+            "owner1", f"/api/v1/notices/{notice['id']}/service", {"method": "ELECTRONIC", "served_to": "x"}
+        ).status_code
+        == 403
+    )
 
 
 def test_next_patrol_date_on_the_project(app, api, clock):
@@ -279,8 +443,11 @@ def test_a_hand_over_not_acknowledged_in_time_is_followed_up_by_the_supervisor(a
 
 def test_an_acknowledged_hand_over_needs_no_follow_up(app, api, clock):
     pid = stopped_and_handed_over(api, app, clock)
-    api.complete("housing_sm", api.task_of("housing_sm", pid, "ack_housing")["id"],
-                 {"received": True, "case_no": "思住建〔2026〕12号"})
+    api.complete(
+        "housing_sm",
+        api.task_of("housing_sm", pid, "ack_housing")["id"],
+        {"received": True, "case_no": "思住建〔2026〕12号"},
+    )
     clock.advance(days=5)
     fire_timers(app)
     assert api.tasks("supervisor_lj", "urge_case") == []
@@ -291,11 +458,24 @@ def test_an_ad_hoc_inspection_orders_rectification_only(app, api, clock):
     api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"], FIRST_VISIT)
     assert api.post("inspector_lj", f"/api/v1/projects/{pid}/inspections", {"reason": "群众反映"}).status_code == 201
     adhoc = api.task_of("inspector_lj", pid, "adhoc_inspection")
-    outcomes = next(c for c in api.get("inspector_lj", f"/api/v1/tasks/{adhoc['id']}").get_json()["form"]["components"]
-                    if c.get("key") == "outcome")
+    outcomes = next(
+        c
+        for c in api.get("inspector_lj", f"/api/v1/tasks/{adhoc['id']}").get_json()["form"]["components"]
+        if c.get("key") == "outcome"
+    )
     assert [v["value"] for v in outcomes["values"]] == ["no_hazard", "fixed_onsite", "rectify"]
-    resp = api.post("inspector_lj", f"/api/v1/tasks/{adhoc['id']}/complete", {"data": {
-        "site_status": "IN_PROGRESS", "checklist": checklist(api, adhoc, ["A07"]), "outcome": "stop_now",
-        "hazard_severity": "MAJOR", "hazard_description": "拆承重墙"}})
+    resp = api.post(
+        "inspector_lj",
+        f"/api/v1/tasks/{adhoc['id']}/complete",
+        {
+            "data": {
+                "site_status": "IN_PROGRESS",
+                "checklist": checklist(api, adhoc, ["A07"]),
+                "outcome": "stop_now",
+                "hazard_severity": "MAJOR",
+                "hazard_description": "拆承重墙",
+            }
+        },
+    )
     assert resp.status_code == 422 and "outcome" in resp.get_json()["errors"]
     assert api.tasks("inspector_lj", "propose_stop_work") == [] and api.project("inspector_lj", pid)["hazards"] == []

@@ -1,5 +1,6 @@
 """Issue 18: service tasks wait for external workers (fetch-and-lock, complete, failure, extend-lock),
 incidents when a worker gives up, the human fallback, scopes of integration tokens."""
+
 from __future__ import annotations
 
 import json
@@ -42,26 +43,42 @@ def test_an_over_limit_registration_is_fetched_and_completed_with_a_permit_decis
     # Locked: another worker gets nothing until the lock expires.
     assert fetch(api, worker="w2") == []
     # The answer is checked by the element's form (Chinese first), and nothing moves.
-    bad = api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
-                   {"worker_id": "w1", "variables": {"work_started": "maybe"}})
+    bad = api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task['id']}/complete",
+        {"worker_id": "w1", "variables": {"work_started": "maybe"}},
+    )
     assert bad.status_code == 422 and "work_started" in bad.get_json()["errors"]
-    other = api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
-                     {"worker_id": "w2", "variables": {"work_started": "no"}})
+    other = api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task['id']}/complete",
+        {"worker_id": "w2", "variables": {"work_started": "no"}},
+    )
     assert other.status_code == 409
-    done = api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
-                    {"worker_id": "w1", "variables": {"work_started": "no", "permit_case_no": "XMZJ-2026-0001"}})
+    done = api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task['id']}/complete",
+        {"worker_id": "w1", "variables": {"work_started": "no", "permit_case_no": "XMZJ-2026-0001"}},
+    )
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == "已转施工许可监管"
     assert api.project("owner1", pid)["status"] == "已转施工许可监管"
-    again = api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
-                     {"worker_id": "w1", "variables": {"work_started": "no"}})
+    again = api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task['id']}/complete",
+        {"worker_id": "w1", "variables": {"work_started": "no"}},
+    )
     assert again.status_code == 409
     kinds = [(kind, actor) for kind, actor, _ in history(app, pid)]
     assert ("external_task_waiting", "system") in kinds and ("external_task_locked", "permit_system") in kinds
     completed = [data for kind, _, data in history(app, pid) if kind == "external_task_completed"]
-    assert completed == [{"topic": "permit-referral", "worker_id": "w1",
-                          "variables": {"work_started": "no", "permit_case_no": "XMZJ-2026-0001",
-                                        "handling_note": None}}]
+    assert completed == [
+        {
+            "topic": "permit-referral",
+            "worker_id": "w1",
+            "variables": {"work_started": "no", "permit_case_no": "XMZJ-2026-0001", "handling_note": None},
+        }
+    ]
     # In the audit trail too.
     trail = api.get("auditor", "/api/v1/audit?action=external_task_completed").get_json()["items"]
     assert [e["actor"] for e in trail] == ["permit_system"]
@@ -70,8 +87,11 @@ def test_an_over_limit_registration_is_fetched_and_completed_with_a_permit_decis
 def test_a_started_site_reported_by_the_worker_stops_work_and_hands_over(app, api, clock):
     pid = over_limit(api)
     task = fetch(api)[0]
-    api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
-             {"worker_id": "w1", "variables": {"work_started": "yes", "handling_note": "现场已施工"}})
+    api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task['id']}/complete",
+        {"worker_id": "w1", "variables": {"work_started": "yes", "handling_note": "现场已施工"}},
+    )
     assert api.project("owner1", pid)["status"] == "未批先建，已停工并移交执法"
     assert notice_kinds(app, pid) == ["permit_required", "stop_work", "handover"]
 
@@ -80,8 +100,11 @@ def test_three_failures_raise_an_incident_listed_for_operations(app, api, clock)
     pid = over_limit(api)
     task_id = fetch(api)[0]["id"]
     for left in (2, 1, 0):
-        resp = api.post("permit_system", f"/api/v1/external-tasks/{task_id}/failure",
-                        {"worker_id": "w1", "message": "许可系统接口超时", "retry_timeout": 30})
+        resp = api.post(
+            "permit_system",
+            f"/api/v1/external-tasks/{task_id}/failure",
+            {"worker_id": "w1", "message": "许可系统接口超时", "retry_timeout": 30},
+        )
         assert resp.status_code == 200, resp.get_json()
         assert resp.get_json()["retries"] == left
         if left:
@@ -93,7 +116,8 @@ def test_three_failures_raise_an_incident_listed_for_operations(app, api, clock)
     incidents = api.get("ops", "/api/v1/ops/incidents").get_json()
     mine = [i for i in incidents if i.get("kind") == "external_task"]
     assert [(i["external_task_id"], i["topic"], i["status"], i["last_error"], i["reg_no"]) for i in mine] == [
-        (task_id, "permit-referral", "incident", "许可系统接口超时", api.project("owner1", pid)["reg_no"])]
+        (task_id, "permit-referral", "incident", "许可系统接口超时", api.project("owner1", pid)["reg_no"])
+    ]
     assert [k for k, _, _ in history(app, pid)].count("external_task_failed") == 3
     assert "incident_raised" in [k for k, _, _ in history(app, pid)]
     # An operator puts it back; the worker can fetch it again.
@@ -110,8 +134,11 @@ def test_staff_take_over_when_no_worker_answers_in_the_district_time(app, api, c
     clock.advance(hours=2, seconds=1)
     assert fire_timers(app) == 1
     assert api.task_of("housing_sm", pid, "permit_referral")["title"] == "接收转施工许可监管"
-    late = api.post("permit_system", f"/api/v1/external-tasks/{task_id}/complete",
-                    {"worker_id": "w1", "variables": {"work_started": "no"}})
+    late = api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task_id}/complete",
+        {"worker_id": "w1", "variables": {"work_started": "no"}},
+    )
     assert late.status_code == 409 and "已取消" in late.get_json()["message"]
     assert "external_task_cancelled" in [k for k, _, _ in history(app, pid)]
 
@@ -119,13 +146,18 @@ def test_staff_take_over_when_no_worker_answers_in_the_district_time(app, api, c
 def test_extend_lock_keeps_the_task_from_other_workers(app, api, clock):
     over_limit(api)
     task_id = fetch(api, lock_seconds=60)[0]["id"]
-    resp = api.post("permit_system", f"/api/v1/external-tasks/{task_id}/extend-lock",
-                    {"worker_id": "w1", "lock_seconds": 600})
+    resp = api.post(
+        "permit_system", f"/api/v1/external-tasks/{task_id}/extend-lock", {"worker_id": "w1", "lock_seconds": 600}
+    )
     assert resp.status_code == 200 and resp.get_json()["locked_until"].startswith("2026-12-01T01:10")
     clock.advance(seconds=120)
     assert fetch(api, worker="w2") == []
-    assert api.post("permit_system", f"/api/v1/external-tasks/{task_id}/extend-lock",
-                    {"worker_id": "w2", "lock_seconds": 600}).status_code == 409
+    assert (
+        api.post(
+            "permit_system", f"/api/v1/external-tasks/{task_id}/extend-lock", {"worker_id": "w2", "lock_seconds": 600}
+        ).status_code
+        == 409
+    )
 
 
 def test_tokens_are_scoped_to_topics_and_people_cannot_fetch(app, api, clock):
@@ -135,19 +167,26 @@ def test_tokens_are_scoped_to_topics_and_people_cannot_fetch(app, api, clock):
     assert resp.status_code == 403 and "permit-referral" in resp.get_json()["message"]
     assert api.post("inspector_lj", FETCH, {"topics": ["permit-referral"], "worker_id": "w"}).status_code == 403
     # A token asked for fewer scopes gets only those; more than the account's is refused.
-    narrow = api.client.post("/api/v1/auth/token", json={"username": "permit_system", "password": "demo12345",
-                                                         "scopes": ["permit_decision"]})
+    narrow = api.client.post(
+        "/api/v1/auth/token", json={"username": "permit_system", "password": "demo12345", "scopes": ["permit_decision"]}
+    )
     assert narrow.status_code == 200
     headers = {"Authorization": f"Bearer {narrow.get_json()['token']}"}
-    assert api.client.post(FETCH, json={"topics": ["permit-referral"], "worker_id": "w"},
-                           headers=headers).status_code == 403
-    wide = api.client.post("/api/v1/auth/token", json={"username": "permit_system", "password": "demo12345",
-                                                       "scopes": ["enforcement-case"]})
+    assert (
+        api.client.post(FETCH, json={"topics": ["permit-referral"], "worker_id": "w"}, headers=headers).status_code
+        == 403
+    )
+    wide = api.client.post(
+        "/api/v1/auth/token",
+        json={"username": "permit_system", "password": "demo12345", "scopes": ["enforcement-case"]},
+    )
     assert wide.status_code == 403
     # Bad input: a clear 422, never a 500.
     assert api.post("permit_system", FETCH, {"topics": [], "worker_id": "w"}).status_code == 422
-    assert api.post("permit_system", FETCH, {"topics": ["permit-referral"], "worker_id": "w",
-                                             "max_tasks": 0}).status_code == 422
+    assert (
+        api.post("permit_system", FETCH, {"topics": ["permit-referral"], "worker_id": "w", "max_tasks": 0}).status_code
+        == 422
+    )
 
 
 def test_the_example_worker_runs_the_loop(app, api, clock, monkeypatch, capsys):
@@ -165,8 +204,20 @@ def test_the_example_worker_runs_the_loop(app, api, clock, monkeypatch, capsys):
 
     monkeypatch.setattr(worker, "call", call)
     pid = over_limit(api)
-    assert worker.main(["--username", "permit_system", "--topic", "permit-referral", "--once",
-                        "--answer", '{"work_started": "no", "handling_note": "示例工作者"}']) == 0
+    assert (
+        worker.main(
+            [
+                "--username",
+                "permit_system",
+                "--topic",
+                "permit-referral",
+                "--once",
+                "--answer",
+                '{"work_started": "no", "handling_note": "示例工作者"}',
+            ]
+        )
+        == 0
+    )
     assert "鹭江道 88 号店面装修" in capsys.readouterr().out
     assert api.project("owner1", pid)["status"] == "已转施工许可监管"
 
@@ -175,8 +226,13 @@ def handed_to_enforcement(api, app, clock) -> int:
     from tests.api.test_rules_act import set_rules
     from tests.helpers.lifecycle import stopped_and_handed_over
 
-    set_rules(api, {"enforcement_routing": {"STRUCTURAL_CHANGE": "DISTRICT_ENFORCEMENT"},
-                    "enforcement_case_answer_within": "PT1H"})  # P-34b
+    set_rules(
+        api,
+        {
+            "enforcement_routing": {"STRUCTURAL_CHANGE": "DISTRICT_ENFORCEMENT"},
+            "enforcement_case_answer_within": "PT1H",
+        },
+    )  # P-34b
     return stopped_and_handed_over(api, app, clock)
 
 
@@ -184,9 +240,13 @@ def test_the_enforcement_case_system_takes_the_hand_over(app, api, clock):
     pid = handed_to_enforcement(api, app, clock)
     tasks = fetch(api, user="case_system", topics=("enforcement-case",))
     assert [(t["element_id"], t["variables"]["case_unit"]) for t in tasks] == [
-        ("send_enforcement_case", "DISTRICT_ENFORCEMENT")]
-    resp = api.post("case_system", f"/api/v1/external-tasks/{tasks[0]['id']}/complete",
-                    {"worker_id": "w1", "variables": {"received": True, "case_no": "思综执〔2026〕77号"}})
+        ("send_enforcement_case", "DISTRICT_ENFORCEMENT")
+    ]
+    resp = api.post(
+        "case_system",
+        f"/api/v1/external-tasks/{tasks[0]['id']}/complete",
+        {"worker_id": "w1", "variables": {"received": True, "case_no": "思综执〔2026〕77号"}},
+    )
     assert resp.status_code == 200, resp.get_json()
     # Acknowledged by the system: the department goes straight to its decision.
     assert api.tasks("enforcer_sm", "ack_enforcement") == []

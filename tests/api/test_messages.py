@@ -1,5 +1,6 @@
 """Issue 18: messages from other systems (POST /api/v1/messages): a 12345 ticket starts a lead in the
 street's inspectors' inbox; a permit decision answers a referral; nothing is dropped silently."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,12 @@ import json
 from tests.api.test_external_tasks import history, over_limit
 
 MESSAGES = "/api/v1/messages"
-TICKET = {"ticket_no": "12345-20261201-0007", "street": "鹭江街道", "address": "思明区镇海路 57 号",
-          "description": "市民来电：楼上住户砸墙装修，疑似拆改承重墙"}
+TICKET = {
+    "ticket_no": "12345-20261201-0007",
+    "street": "鹭江街道",
+    "address": "思明区镇海路 57 号",
+    "description": "市民来电：楼上住户砸墙装修，疑似拆改承重墙",
+}
 
 
 def send(api, name, key=None, data=None, user="hotline"):
@@ -20,8 +25,10 @@ def inbound(app) -> list[tuple]:
     from webapp.persistence.models import db
 
     with app.app_context():
-        return [(m.name, m.correlation_key, m.outcome, m.project_id)
-                for m in db.session.query(InboundMessage).order_by(InboundMessage.id)]
+        return [
+            (m.name, m.correlation_key, m.outcome, m.project_id)
+            for m in db.session.query(InboundMessage).order_by(InboundMessage.id)
+        ]
 
 
 def test_a_hotline_ticket_becomes_a_lead_in_the_streets_inspectors_inbox(app, api, clock):
@@ -72,18 +79,27 @@ def test_a_permit_decision_answers_the_referral(app, api, clock):
     reg_no = api.project("owner1", pid)["reg_no"]
     bad = send(api, "permit_decision", reg_no, {"work_started": "perhaps"}, user="permit_system")
     assert bad.status_code == 422 and "work_started" in bad.get_json()["errors"]
-    resp = send(api, "permit_decision", reg_no, {"work_started": "yes", "handling_note": "现场已施工"},
-                user="permit_system")
+    resp = send(
+        api, "permit_decision", reg_no, {"work_started": "yes", "handling_note": "现场已施工"}, user="permit_system"
+    )
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["outcome"] == "correlated"
     assert api.project("owner1", pid)["status"] == "未批先建，已停工并移交执法"
     # The worker's task was cancelled with it; a second answer finds nothing waiting.
-    assert api.post("permit_system", "/api/v1/external-tasks/fetch-and-lock",
-                    {"topics": ["permit-referral"], "worker_id": "w"}).get_json() == []
+    assert (
+        api.post(
+            "permit_system", "/api/v1/external-tasks/fetch-and-lock", {"topics": ["permit-referral"], "worker_id": "w"}
+        ).get_json()
+        == []
+    )
     late = send(api, "permit_decision", reg_no, {"work_started": "no"}, user="permit_system")
     assert late.status_code == 409
-    assert send(api, "permit_decision", "XM-350203-20261201-9999", {"work_started": "no"},
-                user="permit_system").status_code == 404
+    assert (
+        send(
+            api, "permit_decision", "XM-350203-20261201-9999", {"work_started": "no"}, user="permit_system"
+        ).status_code
+        == 404
+    )
     received = [data for kind, _, data in history(app, pid) if kind == "message_received"]
     assert received[0]["data"]["work_started"] == "yes" and received[0]["correlation_key"] == reg_no
 
@@ -95,8 +111,9 @@ def test_a_permit_decision_reaches_the_referral_after_staff_took_it_over(app, ap
     clock.advance(days=1, seconds=1)
     fire_timers(app)
     assert api.task_of("housing_sm", pid, "permit_referral")
-    resp = send(api, "permit_decision", api.project("owner1", pid)["reg_no"], {"work_started": "no"},
-                user="permit_system")
+    resp = send(
+        api, "permit_decision", api.project("owner1", pid)["reg_no"], {"work_started": "no"}, user="permit_system"
+    )
     assert resp.status_code == 200 and api.project("owner1", pid)["status"] == "已转施工许可监管"
     assert api.tasks("housing_sm", "permit_referral") == []
 
@@ -104,12 +121,13 @@ def test_a_permit_decision_reaches_the_referral_after_staff_took_it_over(app, ap
 def test_openapi_documents_the_integration_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     paths = spec["paths"]
-    expected = {"/api/v1/external-tasks/fetch-and-lock": {"topics", "worker_id", "max_tasks", "lock_seconds"},
-                "/api/v1/external-tasks/{external_task_id}/complete": {"worker_id", "variables"},
-                "/api/v1/external-tasks/{external_task_id}/failure": {"worker_id", "message", "retries",
-                                                                      "retry_timeout"},
-                "/api/v1/external-tasks/{external_task_id}/extend-lock": {"worker_id", "lock_seconds"},
-                "/api/v1/messages": {"name", "correlation_key", "data"}}
+    expected = {
+        "/api/v1/external-tasks/fetch-and-lock": {"topics", "worker_id", "max_tasks", "lock_seconds"},
+        "/api/v1/external-tasks/{external_task_id}/complete": {"worker_id", "variables"},
+        "/api/v1/external-tasks/{external_task_id}/failure": {"worker_id", "message", "retries", "retry_timeout"},
+        "/api/v1/external-tasks/{external_task_id}/extend-lock": {"worker_id", "lock_seconds"},
+        "/api/v1/messages": {"name", "correlation_key", "data"},
+    }
     schemas = spec["components"]["schemas"]
     for path, fields in expected.items():
         post = paths[path]["post"]
@@ -128,16 +146,33 @@ def test_a_districts_client_reaches_only_its_district(app, api, clock):
 
     with app.app_context():
         huli = db.session.query(OrgUnit).filter_by(code="350206").one()
-        db.session.add(User(username="huli_gateway", display_name="湖里区对接", role="integration", org_unit_id=huli.id,
-                            password_hash=hash_password("demo12345"), scopes="hotline_report permit-referral"))
+        db.session.add(
+            User(
+                username="huli_gateway",
+                display_name="湖里区对接",
+                role="integration",
+                org_unit_id=huli.id,
+                password_hash=hash_password("demo12345"),
+                scopes="hotline_report permit-referral",
+            )
+        )
         db.session.commit()
     pid = over_limit(api)  # in 思明区
-    assert api.post("huli_gateway", "/api/v1/external-tasks/fetch-and-lock",
-                    {"topics": ["permit-referral"], "worker_id": "w"}).get_json() == []
+    assert (
+        api.post(
+            "huli_gateway", "/api/v1/external-tasks/fetch-and-lock", {"topics": ["permit-referral"], "worker_id": "w"}
+        ).get_json()
+        == []
+    )
     resp = send(api, "hotline_report", "T-9", TICKET, user="huli_gateway")
     assert resp.status_code == 422 and "street" in resp.get_json()["errors"]
-    ok = send(api, "hotline_report", "T-10", dict(TICKET, street="湖里街道", address="湖里区湖里大道 45 号"),
-              user="huli_gateway")
+    ok = send(
+        api,
+        "hotline_report",
+        "T-10",
+        dict(TICKET, street="湖里街道", address="湖里区湖里大道 45 号"),
+        user="huli_gateway",
+    )
     assert ok.status_code == 201 and api.task_of("inspector_hl", ok.get_json()["project_id"], "check_lead")
     assert api.project("owner1", pid)["status"] == "已推送施工许可监管系统，待答复"
 
@@ -145,19 +180,27 @@ def test_a_districts_client_reaches_only_its_district(app, api, clock):
 def test_projects_moved_by_other_systems_are_recorded_as_scenarios_that_replay(app, api, clock):
     lead = send(api, "hotline_report", "T-11", TICKET).get_json()["project_id"]
     permit = over_limit(api)
-    task = api.post("permit_system", "/api/v1/external-tasks/fetch-and-lock",
-                    {"topics": ["permit-referral"], "worker_id": "w"}).get_json()[0]
-    api.post("permit_system", f"/api/v1/external-tasks/{task['id']}/complete",
-             {"worker_id": "w", "variables": {"work_started": "yes"}})
+    task = api.post(
+        "permit_system", "/api/v1/external-tasks/fetch-and-lock", {"topics": ["permit-referral"], "worker_id": "w"}
+    ).get_json()[0]
+    api.post(
+        "permit_system",
+        f"/api/v1/external-tasks/{task['id']}/complete",
+        {"worker_id": "w", "variables": {"work_started": "yes"}},
+    )
     answered = over_limit(api, title="以消息答复的超限工程")
-    send(api, "permit_decision", api.project("owner1", answered)["reg_no"], {"work_started": "no"},
-         user="permit_system")
-    cases = {pid: api.get("designer", f"/api/v1/projects/{pid}/scenario").get_json() for pid in (lead, permit, answered)}
+    send(
+        api, "permit_decision", api.project("owner1", answered)["reg_no"], {"work_started": "no"}, user="permit_system"
+    )
+    cases = {
+        pid: api.get("designer", f"/api/v1/projects/{pid}/scenario").get_json() for pid in (lead, permit, answered)
+    }
     assert all(body["replayed"] for body in cases.values()), cases
     assert cases[lead]["scenario"]["start_message"]["name"] == "hotline_report"
     assert cases[lead]["scenario"]["expect"]["path"][:2] == ["start_hotline", "hotline_to_lead"]
     assert cases[permit]["scenario"]["steps"] == [
-        {"external": "refer_permit", "data": {"work_started": "yes", "permit_case_no": None, "handling_note": None}}]
+        {"external": "refer_permit", "data": {"work_started": "yes", "permit_case_no": None, "handling_note": None}}
+    ]
     assert cases[permit]["scenario"]["expect"]["end"] == "end_unpermitted_handover"
     assert cases[answered]["scenario"]["steps"][0]["message"] == "permit_decision"
     assert cases[answered]["scenario"]["expect"]["end"] == "end_referred_permit"
@@ -165,8 +208,13 @@ def test_projects_moved_by_other_systems_are_recorded_as_scenarios_that_replay(a
 
 def test_the_case_file_shows_what_other_systems_sent(app, api, clock, pages):
     pid = over_limit(api)
-    send(api, "permit_decision", api.project("owner1", pid)["reg_no"],
-         {"work_started": "no", "permit_case_no": "XMZJ-2026-0042"}, user="permit_system")
+    send(
+        api,
+        "permit_decision",
+        api.project("owner1", pid)["reg_no"],
+        {"work_started": "no", "permit_case_no": "XMZJ-2026-0042"},
+        user="permit_system",
+    )
     pages.login("inspector_lj")
     html = pages.get(f"/projects/{pid}").get_data(as_text=True)
     assert "施工许可监管系统对接" in html and "XMZJ-2026-0042" in html and "许可监管系统答复" in html

@@ -1,4 +1,5 @@
 """Running projects and new versions: they stay on theirs, or move with a preview, or are refused."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -60,10 +61,14 @@ def test_migrating_moves_the_project_to_version_2_and_it_continues_there(app, ap
     preview = resp.get_json()
     assert (preview["ok"], preview["migrated"], preview["from_version"], preview["to_version"]) == (True, False, 1, 2)
     # The ad-hoc inspection's event sub-process listens beside every step (ADHOC).
-    assert [s["id"] for s in preview["before"] if s["id"] not in ADHOC] == \
-        [s["id"] for s in preview["after"] if s["id"] not in ADHOC] == ["first_visit"]
-    assert preview["affected"] == [{"id": "first_visit", "name": "首次核实", "state": "READY",
-                                    "attributes": ["outputs"]}]
+    assert (
+        [s["id"] for s in preview["before"] if s["id"] not in ADHOC]
+        == [s["id"] for s in preview["after"] if s["id"] not in ADHOC]
+        == ["first_visit"]
+    )
+    assert preview["affected"] == [
+        {"id": "first_visit", "name": "首次核实", "state": "READY", "attributes": ["outputs"]}
+    ]
     assert preview["changes"]["added"] == [{"id": "safety_briefing", "name": "安全交底确认"}]
     assert version_of(app, pid) == 1  # a dry run changes nothing
 
@@ -123,12 +128,17 @@ def test_version_preview_lists_running_projects_and_a_selection_migrates(app, ap
     assert set(rows) == {at_first_visit, further}
     assert rows[at_first_visit]["ok"] is False and "first_visit" in rows[at_first_visit]["reason"]
     assert rows[further]["ok"] is True
-    assert {s["id"] for s in rows[further]["before"]} - ADHOC == {"declare_completion", "patrol_due",
-                                                                  "completion_reminder_due", "completion_overdue"}
+    assert {s["id"] for s in rows[further]["before"]} - ADHOC == {
+        "declare_completion",
+        "patrol_due",
+        "completion_reminder_due",
+        "completion_overdue",
+    }
     assert {"id": "first_visit", "name": "首次核实"} in preview["changes"]["1"]["removed"]
 
-    resp = api.post("designer", f"/api/v1/process-versions/{v2['id']}/migration",
-                    {"project_ids": [at_first_visit, further]})
+    resp = api.post(
+        "designer", f"/api/v1/process-versions/{v2['id']}/migration", {"project_ids": [at_first_visit, further]}
+    )
     results = {r["project_id"]: r for r in resp.get_json()}
     assert results[further]["migrated"] is True and results[at_first_visit]["migrated"] is False
     assert (version_of(app, at_first_visit), version_of(app, further)) == (1, 2)

@@ -1,5 +1,6 @@
 """Owner steps offered when they make sense: before the planned start the project waits (待开工) and
 the owner is not asked to declare completion, unless the works started early or are already done."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -53,9 +54,17 @@ def test_the_owner_telling_the_works_are_done_goes_to_the_write_off(app, api, cl
     task = api.task_of("owner1", pid, "await_start")
     refused = api.complete("owner1", task["id"], {"work_news": "completed"}, expect=422)
     assert {"actual_end", "debris_cleared", "no_structural_change"} <= set(refused["errors"])
-    api.complete("owner1", task["id"], {"work_news": "completed", "actual_end": "2026-11-30",
-                                        "temp_power_removed": True, "debris_cleared": True,
-                                        "no_structural_change": True})
+    api.complete(
+        "owner1",
+        task["id"],
+        {
+            "work_news": "completed",
+            "actual_end": "2026-11-30",
+            "temp_power_removed": True,
+            "debris_cleared": True,
+            "no_structural_change": True,
+        },
+    )
     assert _owner_steps(api, pid) == set()
     assert api.task_of("inspector_lj", pid, "writeoff")
     assert api.project("owner1", pid)["status"] == "待完工核销"

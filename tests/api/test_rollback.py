@@ -1,4 +1,5 @@
 """Deploying an earlier version again as the newest of a line, in one step."""
+
 from __future__ import annotations
 
 from tests.api.test_district_variants import HULI, SIMING, deploy_siming_variant, version_of
@@ -41,19 +42,28 @@ def test_an_earlier_version_is_deployed_again_and_new_projects_start_on_it(app, 
 
 def test_a_district_rolls_its_variant_back_and_others_are_refused(app, api):
     first = deploy_siming_variant(api)
-    resp = upload(api, {"small_works.bpmn": with_briefing_after_first_visit(shipped_bpmn()).replace(
-        'name="安全交底确认"', 'name="安全技术交底确认"')}, username="designer_sm")
+    resp = upload(
+        api,
+        {
+            "small_works.bpmn": with_briefing_after_first_visit(shipped_bpmn()).replace(
+                'name="安全交底确认"', 'name="安全技术交底确认"'
+            )
+        },
+        username="designer_sm",
+    )
     assert resp.status_code == 201 and resp.get_json()["version"] == 3
 
     assert rollback(api, first["id"], username="admin_hl").status_code == 404  # not 湖里区's to see
     assert rollback(api, first["id"], username="designer").status_code == 403  # the city's line takes city versions
     # The shipped scenarios describe the city's diagram: the variant's extra step needs the override.
     assert rollback(api, first["id"], username="designer_sm").status_code == 422
-    resp = rollback(api, first["id"], username="designer_sm", override_failing_scenarios=True,
-                    override_reason=OVERRIDE)
+    resp = rollback(api, first["id"], username="designer_sm", override_failing_scenarios=True, override_reason=OVERRIDE)
     assert resp.status_code == 201, resp.get_json()
-    assert (resp.get_json()["version"], resp.get_json()["district_code"], resp.get_json()["rollback_of"]) == \
-        (4, SIMING, 2)
+    assert (resp.get_json()["version"], resp.get_json()["district_code"], resp.get_json()["rollback_of"]) == (
+        4,
+        SIMING,
+        2,
+    )
     assert version_of(app, register(api)["id"]) == (4, SIMING)
     assert version_of(app, register(api, "owner2", **HULI)["id"]) == (1, None)
 

@@ -1,5 +1,6 @@
 """Issue 15: a scheduled version of a district's rules can be withdrawn or replaced before it takes
 effect; the history keeps both."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,8 +10,9 @@ from tests.helpers.district_rules import SIMING, put_rules
 
 def schedule(api, clock, days=10) -> str:
     later = (clock.now() + timedelta(days=days)).isoformat()
-    resp = put_rules(api, "admin_sm", SIMING, {"rectify_general": "P5D"}, reason="下月起放宽整改期限",
-                     effective_from=later)
+    resp = put_rules(
+        api, "admin_sm", SIMING, {"rectify_general": "P5D"}, reason="下月起放宽整改期限", effective_from=later
+    )
     assert resp.status_code == 200, resp.get_json()
     assert [s["version"] for s in resp.get_json()["scheduled"]] == [1]
     return later

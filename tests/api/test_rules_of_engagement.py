@@ -1,4 +1,5 @@
 """Conflicts, restarts, jurisdiction and a changed diagram: the guarantees around the lifecycle."""
+
 from __future__ import annotations
 
 import threading
@@ -28,14 +29,18 @@ def test_revoked_token_is_refused(api, client):
 
 
 def test_wrong_form_field_is_named_and_nothing_is_saved(api):
-    resp = api.post("owner1", "/api/v1/registrations",
-                    {"data": registration_data(owner_phone="12345", bogus="x", title="")})
+    resp = api.post(
+        "owner1", "/api/v1/registrations", {"data": registration_data(owner_phone="12345", bogus="x", title="")}
+    )
     assert resp.status_code == 422
     errors = resp.get_json()["errors"]
     assert set(errors) == {"owner_phone", "bogus", "title"}
     assert errors["title"] == "此项为必填项"
-    resp = api.client.post("/api/v1/registrations", json={"data": registration_data(title="")},
-                           headers={"Authorization": f"Bearer {api.token('owner1')}", "Accept-Language": "en"})
+    resp = api.client.post(
+        "/api/v1/registrations",
+        json={"data": registration_data(title="")},
+        headers={"Authorization": f"Bearer {api.token('owner1')}", "Accept-Language": "en"},
+    )
     assert resp.get_json()["errors"]["title"] == "This field is required"
     assert api.get("owner1", "/api/v1/projects").get_json()["total"] == 0
 
@@ -67,8 +72,11 @@ def test_concurrent_completions_exactly_one_wins(app, api):
     def attempt():
         client = app.test_client()
         barrier.wait()
-        resp = client.post(f"/api/v1/tasks/{task['id']}/complete", headers={"Authorization": f"Bearer {token}"},
-                           json={"data": {"site_matches": "yes", "site_status": "IN_PROGRESS"}})
+        resp = client.post(
+            f"/api/v1/tasks/{task['id']}/complete",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"data": {"site_matches": "yes", "site_status": "IN_PROGRESS"}},
+        )
         statuses.append(resp.status_code)
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]
@@ -87,8 +95,11 @@ def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path
     from webapp.config import Config
 
     pid = register(api)["id"]
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
-                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "first_visit")["id"],
+        {"site_matches": "yes", "site_status": "IN_PROGRESS"},
+    )
     before = api.project("city", pid)
 
     fresh = create_app(Config(TESTING=True))
@@ -104,9 +115,18 @@ def test_new_app_on_same_database_continues_half_done_project(app, api, tmp_path
     with fresh.app_context():
         assert fire_due_timers("fresh-worker") == 1
     patrol = other.task_of("inspector_lj", pid, "patrol")
-    other.complete("inspector_lj", patrol["id"], {
-        "site_status": "COMPLETED", "outcome": "completed",
-        "checklist": {i["code"]: "NA" for i in other.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]}})
+    other.complete(
+        "inspector_lj",
+        patrol["id"],
+        {
+            "site_status": "COMPLETED",
+            "outcome": "completed",
+            "checklist": {
+                i["code"]: "NA"
+                for i in other.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]
+            },
+        },
+    )
     assert other.task_of("inspector_lj", pid, "writeoff")
 
 
@@ -121,12 +141,24 @@ def test_wrong_jurisdiction_reads_and_completions_are_refused(api):
         assert api.get(username, f"/api/v1/projects/{pid}").status_code == 404, username
         assert api.get(username, f"/api/v1/tasks/{task['id']}").status_code == 404, username
         assert api.get(username, "/api/v1/projects").get_json()["total"] == 0, username
-    for username in ("inspector_lj", "supervisor_lj", "grid_lj", "enforcer_sm", "housing_sm", "admin_sm", "city", "owner1"):
+    for username in (
+        "inspector_lj",
+        "supervisor_lj",
+        "grid_lj",
+        "enforcer_sm",
+        "housing_sm",
+        "admin_sm",
+        "city",
+        "owner1",
+    ):
         assert api.get(username, f"/api/v1/projects/{pid}").status_code == 200, username
         assert api.get(username, "/api/v1/projects").get_json()["total"] == 1, username
     # Street staff cannot register or report outside their street.
-    resp = api.post("grid_lj", "/api/v1/leads", {"data": {"street": "350206001", "address": "湖里", "description": "x",
-                                                          "urgency": "NORMAL"}})
+    resp = api.post(
+        "grid_lj",
+        "/api/v1/leads",
+        {"data": {"street": "350206001", "address": "湖里", "description": "x", "urgency": "NORMAL"}},
+    )
     assert resp.status_code == 422 and "street" in resp.get_json()["errors"]
     assert api.post("enforcer_sm", "/api/v1/registrations", {"data": registration_data()}).status_code == 403
     # The task is still there for the right person.
@@ -169,7 +201,15 @@ def test_extra_user_task_in_a_copy_of_the_bpmn_appears_in_the_inbox(app, api, tm
 
 def test_openapi_and_healthz(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    for path in ("/api/v1/auth/token", "/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/complete",
-                 "/api/v1/registrations", "/api/v1/leads", "/api/v1/projects", "/api/v1/projects/{project_id}"):
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{task_id}",
+        "/api/v1/tasks/{task_id}/complete",
+        "/api/v1/registrations",
+        "/api/v1/leads",
+        "/api/v1/projects",
+        "/api/v1/projects/{project_id}",
+    ):
         assert path in spec["paths"], path
     assert client.get("/healthz").get_json() == {"status": "ok"}

@@ -1,5 +1,6 @@
 """Validation runs the shipped scenario tests; a deploy whose scenarios fail needs an override with a
 reason, which the version's history keeps."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,12 @@ from tests.helpers.designer import shipped_bpmn, upload
 PERMIT = "<bpmn:conditionExpression>route == 'permit'</bpmn:conditionExpression>"
 NARROWER = "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>"
 # The scenarios that take the permit branch (sorted by file name, as the override lists them).
-PERMIT_SCENARIOS = ["permit_decision_after_fallback", "permit_decision_message", "permit_referral",
-                    "permit_unpermitted_start"]
+PERMIT_SCENARIOS = [
+    "permit_decision_after_fallback",
+    "permit_decision_message",
+    "permit_referral",
+    "permit_unpermitted_start",
+]
 
 
 def _changed() -> str:
@@ -52,8 +57,11 @@ def test_deploy_is_refused_without_override_and_recorded_with_it(api, app):
     assert accepted.status_code == 201, accepted.get_json()
     version = api.get("designer", f"/api/v1/process-versions/{accepted.get_json()['id']}").get_json()
     override = version["changes"]["scenario_override"]
-    assert override == {"reason": "区里决定提高转许可门槛，场景另行更新", "by": "designer",
-                        "scenarios": PERMIT_SCENARIOS}
+    assert override == {
+        "reason": "区里决定提高转许可门槛，场景另行更新",
+        "by": "designer",
+        "scenarios": PERMIT_SCENARIOS,
+    }
     assert version["changes"]["scenarios"]["failed"] == 4
 
     from webapp.persistence.models import HistoryEvent, db
@@ -76,14 +84,23 @@ def test_the_upload_page_lists_failing_scenarios_and_the_version_page_the_overri
     import io
 
     pages.login("designer")
-    resp = pages.post("/designer/upload", data={"files": [(io.BytesIO(_changed().encode()), "small_works.bpmn")]},
-                      content_type="multipart/form-data")
+    resp = pages.post(
+        "/designer/upload",
+        data={"files": [(io.BytesIO(_changed().encode()), "small_works.bpmn")]},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert 'data-testid="scenario-permit_referral"' in html and "gw_triage" in html
-    resp = pages.post("/designer/upload", data={
-        "files": [(io.BytesIO(_changed().encode()), "small_works.bpmn")], "override_failing_scenarios": "1",
-        "override_reason": "门槛调整"}, content_type="multipart/form-data")
+    resp = pages.post(
+        "/designer/upload",
+        data={
+            "files": [(io.BytesIO(_changed().encode()), "small_works.bpmn")],
+            "override_failing_scenarios": "1",
+            "override_reason": "门槛调整",
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     page = pages.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="scenario-override"' in page and "门槛调整" in page and "permit_referral" in page
@@ -95,8 +112,11 @@ def test_a_project_history_is_recorded_as_a_scenario_that_replays(app, api, cloc
     from webapp.services.designer import scenarios as scenario_service
 
     pid, task = to_patrol(app, api, clock)
-    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, task),
-                                              "outcome": "no_hazard"})
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {"site_status": "IN_PROGRESS", "checklist": checklist(api, task), "outcome": "no_hazard"},
+    )
     assert api.get("inspector_lj", f"/api/v1/projects/{pid}/scenario").status_code == 403
     resp = api.get("designer", f"/api/v1/projects/{pid}/scenario")
     assert resp.status_code == 200, resp.get_json()
@@ -110,8 +130,9 @@ def test_a_project_history_is_recorded_as_a_scenario_that_replays(app, api, cloc
     # Saved beside the diagram, it passes on the version the project ran on.
     with app.app_context():
         bundle = scenario_service.versions.bundle_for(scenario_service.versions.latest_version())
-        result = scenarios.run(bundle, scenarios.parse(json.dumps(case)), scenario_service.helpers,
-                               scenario_service.checklist)
+        result = scenarios.run(
+            bundle, scenarios.parse(json.dumps(case)), scenario_service.helpers, scenario_service.checklist
+        )
     assert result.passed, result.failures
     assert api.get("designer", "/api/v1/projects/999999/scenario").status_code == 404
 

@@ -1,6 +1,7 @@
 """Opening a task and submitting it: the request reads the task's step once (the access check's
 read serves the view), the submission starts from the workflow the opening read when the instance
 has not changed since, and answers with the project's tasks as the step wrote them."""
+
 from __future__ import annotations
 
 from tests.conftest import BOTH_BACKENDS
@@ -9,10 +10,28 @@ from webapp.domain import engine
 
 pytestmark = BOTH_BACKENDS
 FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
-DECLARED = {"actual_end": "2026-12-10", "scaffold_removed": True, "temp_power_removed": True, "debris_cleared": True,
-            "no_structural_change": True}
-KEPT = ("id", "element_id", "title", "form_key", "role", "priority", "due_at", "created_at", "project_id", "reg_no",
-        "stage", "status", "street_code")
+DECLARED = {
+    "actual_end": "2026-12-10",
+    "scaffold_removed": True,
+    "temp_power_removed": True,
+    "debris_cleared": True,
+    "no_structural_change": True,
+}
+KEPT = (
+    "id",
+    "element_id",
+    "title",
+    "form_key",
+    "role",
+    "priority",
+    "due_at",
+    "created_at",
+    "project_id",
+    "reg_no",
+    "stage",
+    "status",
+    "street_code",
+)
 
 
 def _tasks(api, username, pid) -> list[dict]:

@@ -1,5 +1,6 @@
 """Deploying what the newest version already says (an editor writes the same diagram afresh, in
 other spacing) makes no new version; a real change still does."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ def test_same_content_reads_xml_and_json_not_their_spelling():
     from webapp.domain.catalog import same_content
 
     xml = '<a xmlns="urn:x"><b id="1" name="n"/></a>'
-    assert same_content({"p.bpmn": xml, "f.json": '{"a": 1, "b": 2}'},
-                        {"p.bpmn": '<a xmlns="urn:x">\n  <b name="n" id="1"></b>\n</a>', "f.json": '{"b":2,"a":1}'})
+    assert same_content(
+        {"p.bpmn": xml, "f.json": '{"a": 1, "b": 2}'},
+        {"p.bpmn": '<a xmlns="urn:x">\n  <b name="n" id="1"></b>\n</a>', "f.json": '{"b":2,"a":1}'},
+    )
     assert not same_content({"p.bpmn": xml}, {"p.bpmn": xml.replace('name="n"', 'name="m"')})
     assert not same_content({"p.bpmn": xml}, {"p.bpmn": xml, "q.dmn": xml})

@@ -1,4 +1,5 @@
 """What a version changed, as a designer reads it: diagram elements, decision-table rows, form fields."""
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,20 @@ def deploy_changes(api) -> tuple[dict, dict]:
     form = json.loads((ROOT / "forms" / "first_visit.json").read_text(encoding="utf-8"))
     form["components"][0]["label"] = "现场与登记信息是否相符"
     triage = (ROOT / "processes" / "triage.dmn").read_text(encoding="utf-8")
-    resp = upload(api, {
-        "small_works.bpmn": with_briefing_after_first_visit(shipped_bpmn()).replace(
-            'name="首次核实"', 'name="首次现场核实"', 1),
-        "triage.dmn": triage.replace('<inputEntry id="triage_r0_i0"><text>True</text>',
-                                     '<inputEntry id="triage_r0_i0"><text>temporary == True</text>', 1),
-        "first_visit.json": json.dumps(form, ensure_ascii=False),
-    })
+    resp = upload(
+        api,
+        {
+            "small_works.bpmn": with_briefing_after_first_visit(shipped_bpmn()).replace(
+                'name="首次核实"', 'name="首次现场核实"', 1
+            ),
+            "triage.dmn": triage.replace(
+                '<inputEntry id="triage_r0_i0"><text>True</text>',
+                '<inputEntry id="triage_r0_i0"><text>temporary == True</text>',
+                1,
+            ),
+            "first_visit.json": json.dumps(form, ensure_ascii=False),
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     return v1, resp.get_json()
 
@@ -47,8 +55,9 @@ def test_the_diff_lists_elements_rows_and_fields(api):
     assert [(f["key"], f["what"]) for f in form["changed"]] == [("site_matches", ["label"])]
 
     # The other way round, against any version: what v2 added is what v1 lacks.
-    back = api.get("designer", f"/api/v1/process-versions/{v1['id']}/diff",
-                   query_string={"against": v2["id"]}).get_json()
+    back = api.get(
+        "designer", f"/api/v1/process-versions/{v1['id']}/diff", query_string={"against": v2["id"]}
+    ).get_json()
     assert {e["id"] for e in back["bpmn"]["small_works.bpmn"]["removed"]} == {"safety_briefing", "f_briefed"}
     assert api.get("designer", f"/api/v1/process-versions/{v1['id']}/diff").get_json()["against"] is None
     assert api.get("inspector_lj", f"/api/v1/process-versions/{v2['id']}/diff").status_code == 403

@@ -1,4 +1,5 @@
 """Comments and hand-over notes: internal or shared with the owner, @mentions, photos; pages and API."""
+
 from __future__ import annotations
 
 import io
@@ -16,12 +17,18 @@ def _project(api) -> int:
 
 def test_internal_and_shared_comments_with_mentions(app, api, clock):
     pid = _project(api)
-    internal = api.post("inspector_lj", f"/api/v1/projects/{pid}/comments",
-                        {"body": "脚手架连墙件缺失，@supervisor_lj 请关注", "kind": "handover"})
+    internal = api.post(
+        "inspector_lj",
+        f"/api/v1/projects/{pid}/comments",
+        {"body": "脚手架连墙件缺失，@supervisor_lj 请关注", "kind": "handover"},
+    )
     assert internal.status_code == 201, internal.get_json()
     assert internal.get_json()["mentions"] == ["鹭江街道负责人黄"]
-    shared = api.post("inspector_lj", f"/api/v1/projects/{pid}/comments",
-                      {"body": "请于周五前补充临时用电方案。", "visibility": "owner"})
+    shared = api.post(
+        "inspector_lj",
+        f"/api/v1/projects/{pid}/comments",
+        {"body": "请于周五前补充临时用电方案。", "visibility": "owner"},
+    )
     assert shared.status_code == 201
     # The owner reads only what was shared with him, and his reply is always shared.
     owner_view = api.get("owner1", f"/api/v1/projects/{pid}/comments").get_json()
@@ -55,9 +62,18 @@ def test_comment_page_with_a_photo_on_the_task_page(app, client, clock):
     pid = pages.register()
     task_id = pages.task_of(pid, "first_visit")
     pages.login("inspector_lj")
-    resp = client.post(f"/projects/{pid}/comments", data={
-        "body": "现场交接：业主电话 138 已核实", "kind": "handover", "visibility": "internal", "task_id": task_id,
-        "next": f"/tasks/{task_id}", "photos": (io.BytesIO(_jpeg()), "site.jpg")}, content_type="multipart/form-data")
+    resp = client.post(
+        f"/projects/{pid}/comments",
+        data={
+            "body": "现场交接：业主电话 138 已核实",
+            "kind": "handover",
+            "visibility": "internal",
+            "task_id": task_id,
+            "next": f"/tasks/{task_id}",
+            "photos": (io.BytesIO(_jpeg()), "site.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302 and resp.headers["Location"] == f"/tasks/{task_id}#comments"
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     thread = page.split('data-testid="comments"')[1]

@@ -1,4 +1,5 @@
 """The notification centre page: the count in the navigation, the list, mark read, preferences."""
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,10 @@ def test_preferences_form_reports_errors_beside_fields(app, client):
     resp = client.post("/notifications/preferences", data={"channels": "console", "quiet_start": "22:00"})
     assert resp.status_code == 422
     assert "免打扰时段需同时填写开始和结束" in resp.get_data(as_text=True)
-    resp = client.post("/notifications/preferences", data={"channels": "console", "quiet_start": "22:00",
-                                                           "quiet_end": "07:00", "muted": "new_task"})
+    resp = client.post(
+        "/notifications/preferences",
+        data={"channels": "console", "quiet_start": "22:00", "quiet_end": "07:00", "muted": "new_task"},
+    )
     assert resp.status_code == 302
     page = client.get("/notifications").get_data(as_text=True)
     assert 'value="22:00"' in page and re.search(r'value="new_task" checked', page)

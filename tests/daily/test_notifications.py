@@ -1,5 +1,6 @@
 """Notifications: timed reminders (due soon, overdue, 督办) exactly once, the in-app centre, the
 outbox and its channels (SMTP and HTTP gateways on 127.0.0.1), preferences and quiet hours."""
+
 from __future__ import annotations
 
 import json
@@ -76,9 +77,11 @@ def test_due_soon_overdue_and_escalation_each_once(app, api, clock):
 
 
 def test_district_warning_period_decides(app, api, clock):
-    resp = api.client.put("/api/v1/districts/350203/rules", headers={
-        "Authorization": f"Bearer {api.token('admin_sm')}"}, json={
-        "values": {"remind_due_before": "PT72H"}, "reason": "提前三天提醒"})
+    resp = api.client.put(
+        "/api/v1/districts/350203/rules",
+        headers={"Authorization": f"Bearer {api.token('admin_sm')}"},
+        json={"values": {"remind_due_before": "PT72H"}, "reason": "提前三天提醒"},
+    )
     assert resp.status_code == 200, resp.get_json()
     pid = register(api)
     clock.advance(days=2, hours=2)  # 71 hours before due
@@ -108,12 +111,18 @@ def test_centre_lists_marks_read_and_keeps_others_out(app, api, clock):
 def test_preferences_are_validated(app, api):
     put = api.client.put
     headers = {"Authorization": f"Bearer {api.token('inspector_lj')}"}
-    bad = put("/api/v1/notifications/preferences", headers=headers,
-              json={"channels": ["email", "carrier_pigeon"], "quiet_start": "25:00", "quiet_end": None})
+    bad = put(
+        "/api/v1/notifications/preferences",
+        headers=headers,
+        json={"channels": ["email", "carrier_pigeon"], "quiet_start": "25:00", "quiet_end": None},
+    )
     assert bad.status_code == 422
     assert set(bad.get_json()["errors"]) >= {"channels", "quiet_start", "quiet_end"}
-    good = put("/api/v1/notifications/preferences", headers=headers,
-               json={"channels": ["console"], "quiet_start": "22:00", "quiet_end": "07:00", "muted": ["new_task"]})
+    good = put(
+        "/api/v1/notifications/preferences",
+        headers=headers,
+        json={"channels": ["console"], "quiet_start": "22:00", "quiet_end": "07:00", "muted": ["new_task"]},
+    )
     assert good.status_code == 200, good.get_json()
     assert good.get_json()["quiet_start"] == "22:00" and good.get_json()["muted"] == ["new_task"]
     assert "console" in good.get_json()["offered"]
@@ -162,16 +171,22 @@ def _prefer(api, phone="13800009999", **values):
     with api.client.application.app_context():
         db.session.scalar(db.select(User).where(User.username == "inspector_lj")).phone = phone
         db.session.commit()
-    resp = api.client.put("/api/v1/notifications/preferences",
-                          headers={"Authorization": f"Bearer {api.token('inspector_lj')}"},
-                          json={"channels": [], **values})
+    resp = api.client.put(
+        "/api/v1/notifications/preferences",
+        headers={"Authorization": f"Bearer {api.token('inspector_lj')}"},
+        json={"channels": [], **values},
+    )
     assert resp.status_code == 200, resp.get_json()
 
 
 def test_sms_wecom_and_dingtalk_reach_their_gateways(app, api, gateway, clock):
     base = f"http://127.0.0.1:{gateway.server_address[1]}"
-    app.config.update(SMS_GATEWAY_URL=f"{base}/sms", SMS_GATEWAY_TOKEN="t0k", WECOM_WEBHOOK_URL=f"{base}/wecom",
-                      DINGTALK_WEBHOOK_URL=f"{base}/dingtalk")
+    app.config.update(
+        SMS_GATEWAY_URL=f"{base}/sms",
+        SMS_GATEWAY_TOKEN="t0k",
+        WECOM_WEBHOOK_URL=f"{base}/wecom",
+        DINGTALK_WEBHOOK_URL=f"{base}/dingtalk",
+    )
     _prefer(api, channels=["sms", "wecom", "dingtalk"])
     _notify_inspector(app)
     worker_round(app)
@@ -245,8 +260,7 @@ def test_email_through_a_local_smtp_server(app, api, clock):
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port),
-                          SMTP_FROM="xiaosan@example.test")
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_FROM="xiaosan@example.test")
         _prefer(api, channels=["email"], email="inspector@example.test")
         _notify_inspector(app, "邮件通知")
         assert worker_round(app) == 1

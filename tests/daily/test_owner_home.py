@@ -1,5 +1,6 @@
 """The owner's home: per project what is asked of the owner and until when, its notices and
 documents grouped by project; statuses and step names in English."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,11 @@ from tests.conftest import registration_data
 
 
 def _complete(app, api, username, pid, element, data):
-    tasks = [t for t in api.get(username, "/api/v1/tasks").get_json()
-             if t["project_id"] == pid and t["element_id"] == element]
+    tasks = [
+        t
+        for t in api.get(username, "/api/v1/tasks").get_json()
+        if t["project_id"] == pid and t["element_id"] == element
+    ]
     assert len(tasks) == 1, tasks
     resp = api.post(username, f"/api/v1/tasks/{tasks[0]['id']}/complete", {"data": data})
     assert resp.status_code == 200, resp.get_json()
@@ -27,8 +31,14 @@ def test_owner_home_shows_each_project_with_its_asks_deadline_and_papers(app, ap
     second = api.post("owner1", "/api/v1/registrations", {"data": registration_data(title="乙外墙清洗")}).get_json()
     api.post("owner2", "/api/v1/registrations", {"data": registration_data(title="别人家的工程")})
     # The inspector finds the first site unlike its registration: the owner must correct it in 3 days.
-    _complete(app, api, "inspector_lj", first["id"], "first_visit", {"site_matches": "no", "site_status": "MISMATCH",
-                                                                        "mismatch_note": "面积与登记不符"})
+    _complete(
+        app,
+        api,
+        "inspector_lj",
+        first["id"],
+        "first_visit",
+        {"site_matches": "no", "site_status": "MISMATCH", "mismatch_note": "面积与登记不符"},
+    )
 
     pages.login("owner1")
     home = client.get("/")
@@ -67,10 +77,12 @@ def test_system_steps_are_named_in_english_in_the_history(app, api, pages, clien
 
 
 def test_a_project_waiting_for_its_planned_start_asks_no_completion_declaration(app, api, pages, client, clock):
-    project = api.post("owner1", "/api/v1/registrations",
-                       {"data": registration_data(planned_start="2026-12-08")}).get_json()
-    _complete(app, api, "inspector_lj", project["id"], "first_visit", {"site_matches": "yes",
-                                                                          "site_status": "NOT_STARTED"})
+    project = api.post(
+        "owner1", "/api/v1/registrations", {"data": registration_data(planned_start="2026-12-08")}
+    ).get_json()
+    _complete(
+        app, api, "inspector_lj", project["id"], "first_visit", {"site_matches": "yes", "site_status": "NOT_STARTED"}
+    )
     pages.login("owner1")
     card = _section(client.get("/owner/projects").get_data(as_text=True), project["reg_no"])
     assert "待开工" in card and "开工/完工告知" in card and "申报完工" not in card
@@ -78,7 +90,8 @@ def test_a_project_waiting_for_its_planned_start_asks_no_completion_declaration(
     # The step's form says until when nothing is asked, and offers the two answers.
     form = client.get(re.search(r'href="(/tasks/[^"]+)"', card).group(1)).get_data(as_text=True)
     assert "计划开工日期：2026-12-08" in form and "已提前开工" in form and "工程已完工（申报完工）" in form
-    english = _section(client.get("/owner/projects", headers={"Accept-Language": "en"}).get_data(as_text=True),
-                       project["reg_no"])
+    english = _section(
+        client.get("/owner/projects", headers={"Accept-Language": "en"}).get_data(as_text=True), project["reg_no"]
+    )
     assert "Awaiting the start of works" in english and "Report the start or completion" in english
     assert "待开工" not in english and "开工/完工告知" not in english

@@ -1,4 +1,5 @@
 """GPS check-in and photos on a patrol, as the district's rules say (P-13a/b/d)."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,12 +11,19 @@ SITE = (24.4556, 118.0712)  # registration_data's latitude/longitude
 
 def _patrol(app, api, clock):
     pid, patrol = to_patrol(app, api, clock)
-    return pid, patrol["id"], {"site_status": "IN_PROGRESS", "checklist": checklist(api, patrol), "outcome": "no_hazard"}
+    return (
+        pid,
+        patrol["id"],
+        {"site_status": "IN_PROGRESS", "checklist": checklist(api, patrol), "outcome": "no_hazard"},
+    )
 
 
 def _rules(api, **values):
-    resp = api.client.put("/api/v1/districts/350203/rules", headers={"Authorization": f"Bearer {api.token('admin_sm')}"},
-                          json={"values": values, "reason": "现场核验"})
+    resp = api.client.put(
+        "/api/v1/districts/350203/rules",
+        headers={"Authorization": f"Bearer {api.token('admin_sm')}"},
+        json={"values": values, "reason": "现场核验"},
+    )
     assert resp.status_code == 200, resp.get_json()
 
 

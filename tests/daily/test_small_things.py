@@ -1,4 +1,5 @@
 """Small things: time left rounds up, no 。。 in notices, header tap targets on a phone."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,11 +7,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 
-@pytest.mark.parametrize("left, text", [
-    (timedelta(hours=47, minutes=50), "due in 2 d"), (timedelta(hours=24, minutes=1), "due in 2 d"),
-    (timedelta(hours=22, minutes=10), "due in 23 h"), (timedelta(minutes=5), "due in 1 h"),
-    (timedelta(days=-1, hours=-5), "overdue 1 d"), (timedelta(hours=-3, minutes=-20), "overdue 3 h"),
-])
+@pytest.mark.parametrize(
+    "left, text",
+    [
+        (timedelta(hours=47, minutes=50), "due in 2 d"),
+        (timedelta(hours=24, minutes=1), "due in 2 d"),
+        (timedelta(hours=22, minutes=10), "due in 23 h"),
+        (timedelta(minutes=5), "due in 1 h"),
+        (timedelta(days=-1, hours=-5), "overdue 1 d"),
+        (timedelta(hours=-3, minutes=-20), "overdue 3 h"),
+    ],
+)
 def test_time_left_rounds_up_and_lateness_down(app, left, text):
     from webapp.web.filters import due_in
 

@@ -1,4 +1,5 @@
 """What a step tells people (new tasks, notices issued) and what a cancelled task answers."""
+
 from __future__ import annotations
 
 from tests.conftest import registration_data
@@ -29,9 +30,17 @@ def test_new_tasks_and_notices_are_announced_and_a_cancelled_task_says_why(app, 
     codes = {i["code"] for i in api.get("inspector_lj", f"/api/v1/tasks/{patrol['id']}").get_json()["checklist"]}
     checklist = dict.fromkeys(codes, "OK")
     checklist["D02"] = "NOK"
-    api.complete("inspector_lj", patrol["id"], {
-        "site_status": "IN_PROGRESS", "checklist": checklist, "outcome": "rectify",
-        "hazard_severity": "GENERAL", "hazard_description": "临时用电电线乱拉乱接"})
+    api.complete(
+        "inspector_lj",
+        patrol["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist,
+            "outcome": "rectify",
+            "hazard_severity": "GENERAL",
+            "hazard_description": "临时用电电线乱拉乱接",
+        },
+    )
     owner = kinds(api, "owner1")
     assert ("notice", "责令限期整改通知书") in owner and ("new_task", "整改并提交整改材料") in owner
     evidence = api.task_of("owner1", pid, "submit_evidence")

@@ -1,4 +1,5 @@
 """A live server in a thread and Debian's chromium driven by Playwright (never `playwright install`)."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,15 @@ from webapp import create_app
 from webapp.config import Config
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Chromium: the district dashboard's overdue figure opens exactly the ledger rows it counts."""
+
 from __future__ import annotations
 
 import re
@@ -21,10 +22,17 @@ def seed(app) -> dict[str, list[str]]:
     with time_machine.travel(datetime.now(timezone.utc) - timedelta(days=10), tick=False):
         start = (datetime.now(timezone.utc) + timedelta(days=4)).date()
         dates = {"planned_start": start.isoformat(), "planned_end": (start + timedelta(days=40)).isoformat()}
-        for key, street, community in (("lj", "350203001", "350203001001"), ("lj", "350203001", "350203001002"),
-                                       ("zh", "350203002", "350203002001"), ("hl", "350206001", "350206001001")):
-            resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data(
-                street=street, community=community, title=f"{key} 工程", **dates)})
+        for key, street, community in (
+            ("lj", "350203001", "350203001001"),
+            ("lj", "350203001", "350203001002"),
+            ("zh", "350203002", "350203002001"),
+            ("hl", "350206001", "350206001001"),
+        ):
+            resp = api.post(
+                "owner1",
+                "/api/v1/registrations",
+                {"data": registration_data(street=street, community=community, title=f"{key} 工程", **dates)},
+            )
             assert resp.status_code == 201, resp.get_json()
             made[key].append(resp.get_json()["reg_no"])
     return made

@@ -1,5 +1,6 @@
 """In Chromium: a designer adds a user task to the shipped process in the modeler and deploys it;
 a project registered afterwards shows that task in the inspectors' inbox, with no restart."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,15 @@ from tests.helpers.browser import sign_in
 from tests.helpers.designer import shipped_bpmn
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,9 +69,12 @@ def browser_page():
 
 
 def api(base: str, method: str, path: str, body=None, token: str | None = None):
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    request = urllib.request.Request(
+        base + path,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     with urllib.request.urlopen(request, timeout=30) as resp:
         return json.loads(resp.read() or b"null")
 
@@ -135,7 +146,9 @@ def test_a_task_added_in_the_modeler_reaches_the_right_inbox_without_a_restart(l
     project = api(base, "POST", "/api/v1/registrations", {"data": registration_data()}, token=token(base, "owner1"))
     inspector_tasks = api(base, "GET", "/api/v1/tasks", token=token(base, "inspector_lj"))
     mine = [t for t in inspector_tasks if t["project_id"] == project["id"]]
-    assert [(t["element_id"], t["title"], t["form_key"]) for t in mine] == [(task_id, "安全交底确认", "permit_referral")]
+    assert [(t["element_id"], t["title"], t["form_key"]) for t in mine] == [
+        (task_id, "安全交底确认", "permit_referral")
+    ]
     assert project["status"] == "待安全交底"
     owner_tasks = api(base, "GET", "/api/v1/tasks", token=token(base, "owner1"))
     assert not [t for t in owner_tasks if t["element_id"] == task_id]
@@ -153,8 +166,10 @@ def test_problems_are_marked_on_the_diagram(live_server, browser_page, shots):
     sign_in(page, base, "designer")
     page.goto(base + "/designer/versions/1/bpmn")
     page.wait_for_selector("#canvas[data-ready='1']")
-    page.evaluate("() => window.designerModeler.get('selection').select("
-                  "window.designerModeler.get('elementRegistry').get('first_visit'))")
+    page.evaluate(
+        "() => window.designerModeler.get('selection').select("
+        "window.designerModeler.get('elementRegistry').get('first_visit'))"
+    )
     page.select_option("[data-testid=inspector-form]", "")
     page.click("[data-testid=btn-check]")
     page.wait_for_selector("[data-testid=editor-status].error")
@@ -173,8 +188,10 @@ def test_a_service_tasks_topic_is_edited_and_an_empty_one_is_a_problem(live_serv
     sign_in(page, base, "designer")
     page.goto(base + "/designer/versions/1/bpmn")
     page.wait_for_selector("#canvas[data-ready='1']")
-    page.evaluate("() => window.designerModeler.get('selection').select("
-                  "window.designerModeler.get('elementRegistry').get('refer_permit'))")
+    page.evaluate(
+        "() => window.designerModeler.get('selection').select("
+        "window.designerModeler.get('elementRegistry').get('refer_permit'))"
+    )
     assert page.input_value("[data-testid=inspector-topic]") == "permit-referral"
     assert page.input_value("[data-testid=inspector-form]") == "permit_decision"
     page.fill("[data-testid=inspector-topic]", "")

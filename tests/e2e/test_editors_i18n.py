@@ -1,6 +1,7 @@
 """In Chromium: in Chinese the BPMN modeler, the DMN editor and the form editor show their own
 texts (palette, context pad, table headings, properties panel) in Chinese; in English they stay
 English. Every editor finishes loading, with no 4xx/5xx answer on the way."""
+
 from __future__ import annotations
 
 import re
@@ -15,20 +16,43 @@ pytestmark = pytest.mark.browser
 # library, and what a Chinese page must show instead.
 SHOWN = {
     "bpmn": {
-        "Create task": "创建任务", "Create gateway": "创建网关", "Create start event": "创建开始事件",
-        "Activate hand tool": "手形工具（平移画布）", "Append task": "追加任务", "Append gateway": "追加网关",
-        "Change element": "更改元素类型", "Delete": "删除", "Connect to other element": "连接到其他元素",
+        "Create task": "创建任务",
+        "Create gateway": "创建网关",
+        "Create start event": "创建开始事件",
+        "Activate hand tool": "手形工具（平移画布）",
+        "Append task": "追加任务",
+        "Append gateway": "追加网关",
+        "Change element": "更改元素类型",
+        "Delete": "删除",
+        "Connect to other element": "连接到其他元素",
     },
     "dmn": {
-        "Hit policy:": "命中策略：", "Unique": "唯一（Unique）", "When": "当", "Then": "则", "And": "且",
-        "Annotations": "注释", "View DRD": "查看决策需求图", "Add input": "添加输入",
+        "Hit policy:": "命中策略：",
+        "Unique": "唯一（Unique）",
+        "When": "当",
+        "Then": "则",
+        "And": "且",
+        "Annotations": "注释",
+        "View DRD": "查看决策需求图",
+        "Add input": "添加输入",
     },
     "drd": {"Create decision": "创建决策", "Create input data": "创建输入数据", "Open decision table": "打开决策表"},
     "form": {
-        "Components": "组件", "Search components": "搜索组件", "Input": "输入", "Selection": "选择",
-        "Text field": "文本框", "Checkbox": "复选框", "Browse": "选择文件", "No files selected": "未选择文件",
-        "General": "常规", "Condition": "条件", "Validation": "校验", "Custom properties": "自定义属性",
-        "Field label": "字段标签", "Create a Text field element": "创建文本框", "Remove Text field": "删除文本框",
+        "Components": "组件",
+        "Search components": "搜索组件",
+        "Input": "输入",
+        "Selection": "选择",
+        "Text field": "文本框",
+        "Checkbox": "复选框",
+        "Browse": "选择文件",
+        "No files selected": "未选择文件",
+        "General": "常规",
+        "Condition": "条件",
+        "Validation": "校验",
+        "Custom properties": "自定义属性",
+        "Field label": "字段标签",
+        "Create a Text field element": "创建文本框",
+        "Remove Text field": "删除文本框",
     },
 }
 

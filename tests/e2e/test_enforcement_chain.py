@@ -5,6 +5,7 @@ before submitting → the owner answers → the re-inspection fails → stop-wor
 hand-over → the supervisor approves → 区住建 acknowledges the case; the letter names 区住建局 and
 the resumption check is the inspector's before any decision; the stop order is served (refusal noted).
 """
+
 from __future__ import annotations
 
 import re
@@ -139,6 +140,8 @@ def test_enforcement_chain_in_chromium(browser, live_server, live_app, shots, tm
         service.locator('input[name="photos"]').set_input_files(photo(tmp_path / "posted.jpg", (200, 200, 200)))
         service.locator('textarea[name="note"]').fill("拒绝签收，已张贴于现场门口，见证人：社区网格员")
         service.locator('button[type="submit"]').click()
+        # The upload and redirect take a moment on a loaded machine: wait for the answer's flash.
+        ipage.locator(".flash", has_text="送达").first.wait_for()
         assert any("送达" in f for f in inspector.flash())
         record = ipage.inner_text('[data-testid="service"]')
         assert "拒收" in record and "现场负责人 王某" in record and "拒绝签收" in record

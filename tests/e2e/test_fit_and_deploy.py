@@ -1,5 +1,6 @@
 """In Chromium: the modeler and a project's diagram open with the whole diagram in view, and 部署
 asks first; an unchanged diagram deployed anyway makes no new version."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,11 @@ OUTSIDE = """(canvas) => {
 
 
 def _api(base, path, body=None, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     with urllib.request.urlopen(request, timeout=30) as resp:
         return json.loads(resp.read() or b"null")
 
@@ -74,7 +77,9 @@ def test_diagrams_open_whole_and_deploy_asks_first(browser, live_server, shots):
         page.wait_for_selector("[data-testid=editor-status].warning")
         assert "与第 1 版相同" in page.inner_text("[data-testid=editor-status]")
         designer = _api(base, "/api/v1/auth/token", {"username": "designer", "password": "demo12345"})["token"]
-        request = urllib.request.Request(base + "/api/v1/process-versions", headers={"Authorization": f"Bearer {designer}"})
+        request = urllib.request.Request(
+            base + "/api/v1/process-versions", headers={"Authorization": f"Bearer {designer}"}
+        )
         with urllib.request.urlopen(request, timeout=30) as resp:
             assert [v["version"] for v in json.loads(resp.read())] == [1]
         assert errors == []

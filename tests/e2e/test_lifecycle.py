@@ -4,6 +4,7 @@ owner1 registers → inspector_lj verifies, later patrols and orders rectificati
 with an evidence photo (first forgetting a required field) → inspector_lj re-inspects and passes
 it → owner1 declares completion → inspector_lj writes the project off.
 """
+
 from __future__ import annotations
 
 import re

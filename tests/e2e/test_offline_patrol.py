@@ -5,6 +5,7 @@ first answer and changes nothing.
 
 The network is cut for real: the browser reaches the app through a proxy on 127.0.0.1 that stops
 passing traffic (the browser's offline switch alone does not reach a service worker's requests)."""
+
 from __future__ import annotations
 
 import socket
@@ -96,14 +97,14 @@ def test_patrol_filled_offline_is_applied_once_when_the_signal_returns(browser, 
 
     proxy = SwitchableProxy(int(live_server.rsplit(":", 1)[1]))
     base = f"http://127.0.0.1:{proxy.port}"
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, service_workers="allow")
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, service_workers="allow"
+    )
     page = context.new_page()
     try:
         sign_in(page, base, "inspector_lj")
         page.goto(f"{base}/tasks/{patrol['id']}")
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                               timeout=15000)
+        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
         page.reload()  # now served through the worker, which keeps this copy
         page.wait_for_selector('[data-testid="task-form"]')
         key = page.input_value('input[name="idempotency_key"]')
@@ -129,7 +130,9 @@ def test_patrol_filled_offline_is_applied_once_when_the_signal_returns(browser, 
         context.set_offline(False)
         page.wait_for_function(
             "document.querySelector('[data-offline-status]') && "
-            "document.querySelector('[data-offline-status]').getAttribute('data-sent') === '1'", timeout=20000)
+            "document.querySelector('[data-offline-status]').getAttribute('data-sent') === '1'",
+            timeout=20000,
+        )
         page.screenshot(path=str(shots / "offline-sent.png"))
         assert "已提交 1 项" in page.inner_text("[data-offline-status]")
     finally:
@@ -143,9 +146,11 @@ def test_patrol_filled_offline_is_applied_once_when_the_signal_returns(browser, 
     assert done[0]["data"]["hazard_description"] == "地下室临时用电电线乱拉乱接"
 
     # The same key through the API: the first answer, nothing changed.
-    replay = api.client.post(f"/api/v1/tasks/{patrol['id']}/complete", json={"data": {"outcome": "ok"}},
-                             headers={"Authorization": f"Bearer {api.token('inspector_lj')}",
-                                      "Idempotency-Key": key})
+    replay = api.client.post(
+        f"/api/v1/tasks/{patrol['id']}/complete",
+        json={"data": {"outcome": "ok"}},
+        headers={"Authorization": f"Bearer {api.token('inspector_lj')}", "Idempotency-Key": key},
+    )
     assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.get_json()["project_id"] == pid and replay.get_json()["stage"] == "enforcement"
     assert api.project("city", pid)["history"] == history

@@ -4,6 +4,7 @@ property_lj registers a facade renovation in its estate on the owner's behalf, s
 names the district's entrusted supervisor; entrusted_sm (on a phone) records an advisory log that
 asks for a check; inspector_lj finds the lead in the inbox.
 """
+
 from __future__ import annotations
 
 import re

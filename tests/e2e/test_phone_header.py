@@ -3,6 +3,7 @@ uses on the everyday pages -- inbox, a task with its form, the owner's home, not
 target of at least 40 x 40 px: buttons, links styled as buttons, navigation items and tabs,
 disclosures, and checkboxes and radios through their label. Plain links inside running text
 (paragraphs, table cells, titles) are excepted: they are text, not controls."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,15 +59,23 @@ def test_phone_header_title_and_tap_targets(browser, live_app, live_server, shot
         ("inspector_lj", ["/inbox", f"/tasks/{inspector_task['id']}", "/notifications"]),
         ("owner1", ["/owner/projects", "/notifications"]),
     ):
-        context = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True,
-                                      has_touch=True, device_scale_factor=2)
+        context = browser.new_context(
+            locale="zh-CN",
+            viewport={"width": 360, "height": 740},
+            is_mobile=True,
+            has_touch=True,
+            device_scale_factor=2,
+        )
         page = context.new_page()
         try:
             sign_in(page, live_server, username)
             for path in pages:
                 page.goto(live_server + path)
-                _check_page(page, shots, username + path.replace("/", "-").split("-tasks-")[0]
-                            + ("-task" if "/tasks/" in path else ""))
+                _check_page(
+                    page,
+                    shots,
+                    username + path.replace("/", "-").split("-tasks-")[0] + ("-task" if "/tasks/" in path else ""),
+                )
             if username == "inspector_lj":  # the task page's form: its buttons and choices were checked above
                 page.goto(f"{live_server}/tasks/{inspector_task['id']}")
                 assert page.locator("main form button[type=submit], main form .btn").count() > 0

@@ -1,6 +1,7 @@
 """In Chromium: a designer opens a version's diff, sees the added and changed elements marked on the
 diagram, and deploys the earlier version again in one step (a new version appears, its diff marking
 what the rollback removed)."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,10 @@ MARKED = """(selector) => [...document.querySelectorAll(selector + ' .djs-elemen
 def _briefing_drawn() -> str:
     """安全交底确认 after 首次核实, with a shape so the diagram draws it; 首次核实 renamed."""
     bpmn = with_briefing_after_first_visit(shipped_bpmn()).replace('name="首次核实"', 'name="首次现场核实"', 1)
-    shape = ('<bpmndi:BPMNShape id="safety_briefing_di" bpmnElement="safety_briefing">'
-             '<dc:Bounds x="1710" y="620" width="100" height="80"/></bpmndi:BPMNShape>\n    </bpmndi:BPMNPlane>')
+    shape = (
+        '<bpmndi:BPMNShape id="safety_briefing_di" bpmnElement="safety_briefing">'
+        '<dc:Bounds x="1710" y="620" width="100" height="80"/></bpmndi:BPMNShape>\n    </bpmndi:BPMNPlane>'
+    )
     return bpmn.replace("</bpmndi:BPMNPlane>", shape, 1)
 
 
@@ -37,8 +40,12 @@ def _call(base, path, token=None, body=None, files=None):
         for name, value in body.items():
             out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
         for filename, text in files.items():
-            out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
-                      f'Content-Type: application/xml\r\n\r\n'.encode() + text.encode() + b"\r\n")
+            out.write(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
+                f'Content-Type: application/xml\r\n\r\n'.encode()
+                + text.encode()
+                + b"\r\n"
+            )
         out.write(f"--{boundary}--\r\n".encode())
         data, headers["Content-Type"] = out.getvalue(), f"multipart/form-data; boundary={boundary}"
     elif body is not None:
@@ -51,8 +58,13 @@ def test_a_designer_sees_the_diff_and_rolls_back(browser, live_server, shots):
     base = live_server
     token = _call(base, "/api/v1/auth/token", body={"username": "designer", "password": "demo12345"})["token"]
     v1 = _call(base, "/api/v1/process-versions", token)[0]
-    v2 = _call(base, "/api/v1/process-versions", token, files={"small_works.bpmn": _briefing_drawn()},
-               body={"note": "首次核实后安全交底", "override_failing_scenarios": "true", "override_reason": OVERRIDE})
+    v2 = _call(
+        base,
+        "/api/v1/process-versions",
+        token,
+        files={"small_works.bpmn": _briefing_drawn()},
+        body={"note": "首次核实后安全交底", "override_failing_scenarios": "true", "override_reason": OVERRIDE},
+    )
     assert v2["version"] == 2
 
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
@@ -90,4 +102,9 @@ def test_a_designer_sees_the_diff_and_rolls_back(browser, live_server, shots):
     finally:
         page.close()
     latest = _call(base, "/api/v1/process-versions", token)[0]
-    assert (latest["version"], latest["rollback_of"], latest["note"], latest["is_latest"]) == (3, 1, "交底步骤暂缓", True)
+    assert (latest["version"], latest["rollback_of"], latest["note"], latest["is_latest"]) == (
+        3,
+        1,
+        "交底步骤暂缓",
+        True,
+    )

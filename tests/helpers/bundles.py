@@ -14,8 +14,11 @@ MIWG_FILES = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "bpmn-mi
 
 
 def shipped() -> dict[str, str]:
-    files = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "processes").iterdir())
-             if p.suffix in (".bpmn", ".dmn")}
+    files = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted((ROOT / "processes").iterdir())
+        if p.suffix in (".bpmn", ".dmn")
+    }
     for p in sorted(FORMS_DIR.glob("*.json")):
         if p.name != "checklist.json":
             files[FORMS_PREFIX + p.name] = p.read_text(encoding="utf-8")
@@ -35,7 +38,13 @@ def problems_at(problems: list[Problem], element_id: str) -> list[str]:
 
 def renamed(bpmn: str, old: str, new: str) -> str:
     """The diagram with one element's id changed everywhere it is referenced, as the modeler does."""
-    for pattern in ('id="{}"', 'sourceRef="{}"', 'targetRef="{}"', 'bpmnElement="{}"', 'attachedToRef="{}"',
-                    "<bpmn:flowNodeRef>{}</bpmn:flowNodeRef>"):
+    for pattern in (
+        'id="{}"',
+        'sourceRef="{}"',
+        'targetRef="{}"',
+        'bpmnElement="{}"',
+        'attachedToRef="{}"',
+        "<bpmn:flowNodeRef>{}</bpmn:flowNodeRef>",
+    ):
         bpmn = bpmn.replace(pattern.format(old), pattern.format(new))
     return bpmn

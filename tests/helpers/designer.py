@@ -1,4 +1,5 @@
 """Shared by the designer tests: uploads as a designer, and changed copies of the shipped diagram."""
+
 from __future__ import annotations
 
 import io
@@ -24,10 +25,15 @@ def upload(api, files: dict[str, str | bytes], username: str = "designer", overr
     data = {key: str(value) for key, value in form.items()}
     if override:
         data.update(override_failing_scenarios="true", override_reason=override)
-    data["files"] = [(io.BytesIO(text.encode("utf-8") if isinstance(text, str) else text), name)
-                     for name, text in files.items()]
-    return api.client.post("/api/v1/process-versions", data=data, content_type="multipart/form-data",
-                           headers={"Authorization": f"Bearer {api.token(username)}"})
+    data["files"] = [
+        (io.BytesIO(text.encode("utf-8") if isinstance(text, str) else text), name) for name, text in files.items()
+    ]
+    return api.client.post(
+        "/api/v1/process-versions",
+        data=data,
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {api.token(username)}"},
+    )
 
 
 def with_briefing_on(bpmn: str, flow_id: str, stage: str) -> str:
@@ -47,14 +53,19 @@ def with_briefing_on(bpmn: str, flow_id: str, stage: str) -> str:
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f_briefed" sourceRef="safety_briefing" targetRef="{target}" />
     '''
-    bpmn = bpmn.replace(old_flow.group(0),
-                        old_flow.group(0).replace(f'targetRef="{target}"', 'targetRef="safety_briefing"') + task)
+    bpmn = bpmn.replace(
+        old_flow.group(0), old_flow.group(0).replace(f'targetRef="{target}"', 'targetRef="safety_briefing"') + task
+    )
     target_element = re.search(r'<bpmn:(\w+) id="%s".*?</bpmn:\1>' % target, bpmn, re.S).group(0)
-    bpmn = bpmn.replace(target_element, target_element.replace(
-        f"<bpmn:incoming>{flow_id}</bpmn:incoming>", "<bpmn:incoming>f_briefed</bpmn:incoming>"))
-    return bpmn.replace("<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>",
-                        "<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>\n"
-                        "        <bpmn:flowNodeRef>safety_briefing</bpmn:flowNodeRef>")
+    bpmn = bpmn.replace(
+        target_element,
+        target_element.replace(f"<bpmn:incoming>{flow_id}</bpmn:incoming>", "<bpmn:incoming>f_briefed</bpmn:incoming>"),
+    )
+    return bpmn.replace(
+        "<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>first_visit</bpmn:flowNodeRef>\n"
+        "        <bpmn:flowNodeRef>safety_briefing</bpmn:flowNodeRef>",
+    )
 
 
 def with_briefing_after_first_visit(bpmn: str) -> str:
@@ -65,7 +76,9 @@ def with_briefing_after_first_visit(bpmn: str) -> str:
 def without_first_visit(bpmn: str) -> str:
     """首次核实 (and what only its answers lead to) removed: 风险分级 leads straight into the patrol loop."""
     gone = {"first_visit", "gw_first_visit", "correct_registration"}
-    flows = set(re.findall(r'<bpmn:sequenceFlow id="(\w+)" [^>]*(?:sourceRef|targetRef)="(?:%s)"' % "|".join(gone), bpmn))
+    flows = set(
+        re.findall(r'<bpmn:sequenceFlow id="(\w+)" [^>]*(?:sourceRef|targetRef)="(?:%s)"' % "|".join(gone), bpmn)
+    )
     flows |= set(re.findall(r'<bpmn:sequenceFlow id="(\w+)" sourceRef="(?:%s)"' % "|".join(gone), bpmn))
     flows.discard("f_classified")
     for element in gone:
@@ -74,11 +87,15 @@ def without_first_visit(bpmn: str) -> str:
     for flow in flows:
         bpmn = re.sub(r'\s*<bpmn:sequenceFlow id="%s" .*?(/>|</bpmn:sequenceFlow>)' % flow, "", bpmn, flags=re.S)
         bpmn = re.sub(r"\s*<bpmn:(incoming|outgoing)>%s</bpmn:\1>" % flow, "", bpmn)
-    bpmn = bpmn.replace('<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="first_visit" />',
-                        '<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="gw_patrol_loop" />')
+    bpmn = bpmn.replace(
+        '<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="first_visit" />',
+        '<bpmn:sequenceFlow id="f_classified" sourceRef="classify_risk" targetRef="gw_patrol_loop" />',
+    )
     gateway = re.search(r'<bpmn:exclusiveGateway id="gw_patrol_loop".*?</bpmn:exclusiveGateway>', bpmn, re.S).group(0)
-    bpmn = bpmn.replace(gateway, gateway.replace("<bpmn:outgoing>", "<bpmn:incoming>f_classified</bpmn:incoming>\n"
-                                                 "      <bpmn:outgoing>", 1))
+    bpmn = bpmn.replace(
+        gateway,
+        gateway.replace("<bpmn:outgoing>", "<bpmn:incoming>f_classified</bpmn:incoming>\n      <bpmn:outgoing>", 1),
+    )
     for element in gone | flows:
         bpmn = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="%s_di".*?</bpmndi:BPMN\1>' % element, "", bpmn, flags=re.S)
     return bpmn

@@ -18,7 +18,9 @@ junk = st.recursive(
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=30)
-    | st.sampled_from(["", " ", "true", "on", "1", "2026-01-01", "2026-13-45", "OK", "NOK", "yes", "SMALL_WORKS", "1e999"]),
+    | st.sampled_from(
+        ["", " ", "true", "on", "1", "2026-01-01", "2026-13-45", "OK", "NOK", "yes", "SMALL_WORKS", "1e999"]
+    ),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=5), children, max_size=5),
     max_leaves=15,
 )

@@ -43,14 +43,34 @@ def checklist(api, task, failed=()) -> dict:
 def stopped_and_handed_over(api, app, clock) -> int:
     """A structural change found on patrol, the site stopped and the case handed over (approved)."""
     pid, patrol = to_patrol(app, api, clock)
-    api.complete("inspector_lj", patrol["id"], {
-        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol, ["A07"]), "outcome": "stop_now",
-        "hazard_severity": "MAJOR", "hazard_description": "擅自拆除承重墙"})
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"], {
-        "reason": "PROHIBITED_ACT", "scope": "WHOLE_SITE", "facts": "擅自拆除承重墙", "imminent": "no",
-        "handover": "yes", "violation": "STRUCTURAL_CHANGE"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-                 {"approved": "yes", "opinion": "同意"})
+    api.complete(
+        "inspector_lj",
+        patrol["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, patrol, ["A07"]),
+            "outcome": "stop_now",
+            "hazard_severity": "MAJOR",
+            "hazard_description": "擅自拆除承重墙",
+        },
+    )
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {
+            "reason": "PROHIBITED_ACT",
+            "scope": "WHOLE_SITE",
+            "facts": "擅自拆除承重墙",
+            "imminent": "no",
+            "handover": "yes",
+            "violation": "STRUCTURAL_CHANGE",
+        },
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+        {"approved": "yes", "opinion": "同意"},
+    )
     return pid
 
 

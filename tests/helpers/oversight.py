@@ -10,9 +10,17 @@ from tests.helpers.lifecycle import checklist, to_patrol
 def patrol_with(app, api, clock, outcome: str, severity: str, description: str, **registration) -> int:
     """A registered project whose first patrol (14 days on) ends with this outcome; its id."""
     pid, patrol = to_patrol(app, api, clock, fired=None, **registration)
-    api.complete("inspector_lj", patrol["id"], {
-        "site_status": "IN_PROGRESS", "checklist": checklist(api, patrol), "outcome": outcome,
-        "hazard_severity": severity, "hazard_description": description})
+    api.complete(
+        "inspector_lj",
+        patrol["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, patrol),
+            "outcome": outcome,
+            "hazard_severity": severity,
+            "hazard_description": description,
+        },
+    )
     return pid
 
 

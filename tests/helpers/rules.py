@@ -15,8 +15,10 @@ def form_options() -> dict[str, list[rules.Option]]:
     out = {}
     for key in ("registration.category", "registration.risk_flags", "patrol.hazard_severity"):
         form, field = key.split(".")
-        out[key] = [rules.Option(o["value"], o["label"], o.get("label_en", o["label"]))
-                    for o in forms.get(form).field(field).options]
+        out[key] = [
+            rules.Option(o["value"], o["label"], o.get("label_en", o["label"]))
+            for o in forms.get(form).field(field).options
+        ]
     return out
 
 

@@ -118,16 +118,32 @@ def placed_in_shipped(where: str, code: str) -> tuple[dict, str]:
     """The shipped bundle with `code` in one place; the element the problem must name."""
     files = shipped()
     if where == "script":
-        return _replaced_in(files, "small_works.bpmn", "<bpmn:script>open_hazard = False",
-                     f"<bpmn:script>{xml_escaped(code)}\nopen_hazard = False"), "init_flags"
+        return _replaced_in(
+            files,
+            "small_works.bpmn",
+            "<bpmn:script>open_hazard = False",
+            f"<bpmn:script>{xml_escaped(code)}\nopen_hazard = False",
+        ), "init_flags"
     if where == "condition":
-        return _replaced_in(files, "small_works.bpmn", "<bpmn:conditionExpression>channel == 'lead'</bpmn:conditionExpression>",
-                     f"<bpmn:conditionExpression>{xml_escaped(code)}</bpmn:conditionExpression>"), "f_channel_lead"
+        return _replaced_in(
+            files,
+            "small_works.bpmn",
+            "<bpmn:conditionExpression>channel == 'lead'</bpmn:conditionExpression>",
+            f"<bpmn:conditionExpression>{xml_escaped(code)}</bpmn:conditionExpression>",
+        ), "f_channel_lead"
     if where == "timer":
-        return _replaced_in(files, "small_works.bpmn", "<bpmn:timeDuration>patrol_interval</bpmn:timeDuration>",
-                     f"<bpmn:timeDuration>{xml_escaped(code)}</bpmn:timeDuration>"), "patrol_due"
-    return _replaced_in(files, "triage.dmn", "<outputEntry id=\"triage_r0_o0\"><text>'temporary'</text></outputEntry>",
-                 f"<outputEntry id=\"triage_r0_o0\"><text>{xml_escaped(code)}</text></outputEntry>"), "triage_r0_o0"
+        return _replaced_in(
+            files,
+            "small_works.bpmn",
+            "<bpmn:timeDuration>patrol_interval</bpmn:timeDuration>",
+            f"<bpmn:timeDuration>{xml_escaped(code)}</bpmn:timeDuration>",
+        ), "patrol_due"
+    return _replaced_in(
+        files,
+        "triage.dmn",
+        "<outputEntry id=\"triage_r0_o0\"><text>'temporary'</text></outputEntry>",
+        f"<outputEntry id=\"triage_r0_o0\"><text>{xml_escaped(code)}</text></outputEntry>",
+    ), "triage_r0_o0"
 
 
 def xml_escaped(code: str) -> str:
@@ -142,6 +158,7 @@ def run_with(tmp_path, old: str, new: str, message: str) -> None:
         assert old in dmn
         dmn = dmn.replace(old, new)
     with pytest.raises(WorkflowException) as info:
-        run_workflow(tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'",
-                     bpmn=bpmn, dmn=dmn)
+        run_workflow(
+            tmp_path, "amount = 50\nflags = []\nx = 4\nwait_for = 'PT0S'\nrisk_level = 'HIGH'", bpmn=bpmn, dmn=dmn
+        )
     assert message in _describe(info.value), (new, _describe(info.value))

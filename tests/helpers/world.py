@@ -1,6 +1,7 @@
 """One app, one database and the demo users signed in (pages and API), with one project in 鹭江
 (owner1's, with an open first-visit task, notices and a photo) and one in 湖里 (owner2's): shared by
 the security tests of a module, so hundreds of requests cost one setup."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,26 @@ from webapp.cli import prepare
 from webapp.config import Config
 
 PASSWORD = DEMO_PASSWORD
-USERS = ("owner1", "owner2", "grid_lj", "inspector_lj", "inspector_zh", "supervisor_lj", "enforcer_sm", "housing_sm",
-         "inspector_hl", "admin_sm", "admin_hl", "designer", "ops", "city", "auditor", "property_lj", "entrusted_sm", "hotline")
+USERS = (
+    "owner1",
+    "owner2",
+    "grid_lj",
+    "inspector_lj",
+    "inspector_zh",
+    "supervisor_lj",
+    "enforcer_sm",
+    "housing_sm",
+    "inspector_hl",
+    "admin_sm",
+    "admin_hl",
+    "designer",
+    "ops",
+    "city",
+    "auditor",
+    "property_lj",
+    "entrusted_sm",
+    "hotline",
+)
 HULI = dict(street="350206001", community="350206001001", address="湖里区湖里大道 1 号", title="湖里大道 1 号店面装修")
 
 
@@ -97,18 +116,34 @@ def build_world(tmp_path_factory, **config) -> World:
             photo = attachments.store(db.session.get(User, world.user_ids[uploader]), BytesIO(jpeg_bytes()), "a.jpg")
             photo.project_id = project.id
             place.instance_id = db.session.scalar(
-                select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
+                select(ProcessInstance.id).where(ProcessInstance.project_id == project.id)
+            )
             if place is world.own:  # in property_lj's estate, supervised by entrusted_sm
                 from webapp.persistence.organisation import Estate
 
                 project.estate_id = db.session.scalar(select(Estate.id).where(Estate.name == "鹭江花园"))
                 project.entrusted_supervisor_id = world.user_ids["entrusted_sm"]
-            place.params = {"project_id": project.id, "task_id": task.id, "notice_id": notice.id,
-                            "attachment_id": photo.id, "code": project.district_code, "reg_no": project.reg_no}
+            place.params = {
+                "project_id": project.id,
+                "task_id": task.id,
+                "notice_id": notice.id,
+                "attachment_id": photo.id,
+                "code": project.district_code,
+                "reg_no": project.reg_no,
+            }
         db.session.commit()
         version = versions.latest_version()
-        world.common = {"version_id": version.id, "name": sorted(versions.version_files(version))[0],
-                        "instance_id": world.own.instance_id, "filename": "css/app.css", "section": "units",
-                        "key": "registration", "notification_id": 1, "stand_in_id": 999999,
-                        "filter_id": 999999, "version": 1, "external_task_id": "no-such-task"}
+        world.common = {
+            "version_id": version.id,
+            "name": sorted(versions.version_files(version))[0],
+            "instance_id": world.own.instance_id,
+            "filename": "css/app.css",
+            "section": "units",
+            "key": "registration",
+            "notification_id": 1,
+            "stand_in_id": 999999,
+            "filter_id": 999999,
+            "version": 1,
+            "external_task_id": "no-such-task",
+        }
     return world

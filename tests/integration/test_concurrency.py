@@ -1,4 +1,5 @@
 """Several app processes and timer workers sharing one database: nothing lost, nothing applied twice."""
+
 from __future__ import annotations
 
 import threading
@@ -61,8 +62,11 @@ def test_many_threads_racing_to_complete_the_same_task(app, api):
     before = _revision(app, pid)
 
     def attempt(_):
-        resp = app.test_client().post(f"/api/v1/tasks/{task_id}/complete", json={"data": FIRST_VISIT},
-                                      headers={"Authorization": f"Bearer {token}"})
+        resp = app.test_client().post(
+            f"/api/v1/tasks/{task_id}/complete",
+            json={"data": FIRST_VISIT},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         return resp.status_code
 
     statuses = _in_threads(12, attempt)
@@ -90,8 +94,9 @@ def test_completion_that_lost_a_race_to_another_change_is_redone_on_fresh_state(
         if not interfered:
             interfered.append(True)
             with other_writer.begin() as conn:
-                conn.execute(text("UPDATE process_instance SET revision = revision + 1 WHERE id = :id"),
-                             {"id": instance.id})
+                conn.execute(
+                    text("UPDATE process_instance SET revision = revision + 1 WHERE id = :id"), {"id": instance.id}
+                )
         return runner
 
     monkeypatch.setattr(instances, "_runner", runner_then_concurrent_write)
@@ -193,15 +198,27 @@ def test_owner_declaring_while_the_patrol_timer_fires_gets_one_outcome(app, api,
         clock.advance(days=7, seconds=1)
         api.tokens.clear()  # issued before the clock moved on: expired
         token = api.token("owner1")
-        data = {"actual_end": "2026-12-20", "scaffold_removed": True, "temp_power_removed": True,
-                "debris_cleared": True, "no_structural_change": True}
+        data = {
+            "actual_end": "2026-12-20",
+            "scaffold_removed": True,
+            "temp_power_removed": True,
+            "debris_cleared": True,
+            "no_structural_change": True,
+        }
 
         def race(i):
             if i == 0:
                 with app.app_context():
                     return fire_due_timers("racer")
-            return app.test_client().post(f"/api/v1/tasks/{declare}/complete", json={"data": data},
-                                          headers={"Authorization": f"Bearer {token}"}).status_code
+            return (
+                app.test_client()
+                .post(
+                    f"/api/v1/tasks/{declare}/complete",
+                    json={"data": data},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                .status_code
+            )
 
         fired, status = _in_threads(2, race)
         patrols = _count(app, HistoryEvent, project_id=pid, element_id="patrol_due")
@@ -270,15 +287,20 @@ def test_external_workers_racing_for_tasks_lock_each_once(app, api):
     """Several workers (each its own connection, as on several hosts) fetch-and-lock at once: every
     waiting service task goes to exactly one of them."""
     for number in range(6):
-        resp = api.post("owner1", "/api/v1/registrations", {"data": registration_data(
-            investment_wan=300, floor_area_m2=800, title=f"超限工程 {number}")})
+        resp = api.post(
+            "owner1",
+            "/api/v1/registrations",
+            {"data": registration_data(investment_wan=300, floor_area_m2=800, title=f"超限工程 {number}")},
+        )
         assert resp.status_code == 201, resp.get_json()
     token = api.token("permit_system")
 
     def fetch(i):
-        resp = app.test_client().post("/api/v1/external-tasks/fetch-and-lock", json={
-            "topics": ["permit-referral"], "worker_id": f"w{i}", "max_tasks": 2, "lock_seconds": 60},
-            headers={"Authorization": f"Bearer {token}"})
+        resp = app.test_client().post(
+            "/api/v1/external-tasks/fetch-and-lock",
+            json={"topics": ["permit-referral"], "worker_id": f"w{i}", "max_tasks": 2, "lock_seconds": 60},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert resp.status_code == 200, resp.get_json()
         return [task["id"] for task in resp.get_json()]
 

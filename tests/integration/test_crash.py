@@ -1,5 +1,6 @@
 """A timer worker killed (SIGKILL) in the middle of a job: nothing half-written, the job runs again
 once its lock expires, and the timer takes effect exactly once."""
+
 from __future__ import annotations
 
 import os
@@ -35,11 +36,13 @@ sys.exit(main(["worker", "--poll", "0.2"]))
 
 
 def _worker(app, code: str | None = None) -> subprocess.Popen:
-    env = dict(os.environ, INSTANCE_DIR=app.config["INSTANCE_DIR"], PYTHONPATH=str(ROOT),
-               TIMER_LOCK_SECONDS=str(LOCK_SECONDS))
+    env = dict(
+        os.environ, INSTANCE_DIR=app.config["INSTANCE_DIR"], PYTHONPATH=str(ROOT), TIMER_LOCK_SECONDS=str(LOCK_SECONDS)
+    )
     args = ["-c", code] if code else ["-m", "webapp.cli", "worker", "--poll", "0.2"]
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def _wait_for_line(proc: subprocess.Popen, marker: str, seconds: float) -> list[str]:
@@ -70,10 +73,14 @@ def _claim_and_revision(app, pid: int):
 def test_worker_killed_mid_job_leaves_nothing_and_the_timer_fires_once(app):
     deploy_drill_version(app)
     api = ApiClient(app.test_client())
-    pid = api.post("owner1", "/api/v1/registrations",
-                   {"data": registration_data(risk_flags=["DEMOLITION"])}).get_json()["id"]
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
-                 {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    pid = api.post(
+        "owner1", "/api/v1/registrations", {"data": registration_data(risk_flags=["DEMOLITION"])}
+    ).get_json()["id"]
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "first_visit")["id"],
+        {"site_matches": "yes", "site_status": "IN_PROGRESS"},
+    )
     revision = _claim_and_revision(app, pid)[1]
     time.sleep(2.1)
 

@@ -4,6 +4,7 @@ Every BPMN loop iteration adds tasks to SpiffWorkflow's tree and, past depth 100
 cycles of this loop), the engine silently stops finding ready tasks. The engine splices finished
 iterations out (engine.compact_loops); this drives 360 patrol cycles through the service layer.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -45,10 +46,15 @@ def _weekly_project(**overrides) -> tuple[int, object, dict]:
     owner, inspector = _user("owner1"), _user("inspector_lj")
     data = registration_data(risk_flags=["DEMOLITION"], **overrides)
     pid = instances.register_project(owner, data).id
-    instances.complete_task(inspector, _task(pid, "first_visit").id, {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+    instances.complete_task(
+        inspector, _task(pid, "first_visit").id, {"site_matches": "yes", "site_status": "IN_PROGRESS"}
+    )
     items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
-    return pid, inspector, {"site_status": "IN_PROGRESS", "outcome": "no_hazard",
-                            "checklist": {item["code"]: "OK" for item in items}}
+    return (
+        pid,
+        inspector,
+        {"site_status": "IN_PROGRESS", "outcome": "no_hazard", "checklist": {item["code"]: "OK" for item in items}},
+    )
 
 
 @pytest.mark.timeout(300)
@@ -77,8 +83,9 @@ def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, 
         # Still a working project: the next patrol finds the site finished, and it is written off.
         clock.advance(days=7, seconds=1)
         assert fire_due_timers("test-worker") == 1
-        instances.complete_task(inspector, _task(pid, "patrol").id, dict(patrol, site_status="COMPLETED",
-                                                                          outcome="completed"))
+        instances.complete_task(
+            inspector, _task(pid, "patrol").id, dict(patrol, site_status="COMPLETED", outcome="completed")
+        )
         assert _task(pid, "writeoff") is not None
 
 

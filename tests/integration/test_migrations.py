@@ -1,4 +1,5 @@
 """The Alembic revisions in migrations/ own the schema: they must describe exactly the models."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,10 @@ from sqlalchemy import bindparam, select, text
 
 from tests.conftest import BOTH_BACKENDS
 
-HOW_TO = ("models and migrations disagree; add a revision: "
-          ".venv/bin/flask --app webapp db migrate -m 'what changed' (see README, 'Schema changes')")
+HOW_TO = (
+    "models and migrations disagree; add a revision: "
+    ".venv/bin/flask --app webapp db migrate -m 'what changed' (see README, 'Schema changes')"
+)
 
 
 @BOTH_BACKENDS
@@ -61,18 +64,32 @@ def test_deflated_json_turns_back_into_text_on_downgrade_and_reads_after_upgrade
     with app.app_context():
         owner = db.session.scalar(select(User).where(User.username == "owner1"))
         pid = instances.register_project(owner, registration_data()).id
-        history = list(db.session.execute(select(HistoryEvent.id, HistoryEvent.data_json)
-                                          .where(HistoryEvent.project_id == pid, HistoryEvent.data_json.is_not(None))))
+        history = list(
+            db.session.execute(
+                select(HistoryEvent.id, HistoryEvent.data_json).where(
+                    HistoryEvent.project_id == pid, HistoryEvent.data_json.is_not(None)
+                )
+            )
+        )
         notices = list(db.session.execute(select(Notice.id, Notice.data_json).where(Notice.project_id == pid)))
         assert history and notices
         db.session.remove()
         downgrade(MIGRATIONS_DIR, revision="0020_history_indexes")
-        plain = dict(db.session.execute(text(f"SELECT id, data_json FROM history_event WHERE project_id = {pid}")).all())
-        plain_notices = dict(db.session.execute(text(f"SELECT id, data_json FROM notice WHERE project_id = {pid}")).all())
+        plain = dict(
+            db.session.execute(text(f"SELECT id, data_json FROM history_event WHERE project_id = {pid}")).all()
+        )
+        plain_notices = dict(
+            db.session.execute(text(f"SELECT id, data_json FROM notice WHERE project_id = {pid}")).all()
+        )
         db.session.remove()
         upgrade(MIGRATIONS_DIR)
-        again = list(db.session.execute(select(HistoryEvent.id, HistoryEvent.data_json)
-                                        .where(HistoryEvent.project_id == pid, HistoryEvent.data_json.is_not(None))))
+        again = list(
+            db.session.execute(
+                select(HistoryEvent.id, HistoryEvent.data_json).where(
+                    HistoryEvent.project_id == pid, HistoryEvent.data_json.is_not(None)
+                )
+            )
+        )
     assert {i: plain[i] for i, _ in history} == dict(history) == dict(again)
     assert plain_notices == dict(notices)
     assert all(json.loads(value) for value in plain.values() if value is not None)
@@ -94,9 +111,12 @@ def test_outbound_messages_get_their_text_back_on_downgrade(app):
         pid = instances.register_project(owner, registration_data()).id
         db.session.remove()
         downgrade(MIGRATIONS_DIR, revision="0021_json_deflated")
-        messages = db.session.execute(text(
-            "SELECT n.kind, n.title, n.link, n.task_id, o.subject, o.body FROM outbox_message o "
-            f"JOIN notification n ON n.id = o.notification_id WHERE n.project_id = {pid}")).all()
+        messages = db.session.execute(
+            text(
+                "SELECT n.kind, n.title, n.link, n.task_id, o.subject, o.body FROM outbox_message o "
+                f"JOIN notification n ON n.id = o.notification_id WHERE n.project_id = {pid}"
+            )
+        ).all()
         db.session.remove()
         upgrade(MIGRATIONS_DIR)
     assert messages and all(subject and subject.endswith(title) and body for _, title, _, _, subject, body in messages)
@@ -119,14 +139,18 @@ def test_a_notification_written_before_digested_keys_is_not_written_again(app):
         uid = db.session.scalar(select(User.id).where(User.username == "inspector_lj"))
         db.session.remove()
         downgrade(MIGRATIONS_DIR, revision="0023_sqlite_micros")
-        db.session.execute(text("INSERT INTO notification (user_id, key, kind, title, created_at) "
-                                "VALUES (:uid, :key, 'new_task', '首次核实', :at)")
-                           .bindparams(bindparam("at", type_=UTCDateTime())),
-                           {"uid": uid, "key": f"new_task:t-1:{uid}", "at": utcnow()})
+        db.session.execute(
+            text(
+                "INSERT INTO notification (user_id, key, kind, title, created_at) "
+                "VALUES (:uid, :key, 'new_task', '首次核实', :at)"
+            ).bindparams(bindparam("at", type_=UTCDateTime())),
+            {"uid": uid, "key": f"new_task:t-1:{uid}", "at": utcnow()},
+        )
         db.session.commit()
         db.session.remove()
         upgrade(MIGRATIONS_DIR)
-        assert db.session.scalar(select(Notification.key).where(Notification.title == "首次核实")) == \
-            stored_key("new_task:t-1", uid)
+        assert db.session.scalar(select(Notification.key).where(Notification.title == "首次核实")) == stored_key(
+            "new_task:t-1", uid
+        )
         assert notify([uid], Event("new_task", "new_task:t-1", "首次核实")) == []
         assert notify([uid], Event("new_task", "new_task:t-2", "首次核实"))

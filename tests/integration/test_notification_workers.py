@@ -2,6 +2,7 @@
 them: one due-soon notification for its holder, one delivered outbound message, one 督办 to the
 supervisor — also when the worker holding the message is killed (SIGKILL) while the gateway is
 still answering."""
+
 from __future__ import annotations
 
 import json
@@ -57,11 +58,22 @@ def gateway():
 
 
 def _worker(app, gateway) -> subprocess.Popen:
-    env = dict(os.environ, INSTANCE_DIR=app.config["INSTANCE_DIR"], PYTHONPATH=str(ROOT),
-               OUTBOX_LOCK_SECONDS=str(LOCK_SECONDS), NOTIFY_DEFAULT_CHANNELS="sms",
-               SMS_GATEWAY_URL=f"http://127.0.0.1:{gateway.server_address[1]}/send")
-    return subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker", "--poll", "0.2"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        INSTANCE_DIR=app.config["INSTANCE_DIR"],
+        PYTHONPATH=str(ROOT),
+        OUTBOX_LOCK_SECONDS=str(LOCK_SECONDS),
+        NOTIFY_DEFAULT_CHANNELS="sms",
+        SMS_GATEWAY_URL=f"http://127.0.0.1:{gateway.server_address[1]}/send",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "webapp.cli", "worker", "--poll", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _db(app, fn):
@@ -99,12 +111,15 @@ def _messages(app, kind):
     from webapp.persistence.daily import DeliveryAttempt, Notification, OutboxMessage
 
     def read(db):
-        rows = db.session.execute(db.select(Notification.user_id, OutboxMessage.id, OutboxMessage.status,
-                                            OutboxMessage.locked_by)
-                                  .join(OutboxMessage, OutboxMessage.notification_id == Notification.id)
-                                  .where(Notification.kind == kind)).all()
-        attempts = {m: db.session.execute(db.select(DeliveryAttempt.ok).where(DeliveryAttempt.message_id == m))
-                    .scalars().all() for _, m, _, _ in rows}
+        rows = db.session.execute(
+            db.select(Notification.user_id, OutboxMessage.id, OutboxMessage.status, OutboxMessage.locked_by)
+            .join(OutboxMessage, OutboxMessage.notification_id == Notification.id)
+            .where(Notification.kind == kind)
+        ).all()
+        attempts = {
+            m: db.session.execute(db.select(DeliveryAttempt.ok).where(DeliveryAttempt.message_id == m)).scalars().all()
+            for _, m, _, _ in rows
+        }
         return rows, attempts
 
     return _db(app, read)

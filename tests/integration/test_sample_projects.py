@@ -1,4 +1,5 @@
 """The demo's sample projects (`make run`): driven through the process, every role finds work."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,10 +11,18 @@ from webapp.cli import prepare
 LEAD = "线索：思明区镇海路 57 号"
 # What each demo role finds in the inbox: (task element id, project title).
 EXPECTED_INBOX = {
-    "owner1": [("declare_completion", "大同路 126 号骑楼外墙维修粉刷"), ("submit_evidence", "鹭江道 88 号临街店面装修")],
+    "owner1": [
+        ("declare_completion", "大同路 126 号骑楼外墙维修粉刷"),
+        ("submit_evidence", "鹭江道 88 号临街店面装修"),
+    ],
     "owner2": [("await_start", "厦禾路 520 号服装店装修")],  # the others are with the authorities
-    "inspector_lj": [("check_lead", LEAD), ("first_visit", "镇海路 8 号奶茶店装修"), ("patrol", "升平路 15 号茶叶店装修"),
-                     ("resume_check", "大同路 302 号餐厅装修"), ("resume_check", "思明北路 210 号住宅屋面防水翻新")],
+    "inspector_lj": [
+        ("check_lead", LEAD),
+        ("first_visit", "镇海路 8 号奶茶店装修"),
+        ("patrol", "升平路 15 号茶叶店装修"),
+        ("resume_check", "大同路 302 号餐厅装修"),
+        ("resume_check", "思明北路 210 号住宅屋面防水翻新"),
+    ],
     "supervisor_lj": [("approve_stop_work", "镇海路 31 号临街楼外立面改造")],
     "enforcer_sm": [("ack_enforcement", "思明北路 210 号住宅屋面防水翻新")],
     "housing_sm": [("ack_housing", "大同路 302 号餐厅装修")],
@@ -49,7 +58,9 @@ def test_every_demo_role_has_work_waiting(app, api, capsys):
     written_off = everything["鹭江道 52 号办公室装修"]
     assert (written_off["stage"], written_off["status"]) == ("writeoff", "已核销")
     assert written_off["closed_at"] is not None
-    steps = [h["element_id"] for h in api.project("city", written_off["id"])["history"] if h["kind"] == "task_completed"]
+    steps = [
+        h["element_id"] for h in api.project("city", written_off["id"])["history"] if h["kind"] == "task_completed"
+    ]
     assert steps == ["first_visit", "patrol", "writeoff"]
     assert everything["镇海路 31 号临街楼外立面改造"]["status"] == "停工待审批"
     assert everything["湖里大道 45 号厂房改办公装修"]["street_code"] == "350206001"
@@ -66,7 +77,12 @@ def test_the_tests_template_database_has_no_projects(api):
 
 
 def test_serve_prod_offers_sample_projects_only_with_the_demo_users():
-    proc = subprocess.run([sys.executable, "-m", "webapp.cli", "serve-prod", "--sample-projects"],
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "webapp.cli", "serve-prod", "--sample-projects"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "--sample-projects needs --demo" in proc.stderr

@@ -1,4 +1,5 @@
 """`python -m webapp.cli serve-prod`: gunicorn web workers plus timer workers on DATABASE_URL."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,14 @@ def _env(tmp_path, **extra) -> dict:
 
 
 def test_refuses_to_start_without_a_secret_key(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "webapp.cli", "serve-prod"], cwd=ROOT, env=_env(tmp_path),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "webapp.cli", "serve-prod"],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "SECRET_KEY must be set" in proc.stderr
 
@@ -36,9 +43,25 @@ def test_serves_the_api_with_timer_workers_and_stops_on_sigterm(tmp_path, postgr
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = _env(tmp_path, DATABASE_URL=postgres_url, SECRET_KEY="test-secret")
-    proc = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve-prod", "--workers", "2",
-                             "--timer-workers", "1", "--bind", f"127.0.0.1:{port}"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "webapp.cli",
+            "serve-prod",
+            "--workers",
+            "2",
+            "--timer-workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base, deadline, health = f"http://127.0.0.1:{port}", time.monotonic() + 60, None
         while time.monotonic() < deadline and health is None:
@@ -47,9 +70,12 @@ def test_serves_the_api_with_timer_workers_and_stops_on_sigterm(tmp_path, postgr
             except OSError:
                 time.sleep(0.3)
         assert health == {"status": "ok"}
-        request = urllib.request.Request(f"{base}/api/v1/auth/token", method="POST",
-                                         data=json.dumps({"username": "inspector_lj", "password": "demo12345"}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/v1/auth/token",
+            method="POST",
+            data=json.dumps({"username": "inspector_lj", "password": "demo12345"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         assert json.load(urllib.request.urlopen(request, timeout=10))["token"]  # the template holds the demo users
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -62,8 +88,12 @@ def test_a_child_that_dies_is_started_again_and_one_that_keeps_dying_stops_the_s
     from webapp import production
 
     marker = tmp_path / "died-once"
-    once = [sys.executable, "-c", f"import os, sys, time\nif not os.path.exists({str(marker)!r}):\n"
-                                  f"    open({str(marker)!r}, 'w').close(); sys.exit(4)\ntime.sleep(60)"]
+    once = [
+        sys.executable,
+        "-c",
+        f"import os, sys, time\nif not os.path.exists({str(marker)!r}):\n"
+        f"    open({str(marker)!r}, 'w').close(); sys.exit(4)\ntime.sleep(60)",
+    ]
     always = [sys.executable, "-c", "import sys; sys.exit(3)"]
     started = time.monotonic()
     assert production.supervise([once], lambda: time.monotonic() - started > 2) == 0
@@ -123,25 +153,38 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
     from webapp.config import Config
     from webapp.persistence.models import HistoryEvent, UTCDateTime, db
 
-    app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False, INSTANCE_DIR=str(tmp_path / "setup"),
-                            SQLALCHEMY_DATABASE_URI=postgres_url))
+    app = create_app(
+        Config(
+            TESTING=True,
+            WTF_CSRF_ENABLED=False,
+            INSTANCE_DIR=str(tmp_path / "setup"),
+            SQLALCHEMY_DATABASE_URI=postgres_url,
+        )
+    )
     deploy_drill_version(app)
     api = ApiClient(app.test_client())
     projects = []
     for _ in range(24):
-        pid = api.post("owner1", "/api/v1/registrations",
-                       {"data": registration_data(risk_flags=["DEMOLITION"])}).get_json()["id"]
-        api.complete("inspector_lj", api.task_of("inspector_lj", pid, "first_visit")["id"],
-                     {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+        pid = api.post(
+            "owner1", "/api/v1/registrations", {"data": registration_data(risk_flags=["DEMOLITION"])}
+        ).get_json()["id"]
+        api.complete(
+            "inspector_lj",
+            api.task_of("inspector_lj", pid, "first_visit")["id"],
+            {"site_matches": "yes", "site_status": "IN_PROGRESS"},
+        )
         projects.append(pid)
 
     def schedule(start):
         with app.app_context():
             for i, pid in enumerate(projects):
-                db.session.execute(text("UPDATE timer_job SET due_at = :at FROM process_instance p "
-                                        "WHERE p.id = timer_job.instance_id AND p.project_id = :pid")
-                                   .bindparams(bindparam("at", type_=UTCDateTime())),
-                                   {"at": start + timedelta(seconds=0.25 * i), "pid": pid})
+                db.session.execute(
+                    text(
+                        "UPDATE timer_job SET due_at = :at FROM process_instance p "
+                        "WHERE p.id = timer_job.instance_id AND p.project_id = :pid"
+                    ).bindparams(bindparam("at", type_=UTCDateTime())),
+                    {"at": start + timedelta(seconds=0.25 * i), "pid": pid},
+                )
             db.session.commit()
         _dispose(app)
 
@@ -155,9 +198,25 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
     env = _env(tmp_path, DATABASE_URL=postgres_url, SECRET_KEY="test-secret", TIMER_POLL_SECONDS="0.2")
     # A file, not a pipe: an access log nobody reads would fill a pipe and stall the web workers.
     log = tmp_path / "serve-prod.log"
-    proc = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve-prod", "--workers", "2",
-                             "--timer-workers", "2", "--bind", f"127.0.0.1:{port}"],
-                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "webapp.cli",
+            "serve-prod",
+            "--workers",
+            "2",
+            "--timer-workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     answers, stop = [], {"now": False}
 
@@ -222,19 +281,27 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
 
     in_flight = [a for a in answers if a[0] <= restart_ended + 0.5 and a[1] >= restart_began - 0.05]
     outside = [a for a in answers if a not in in_flight]
-    assert len(outside) > 50 and all(a[2] == 200 for a in outside), \
-        ([a for a in outside if a[2] != 200][:10], restart_began, restart_ended, killed, output[-6000:])
+    assert len(outside) > 50 and all(a[2] == 200 for a in outside), (
+        [a for a in outside if a[2] != 200][:10],
+        restart_began,
+        restart_ended,
+        killed,
+        output[-6000:],
+    )
     # Refused politely, never a 500 or a hang.
-    assert all(a[2] in (200, 503) for a in in_flight), ([a for a in in_flight if a[2] not in (200, 503)],
-                                                        output[output.find("Traceback"):][:3000])
+    assert all(a[2] in (200, 503) for a in in_flight), (
+        [a for a in in_flight if a[2] not in (200, 503)],
+        output[output.find("Traceback") :][:3000],
+    )
     after_kill = [a for a in answers if a[0] >= killed]
     assert after_kill and all(a[2] == 200 for a in after_kill)
     assert "started again" in output, output
 
     check = create_app(Config(TESTING=True, INSTANCE_DIR=str(tmp_path / "check"), SQLALCHEMY_DATABASE_URI=postgres_url))
     with check.app_context():
-        rows = db.session.execute(select(HistoryEvent.project_id, HistoryEvent.at)
-                                  .where(HistoryEvent.element_id == "patrol_due")).all()
+        rows = db.session.execute(
+            select(HistoryEvent.project_id, HistoryEvent.at).where(HistoryEvent.element_id == "patrol_due")
+        ).all()
         due = {pid: start + timedelta(seconds=0.25 * i) for i, pid in enumerate(projects)}
     _dispose(check)
     fired = {}
@@ -245,5 +312,7 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
     # Timers due before or during the restart fire within 3 s of its end; the others on time.
     lateness = {pid: (times[0] - max(due[pid], restart_ended_at)).total_seconds() for pid, times in fired.items()}
     assert max(lateness.values()) < 3, (lateness, restart_began_at, restart_ended_at)
-    print(f"restart took {restart_ended - restart_began:.2f} s; requests in flight: {len(in_flight)}, "
-          f"latest timer {max(lateness.values()):.2f} s after it was due or the restart ended")
+    print(
+        f"restart took {restart_ended - restart_began:.2f} s; requests in flight: {len(in_flight)}, "
+        f"latest timer {max(lateness.values()):.2f} s after it was due or the restart ended"
+    )

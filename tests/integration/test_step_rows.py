@@ -1,6 +1,7 @@
 """A step's rows are written with plain statements (persistence.step_store): the history keeps
 its order, ORM copies held by the caller do not go stale, and a timer another worker already
 fired is not fired, nor counted, twice."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -29,8 +30,11 @@ def test_project_created_is_the_first_history_row_before_the_steps_it_caused(app
 
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data()).id
-        kinds = list(db.session.scalars(
-            select(HistoryEvent.kind).where(HistoryEvent.project_id == pid).order_by(HistoryEvent.id)))
+        kinds = list(
+            db.session.scalars(
+                select(HistoryEvent.kind).where(HistoryEvent.project_id == pid).order_by(HistoryEvent.id)
+            )
+        )
     assert kinds[0] == "project_created"
     assert kinds.count("project_created") == 1 and "step" in kinds[1:]
 
@@ -42,8 +46,11 @@ def test_gateways_and_start_events_leave_no_history_rows_the_steps_people_see_do
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data()).id
         instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
-        rows = db.session.execute(select(HistoryEvent.kind, HistoryEvent.element_id, HistoryEvent.data_json)
-                                  .where(HistoryEvent.project_id == pid).order_by(HistoryEvent.id)).all()
+        rows = db.session.execute(
+            select(HistoryEvent.kind, HistoryEvent.element_id, HistoryEvent.data_json)
+            .where(HistoryEvent.project_id == pid)
+            .order_by(HistoryEvent.id)
+        ).all()
     elements = [element for _, element, _ in rows]
     # The engine passed the start event and gw_channel, gw_triage, gw_first_visit … on the way.
     assert not [e for e in elements if e and (e == "start" or e.startswith("gw_"))], elements
@@ -88,8 +95,11 @@ def test_a_timer_fired_meanwhile_by_another_worker_is_not_fired_or_counted_again
         assert instances.fire_timers(instance_id) is True
         # A second worker that took over an expired lock reads the instance after the first fired.
         assert instances.fire_timers(instance_id) is False
-        fired = db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
-            HistoryEvent.project_id == pid, HistoryEvent.element_id == "patrol_due"))
+        fired = db.session.scalar(
+            select(func.count())
+            .select_from(HistoryEvent)
+            .where(HistoryEvent.project_id == pid, HistoryEvent.element_id == "patrol_due")
+        )
     assert fired == 1
 
 
@@ -103,8 +113,9 @@ def test_the_state_is_stored_deflated_and_one_written_before_still_reads(app):
     from webapp.services.lifecycle import instances
 
     def stored(instance_id) -> bytes:
-        return bytes(db.session.execute(text("SELECT state FROM process_instance WHERE id = :i"),
-                                        {"i": instance_id}).scalar())
+        return bytes(
+            db.session.execute(text("SELECT state FROM process_instance WHERE id = :i"), {"i": instance_id}).scalar()
+        )
 
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data()).id
@@ -116,8 +127,9 @@ def test_the_state_is_stored_deflated_and_one_written_before_still_reads(app):
         # plain JSON (bytea of its text on PostgreSQL, TEXT on SQLite).
         postgres = db.engine.dialect.name == "postgresql"
         for before in (zlib.compress(plain.encode(), 1), plain.encode() if postgres else plain):
-            db.session.execute(text("UPDATE process_instance SET state = :s WHERE id = :i"),
-                               {"s": before, "i": instance_id})
+            db.session.execute(
+                text("UPDATE process_instance SET state = :s WHERE id = :i"), {"s": before, "i": instance_id}
+            )
             db.session.commit()
             assert db.session.get(ProcessInstance, instance_id).state == plain
             db.session.expire_all()
@@ -143,9 +155,11 @@ def test_a_step_writes_the_audit_rows_of_its_history_itself(app):
             pid = instances.register_project(_user("owner1"), registration_data()).id
             task_id = _task(pid, "first_visit").id
             instances.complete_task(_user("inspector_lj"), task_id, FIRST_VISIT)
-            rows = db.session.execute(select(AuditEvent.action, AuditEvent.actor_name, AuditEvent.details_json)
-                                      .where(AuditEvent.object_type == "project", AuditEvent.object_id == str(pid))
-                                      ).all()
+            rows = db.session.execute(
+                select(AuditEvent.action, AuditEvent.actor_name, AuditEvent.details_json).where(
+                    AuditEvent.object_type == "project", AuditEvent.object_id == str(pid)
+                )
+            ).all()
     finally:
         audit.register_listeners()
     assert [(action, actor) for action, actor, _ in rows] == [("task_completed", "inspector_lj")]
@@ -167,6 +181,7 @@ def test_a_step_deletes_drafts_and_reads_external_rows_only_where_its_read_found
         drafts.save(_user("inspector_lj"), _task(drafted, "first_visit").id, {"site_status": "PAUSED"})
         statements: dict[int, list[str]] = {drafted: [], plain: []}
         for pid in (plain, drafted):  # the plain one while the other's draft exists
+
             def seen(conn, cursor, statement, params, context, many, pid=pid):
                 statements[pid].append(statement)
 

@@ -1,4 +1,5 @@
 """The timer worker, as `make run` starts it, fires a due timer with no request arriving."""
+
 from __future__ import annotations
 
 import os
@@ -15,15 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_worker_process_fires_short_timer_on_its_own(app, tmp_path):
     deploy_drill_version(app)
     api = ApiClient(app.test_client())
-    pid = api.post("owner1", "/api/v1/registrations",
-                   {"data": registration_data(risk_flags=["DEMOLITION"])}).get_json()["id"]
+    pid = api.post(
+        "owner1", "/api/v1/registrations", {"data": registration_data(risk_flags=["DEMOLITION"])}
+    ).get_json()["id"]
     first = api.task_of("inspector_lj", pid, "first_visit")
     api.complete("inspector_lj", first["id"], {"site_matches": "yes", "site_status": "IN_PROGRESS"})
     assert api.tasks("inspector_lj", "patrol") == []
 
     env = dict(os.environ, INSTANCE_DIR=app.config["INSTANCE_DIR"], PYTHONPATH=str(ROOT))
-    worker = subprocess.Popen([sys.executable, "-m", "webapp.cli", "worker", "--poll", "0.2"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "webapp.cli", "worker", "--poll", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not api.tasks("inspector_lj", "patrol"):

@@ -1,4 +1,5 @@
 """Dashboard figures: each equals the number of ledger rows its filters list; jurisdiction holds."""
+
 from __future__ import annotations
 
 import pytest
@@ -59,15 +60,29 @@ def test_project_overdue_for_two_people_counts_once_in_all_and_per_street(app, a
 
     before = api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]
     with app.app_context():
-        task = db.session.scalar(select(InboxTask).where(
-            InboxTask.claimed_by_id.is_not(None), InboxTask.due_at < kpi.now(), InboxTask.street_code == "350203001"))
+        task = db.session.scalar(
+            select(InboxTask).where(
+                InboxTask.claimed_by_id.is_not(None), InboxTask.due_at < kpi.now(), InboxTask.street_code == "350203001"
+            )
+        )
         supervisor = db.session.scalar(select(User.id).where(User.username == "supervisor_lj"))
         for n, (element, claimer) in enumerate((("parallel_check", supervisor), ("parallel_note", None)), 1):
-            db.session.add(InboxTask(
-                id=f"00000000-0000-4000-8000-{n:012d}", instance_id=task.instance_id, project_id=task.project_id,
-                element_id=element, title=element, form_key=task.form_key, lane=task.lane, role=task.role,
-                district_code=task.district_code, street_code=task.street_code, due_at=task.due_at,
-                claimed_by_id=claimer))
+            db.session.add(
+                InboxTask(
+                    id=f"00000000-0000-4000-8000-{n:012d}",
+                    instance_id=task.instance_id,
+                    project_id=task.project_id,
+                    element_id=element,
+                    title=element,
+                    form_key=task.form_key,
+                    lane=task.lane,
+                    role=task.role,
+                    district_code=task.district_code,
+                    street_code=task.street_code,
+                    due_at=task.due_at,
+                    claimed_by_id=claimer,
+                )
+            )
         db.session.commit()
     after = api.get("admin_sm", "/api/v1/dashboard").get_json()["overdue"]
 
@@ -105,11 +120,18 @@ def test_a_rectification_past_its_deadline_is_counted_and_listed(app, api, clock
     from tests.helpers.lifecycle import checklist, to_patrol
 
     pid, task = to_patrol(app, api, clock)
-    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "outcome": "rectify",
-                                              "checklist": checklist(api, task, ("D02",)), "hazard_description": "电线"})
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "outcome": "rectify",
+            "checklist": checklist(api, task, ("D02",)),
+            "hazard_description": "电线",
+        },
+    )
     assert api.get("admin_sm", "/api/v1/dashboard").get_json()["hazards"]["overdue"]["value"] == 0
     clock.advance(days=3, seconds=2)  # past the P3D deadline, no evidence
     fig = api.get("admin_sm", "/api/v1/dashboard").get_json()["hazards"]["overdue"]
     assert fig["value"] == 1 and fig["filters"] == {"hazard": "overdue"}
     assert ledger_total(api, "admin_sm", fig["filters"]) == 1
-

@@ -1,4 +1,5 @@
 """The diagram heatmap: projects waiting per step and median times, per district, in jurisdiction."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,9 @@ def test_waiting_counts_and_time_spent_per_step(app, api, clock):
         heat = heatmap.build(_user("admin_sm"))
         assert heat["district"] == "350203" and 'id="first_visit"' in heat["xml"]
         expected = {}
-        for (element,) in db.session.query(InboxTask.element_id).join(Project).filter(Project.district_code == "350203"):
+        for (element,) in (
+            db.session.query(InboxTask.element_id).join(Project).filter(Project.district_code == "350203")
+        ):
             expected[element] = expected.get(element, 0) + 1
         assert {k: v["waiting"] for k, v in heat["elements"].items() if v["waiting"]} == expected
         # first visits done right after registration; patrols done 14 days after the timer was set

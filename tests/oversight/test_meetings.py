@@ -1,4 +1,5 @@
 """Joint-meeting agenda: overdue hand-overs, disputed stop-work, repeated orders; decisions kept."""
+
 from __future__ import annotations
 
 import re
@@ -12,18 +13,35 @@ PERIOD = "since=2026-12-01&until=2027-02-01"
 def test_agenda_and_decisions(app, api, pages, clock):
     repeated = patrol_with(app, api, clock, "rectify", "GENERAL", "电线乱接")
     disputed = patrol_with(app, api, clock, "stop_now", "MAJOR", "脚手架无防护")
-    api.complete("inspector_lj", api.task_of("inspector_lj", disputed, "propose_stop_work")["id"],
-                 {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no",
-                  "handover": "no"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", disputed, "approve_stop_work")["id"],
-                 {"approved": "no", "opinion": "现场已整改"})
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", disputed, "propose_stop_work")["id"],
+        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no", "handover": "no"},
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", disputed, "approve_stop_work")["id"],
+        {"approved": "no", "opinion": "现场已整改"},
+    )
     clock.advance(days=3, seconds=1)  # the rectification deadline passes: stop-work, hand-over
     fire_timers(app)
-    api.complete("inspector_lj", api.task_of("inspector_lj", repeated, "propose_stop_work")["id"],
-                 {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no",
-                  "handover": "yes", "violation": "OVERDUE"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", repeated, "approve_stop_work")["id"],
-                 {"approved": "yes", "opinion": "同意"})
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", repeated, "propose_stop_work")["id"],
+        {
+            "reason": "OVERDUE",
+            "scope": "WHOLE_SITE",
+            "facts": "逾期未整改",
+            "imminent": "no",
+            "handover": "yes",
+            "violation": "OVERDUE",
+        },
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", repeated, "approve_stop_work")["id"],
+        {"approved": "yes", "opinion": "同意"},
+    )
     clock.advance(hours=4, seconds=1)  # no enforcement case system took it (P-34b): the department's task
     fire_timers(app)
     clock.advance(days=31)  # no feedback from enforcement within 30 days
@@ -36,8 +54,10 @@ def test_agenda_and_decisions(app, api, pages, clock):
     by_id = {numbers[reg]: r for reg, r in reasons.items()}
     assert by_id == {repeated: {"handover_overdue", "repeated"}, disputed: {"disputed"}}
 
-    resp = pages.post(f"/meetings/{repeated}/decision", data={"decision": "由区综合执法局 5 日内立案查处",
-                                                             "since": "2026-12-01", "until": "2027-02-01"})
+    resp = pages.post(
+        f"/meetings/{repeated}/decision",
+        data={"decision": "由区综合执法局 5 日内立案查处", "since": "2026-12-01", "until": "2027-02-01"},
+    )
     assert resp.status_code == 302
     assert "由区综合执法局 5 日内立案查处" in pages.get(f"/meetings?{PERIOD}").get_data(as_text=True)
     history = api.project("city", repeated)["history"]

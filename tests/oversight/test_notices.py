@@ -1,4 +1,5 @@
 """Notices are issued by the steps the diagram marks (`notice` property), numbered per district."""
+
 from __future__ import annotations
 
 from tests.helpers.lifecycle import fire_timers, register
@@ -10,15 +11,20 @@ def _notices(app, project_id):
     from webapp.persistence.oversight import Notice
 
     with app.app_context():
-        return [(n.kind, n.number) for n in db.session.query(Notice).filter_by(project_id=project_id).order_by(Notice.id)]
+        return [
+            (n.kind, n.number) for n in db.session.query(Notice).filter_by(project_id=project_id).order_by(Notice.id)
+        ]
 
 
 def test_registration_issues_receipt_risk_notice_and_commitment_numbered_per_district(app, api, clock):
     first = register(api)["id"]
     second = register(api, title="第二个工程")["id"]
     hl = register(api, street="350206001", community="350206001001", address="湖里区某路 1 号")["id"]
-    assert _notices(app, first) == [("receipt", "思明-登记-2026-0001"), ("risk_notice", "思明-告知-2026-0001"),
-                                    ("commitment", "思明-承诺-2026-0001")]
+    assert _notices(app, first) == [
+        ("receipt", "思明-登记-2026-0001"),
+        ("risk_notice", "思明-告知-2026-0001"),
+        ("commitment", "思明-承诺-2026-0001"),
+    ]
     assert _notices(app, second)[0] == ("receipt", "思明-登记-2026-0002")
     assert _notices(app, hl)[0] == ("receipt", "湖里-登记-2026-0001")
 
@@ -29,11 +35,23 @@ def test_rectification_stop_work_handover_and_writeoff_notices(app, api, clock):
     assert kinds[-1] == "rectification"
     clock.advance(days=3, seconds=1)
     fire_timers(app)
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-                 {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no",
-                  "handover": "yes", "violation": "OVERDUE"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-                 {"approved": "yes", "opinion": "同意"})
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {
+            "reason": "OVERDUE",
+            "scope": "WHOLE_SITE",
+            "facts": "逾期未整改",
+            "imminent": "no",
+            "handover": "yes",
+            "violation": "OVERDUE",
+        },
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+        {"approved": "yes", "opinion": "同意"},
+    )
     assert [k for k, _ in _notices(app, pid)][-2:] == ["stop_work", "handover"]
     assert _notices(app, pid)[-1][1] == "思明-移交-2026-0001"
 
@@ -49,11 +67,16 @@ def test_rectification_stop_work_handover_and_writeoff_notices(app, api, clock):
 
 def test_rejected_stop_work_issues_no_order(app, api, clock):
     pid = patrol_with(app, api, clock, "stop_now", "MAJOR", "脚手架无防护")
-    api.complete("inspector_lj", api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-                 {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no",
-                  "handover": "no"})
-    api.complete("supervisor_lj", api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-                 {"approved": "no", "opinion": "现场已整改"})
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no", "handover": "no"},
+    )
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+        {"approved": "no", "opinion": "现场已整改"},
+    )
     assert "stop_work" not in [k for k, _ in _notices(app, pid)]
 
 
@@ -98,14 +121,30 @@ def test_template_version_1_renders_as_it_always_did(app):
 
     from webapp.services.casefile import notices, site_link
 
-    data = {"reg_no": "XM-350203-20261201-0001", "title": "鹭江道 88 号店面装修", "address": "思明区鹭江道 88 号",
-            "category": "FITOUT_NONRESIDENTIAL", "planned_start": "2026-12-05", "planned_end": "2027-01-20",
-            "contractor_name": "厦门安建装饰工程有限公司", "risk_level": "MEDIUM", "district": "思明区",
-            "street": "鹭江街道", "issuer": "厦门市思明区人民政府鹭江街道办事处", "labels": {"category": "店面装修"},
-            "site_url": "https://xiaosan.example/s/XM-350203-20261201-0001"}
+    data = {
+        "reg_no": "XM-350203-20261201-0001",
+        "title": "鹭江道 88 号店面装修",
+        "address": "思明区鹭江道 88 号",
+        "category": "FITOUT_NONRESIDENTIAL",
+        "planned_start": "2026-12-05",
+        "planned_end": "2027-01-20",
+        "contractor_name": "厦门安建装饰工程有限公司",
+        "risk_level": "MEDIUM",
+        "district": "思明区",
+        "street": "鹭江街道",
+        "issuer": "厦门市思明区人民政府鹭江街道办事处",
+        "labels": {"category": "店面装修"},
+        "site_url": "https://xiaosan.example/s/XM-350203-20261201-0001",
+    }
     with app.app_context():
-        html = notices.render("receipt", "思明-登记-2026-0001", datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc), data,
-                              qr_svg=site_link.qr_svg(data["site_url"]), version=1)
+        html = notices.render(
+            "receipt",
+            "思明-登记-2026-0001",
+            datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc),
+            data,
+            qr_svg=site_link.qr_svg(data["site_url"]),
+            version=1,
+        )
     assert "店面装修" in html and "<svg" in html
     assert hashlib.sha256(html.encode()).hexdigest() == GOLDEN_RECEIPT_V1
 

@@ -1,4 +1,5 @@
 """The dashboard page links each number to the ledger rows behind it; notices print per project."""
+
 from __future__ import annotations
 
 import html as htmllib

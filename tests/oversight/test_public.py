@@ -1,4 +1,5 @@
 """The public site page behind the QR code, and reports from anyone that become street leads."""
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,17 @@ def test_site_page_shows_the_site_and_no_personal_data(client, api, clock):
     resp = client.get(f"/s/{reg_no}")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    for shown in (reg_no, "鹭江道 88 号店面装修", "思明区鹭江道 88 号", "商铺、办公楼、厂房等装饰装修工程", "2026-12-05",
-                  "厦门安建装饰工程有限公司", "0592-2021234", "鹭江街道", "施工中（街道日常巡查）"):
+    for shown in (
+        reg_no,
+        "鹭江道 88 号店面装修",
+        "思明区鹭江道 88 号",
+        "商铺、办公楼、厂房等装饰装修工程",
+        "2026-12-05",
+        "厦门安建装饰工程有限公司",
+        "0592-2021234",
+        "鹭江街道",
+        "施工中（街道日常巡查）",
+    ):
         assert shown in html, shown
     for secret in ("张三", "350203198001011234", "13800001111", "李四", "13900002222", "待首次核实"):
         assert secret not in html, secret
@@ -39,8 +49,18 @@ def test_an_individual_craftsman_is_not_named(client, api, clock):
 
 
 def test_leads_and_unknown_numbers_have_no_site_page(client, api, clock):
-    lead = api.post("grid_lj", "/api/v1/leads", {"data": {
-        "street": "350203001", "address": "思明区镇海路 3 号", "description": "疑似装修", "urgency": "NORMAL"}}).get_json()
+    lead = api.post(
+        "grid_lj",
+        "/api/v1/leads",
+        {
+            "data": {
+                "street": "350203001",
+                "address": "思明区镇海路 3 号",
+                "description": "疑似装修",
+                "urgency": "NORMAL",
+            }
+        },
+    ).get_json()
     assert client.get(f"/s/{lead['reg_no']}").status_code == 404
     assert client.get("/s/XM-350203-20261201-9999").status_code == 404
 
@@ -65,7 +85,9 @@ def test_public_report_from_a_site_becomes_an_inspection_of_that_project(client,
     assert api.get("city", "/api/v1/projects").get_json()["total"] == before
     task = api.task_of("inspector_lj", pid, "adhoc_inspection")
     assert api.tasks("inspector_zh", "adhoc_inspection") == [] and api.tasks("inspector_lj", "check_lead") == []
-    request = next(h["data"] for h in api.project("inspector_lj", pid)["history"] if h["kind"] == "inspection_requested")
+    request = next(
+        h["data"] for h in api.project("inspector_lj", pid)["history"] if h["kind"] == "inspection_requested"
+    )
     assert request["source"] == "PUBLIC_APP" and "脚手架没有防护网" in request["reason"] and len(request["photos"]) == 1
     assert task["title"] == "临时巡查"
 
@@ -138,15 +160,22 @@ def test_refused_attempts_count_against_the_address(client, api, clock):
     hourly = public.ATTEMPT_LIMITS[0][1]
     for _ in range(hourly):
         assert _report(client, clock, "/report", description="").status_code == 422
-    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号").status_code == 429  # a good one, too late
+    assert (
+        _report(client, clock, "/report", street="350203001", address="鹭江道 1 号").status_code == 429
+    )  # a good one, too late
     assert api.tasks("inspector_lj", "check_lead") == []
 
 
 def test_a_form_is_sent_once(client, api, clock):
     token = _token(client, "/report")
     clock.advance(seconds=10)
-    data = {"form_token": token, "description": "脚手架没有防护网", "urgency": "NORMAL", "street": "350203001",
-            "address": "鹭江道 1 号"}
+    data = {
+        "form_token": token,
+        "description": "脚手架没有防护网",
+        "urgency": "NORMAL",
+        "street": "350203001",
+        "address": "鹭江道 1 号",
+    }
     assert client.post("/report", data=data).status_code == 200
     again = client.post("/report", data=data)
     assert again.status_code == 422 and "已提交过" in again.get_data(as_text=True)
@@ -167,7 +196,9 @@ def test_public_photos_have_a_pixel_limit_well_below_the_staffs(app, client, api
     Image.new("1", (4000, 3500)).save(out, "PNG")  # 14 megapixels in a few kilobytes
     assert len(out.getvalue()) < 10_000
     started = time.monotonic()
-    resp = _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo(out.getvalue(), "bomb.png"))
+    resp = _report(
+        client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo(out.getvalue(), "bomb.png")
+    )
     assert resp.status_code == 422 and "像素过大" in resp.get_data(as_text=True)
     assert time.monotonic() - started < 1.5  # judged from the header, not decoded
     assert api.tasks("inspector_lj", "check_lead") == []
@@ -177,12 +208,18 @@ def test_disk_use_per_address_and_day_is_bounded(client, api, clock, monkeypatch
     from webapp.services.participation import public
 
     monkeypatch.setattr(public, "BYTES_PER_ADDRESS_DAY", 1)
-    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    assert (
+        _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    )
     refused = _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo())
     assert refused.status_code == 429 and "照片已达上限" in refused.get_data(as_text=True)
-    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号").status_code == 200  # without photos: fine
+    assert (
+        _report(client, clock, "/report", street="350203001", address="鹭江道 1 号").status_code == 200
+    )  # without photos: fine
     clock.advance(days=1, seconds=1)
-    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    assert (
+        _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    )
 
 
 def test_the_worker_removes_public_photos_no_lead_took(app, client, api, clock):
@@ -192,7 +229,9 @@ def test_the_worker_removes_public_photos_no_lead_took(app, client, api, clock):
     from webapp.services.casefile import attachments
     from webapp.services.participation import public
 
-    assert _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    assert (
+        _report(client, clock, "/report", street="350203001", address="鹭江道 1 号", photos=_photo()).status_code == 200
+    )
     with app.app_context():
         orphan = attachments.store(public.public_user(), BytesIO(jpeg_bytes()), "left.jpg")
         orphan_id = orphan.id

@@ -1,6 +1,7 @@
 """The access table's checks are run by the request pipeline, not by the views: a route whose view
 checks nothing still refuses an object outside the caller's reach, and navigation shows an entry
 to exactly those the table lets in."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,9 @@ from webapp.services.security.policy import routes as checks
 def careless(app, monkeypatch):
     """Routes whose views forgot every check: only their access entries stand in the way."""
     app.add_url_rule("/careless/<int:project_id>", "careless_page", lambda project_id: f"opened {project_id}")
-    app.add_url_rule("/api/v1/careless/<task_id>", "careless_api", lambda task_id: {"opened": task_id},
-                     methods=["GET", "POST"])
+    app.add_url_rule(
+        "/api/v1/careless/<task_id>", "careless_api", lambda task_id: {"opened": task_id}, methods=["GET", "POST"]
+    )
     monkeypatch.setitem(access.ROUTES, "careless_page", access.signed_in(checks.PROJECT))
     monkeypatch.setitem(access.ROUTES, "careless_api", access.signed_in(checks.TASK))
     return app
@@ -51,8 +53,11 @@ def test_every_route_naming_an_object_has_a_check(app):
     """A route whose URL names a project, task, notice, photo or district runs a check on it (the
     designers' is of the caller alone: they work on every district's projects)."""
     objects = {"project_id", "task_id", "notice_id", "attachment_id", "code"}
-    unchecked = sorted(rule.endpoint for rule in app.url_map.iter_rules()
-                       if set(rule.arguments) & objects and access.ROUTES[rule.endpoint].check is None)
+    unchecked = sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if set(rule.arguments) & objects and access.ROUTES[rule.endpoint].check is None
+    )
     assert unchecked == []
 
 

@@ -1,6 +1,7 @@
 """Accounts and sessions: password policy, sign-in rate limiting that reveals no usernames, session
 rotation and sign-out that ends copied cookies, cookie flags and SECRET_KEY in production, API
 tokens that expire and can be revoked."""
+
 from __future__ import annotations
 
 import re
@@ -39,17 +40,20 @@ def later(minutes):
 
 
 # -- passwords -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("password, username, problem", [
-    ("short1", None, "at least 8"),
-    ("password", None, "too common"),
-    ("Password123", None, "too common"),
-    ("qwerty2024!", None, "too common"),
-    ("aaaaaaaaaa", None, "too simple"),
-    ("12345678", None, "too simple"),
-    ("abcdefgh", None, "too simple"),
-    ("11112222", None, "too simple"),
-    ("inspector_lj-2026", "inspector_lj", "username"),
-])
+@pytest.mark.parametrize(
+    "password, username, problem",
+    [
+        ("short1", None, "at least 8"),
+        ("password", None, "too common"),
+        ("Password123", None, "too common"),
+        ("qwerty2024!", None, "too common"),
+        ("aaaaaaaaaa", None, "too simple"),
+        ("12345678", None, "too simple"),
+        ("abcdefgh", None, "too simple"),
+        ("11112222", None, "too simple"),
+        ("inspector_lj-2026", "inspector_lj", "username"),
+    ],
+)
 def test_password_policy_refuses(password, username, problem):
     assert any(problem in p for p in password_problems(password, username))
     with pytest.raises(ValueError, match=problem):
@@ -87,8 +91,16 @@ def test_five_failures_block_the_username_from_that_address_only(world):
     ghost = login(client, "ghost_user", "wrong-password")
     assert ghost.status_code == 429 and page_text(ghost).replace("ghost_user", "inspector_zh") == page_text(blocked)
     # The API shares the count.
-    assert world.app.test_client().post("/api/v1/auth/token", json={"username": "inspector_zh", "password": PASSWORD},
-                                        environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code == 429
+    assert (
+        world.app.test_client()
+        .post(
+            "/api/v1/auth/token",
+            json={"username": "inspector_zh", "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "10.2.0.1"},
+        )
+        .status_code
+        == 429
+    )
     # Another address, and the same address after the window, sign in.
     assert login(browser(world, "10.2.0.2"), "inspector_zh", PASSWORD).status_code == 302
     with later(16):
@@ -117,8 +129,7 @@ def test_a_success_clears_the_failures(world):
 
 
 def test_huge_password_is_not_hashed(world):
-    resp = world.app.test_client().post("/api/v1/auth/token",
-                                        json={"username": "owner1", "password": "x" * 2_000_000})
+    resp = world.app.test_client().post("/api/v1/auth/token", json={"username": "owner1", "password": "x" * 2_000_000})
     assert resp.status_code == 401
 
 
@@ -175,8 +186,9 @@ def test_production_cookies_are_secure_httponly_samesite(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False))
     prepare(app)
-    resp = app.test_client().post("/login", data={"username": "owner1", "password": PASSWORD},
-                                  base_url="https://localhost")
+    resp = app.test_client().post(
+        "/login", data={"username": "owner1", "password": PASSWORD}, base_url="https://localhost"
+    )
     assert resp.status_code == 302
     cookie = resp.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -219,8 +231,11 @@ def test_a_username_under_attack_backs_off_but_is_not_locked_out_everywhere(worl
         login(browser(world, f"10.7.0.{n + 1}"), "admin_hl", "wrong-password")
     waiting = login(browser(world, "10.7.1.1"), "admin_hl", PASSWORD)
     assert waiting.status_code == 429 and "请稍等一分钟再试" in waiting.get_data(as_text=True)
-    api = world.app.test_client().post("/api/v1/auth/token", json={"username": "admin_hl", "password": PASSWORD},
-                                       environ_base={"REMOTE_ADDR": "10.7.1.2"})
+    api = world.app.test_client().post(
+        "/api/v1/auth/token",
+        json={"username": "admin_hl", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.7.1.2"},
+    )
     assert api.status_code == 429 and 0 < int(api.headers["Retry-After"]) <= 60
     with later(2):  # the backoff passed: the right password works from anywhere
         assert login(browser(world, "10.7.1.1"), "admin_hl", PASSWORD).status_code == 302
@@ -230,21 +245,36 @@ def test_behind_trusted_proxies_limits_key_on_the_real_client_address(world):
     from webapp import create_app
     from webapp.config import Config
 
-    app = create_app(Config(TESTING=True, WTF_CSRF_ENABLED=False, SQLALCHEMY_DATABASE_URI=world.app.config[
-        "SQLALCHEMY_DATABASE_URI"], INSTANCE_DIR=world.app.config["INSTANCE_DIR"], TRUSTED_PROXIES=1))
+    app = create_app(
+        Config(
+            TESTING=True,
+            WTF_CSRF_ENABLED=False,
+            SQLALCHEMY_DATABASE_URI=world.app.config["SQLALCHEMY_DATABASE_URI"],
+            INSTANCE_DIR=world.app.config["INSTANCE_DIR"],
+            TRUSTED_PROXIES=1,
+        )
+    )
     proxy = {"REMOTE_ADDR": "10.9.0.1"}
 
     def token(client_address, password):
-        return app.test_client().post("/api/v1/auth/token", json={"username": "inspector_hl", "password": password},
-                                      environ_base=proxy, headers={"X-Forwarded-For": client_address})
+        return app.test_client().post(
+            "/api/v1/auth/token",
+            json={"username": "inspector_hl", "password": password},
+            environ_base=proxy,
+            headers={"X-Forwarded-For": client_address},
+        )
 
     for _ in range(5):
         assert token("203.0.113.7", "wrong-password").status_code == 401
     assert token("203.0.113.7", PASSWORD).status_code == 429  # that client is blocked ...
     assert token("198.51.100.4", PASSWORD).status_code == 200  # ... the others, behind the same proxy, are not
     # Without TRUSTED_PROXIES a forged header changes nothing: the socket address counts.
-    forged = world.app.test_client().post("/api/v1/auth/token", json={"username": "inspector_hl", "password": "x" * 9},
-                                          environ_base={"REMOTE_ADDR": "10.9.0.2"}, headers={"X-Forwarded-For": "1.2.3.4"})
+    forged = world.app.test_client().post(
+        "/api/v1/auth/token",
+        json={"username": "inspector_hl", "password": "x" * 9},
+        environ_base={"REMOTE_ADDR": "10.9.0.2"},
+        headers={"X-Forwarded-For": "1.2.3.4"},
+    )
     assert forged.status_code == 401
     with world.app.app_context():
         from sqlalchemy import select
@@ -252,5 +282,9 @@ def test_behind_trusted_proxies_limits_key_on_the_real_client_address(world):
         from webapp.persistence.models import db
         from webapp.persistence.security import LoginFailure
 
-        assert db.session.scalars(select(LoginFailure.ip).where(LoginFailure.username == "inspector_hl")).all().count(
-            "203.0.113.7") == 5
+        assert (
+            db.session.scalars(select(LoginFailure.ip).where(LoginFailure.username == "inspector_hl"))
+            .all()
+            .count("203.0.113.7")
+            == 5
+        )

@@ -1,5 +1,6 @@
 """The audit trail (who, when, from where; append-only; auditors only) and the masking of identity
 numbers and phone numbers for roles that do not handle the case (P-32)."""
+
 from __future__ import annotations
 
 import re
@@ -40,12 +41,20 @@ def test_sign_ins_are_audited_with_address(world):
 
 def test_completion_rule_change_deployment_and_export_are_audited(world):
     task_id = world.own.params["task_id"]
-    done = world.api("inspector_lj", "POST", f"/api/v1/tasks/{task_id}/complete",
-                     json={"data": {"site_matches": "yes", "site_status": "IN_PROGRESS"}})
+    done = world.api(
+        "inspector_lj",
+        "POST",
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"data": {"site_matches": "yes", "site_status": "IN_PROGRESS"}},
+    )
     assert done.status_code == 200, done.get_json()
     (event,) = audit(world, action="task_completed")
-    assert (event["actor"], event["role"], event["object_type"], event["object_id"]) == \
-        ("inspector_lj", "inspector", "project", str(world.own.params["project_id"]))
+    assert (event["actor"], event["role"], event["object_type"], event["object_id"]) == (
+        "inspector_lj",
+        "inspector",
+        "project",
+        str(world.own.params["project_id"]),
+    )
     assert event["details"]["task_id"] == task_id and event["ip"] == "127.0.0.1"
     # The row refers to the task's history row for its title; the trail shows it all the same.
     assert event["details"] == {"task_id": task_id, "element_id": "first_visit", "title": "首次核实"}
@@ -56,15 +65,24 @@ def test_completion_rule_change_deployment_and_export_are_audited(world):
         stored = db.session.get(AuditEvent, event["id"]).details_json
     assert "首次核实" not in stored and task_id in stored
 
-    saved = world.api("admin_hl", "PUT", "/api/v1/districts/350206/rules",
-                      json={"values": {"patrol_interval_high": "P5D"}, "reason": "台风季加密巡查"})
+    saved = world.api(
+        "admin_hl",
+        "PUT",
+        "/api/v1/districts/350206/rules",
+        json={"values": {"patrol_interval_high": "P5D"}, "reason": "台风季加密巡查"},
+    )
     assert saved.status_code == 200, saved.get_json()
     (event,) = audit(world, action="rules_changed")
     assert (event["actor"], event["object_id"], event["details"]["reason"]) == ("admin_hl", "350206", "台风季加密巡查")
 
     changed = shipped_bpmn().replace('name="申报完工"', 'name="申报完工（业主）"', 1)  # a real change
-    deployed = world.api("designer", "POST", "/api/v1/process-versions", content_type="multipart/form-data",
-                         data={"files": [(BytesIO(changed.encode()), "small_works.bpmn")]})
+    deployed = world.api(
+        "designer",
+        "POST",
+        "/api/v1/process-versions",
+        content_type="multipart/form-data",
+        data={"files": [(BytesIO(changed.encode()), "small_works.bpmn")]},
+    )
     assert deployed.status_code == 201, deployed.get_json()
     newest, shipped = audit(world, action="deployment")  # and the shipped process deployed at setup
     assert (newest["actor"], newest["object_type"], newest["object_id"]) == ("designer", "process", "small_works")
@@ -101,11 +119,20 @@ def test_mask_functions():
     assert mask_id(ID_NO) == "3502**********1234"
     assert mask_phone(PHONE) == "138****1111"
     assert mask_phone("123") == "***"
-    data = {"owner_phone": PHONE, "lead": {"reporter_phone": PHONE, "owner_id_no": ID_NO}, "items": [{"tel": "5551234"}],
-            "title": "x", "owner_phone_missing": None}
-    assert masked(data) == {"owner_phone": "138****1111",
-                            "lead": {"reporter_phone": "138****1111", "owner_id_no": "3502**********1234"},
-                            "items": [{"tel": "*******"}], "title": "x", "owner_phone_missing": None}
+    data = {
+        "owner_phone": PHONE,
+        "lead": {"reporter_phone": PHONE, "owner_id_no": ID_NO},
+        "items": [{"tel": "5551234"}],
+        "title": "x",
+        "owner_phone_missing": None,
+    }
+    assert masked(data) == {
+        "owner_phone": "138****1111",
+        "lead": {"reporter_phone": "138****1111", "owner_id_no": "3502**********1234"},
+        "items": [{"tel": "*******"}],
+        "title": "x",
+        "owner_phone_missing": None,
+    }
 
 
 FULL = {"owner1", "inspector_lj", "supervisor_lj"}
@@ -140,8 +167,10 @@ def test_registration_data_fixture_has_the_numbers():
     assert (data["owner_id_no"], data["owner_phone"], data["site_manager_phone"]) == (ID_NO, PHONE, MANAGER_PHONE)
 
 
-@pytest.mark.parametrize("user, sees_own, sees_other", [
-    ("inspector_lj", True, False), ("admin_hl", False, True), ("city", True, True), ("inspector_zh", False, False)])
+@pytest.mark.parametrize(
+    "user, sees_own, sees_other",
+    [("inspector_lj", True, False), ("admin_hl", False, True), ("city", True, True), ("inspector_zh", False, False)],
+)
 def test_ledger_export_holds_only_the_jurisdiction(world, user, sees_own, sees_other):
     from openpyxl import load_workbook
 

@@ -1,6 +1,7 @@
 """Fuzzing, bounded for CI: schemathesis against /api/v1/openapi.json (every operation, as a user
 who may call it) and hypothesis on every shipped form's validator. Neither may find a 5xx or an
 exception other than the validator's own refusal."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,10 +16,18 @@ from tests.helpers.world import build_world
 
 # Who calls each part of the API (a user the access table lets through, so the fuzzing reaches
 # the code behind the checks).
-CALLERS = (("/api/v1/process-versions", "designer"), ("/api/v1/projects/{project_id}/migrate", "designer"),
-           ("/api/v1/districts", "admin_sm"), ("/api/v1/rules", "admin_sm"), ("/api/v1/ops", "ops"),
-           ("/api/v1/audit", "auditor"), ("/api/v1/registrations", "owner1"), ("/api/v1/leads", "grid_lj"),
-           ("/api/v1/external-tasks", "permit_system"), ("/api/v1/messages", "hotline"))
+CALLERS = (
+    ("/api/v1/process-versions", "designer"),
+    ("/api/v1/projects/{project_id}/migrate", "designer"),
+    ("/api/v1/districts", "admin_sm"),
+    ("/api/v1/rules", "admin_sm"),
+    ("/api/v1/ops", "ops"),
+    ("/api/v1/audit", "auditor"),
+    ("/api/v1/registrations", "owner1"),
+    ("/api/v1/leads", "grid_lj"),
+    ("/api/v1/external-tasks", "permit_system"),
+    ("/api/v1/messages", "hotline"),
+)
 # Revoking the token would end the fuzzing user's session: tested in test_accounts.py.
 SKIPPED = {("DELETE", "/api/v1/auth/token")}
 EXAMPLES = 8
@@ -61,8 +70,8 @@ def _fuzz(world, user_for, examples: int) -> list[str]:
         user = user_for(operation.path)
         headers = {"Authorization": f"Bearer {world.token(user)}"} if user else {}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            @settings(max_examples=examples, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+
+            @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
             def run(case):
                 try:
@@ -71,8 +80,10 @@ def _fuzz(world, user_for, examples: int) -> list[str]:
                     failures.append(f"{user} {case.method} {case.formatted_path} {mode.value}: {exc!r}"[:500])
                     return
                 if response.status_code >= 500:
-                    failures.append(f"{user} {case.method} {case.formatted_path} {mode.value}: "
-                                    f"{response.status_code} {response.text[:300]}")
+                    failures.append(
+                        f"{user} {case.method} {case.formatted_path} {mode.value}: "
+                        f"{response.status_code} {response.text[:300]}"
+                    )
 
             run()
     return failures
@@ -83,11 +94,42 @@ def _fuzz(world, user_for, examples: int) -> list[str]:
 FORM_EXAMPLES = 40
 junk_data = st.dictionaries(st.sampled_from(ALL_KEYS) | st.text(max_size=10), junk, max_size=12)
 # What a browser can send: field names and lists of strings (repeated fields), any text.
-form_text = st.text(max_size=40) | st.sampled_from(["", "on", "1", "-1", "1e999", "nan", "2026-02-30", "OK", "NOK",
-                                                     "350203001", "350203001001", "P3D", "'P3D'", "x" * 5000])
-form_fields = st.dictionaries(st.sampled_from(ALL_KEYS + ["step", "move", "action", "task_id", "effective_from",
-                                                           "reason", "patrol_interval_high", "threshold_investment_wan"])
-                              | st.text(max_size=10), st.lists(form_text, min_size=1, max_size=3), max_size=14)
+form_text = st.text(max_size=40) | st.sampled_from(
+    [
+        "",
+        "on",
+        "1",
+        "-1",
+        "1e999",
+        "nan",
+        "2026-02-30",
+        "OK",
+        "NOK",
+        "350203001",
+        "350203001001",
+        "P3D",
+        "'P3D'",
+        "x" * 5000,
+    ]
+)
+form_fields = st.dictionaries(
+    st.sampled_from(
+        ALL_KEYS
+        + [
+            "step",
+            "move",
+            "action",
+            "task_id",
+            "effective_from",
+            "reason",
+            "patrol_interval_high",
+            "threshold_investment_wan",
+        ]
+    )
+    | st.text(max_size=10),
+    st.lists(form_text, min_size=1, max_size=3),
+    max_size=14,
+)
 
 
 def _no_5xx(resp, what):
@@ -96,8 +138,11 @@ def _no_5xx(resp, what):
 
 def test_form_data_through_the_api_never_5xx(world):
     task_id = world.own.params["task_id"]
-    targets = (("owner1", "/api/v1/registrations"), ("grid_lj", "/api/v1/leads"),
-               ("inspector_lj", f"/api/v1/tasks/{task_id}/complete"))
+    targets = (
+        ("owner1", "/api/v1/registrations"),
+        ("grid_lj", "/api/v1/leads"),
+        ("inspector_lj", f"/api/v1/tasks/{task_id}/complete"),
+    )
 
     @settings(max_examples=FORM_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(target=st.sampled_from(targets), data=junk_data | junk)
@@ -110,9 +155,15 @@ def test_form_data_through_the_api_never_5xx(world):
 
 def test_form_posts_to_pages_never_5xx(world):
     own = world.own.params
-    targets = (("owner1", "/owner/register"), ("inspector_lj", "/owner/register"), ("grid_lj", "/leads/new"),
-               ("inspector_lj", f"/tasks/{own['task_id']}"), ("admin_sm", f"/rules/{own['code']}/edit"),
-               (None, "/report"), (None, f"/s/{own['reg_no']}/report"))
+    targets = (
+        ("owner1", "/owner/register"),
+        ("inspector_lj", "/owner/register"),
+        ("grid_lj", "/leads/new"),
+        ("inspector_lj", f"/tasks/{own['task_id']}"),
+        ("admin_sm", f"/rules/{own['code']}/edit"),
+        (None, "/report"),
+        (None, f"/s/{own['reg_no']}/report"),
+    )
 
     @settings(max_examples=FORM_EXAMPLES * 2, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(target=st.sampled_from(targets), fields=form_fields)

@@ -6,6 +6,7 @@ stopped while running with a clear error, and the project is left as it was.
 The sandbox itself is tested escape by escape in tests/unit/test_sandbox.py; these tests put the
 same escapes where designers put code.
 """
+
 from __future__ import annotations
 
 import time
@@ -42,9 +43,12 @@ def test_the_shipped_bundle_is_clean():
     assert validate_bundle(shipped()) == []
 
 
-PLACES = [(escape, where, ESCAPES[escape][0] if where == "script" else ESCAPES[escape][1])
-          for escape in ESCAPES for where in ("script", "condition", "timer", "dmn")
-          if where == "script" or ESCAPES[escape][1] is not None]  # statements go in scripts only
+PLACES = [
+    (escape, where, ESCAPES[escape][0] if where == "script" else ESCAPES[escape][1])
+    for escape in ESCAPES
+    for where in ("script", "condition", "timer", "dmn")
+    if where == "script" or ESCAPES[escape][1] is not None
+]  # statements go in scripts only
 
 
 @pytest.mark.parametrize("escape, where, code", PLACES, ids=[f"{e}-{w}" for e, w, _ in PLACES])
@@ -72,16 +76,27 @@ def test_runaway_code_passes_deploy_checks_but_is_stopped_in_every_place(tmp_pat
             run()
         assert time.monotonic() - started < 3
     # Inside a running workflow: a gateway condition, a timer expression and a DMN output cell.
-    for old, new in (("risk_level == 'HIGH' and x &gt; 3", xml_escaped(expression)),
-                     ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>", f"<bpmn:timeDuration>{xml_escaped(expression)}</bpmn:timeDuration>"),
-                     ("<outputEntry id=\"r2_o2\"><text>'P10D'</text>", f"<outputEntry id=\"r2_o2\"><text>{xml_escaped(expression)}</text>")):
+    for old, new in (
+        ("risk_level == 'HIGH' and x &gt; 3", xml_escaped(expression)),
+        (
+            "<bpmn:timeDuration>wait_for</bpmn:timeDuration>",
+            f"<bpmn:timeDuration>{xml_escaped(expression)}</bpmn:timeDuration>",
+        ),
+        (
+            "<outputEntry id=\"r2_o2\"><text>'P10D'</text>",
+            f"<outputEntry id=\"r2_o2\"><text>{xml_escaped(expression)}</text>",
+        ),
+    ):
         run_with(tmp_path, old, new, message)
 
 
-@pytest.mark.parametrize("where, code, message", [
-    ("script", "n = 0\nwhile True:\n    n = n + 1", "longer than"),
-    ("condition", "len('x' * 10**9) > 0", "too large"),
-])
+@pytest.mark.parametrize(
+    "where, code, message",
+    [
+        ("script", "n = 0\nwhile True:\n    n = n + 1", "longer than"),
+        ("condition", "len('x' * 10**9) > 0", "too large"),
+    ],
+)
 def test_runaway_code_in_a_deployed_process_fails_clearly_and_changes_nothing(app, api, where, code, message):
     """A designer's endless loop or huge allocation fails its trial run at deploy; deployed anyway
     (past validation), the registration it runs in is refused with a message naming the step and

@@ -4,6 +4,7 @@ stopped by the sandbox process's limits while the server keeps answering; every 
 checked at deploy (noticeIf included) and tried on empty data; values a project cannot store are
 refused with the variable named (422 at run time, never 500); NaN and Infinity never reach the
 state."""
+
 from __future__ import annotations
 
 import http.client
@@ -37,10 +38,14 @@ def _rss_mb() -> float:
 
 # The memory case runs with a time limit it cannot reach first: on a loaded machine filling 256 MB
 # may take longer than the default 1 s, and then the time limit, not the memory limit, would stop it.
-@pytest.mark.parametrize("code, limit, time_limit", [
-    (TUPLE_HASH, "longer than the limit of 1 s", 1),
-    (CHAINED, "longer than the limit of 1 s", 1),
-    (ZIP, f"memory limit of {sandbox_pool.memory_limit_mb()} MB", 20)])
+@pytest.mark.parametrize(
+    "code, limit, time_limit",
+    [
+        (TUPLE_HASH, "longer than the limit of 1 s", 1),
+        (CHAINED, "longer than the limit of 1 s", 1),
+        (ZIP, f"memory limit of {sandbox_pool.memory_limit_mb()} MB", 20),
+    ],
+)
 def test_a_single_c_level_operation_is_stopped_by_the_process_limits(code, limit, time_limit):
     env = SandboxEnvironment(time_limit=time_limit)
     before = _rss_mb()
@@ -62,11 +67,17 @@ def test_expressions_with_the_payload_are_stopped_in_conditions_timers_and_decis
     with pytest.raises(ScriptRefused, match="longer than the limit of 1 s"):
         SandboxEnvironment().evaluate(HASH_EXPRESSION, {})
     assert time.monotonic() - started < 2
-    for old, new in (("risk_level == 'HIGH' and x &gt; 3", xml_escaped(HASH_EXPRESSION) + " &gt; 0"),
-                     ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>",
-                      f"<bpmn:timeDuration>{xml_escaped(HASH_EXPRESSION)}</bpmn:timeDuration>"),
-                     ("<outputEntry id=\"r2_o2\"><text>'P10D'</text>",
-                      f"<outputEntry id=\"r2_o2\"><text>{xml_escaped(HASH_EXPRESSION)}</text>")):
+    for old, new in (
+        ("risk_level == 'HIGH' and x &gt; 3", xml_escaped(HASH_EXPRESSION) + " &gt; 0"),
+        (
+            "<bpmn:timeDuration>wait_for</bpmn:timeDuration>",
+            f"<bpmn:timeDuration>{xml_escaped(HASH_EXPRESSION)}</bpmn:timeDuration>",
+        ),
+        (
+            "<outputEntry id=\"r2_o2\"><text>'P10D'</text>",
+            f"<outputEntry id=\"r2_o2\"><text>{xml_escaped(HASH_EXPRESSION)}</text>",
+        ),
+    ):
         run_with(tmp_path, old, new, "longer than the limit")
 
 
@@ -111,8 +122,9 @@ def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_nam
 
     def register():
         started = time.monotonic()
-        answer["status"], answer["body"] = _call(port, "POST", "/api/v1/registrations",
-                                                 {"data": registration_data()}, body["token"])
+        answer["status"], answer["body"] = _call(
+            port, "POST", "/api/v1/registrations", {"data": registration_data()}, body["token"]
+        )
         answer["seconds"] = time.monotonic() - started
 
     before = _rss_mb()
@@ -127,8 +139,10 @@ def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_nam
         assert status == 200 and health == {"status": "ok"}
         time.sleep(0.05)
     worker.join()
-    print(f"{limit}: step failed after {answer['seconds']:.2f} s; /healthz max {max(latencies) * 1000:.0f} ms "
-          f"over {len(latencies)} probes; server RSS +{_rss_mb() - before:.0f} MB")
+    print(
+        f"{limit}: step failed after {answer['seconds']:.2f} s; /healthz max {max(latencies) * 1000:.0f} ms "
+        f"over {len(latencies)} probes; server RSS +{_rss_mb() - before:.0f} MB"
+    )
     assert latencies and max(latencies) < 0.2, latencies
     assert answer["status"] == 422 and limit in answer["body"]["message"], answer
     assert "init_flags" in answer["body"]["message"]  # the element
@@ -142,12 +156,24 @@ def test_a_notice_condition_is_checked_at_deploy():
     files = shipped()
     old = "<spiffworkflow:property name=\"notice\" value=\"handover\" />"
     assert files["small_works.bpmn"].count(old) == 1
-    files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(
-        old, old + "<spiffworkflow:property name=\"noticeIf\" value=\"__import__('os').system('id')\" />")})
+    files = dict(
+        files,
+        **{
+            "small_works.bpmn": files["small_works.bpmn"].replace(
+                old, old + "<spiffworkflow:property name=\"noticeIf\" value=\"__import__('os').system('id')\" />"
+            )
+        },
+    )
     problems = validate_bundle(files)
     assert any("noticeIf" in p.message or "noticeIf" in (p.element_name or "") for p in problems), problems
-    files = dict(files, **{"small_works.bpmn": files["small_works.bpmn"].replace(
-        "__import__('os').system('id')", "len(list(zip(*['a' * 10**6] * 50)))")})
+    files = dict(
+        files,
+        **{
+            "small_works.bpmn": files["small_works.bpmn"].replace(
+                "__import__('os').system('id')", "len(list(zip(*['a' * 10**6] * 50)))"
+            )
+        },
+    )
     assert any("too large" in p.message for p in validate_bundle(files))
 
 
@@ -235,4 +261,4 @@ def test_the_sandbox_process_holds_no_secret_and_cannot_start_processes(monkeypa
 
 def re_line(limits: str, name: str) -> str:
     line = next(line for line in limits.splitlines() if line.startswith(name))
-    return line[len(name):].split()[0]
+    return line[len(name) :].split()[0]

@@ -1,5 +1,6 @@
 """Uploads: XML without DTDs or entities (never expanded), a size limit on every upload with a
 clear 413, photos judged by their content and re-encoded."""
+
 from __future__ import annotations
 
 import struct
@@ -16,17 +17,30 @@ from webapp.domain.catalog import parse_xml
 from webapp.domain.errors import BundleError
 
 BPMN_NS = 'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
-BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
-                  + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
-                  + f']><definitions {BPMN_NS} name="&i;"/>')
-EXTERNAL = f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><definitions {BPMN_NS} name="&x;"/>'
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+    + f']><definitions {BPMN_NS} name="&i;"/>'
+)
+EXTERNAL = (
+    f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><definitions {BPMN_NS} name="&x;"/>'
+)
 DOCTYPE_ONLY = f'<?xml version="1.0"?><!DOCTYPE definitions><definitions {BPMN_NS}/>'
-LATE_DOCTYPE = ('<?xml version="1.0"?><!--' + "x" * 5000 + '-->'
-                f'<!DOCTYPE definitions SYSTEM "file:///etc/passwd"><definitions {BPMN_NS}/>')
-PARAMETER_ENTITY = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;]>'
-                    f'<definitions {BPMN_NS}/>')
-EVIL_XML = {"billion-laughs": BILLION_LAUGHS, "external-entity": EXTERNAL, "doctype": DOCTYPE_ONLY,
-            "doctype-after-4k": LATE_DOCTYPE, "parameter-entity": PARAMETER_ENTITY}
+LATE_DOCTYPE = (
+    '<?xml version="1.0"?><!--' + "x" * 5000 + '-->'
+    f'<!DOCTYPE definitions SYSTEM "file:///etc/passwd"><definitions {BPMN_NS}/>'
+)
+PARAMETER_ENTITY = (
+    '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;]>'
+    f'<definitions {BPMN_NS}/>'
+)
+EVIL_XML = {
+    "billion-laughs": BILLION_LAUGHS,
+    "external-entity": EXTERNAL,
+    "doctype": DOCTYPE_ONLY,
+    "doctype-after-4k": LATE_DOCTYPE,
+    "parameter-entity": PARAMETER_ENTITY,
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +75,13 @@ def test_parse_xml_ignores_a_declared_encoding():
 def test_api_upload_answers_422_and_expands_nothing(world, text):
     for name in ("evil.bpmn", "evil.dmn"):
         files = {name: text} if name.endswith(".bpmn") else {"small_works.bpmn": shipped_bpmn(), name: text}
-        resp = world.api("designer", "POST", "/api/v1/process-versions", content_type="multipart/form-data",
-                         data={"files": [(BytesIO(t.encode()), n) for n, t in files.items()]})
+        resp = world.api(
+            "designer",
+            "POST",
+            "/api/v1/process-versions",
+            content_type="multipart/form-data",
+            data={"files": [(BytesIO(t.encode()), n) for n, t in files.items()]},
+        )
         assert resp.status_code == 422, resp.get_json()
         problems = [p for p in resp.get_json()["problems"] if p["file"] == name]
         assert problems and problems[0]["message"] == "DTD / entity declarations are not allowed"
@@ -72,8 +91,10 @@ def test_api_upload_answers_422_and_expands_nothing(world, text):
 
 def test_designer_page_upload_answers_422_with_the_reason(world):
     resp = world.page_client("designer").post(
-        "/designer/upload", content_type="multipart/form-data",
-        data={"files": [(BytesIO(EXTERNAL.encode()), "small_works.bpmn")]})
+        "/designer/upload",
+        content_type="multipart/form-data",
+        data={"files": [(BytesIO(EXTERNAL.encode()), "small_works.bpmn")]},
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "DTD / entity declarations are not allowed" in page and "root:" not in page
 
@@ -92,25 +113,37 @@ def test_oversize_api_body_is_413_json(world, small_limit):
 
 
 def test_oversize_form_is_a_413_page(world, small_limit):
-    resp = world.page_client("grid_lj").post("/leads/new", content_type="multipart/form-data",
-                                             data={"description": "x", "photos": (BytesIO(b"x" * 10_000), "a.jpg")})
+    resp = world.page_client("grid_lj").post(
+        "/leads/new",
+        content_type="multipart/form-data",
+        data={"description": "x", "photos": (BytesIO(b"x" * 10_000), "a.jpg")},
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 413 and "上传内容过大" in page and "<html" in page.lower()
 
 
 def test_public_report_is_size_limited(world, small_limit):
-    resp = world.page_client(None).post("/report", content_type="multipart/form-data",
-                                        data={"description": "x", "photos": (BytesIO(b"x" * 10_000), "a.jpg")})
+    resp = world.page_client(None).post(
+        "/report",
+        content_type="multipart/form-data",
+        data={"description": "x", "photos": (BytesIO(b"x" * 10_000), "a.jpg")},
+    )
     assert resp.status_code == 413
 
 
 # -- photos --------------------------------------------------------------------------------------
 def _png_header(width: int, height: int) -> bytes:
     """A PNG that claims to be width × height (a decompression bomb needs no more than its header)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 NOT_PHOTOS = {

@@ -1,6 +1,7 @@
 """`make bench` measures against a floor: bare SpiffWorkflow running the shipped diagram's first
 visit. The floor must keep up with the diagram (the data a registration starts with, the helpers
 its scripts call), or the benchmark stops before measuring anything."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """scripts/bpmn_layout.py: the generated BPMNDI is complete, tidy and stable."""
+
 import importlib.util
 import itertools
 from pathlib import Path
@@ -11,10 +12,12 @@ spec = importlib.util.spec_from_file_location("bpmn_layout", SCRIPT)
 bpmn_layout = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bpmn_layout)
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-      "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-      "dc": "http://www.omg.org/spec/DD/20100524/DC",
-      "di": "http://www.omg.org/spec/DD/20100524/DI"}
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+}
 
 # Two lanes; a review loop back to the applicant; a timer on the review task;
 # an exclusive gateway; a stale DI section that must be replaced.
@@ -95,8 +98,12 @@ def bounds(el):
 
 
 def inside(inner, outer):
-    return (inner[0] >= outer[0] and inner[1] >= outer[1]
-            and inner[0] + inner[2] <= outer[0] + outer[2] and inner[1] + inner[3] <= outer[1] + outer[3])
+    return (
+        inner[0] >= outer[0]
+        and inner[1] >= outer[1]
+        and inner[0] + inner[2] <= outer[0] + outer[2]
+        and inner[1] + inner[3] <= outer[1] + outer[3]
+    )
 
 
 def overlap(a, b):
@@ -149,6 +156,7 @@ def test_semantics_preserved_and_spiff_parses(laid_out):
     assert SAMPLE.split("  <bpmndi:BPMNDiagram")[0] in text  # semantic part byte-identical
     assert "<![CDATA[registered = True]]>" in text and "Stale" not in text
     from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(laid_out))
     spec = parser.get_spec("works")

@@ -1,6 +1,7 @@
 """JSON columns stored deflated against a preset dictionary (persistence.models.CompactJSON): what
 goes in comes out, rows written before (plain text) still read, and the dictionary stored rows
 depend on does not change."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,13 @@ from sqlalchemy import select, text
 from webapp.persistence import json_dictionary
 from webapp.persistence.models import pack_json, unpack_json
 
-REGISTRATION = {"object_type": "SMALL_WORKS", "category": "FITOUT_NONRESIDENTIAL", "title": "店面装修",
-                "site_status": "IN_PROGRESS", "rules": [{"rule": "rectify_general", "ref": "P-11b", "value": "P3D",
-                                                          "district": "350206", "version": 2}]}
+REGISTRATION = {
+    "object_type": "SMALL_WORKS",
+    "category": "FITOUT_NONRESIDENTIAL",
+    "title": "店面装修",
+    "site_status": "IN_PROGRESS",
+    "rules": [{"rule": "rectify_general", "ref": "P-11b", "value": "P3D", "district": "350206", "version": 2}],
+}
 
 
 def test_the_dictionary_of_stored_rows_never_changes():
@@ -41,12 +46,25 @@ def test_history_rows_written_before_and_after_read_alike(app):
     with app.app_context():
         value = json.dumps(REGISTRATION, ensure_ascii=False)
         db.session.add(HistoryEvent(kind="step", element_id="triage", data_json=value))
-        db.session.execute(text("INSERT INTO history_event (at, kind, element_id, data_json) "
-                                "VALUES (CURRENT_TIMESTAMP, 'step', 'old', :value)"), {"value": value})
+        db.session.execute(
+            text(
+                "INSERT INTO history_event (at, kind, element_id, data_json) "
+                "VALUES (CURRENT_TIMESTAMP, 'step', 'old', :value)"
+            ),
+            {"value": value},
+        )
         db.session.commit()
-        stored = dict(db.session.execute(text("SELECT element_id, data_json FROM history_event "
-                                              "WHERE element_id IN ('triage', 'old')")).all())
-        read = dict(db.session.execute(select(HistoryEvent.element_id, HistoryEvent.data_json)
-                                       .where(HistoryEvent.element_id.in_(("triage", "old")))).all())
+        stored = dict(
+            db.session.execute(
+                text("SELECT element_id, data_json FROM history_event WHERE element_id IN ('triage', 'old')")
+            ).all()
+        )
+        read = dict(
+            db.session.execute(
+                select(HistoryEvent.element_id, HistoryEvent.data_json).where(
+                    HistoryEvent.element_id.in_(("triage", "old"))
+                )
+            ).all()
+        )
     assert isinstance(stored["old"], str) and bytes(stored["triage"])[0] == 1
     assert read == {"triage": value, "old": value}

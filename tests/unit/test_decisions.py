@@ -1,4 +1,5 @@
 """Decisions evaluated outside an instance (what-if previews), with a rule set of one's choosing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +8,16 @@ from webapp.domain.catalog import parse_bundle
 from webapp.domain.decisions import Decider, data_names, decision_for
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLE = parse_bundle({p.name: p.read_text(encoding="utf-8") for p in (ROOT / "processes").iterdir()
-                       if p.suffix in (".bpmn", ".dmn")})
-FACTS = {"risk_flags": ["HEIGHT_2M"], "investment_wan": 35, "floor_area_m2": 180, "is_temporary": False,
-         "object_type": "SMALL_WORKS"}
+BUNDLE = parse_bundle(
+    {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "processes").iterdir() if p.suffix in (".bpmn", ".dmn")}
+)
+FACTS = {
+    "risk_flags": ["HEIGHT_2M"],
+    "investment_wan": 35,
+    "floor_area_m2": 180,
+    "is_temporary": False,
+    "object_type": "SMALL_WORKS",
+}
 
 
 def test_decisions_are_found_by_their_output_and_know_the_data_they_read():

@@ -8,6 +8,7 @@ a diagram property's value (a stage, a notice kind, a hazard action; checked her
 diagram) or a figure group of the dashboard's API. Each is listed with its vocabulary and the
 modules that use it in that sense.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,11 +27,15 @@ SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 # "property:NAME" is the values of that extension property; "dashboard" the figure groups and
 # ledger filters of services.oversight.kpi.FILTERS.
 OTHER_VOCABULARIES = {
-    "patrol": {"property:stage": {"oversight/kpi.py", "district_rules/draft_preview.py", "participation/public.py"},
-               "dashboard": {"oversight/kpi.py", "oversight/dashboard.py", "oversight/reports.py"}},
-    "writeoff": {"property:stage": {"oversight/kpi.py", "participation/public.py"},
-                 "property:notice": {"casefile/notices.py", "oversight/kpi.py", "oversight/dashboard.py"},
-                 "dashboard": {"oversight/kpi.py", "oversight/dashboard.py", "oversight/reports.py"}},
+    "patrol": {
+        "property:stage": {"oversight/kpi.py", "district_rules/draft_preview.py", "participation/public.py"},
+        "dashboard": {"oversight/kpi.py", "oversight/dashboard.py", "oversight/reports.py"},
+    },
+    "writeoff": {
+        "property:stage": {"oversight/kpi.py", "participation/public.py"},
+        "property:notice": {"casefile/notices.py", "oversight/kpi.py", "oversight/dashboard.py"},
+        "dashboard": {"oversight/kpi.py", "oversight/dashboard.py", "oversight/reports.py"},
+    },
     "temp_referral": {"property:notice": {"casefile/notices.py"}},
     "reinspect": {"property:hazards": {"lifecycle/hazards.py"}},
 }
@@ -43,16 +48,22 @@ def element_ids() -> set[str]:
 
 def property_values(name: str) -> set[str]:
     root = ET.parse(DIAGRAM).getroot()
-    return {word for e in root.iter(f"{SPIFF}property") if e.get("name") == name
-            for word in (e.get("value") or "").split()}
+    return {
+        word for e in root.iter(f"{SPIFF}property") if e.get("name") == name for word in (e.get("value") or "").split()
+    }
 
 
 def literals(path: Path):
     """(line, text) of every string constant of a module but its docstrings."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             yield node.lineno, node.value
@@ -60,14 +71,21 @@ def literals(path: Path):
 
 def found() -> list[tuple[str, int, str]]:
     ids = element_ids()
-    return sorted((path.relative_to(SERVICES).as_posix(), line, text)
-                  for path in SERVICES.rglob("*.py") if path != MAPPING
-                  for line, text in literals(path) if text in ids)
+    return sorted(
+        (path.relative_to(SERVICES).as_posix(), line, text)
+        for path in SERVICES.rglob("*.py")
+        if path != MAPPING
+        for line, text in literals(path)
+        if text in ids
+    )
 
 
 def test_no_service_names_an_element_of_the_diagram():
-    named = [f"webapp/services/{module}:{line}: {text!r}" for module, line, text in found()
-             if not any(module in modules for modules in OTHER_VOCABULARIES.get(text, {}).values())]
+    named = [
+        f"webapp/services/{module}:{line}: {text!r}"
+        for module, line, text in found()
+        if not any(module in modules for modules in OTHER_VOCABULARIES.get(text, {}).values())
+    ]
     assert named == [], "name the element in services/designer/diagram_names.py, or read a property"
 
 

@@ -1,4 +1,5 @@
 """Engine edge cases: fixed-date timers are projected, sets survive a save, zone-less dates read locally."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

@@ -199,7 +199,9 @@ def test_registration_names_the_failing_field(registration, changes, field):
 
 def test_registration_messages_in_chinese(registration):
     _, errors = registration.validate(
-        good_registration(title=..., owner_phone="123", latitude=-100, category="X", planned_start="x", worker_count="many"),
+        good_registration(
+            title=..., owner_phone="123", latitude=-100, category="X", planned_start="x", worker_count="many"
+        ),
         options=OPTIONS,
     )
     assert errors["title"] == "此项为必填项"
@@ -221,7 +223,9 @@ def test_registration_messages_in_english(registration):
 
 
 def test_required_if_investment_only_for_small_works(registration):
-    sporadic = good_registration(object_type="SPORADIC_OP", category="AC_INSTALL", investment_wan=..., floor_area_m2=...)
+    sporadic = good_registration(
+        object_type="SPORADIC_OP", category="AC_INSTALL", investment_wan=..., floor_area_m2=...
+    )
     clean, errors = registration.validate(sporadic, options=OPTIONS)
     assert errors == {}
     assert "investment_wan" not in clean

@@ -2,6 +2,7 @@
 of every shipped scenario, reading what we write with our converter or SpiffWorkflow's gives the
 workflow that was written (tasks, states, data, waiting events); we read what SpiffWorkflow writes;
 and the state is smaller than SpiffWorkflow's."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,18 @@ def _facts(workflow: BpmnWorkflow) -> dict:
     """What a reader of the workflow sees: every task's state and data, and the waiting events."""
     every = [workflow, *workflow.subprocesses.values()]
     return {
-        "tasks": {str(t.id): (t.task_spec.name, t.state, _plain(t.data), _plain(t.internal_data), t._parent,
-                              list(t._children)) for w in every for t in w.tasks.values()},
+        "tasks": {
+            str(t.id): (
+                t.task_spec.name,
+                t.state,
+                _plain(t.data),
+                _plain(t.internal_data),
+                t._parent,
+                list(t._children),
+            )
+            for w in every
+            for t in w.tasks.values()
+        },
         "events": sorted(str(t.id) for t in workflow.event_manager.tasks.values()),
         "data": [_plain(w.data) for w in every],
         "last": [str(w.last_task.id) if w.last_task else None for w in every],
@@ -70,8 +81,10 @@ def test_state_is_spiffworkflows_layout_at_every_step_of_every_scenario(ctx, mon
         checked.append(run.scenario.name)
 
     monkeypatch.setattr(scenarios._Run, "_after_call", check)
-    results = {case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist)
-               for case in scenario_service.shipped("small_works")}
+    results = {
+        case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist)
+        for case in scenario_service.shipped("small_works")
+    }
     assert problems == []
     assert all(result.passed for result in results.values())
     assert len(checked) > 3 * len(results)  # every step of every scenario, not just the starts
@@ -95,8 +108,16 @@ def test_a_finished_instance_keeps_its_facts_and_none_of_its_task_tree(ctx, monk
             whole = instance_state.workflow_to_state(runner.workflow)
             kept = instance_state.workflow_to_state(runner.workflow, finished=True)
             read = ProcessRunner.load(bundle, kept)
-            read_back.append((run.scenario.name, _plain(read.data()) == _plain(runner.data()), read.finished(),
-                              len(read.workflow.tasks), read.snapshot().tasks, 3 * len(kept) < len(whole)))
+            read_back.append(
+                (
+                    run.scenario.name,
+                    _plain(read.data()) == _plain(runner.data()),
+                    read.finished(),
+                    len(read.workflow.tasks),
+                    read.snapshot().tasks,
+                    3 * len(kept) < len(whole),
+                )
+            )
 
     monkeypatch.setattr(scenarios._Run, "_after_call", check)
     for case in scenario_service.shipped("small_works"):

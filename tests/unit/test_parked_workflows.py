@@ -1,5 +1,6 @@
 """A workflow a reader parked (the task page, GET /tasks/{id}) serves the next load of the same
 instance only for the very state text and bundle it was read from, and only once."""
+
 from __future__ import annotations
 
 from webapp.domain.catalog import parse_bundle
@@ -39,8 +40,11 @@ def test_a_parked_workflow_is_not_used_for_another_state_bundle_or_instance():
     bundle, state = _started()
     other_state = ProcessRunner.start(bundle, {"address": "湖滨南路 1 号"}).dump()
     reader = ProcessRunner.load(bundle, state, instance_id=902)
-    for instance_id, text, in_bundle in ((902, other_state, bundle), (902, state, parse_bundle({"parked.bpmn": BPMN})),
-                                         (903, state, bundle)):
+    for instance_id, text, in_bundle in (
+        (902, other_state, bundle),
+        (902, state, parse_bundle({"parked.bpmn": BPMN})),
+        (903, state, bundle),
+    ):
         reader.park(902, state)
         loaded = ProcessRunner.load(in_bundle, text, instance_id=instance_id)
         assert loaded.workflow is not reader.workflow

@@ -68,22 +68,25 @@ def test_str_format_attribute_walk(env):
     refused(env, "m = 'format' + '_map'\nx = getattr('{a.__class__}', m)({'a': 1})")
 
 
-@pytest.mark.parametrize('script', [
-    "x = 'x' * 10**9",
-    'x = [0] * 10**9',
-    'x = 10**10**10',
-    'x = list(range(10**12))',
-    'x = range(10**20)',
-    'x = 1 << 10**10',
-    "x = '%1000000000d' % 1",
-    "x = f'{1:1000000000}'",
-    "x = 'a'.ljust(10**9)",
-    "s = 'x' * 100000\nx = s.replace('x', s)",
-    "s = 'x'\nwhile True:\n    s = s + s",
-    'l = [1]\nwhile True:\n    l.extend(l)',
-    # aliasing: small in memory, a billion characters once rendered
-    "l = ['x' * 1000] * 1000\nx = str([l] * 1000)",
-])
+@pytest.mark.parametrize(
+    'script',
+    [
+        "x = 'x' * 10**9",
+        'x = [0] * 10**9',
+        'x = 10**10**10',
+        'x = list(range(10**12))',
+        'x = range(10**20)',
+        'x = 1 << 10**10',
+        "x = '%1000000000d' % 1",
+        "x = f'{1:1000000000}'",
+        "x = 'a'.ljust(10**9)",
+        "s = 'x' * 100000\nx = s.replace('x', s)",
+        "s = 'x'\nwhile True:\n    s = s + s",
+        'l = [1]\nwhile True:\n    l.extend(l)',
+        # aliasing: small in memory, a billion characters once rendered
+        "l = ['x' * 1000] * 1000\nx = str([l] * 1000)",
+    ],
+)
 def test_huge_allocations_refused_before_allocating(env, script):
     started = time.monotonic()
     assert 'too large' in refused(env, script)
@@ -144,9 +147,16 @@ def test_exponential_lambda_bomb(env):
 
 
 def test_introspection_builtins_unavailable(env):
-    for script in ('x = type(1)', 'x = vars()', 'x = dir()', 'x = globals()',
-                   "x = compile('1', 's', 'eval')", 'class A: pass',
-                   'g = (i for i in [1])\nx = g.gi_frame', 'x = Exception.mro()'):
+    for script in (
+        'x = type(1)',
+        'x = vars()',
+        'x = dir()',
+        'x = globals()',
+        "x = compile('1', 's', 'eval')",
+        'class A: pass',
+        'g = (i for i in [1])\nx = g.gi_frame',
+        'x = Exception.mro()',
+    ):
         refused(env, script)
 
 
@@ -190,7 +200,9 @@ def test_plain_assignments_run_inline_and_chained_ones_in_a_sandbox_process(env,
     from webapp.domain import sandbox_pool
 
     sent, real = [], sandbox_pool.run
-    monkeypatch.setattr(sandbox_pool, 'run', lambda mode, source, *rest: sent.append(source) or real(mode, source, *rest))
+    monkeypatch.setattr(
+        sandbox_pool, 'run', lambda mode, source, *rest: sent.append(source) or real(mode, source, *rest)
+    )
     data = {'planned_end': '2027-01-20', 'flags': ['A']}
     env.execute("late = planned_end > '2027-01-01'\ncount = len(flags or [])", data)
     assert sent == [] and data['late'] is True and data['count'] == 1
@@ -251,13 +263,14 @@ def test_external_context_and_private_keys(env):
 # Through SpiffWorkflow: parse and run a BPMN + DMN pair
 
 
-
-
-@pytest.mark.parametrize('amount, flags, expected', [
-    (50, [], ('LOW', 'file P10D')),
-    (500, [], ('HIGH', 'inspect P5D')),
-    (50, ['GAS'], ('HIGH', 'inspect P2D')),
-])
+@pytest.mark.parametrize(
+    'amount, flags, expected',
+    [
+        (50, [], ('LOW', 'file P10D')),
+        (500, [], ('HIGH', 'inspect P5D')),
+        (50, ['GAS'], ('HIGH', 'inspect P2D')),
+    ],
+)
 def test_bpmn_and_dmn_run_in_sandbox(tmp_path, amount, flags, expected):
     script = f"amount = {amount}\nflags = {flags!r}\nx = len('abcd')\nwait_for = 'PT0S'"
     data = run_workflow(tmp_path, script)

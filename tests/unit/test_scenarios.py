@@ -1,6 +1,7 @@
 """Scenario tests of the shipped process (processes/scenarios): each passes on the shipped diagram,
 together they take every way out of every exclusive gateway, and a changed diagram makes the
 scenario that depends on the change fail at the element where its path went elsewhere."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def ctx(app):
 def _run(files: dict[str, str]) -> dict[str, scenarios.Result]:
     bundle = parse_bundle(files, "small_works")
     cases = scenario_service.shipped(bundle.process_id)
-    return {case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist)
-            for case in cases}
+    return {
+        case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist) for case in cases
+    }
 
 
 def test_every_shipped_scenario_passes_quickly(ctx):
@@ -50,20 +52,28 @@ def test_every_shipped_scenario_passes_quickly(ctx):
 
 def test_shipped_scenarios_take_every_gateway_flow(ctx):
     bundle = parse_bundle(shipped(), "small_works")
-    outcomes = [scenarios.execute(bundle, case, scenario_service.helpers, scenario_service.checklist)
-                for case in scenario_service.shipped("small_works")]
+    outcomes = [
+        scenarios.execute(bundle, case, scenario_service.helpers, scenario_service.checklist)
+        for case in scenario_service.shipped("small_works")
+    ]
     flows = scenarios.gateway_flows(bundle)
     assert sum(len(f) for f in flows.values()) >= 50  # the coverage below means something
     assert scenarios.uncovered(bundle, outcomes) == []
 
 
 def test_changed_condition_fails_the_named_scenario_where_it_diverges(ctx):
-    files = with_bpmn("<bpmn:conditionExpression>route == 'permit'</bpmn:conditionExpression>",
-                      "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>")
+    files = with_bpmn(
+        "<bpmn:conditionExpression>route == 'permit'</bpmn:conditionExpression>",
+        "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>",
+    )
     results = _run(files)
     failed = {name for name, r in results.items() if not r.passed}
-    assert failed == {"permit_referral", "permit_unpermitted_start", "permit_decision_message",
-                      "permit_decision_after_fallback"}
+    assert failed == {
+        "permit_referral",
+        "permit_unpermitted_start",
+        "permit_decision_message",
+        "permit_decision_after_fallback",
+    }
     result = results["permit_referral"]
     assert result.diverged_at == "gw_triage"
     assert (result.expected_next, result.actual_next) == ("refer_permit", "classify_risk")
@@ -72,18 +82,25 @@ def test_changed_condition_fails_the_named_scenario_where_it_diverges(ctx):
 
 
 def test_a_rerouted_flow_names_the_task_that_never_came(ctx):
-    files = with_bpmn('sourceRef="gw_lead_outcome" targetRef="end_lead_attached"',
-                      'sourceRef="gw_lead_outcome" targetRef="end_lead_closed"')
+    files = with_bpmn(
+        'sourceRef="gw_lead_outcome" targetRef="end_lead_attached"',
+        'sourceRef="gw_lead_outcome" targetRef="end_lead_closed"',
+    )
     result = _run(files)["lead_registered"]
     assert not result.passed
     assert (result.diverged_at, result.expected_next, result.actual_next) == (
-        "gw_lead_outcome", "end_lead_attached", "end_lead_closed")
+        "gw_lead_outcome",
+        "end_lead_attached",
+        "end_lead_closed",
+    )
     assert "结束事件：预期 end_lead_attached，实际 end_lead_closed" in result.failures
 
 
 def test_a_step_that_cannot_be_taken_stops_the_run_with_its_reason(ctx):
-    files = with_bpmn('name="与登记一致" sourceRef="gw_first_visit" targetRef="gw_patrol_loop"',
-                      'name="与登记一致" sourceRef="gw_first_visit" targetRef="correct_registration"')
+    files = with_bpmn(
+        'name="与登记一致" sourceRef="gw_first_visit" targetRef="gw_patrol_loop"',
+        'name="与登记一致" sourceRef="gw_first_visit" targetRef="correct_registration"',
+    )
     result = _run(files)["owner_no_hazard_written_off"]
     assert not result.passed
     assert result.diverged_at == "gw_first_visit"
@@ -95,15 +112,22 @@ def test_relative_dates_are_resolved_on_the_scenario_day():
 
     now = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)  # already 1 January in Xiamen
     assert scenarios.resolve_dates({"a": "@today", "b": ["@today+P2D"], "c": "@today-P1D", "d": "today"}, now) == {
-        "a": "2027-01-01", "b": ["2027-01-03"], "c": "2026-12-31", "d": "today"}
+        "a": "2027-01-01",
+        "b": ["2027-01-03"],
+        "c": "2026-12-31",
+        "d": "today",
+    }
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[]", "JSON 对象"),
-    ("{", "JSON"),
-    (json.dumps({"name": "x", "start": {}, "steps": [{"wat": 1}], "expect": {}}), "第 1 步"),
-    (json.dumps({"name": "x", "start": {}, "steps": [], "expect": []}), "expect"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[]", "JSON 对象"),
+        ("{", "JSON"),
+        (json.dumps({"name": "x", "start": {}, "steps": [{"wat": 1}], "expect": {}}), "第 1 步"),
+        (json.dumps({"name": "x", "start": {}, "steps": [], "expect": []}), "expect"),
+    ],
+)
 def test_a_broken_scenario_file_is_named(text, message):
     with pytest.raises(scenarios.ScenarioError) as err:
         scenarios.parse(text, "broken.json")
@@ -133,8 +157,14 @@ def test_a_deadline_falls_due_at_its_scenario_moment_after_earlier_waits(ctx, wa
     assert (first_visit["task"], patrol_due["timer"], patrol["task"]) == ("first_visit", "patrol_due", "patrol")
     # Chosen five days after the patrol, which came 14 days (and more) into the scenario.
     patrol = dict(patrol, data=dict(patrol["data"], rectify_deadline="@today+P5D"))
-    case = scenarios.Scenario(name="t", title="t", process="small_works", start=base.start,
-                              steps=[first_visit, patrol_due, patrol, {"wait": wait}], expect={})
+    case = scenarios.Scenario(
+        name="t",
+        title="t",
+        process="small_works",
+        start=base.start,
+        steps=[first_visit, patrol_due, patrol, {"wait": wait}],
+        expect={},
+    )
     outcome = scenarios.execute(bundle, case, scenario_service.helpers, scenario_service.checklist)
     assert outcome.error is None
     assert ("deadline_passed" in outcome.path) is fired

@@ -1,5 +1,6 @@
 """The step store's typed rows name every column of their tables, in the table's order: a column
 added to a model without its field here fails, instead of a step reading rows it cannot build."""
+
 from __future__ import annotations
 
 from dataclasses import fields

@@ -1,4 +1,5 @@
 """Sign in and out, CSRF on every form (not on the bearer-token API), language choice."""
+
 from __future__ import annotations
 
 import re
@@ -94,10 +95,28 @@ def test_navigation_by_role(pages, client):
 
 
 # The pages this suite covers; other page sets keep their own catalogue checks.
-OWN_SOURCES = ("web/auth.py", "web/inbox.py", "web/tasks.py", "web/files.py", "web/owner.py", "web/leads.py",
-               "web/ledger.py", "web/errors.py", "web/filters.py", "web/common.py", "web/formkit.py",
-               "templates/base.html", "templates/error.html", "templates/auth/", "templates/inbox/",
-               "templates/tasks/", "templates/owner/", "templates/leads/", "templates/ledger/", "templates/macros/")
+OWN_SOURCES = (
+    "web/auth.py",
+    "web/inbox.py",
+    "web/tasks.py",
+    "web/files.py",
+    "web/owner.py",
+    "web/leads.py",
+    "web/ledger.py",
+    "web/errors.py",
+    "web/filters.py",
+    "web/common.py",
+    "web/formkit.py",
+    "templates/base.html",
+    "templates/error.html",
+    "templates/auth/",
+    "templates/inbox/",
+    "templates/tasks/",
+    "templates/owner/",
+    "templates/leads/",
+    "templates/ledger/",
+    "templates/macros/",
+)
 
 
 def test_catalogs_translate_every_message():

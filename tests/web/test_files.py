@@ -1,4 +1,5 @@
 """Photos: checked by content, re-encoded without EXIF, size-limited, served by jurisdiction."""
+
 from __future__ import annotations
 
 import re
@@ -11,9 +12,12 @@ from webapp.persistence.models import Attachment, db
 
 
 def _upload(client, task_id, name, content, **fields):
-    return client.post(f"/tasks/{task_id}", data={"task_id": task_id, "action": "draft", **fields,
-                                                  "photos": (BytesIO(content), name)},
-                       content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        f"/tasks/{task_id}",
+        data={"task_id": task_id, "action": "draft", **fields, "photos": (BytesIO(content), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def _first_visit(pages, client):
@@ -25,15 +29,25 @@ def _first_visit(pages, client):
 
 def test_non_images_and_fake_extensions_are_refused(app, pages, client, clock):
     pid, task_id = _first_visit(pages, client)
-    for name, content in (("notes.txt", b"just some text"), ("photo.jpg", b"not really a jpeg"),
-                          ("scan.png", b"%PDF-1.4\n1 0 obj<<>>endobj\n"), ("anim.gif", _gif())):
+    for name, content in (
+        ("notes.txt", b"just some text"),
+        ("photo.jpg", b"not really a jpeg"),
+        ("scan.png", b"%PDF-1.4\n1 0 obj<<>>endobj\n"),
+        ("anim.gif", _gif()),
+    ):
         page = _upload(client, task_id, name, content).get_data(as_text=True)
         assert f"只能上传 JPEG、PNG 或 WebP 格式的照片，“{name}”不是" in page, name
     # Submitting (not a draft) shows the refusal beside the photo field and completes nothing.
-    resp = client.post(f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes",
-                                                  "site_status": "IN_PROGRESS",
-                                                  "photos": (BytesIO(b"text"), "x.jpg")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        f"/tasks/{task_id}",
+        data={
+            "task_id": task_id,
+            "site_matches": "yes",
+            "site_status": "IN_PROGRESS",
+            "photos": (BytesIO(b"text"), "x.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422
     assert re.search(r'data-error-for="photos">只能上传', resp.get_data(as_text=True))
     with app.app_context():
@@ -73,11 +87,21 @@ def test_photos_are_reencoded_without_exif_and_served_by_jurisdiction(app, pages
     assert client.get(f"/files/{ids[0]}").status_code == 404
     # Submitted with the task: linked to the project, visible to whoever may see the project.
     pages.login("inspector_lj")
-    resp = client.post(f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes",
-                                                  "site_status": "IN_PROGRESS", "photos": ids})
+    resp = client.post(
+        f"/tasks/{task_id}",
+        data={"task_id": task_id, "site_matches": "yes", "site_status": "IN_PROGRESS", "photos": ids},
+    )
     assert resp.status_code == 302
-    for user, status in (("supervisor_lj", 200), ("owner1", 200), ("city", 200), ("admin_sm", 200),
-                         ("inspector_zh", 404), ("owner2", 404), ("inspector_hl", 404), ("designer", 404)):
+    for user, status in (
+        ("supervisor_lj", 200),
+        ("owner1", 200),
+        ("city", 200),
+        ("admin_sm", 200),
+        ("inspector_zh", 404),
+        ("owner2", 404),
+        ("inspector_hl", 404),
+        ("designer", 404),
+    ):
         pages.login(user)
         assert client.get(f"/files/{ids[0]}").status_code == status, user
 
@@ -88,8 +112,16 @@ def test_someone_elses_photo_id_cannot_be_attached(app, pages, client, clock):
     with app.app_context():
         photo = db.session.query(Attachment).one().id
     pages.login("grid_lj")  # uploads nothing; tries to use the inspector's photo on a lead
-    resp = client.post("/leads/new", data={"street": "350203001", "address": "思明区大同路 2 号",
-                                           "description": "疑似装修", "urgency": "NORMAL", "photos": photo})
+    resp = client.post(
+        "/leads/new",
+        data={
+            "street": "350203001",
+            "address": "思明区大同路 2 号",
+            "description": "疑似装修",
+            "urgency": "NORMAL",
+            "photos": photo,
+        },
+    )
     assert resp.status_code == 422 and "附件无效或无权使用" in resp.get_data(as_text=True)
 
 
@@ -112,7 +144,9 @@ def test_the_task_page_and_the_api_refuse_another_users_photo_alike(app, api, pa
     page = client.post(f"/tasks/{task_id}", data={"task_id": task_id, **FIRST_VISIT, "photos": theirs})
     assert page.status_code == 422
     assert re.search(r'data-error-for="photos">附件无效或无权使用', page.get_data(as_text=True))
-    answer = api.post("inspector_lj", f"/api/v1/tasks/{task_id}/complete", {"data": {**FIRST_VISIT, "photos": [theirs]}})
+    answer = api.post(
+        "inspector_lj", f"/api/v1/tasks/{task_id}/complete", {"data": {**FIRST_VISIT, "photos": [theirs]}}
+    )
     assert answer.status_code == 422, answer.get_json()
     assert answer.get_json()["errors"]["photos"] == "附件无效或无权使用"
     with app.app_context():

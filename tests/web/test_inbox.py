@@ -1,4 +1,5 @@
 """The inbox: filters, search, pagination, count in the navigation; claim, release, assign."""
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,10 @@ def test_inbox_lists_tasks_with_project_facts_and_count(pages, client, clock):
 def test_filters_search_and_pagination(pages, client, clock):
     ids = [pages.register(title=f"测试项目 {n}", address=f"思明区鹭江道 {n} 号") for n in range(23)]
     pages.login("grid_lj")  # a lead too, so task types differ
-    client.post("/leads/new", data={"street": "350203001", "address": "思明区大同路 1 号", "description": "疑似拆墙",
-                                    "urgency": "NORMAL"})
+    client.post(
+        "/leads/new",
+        data={"street": "350203001", "address": "思明区大同路 1 号", "description": "疑似拆墙", "urgency": "NORMAL"},
+    )
     pages.login("inspector_lj")
     first = client.get("/").get_data(as_text=True)
     assert len(_reg_nos(first)) == 20 and "共 24 项" in first
@@ -60,8 +63,15 @@ def test_filters_search_and_pagination(pages, client, clock):
 def second_inspector(app):
     with app.app_context():
         street = db.session.query(OrgUnit).filter_by(code="350203001").one()
-        db.session.add(User(username="inspector_lj2", display_name="鹭江巡查员李", role="inspector",
-                            org_unit_id=street.id, password_hash=hash_password("demo12345")))
+        db.session.add(
+            User(
+                username="inspector_lj2",
+                display_name="鹭江巡查员李",
+                role="inspector",
+                org_unit_id=street.id,
+                password_hash=hash_password("demo12345"),
+            )
+        )
         db.session.commit()
 
 
@@ -78,8 +88,9 @@ def test_claim_release_and_assign(app, pages, client, clock, second_inspector):
     assert "鹭江巡查员王正在办理" in page
     client.post(f"/inbox/{task_id}/claim")
     assert "该任务已被同组其他人认领" in client.get("/").get_data(as_text=True)
-    resp = client.post(f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes",
-                                                  "site_status": "IN_PROGRESS"})
+    resp = client.post(
+        f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes", "site_status": "IN_PROGRESS"}
+    )
     assert resp.status_code == 403
     assert client.post(f"/inbox/{task_id}/release").status_code == 403
     # The holder releases it; then the supervisor assigns it to inspector_lj2.
@@ -98,12 +109,14 @@ def test_claim_release_and_assign(app, pages, client, clock, second_inspector):
     with app.app_context():
         assert db.session.get(InboxTask, task_id).claimed_by_id == lj2
     pages.login("inspector_lj")
-    resp = client.post(f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes",
-                                                  "site_status": "IN_PROGRESS"})
+    resp = client.post(
+        f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes", "site_status": "IN_PROGRESS"}
+    )
     assert resp.status_code == 403
     pages.login("inspector_lj2")
-    resp = client.post(f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes",
-                                                  "site_status": "IN_PROGRESS"})
+    resp = client.post(
+        f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes", "site_status": "IN_PROGRESS"}
+    )
     assert resp.status_code == 302
 
 

@@ -1,4 +1,5 @@
 """The ledger (台账) and its Excel export, and jurisdiction: 中华 never sees 鹭江."""
+
 from __future__ import annotations
 
 import re
@@ -22,14 +23,21 @@ def _setup(app, pages, client):
     """Two 鹭江 projects (one with a photo) and one 中华 project."""
     lj_a = pages.register(title="鹭江道 1 号装修", address="思明区鹭江道 1 号")
     lj_b = pages.register(title="鹭江道 2 号外立面", address="思明区鹭江道 2 号", risk_flags=["DEMOLITION"])
-    zh = pages.register(title="中山路 9 号装修", address="思明区中山路 9 号", street="350203002",
-                        community="350203002001")
+    zh = pages.register(
+        title="中山路 9 号装修", address="思明区中山路 9 号", street="350203002", community="350203002001"
+    )
     task_id = pages.task_of(lj_a, "first_visit")
     pages.login("inspector_lj")
-    resp = client.post(f"/tasks/{task_id}", data={"task_id": task_id, "site_matches": "yes",
-                                                  "site_status": "IN_PROGRESS",
-                                                  "photos": (BytesIO(jpeg_bytes()), "site.jpg")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        f"/tasks/{task_id}",
+        data={
+            "task_id": task_id,
+            "site_matches": "yes",
+            "site_status": "IN_PROGRESS",
+            "photos": (BytesIO(jpeg_bytes()), "site.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     with app.app_context():
         photo = db.session.query(Attachment).one().id
@@ -47,7 +55,14 @@ def test_ledger_filters_and_detail(app, pages, client, clock):
     page = client.get("/ledger?text=鹭江道 1 号").get_data(as_text=True)
     assert re.findall(r'data-reg-no="([^"]+)"', page) == [reg[lj_a]]
     page = client.get(f"/projects/{lj_a}").get_data(as_text=True)
-    for expected in ("鹭江道 1 号装修", "张三", "厦门安建装饰工程有限公司", "首次核实", f"/files/{photo}", "未发现隐患"):
+    for expected in (
+        "鹭江道 1 号装修",
+        "张三",
+        "厦门安建装饰工程有限公司",
+        "首次核实",
+        f"/files/{photo}",
+        "未发现隐患",
+    ):
         assert expected in page, expected
     pages.login("admin_sm")  # district: both streets, with the street filter
     page = client.get("/ledger?street=350203002").get_data(as_text=True)

@@ -1,5 +1,6 @@
 """Issue 15: the owner claims a project registered on site, on a page or through the API — the same
 service (services.lifecycle.ownership.claim)."""
+
 from __future__ import annotations
 
 from tests.helpers.lifecycle import register
@@ -20,21 +21,29 @@ def test_the_owner_claims_on_the_page(app, api, client, clock):
     login(client, "owner1")
     page = client.get(f"/owner/claim?reg_no={reg_no}")
     assert page.status_code == 200 and f'value="{reg_no}"' in text(page)
-    wrong = client.post("/owner/claim", data={"reg_no": reg_no, "claim_code": "WRONG1", "phone": "13800001111",
-                                              "commitment_signed": "on"})
+    wrong = client.post(
+        "/owner/claim",
+        data={"reg_no": reg_no, "claim_code": "WRONG1", "phone": "13800001111", "commitment_signed": "on"},
+    )
     assert wrong.status_code == 422 and "登记编号、认领码或手机号不匹配" in text(wrong)
     unsigned = client.post("/owner/claim", data={"reg_no": reg_no, "claim_code": code, "phone": "13800001111"})
     assert unsigned.status_code == 422 and "须由业主本人签署安全生产承诺" in text(unsigned)
     assert api.project("inspector_lj", pid)["awaiting_owner_claim"] is True  # nothing changed
-    done = client.post("/owner/claim", data={"reg_no": reg_no, "claim_code": code.lower(), "phone": "13800001111",
-                                             "commitment_signed": "on"}, follow_redirects=True)
+    done = client.post(
+        "/owner/claim",
+        data={"reg_no": reg_no, "claim_code": code.lower(), "phone": "13800001111", "commitment_signed": "on"},
+        follow_redirects=True,
+    )
     assert done.status_code == 200 and f"项目 {reg_no} 已由你认领" in text(done)
     project = api.project("owner1", pid)
     assert project["awaiting_owner_claim"] is False
     assert [h for h in project["history"] if h["kind"] == "owner_claimed"]
     # Claimed once: the code does not work again, for anyone.
-    again = api.post("owner2", "/api/v1/projects/claim", {"reg_no": reg_no, "claim_code": code,
-                                                          "phone": "13800001111", "commitment_signed": True})
+    again = api.post(
+        "owner2",
+        "/api/v1/projects/claim",
+        {"reg_no": reg_no, "claim_code": code, "phone": "13800001111", "commitment_signed": True},
+    )
     assert again.status_code == 422
 
 

@@ -1,4 +1,5 @@
 """The owner's portal (registration in steps, my projects, notices) and a grid worker's lead."""
+
 from __future__ import annotations
 
 import re
@@ -54,12 +55,22 @@ def test_owner_sees_only_own_projects(pages, client, clock):
 def test_grid_worker_reports_a_lead_with_photo_and_location(app, pages, client, clock):
     pages.login("grid_lj")
     page = client.get("/leads/new").get_data(as_text=True)
-    assert 'name="latitude"' in page and "data-geo-button" in page and 'accept="image/jpeg,image/png,image/webp"' in page
-    resp = client.post("/leads/new", data={"street": "350203001", "address": "思明区大同路 12 号",
-                                           "latitude": "24.4556", "longitude": "118.0712",
-                                           "description": "沿街店面疑似在拆墙", "urgency": "IMMINENT",
-                                           "photos": (BytesIO(jpeg_bytes()), "lead.jpg")},
-                       content_type="multipart/form-data")
+    assert (
+        'name="latitude"' in page and "data-geo-button" in page and 'accept="image/jpeg,image/png,image/webp"' in page
+    )
+    resp = client.post(
+        "/leads/new",
+        data={
+            "street": "350203001",
+            "address": "思明区大同路 12 号",
+            "latitude": "24.4556",
+            "longitude": "118.0712",
+            "description": "沿街店面疑似在拆墙",
+            "urgency": "IMMINENT",
+            "photos": (BytesIO(jpeg_bytes()), "lead.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     with app.app_context():
         project = db.session.query(Project).one()

@@ -1,4 +1,5 @@
 """District rules pages: own district only, edit with validation and preview, history, city view."""
+
 from __future__ import annotations
 
 import re
@@ -33,10 +34,17 @@ def edit_form(client, **changes) -> MultiDict:
     return data
 
 
-@pytest.mark.parametrize("username, code, status", [
-    ("admin_hl", HULI, 200), ("admin_sm", HULI, 403), ("admin_sm", SIMING, 200), ("city", HULI, 200),
-    ("owner1", HULI, 403), ("admin_hl", "999999", 404),
-])
+@pytest.mark.parametrize(
+    "username, code, status",
+    [
+        ("admin_hl", HULI, 200),
+        ("admin_sm", HULI, 403),
+        ("admin_sm", SIMING, 200),
+        ("city", HULI, 200),
+        ("owner1", HULI, 403),
+        ("admin_hl", "999999", 404),
+    ],
+)
 def test_rule_pages_are_scoped(client, username, code, status):
     login(client, username)
     assert client.get(f"/rules/{code}").status_code == status
@@ -71,8 +79,9 @@ def test_admin_previews_then_saves_and_the_history_shows_the_change(app, client,
     assert refused.status_code == 422
     assert 'data-error-for="rectify_general"' in text(refused) and 'data-error-for="reason"' in text(refused)
 
-    saved = client.post(EDIT, data=edit_form(client, rectify_general="PT30S", reason="演练：整改期限 30 秒",
-                                             action="save"))
+    saved = client.post(
+        EDIT, data=edit_form(client, rectify_general="PT30S", reason="演练：整改期限 30 秒", action="save")
+    )
     assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/rules/{HULI}/history")
     history = text(client.get(f"/rules/{HULI}/history"))
     assert "演练：整改期限 30 秒" in history and "admin_hl" in history
@@ -109,8 +118,9 @@ def test_a_scheduled_version_is_replaced_or_withdrawn_on_the_pages(client, clock
 
     login(client, "admin_hl")
     later = (clock.now() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
-    saved = client.post(EDIT, data=edit_form(client, rectify_general="P5D", effective_from=later,
-                                             reason="下月起放宽", action="save"))
+    saved = client.post(
+        EDIT, data=edit_form(client, rectify_general="P5D", effective_from=later, reason="下月起放宽", action="save")
+    )
     assert saved.status_code == 302
     show = text(client.get(f"/rules/{HULI}"))
     assert 'data-scheduled="1"' in show and f"/rules/{HULI}/edit?replaces=1" in show
@@ -123,8 +133,9 @@ def test_a_scheduled_version_is_replaced_or_withdrawn_on_the_pages(client, clock
     history = text(client.get(f"/rules/{HULI}/history"))
     assert "已撤回" in history and "生效前被第 2 版替换" in history
     # A third version scheduled, then withdrawn without a replacement.
-    client.post(EDIT, data=edit_form(client, rectify_general="P6D", effective_from=later, reason="再调整",
-                                     action="save"))
+    client.post(
+        EDIT, data=edit_form(client, rectify_general="P6D", effective_from=later, reason="再调整", action="save")
+    )
     refused = client.post(f"/rules/{HULI}/versions/3/withdraw", data={"reason": ""}, follow_redirects=True)
     assert "请填写撤回原因" in text(refused)
     done = client.post(f"/rules/{HULI}/versions/3/withdraw", data={"reason": "暂缓"}, follow_redirects=True)

@@ -1,6 +1,7 @@
 """Headers and links (issue 16): a Content-Security-Policy the pages work under (no inline script
 or handler left in them), no framing, a referrer policy, HSTS in production; process files only
 as attachments; `next=` leads to a path on this site only."""
+
 from __future__ import annotations
 
 import re
@@ -64,8 +65,18 @@ def test_a_process_file_is_always_an_attachment(pages, client):
     assert "inline=1" not in page  # the modeler fetches the attachment
 
 
-@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "//evil.example",
-                                    "https://evil.example/", "/%0a", "\t/inbox"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/%0a",
+        "\t/inbox",
+    ],
+)
 def test_next_leads_to_this_site_only(app, pages, client, target):
     pid = pages.register()
     from webapp.persistence.models import InboxTask, db

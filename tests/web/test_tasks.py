@@ -1,4 +1,5 @@
 """The task page: form from its definition, messages beside fields, drafts, stale pages, checklist."""
+
 from __future__ import annotations
 
 import json
@@ -41,15 +42,25 @@ def test_draft_is_saved_and_prefilled_then_discarded(app, pages, client, clock):
     pid = pages.register()
     task_id = pages.task_of(pid, "first_visit")
     pages.login("inspector_lj")
-    resp = client.post(f"/tasks/{task_id}", data={
-        "task_id": task_id, "action": "draft", "site_status": "PAUSED", "mismatch_note": "草稿说明",
-        "photos": (BytesIO(jpeg_bytes()), "site.jpg")}, content_type="multipart/form-data")
+    resp = client.post(
+        f"/tasks/{task_id}",
+        data={
+            "task_id": task_id,
+            "action": "draft",
+            "site_status": "PAUSED",
+            "mismatch_note": "草稿说明",
+            "photos": (BytesIO(jpeg_bytes()), "site.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "草稿说明" in page and 'value="PAUSED" selected' in page and "已填入" in page
     photo = re.search(r'name="photos" value="([A-Za-z0-9_-]{22})"', page).group(1)
-    resp = client.post(f"/tasks/{task_id}", data=form_data(
-        {"task_id": task_id, "site_matches": "yes", "site_status": "IN_PROGRESS", "photos": [photo]}))
+    resp = client.post(
+        f"/tasks/{task_id}",
+        data=form_data({"task_id": task_id, "site_matches": "yes", "site_status": "IN_PROGRESS", "photos": [photo]}),
+    )
     assert resp.status_code == 302
     with app.app_context():
         assert db.session.query(TaskDraft).count() == 0
@@ -99,16 +110,28 @@ def test_patrol_checklist_radios_become_the_checklist(app, pages, client, clock)
     assert "B01" in codes and "G01" not in codes
     answers = {code: "OK" for code in codes}
     del answers[codes[0]]  # one item left out: named beside it
-    resp = client.post(f"/tasks/{patrol}", data=form_data({"task_id": patrol, "site_status": "IN_PROGRESS",
-                                                             "outcome": "no_hazard", "checklist": answers}))
+    resp = client.post(
+        f"/tasks/{patrol}",
+        data=form_data({"task_id": patrol, "site_status": "IN_PROGRESS", "outcome": "no_hazard", "checklist": answers}),
+    )
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert re.search(rf'data-item="{codes[0]}">\s*<div><span class="code">{codes[0]}</span>', page)
     assert "检查表未完成" in page
     answers[codes[0]] = "NOK"
-    resp = client.post(f"/tasks/{patrol}", data=form_data({
-        "task_id": patrol, "site_status": "IN_PROGRESS", "outcome": "rectify", "hazard_severity": "GENERAL",
-        "hazard_description": "临时用电电线乱拉乱接", "checklist": answers}))
+    resp = client.post(
+        f"/tasks/{patrol}",
+        data=form_data(
+            {
+                "task_id": patrol,
+                "site_status": "IN_PROGRESS",
+                "outcome": "rectify",
+                "hazard_severity": "GENERAL",
+                "hazard_description": "临时用电电线乱拉乱接",
+                "checklist": answers,
+            }
+        ),
+    )
     assert resp.status_code == 302
     with app.app_context():
         event = db.session.query(HistoryEvent).filter_by(element_id="patrol", kind="task_completed").one()
@@ -128,19 +151,37 @@ def test_patrol_page_shows_the_proposed_deadline_and_reinspection_lists_each_haz
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     # Seen before submitting: the district's proposal (P3D general, P1D major, at most P7D).
     assert "一般隐患 2026-12-18，重大隐患 2026-12-16；可缩短，或延长至最迟 2026-12-22" in page
-    api.complete("inspector_lj", task["id"], {"site_status": "IN_PROGRESS", "outcome": "rectify",
-                                              "checklist": checklist(api, task, ("D02", "B02")),
-                                              "hazard_description": "现场检查发现"})
-    api.complete("owner1", api.task_of("owner1", pid, "submit_evidence")["id"],
-                 {"measures_taken": "已整改", "completed_on": "2026-12-16"})
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "outcome": "rectify",
+            "checklist": checklist(api, task, ("D02", "B02")),
+            "hazard_description": "现场检查发现",
+        },
+    )
+    api.complete(
+        "owner1",
+        api.task_of("owner1", pid, "submit_evidence")["id"],
+        {"measures_taken": "已整改", "completed_on": "2026-12-16"},
+    )
     reinspect = pages.task_of(pid, "reinspect")
     page = client.get(f"/tasks/{reinspect}").get_data(as_text=True)
     assert 'name="hazard_results.H1"' in page and 'name="hazard_results.H2"' in page
     assert "B02" in page and "D02" in page and "没有未销号的隐患" not in page
-    resp = client.post(f"/tasks/{reinspect}", data=form_data(
-        {"hazard_results": {"H1": "passed"}, "method": "onsite"}, task_id=reinspect, action="complete"))
+    resp = client.post(
+        f"/tasks/{reinspect}",
+        data=form_data({"hazard_results": {"H1": "passed"}, "method": "onsite"}, task_id=reinspect, action="complete"),
+    )
     assert resp.status_code == 422 and "请逐项填写复查结论" in resp.get_data(as_text=True)
-    resp = client.post(f"/tasks/{reinspect}", data=form_data(
-        {"hazard_results": {"H1": "passed", "H2": "passed"}, "method": "onsite"}, task_id=reinspect, action="complete"))
+    resp = client.post(
+        f"/tasks/{reinspect}",
+        data=form_data(
+            {"hazard_results": {"H1": "passed", "H2": "passed"}, "method": "onsite"},
+            task_id=reinspect,
+            action="complete",
+        ),
+    )
     assert resp.status_code == 302
     assert {h["status"] for h in api.project("inspector_lj", pid)["hazards"]} == {"closed"}

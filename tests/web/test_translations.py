@@ -1,4 +1,5 @@
 """Chinese first: every message of every page and flash has a Chinese translation."""
+
 from __future__ import annotations
 
 from tests.helpers.pages import untranslated

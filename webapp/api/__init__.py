@@ -1,4 +1,5 @@
 """JSON API under /api/v1 (flask-smorest): OpenAPI at /api/v1/openapi.json, generated from the schemas."""
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -16,8 +17,7 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}})
     from . import (
         audit,
         dashboard,
@@ -36,8 +36,22 @@ def init_app(app) -> None:
     )
 
     # The order is the order of the sections in the OpenAPI document.
-    for module in (tokens, tasks, projects, operations, notices, designer, rules, dashboard, audit, participation,
-                   notifications, people, inbox, integration):
+    for module in (
+        tokens,
+        tasks,
+        projects,
+        operations,
+        notices,
+        designer,
+        rules,
+        dashboard,
+        audit,
+        participation,
+        notifications,
+        people,
+        inbox,
+        integration,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
     errors = {ValidationFailed: 422, Forbidden: 403, NotFound: 404, Conflict: 409}

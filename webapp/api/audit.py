@@ -1,4 +1,5 @@
 """GET /api/v1/audit: the audit trail, newest first (role `auditor`)."""
+
 from __future__ import annotations
 
 from flask import g

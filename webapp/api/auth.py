@@ -1,4 +1,5 @@
 """Bearer-token authentication for the JSON API (webapp.access checks every route first)."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -64,5 +65,6 @@ def load_body(schema):
     try:
         return schema.load(request.get_json(silent=True) or {})
     except ValidationError as exc:
-        raise ValidationFailed({k: "; ".join(v) if isinstance(v, list) else str(v)
-                                for k, v in exc.messages.items()}) from exc
+        raise ValidationFailed(
+            {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in exc.messages.items()}
+        ) from exc

@@ -1,4 +1,5 @@
 """Process versions for designers: upload (validate, deploy), list, download, migrate projects."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -38,22 +39,33 @@ class VersionSchema(Schema):
     forms = fields.List(fields.String())
     changes = fields.Dict(allow_none=True)
     created = fields.Boolean()
-    district_code = fields.String(allow_none=True, metadata={
-        "description": "the district whose variant this version is; null: the city's version, the default"})
+    district_code = fields.String(
+        allow_none=True,
+        metadata={"description": "the district whose variant this version is; null: the city's version, the default"},
+    )
     district_name = fields.String(allow_none=True)
     rollback_of = fields.Integer(allow_none=True, metadata={"description": "the version deployed again"})
 
 
 class DiffSchema(Schema):
     version = fields.Nested("VersionLabel")
-    against = fields.Nested("VersionLabel", allow_none=True, metadata={
-        "description": "the version compared with: by default the one this version was deployed over"})
+    against = fields.Nested(
+        "VersionLabel",
+        allow_none=True,
+        metadata={"description": "the version compared with: by default the one this version was deployed over"},
+    )
     bpmn = fields.Dict(metadata={"description": "per BPMN file: {added, removed, changed: [{id, name, type, what}]}"})
-    dmn = fields.List(fields.Dict(), metadata={
-        "description": "per decision: {file, decision_id, name, status, rows_added, rows_removed, rows_changed "
-                       "(before/after cells), columns_changed}"})
-    forms = fields.List(fields.Dict(), metadata={
-        "description": "per form: {form, file, status, added, removed, changed: [{key, label, type, what}]}"})
+    dmn = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "per decision: {file, decision_id, name, status, rows_added, rows_removed, rows_changed "
+            "(before/after cells), columns_changed}"
+        },
+    )
+    forms = fields.List(
+        fields.Dict(),
+        metadata={"description": "per form: {form, file, status, added, removed, changed: [{key, label, type, what}]}"},
+    )
 
 
 class DiffQuery(Schema):
@@ -129,26 +141,43 @@ class MigrationPreview(Schema):
 
 _UPLOAD_DOC = {
     "requestBody": {
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "properties": {
-                "files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                          "description": "BPMN (.bpmn), DMN (.dmn) and form (.json) files"},
-                "note": {"type": "string"},
-                "process_id": {"type": "string", "description": "the process to lay the files over"},
-                "dry_run": {"type": "boolean", "description": "validate only; answer 200 with problems and "
-                                                               "the scenario tests' results"},
-                "override_failing_scenarios": {"type": "boolean",
-                                               "description": "deploy although scenario tests fail (needs a reason)"},
-                "override_reason": {"type": "string", "description": "why failing scenarios are overridden "
-                                                                     "(kept in the deployment's history)"},
-            },
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "BPMN (.bpmn), DMN (.dmn) and form (.json) files",
+                        },
+                        "note": {"type": "string"},
+                        "process_id": {"type": "string", "description": "the process to lay the files over"},
+                        "dry_run": {
+                            "type": "boolean",
+                            "description": "validate only; answer 200 with problems and the scenario tests' results",
+                        },
+                        "override_failing_scenarios": {
+                            "type": "boolean",
+                            "description": "deploy although scenario tests fail (needs a reason)",
+                        },
+                        "override_reason": {
+                            "type": "string",
+                            "description": "why failing scenarios are overridden (kept in the deployment's history)",
+                        },
+                    },
+                }
+            }
+        },
     },
-    "responses": {"422": {"description": "the upload has problems: {problems: [{file, element_id, "
-                                         "element_name, message}]}, or scenario tests fail without an override: "
-                                         "{message, scenarios: {results: [{name, title, passed, failures, "
-                                         "diverged_at, expected_next, actual_next, path}], passed, failed}}"}},
+    "responses": {
+        "422": {
+            "description": "the upload has problems: {problems: [{file, element_id, "
+            "element_name, message}]}, or scenario tests fail without an override: "
+            "{message, scenarios: {results: [{name, title, passed, failures, "
+            "diverged_at, expected_next, actual_next, path}], passed, failed}}"
+        }
+    },
 }
 
 
@@ -167,18 +196,31 @@ def upload():
     try:
         if dry_run:
             prepared = deployment.prepare_for(g.user, uploads, process_id)
-            return jsonify(problems=[p.as_dict() for p in prepared.problems], files=sorted(prepared.files),
-                           scenarios=prepared.scenarios), 200
-        version, created = deployment.deploy(g.user, uploads, note=request.form.get("note") or None,
-                                           process_id=process_id, override=_flag("override_failing_scenarios"),
-                                           override_reason=request.form.get("override_reason"))
+            return jsonify(
+                problems=[p.as_dict() for p in prepared.problems],
+                files=sorted(prepared.files),
+                scenarios=prepared.scenarios,
+            ), 200
+        version, created = deployment.deploy(
+            g.user,
+            uploads,
+            note=request.form.get("note") or None,
+            process_id=process_id,
+            override=_flag("override_failing_scenarios"),
+            override_reason=request.form.get("override_reason"),
+        )
     except deployment.ScenariosFailed as exc:
-        return jsonify(code=422, status="Unprocessable Entity", message=str(exc), problems=[],
-                       scenarios=exc.report), 422
+        return jsonify(
+            code=422, status="Unprocessable Entity", message=str(exc), problems=[], scenarios=exc.report
+        ), 422
     except BundleError as exc:
         # A dry run answers 200 either way: the problems are its result.
-        return jsonify(code=422, status="Unprocessable Entity", message="上传的流程有问题，未部署",
-                       problems=[p.as_dict() for p in exc.problems]), 200 if dry_run else 422
+        return jsonify(
+            code=422,
+            status="Unprocessable Entity",
+            message="上传的流程有问题，未部署",
+            problems=[p.as_dict() for p in exc.problems],
+        ), 200 if dry_run else 422
     row = deployment.version_detail(g.user, version.id)
     row["created"] = created
     return row, 201 if created else 200
@@ -220,9 +262,14 @@ def download(version_id, name):
     text = deployment.version_file(g.user, version_id, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     filename = name.rsplit("/", 1)[-1]
-    return Response(text, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        text,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @blp.route("/process-versions/<int:version_id>/migration", methods=["GET"])
@@ -250,33 +297,50 @@ def migrate_selection(body, version_id):
 def migrate_project(body, project_id):
     """Move one project to another version of its process (`dry_run`: preview only)."""
     try:
-        return instance_migration.migrate_project(g.user, project_id, body["version"], dry_run=body["dry_run"],
-                                         ip=client_ip())
+        return instance_migration.migrate_project(
+            g.user, project_id, body["version"], dry_run=body["dry_run"], ip=client_ip()
+        )
     except instance_migration.MigrationConflict as exc:
-        return jsonify(dict(MigrationRow().dump(exc.preview), code=409, status="Conflict",
-                            message=exc.preview["reason"])), 409
+        return jsonify(
+            dict(MigrationRow().dump(exc.preview), code=409, status="Conflict", message=exc.preview["reason"])
+        ), 409
 
 
 @blp.route("/process-versions/<int:version_id>/rollback", methods=["POST"])
 @blp.arguments(RollbackRequest)
 @blp.response(201, VersionSchema)
-@blp.doc(responses={"409": {"description": "the version's content is already the newest of the line"},
-                    "422": {"description": "the version no longer validates (problems) or its scenario tests "
-                                           "fail without an override (scenarios)"}})
+@blp.doc(
+    responses={
+        "409": {"description": "the version's content is already the newest of the line"},
+        "422": {
+            "description": "the version no longer validates (problems) or its scenario tests "
+            "fail without an override (scenarios)"
+        },
+    }
+)
 @token_required
 def rollback(body, version_id):
     """Deploy an earlier version's files again, exactly, as the newest version of the caller's line
     (the city's, or the caller's district variant); then preview and migrate running projects."""
     try:
-        version = deployment.rollback(g.user, version_id, note=body["note"],
-                                      override=body["override_failing_scenarios"],
-                                      override_reason=body["override_reason"])
+        version = deployment.rollback(
+            g.user,
+            version_id,
+            note=body["note"],
+            override=body["override_failing_scenarios"],
+            override_reason=body["override_reason"],
+        )
     except deployment.ScenariosFailed as exc:
-        return jsonify(code=422, status="Unprocessable Entity", message=str(exc), problems=[],
-                       scenarios=exc.report), 422
+        return jsonify(
+            code=422, status="Unprocessable Entity", message=str(exc), problems=[], scenarios=exc.report
+        ), 422
     except BundleError as exc:
-        return jsonify(code=422, status="Unprocessable Entity", message="该版本未通过校验，未部署",
-                       problems=[p.as_dict() for p in exc.problems]), 422
+        return jsonify(
+            code=422,
+            status="Unprocessable Entity",
+            message="该版本未通过校验，未部署",
+            problems=[p.as_dict() for p in exc.problems],
+        ), 422
     row = deployment.version_detail(g.user, version.id)
     row["created"] = True
     return row

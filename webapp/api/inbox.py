@@ -1,4 +1,5 @@
 """Inbox work in bulk and saved inbox filters."""
+
 from __future__ import annotations
 
 from flask import g
@@ -14,10 +15,10 @@ blp = Blueprint("inbox_api", __name__, description="Bulk claim, release and assi
 
 class BulkRequest(Schema):
     action = fields.Str(required=True, validate=validate.OneOf(bulk.ACTIONS))
-    task_ids = fields.List(fields.Str(validate=validate.Length(max=36)), required=True,
-                           validate=validate.Length(min=1, max=bulk.MAX_TASKS))
-    assignee_id = fields.Int(load_default=None, allow_none=True,
-                             validate=DB_INT)
+    task_ids = fields.List(
+        fields.Str(validate=validate.Length(max=36)), required=True, validate=validate.Length(min=1, max=bulk.MAX_TASKS)
+    )
+    assignee_id = fields.Int(load_default=None, allow_none=True, validate=DB_INT)
 
 
 class BulkResult(Schema):
@@ -27,8 +28,12 @@ class BulkResult(Schema):
 
 class SavedFilterIn(Schema):
     name = fields.Str(required=True, validate=validate.Length(max=200))
-    params = fields.Dict(keys=fields.Str(), values=fields.Raw(), load_default=dict,
-                         metadata={"description": "form_key, stage, street, overdue, text, claimed, sort, view"})
+    params = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Raw(),
+        load_default=dict,
+        metadata={"description": "form_key, stage, street, overdue, text, claimed, sort, view"},
+    )
 
 
 class SavedFilterOut(Schema):

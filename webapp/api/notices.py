@@ -1,4 +1,5 @@
 """Notices of a project and their service records (送达回证)."""
+
 from __future__ import annotations
 
 from flask import g
@@ -29,6 +30,13 @@ def serve(notice_id):
     """Record how a notice was served: method, when, to whom, photos (or the refusal)."""
     notices.visible(g.user, notice_id)  # the object first: 404 outside the project's reach
     body = load_body(ServiceRecord())
-    notice = notices.record_service(g.user, notice_id, method=body["method"], served_to=body["served_to"],
-                                    served_at=body.get("served_at"), photos=body["photos"], note=body["note"])
+    notice = notices.record_service(
+        g.user,
+        notice_id,
+        method=body["method"],
+        served_to=body["served_to"],
+        served_at=body.get("served_at"),
+        photos=body["photos"],
+        note=body["note"],
+    )
     return notices.as_row(notice)

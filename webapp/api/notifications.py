@@ -1,4 +1,5 @@
 """Notifications API: my notifications, marking them read, my preferences; the delivery log (admin)."""
+
 from __future__ import annotations
 
 from flask import g
@@ -14,8 +15,9 @@ blp = Blueprint("notifications", __name__, description="Notifications and remind
 
 class NotificationRow(Schema):
     id = fields.Int()
-    kind = fields.Str(metadata={"description": "new_task, handover, due_soon, overdue, escalation (督办), notice, "
-                                               "mention, comment"})
+    kind = fields.Str(
+        metadata={"description": "new_task, handover, due_soon, overdue, escalation (督办), notice, mention, comment"}
+    )
     title = fields.Str()
     body = fields.Str(allow_none=True)
     link = fields.Str(allow_none=True)
@@ -38,8 +40,12 @@ class ListArgs(Schema):
 
 
 class ReadRequest(Schema):
-    ids = fields.List(fields.Int(validate=DB_ID), load_default=None, allow_none=True,
-                      metadata={"description": "omit to mark every notification read"})
+    ids = fields.List(
+        fields.Int(validate=DB_ID),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "omit to mark every notification read"},
+    )
 
 
 class ReadResult(Schema):
@@ -76,9 +82,10 @@ class Delivery(Schema):
 @token_required
 def my_notifications(args):
     """My notifications, newest first (`before` pages on by id), with the unread count."""
-    return {"unread": centre.unread_count(g.user),
-            "items": centre.listing(g.user, unread_only=args["unread"], limit=args["limit"],
-                                    before_id=args["before"])}
+    return {
+        "unread": centre.unread_count(g.user),
+        "items": centre.listing(g.user, unread_only=args["unread"], limit=args["limit"], before_id=args["before"]),
+    }
 
 
 @blp.route("/notifications/read", methods=["POST"])

@@ -1,4 +1,5 @@
 """Operations API (role `admin`): failing timer jobs and external tasks, incidents, and their retry."""
+
 from __future__ import annotations
 
 from flask import g
@@ -12,8 +13,11 @@ blp = Blueprint("operations", __name__, description="Platform operations (role a
 
 
 class Incident(Schema):
-    kind = fields.Str(metadata={"description": "timer (a timer job) or external_task (a service task whose "
-                                               "external worker failed it)"})
+    kind = fields.Str(
+        metadata={
+            "description": "timer (a timer job) or external_task (a service task whose external worker failed it)"
+        }
+    )
     external_task_id = fields.Str(metadata={"description": "kind external_task: the task's id"})
     topic = fields.Str(metadata={"description": "kind external_task: its topic"})
     element_id = fields.Str()

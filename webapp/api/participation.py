@@ -1,5 +1,6 @@
 """Property companies and entrusted supervisors (P-26, P-27): naming a project's supervisor, the
 supervisor's advisory logs, and the yearly property-company figures with their star rating."""
+
 from __future__ import annotations
 
 from flask import g

@@ -1,4 +1,5 @@
 """Between people: comments and hand-over notes on a project, stand-ins for leave."""
+
 from __future__ import annotations
 
 from flask import g
@@ -16,10 +17,16 @@ blp = Blueprint("people_api", __name__, description="Comments, hand-over notes a
 class CommentIn(Schema):
     body = fields.Str(required=True, validate=validate.Length(max=10000))
     kind = fields.Str(load_default="comment", metadata={"description": "comment or handover"})
-    visibility = fields.Str(load_default="internal", metadata={"description": "internal or owner (owners: always owner)"})
+    visibility = fields.Str(
+        load_default="internal", metadata={"description": "internal or owner (owners: always owner)"}
+    )
     task_id = fields.Str(load_default=None, allow_none=True)
-    attachments = fields.List(fields.Str(validate=validate.Length(max=64)), load_default=list,
-                              validate=validate.Length(max=20), metadata={"description": "ids of uploaded photos"})
+    attachments = fields.List(
+        fields.Str(validate=validate.Length(max=64)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"description": "ids of uploaded photos"},
+    )
 
 
 class CommentOut(Schema):

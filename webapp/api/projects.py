@@ -50,8 +50,11 @@ def lead(body):
 @token_required
 def claim(body):
     """The owner takes over a project registered on the owner's behalf (code on the receipt)."""
-    return _created(ownership.claim(g.user, body["reg_no"], body["claim_code"], body["phone"],
-                                    body["commitment_signed"], lang=lang()))
+    return _created(
+        ownership.claim(
+            g.user, body["reg_no"], body["claim_code"], body["phone"], body["commitment_signed"], lang=lang()
+        )
+    )
 
 
 @blp.route("/projects", methods=["GET"])

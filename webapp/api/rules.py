@@ -1,4 +1,5 @@
 """District implementation rules (实施细则): read, change, history, what-if preview, city view."""
+
 from __future__ import annotations
 
 from flask import g
@@ -34,14 +35,21 @@ class RuleDraft(Schema):
     """Parameters not named keep their value from the latest version."""
 
     values = fields.Dict(keys=fields.String(), required=True)
-    effective_from = fields.String(allow_none=True, metadata={
-        "description": "ISO 8601; without a zone it is Xiamen time; empty: now"})
+    effective_from = fields.String(
+        allow_none=True, metadata={"description": "ISO 8601; without a zone it is Xiamen time; empty: now"}
+    )
     reason = fields.String(allow_none=True)
-    base_version = fields.Integer(allow_none=True, metadata={
-        "description": "the version the draft was made from; 409 if another version was saved since"})
-    replaces = fields.Integer(allow_none=True, metadata={
-        "description": "a scheduled version this one replaces (withdrawn with the save); the draft starts "
-                       "from the version before it and may take effect earlier; 409 if it is in force"})
+    base_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the version the draft was made from; 409 if another version was saved since"},
+    )
+    replaces = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "a scheduled version this one replaces (withdrawn with the save); the draft starts "
+            "from the version before it and may take effect earlier; 409 if it is in force"
+        },
+    )
 
 
 class Withdrawal(Schema):
@@ -125,8 +133,12 @@ class Preview(Schema):
     changes = fields.List(fields.Nested(Change))
     projects = fields.Integer()
     patrolled_projects = fields.Integer()
-    reclassified = fields.List(fields.Nested(Reclassified), metadata={
-        "description": "classified differently if registered today; running projects keep their recorded level"})
+    reclassified = fields.List(
+        fields.Nested(Reclassified),
+        metadata={
+            "description": "classified differently if registered today; running projects keep their recorded level"
+        },
+    )
     patrol_load = fields.List(fields.Nested(PatrolLoad))
     moved_deadlines = fields.List(fields.Nested(MovedDeadline))
     kept_deadlines = fields.Integer(metadata={"description": "due dates and timers already decided: unchanged"})
@@ -137,9 +149,14 @@ def rule_set_out(user, code: str) -> dict:
     current = rulebook.read(user, code)
     unit = rulebook.district(code)
     return {
-        "district_code": code, "district_name": unit.name, "version": current.version,
-        "effective_from": current.effective_from, "reason": current.reason, "author": current.author,
-        "created_at": current.created_at, "values": current.values,
+        "district_code": code,
+        "district_name": unit.name,
+        "version": current.version,
+        "effective_from": current.effective_from,
+        "reason": current.reason,
+        "author": current.author,
+        "created_at": current.created_at,
+        "values": current.values,
         "scheduled": [{"version": r.version, "effective_from": r.effective_from} for r in rulebook.scheduled(code)],
         "can_edit": policy.can_edit_rules(user, code),
     }
@@ -160,8 +177,16 @@ def get_rules(code):
 def put_rules(body, code):
     """Save a new version (district administrators of this district only): 422 names each failing
     parameter, `effective_from` and `reason`; 409 if `base_version` is no longer the latest."""
-    rulebook.save(g.user, code, body["values"], body.get("effective_from"), body.get("reason"),
-               base_version=body.get("base_version"), replaces=body.get("replaces"), lang=lang())
+    rulebook.save(
+        g.user,
+        code,
+        body["values"],
+        body.get("effective_from"),
+        body.get("reason"),
+        base_version=body.get("base_version"),
+        replaces=body.get("replaces"),
+        lang=lang(),
+    )
     return rule_set_out(g.user, code)
 
 

@@ -1,4 +1,5 @@
 """marshmallow schemas of the JSON API; the OpenAPI document is generated from them."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -17,9 +18,13 @@ PAGE_NUMBER = validate.Range(min=1, max=MAX_PAGE)
 class TokenRequest(Schema):
     username = fields.String(required=True)
     password = fields.String(required=True, load_only=True)
-    scopes = fields.List(fields.String(validate=validate.Length(max=100)), validate=validate.Length(max=50),
-                         metadata={"description": "role integration: the topics and messages the token is for "
-                                                  "(default: all of the account's)"})
+    scopes = fields.List(
+        fields.String(validate=validate.Length(max=100)),
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "role integration: the topics and messages the token is for (default: all of the account's)"
+        },
+    )
 
 
 class TokenResponse(Schema):
@@ -51,7 +56,9 @@ class TaskRow(Schema):
     status = fields.String(allow_none=True)
     street_code = fields.String()
     claimed_by_id = fields.Integer(allow_none=True)
-    waiting_for = fields.String(allow_none=True, metadata={"description": "待业主认领: an owner's step nobody claimed yet"})
+    waiting_for = fields.String(
+        allow_none=True, metadata={"description": "待业主认领: an owner's step nobody claimed yet"}
+    )
 
 
 class ProjectSummary(Schema):
@@ -75,12 +82,15 @@ class ProjectSummary(Schema):
     closed_at = fields.DateTime(allow_none=True)
     open_hazards = fields.Integer()
     next_patrol_at = fields.DateTime(allow_none=True)
-    late_registration = fields.Boolean(metadata={"description": "补登记: registered after the district's lead time (P-07)"})
+    late_registration = fields.Boolean(
+        metadata={"description": "补登记: registered after the district's lead time (P-07)"}
+    )
     awaiting_owner_claim = fields.Boolean(metadata={"description": "registered for the owner, not yet claimed"})
 
 
 class HazardRow(Schema):
     """A hazard record: item, severity, deadline, status and its own history."""
+
     ref = fields.String()
     item_code = fields.String(allow_none=True)
     item_text = fields.String()
@@ -110,6 +120,7 @@ class NoticeRow(Schema):
 
 class ServiceRecord(Schema):
     """送达回证: how, when and to whom a notice was served (a refusal is noted, with witnesses)."""
+
     method = fields.String(required=True, validate=validate.OneOf(["IN_PERSON", "POSTED", "ELECTRONIC", "REFUSED"]))
     served_to = fields.String(required=True, validate=validate.Length(min=1, max=100))
     served_at = fields.DateTime(load_default=None)
@@ -179,6 +190,7 @@ class DashboardQuery(Schema):
 
 class Paged(Schema):
     """One page of a list (services.ledger.queries.Page): a subclass names its `items`."""
+
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
@@ -215,8 +227,10 @@ class FormDefinition(Schema):
 
 
 class InboxQuery(Schema):
-    sort = fields.String(validate=validate.OneOf(("due", "priority", "created")),
-                         metadata={"description": "due (default): soonest first; priority; created: newest first"})
+    sort = fields.String(
+        validate=validate.OneOf(("due", "priority", "created")),
+        metadata={"description": "due (default): soonest first; priority; created: newest first"},
+    )
     form_key = fields.String(validate=validate.Length(max=100))
     stage = fields.String(validate=validate.Length(max=32))
     street = fields.String(validate=validate.Length(max=32))

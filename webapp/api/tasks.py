@@ -49,9 +49,17 @@ def one_task(task_id):
 @blp.route("/tasks/<task_id>/complete", methods=["POST"])
 @blp.arguments(FormData)
 @blp.response(200, Completed)
-@blp.doc(parameters=[{
-    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 100},
-    "description": "a replay with the same key returns the first answer and changes nothing"}])
+@blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 100},
+            "description": "a replay with the same key returns the first answer and changes nothing",
+        }
+    ]
+)
 @token_required
 def complete(body, task_id):
     """Complete a task with its form data: 422 names failing fields, 409 if no longer ready (with

@@ -15,15 +15,21 @@ blp = Blueprint("tokens", __name__, description="Authentication")
 @blp.response(200, TokenResponse)
 @blp.alt_response(403, description="scopes asked for that the account does not have")
 @blp.alt_response(401, description="wrong username or password (the same answer whether the user exists)")
-@blp.alt_response(429, description="too many failed attempts (this username from this address, many usernames "
-                                    "from this address, or this username lately: then a short wait)")
+@blp.alt_response(
+    429,
+    description="too many failed attempts (this username from this address, many usernames "
+    "from this address, or this username lately: then a short wait)",
+)
 def issue(body):
     """Exchange username and password for a bearer token (expires after API_TOKEN_HOURS)."""
     attempt = auth.sign_in(body["username"], body["password"], client_ip(), channel="api")
     if attempt.blocked:
-        abort(429, message=f"登录失败次数过多，请 {attempt.retry_after} 秒后再试 "
-                           f"(too many failed sign-ins; try again in {attempt.retry_after} s)",
-              headers={"Retry-After": str(attempt.retry_after)})
+        abort(
+            429,
+            message=f"登录失败次数过多，请 {attempt.retry_after} 秒后再试 "
+            f"(too many failed sign-ins; try again in {attempt.retry_after} s)",
+            headers={"Retry-After": str(attempt.retry_after)},
+        )
     if attempt.user is None:
         abort(401, message="invalid username or password")
     try:

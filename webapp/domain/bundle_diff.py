@@ -6,6 +6,7 @@ domain.migration.spec_changes (what the engine runs), this compares what the fil
 by element, so lanes, flows and labels count too, and each changed element says what changed.
 The diagram layout (BPMN DI) is left out: moving a shape changes nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,24 +17,48 @@ from .catalog import BPMN_SUFFIXES, DMN_SUFFIXES, FORMS_PREFIX, is_form_file, pa
 from .errors import BundleError
 
 # Elements whose id-bearing children are elements of their own (compared on their own).
-_CONTAINERS = {"definitions", "process", "subProcess", "transaction", "adHocSubProcess", "laneSet", "lane",
-               "childLaneSet", "collaboration"}
+_CONTAINERS = {
+    "definitions",
+    "process",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+    "laneSet",
+    "lane",
+    "childLaneSet",
+    "collaboration",
+}
 # Children that repeat what the flows already say (a flow's sourceRef/targetRef).
 _REDUNDANT = {"incoming", "outgoing"}
-_DI_NAMESPACES = ("http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DI",
-                  "http://www.omg.org/spec/DD/20100524/DC", "https://www.omg.org/spec/DMN/20191111/DMNDI/")
+_DI_NAMESPACES = (
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+)
 
 
 def diff_bundles(old: dict[str, str], new: dict[str, str]) -> dict:
     """{bpmn: {file: {added, removed, changed}}, dmn: [...], forms: [...]} from `old` to `new`."""
     return {
-        "bpmn": {name: diff_bpmn(old.get(name), new.get(name))
-                 for name in sorted(_named(old, BPMN_SUFFIXES) | _named(new, BPMN_SUFFIXES))
-                 if old.get(name) != new.get(name)},
-        "dmn": [d for name in sorted(_named(old, DMN_SUFFIXES) | _named(new, DMN_SUFFIXES))
-                if old.get(name) != new.get(name) for d in diff_dmn(name, old.get(name), new.get(name))],
-        "forms": [d for name in sorted({n for n in (*old, *new) if is_form_file(n)})
-                  if old.get(name) != new.get(name) for d in [diff_form(name, old.get(name), new.get(name))] if d],
+        "bpmn": {
+            name: diff_bpmn(old.get(name), new.get(name))
+            for name in sorted(_named(old, BPMN_SUFFIXES) | _named(new, BPMN_SUFFIXES))
+            if old.get(name) != new.get(name)
+        },
+        "dmn": [
+            d
+            for name in sorted(_named(old, DMN_SUFFIXES) | _named(new, DMN_SUFFIXES))
+            if old.get(name) != new.get(name)
+            for d in diff_dmn(name, old.get(name), new.get(name))
+        ],
+        "forms": [
+            d
+            for name in sorted({n for n in (*old, *new) if is_form_file(n)})
+            if old.get(name) != new.get(name)
+            for d in [diff_form(name, old.get(name), new.get(name))]
+            if d
+        ],
     }
 
 
@@ -107,8 +132,12 @@ def _what_changed(before: dict, after: dict) -> list[str]:
 
 
 def _canon(el) -> tuple:
-    return (_local(el), tuple(sorted((str(k), v) for k, v in el.attrib.items())), (el.text or "").strip(),
-            tuple(_canon(c) for c in el if isinstance(c.tag, str)))
+    return (
+        _local(el),
+        tuple(sorted((str(k), v) for k, v in el.attrib.items())),
+        (el.text or "").strip(),
+        tuple(_canon(c) for c in el if isinstance(c.tag, str)),
+    )
 
 
 # -- decision tables -----------------------------------------------------------------------------
@@ -118,20 +147,30 @@ def diff_dmn(file: str, old: str | None, new: str | None) -> list[dict]:
     out = []
     for decision_id in sorted(set(before) | set(after)):
         a, b = before.get(decision_id), after.get(decision_id)
-        entry: dict = {"file": file, "decision_id": decision_id, "name": (b or a or {}).get("name"),
-                 "status": "added" if a is None else "removed" if b is None else "changed",
-                 "rows_added": [], "rows_removed": [], "rows_changed": [], "columns_changed": []}
+        entry: dict = {
+            "file": file,
+            "decision_id": decision_id,
+            "name": (b or a or {}).get("name"),
+            "status": "added" if a is None else "removed" if b is None else "changed",
+            "rows_added": [],
+            "rows_removed": [],
+            "rows_changed": [],
+            "columns_changed": [],
+        }
         rows_a, rows_b = (a or {}).get("rows", {}), (b or {}).get("rows", {})
         entry["rows_added"] = [dict(id=i, cells=rows_b[i]) for i in rows_b if i not in rows_a]
         entry["rows_removed"] = [dict(id=i, cells=rows_a[i]) for i in rows_a if i not in rows_b]
-        entry["rows_changed"] = [dict(id=i, before=rows_a[i], after=rows_b[i]) for i in rows_b
-                                 if i in rows_a and rows_a[i] != rows_b[i]]
+        entry["rows_changed"] = [
+            dict(id=i, before=rows_a[i], after=rows_b[i]) for i in rows_b if i in rows_a and rows_a[i] != rows_b[i]
+        ]
         columns_a, columns_b = (a or {}).get("columns", []), (b or {}).get("columns", [])
         if a is not None and b is not None and columns_a != columns_b:
-            entry["columns_changed"] = [c for c in columns_b if c not in columns_a] + \
-                                       [dict(c, removed=True) for c in columns_a if c not in columns_b]
-        if entry["status"] != "changed" or any(entry[k] for k in ("rows_added", "rows_removed", "rows_changed",
-                                                                  "columns_changed")):
+            entry["columns_changed"] = [c for c in columns_b if c not in columns_a] + [
+                dict(c, removed=True) for c in columns_a if c not in columns_b
+            ]
+        if entry["status"] != "changed" or any(
+            entry[k] for k in ("rows_added", "rows_removed", "rows_changed", "columns_changed")
+        ):
             out.append(entry)
     return out
 
@@ -149,14 +188,20 @@ def _decisions(text: str | None) -> dict[str, dict]:
                 continue
             if _local(el) in ("input", "output"):
                 expression = next((c for c in el.iter() if isinstance(c.tag, str) and _local(c) == "text"), None)
-                columns.append({"kind": _local(el), "label": el.get("label") or el.get("name") or el.get("id"),
-                                "expression": (expression.text or "").strip() if expression is not None else None})
+                columns.append(
+                    {
+                        "kind": _local(el),
+                        "label": el.get("label") or el.get("name") or el.get("id"),
+                        "expression": (expression.text or "").strip() if expression is not None else None,
+                    }
+                )
             elif _local(el) == "rule":
                 rows[el.get("id") or f"#{len(rows) + 1}"] = [
-                    (cell.findtext("{*}text") or "").strip() for cell in el
-                    if isinstance(cell.tag, str) and _local(cell) in ("inputEntry", "outputEntry")]
-        out[decision.get("id")] = {"name": decision.get("name") or decision.get("id"), "columns": columns,
-                                   "rows": rows}
+                    (cell.findtext("{*}text") or "").strip()
+                    for cell in el
+                    if isinstance(cell.tag, str) and _local(cell) in ("inputEntry", "outputEntry")
+                ]
+        out[decision.get("id")] = {"name": decision.get("name") or decision.get("id"), "columns": columns, "rows": rows}
     return out
 
 
@@ -164,14 +209,23 @@ def _decisions(text: str | None) -> dict[str, dict]:
 def diff_form(file: str, old: str | None, new: str | None) -> dict | None:
     """Fields added, removed and changed (with the settings that changed) of one form."""
     before, after = _fields(old), _fields(new)
-    key = file[len(FORMS_PREFIX):-len(".json")] if file.startswith(FORMS_PREFIX) else file
-    changed = [dict(_field_label(after[k]), what=sorted(
-        p for p in set(before[k]) | set(after[k]) if before[k].get(p) != after[k].get(p)))
-        for k in after if k in before and before[k] != after[k]]
-    entry: dict = {"form": key, "file": file, "status": "added" if old is None else "removed" if new is None else "changed",
-             "added": [_field_label(after[k]) for k in after if k not in before],
-             "removed": [_field_label(before[k]) for k in before if k not in after],
-             "changed": changed}
+    key = file[len(FORMS_PREFIX) : -len(".json")] if file.startswith(FORMS_PREFIX) else file
+    changed = [
+        dict(
+            _field_label(after[k]),
+            what=sorted(p for p in set(before[k]) | set(after[k]) if before[k].get(p) != after[k].get(p)),
+        )
+        for k in after
+        if k in before and before[k] != after[k]
+    ]
+    entry: dict = {
+        "form": key,
+        "file": file,
+        "status": "added" if old is None else "removed" if new is None else "changed",
+        "added": [_field_label(after[k]) for k in after if k not in before],
+        "removed": [_field_label(before[k]) for k in before if k not in after],
+        "changed": changed,
+    }
     if entry["status"] == "changed" and not (entry["added"] or entry["removed"] or changed):
         entry["other"] = True  # the form's own settings (title…) changed, no field did
     return entry

@@ -3,6 +3,7 @@
 Pure: no Flask, no SQL. A bundle is a set of named files (BPMN and DMN text);
 its content hash identifies a process version.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,14 +30,19 @@ def is_form_file(name: str) -> bool:
 
 
 def form_key_of(name: str) -> str:
-    return name[len(FORMS_PREFIX):-len(".json")]
+    return name[len(FORMS_PREFIX) : -len(".json")]
+
 
 # Uploaded XML must never resolve entities, load a DTD or touch the network. The encoding is
 # forced to UTF-8 (whatever the XML declaration says), so a DOCTYPE cannot hide from the check
 # below in UTF-16 or UTF-7: libxml2 expands internal entities in attribute values even with
 # resolve_entities=False, so a DTD is refused before parsing, not after.
 _SAFE_XML = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
     encoding="utf-8",
 )
 _NO_DTD = "DTD / entity declarations are not allowed"
@@ -116,8 +122,9 @@ class Bundle:
         """An element's spec, in the process or in one of its (event) sub-processes."""
         spec = self.spec.task_specs.get(name)
         if spec is None:
-            spec = next((sub.task_specs[name] for sub in self.subprocess_specs.values() if name in sub.task_specs),
-                        None)
+            spec = next(
+                (sub.task_specs[name] for sub in self.subprocess_specs.values() if name in sub.task_specs), None
+            )
         return spec
 
     def user_task_specs(self):
@@ -140,8 +147,10 @@ class Bundle:
 
 class _Parser(SpiffBpmnParser):
     # A service task waits for an external worker (domain.external); the platform calls no service.
-    OVERRIDE_PARSER_CLASSES = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-                               full_tag("serviceTask"): (ExternalTaskParser, ExternalTask)}
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
+    }
 
 
 def parse_bundle(files: dict[str, str], process_id: str | None = None) -> Bundle:

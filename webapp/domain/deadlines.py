@@ -5,6 +5,7 @@ proposes a rectification deadline as a date the inspector sees on the form befor
 the order's timer then waits for the moment the chosen date ends — or, when the inspector kept
 the proposal, for exactly the proposed duration (so a drill's `PT30S` still fires in 30 seconds).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,7 +47,8 @@ def script_helpers(now: Callable[[], datetime] = _now) -> dict:
         "deadline_at": lambda chosen, proposed=None: deadline_at(chosen, proposed, now=now()),
         "registered_late": lambda start, lead: workdays.registered_late(start, lead, now=now()),
         "time_after": lambda day, offset, passed_before=None: workdays.time_after(
-            day, offset, now=now(), passed_before=passed_before),
+            day, offset, now=now(), passed_before=passed_before
+        ),
         "moment_now": lambda: workdays.moment_now(now()),
         "day_start": workdays.day_start,
         "before_day": lambda day: workdays.before_day(day, now=now()),

@@ -4,6 +4,7 @@ Pure: no Flask, no SQL. A decision is found by the output it produces (e.g. `ris
 by a BPMN element id, and runs in the same sandbox as in the process, with the helpers given
 (a `rule(name, default)` bound to a draft rule set, for instance).
 """
+
 from __future__ import annotations
 
 import ast
@@ -51,8 +52,11 @@ class Decider:
             if key in self._results:
                 return dict(self._results[key])
         # DMNEngine only needs the task's data and the workflow's script engine.
-        task = SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=self.script_engine),
-                               task_spec=SimpleNamespace(bpmn_id=None, bpmn_name=None, name="preview"))
+        task = SimpleNamespace(
+            data=dict(data),
+            workflow=SimpleNamespace(script_engine=self.script_engine),
+            task_spec=SimpleNamespace(bpmn_id=None, bpmn_name=None, name="preview"),
+        )
         try:
             result = dict(engine.result(task))
         except Exception as exc:  # a failing cell is reported for this project, not raised

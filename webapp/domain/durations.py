@@ -1,4 +1,5 @@
 """ISO 8601 durations as used by BPMN timers and district rules (P3D, PT30S, P1DT2H, P2W)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

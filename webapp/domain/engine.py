@@ -4,6 +4,7 @@ Pure: no Flask, no SQL. Everything the rest of the platform knows about a runnin
 instance comes from `snapshot()`, which reads the diagram's own metadata (lanes,
 extension properties), never a Python table of task ids.
 """
+
 from __future__ import annotations
 
 import threading
@@ -117,8 +118,14 @@ class ProcessRunner:
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, bundle: Bundle, data: dict, sink: EventSink | None = None, helpers: dict | None = None,
-              message: tuple[str, dict] | None = None):
+    def start(
+        cls,
+        bundle: Bundle,
+        data: dict,
+        sink: EventSink | None = None,
+        helpers: dict | None = None,
+        message: tuple[str, dict] | None = None,
+    ):
         """Start an instance at its none start event, or with `message` (name, payload) at the
         start event that catches that message (the other start events are cancelled)."""
         workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
@@ -146,8 +153,9 @@ class ProcessRunner:
         _merge_unnamed_payloads(self.workflow, name, payload)
 
     @classmethod
-    def load(cls, bundle: Bundle, state: str, helpers: dict | None = None,
-             instance_id: int | None = None) -> ProcessRunner:
+    def load(
+        cls, bundle: Bundle, state: str, helpers: dict | None = None, instance_id: int | None = None
+    ) -> ProcessRunner:
         """The instance in `state`; with `instance_id`, the workflow a reader parked for exactly this
         state (see `park`) is taken instead of reading the state again."""
         workflow = _PARKED.take(instance_id, bundle, state) if instance_id is not None else None
@@ -206,9 +214,16 @@ class ProcessRunner:
             topic = topic_of(task.task_spec)
             if topic:
                 props = properties(task.task_spec)
-                out.append(ExternalWork(id=str(task.id), name=task.task_spec.bpmn_id or task.task_spec.name,
-                                        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id or "",
-                                        topic=topic, stage=props.get("stage"), status=props.get("status")))
+                out.append(
+                    ExternalWork(
+                        id=str(task.id),
+                        name=task.task_spec.bpmn_id or task.task_spec.name,
+                        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id or "",
+                        topic=topic,
+                        stage=props.get("stage"),
+                        status=props.get("status"),
+                    )
+                )
         return out
 
     def external_variables(self, task_id: str) -> dict:
@@ -220,13 +235,19 @@ class ProcessRunner:
 
     def waiting_message_specs(self, name: str) -> list:
         """The specs of the catch events waiting for this message now."""
-        return [task.task_spec for task in self.workflow.event_manager.tasks.values()
-                if _message_name(task.task_spec) == name and task.state == TaskState.WAITING]
+        return [
+            task.task_spec
+            for task in self.workflow.event_manager.tasks.values()
+            if _message_name(task.task_spec) == name and task.state == TaskState.WAITING
+        ]
 
     def waiting_messages(self) -> list[str]:
         """The names of the messages this instance's catch events wait for now (one per catch)."""
-        return [name for task in self.workflow.event_manager.tasks.values()
-                if (name := _message_name(task.task_spec)) and task.state == TaskState.WAITING]
+        return [
+            name
+            for task in self.workflow.event_manager.tasks.values()
+            if (name := _message_name(task.task_spec)) and task.state == TaskState.WAITING
+        ]
 
     def fire_timers(self, sink: EventSink | None = None) -> None:
         self.workflow.refresh_timers()
@@ -292,8 +313,10 @@ class ProcessRunner:
         if waiting:
             return False
         live = [t for t in self.workflow.get_tasks(state=_LIVE) if t.workflow is self.workflow]
-        return bool(live) and all(_is_idle_listener(self.workflow, t) or t.task_spec.name == "End"
-                                  or type(t.task_spec).__name__ == "_EndJoin" for t in live)
+        return bool(live) and all(
+            _is_idle_listener(self.workflow, t) or t.task_spec.name == "End" or type(t.task_spec).__name__ == "_EndJoin"
+            for t in live
+        )
 
     def data(self) -> dict:
         """The data of the most recently completed task (the instance's current facts)."""
@@ -360,8 +383,12 @@ class ProcessRunner:
     def _advance(self, sink: EventSink | None) -> None:
         def did_complete(task):
             # A service task that ran to STARTED waits for its worker: it completes later.
-            if sink and not task.task_spec.manual and _is_visible_step(task.task_spec) \
-                    and task.state == TaskState.COMPLETED:
+            if (
+                sink
+                and not task.task_spec.manual
+                and _is_visible_step(task.task_spec)
+                and task.state == TaskState.COMPLETED
+            ):
                 sink(self._event(task, None))
 
         try:
@@ -395,8 +422,9 @@ class ProcessRunner:
             # A bad due expression must not block the work itself; the designer's validation reports it.
             return None
 
-    def _stage_status(self, tasks: list[HumanTask], external: Sequence[ExternalWork] = ()
-                      ) -> tuple[str | None, str | None]:
+    def _stage_status(
+        self, tasks: list[HumanTask], external: Sequence[ExternalWork] = ()
+    ) -> tuple[str | None, str | None]:
         """Stage/status from the BPMN: the current tasks' properties (human, then those waiting for
         a worker), else the last event reached."""
         steps: list[HumanTask | ExternalWork] = [*sorted(tasks, key=lambda t: t.priority != "high"), *external]
@@ -450,8 +478,11 @@ def _merge_unnamed_payloads(workflow: BpmnWorkflow, name: str, payload: dict) ->
     does; SpiffWorkflow's own definition would drop it), so a gateway after it reads the answer."""
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
-        if _message_name(task.task_spec) == name and getattr(definition, "message_var", None) is None \
-                and name in task.internal_data:
+        if (
+            _message_name(task.task_spec) == name
+            and getattr(definition, "message_var", None) is None
+            and name in task.internal_data
+        ):
             task.data.update(payload)
 
 
@@ -462,8 +493,11 @@ def _message_name(spec) -> str | None:
 
 def start_messages(bundle: Bundle) -> set[str]:
     """The messages that start an instance of the bundle's process (its message start events)."""
-    return {name for spec in bundle.spec.task_specs.values()
-            if type(spec).__name__ == "StartEvent" and (name := _message_name(spec))}
+    return {
+        name
+        for spec in bundle.spec.task_specs.values()
+        if type(spec).__name__ == "StartEvent" and (name := _message_name(spec))
+    }
 
 
 def caught_messages(bundle: Bundle) -> set[str]:
@@ -512,8 +546,11 @@ def _one_interruption_per_activity(workflow: BpmnWorkflow) -> None:
     by_activity: dict = {}
     for task in workflow.get_tasks(state=TaskState.READY):
         spec = task.task_spec
-        if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition) \
-                and getattr(spec, "cancel_activity", False) and task.parent is not None:
+        if (
+            isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
+            and getattr(spec, "cancel_activity", False)
+            and task.parent is not None
+        ):
             by_activity.setdefault(task.parent.id, []).append(task)
     for due in by_activity.values():
         if len(due) > 1:

@@ -1,4 +1,5 @@
 """Errors the domain raises; the web layer maps them to HTTP answers."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

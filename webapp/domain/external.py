@@ -6,6 +6,7 @@ person: a machine client fetches it over the API, does its work and completes it
 `variables` names the process data the worker is given (nothing else leaves the platform); the
 form the element names (`formKey`) checks what the worker sends back, as a person's answer is. Pure: no Flask, no SQL.
 """
+
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -29,10 +30,16 @@ class ExternalTaskParser(SpiffTaskParser):
         extensions = self.parse_extensions()
         topic = (extensions.get("properties") or {}).get(TOPIC, "").strip()
         if not topic:
-            raise ValidationException("服务任务没有主题（topic）：外部工作者按主题领取任务", node=self.node,
-                                      file_name=self.filename)
-        return ExternalTask(self.spec, self.bpmn_id, prescript=extensions.get("preScript"),
-                            postscript=extensions.get("postScript"), **self.bpmn_attributes)
+            raise ValidationException(
+                "服务任务没有主题（topic）：外部工作者按主题领取任务", node=self.node, file_name=self.filename
+            )
+        return ExternalTask(
+            self.spec,
+            self.bpmn_id,
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
 
 
 def props(spec) -> dict:

@@ -150,8 +150,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_form_data": ("提交的数据格式不正确", "Submitted data must be an object"),
     "not_before": ("不能早于「{other}」（{date}）", "Must not be before \"{other}\" ({date})"),
     "wrong_group": ("与所选「{other}」不符", "Does not match the chosen \"{other}\""),
-    "owner_only": ("此项须由业主本人确认，工作人员不得代为填写", "Only the owner may confirm this; staff may not fill it in"),
-    "staff_required": ("代业主录入时须上传业主签字的纸质申报照片", "Recording for the owner needs a photo of the signed paper declaration"),
+    "owner_only": (
+        "此项须由业主本人确认，工作人员不得代为填写",
+        "Only the owner may confirm this; staff may not fill it in",
+    ),
+    "staff_required": (
+        "代业主录入时须上传业主签字的纸质申报照片",
+        "Recording for the owner needs a photo of the signed paper declaration",
+    ),
 }
 
 
@@ -197,12 +203,12 @@ class Field:
             except re.error:
                 self.pattern = None  # reported by problems()
         self.decimal_digits = _int_or_none(component.get("decimalDigits"))
-        self.values_key: str | None = (
-            component["valuesKey"] if isinstance(component.get("valuesKey"), str) else None
+        self.values_key: str | None = component["valuesKey"] if isinstance(component.get("valuesKey"), str) else None
+        self.options: list[dict[str, Any]] = (
+            [v for v in component.get("values") or [] if isinstance(v, dict) and isinstance(v.get("value"), str)]
+            if isinstance(component.get("values"), list)
+            else []
         )
-        self.options: list[dict[str, Any]] = [
-            v for v in component.get("values") or [] if isinstance(v, dict) and isinstance(v.get("value"), str)
-        ] if isinstance(component.get("values"), list) else []
         self.values: tuple[str, ...] = tuple(v["value"] for v in self.options)
         required_if = component.get("requiredIf")
         self.required_if: dict[str, tuple[Any, ...]] = _conditions(required_if)
@@ -362,7 +368,8 @@ class FormDefinition:
             needed = f.required or self._condition_met(f, typed)
             if f.required_if_data:
                 needed = _matches(f.required_if_data, context or {}) and (
-                    not f.required_if or self._condition_met(f, typed))
+                    not f.required_if or self._condition_met(f, typed)
+                )
             if staff and f.staff_required and f.key not in typed and f.key not in type_errors:
                 errors[f.key] = message("staff_required", lang)
                 continue
@@ -405,7 +412,11 @@ class FormDefinition:
         earliest = typed.get(other) if other in self._by_key else context.get(other)
         if not isinstance(earliest, str) or not isinstance(value, str) or value[:10] >= earliest[:10]:
             return None, {}
-        label = self._by_key[other].label_for(lang) if other in self._by_key else _CONTEXT_LABELS.get(other, (other, other))[lang == "en"]
+        label = (
+            self._by_key[other].label_for(lang)
+            if other in self._by_key
+            else _CONTEXT_LABELS.get(other, (other, other))[lang == "en"]
+        )
         return "not_before", {"other": label, "date": earliest[:10]}
 
     def __repr__(self) -> str:
@@ -573,12 +584,17 @@ def schema_problems(schema: Any) -> list[str]:
         where = f"field {key}"
         for prop in ("appliesIf", "requiredIfData"):
             cond = comp.get(prop)
-            if cond is not None and (not isinstance(cond, dict) or not cond or not all(
-                    isinstance(k, str) and isinstance(v, list) and v for k, v in cond.items())):
+            if cond is not None and (
+                not isinstance(cond, dict)
+                or not cond
+                or not all(isinstance(k, str) and isinstance(v, list) and v for k, v in cond.items())
+            ):
                 out.append(f"{where}: {prop} must map project data keys to non-empty lists")
         later = comp.get("notBefore")
-        if later is not None and (comp.get("type") != "datetime" or not (
-                later in _CONTEXT_LABELS or keyed.get(later, {}).get("type") == "datetime")):
+        if later is not None and (
+            comp.get("type") != "datetime"
+            or not (later in _CONTEXT_LABELS or keyed.get(later, {}).get("type") == "datetime")
+        ):
             out.append(f"{where}: notBefore must name another date of the form or {sorted(_CONTEXT_LABELS)}")
         for flag in ("ownerOnly", "staffRequired"):
             if flag in comp and not isinstance(comp[flag], bool):
@@ -930,9 +946,8 @@ def checklist_for(
     return [
         item
         for item in load_checklist(path)
-        if isinstance(item.get("applies_to"), list) and wanted.intersection(
-            a for a in item["applies_to"] if isinstance(a, str)
-        )
+        if isinstance(item.get("applies_to"), list)
+        and wanted.intersection(a for a in item["applies_to"] if isinstance(a, str))
     ]
 
 

@@ -6,6 +6,7 @@ closed (销号) | failed → extended within P-11c (open again with a new deadli
 stop-work, where the resumption check closes it. 现场整改 closes it at once. Which step does what
 is the diagram's (the `hazards` property of an element); this module only says how.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -37,11 +38,25 @@ def findings(data: dict, items: list[dict]) -> list[dict]:
     for code in failed_items(data.get("checklist")):
         item = by_code.get(code, {})
         severity = "MAJOR" if data.get("hazard_severity") == "MAJOR" else item.get("default_severity", "GENERAL")
-        out.append({"item_code": code, "item_text": item.get("text") or code, "severity": severity,
-                    "description": description or item.get("text") or code, "photos": photos})
+        out.append(
+            {
+                "item_code": code,
+                "item_text": item.get("text") or code,
+                "severity": severity,
+                "description": description or item.get("text") or code,
+                "photos": photos,
+            }
+        )
     if not out and description:
-        out.append({"item_code": None, "item_text": "其他隐患", "severity": data.get("hazard_severity") or "GENERAL",
-                    "description": description, "photos": photos})
+        out.append(
+            {
+                "item_code": None,
+                "item_text": "其他隐患",
+                "severity": data.get("hazard_severity") or "GENERAL",
+                "description": description,
+                "photos": photos,
+            }
+        )
     return out
 
 
@@ -95,15 +110,20 @@ def reinspection_errors(data: dict, live: list[dict], *, remote_severities, max_
     if data.get("method") == "remote":
         onsite = [h for h in live if h["severity"] not in (remote_severities or [])]
         if onsite:
-            errors["method"] = "以下隐患须现场复查（区实施细则只允许书面复查" + (
-                "、".join(SEVERITY_ZH.get(s, s) for s in remote_severities or []) or "：无") + "）：" + "；".join(
-                label(h) for h in onsite)
+            errors["method"] = (
+                "以下隐患须现场复查（区实施细则只允许书面复查"
+                + ("、".join(SEVERITY_ZH.get(s, s) for s in remote_severities or []) or "：无")
+                + "）："
+                + "；".join(label(h) for h in onsite)
+            )
     failing = [h for h in live if data["hazard_results"].get(h["ref"]) == "failed"]
     if failing and data.get("failed_action") == "extend":
         spent = [h for h in failing if h.get("extensions", 0) >= max_extensions]
         if spent:
-            errors["failed_action"] = (f"已达区实施细则规定的最多延期次数（{max_extensions} 次），不能再延期，应提出停工意见："
-                                       + "；".join(label(h) for h in spent))
+            errors["failed_action"] = (
+                f"已达区实施细则规定的最多延期次数（{max_extensions} 次），不能再延期，应提出停工意见："
+                + "；".join(label(h) for h in spent)
+            )
     if failing and not data.get("failed_action"):
         errors["failed_action"] = "有隐患复查不合格，请选择延期整改或提出停工意见"
     return errors

@@ -10,6 +10,7 @@ types an instance holds: SpiffWorkflow's generic registry walks each task throug
 dispatches, parses each id up to four times (as itself, its parent, a child) and deep-merges
 every task's data, which made loading and saving a third of a task completion.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,14 @@ class StateConverter(BpmnWorkflowConverter):
         names: dict[UUID, str] = {}
         dct = self._workflow_dict(workflow, names)
         dct["subprocesses"] = {
-            _name(names, key): dict(self._workflow_dict(sub, names), parent_task_id=str(sub.parent_task_id),
-                                    spec=sub.spec.name, typename=_SUBWORKFLOW)
-            for key, sub in workflow.subprocesses.items()}
+            _name(names, key): dict(
+                self._workflow_dict(sub, names),
+                parent_task_id=str(sub.parent_task_id),
+                spec=sub.spec.name,
+                typename=_SUBWORKFLOW,
+            )
+            for key, sub in workflow.subprocesses.items()
+        }
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         dct["typename"] = _WORKFLOW
         return dct
@@ -110,9 +116,10 @@ class StateConverter(BpmnWorkflowConverter):
             deletions = [key for key in above if key not in data]
             if len(deletions) < len(data):
                 stored = {}
-                delta = {"updates": {key: value for key, value in data.items()
-                                     if key not in above or value != above[key]},
-                         "deletions": deletions}
+                delta = {
+                    "updates": {key: value for key, value in data.items() if key not in above or value != above[key]},
+                    "deletions": deletions,
+                }
         internal = task.internal_data
         return {
             "id": _name(names, task.id),
@@ -161,8 +168,9 @@ class StateConverter(BpmnWorkflowConverter):
             parent = tasks.get(task._parent) if delta else None
             if parent is not None:
                 # DeepMerge.merge({}, parent.data): a copy of each mutable value one level down.
-                data = {key: copy(value) if isinstance(value, _MUTABLE) else value
-                        for key, value in parent.data.items()}
+                data = {
+                    key: copy(value) if isinstance(value, _MUTABLE) else value for key, value in parent.data.items()
+                }
                 data.update(self._restore(delta.get("updates", {})))
                 for key in delta.get("deletions", ()):
                     data.pop(key, None)

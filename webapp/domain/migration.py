@@ -7,6 +7,7 @@ serialized state names every task's element, and the new version could not load 
 running timers keep their due time, and the migrated state must load and leave the instance
 somewhere to go. A refusal never changes the instance.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -89,18 +90,21 @@ def stands_at(runner: ProcessRunner) -> list[dict]:
             continue
         waiting = task.state == TaskState.WAITING
         due = task.internal_data.get("event_value") if waiting else None
-        out.append({
-            "id": element.id,
-            "name": element.name,
-            "state": TaskState.get_name(task.state),
-            "lane": task.task_spec.lane,
-            "due": due if isinstance(due, str) else None,
-        })
+        out.append(
+            {
+                "id": element.id,
+                "name": element.name,
+                "state": TaskState.get_name(task.state),
+                "lane": task.task_spec.lane,
+                "due": due if isinstance(due, str) else None,
+            }
+        )
     return out
 
 
-def migrate(runner: ProcessRunner, new: Bundle, helpers: dict | None = None,
-            sink: EventSink | None = None) -> Migration:
+def migrate(
+    runner: ProcessRunner, new: Bundle, helpers: dict | None = None, sink: EventSink | None = None
+) -> Migration:
     """Move `runner`'s instance to `new`; raises MigrationRefused (instance untouched in storage).
 
     The runner's workflow is changed in place: pass a freshly loaded runner, and discard it when
@@ -120,13 +124,20 @@ def migrate(runner: ProcessRunner, new: Bundle, helpers: dict | None = None,
         where = "、".join(sorted({_label(t.task_spec) for t in stranded}))
         raise MigrationRefused(f"项目当前停在{where}，新版本中已删除该环节：迁移会使流程无处可走")
     affected = [
-        dict(vars(_element(t.task_spec, fallback=True)), state=TaskState.get_name(t.state),
-             attributes=sorted(_changed_attributes(top_diff, t)))
-        for t in top_diff.changed if t.state & _LIVE and _element(t.task_spec) is not None
+        dict(
+            vars(_element(t.task_spec, fallback=True)),
+            state=TaskState.get_name(t.state),
+            attributes=sorted(_changed_attributes(top_diff, t)),
+        )
+        for t in top_diff.changed
+        if t.state & _LIVE and _element(t.task_spec) is not None
     ]
 
-    timers = {t.id: (dict(t.internal_data), _timer_expression(t.task_spec))
-              for t in workflow.get_tasks(state=TaskState.WAITING) if "event_value" in t.internal_data}
+    timers = {
+        t.id: (dict(t.internal_data), _timer_expression(t.task_spec))
+        for t in workflow.get_tasks(state=TaskState.WAITING)
+        if "event_value" in t.internal_data
+    }
     last_task_id = workflow.last_task.id if workflow.last_task is not None else None
     migrate_workflow(top_diff, workflow, new.spec)
     for sub_id, sub_diff in sub_diffs.items():
@@ -171,7 +182,7 @@ def _cut_orphans(workflow) -> None:
         parent = task.parent
         if task.state & _FINISHED and parent is not None:
             position = parent._children.index(task.id)
-            parent._children[position:position + 1] = list(task._children)
+            parent._children[position : position + 1] = list(task._children)
             for child in task.children:
                 child._parent = parent.id
             workflow.tasks.pop(task.id, None)

@@ -3,6 +3,7 @@
 A BPMN lane names a role either by its code or by its Chinese name, so designers can
 draw lanes in Chinese. Pure data: no Flask, no SQL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

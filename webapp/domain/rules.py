@@ -9,6 +9,7 @@ A district's rule set is stored complete (every parameter), so one version row i
 document that was in force. Options that forms already define (categories, risk factors, hazard
 severities) are taken from the forms, not repeated here: `Catalogue(options)` binds them.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,7 +24,16 @@ from .forms import message as form_message
 from .workdays import working_day_count
 
 NUMBER, INTEGER, BOOL, CHOICE, MULTI, DURATION, MAPPING, DATES, TEXT = (
-    "number", "integer", "bool", "choice", "multi", "duration", "mapping", "dates", "text")
+    "number",
+    "integer",
+    "bool",
+    "choice",
+    "multi",
+    "duration",
+    "mapping",
+    "dates",
+    "text",
+)
 MAX_TEXT = 1000
 ALL = "__all__"  # default of a MULTI parameter: every option
 MAX_DURATION = timedelta(days=400)
@@ -114,17 +124,29 @@ _WRITEOFF_BY = (
     Option("supervisor", "镇街负责人", "Street supervisor"),
     Option("inspector_then_supervisor", "巡查员核销后报镇街负责人审核", "The inspector, then the supervisor approves"),
 )
-_HIGH_FLAGS = ["STRUCTURAL_CHANGE", "CONFINED_SPACE", "DEMOLITION", "GONDOLA", "LIFTING", "EXCAVATION", "NEAR_GAS",
-               "LIFT_ADDITION"]
+_HIGH_FLAGS = [
+    "STRUCTURAL_CHANGE",
+    "CONFINED_SPACE",
+    "DEMOLITION",
+    "GONDOLA",
+    "LIFTING",
+    "EXCAVATION",
+    "NEAR_GAS",
+    "LIFT_ADDITION",
+]
 _MEDIUM_FLAGS = ["HEIGHT_2M", "FACADE", "SCAFFOLD", "HOT_WORK", "TEMP_POWER", "CROWDED_PLACE"]
 
 
 # Default wording of the notices' legal basis (P-20); the district's legal office edits it.
-LEGAL_BASIS_RECTIFICATION = "《中华人民共和国安全生产法》第六十五条、第一百零二条；《厦门市小散工程和零星作业安全生产纳管办法》"
+LEGAL_BASIS_RECTIFICATION = (
+    "《中华人民共和国安全生产法》第六十五条、第一百零二条；《厦门市小散工程和零星作业安全生产纳管办法》"
+)
 LEGAL_BASIS_STOP_WORK = "《中华人民共和国安全生产法》第六十五条、第一百零二条；《建设工程安全生产管理条例》；《厦门市小散工程和零星作业安全生产纳管办法》"
 LEGAL_BASIS_HANDOVER = "《中华人民共和国行政处罚法》；《厦门市小散工程和零星作业安全生产纳管办法》及本区实施细则"
-LEGAL_REMEDIES = ("如不服本通知，可以自收到本通知之日起六十日内依法向区人民政府申请行政复议，"
-                  "或者自收到本通知之日起六个月内依法向人民法院提起行政诉讼。")
+LEGAL_REMEDIES = (
+    "如不服本通知，可以自收到本通知之日起六十日内依法向区人民政府申请行政复议，"
+    "或者自收到本通知之日起六个月内依法向人民法院提起行政诉讼。"
+)
 
 # Star ratings above one star, each with its lowest score (`star_min_<n>`) in the district's rules (P-26).
 STAR_LEVELS = (2, 3, 4, 5)
@@ -140,140 +162,487 @@ def _flag(name, ref, group, zh, en) -> Param:
 
 PARAMS: tuple[Param, ...] = (
     # P-01 threshold, P-02/P-03 categories
-    Param("threshold_investment_wan", "P-01a", "scope", NUMBER, 100, "限额：投资额（万元，含）",
-          "Threshold: investment (10k yuan, inclusive)", minimum=0, maximum=10000),
-    Param("threshold_area_m2", "P-01b", "scope", NUMBER, 500, "限额：建筑面积（㎡，含）",
-          "Threshold: floor area (m², inclusive)", minimum=0, maximum=100000),
-    Param("threshold_combination", "P-01c", "scope", CHOICE, "OR", "限额组合方式", "Threshold combination",
-          options=(Option("OR", "或：任一项在限额内即纳管", "OR: either within the threshold"),
-                   Option("AND", "且：两项均在限额内才纳管", "AND: both within the threshold"))),
-    Param("enabled_categories", "P-02/P-03", "scope", MULTI, ALL, "纳管的工程类别和零星作业类型",
-          "Managed works categories and sporadic-operation types", options_from="registration.category",
-          min_items=1),
+    Param(
+        "threshold_investment_wan",
+        "P-01a",
+        "scope",
+        NUMBER,
+        100,
+        "限额：投资额（万元，含）",
+        "Threshold: investment (10k yuan, inclusive)",
+        minimum=0,
+        maximum=10000,
+    ),
+    Param(
+        "threshold_area_m2",
+        "P-01b",
+        "scope",
+        NUMBER,
+        500,
+        "限额：建筑面积（㎡，含）",
+        "Threshold: floor area (m², inclusive)",
+        minimum=0,
+        maximum=100000,
+    ),
+    Param(
+        "threshold_combination",
+        "P-01c",
+        "scope",
+        CHOICE,
+        "OR",
+        "限额组合方式",
+        "Threshold combination",
+        options=(
+            Option("OR", "或：任一项在限额内即纳管", "OR: either within the threshold"),
+            Option("AND", "且：两项均在限额内才纳管", "AND: both within the threshold"),
+        ),
+    ),
+    Param(
+        "enabled_categories",
+        "P-02/P-03",
+        "scope",
+        MULTI,
+        ALL,
+        "纳管的工程类别和零星作业类型",
+        "Managed works categories and sporadic-operation types",
+        options_from="registration.category",
+        min_items=1,
+    ),
     # P-05 risk classification, P-09 first visit
-    Param("risk_high_flags", "P-05a", "risk", MULTI, _HIGH_FLAGS, "高风险因素", "High-risk factors",
-          options_from="registration.risk_flags"),
-    Param("risk_medium_flags", "P-05b", "risk", MULTI, _MEDIUM_FLAGS, "中风险因素", "Medium-risk factors",
-          options_from="registration.risk_flags"),
-    Param("risk_mismatch_yuan_per_m2", "P-05c", "risk", NUMBER, 300, "投资额与面积不匹配：每平方米造价低于（元）",
-          "Investment/area mismatch: cost per m² below (yuan)", minimum=0, maximum=100000),
-    Param("risk_mismatch_min_area_m2", "P-05d", "risk", NUMBER, 100, "投资额与面积不匹配：面积超过（㎡）时适用",
-          "Investment/area mismatch: applies above floor area (m²)", minimum=0, maximum=100000),
+    Param(
+        "risk_high_flags",
+        "P-05a",
+        "risk",
+        MULTI,
+        _HIGH_FLAGS,
+        "高风险因素",
+        "High-risk factors",
+        options_from="registration.risk_flags",
+    ),
+    Param(
+        "risk_medium_flags",
+        "P-05b",
+        "risk",
+        MULTI,
+        _MEDIUM_FLAGS,
+        "中风险因素",
+        "Medium-risk factors",
+        options_from="registration.risk_flags",
+    ),
+    Param(
+        "risk_mismatch_yuan_per_m2",
+        "P-05c",
+        "risk",
+        NUMBER,
+        300,
+        "投资额与面积不匹配：每平方米造价低于（元）",
+        "Investment/area mismatch: cost per m² below (yuan)",
+        minimum=0,
+        maximum=100000,
+    ),
+    Param(
+        "risk_mismatch_min_area_m2",
+        "P-05d",
+        "risk",
+        NUMBER,
+        100,
+        "投资额与面积不匹配：面积超过（㎡）时适用",
+        "Investment/area mismatch: applies above floor area (m²)",
+        minimum=0,
+        maximum=100000,
+    ),
     # P-07 .. P-12 time limits
-    _duration("registration_lead_small_works", "P-07a", "deadlines", "1WD", "登记提前量：小散工程（开工前）",
-              "Registration lead time: small works (before start)", allow_zero=True),
-    _duration("registration_lead_sporadic", "P-07b", "deadlines", "P0D", "登记提前量：零星作业（作业前）",
-              "Registration lead time: sporadic operations", allow_zero=True),
+    _duration(
+        "registration_lead_small_works",
+        "P-07a",
+        "deadlines",
+        "1WD",
+        "登记提前量：小散工程（开工前）",
+        "Registration lead time: small works (before start)",
+        allow_zero=True,
+    ),
+    _duration(
+        "registration_lead_sporadic",
+        "P-07b",
+        "deadlines",
+        "P0D",
+        "登记提前量：零星作业（作业前）",
+        "Registration lead time: sporadic operations",
+        allow_zero=True,
+    ),
     _duration("patrol_interval_high", "P-08a", "deadlines", "P7D", "巡查间隔：高风险", "Patrol interval: high risk"),
-    _duration("patrol_interval_medium", "P-08b", "deadlines", "P14D", "巡查间隔：中风险",
-              "Patrol interval: medium risk"),
+    _duration(
+        "patrol_interval_medium", "P-08b", "deadlines", "P14D", "巡查间隔：中风险", "Patrol interval: medium risk"
+    ),
     _duration("patrol_interval_low", "P-08c", "deadlines", "P21D", "巡查间隔：低风险", "Patrol interval: low risk"),
     _duration("first_visit_high", "P-09a", "deadlines", "P2D", "首次核实时限：高风险", "First-visit limit: high risk"),
-    _duration("first_visit_medium", "P-09b", "deadlines", "P5D", "首次核实时限：中风险",
-              "First-visit limit: medium risk"),
+    _duration(
+        "first_visit_medium", "P-09b", "deadlines", "P5D", "首次核实时限：中风险", "First-visit limit: medium risk"
+    ),
     _duration("first_visit_low", "P-09c", "deadlines", "P5D", "首次核实时限：低风险", "First-visit limit: low risk"),
-    _duration("lead_dispatch_imminent", "P-10a", "deadlines", "PT2H", "线索派遣时限：紧急危险",
-              "Lead dispatch limit: imminent danger"),
-    _duration("lead_dispatch_normal", "P-10b", "deadlines", "PT24H", "线索派遣时限：一般线索",
-              "Lead dispatch limit: other leads"),
-    _duration("rectify_major", "P-11a", "deadlines", "P1D", "整改期限：重大隐患", "Rectification deadline: major hazard"),
-    _duration("rectify_general", "P-11b", "deadlines", "P3D", "整改期限：一般隐患",
-              "Rectification deadline: general hazard"),
-    _duration("rectify_max", "P-11d", "deadlines", "P7D", "整改期限最长（巡查员可在此内延长）",
-              "Longest rectification deadline an inspector may set"),
-    Param("rectify_max_extensions", "P-11c", "deadlines", INTEGER, 1, "整改最多延期次数", "Maximum extensions",
-          minimum=0, maximum=5),
-    _duration("reinspect_within", "P-12a", "deadlines", "P2D", "复查时限（提交整改材料后）",
-              "Re-inspection limit (after evidence)"),
-    Param("remote_reinspection_severities", "P-12b", "deadlines", MULTI, ["GENERAL"], "允许书面（照片）复查的隐患等级",
-          "Severities that may be re-inspected from photos", options_from="patrol.hazard_severity"),
+    _duration(
+        "lead_dispatch_imminent",
+        "P-10a",
+        "deadlines",
+        "PT2H",
+        "线索派遣时限：紧急危险",
+        "Lead dispatch limit: imminent danger",
+    ),
+    _duration(
+        "lead_dispatch_normal",
+        "P-10b",
+        "deadlines",
+        "PT24H",
+        "线索派遣时限：一般线索",
+        "Lead dispatch limit: other leads",
+    ),
+    _duration(
+        "rectify_major", "P-11a", "deadlines", "P1D", "整改期限：重大隐患", "Rectification deadline: major hazard"
+    ),
+    _duration(
+        "rectify_general", "P-11b", "deadlines", "P3D", "整改期限：一般隐患", "Rectification deadline: general hazard"
+    ),
+    _duration(
+        "rectify_max",
+        "P-11d",
+        "deadlines",
+        "P7D",
+        "整改期限最长（巡查员可在此内延长）",
+        "Longest rectification deadline an inspector may set",
+    ),
+    Param(
+        "rectify_max_extensions",
+        "P-11c",
+        "deadlines",
+        INTEGER,
+        1,
+        "整改最多延期次数",
+        "Maximum extensions",
+        minimum=0,
+        maximum=5,
+    ),
+    _duration(
+        "reinspect_within",
+        "P-12a",
+        "deadlines",
+        "P2D",
+        "复查时限（提交整改材料后）",
+        "Re-inspection limit (after evidence)",
+    ),
+    Param(
+        "remote_reinspection_severities",
+        "P-12b",
+        "deadlines",
+        MULTI,
+        ["GENERAL"],
+        "允许书面（照片）复查的隐患等级",
+        "Severities that may be re-inspected from photos",
+        options_from="patrol.hazard_severity",
+    ),
     # P-14 .. P-17 stop-work and enforcement
-    Param("stop_work_approver", "P-14", "enforcement", CHOICE, "supervisor", "停工及移交执法的审批人",
-          "Who approves stop-work and hand-over", options=_STREET_ROLES),
-    _flag("auto_stop_overdue", "P-15a", "enforcement", "逾期未整改自动启动停工", "Overdue rectification starts stop-work"),
-    _flag("auto_stop_unregistered", "P-15b", "enforcement", "发现未登记施工自动停工",
-          "Unregistered site starts stop-work"),
+    Param(
+        "stop_work_approver",
+        "P-14",
+        "enforcement",
+        CHOICE,
+        "supervisor",
+        "停工及移交执法的审批人",
+        "Who approves stop-work and hand-over",
+        options=_STREET_ROLES,
+    ),
+    _flag(
+        "auto_stop_overdue", "P-15a", "enforcement", "逾期未整改自动启动停工", "Overdue rectification starts stop-work"
+    ),
+    _flag(
+        "auto_stop_unregistered", "P-15b", "enforcement", "发现未登记施工自动停工", "Unregistered site starts stop-work"
+    ),
     _flag("auto_stop_major_hazard", "P-15c", "enforcement", "重大隐患自动停工", "Major hazard starts stop-work"),
-    _flag("auto_stop_no_qualification", "P-15d", "enforcement", "无资质施工自动停工",
-          "Missing qualification starts stop-work"),
-    Param("enforcement_routing", "P-16", "enforcement", MAPPING, {
-        "UNREGISTERED": "DISTRICT_ENFORCEMENT", "OVERDUE": "DISTRICT_ENFORCEMENT",
-        "STOP_ORDER_IGNORED": "DISTRICT_ENFORCEMENT", "STRUCTURAL_CHANGE": "DISTRICT_HOUSING",
-        "ILLEGAL_ADDITION": "DISTRICT_ENFORCEMENT", "NO_QUALIFICATION": "DISTRICT_HOUSING",
-        "FIRE_SAFETY": "FIRE", "GAS_SAFETY": "GAS",
-    }, "执法移交路由（违法类型 → 接收单位）", "Enforcement routing (violation → receiving unit)",
-        options=_UNITS, keys=_VIOLATIONS),
-    _duration("enforcement_ack_within", "P-17a", "enforcement", "3WD", "执法接收确认时限",
-              "Enforcement acknowledgement limit"),
-    _duration("enforcement_decision_within", "P-17b", "enforcement", "P30D", "执法处置反馈时限",
-              "Enforcement decision limit"),
+    _flag(
+        "auto_stop_no_qualification",
+        "P-15d",
+        "enforcement",
+        "无资质施工自动停工",
+        "Missing qualification starts stop-work",
+    ),
+    Param(
+        "enforcement_routing",
+        "P-16",
+        "enforcement",
+        MAPPING,
+        {
+            "UNREGISTERED": "DISTRICT_ENFORCEMENT",
+            "OVERDUE": "DISTRICT_ENFORCEMENT",
+            "STOP_ORDER_IGNORED": "DISTRICT_ENFORCEMENT",
+            "STRUCTURAL_CHANGE": "DISTRICT_HOUSING",
+            "ILLEGAL_ADDITION": "DISTRICT_ENFORCEMENT",
+            "NO_QUALIFICATION": "DISTRICT_HOUSING",
+            "FIRE_SAFETY": "FIRE",
+            "GAS_SAFETY": "GAS",
+        },
+        "执法移交路由（违法类型 → 接收单位）",
+        "Enforcement routing (violation → receiving unit)",
+        options=_UNITS,
+        keys=_VIOLATIONS,
+    ),
+    _duration(
+        "enforcement_ack_within", "P-17a", "enforcement", "3WD", "执法接收确认时限", "Enforcement acknowledgement limit"
+    ),
+    _duration(
+        "enforcement_decision_within", "P-17b", "enforcement", "P30D", "执法处置反馈时限", "Enforcement decision limit"
+    ),
     # P-20 the notices' legal basis and remedies, as the district's legal office words them
-    Param("legal_basis_rectification", "P-20a", "enforcement", TEXT, LEGAL_BASIS_RECTIFICATION,
-          "法律依据：责令限期整改通知书", "Legal basis: rectification order"),
-    Param("legal_basis_stop_work", "P-20b", "enforcement", TEXT, LEGAL_BASIS_STOP_WORK,
-          "法律依据：责令停工通知书", "Legal basis: stop-work order"),
-    Param("legal_basis_handover", "P-20c", "enforcement", TEXT, LEGAL_BASIS_HANDOVER,
-          "法律依据：案件移送函", "Legal basis: hand-over letter"),
-    Param("legal_remedies", "P-20d", "enforcement", TEXT, LEGAL_REMEDIES,
-          "救济途径（行政复议、行政诉讼）", "Remedies (administrative review, litigation)"),
+    Param(
+        "legal_basis_rectification",
+        "P-20a",
+        "enforcement",
+        TEXT,
+        LEGAL_BASIS_RECTIFICATION,
+        "法律依据：责令限期整改通知书",
+        "Legal basis: rectification order",
+    ),
+    Param(
+        "legal_basis_stop_work",
+        "P-20b",
+        "enforcement",
+        TEXT,
+        LEGAL_BASIS_STOP_WORK,
+        "法律依据：责令停工通知书",
+        "Legal basis: stop-work order",
+    ),
+    Param(
+        "legal_basis_handover",
+        "P-20c",
+        "enforcement",
+        TEXT,
+        LEGAL_BASIS_HANDOVER,
+        "法律依据：案件移送函",
+        "Legal basis: hand-over letter",
+    ),
+    Param(
+        "legal_remedies",
+        "P-20d",
+        "enforcement",
+        TEXT,
+        LEGAL_REMEDIES,
+        "救济途径（行政复议、行政诉讼）",
+        "Remedies (administrative review, litigation)",
+    ),
     # P-18, P-19 completion and write-off
-    _duration("completion_reminder_after", "P-18a", "writeoff", "P7D", "计划完工后提醒业主",
-              "Remind the owner after the planned end"),
-    _duration("completion_verify_after", "P-18b", "writeoff", "P30D", "计划完工后派巡查员核实",
-              "Send the inspector to verify after the planned end"),
-    Param("writeoff_by", "P-19a", "writeoff", CHOICE, "inspector", "完工核销人", "Who writes projects off",
-          options=_WRITEOFF_BY),
+    _duration(
+        "completion_reminder_after",
+        "P-18a",
+        "writeoff",
+        "P7D",
+        "计划完工后提醒业主",
+        "Remind the owner after the planned end",
+    ),
+    _duration(
+        "completion_verify_after",
+        "P-18b",
+        "writeoff",
+        "P30D",
+        "计划完工后派巡查员核实",
+        "Send the inspector to verify after the planned end",
+    ),
+    Param(
+        "writeoff_by",
+        "P-19a",
+        "writeoff",
+        CHOICE,
+        "inspector",
+        "完工核销人",
+        "Who writes projects off",
+        options=_WRITEOFF_BY,
+    ),
     Param("writeoff_auto", "P-19b", "writeoff", BOOL, False, "允许自动核销", "Automatic write-off allowed"),
-    Param("writeoff_with_pending_enforcement", "P-19c", "writeoff", BOOL, False, "执法案件未结时允许核销归档",
-          "Write-off allowed while an enforcement case is pending"),
-    Param("writeoff_photos_required", "P-19d", "writeoff", BOOL, False, "核销须附现场照片",
-          "Write-off needs site photos"),
+    Param(
+        "writeoff_with_pending_enforcement",
+        "P-19c",
+        "writeoff",
+        BOOL,
+        False,
+        "执法案件未结时允许核销归档",
+        "Write-off allowed while an enforcement case is pending",
+    ),
+    Param(
+        "writeoff_photos_required", "P-19d", "writeoff", BOOL, False, "核销须附现场照片", "Write-off needs site photos"
+    ),
     # P-26 property companies: duties and the star rating's weights; P-27 entrusted supervision
-    _flag("property_may_register", "P-26a", "participation", "物业服务企业可代业主登记",
-          "Property companies may register on behalf of owners"),
-    Param("star_base_score", "P-26c", "participation", NUMBER, 80, "星级评定：基础分", "Star rating: base score",
-          minimum=0, maximum=100),
-    Param("star_weight_assisted", "P-26d", "participation", NUMBER, 2, "星级评定：每小区每宗协助登记加分",
-          "Star rating: points per registration assisted, per estate", minimum=0, maximum=100),
-    Param("star_weight_lead_confirmed", "P-26e", "participation", NUMBER, 3, "星级评定：每小区每条线索查实加分",
-          "Star rating: points per confirmed lead, per estate", minimum=0, maximum=100),
-    Param("star_weight_rectification", "P-26f", "participation", NUMBER, 2, "星级评定：每小区每份整改通知扣分",
-          "Star rating: points off per rectification order, per estate", minimum=0, maximum=100),
-    Param("star_weight_stop_work", "P-26g", "participation", NUMBER, 5, "星级评定：每小区每次停工扣分",
-          "Star rating: points off per stop-work order, per estate", minimum=0, maximum=100),
-    *(Param(f"star_min_{stars}", f"P-26{ref}", "participation", NUMBER, default, f"星级评定：{stars}星最低分",
-            f"Star rating: lowest score for {stars} stars", minimum=0, maximum=200)
-      for stars, ref, default in zip(STAR_LEVELS, "hijk", (60, 70, 80, 90))),
-    _flag("entrusted_supervision_enabled", "P-27a", "participation", "启用委托监理（建议性记录）",
-          "Entrusted supervision enabled (advisory logs)"),
-    _flag("entrusted_may_raise_leads", "P-27b", "participation", "委托监理记录可生成线索",
-          "Entrusted supervisors' findings may raise leads"),
+    _flag(
+        "property_may_register",
+        "P-26a",
+        "participation",
+        "物业服务企业可代业主登记",
+        "Property companies may register on behalf of owners",
+    ),
+    Param(
+        "star_base_score",
+        "P-26c",
+        "participation",
+        NUMBER,
+        80,
+        "星级评定：基础分",
+        "Star rating: base score",
+        minimum=0,
+        maximum=100,
+    ),
+    Param(
+        "star_weight_assisted",
+        "P-26d",
+        "participation",
+        NUMBER,
+        2,
+        "星级评定：每小区每宗协助登记加分",
+        "Star rating: points per registration assisted, per estate",
+        minimum=0,
+        maximum=100,
+    ),
+    Param(
+        "star_weight_lead_confirmed",
+        "P-26e",
+        "participation",
+        NUMBER,
+        3,
+        "星级评定：每小区每条线索查实加分",
+        "Star rating: points per confirmed lead, per estate",
+        minimum=0,
+        maximum=100,
+    ),
+    Param(
+        "star_weight_rectification",
+        "P-26f",
+        "participation",
+        NUMBER,
+        2,
+        "星级评定：每小区每份整改通知扣分",
+        "Star rating: points off per rectification order, per estate",
+        minimum=0,
+        maximum=100,
+    ),
+    Param(
+        "star_weight_stop_work",
+        "P-26g",
+        "participation",
+        NUMBER,
+        5,
+        "星级评定：每小区每次停工扣分",
+        "Star rating: points off per stop-work order, per estate",
+        minimum=0,
+        maximum=100,
+    ),
+    *(
+        Param(
+            f"star_min_{stars}",
+            f"P-26{ref}",
+            "participation",
+            NUMBER,
+            default,
+            f"星级评定：{stars}星最低分",
+            f"Star rating: lowest score for {stars} stars",
+            minimum=0,
+            maximum=200,
+        )
+        for stars, ref, default in zip(STAR_LEVELS, "hijk", (60, 70, 80, 90))
+    ),
+    _flag(
+        "entrusted_supervision_enabled",
+        "P-27a",
+        "participation",
+        "启用委托监理（建议性记录）",
+        "Entrusted supervision enabled (advisory logs)",
+    ),
+    _flag(
+        "entrusted_may_raise_leads",
+        "P-27b",
+        "participation",
+        "委托监理记录可生成线索",
+        "Entrusted supervisors' findings may raise leads",
+    ),
     # Reminders and escalation (督办) of late work; patrol evidence on site (P-13a/b)
-    _duration("remind_due_before", "P-33a", "daily", "PT24H", "到期前提醒办理人（提前量）",
-              "Remind the holder this long before a task is due"),
-    _duration("escalate_overdue_after", "P-33b", "daily", "P1D", "逾期后向上级督办（延迟）",
-              "Escalate an overdue task to the supervisor after", allow_zero=True),
+    _duration(
+        "remind_due_before",
+        "P-33a",
+        "daily",
+        "PT24H",
+        "到期前提醒办理人（提前量）",
+        "Remind the holder this long before a task is due",
+    ),
+    _duration(
+        "escalate_overdue_after",
+        "P-33b",
+        "daily",
+        "P1D",
+        "逾期后向上级督办（延迟）",
+        "Escalate an overdue task to the supervisor after",
+        allow_zero=True,
+    ),
     Param("checkin_required", "P-13d", "daily", BOOL, False, "巡查须现场定位签到", "Patrols need a GPS check-in"),
-    Param("checkin_max_distance_m", "P-13b", "daily", INTEGER, 200, "定位签到与登记位置最大距离（米）",
-          "Maximum distance of the check-in from the registered location (m)", minimum=10, maximum=5000),
-    Param("patrol_min_photos", "P-13a", "daily", INTEGER, 0, "巡查最少照片数", "Minimum photos per patrol",
-          minimum=0, maximum=10),
+    Param(
+        "checkin_max_distance_m",
+        "P-13b",
+        "daily",
+        INTEGER,
+        200,
+        "定位签到与登记位置最大距离（米）",
+        "Maximum distance of the check-in from the registered location (m)",
+        minimum=10,
+        maximum=5000,
+    ),
+    Param(
+        "patrol_min_photos",
+        "P-13a",
+        "daily",
+        INTEGER,
+        0,
+        "巡查最少照片数",
+        "Minimum photos per patrol",
+        minimum=0,
+        maximum=10,
+    ),
     # P-34 other systems' answers (external tasks): after this long without a worker's answer the
     # step falls back to people on the platform
-    _duration("permit_referral_answer_within", "P-34a", "deadlines", "P1D", "施工许可监管系统未答复转人工办理",
-              "Permit-supervision system silent: hand to staff after"),
-    _duration("enforcement_case_answer_within", "P-34b", "deadlines", "PT4H", "执法办案系统未接收转人工移送",
-              "Enforcement case system silent: hand over by staff after"),
+    _duration(
+        "permit_referral_answer_within",
+        "P-34a",
+        "deadlines",
+        "P1D",
+        "施工许可监管系统未答复转人工办理",
+        "Permit-supervision system silent: hand to staff after",
+    ),
+    _duration(
+        "enforcement_case_answer_within",
+        "P-34b",
+        "deadlines",
+        "PT4H",
+        "执法办案系统未接收转人工移送",
+        "Enforcement case system silent: hand over by staff after",
+    ),
     # P-23 calendar
-    Param("calendar_holidays", "P-23a", "calendar", DATES, [], "法定节假日（不计工作日）",
-          "Public holidays (not working days)"),
-    Param("calendar_extra_workdays", "P-23b", "calendar", DATES, [], "调休上班日（周末计工作日）",
-          "Adjusted working days (weekend days worked)"),
+    Param(
+        "calendar_holidays",
+        "P-23a",
+        "calendar",
+        DATES,
+        [],
+        "法定节假日（不计工作日）",
+        "Public holidays (not working days)",
+    ),
+    Param(
+        "calendar_extra_workdays",
+        "P-23b",
+        "calendar",
+        DATES,
+        [],
+        "调休上班日（周末计工作日）",
+        "Adjusted working days (weekend days worked)",
+    ),
 )
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "not_duration": ("应为 ISO 8601 时长（如 P3D、PT2H、PT30S）或工作日数（如 3WD）",
-                     "Must be an ISO 8601 duration (P3D, PT2H, PT30S) or working days (3WD)"),
+    "not_duration": (
+        "应为 ISO 8601 时长（如 P3D、PT2H、PT30S）或工作日数（如 3WD）",
+        "Must be an ISO 8601 duration (P3D, PT2H, PT30S) or working days (3WD)",
+    ),
     "not_positive": ("时长必须大于零", "Must be longer than zero"),
     "too_long": ("时长过长（最长 400 天或 250 个工作日）", "Too long (at most 400 days or 250 working days)"),
     "min_items": ("至少选择 {n} 项", "Choose at least {n}"),
@@ -374,8 +743,11 @@ class Catalogue:
 
     def diff(self, before: dict, after: dict) -> list[Change]:
         before, after = self.complete(before), self.complete(after)
-        return [Change(p.name, p.ref, p.zh, p.en, before[p.name], after[p.name])
-                for p in self.params.values() if before[p.name] != after[p.name]]
+        return [
+            Change(p.name, p.ref, p.zh, p.en, before[p.name], after[p.name])
+            for p in self.params.values()
+            if before[p.name] != after[p.name]
+        ]
 
     def display(self, name: str, value: Any, lang: str = "zh") -> str:
         """A value as an administrator reads it: labels for codes, 是/否, durations in words."""
@@ -549,8 +921,11 @@ def describe_duration(value: Any, lang: str = "zh") -> str:
     days = working_day_count(value)
     if days is not None:
         return f"{days} working day{'s' if days != 1 else ''}" if lang == "en" else f"{days}个工作日"
-    match = re.fullmatch(r"P(?:([\d.]+)Y)?(?:([\d.]+)M)?(?:([\d.]+)W)?(?:([\d.]+)D)?"
-                         r"(?:T(?:([\d.]+)H)?(?:([\d.]+)M)?(?:([\d.]+)S)?)?", value)
+    match = re.fullmatch(
+        r"P(?:([\d.]+)Y)?(?:([\d.]+)M)?(?:([\d.]+)W)?(?:([\d.]+)D)?"
+        r"(?:T(?:([\d.]+)H)?(?:([\d.]+)M)?(?:([\d.]+)S)?)?",
+        value,
+    )
     if not match:
         return value
     parts = []

@@ -133,7 +133,7 @@ def _rendered_size(obj, limit):
             _refuse(f'data is nested more than {MAX_NESTING} levels deep')
         open_containers.add(key)
         total = 2 + 2 * len(item)
-        for parts in ((item, item.values()) if isinstance(item, dict) else (item,)):
+        for parts in (item, item.values()) if isinstance(item, dict) else (item,):
             for part in parts:
                 kind = type(part)
                 if kind is str:  # fast paths for the common leaves
@@ -230,6 +230,7 @@ def _guarded(check, op):
     def guard(a, b):
         check(a, b)
         return op(a, b)
+
     return guard
 
 
@@ -288,17 +289,19 @@ _ALLOWED_ATTRIBUTES = {
         'isdecimal isdigit isidentifier islower isnumeric isprintable isspace '
         'istitle isupper lower lstrip partition removeprefix removesuffix rfind '
         'rindex rpartition rsplit rstrip split splitlines startswith strip '
-        'swapcase title upper join replace ljust rjust center zfill'.split()),
+        'swapcase title upper join replace ljust rjust center zfill'.split()
+    ),
     list: frozenset('append clear copy count extend index insert pop remove reverse sort'.split()),
     tuple: frozenset('count index'.split()),
     dict: frozenset('clear copy get items keys pop popitem setdefault update values'.split()),
     set: frozenset(
         'add clear copy difference difference_update discard intersection '
         'intersection_update isdisjoint issubset issuperset pop remove '
-        'symmetric_difference symmetric_difference_update union update'.split()),
+        'symmetric_difference symmetric_difference_update union update'.split()
+    ),
     frozenset: frozenset(
-        'copy difference intersection isdisjoint issubset issuperset '
-        'symmetric_difference union'.split()),
+        'copy difference intersection isdisjoint issubset issuperset symmetric_difference union'.split()
+    ),
     int: frozenset('as_integer_ratio bit_length conjugate denominator imag numerator real'.split()),
     float: frozenset('as_integer_ratio conjugate imag is_integer real'.split()),
     complex: frozenset('conjugate imag real'.split()),
@@ -327,6 +330,7 @@ def _str_pad(method):
         if isinstance(width, int):
             _check_size(width, 'padded string')
         return method(s, width, *args)
+
     return pad
 
 
@@ -449,7 +453,7 @@ def _guarded_range(*args):
 def _guarded_pow(base, exp, mod=None):
     if mod is None:
         _check_pow(base, exp)
-        return base ** exp
+        return base**exp
     if any(isinstance(x, int) and x.bit_length() > 4096 for x in (base, exp, mod)):
         _refuse('pow() arguments are too large')
     return pow(base, exp, mod)
@@ -468,13 +472,19 @@ def _guarded_sum(iterable, start=0):
     return sum(iterable, start)
 
 
-_DATETIME = types.SimpleNamespace(
-    datetime=_dt.datetime, date=_dt.date, timedelta=_dt.timedelta, timezone=_dt.timezone)
+_DATETIME = types.SimpleNamespace(datetime=_dt.datetime, date=_dt.date, timedelta=_dt.timedelta, timezone=_dt.timezone)
 
 _REMOVED_BUILTINS = (
-    '__build_class__', 'setattr', 'delattr', 'hash', '_getattr_',
+    '__build_class__',
+    'setattr',
+    'delattr',
+    'hash',
+    '_getattr_',
     # Unreachable so that scripts cannot catch the watchdog's _Stop.
-    'BaseException', 'SystemExit', 'KeyboardInterrupt', 'GeneratorExit',
+    'BaseException',
+    'SystemExit',
+    'KeyboardInterrupt',
+    'GeneratorExit',
 )
 
 
@@ -486,18 +496,46 @@ def _base_builtins():
         names.pop(name, None)
     names.update(
         # plain or size-checked builtins
-        len=len, min=min, max=max, sum=_guarded_sum, abs=abs, round=_guarded_round,
-        sorted=sorted, reversed=reversed, any=any, all=all, range=_guarded_range,
-        enumerate=enumerate, zip=zip, map=map, filter=filter,
-        str=_GuardedStr, repr=_guarded_repr, pow=_guarded_pow, getattr=_guarded_getattr,
-        int=int, float=float, bool=bool, list=list, dict=dict, set=set, tuple=tuple,
-        isinstance=isinstance, datetime=_DATETIME,
+        len=len,
+        min=min,
+        max=max,
+        sum=_guarded_sum,
+        abs=abs,
+        round=_guarded_round,
+        sorted=sorted,
+        reversed=reversed,
+        any=any,
+        all=all,
+        range=_guarded_range,
+        enumerate=enumerate,
+        zip=zip,
+        map=map,
+        filter=filter,
+        str=_GuardedStr,
+        repr=_guarded_repr,
+        pow=_guarded_pow,
+        getattr=_guarded_getattr,
+        int=int,
+        float=float,
+        bool=bool,
+        list=list,
+        dict=dict,
+        set=set,
+        tuple=tuple,
+        isinstance=isinstance,
+        datetime=_DATETIME,
         # names the RestrictedPython compiler and _SandboxPolicy generate
-        _getattr_=_guarded_getattr, _getitem_=_guarded_getitem, _getiter_=iter,
-        _write_=_guarded_write, _inplacevar_=_inplacevar, _apply_=_apply,
+        _getattr_=_guarded_getattr,
+        _getitem_=_guarded_getitem,
+        _getiter_=iter,
+        _write_=_guarded_write,
+        _inplacevar_=_inplacevar,
+        _apply_=_apply,
         _iter_unpack_sequence_=guarded_iter_unpack_sequence,
-        _unpack_sequence_=guarded_unpack_sequence, _print_=_Printer,
-        _format_=_format_value, _loop_=None,
+        _unpack_sequence_=guarded_unpack_sequence,
+        _print_=_Printer,
+        _format_=_format_value,
+        _loop_=None,
     )
     names.update({name: guard for name, guard in _BINOP_GUARDS.values()})
     return names
@@ -511,7 +549,8 @@ _BASE_BUILTINS = _base_builtins()
 
 _FORBIDDEN_CALLS = frozenset(
     'open exec eval compile globals locals vars dir type input breakpoint help '
-    'exit quit memoryview object super setattr delattr hash'.split())
+    'exit quit memoryview object super setattr delattr hash'.split()
+)
 _FORBIDDEN_NAMES = frozenset(('BaseException', 'SystemExit', 'KeyboardInterrupt', 'GeneratorExit'))
 
 
@@ -563,9 +602,12 @@ class _SandboxPolicy(RestrictingNodeTransformer):
         if isinstance(func, ast.Name):
             if func.id in _FORBIDDEN_CALLS:
                 self.error(node, f'"{func.id}()" is not available in scripts')
-            if (func.id == 'getattr' and len(node.args) >= 2
-                    and isinstance(node.args[1], ast.Constant)
-                    and str(node.args[1].value).startswith('_')):
+            if (
+                func.id == 'getattr'
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and str(node.args[1].value).startswith('_')
+            ):
                 self.error(node, 'getattr() of names starting with "_" is not allowed')
         self._one_starred(node, node.args)
         return super().visit_Call(node)
@@ -618,8 +660,8 @@ class _SandboxPolicy(RestrictingNodeTransformer):
         node = self.node_contents_visit(node)
         spec = node.format_spec if node.format_spec is not None else ast.Constant('')
         call = ast.Call(
-            func=ast.Name('_format_', ast.Load()),
-            args=[node.value, ast.Constant(node.conversion), spec], keywords=[])
+            func=ast.Name('_format_', ast.Load()), args=[node.value, ast.Constant(node.conversion), spec], keywords=[]
+        )
         copy_locations(call, node)
         ast.fix_missing_locations(call)
         node.value, node.conversion, node.format_spec = call, -1, None
@@ -705,8 +747,7 @@ def _code_objects(code):
 @functools.lru_cache(maxsize=2048)
 def _compile(source, mode):
     tree = ast.parse(source, '<string>', mode)  # a real SyntaxError, as with eval/exec
-    calls_methods = any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) for n in ast.walk(tree))
+    calls_methods = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) for n in ast.walk(tree))
     compiler = compile_restricted_eval if mode == 'eval' else compile_restricted_exec
     result = compiler(tree, filename='<string>', policy=_SandboxPolicy)
     if result.errors:
@@ -719,10 +760,31 @@ def _compile(source, mode):
 # (comprehensions), no functions (lambdas), no assignment (walrus). With operands that are
 # task data (bounded by MAX_DATA_SIZE) or size-guarded results, nothing in it can run long.
 _INLINE_NODES = (
-    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Compare, ast.BoolOp, ast.UnaryOp,
-    ast.BinOp, ast.IfExp, ast.Subscript, ast.Slice, ast.Attribute, ast.List, ast.Tuple, ast.Set,
-    ast.Dict, ast.JoinedStr, ast.FormattedValue, ast.Call, ast.keyword,
-    ast.boolop, ast.cmpop, ast.unaryop, ast.operator, ast.expr_context,
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Compare,
+    ast.BoolOp,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.IfExp,
+    ast.Subscript,
+    ast.Slice,
+    ast.Attribute,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Dict,
+    ast.JoinedStr,
+    ast.FormattedValue,
+    ast.Call,
+    ast.keyword,
+    ast.boolop,
+    ast.cmpop,
+    ast.unaryop,
+    ast.operator,
+    ast.expr_context,
 )
 # Builtins an inline expression may call: each one's work is bounded by its arguments' size.
 _INLINE_CALLS = frozenset('len str int float bool abs round min max isinstance'.split())
@@ -917,9 +979,9 @@ class _Watchdog:
 
 def _is_code_or_module(value):
     """Values a script may leave behind that are not task data."""
-    return (callable(value)
-            or isinstance(value, (types.ModuleType, types.SimpleNamespace))
-            or hasattr(value, '__next__'))  # generators/iterators hold frames of script code
+    return (
+        callable(value) or isinstance(value, (types.ModuleType, types.SimpleNamespace)) or hasattr(value, '__next__')
+    )  # generators/iterators hold frames of script code
 
 
 def _public(names):
@@ -1012,8 +1074,12 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             self._run(compiled, context)
         finally:
             for key in list(context):
-                if (key.startswith('_') or key in external_context or key in self.globals
-                        or _is_code_or_module(context[key])):
+                if (
+                    key.startswith('_')
+                    or key in external_context
+                    or key in self.globals
+                    or _is_code_or_module(context[key])
+                ):
                     del context[key]
             context.update(hidden)
             # Also when the script failed: the task data is saved with the error.
@@ -1028,8 +1094,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         from . import sandbox_pool
 
         try:
-            answer = sandbox_pool.run(mode, source, context, dict(external_context or {}), self.globals,
-                                      self.time_limit)
+            answer = sandbox_pool.run(
+                mode, source, context, dict(external_context or {}), self.globals, self.time_limit
+            )
         except sandbox_pool.SandboxStopped as stopped:
             raise ScriptRefused(str(stopped)) from None
         if answer[-1] is not None:
@@ -1051,7 +1118,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         if clashes:
             raise ValueError(
                 'You have task data that overwrites a predefined function(s). Please change '
-                f'the following variable or field name(s) to something else: {clashes}')
+                f'the following variable or field name(s) to something else: {clashes}'
+            )
 
     def _run(self, compiled, namespace):
         watchdog = _Watchdog(compiled.code_objects, self.time_limit)
@@ -1068,9 +1136,26 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 # Errors of code run in a sandbox process, raised here as the same built-in type (the message
 # and SpiffWorkflow's handling stay as they were in-process); other types become ScriptRefused.
-_ERRORS = {error.__name__: error for error in (
-    ScriptRefused, NameError, TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError,
-    ArithmeticError, OverflowError, LookupError, AssertionError, RecursionError, SyntaxError, UnicodeError)}
+_ERRORS = {
+    error.__name__: error
+    for error in (
+        ScriptRefused,
+        NameError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        ZeroDivisionError,
+        ArithmeticError,
+        OverflowError,
+        LookupError,
+        AssertionError,
+        RecursionError,
+        SyntaxError,
+        UnicodeError,
+    )
+}
 
 
 class SandboxScriptEngine(PythonScriptEngine):

@@ -10,6 +10,7 @@ Waiting on a pipe releases the GIL, so the server's other threads answer meanwhi
 Helpers the code calls (``rule(name, default)``) run here, in the caller, on the worker's
 request: they read the database, which the worker cannot reach.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -55,9 +56,15 @@ class _Died(Exception):
 class _Unpickler(pickle.Unpickler):
     """Plain data only: the answer of a process that runs untrusted code."""
 
-    _ALLOWED = {('builtins', 'set'), ('builtins', 'frozenset'), ('datetime', 'datetime'),
-                ('datetime', 'date'), ('datetime', 'time'), ('datetime', 'timedelta'),
-                ('datetime', 'timezone')}
+    _ALLOWED = {
+        ('builtins', 'set'),
+        ('builtins', 'frozenset'),
+        ('datetime', 'datetime'),
+        ('datetime', 'date'),
+        ('datetime', 'time'),
+        ('datetime', 'timedelta'),
+        ('datetime', 'timezone'),
+    }
 
     def find_class(self, module, name):
         if (module, name) in self._ALLOWED:
@@ -69,8 +76,12 @@ class _Process:
     def __init__(self):
         self.proc = subprocess.Popen(
             [sys.executable, '-I', '-B', str(WORKER_FILE), str(_settings['memory_mb'])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, start_new_session=True,
-            env=_WORKER_ENV)  # not the server's: no DATABASE_URL, no SECRET_KEY
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,
+            env=_WORKER_ENV,
+        )  # not the server's: no DATABASE_URL, no SECRET_KEY
         self.write_fd, self.read_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.alive = True
         try:
@@ -200,8 +211,10 @@ def run(mode: str, source: str, context: dict, external: dict, helpers: dict, ti
         raise SandboxStopped(f'script stopped: it ran longer than the limit of {time_limit:g} s') from None
     except _Died as exc:
         process.kill()
-        raise SandboxStopped(f'script stopped: the sandbox process ended ({exc}); its memory limit is '
-                             f'{_settings["memory_mb"]} MB and its time limit {time_limit:g} s') from None
+        raise SandboxStopped(
+            f'script stopped: the sandbox process ended ({exc}); its memory limit is '
+            f'{_settings["memory_mb"]} MB and its time limit {time_limit:g} s'
+        ) from None
     finally:
         pool.release(process)
 

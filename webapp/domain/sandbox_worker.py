@@ -12,6 +12,7 @@ The framing (a 4-byte length, then a pickle) is shared with the parent, which un
 answers with an allow-list (sandbox_pool), so even an escaped script could not make the parent
 build anything but plain data.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ def write_frame(fd: int, message) -> None:
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     data = memoryview(_HEADER.pack(len(body)) + body)
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def read_exact(fd: int, size: int) -> bytes:
@@ -100,6 +101,7 @@ def main(memory_mb: int) -> None:
             if not ok:
                 raise sandbox.ScriptRefused(value)
             return value
+
         return call
 
     environments: dict = {}
@@ -113,7 +115,8 @@ def main(memory_mb: int) -> None:
         env = environments.get(helpers)
         if env is None:
             env = environments[helpers] = sandbox.SandboxEnvironment(
-                {name: helper(name) for name in helpers}, pooled=False)
+                {name: helper(name) for name in helpers}, pooled=False
+            )
         env.time_limit = time_limit
         try:
             if mode == 'exec':
@@ -122,8 +125,16 @@ def main(memory_mb: int) -> None:
             else:
                 answer = ('done', env.evaluate(source, context, external), context)
         except MemoryError:
-            write_frame(write_fd, ('error', 'ScriptRefused',
-                                   f'script stopped: it needed more than the memory limit of {memory_mb} MB', 0, None))
+            write_frame(
+                write_fd,
+                (
+                    'error',
+                    'ScriptRefused',
+                    f'script stopped: it needed more than the memory limit of {memory_mb} MB',
+                    0,
+                    None,
+                ),
+            )
             return  # a process that ran out of memory is replaced rather than trusted
         except BaseException as exc:  # noqa: BLE001 - every failure is reported to the parent
             answer = ('error', type(exc).__name__, str(exc), sandbox.script_line(exc), context)

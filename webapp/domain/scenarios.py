@@ -19,6 +19,7 @@ Dates in start and answer data may be relative to the day the scenario runs (`"@
 The path is every diagram element passed, in order (gateways and events included): a scenario whose
 path differs names the first element where it went elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,10 +103,18 @@ class Result:
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "title": self.title, "file": self.file, "passed": self.passed,
-            "failures": self.failures, "diverged_at": self.diverged_at, "expected_next": self.expected_next,
-            "actual_next": self.actual_next, "path": self.outcome.path, "end": self.outcome.end,
-            "notices": self.outcome.notices, "hazards": self.outcome.hazards,
+            "name": self.name,
+            "title": self.title,
+            "file": self.file,
+            "passed": self.passed,
+            "failures": self.failures,
+            "diverged_at": self.diverged_at,
+            "expected_next": self.expected_next,
+            "actual_next": self.actual_next,
+            "path": self.outcome.path,
+            "end": self.outcome.end,
+            "notices": self.outcome.notices,
+            "hazards": self.outcome.hazards,
         }
 
 
@@ -126,9 +135,17 @@ def parse(text: str, file: str | None = None) -> Scenario:
     message = raw.get("start_message")
     if message is not None and not (isinstance(message, dict) and isinstance(message.get("name"), str)):
         raise ScenarioError(f"{file}: start_message 须为 {{\"name\": 消息名, \"data\": {{…}}}}")
-    return Scenario(name=raw["name"], title=raw.get("title") or raw["name"], process=raw.get("process") or "",
-                    start=raw["start"], steps=raw["steps"], expect=raw["expect"], rules=raw.get("rules") or {},
-                    file=file, start_message=message)
+    return Scenario(
+        name=raw["name"],
+        title=raw.get("title") or raw["name"],
+        process=raw.get("process") or "",
+        start=raw["start"],
+        steps=raw["steps"],
+        expect=raw["expect"],
+        rules=raw.get("rules") or {},
+        file=file,
+        start_message=message,
+    )
 
 
 def load_directory(directory: Path, process_id: str | None = None) -> list[Scenario]:
@@ -238,8 +255,15 @@ class _Run:
         try:
             start = resolve_dates(self.scenario.start, self.clock.now())
             message = self.scenario.start_message
-            self.runner = _Recorder.start(self.bundle, start, sink=self._sink, helpers=self.helpers, message=(
-                message["name"], resolve_dates(message.get("data") or {}, self.clock.now())) if message else None)
+            self.runner = _Recorder.start(
+                self.bundle,
+                start,
+                sink=self._sink,
+                helpers=self.helpers,
+                message=(message["name"], resolve_dates(message.get("data") or {}, self.clock.now()))
+                if message
+                else None,
+            )
             self._after_call()
             for number, step in enumerate(self.scenario.steps, 1):
                 self._take(number, step)
@@ -253,9 +277,15 @@ class _Run:
         path = [e.name for e in self.events]
         ends = [e.name for e in self.events if e.kind == "EndEvent"]
         finished = self.runner.finished() if self.runner is not None else False
-        return Outcome(path=path, end=ends[-1] if ends else None, finished=finished, notices=self.notices,
-                       hazards=[{k: h[k] for k in ("item_code", "severity", "status")} for h in self.hazards],
-                       error=error, choices=list(getattr(self.runner, "choices", [])))
+        return Outcome(
+            path=path,
+            end=ends[-1] if ends else None,
+            finished=finished,
+            notices=self.notices,
+            hazards=[{k: h[k] for k in ("item_code", "severity", "status")} for h in self.hazards],
+            error=error,
+            choices=list(getattr(self.runner, "choices", [])),
+        )
 
     def _sink(self, event: StepEvent) -> None:
         self.events.append(event)
@@ -278,8 +308,9 @@ class _Run:
             if not waiting:
                 names = ", ".join(sorted(w.name for w in runner.external_tasks())) or "无"
                 raise _StepRefused(f"第 {number} 步：服务任务 {step['external']} 未在等待外部系统（等待中的：{names}）")
-            runner.complete_external(waiting[0].id, resolve_dates(step.get("data") or {}, self.clock.now()),
-                                     sink=self._sink)
+            runner.complete_external(
+                waiting[0].id, resolve_dates(step.get("data") or {}, self.clock.now()), sink=self._sink
+            )
         elif "timer" in step:
             due = [(at, t) for at, t in self.clock.due_timers(runner) if t.task_spec.bpmn_id == step["timer"]]
             if not due:
@@ -289,8 +320,9 @@ class _Run:
             if "wait" in step:
                 self._advance_to(self.clock.now() + parse_duration(step["wait"], start=self.clock.now()))
             if "message" in step:
-                runner.send_message(step["message"], resolve_dates(step.get("data") or {}, self.clock.now()),
-                                   sink=self._sink)
+                runner.send_message(
+                    step["message"], resolve_dates(step.get("data") or {}, self.clock.now()), sink=self._sink
+                )
 
     def _advance_to(self, moment: datetime) -> None:
         """Move the scenario clock to `moment`, firing every timer due by then in the order due."""
@@ -314,7 +346,7 @@ class _Run:
         """The notices the steps of one call issue, as services.casefile.notices issues them."""
         assert self.runner is not None
         data = self.runner.data()
-        fresh, self.noticed = self.events[self.noticed:], len(self.events)
+        fresh, self.noticed = self.events[self.noticed :], len(self.events)
         for event in fresh:
             props = properties(self.bundle.task_spec(event.name)) if event.name else {}
             kinds = (props.get("notice") or "").split()
@@ -383,8 +415,9 @@ def compare(scenario: Scenario, outcome: Outcome) -> Result:
             diverged = got[shared - 1] if shared else None
             expected_next = wanted[shared] if shared < len(wanted) else None
             actual_next = got[shared] if shared < len(got) else None
-            failures.append(f"路径在 {diverged or '开始'} 之后分岔：预期 {expected_next or '结束'}，"
-                            f"实际 {actual_next or '停止'}")
+            failures.append(
+                f"路径在 {diverged or '开始'} 之后分岔：预期 {expected_next or '结束'}，实际 {actual_next or '停止'}"
+            )
     if "end" in expect and expect["end"] != outcome.end:
         failures.append(f"结束事件：预期 {expect['end']}，实际 {outcome.end}")
     if "finished" in expect and bool(expect["finished"]) != outcome.finished:
@@ -393,9 +426,17 @@ def compare(scenario: Scenario, outcome: Outcome) -> Result:
         failures.append(f"文书：预期 {sorted(expect['notices'])}，实际 {sorted(outcome.notices)}")
     if "hazards" in expect and _hazard_keys(expect["hazards"]) != _hazard_keys(outcome.hazards):
         failures.append(f"隐患：预期 {expect['hazards']}，实际 {outcome.hazards}")
-    return Result(name=scenario.name, title=scenario.title, file=scenario.file, passed=not failures,
-                  failures=failures, diverged_at=diverged, expected_next=expected_next, actual_next=actual_next,
-                  outcome=outcome)
+    return Result(
+        name=scenario.name,
+        title=scenario.title,
+        file=scenario.file,
+        passed=not failures,
+        failures=failures,
+        diverged_at=diverged,
+        expected_next=expected_next,
+        actual_next=actual_next,
+        outcome=outcome,
+    )
 
 
 def _hazard_keys(rows: list[dict]) -> list[tuple]:
@@ -404,8 +445,13 @@ def _hazard_keys(rows: list[dict]) -> list[tuple]:
 
 def expectation(outcome: Outcome) -> dict:
     """What a run did, as a scenario's `expect` (recording a scenario from what really happened)."""
-    return {"path": outcome.path, "end": outcome.end, "finished": outcome.finished,
-            "notices": outcome.notices, "hazards": outcome.hazards}
+    return {
+        "path": outcome.path,
+        "end": outcome.end,
+        "finished": outcome.finished,
+        "notices": outcome.notices,
+        "hazards": outcome.hazards,
+    }
 
 
 # -- recording -----------------------------------------------------------------------------------
@@ -414,8 +460,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DERIVED = ("rules", "completed_by", "open_hazards", "failed_items")
 
 
-def from_history(bundle: Bundle, name: str, title: str, start: dict, created_at: datetime,
-                 rows: list[dict]) -> Scenario:
+def from_history(
+    bundle: Bundle, name: str, title: str, start: dict, created_at: datetime, rows: list[dict]
+) -> Scenario:
     """A scenario replaying a project's history (rows of {kind, element_id, data, at}, oldest first):
     each completed task with its answer, each timer that fired, each inspection request, each
     service task an external worker completed and each message another system sent (the one that
@@ -440,8 +487,15 @@ def from_history(bundle: Bundle, name: str, title: str, start: dict, created_at:
                 start_message = message
             else:
                 steps.append({"message": message["name"], "data": message["data"]})
-    return Scenario(name=name, title=title, process=bundle.process_id, start=_relative(start, created_at),
-                    steps=steps, expect={}, start_message=start_message)
+    return Scenario(
+        name=name,
+        title=title,
+        process=bundle.process_id,
+        start=_relative(start, created_at),
+        steps=steps,
+        expect={},
+        start_message=start_message,
+    )
 
 
 def _is_timer(bundle: Bundle, element_id: str) -> bool:

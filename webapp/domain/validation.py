@@ -9,6 +9,7 @@ The XML is walked by our own checks first, so a designer sees every problem at o
 SpiffWorkflow parses the bundle, because only its parser decides what it can execute (it stops
 at its first error, so its findings are added only where ours did not already point).
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,8 +42,10 @@ UNSUPPORTED = {
 }
 # A service task waits for an external worker of its topic (domain.external); without one it would
 # have to call a service, which the platform never does.
-NO_TOPIC = ("服务任务（service task）没有主题（扩展属性 topic）：本平台不调用外部服务，服务任务等待外部系统按主题领取；"
-            "请设置 topic，或改为用户任务或脚本任务")
+NO_TOPIC = (
+    "服务任务（service task）没有主题（扩展属性 topic）：本平台不调用外部服务，服务任务等待外部系统按主题领取；"
+    "请设置 topic，或改为用户任务或脚本任务"
+)
 CATCH_EVENTS = ("startEvent", "intermediateCatchEvent", "boundaryEvent")
 THROW_EVENTS = ("intermediateThrowEvent", "endEvent")
 
@@ -70,7 +73,9 @@ class _Report:
         return {p.file for p in self.items}
 
 
-def validate_bundle(files: dict[str, str], fallback_form_keys=(), previous: dict[str, str] | None = None) -> list[Problem]:
+def validate_bundle(
+    files: dict[str, str], fallback_form_keys=(), previous: dict[str, str] | None = None
+) -> list[Problem]:
     """Every problem that would stop the bundle from running as designed; [] when deployable.
 
     `fallback_form_keys` are forms available outside the bundle (the shipped forms/ directory);
@@ -123,8 +128,12 @@ def _check_figures_kept(trees: dict, previous: dict[str, str], report: _Report) 
             if root is not None:
                 old_trees[name] = root
     now, before = _tags(trees), _tags(old_trees)
-    ids = {el.get("id"): (file, el) for file, root in trees.items() for el in root.iter()
-           if isinstance(el.tag, str) and el.get("id")}
+    ids = {
+        el.get("id"): (file, el)
+        for file, root in trees.items()
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.get("id")
+    }
     old_ids = {key[2] for key in before}
     for (prop, value, element_id), (old_file, old_el) in sorted(before.items(), key=lambda i: i[0]):
         if (prop, value, element_id) in now or value not in figures.KNOWN[prop]:
@@ -142,10 +151,15 @@ def _check_figures_kept(trees: dict, previous: dict[str, str], report: _Report) 
         zh, en = figures.KNOWN[prop][value]
         what = f"指标「{zh}」" if prop == figures.KPI else f"案卷的「{zh}」"
         file, el = ids.get(element_id, (old_file, old_el))
-        report.add(file, None, f"{what}（{prop}={value}）会丢失数据：上一版本的元素 {element_id} {where}；"
-                               f"记录按元素编号统计，请保留编号和这个扩展属性 "
-                               f"(the {'figure' if prop == figures.KPI else 'case file role'} {value} loses data: {en})",
-                   element_id=element_id, element_name=el.get("name"))
+        report.add(
+            file,
+            None,
+            f"{what}（{prop}={value}）会丢失数据：上一版本的元素 {element_id} {where}；"
+            f"记录按元素编号统计，请保留编号和这个扩展属性 "
+            f"(the {'figure' if prop == figures.KPI else 'case file role'} {value} loses data: {en})",
+            element_id=element_id,
+            element_name=el.get("name"),
+        )
 
 
 # -- the engine's own parse ----------------------------------------------------------------------
@@ -159,8 +173,13 @@ def _check_with_engine(files: dict[str, str], report: _Report) -> None:
                 continue
             if p.element_id is None and p.file in reported_files:
                 continue  # the parser's unlocated complaint about something we already named
-            report.add(p.file, None, f"SpiffWorkflow 无法解析：{p.message}",
-                       element_id=p.element_id, element_name=p.element_name)
+            report.add(
+                p.file,
+                None,
+                f"SpiffWorkflow 无法解析：{p.message}",
+                element_id=p.element_id,
+                element_name=p.element_name,
+            )
 
 
 # -- forms ---------------------------------------------------------------------------------------
@@ -168,7 +187,7 @@ def _check_forms(files: dict[str, str], report: _Report) -> set[str]:
     keys = set()
     for name in sorted(n for n in files if is_form_file(n)):
         key = form_key_of(name)
-        if key == CHECKLIST_FILE[:-len(".json")]:
+        if key == CHECKLIST_FILE[: -len(".json")]:
             report.add(name, None, "巡查检查表（checklist.json）不是表单，不能通过流程设计器部署")
             continue
         if isinstance(files[name], str) and json_nesting(files[name]) > MAX_FORM_NESTING:
@@ -497,8 +516,11 @@ def timer_problem(kind: str, text: str | None) -> str | None:
         else:
             TimerEventDefinition.parse_iso_recurring_interval(value)
     except Exception:
-        examples = {"timeDuration": "'P3D'、'PT2H'", "timeDate": "'2027-01-20T09:00:00+08:00'",
-                    "timeCycle": "'R3/PT1H'"}
+        examples = {
+            "timeDuration": "'P3D'、'PT2H'",
+            "timeDate": "'2027-01-20T09:00:00+08:00'",
+            "timeCycle": "'R3/PT1H'",
+        }
         return f"「{value}」不是有效的 ISO 8601 {_TIMER_KINDS[kind]}（例如 {examples[kind]}）"
     return None
 
@@ -543,15 +565,19 @@ def _thrown_refs(root) -> set[str]:
 def _compile(report: _Report, file, element_id, element_name, source, what, checker) -> None:
     errors = checker(source)
     if errors:
-        report.add(file, None, f"{what}无法在受限脚本环境中编译：" + "；".join(errors),
-                   element_id=element_id, element_name=element_name)
+        report.add(
+            file,
+            None,
+            f"{what}无法在受限脚本环境中编译：" + "；".join(errors),
+            element_id=element_id,
+            element_name=element_name,
+        )
         return
     # A trial run on empty data finds what compiling cannot: code that passes a limit or leaves
     # values a project cannot store, before any project runs it.
     problem = trial_problem(source, "exec" if checker is check_script else "eval")
     if problem:
-        report.add(file, None, f"{what}试运行未通过（{problem}）",
-                   element_id=element_id, element_name=element_name)
+        report.add(file, None, f"{what}试运行未通过（{problem}）", element_id=element_id, element_name=element_name)
 
 
 def _properties(el) -> dict[str, str]:

@@ -9,6 +9,7 @@ the city's element survives in the variant it must still carry them itself.
 Pure: no Flask, no SQL. Files in, `Problem`s out, each on the element concerned: the variant's
 own element where it still exists (so the modeler marks it), else the city's.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,10 +53,16 @@ def _lanes_kept(variant: dict, city: dict, district: str) -> list[Problem]:
         where = variant["ids"].get(lane.id)
         now = f"（现名「{where.name}」）" if where is not None and where.name != lane.name else ""
         at = where or lane
-        out.append(Problem(at.file, lane.id, at.name,
-                           f"{district}的变体缺少市级流程要求的泳道「{lane.name}」{now}：角色「{ROLES[role].zh}」的任务"
-                           f"将无人办理；请保留这个泳道（可以另加泳道）"
-                           f" (the variant drops the city's lane for role {role})"))
+        out.append(
+            Problem(
+                at.file,
+                lane.id,
+                at.name,
+                f"{district}的变体缺少市级流程要求的泳道「{lane.name}」{now}：角色「{ROLES[role].zh}」的任务"
+                f"将无人办理；请保留这个泳道（可以另加泳道）"
+                f" (the variant drops the city's lane for role {role})",
+            )
+        )
     return out
 
 
@@ -77,9 +84,15 @@ def _properties_kept(variant: dict, city: dict, district: str) -> list[Problem]:
             else:
                 why = f"元素 {element_id} 已删除，变体中没有任何元素标注 {prop}={value}"
                 at = element
-            out.append(Problem(at.file, element_id, at.name,
-                               f"{district}的变体丢失了市级流程要求的{what}（{prop}={value}）：{why}；"
-                               f"请保留这个扩展属性 (the variant drops the city's {prop} {value})"))
+            out.append(
+                Problem(
+                    at.file,
+                    element_id,
+                    at.name,
+                    f"{district}的变体丢失了市级流程要求的{what}（{prop}={value}）：{why}；"
+                    f"请保留这个扩展属性 (the variant drops the city's {prop} {value})",
+                )
+            )
     return out
 
 

@@ -9,6 +9,7 @@ force and under the draft, and this module compares and sums:
   its interval anew from the project's recorded risk level, so this load is what really changes.
 - moved deadlines: the patrol after the one already scheduled (a scheduled date stays as decided).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -40,8 +41,13 @@ class Outcome:
 Evaluate = Callable[[ProjectFacts], Outcome]
 
 
-def compare(projects: list[ProjectFacts], before: Evaluate, after: Evaluate,
-            inspectors: dict[str, list[str]], failed: type[Exception] = Exception) -> dict:
+def compare(
+    projects: list[ProjectFacts],
+    before: Evaluate,
+    after: Evaluate,
+    inspectors: dict[str, list[str]],
+    failed: type[Exception] = Exception,
+) -> dict:
     """`inspectors`: street code → the inspectors who patrol it (load is shared equally)."""
     reclassified, moved, errors = [], [], []
     load: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -53,27 +59,41 @@ def compare(projects: list[ProjectFacts], before: Evaluate, after: Evaluate,
             errors.append({"project_id": project.id, "reg_no": project.reg_no, "message": str(exc)})
             continue
         if (old.route, old.risk_level) != (new.route, new.risk_level):
-            reclassified.append({
-                "project_id": project.id, "reg_no": project.reg_no, "title": project.title,
-                "recorded_risk_level": project.data.get("risk_level"),
-                "route_before": old.route, "route_after": new.route,
-                "risk_before": old.risk_level, "risk_after": new.risk_level,
-            })
+            reclassified.append(
+                {
+                    "project_id": project.id,
+                    "reg_no": project.reg_no,
+                    "title": project.title,
+                    "recorded_risk_level": project.data.get("risk_level"),
+                    "route_before": old.route,
+                    "route_after": new.route,
+                    "risk_before": old.risk_level,
+                    "risk_after": new.risk_level,
+                }
+            )
         if project.stage != "patrol":
             continue
         patrolled += 1
         load[project.street_code][0] += per_week(old.patrol_interval)
         load[project.street_code][1] += per_week(new.patrol_interval)
         if project.next_patrol_at and old.patrol_interval != new.patrol_interval:
-            moved.append({
-                "project_id": project.id, "reg_no": project.reg_no, "title": project.title,
-                "next_patrol_at": project.next_patrol_at,
-                "following_before": _after(project.next_patrol_at, old.patrol_interval),
-                "following_after": _after(project.next_patrol_at, new.patrol_interval),
-            })
+            moved.append(
+                {
+                    "project_id": project.id,
+                    "reg_no": project.reg_no,
+                    "title": project.title,
+                    "next_patrol_at": project.next_patrol_at,
+                    "following_before": _after(project.next_patrol_at, old.patrol_interval),
+                    "following_after": _after(project.next_patrol_at, new.patrol_interval),
+                }
+            )
     return {
-        "projects": len(projects), "patrolled_projects": patrolled, "reclassified": reclassified,
-        "patrol_load": _per_inspector(load, inspectors), "moved_deadlines": moved, "errors": errors,
+        "projects": len(projects),
+        "patrolled_projects": patrolled,
+        "reclassified": reclassified,
+        "patrol_load": _per_inspector(load, inspectors),
+        "moved_deadlines": moved,
+        "errors": errors,
     }
 
 
@@ -95,7 +115,12 @@ def _per_inspector(load: dict[str, list[float]], inspectors: dict[str, list[str]
         # A street without inspectors still shows its load.
         names: list[str | None] = [*inspectors[street]] if inspectors.get(street) else [None]
         for name in names:
-            rows.append({"street_code": street, "inspector": name,
-                         "per_week_before": round(before / len(names), 2),
-                         "per_week_after": round(after / len(names), 2)})
+            rows.append(
+                {
+                    "street_code": street,
+                    "inspector": name,
+                    "per_week_before": round(before / len(names), 2),
+                    "per_week_after": round(after / len(names), 2),
+                }
+            )
     return rows

@@ -6,6 +6,7 @@ time on the district's calendar: Monday to Friday, minus the listed holidays, pl
 adjusted working days (调休). N working days after a moment is the same clock time on the N-th
 working day after its date, so a Friday 10:00 order with 1WD is due Monday 10:00.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def is_working_day(day: date, holidays: Iterable[date] = (), workdays: Iterable[
     return day.weekday() not in _WEEKEND
 
 
-def add_working_days(start: datetime, days: int, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> datetime:
+def add_working_days(
+    start: datetime, days: int, holidays: Iterable[date] = (), workdays: Iterable[date] = ()
+) -> datetime:
     holidays, workdays = set(holidays), set(workdays)
     local = start.astimezone(XIAMEN)
     day, counted = local.date(), 0
@@ -123,4 +126,3 @@ def before_day(day, now: datetime | None = None) -> bool:
 def moment_now(now: datetime | None = None) -> str:
     """Now as an ISO moment (UTC), for a script to remember when a round of a loop stopped waiting."""
     return (now or datetime.now(timezone.utc)).isoformat()
-

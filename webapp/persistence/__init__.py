@@ -1,4 +1,5 @@
 """Persistence: SQLAlchemy models and the database session (Flask-SQLAlchemy)."""
+
 from . import (
     daily,  # noqa: F401  (notifications, comments, stand-ins, saved filters)
     integration,  # noqa: F401  (external tasks, inbound messages)

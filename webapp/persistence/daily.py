@@ -3,6 +3,7 @@ saved inbox filters and the answers kept for idempotent submissions.
 
 Kept beside models.py (same metadata), imported by the package __init__ like oversight.py.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Index, UniqueConstraint

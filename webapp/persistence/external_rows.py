@@ -1,4 +1,5 @@
 """The external-task projection of a step, as plain rows (see step_store for why not the ORM)."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, delete, insert, select
@@ -9,7 +10,8 @@ from .step_store import execute, forget
 
 _ext = ExternalTaskRow.__table__
 _ROWS = select(_ext.c.id, _ext.c.element_id, _ext.c.title, _ext.c.topic).where(
-    _ext.c.instance_id == bindparam("instance_id"))
+    _ext.c.instance_id == bindparam("instance_id")
+)
 _INSERT = insert(_ext)
 _DELETE = delete(_ext).where(_ext.c.id == bindparam("task_id"))
 
@@ -28,8 +30,21 @@ def sync(instance_id: int, project, works: list, has_rows: bool = True) -> tuple
         forget(ExternalTaskRow, [row.id for row in gone])
     new = [work for task_id, work in current.items() if task_id not in existing]
     if new:
-        execute(_INSERT, [{
-            "id": work.id, "instance_id": instance_id, "project_id": project.id, "element_id": work.name,
-            "title": work.title[:200], "topic": work.topic[:100], "district_code": project.district_code,
-            "status": "open", "created_at": utcnow()} for work in new])
+        execute(
+            _INSERT,
+            [
+                {
+                    "id": work.id,
+                    "instance_id": instance_id,
+                    "project_id": project.id,
+                    "element_id": work.name,
+                    "title": work.title[:200],
+                    "topic": work.topic[:100],
+                    "district_code": project.district_code,
+                    "status": "open",
+                    "created_at": utcnow(),
+                }
+                for work in new
+            ],
+        )
     return new, gone

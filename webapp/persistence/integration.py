@@ -3,6 +3,7 @@ messages other systems sent (services.integration).
 
 Kept beside models.py (same metadata), imported by the package __init__ like security.py.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Index
@@ -19,10 +20,12 @@ class ExternalTaskRow(db.Model):
 
     __tablename__ = "external_task"
     id = db.Column(db.String(36), primary_key=True)  # the engine's task id
-    instance_id = db.Column(db.Integer, db.ForeignKey("process_instance.id", name="fk_external_task_instance"),
-                            nullable=False, index=True)
-    project_id = db.Column(db.Integer, db.ForeignKey("project.id", name="fk_external_task_project"), nullable=False,
-                           index=True)
+    instance_id = db.Column(
+        db.Integer, db.ForeignKey("process_instance.id", name="fk_external_task_instance"), nullable=False, index=True
+    )
+    project_id = db.Column(
+        db.Integer, db.ForeignKey("project.id", name="fk_external_task_project"), nullable=False, index=True
+    )
     element_id = db.Column(db.String(100), nullable=False)
     title = db.Column(db.String(200), nullable=False)
     topic = db.Column(db.String(100), nullable=False)

@@ -5,6 +5,7 @@ cluster lives for one test session or one benchmark run and holds nothing of val
 refuses to run as root, so as root the binaries run as the `postgres` user (or `nobody`) through
 runuser, in a directory that user owns.
 """
+
 from __future__ import annotations
 
 import os
@@ -73,12 +74,26 @@ class LocalPostgres:
             os.chown(self.base, entry.pw_uid, entry.pw_gid)
         os.chmod(self.base, 0o755)
         try:
-            self._cmd("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                      "--locale=C", "--no-sync")
+            self._cmd(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            )
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"initdb failed: {exc.stderr or exc.stdout}") from exc
-        options = {"listen_addresses": "127.0.0.1", "port": str(self.port), "unix_socket_directories": str(self.base),
-                   "max_connections": "200"}
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.base),
+            "max_connections": "200",
+        }
         options.update(self.settings)
         with open(self.data / "postgresql.auto.conf", "a") as conf:
             for key, value in options.items():
@@ -87,8 +102,9 @@ class LocalPostgres:
         # before the server binds it. Then the server stops at once, and another port is tried.
         for attempt in range(3):
             try:
-                self._cmd("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-w", "-t", "60",
-                          "start")
+                self._cmd(
+                    "pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-w", "-t", "60", "start"
+                )
                 break
             except subprocess.CalledProcessError as exc:
                 log = self._log()
@@ -107,8 +123,19 @@ class LocalPostgres:
 
     def restart(self) -> None:
         """`pg_ctl restart -m fast`: every connection is cut, the server is back when this returns."""
-        self._cmd("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-m", "fast", "-w",
-                  "-t", "60", "restart")
+        self._cmd(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "server.log"),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -117,8 +144,9 @@ class LocalPostgres:
         """Run one statement outside a transaction (CREATE DATABASE cannot run inside one)."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)
 
     def create_database(self, name: str, template: str | None = None) -> str:

@@ -3,6 +3,7 @@
 Nothing ever queries inside the state document. The state, its projections (ledger, inbox,
 timer job) and its history rows are written in one transaction by services.lifecycle.instances.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -189,8 +190,9 @@ class User(UserMixin, db.Model):
     # of the cookie taken before sign-out no longer loads the user (services.security.auth.session_matches).
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # Role `property`: the company the account works for; it sees the projects in that company's estates.
-    property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id", name="fk_user_property_company"),
-                                    index=True)
+    property_company_id = db.Column(
+        db.Integer, db.ForeignKey("property_company.id", name="fk_user_property_company"), index=True
+    )
     # Role `integration` (a machine client): the topics it may work on and the messages it may send,
     # separated by spaces; its API tokens carry these or fewer.
     scopes = db.Column(db.String(500))
@@ -267,12 +269,14 @@ class Project(db.Model):
     # The managed estate the site lies in (its property company sees the project), and the entrusted
     # supervisor (委托监理) hired for the works, who records advisory logs on it.
     estate_id = db.Column(db.Integer, db.ForeignKey("estate.id", name="fk_project_estate"), index=True)
-    entrusted_supervisor_id = db.Column(db.Integer, db.ForeignKey("user_account.id", name="fk_project_entrusted"),
-                                        index=True)
+    entrusted_supervisor_id = db.Column(
+        db.Integer, db.ForeignKey("user_account.id", name="fk_project_entrusted"), index=True
+    )
     # The property company the project counts for in its yearly figures, fixed when it starts: the
     # estate's company at registration, or the company whose account reported the lead.
-    property_company_id = db.Column(db.Integer, db.ForeignKey("property_company.id",
-                                                              name="fk_project_property_company"), index=True)
+    property_company_id = db.Column(
+        db.Integer, db.ForeignKey("property_company.id", name="fk_project_property_company"), index=True
+    )
     # Projections of the process: the hazards not yet closed (hazard table) and when the patrol
     # timer falls due (the timer the diagram marks with `ledger=next_patrol_at`).
     open_hazards = db.Column(db.Integer, nullable=False, default=0, server_default="0")
@@ -365,8 +369,12 @@ class HistoryEvent(db.Model):
     __table_args__ = (
         # Only rows of a task have one (completed, cancelled, an external task's): the system's steps
         # take no room in it.
-        Index("ix_history_event_task_id", "task_id", sqlite_where=text("task_id IS NOT NULL"),
-              postgresql_where=text("task_id IS NOT NULL")),
+        Index(
+            "ix_history_event_task_id",
+            "task_id",
+            sqlite_where=text("task_id IS NOT NULL"),
+            postgresql_where=text("task_id IS NOT NULL"),
+        ),
     )
 
 

@@ -1,6 +1,7 @@
 """Organisation master data a district maintains (P-21, P-25, P-26): patrol teams, special areas,
 property companies and their estates. Streets, communities and grids are OrgUnit rows; users are
 User rows (models.py)."""
+
 from __future__ import annotations
 
 from .models import User, UTCDateTime, db, utcnow

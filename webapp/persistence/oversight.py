@@ -3,6 +3,7 @@
 Kept beside models.py (same metadata) so the case tables stay readable; imported by the package
 __init__, so the tables exist wherever the models do.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Index, UniqueConstraint
@@ -109,10 +110,22 @@ Index("ix_history_project_element_at", HistoryEvent.project_id, HistoryEvent.ele
 Index("ix_history_element_at", HistoryEvent.element_id, HistoryEvent.at)
 # Overdue tasks: the (project, claimer) pairs past due, with the street they count in, of the city,
 # a district, a street (services.oversight.dashboard counts them from these indexes alone).
-Index("ix_inbox_due_project", InboxTask.due_at, InboxTask.project_id, InboxTask.claimed_by_id, InboxTask.district_code,
-      InboxTask.street_code)
-Index("ix_inbox_district_due", InboxTask.district_code, InboxTask.due_at, InboxTask.street_code, InboxTask.project_id,
-      InboxTask.claimed_by_id)
+Index(
+    "ix_inbox_due_project",
+    InboxTask.due_at,
+    InboxTask.project_id,
+    InboxTask.claimed_by_id,
+    InboxTask.district_code,
+    InboxTask.street_code,
+)
+Index(
+    "ix_inbox_district_due",
+    InboxTask.district_code,
+    InboxTask.due_at,
+    InboxTask.street_code,
+    InboxTask.project_id,
+    InboxTask.claimed_by_id,
+)
 Index("ix_inbox_street_due", InboxTask.street_code, InboxTask.due_at, InboxTask.project_id, InboxTask.claimed_by_id)
 # Registrations and leads per day over the last weeks, in any jurisdiction.
 Index("ix_project_created_channel", Project.created_at, Project.channel, Project.district_code, Project.street_code)
@@ -126,7 +139,16 @@ Index("ix_project_street_status_stage", Project.street_code, *_SCAN)
 # Sites waiting for their registration (the registration task of a lead).
 Index("ix_inbox_form_project", InboxTask.form_key, InboxTask.project_id)
 # Patrol coverage: the open projects of the patrolled stages, with what their cutoff depends on.
-Index("ix_project_patrol", Project.closed_at, Project.stage, Project.district_code, Project.street_code,
-      Project.category, Project.risk_level, Project.last_visit_at, Project.created_at)
+Index(
+    "ix_project_patrol",
+    Project.closed_at,
+    Project.stage,
+    Project.district_code,
+    Project.street_code,
+    Project.category,
+    Project.risk_level,
+    Project.last_visit_at,
+    Project.created_at,
+)
 # Notices of a kind issued in a period (stop-work, hand-over, write-off), whatever the jurisdiction.
 Index("ix_notice_kind_issued", Notice.kind, Notice.issued_at, Notice.project_id)

@@ -4,6 +4,7 @@
 made before migrations existed (by create_all, at the first revision's schema) is stamped with
 that first revision and then upgraded like any other.
 """
+
 from __future__ import annotations
 
 from flask_migrate import Migrate, stamp, upgrade
@@ -60,7 +61,9 @@ def inflate_json_columns(op, columns) -> None:
         rows = bind.execute(text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()
         plain = [{"id": row_id, "value": unpack_json(value)} for row_id, value in rows if not isinstance(value, str)]
         if bind.dialect.name == "postgresql":
-            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE text "
-                       f"USING CASE WHEN {column} IS NULL THEN NULL ELSE '' END")
+            op.execute(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE text "
+                f"USING CASE WHEN {column} IS NULL THEN NULL ELSE '' END"
+            )
         if plain:
             bind.execute(text(f"UPDATE {table} SET {column} = :value WHERE id = :id"), plain)

@@ -2,6 +2,7 @@
 
 Kept beside models.py (same metadata), imported by the package __init__ like oversight.py.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Index

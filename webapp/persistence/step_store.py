@@ -10,6 +10,7 @@ date (or expired) so nothing reads it stale.
 
 The statements are built once: building a select (and its cache key) costs more than running it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
@@ -152,8 +153,13 @@ def _columns(row_type) -> list:
 
 
 # The step's select returns these groups of columns side by side, in this order.
-_GROUPS = ((InstanceRow, _columns(InstanceRow)), (VersionRow, _columns(VersionRow)),
-           (ProjectRow, _columns(ProjectRow)), (TimerRow, _columns(TimerRow)), (InboxRow, _columns(InboxRow)))
+_GROUPS = (
+    (InstanceRow, _columns(InstanceRow)),
+    (VersionRow, _columns(VersionRow)),
+    (ProjectRow, _columns(ProjectRow)),
+    (TimerRow, _columns(TimerRow)),
+    (InboxRow, _columns(InboxRow)),
+)
 
 
 def _parts() -> list[tuple[Any, slice]]:
@@ -179,8 +185,10 @@ def _part(row, part):
 # rows (under the revision check, like the inbox).
 _FLAGS = (
     exists().where(_external.c.instance_id == _instance.c.id).label("has_external_rows"),
-    exists().select_from(_drafted.join(_draft, _draft.c.task_id == _drafted.c.id))
-    .where(_drafted.c.instance_id == _instance.c.id).label("has_drafts"),
+    exists()
+    .select_from(_drafted.join(_draft, _draft.c.task_id == _drafted.c.id))
+    .where(_drafted.c.instance_id == _instance.c.id)
+    .label("has_drafts"),
 )
 _FLAGS_AT = sum(len(group) for _, group in _GROUPS)
 
@@ -255,7 +263,9 @@ def _step(rows) -> Step | None:
     )
 
 
-_LOCK_IF_FREE = select(_instance.c.id).where(_instance.c.id == bindparam("instance_id")).with_for_update(skip_locked=True)
+_LOCK_IF_FREE = (
+    select(_instance.c.id).where(_instance.c.id == bindparam("instance_id")).with_for_update(skip_locked=True)
+)
 
 
 def lock_if_free(instance_id: int) -> bool:
@@ -267,9 +277,8 @@ def lock_if_free(instance_id: int) -> bool:
     return execute(_LOCK_IF_FREE, {"instance_id": instance_id}).first() is not None
 
 
-_INSTANCE_UPDATE = (
-    update(_instance)
-    .where(_instance.c.id == bindparam("instance_id"), _instance.c.revision == bindparam("expected"))
+_INSTANCE_UPDATE = update(_instance).where(
+    _instance.c.id == bindparam("instance_id"), _instance.c.revision == bindparam("expected")
 )
 
 

@@ -1,4 +1,5 @@
 """Service-level refusals; the API maps each to one HTTP status."""
+
 from __future__ import annotations
 
 from ..domain.errors import DomainError

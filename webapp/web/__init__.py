@@ -3,6 +3,7 @@
 Thin by design: every rule (validation, jurisdiction, claims, attachments) lives in services/;
 a view reads the request, calls a service, renders or redirects.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request, session
@@ -37,9 +38,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _csrf_outside_api():
-        if (app.config.get("WTF_CSRF_ENABLED", True)
-                and request.method in app.config.get("WTF_CSRF_METHODS", ("POST", "PUT", "PATCH", "DELETE"))
-                and not request.path.startswith("/api/")):
+        if (
+            app.config.get("WTF_CSRF_ENABLED", True)
+            and request.method in app.config.get("WTF_CSRF_METHODS", ("POST", "PUT", "PATCH", "DELETE"))
+            and not request.path.startswith("/api/")
+        ):
             csrf.protect()
 
     from . import auth, designer, files, inbox, leads, ledger, operations, owner, tasks

@@ -1,4 +1,5 @@
 """The audit trail page (role `auditor`): who did what, when, from where; filters and pages."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -24,13 +25,24 @@ PER_PAGE = 50
 @login_required
 def index():
     filters = {k: request.args.get(k, "").strip() for k in audit.FILTERS}
-    result = audit.events(current_user, page=page_number(), per_page=PER_PAGE, action=filters["action"] or None,
-                          actor=filters["actor"] or None, object_type=filters["object_type"] or None,
-                          object_id=filters["object_id"] or None, since=_day(filters["since"]),
-                          until=_day(filters["until"], next_day=True))
-    return render_template("audit/index.html", result=result, filters=filters,
-                           actions=[(code, audit.action_label(code, lang())) for code in audit.ACTIONS],
-                           label=lambda code: audit.action_label(code, lang()))
+    result = audit.events(
+        current_user,
+        page=page_number(),
+        per_page=PER_PAGE,
+        action=filters["action"] or None,
+        actor=filters["actor"] or None,
+        object_type=filters["object_type"] or None,
+        object_id=filters["object_id"] or None,
+        since=_day(filters["since"]),
+        until=_day(filters["until"], next_day=True),
+    )
+    return render_template(
+        "audit/index.html",
+        result=result,
+        filters=filters,
+        actions=[(code, audit.action_label(code, lang())) for code in audit.ACTIONS],
+        label=lambda code: audit.action_label(code, lang()),
+    )
 
 
 def _day(text: str, next_day: bool = False) -> datetime | None:

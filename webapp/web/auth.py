@@ -1,4 +1,5 @@
 """Sign in, sign out, language choice."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -37,8 +38,12 @@ def login():
             auth.bind_session(attempt.user, session)
             login_user(attempt.user)
             return redirect(same_site_path(request.form.get("next")) or nav.home_url(attempt.user))
-    return render_template("auth/login.html", error=error, username=username,
-                           next=same_site_path(request.args.get("next") or request.form.get("next"))), status
+    return render_template(
+        "auth/login.html",
+        error=error,
+        username=username,
+        next=same_site_path(request.args.get("next") or request.form.get("next")),
+    ), status
 
 
 def _fresh_session() -> None:

@@ -1,5 +1,6 @@
 """The owner claims a project registered on the owner's behalf (on site, or by a property company)
 with the code on its receipt: the page of POST /api/v1/projects/claim, through the same service."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -29,8 +30,9 @@ def claim():
         shown = {key: request.form.get(key, "").strip() for key in FIELDS}
         signed = request.form.get("commitment_signed")
         try:
-            project = ownership.claim(current_user, shown["reg_no"], shown["claim_code"], shown["phone"],
-                                      signed, lang=lang())
+            project = ownership.claim(
+                current_user, shown["reg_no"], shown["claim_code"], shown["phone"], signed, lang=lang()
+            )
         except ValidationFailed as exc:
             errors = exc.errors
         else:

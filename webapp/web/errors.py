@@ -1,4 +1,5 @@
 """HTML answers for refusals raised inside page views (the JSON API keeps its own handlers)."""
+
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -42,6 +43,7 @@ def init_app(app) -> None:
             if request.path.startswith("/api/"):
                 return api.handle_http_exception(exc)
             return page(status, title(), message())
+
         return handle
 
     app.register_error_handler(404, for_pages(404, lambda: _("Not found"), lambda: _("This page does not exist.")))
@@ -70,16 +72,25 @@ def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc):
         # Only pages check CSRF tokens (the API takes bearer tokens); say what to do, not just 400.
-        return page(400, _("The form has expired"),
-                    _("The form was not sent from this site's page or has expired (CSRF). Go back, reload the "
-                      "page and send it again."))
+        return page(
+            400,
+            _("The form has expired"),
+            _(
+                "The form was not sent from this site's page or has expired (CSRF). Go back, reload the "
+                "page and send it again."
+            ),
+        )
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
         limit = max(app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024), 1)
         if request.path.startswith("/api/"):
-            return jsonify(code=413, status="Request Entity Too Large",
-                           message=f"上传内容过大：一次最多 {limit} MB (the upload is larger than {limit} MB)"), 413
+            return jsonify(
+                code=413,
+                status="Request Entity Too Large",
+                message=f"上传内容过大：一次最多 {limit} MB (the upload is larger than {limit} MB)",
+            ), 413
         # A page, not a redirect: the browser has not sent the rest of the form, and saying why is all we can do.
-        return page(413, _("Upload too large"),
-                    _("The upload is too large (at most %(mb)s MB in one submission).", mb=limit))
+        return page(
+            413, _("Upload too large"), _("The upload is too large (at most %(mb)s MB in one submission).", mb=limit)
+        )

@@ -1,4 +1,5 @@
 """Photos: served only to users allowed to see their project (or their uploader before that)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, send_file

@@ -1,4 +1,5 @@
 """Jinja filters and globals shared by the pages: times in Beijing time, names for codes."""
+
 from __future__ import annotations
 
 import math
@@ -73,10 +74,16 @@ def place_of(codes) -> dict[str, dict[str, str]]:
     codes = [c for c in codes if c]
     if not codes:
         return {}
-    rows = db.session.execute(select(OrgUnit.code, OrgUnit.kind, OrgUnit.district_code, OrgUnit.street_code)
-                              .where(OrgUnit.code.in_(codes), OrgUnit.kind.in_(("street", "community")))).all()
-    out = {code: {"district": district} if kind == "street" else {"street": street}
-           for code, kind, district, street in rows if (district if kind == "street" else street)}
+    rows = db.session.execute(
+        select(OrgUnit.code, OrgUnit.kind, OrgUnit.district_code, OrgUnit.street_code).where(
+            OrgUnit.code.in_(codes), OrgUnit.kind.in_(("street", "community"))
+        )
+    ).all()
+    out = {
+        code: {"district": district} if kind == "street" else {"street": street}
+        for code, kind, district, street in rows
+        if (district if kind == "street" else street)
+    }
     return {**out, **estate_places(codes)}
 
 

@@ -4,6 +4,7 @@ and describe each field for the Jinja macros (label, value, options, error) in t
 Validation itself stays in services (the same path as the JSON API); this module only translates
 between HTML form encoding and form data.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ def read_submission(definition: FormDefinition, form, files, user, lang: str, ke
             data[f.key] = form.getlist(f.key)
         elif f.type in ("patrolChecklist", "hazardResults"):
             prefix = f.key + "."
-            data[f.key] = {k[len(prefix):]: v for k, v in form.items() if k.startswith(prefix) and v}
+            data[f.key] = {k[len(prefix) :]: v for k, v in form.items() if k.startswith(prefix) and v}
         elif f.type == "filepicker":
             removed = set(form.getlist(f.key + "__remove"))
             ids = [i for i in form.getlist(f.key) if i and i not in removed]
@@ -56,13 +57,25 @@ def read_submission(definition: FormDefinition, form, files, user, lang: str, ke
 
 
 def _option_label(option: dict, lang: str) -> str:
-    return (option.get("label_en") or option.get("label") or option["value"]) if lang == "en" else (
-        option.get("label") or option["value"])
+    return (
+        (option.get("label_en") or option.get("label") or option["value"])
+        if lang == "en"
+        else (option.get("label") or option["value"])
+    )
 
 
-def field_views(definition: FormDefinition, values: dict | None, errors: dict | None, lang: str, *,
-                options: dict | None = None, checklist_items: list | None = None, keys=None,
-                hazards: list | None = None, facts: dict | None = None) -> list[dict]:
+def field_views(
+    definition: FormDefinition,
+    values: dict | None,
+    errors: dict | None,
+    lang: str,
+    *,
+    options: dict | None = None,
+    checklist_items: list | None = None,
+    keys=None,
+    hazards: list | None = None,
+    facts: dict | None = None,
+) -> list[dict]:
     """One dict per component (inputs and static text), ready for macros/form.html. Static text may
     quote the process's facts as {name} (e.g. the deadline a decision proposed)."""
     values = values or {}
@@ -84,25 +97,35 @@ def field_views(definition: FormDefinition, values: dict | None, errors: dict | 
             continue
         f = definition.field(key)
         view = {
-            "type": f.type, "key": key, "label": f.label_for(lang), "required": f.required,
-            "conditional": bool(f.required_if), "value": values.get(key), "error": errors.get(key),
-            "description": comp.get("description_en") if lang == "en" and comp.get("description_en")
+            "type": f.type,
+            "key": key,
+            "label": f.label_for(lang),
+            "required": f.required,
+            "conditional": bool(f.required_if),
+            "value": values.get(key),
+            "error": errors.get(key),
+            "description": comp.get("description_en")
+            if lang == "en" and comp.get("description_en")
             else comp.get("description"),
-            "validate": comp.get("validate") or {}, "component": comp,
+            "validate": comp.get("validate") or {},
+            "component": comp,
         }
         if f.values_key is not None:
             view["options"] = _org_options((options or {}).get(f.values_key, []), names)
         elif f.options:
             # A choice narrowed by another field (`optionsBy`: categories by object type) carries its group.
-            view["options"] = [(o["value"], _option_label(o, lang), {"group": o["group"]} if f.options_by and o.get("group")
-                                else {}) for o in f.options]
+            view["options"] = [
+                (o["value"], _option_label(o, lang), {"group": o["group"]} if f.options_by and o.get("group") else {})
+                for o in f.options
+            ]
             view["options_by"] = f.options_by
         if f.type == "patrolChecklist":
             view["groups"] = _checklist_groups(checklist_items or [], values.get(key) or {}, errors, key, lang)
         if f.type == "hazardResults":
             answers = values.get(key) if isinstance(values.get(key), dict) else {}
-            view["hazards"] = [dict(h, value=answers.get(h["ref"]), error=errors.get(f"{key}.{h['ref']}"))
-                               for h in hazards or []]
+            view["hazards"] = [
+                dict(h, value=answers.get(h["ref"]), error=errors.get(f"{key}.{h['ref']}")) for h in hazards or []
+            ]
         out.append(view)
     return out
 
@@ -134,13 +157,15 @@ def _checklist_groups(items: list, answers: dict, errors: dict, key: str, lang: 
         name = (item.get("group_name_en") or item.get("group_name")) if lang == "en" else item.get("group_name")
         if not groups or groups[-1]["code"] != item.get("group"):
             groups.append({"code": item.get("group"), "name": name, "entries": []})
-        groups[-1]["entries"].append({
-            "code": item["code"],
-            "text": (item.get("text_en") or item["text"]) if lang == "en" else item["text"],
-            "severity": item.get("default_severity"),
-            "value": answers.get(item["code"]) if isinstance(answers, dict) else None,
-            "error": errors.get(f"{key}.{item['code']}"),
-        })
+        groups[-1]["entries"].append(
+            {
+                "code": item["code"],
+                "text": (item.get("text_en") or item["text"]) if lang == "en" else item["text"],
+                "severity": item.get("default_severity"),
+                "value": answers.get(item["code"]) if isinstance(answers, dict) else None,
+                "error": errors.get(f"{key}.{item['code']}"),
+            }
+        )
     return groups
 
 
@@ -155,8 +180,11 @@ def display_value(definition: FormDefinition | None, key: str, value, lang: str)
     if isinstance(value, bool):
         return ("Yes" if value else "No") if lang == "en" else ("是" if value else "否")
     if isinstance(value, list):
-        return "、".join(str(labels.get(v, v)) for v in value) if lang != "en" else ", ".join(
-            str(labels.get(v, v)) for v in value)
+        return (
+            "、".join(str(labels.get(v, v)) for v in value)
+            if lang != "en"
+            else ", ".join(str(labels.get(v, v)) for v in value)
+        )
     return labels.get(value, value) if isinstance(value, str) else value
 
 
@@ -187,9 +215,20 @@ def checklist_problems(data: dict | None) -> list[str]:
     return [code for code, result in checklist.items() if result == "NOK"] if isinstance(checklist, dict) else []
 
 
-SUMMARY_KEYS = ("object_type", "category", "place_type", "owner_name", "owner_phone", "contractor_name",
-                "site_manager_name", "site_manager_phone", "worker_count", "planned_start", "planned_end",
-                "risk_flags")
+SUMMARY_KEYS = (
+    "object_type",
+    "category",
+    "place_type",
+    "owner_name",
+    "owner_phone",
+    "contractor_name",
+    "site_manager_name",
+    "site_manager_phone",
+    "worker_count",
+    "planned_start",
+    "planned_end",
+    "risk_flags",
+)
 
 
 def definition_of(form_key: str | None):
@@ -215,8 +254,11 @@ def describe_events(rows: list[dict], lang: str) -> list[dict]:
     for row in rows:
         definition = definition_of(row.get("form_key"))
         row = dict(row)
-        row["label"] = form_title(row.get("form_key"), row.get("title") or "") if row["kind"] == "task_completed" \
+        row["label"] = (
+            form_title(row.get("form_key"), row.get("title") or "")
+            if row["kind"] == "task_completed"
             else process_text(row.get("title"))
+        )
         row["rows"] = data_rows(definition, row.get("data"), lang) if not row["system"] else []
         row["photos"] = photo_ids(definition, row.get("data"))
         row["nok"] = checklist_problems(row.get("data"))

@@ -1,4 +1,5 @@
 """Language: the session's choice, then Accept-Language, default Chinese; catalogs compiled on start."""
+
 from __future__ import annotations
 
 from pathlib import Path

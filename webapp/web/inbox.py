@@ -1,4 +1,5 @@
 """The inbox: my tasks with filters, search and pagination; claim, release and assign."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -83,8 +84,7 @@ def assign(task_id):
         flash(_("Choose an inspector."), "error")
         return _back()
     task = claims.assign(current_user, task_id, assignee)
-    flash(_("Assigned to %(name)s.", name=claims.holders([task.claimed_by_id]).get(task.claimed_by_id, "")),
-          "success")
+    flash(_("Assigned to %(name)s.", name=claims.holders([task.claimed_by_id]).get(task.claimed_by_id, "")), "success")
     return _back()
 
 
@@ -101,8 +101,13 @@ def bulk_action():
     if outcome["done"]:
         flash(_("%(n)s tasks done.", n=len(outcome["done"])), "success")
     if outcome["refused"]:
-        flash(_("%(n)s tasks could not be changed (someone else holds them, or they are gone).",
-                n=len(outcome["refused"])), "warning")
+        flash(
+            _(
+                "%(n)s tasks could not be changed (someone else holds them, or they are gone).",
+                n=len(outcome["refused"]),
+            ),
+            "warning",
+        )
     return _back()
 
 

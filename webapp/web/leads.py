@@ -1,4 +1,5 @@
 """A grid worker's lead (吹哨) from a phone: photo, the browser's location, description."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -33,19 +34,24 @@ def new():
     if len(options.get("streets", [])) == 1:
         data["street"] = options["streets"][0]
     if request.method == "POST":
-        data, _ids, upload_errors = formkit.read_submission(definition, request.form, request.files, current_user,
-                                                            lang())
+        data, _ids, upload_errors = formkit.read_submission(
+            definition, request.form, request.files, current_user, lang()
+        )
         try:
-            project = instances.report_lead(current_user, data, lang=lang(), ip=client_ip(),
-                                            refused_uploads=upload_errors)
+            project = instances.report_lead(
+                current_user, data, lang=lang(), ip=client_ip(), refused_uploads=upload_errors
+            )
         except ValidationFailed as exc:
             errors = exc.errors
         else:
-            flash(_("Lead %(reg_no)s reported; the street's inspectors have it in their inbox.",
-                    reg_no=project.reg_no), "success")
+            flash(
+                _("Lead %(reg_no)s reported; the street's inspectors have it in their inbox.", reg_no=project.reg_no),
+                "success",
+            )
             return redirect(url_for("leads.index") if policy.lists_own_leads(current_user) else url_for("inbox.index"))
     return render_template(
-        "leads/new.html", errors=errors,
+        "leads/new.html",
+        errors=errors,
         fields=formkit.field_views(definition, data, errors, lang(), options=options),
     ), (422 if errors else 200)
 

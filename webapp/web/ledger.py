@@ -1,4 +1,5 @@
 """The project ledger (台账) for street, district and city users: list, detail, Excel export."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -37,8 +38,13 @@ def index():
     filters = _filters()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE, **filters)
     return render_template(
-        "ledger/index.html", result=result, filters=filters,
-        streets=streets_for(current_user), stages=STAGES, risks=RISKS, channels=CHANNELS,
+        "ledger/index.html",
+        result=result,
+        filters=filters,
+        streets=streets_for(current_user),
+        stages=STAGES,
+        risks=RISKS,
+        channels=CHANNELS,
         statuses=queries.ledger_statuses(current_user),
     )
 
@@ -46,14 +52,32 @@ def index():
 @bp.route("/ledger/export.xlsx")
 @login_required
 def export():
-    headers = [_("Registration no."), _("Name"), _("Source"), _("Type"), _("Category"), _("Address"), _("District"),
-               _("Street"), _("Community"), _("Stage"), _("Status"), _("Risk level"), _("Planned start"),
-               _("Planned end"), _("Registered at"), _("Updated at"), _("Closed at")]
+    headers = [
+        _("Registration no."),
+        _("Name"),
+        _("Source"),
+        _("Type"),
+        _("Category"),
+        _("Address"),
+        _("District"),
+        _("Street"),
+        _("Community"),
+        _("Stage"),
+        _("Status"),
+        _("Risk level"),
+        _("Planned start"),
+        _("Planned end"),
+        _("Registered at"),
+        _("Updated at"),
+        _("Closed at"),
+    ]
     # Every label resolved once, not per row: a city-wide export has tens of thousands of rows.
     reg = formkit.definition_of("registration")
     names = org_names()
-    choices = {key: {o["value"]: str(formkit.display_value(reg, key, o["value"], lang())) for o in reg.field(key).options}
-               for key in ("object_type", "category")}
+    choices = {
+        key: {o["value"]: str(formkit.display_value(reg, key, o["value"], lang())) for o in reg.field(key).options}
+        for key in ("object_type", "category")
+    }
     channels, stages, risks = ({k: str(v) for k, v in d.items()} for d in (CHANNELS, STAGES, RISKS))
 
     # Bad filters are refused here, before any byte is sent.
@@ -61,24 +85,51 @@ def export():
 
     def rows():
         for p in projects:
-            yield (p.reg_no, p.title, channels.get(p.channel, p.channel), choices["object_type"].get(p.object_type),
-                   choices["category"].get(p.category), p.address, names.get(p.district_code),
-                   names.get(p.street_code), names.get(p.community_code), stages.get(p.stage, p.stage),
-                   p.status, risks.get(p.risk_level, p.risk_level), p.planned_start, p.planned_end,
-                   local(p.created_at), local(p.updated_at), local(p.closed_at))
+            yield (
+                p.reg_no,
+                p.title,
+                channels.get(p.channel, p.channel),
+                choices["object_type"].get(p.object_type),
+                choices["category"].get(p.category),
+                p.address,
+                names.get(p.district_code),
+                names.get(p.street_code),
+                names.get(p.community_code),
+                stages.get(p.stage, p.stage),
+                p.status,
+                risks.get(p.risk_level, p.risk_level),
+                p.planned_start,
+                p.planned_end,
+                local(p.created_at),
+                local(p.updated_at),
+                local(p.closed_at),
+            )
 
     stamp = local(datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M")
-    audit.record("export", user=current_user, object_type="ledger", object_id=f"ledger-{stamp}.xlsx",
-                 details={"filters": {k: v for k, v in _filters().items() if v}})
+    audit.record(
+        "export",
+        user=current_user,
+        object_type="ledger",
+        object_id=f"ledger-{stamp}.xlsx",
+        details={"filters": {k: v for k, v in _filters().items() if v}},
+    )
     # Streamed as it is written: the download starts at once; the page shows its progress against
     # the row count (X-Export-Rows, static/js/export.js).
-    body = exports.xlsx_stream(_("Project ledger"), headers, rows(),
-                               widths=(24, 30, 12, 12, 16, 30, 10, 12, 12, 12, 18, 10, 12, 12, 18, 18, 18))
-    return Response(body, mimetype=exports.MIMETYPE, headers={
-        "Content-Disposition": f"attachment; filename=ledger-{stamp}.xlsx",
-        "Cache-Control": "no-store",
-        "X-Export-Rows": str(min(count, exports.MAX_ROWS)),
-    })
+    body = exports.xlsx_stream(
+        _("Project ledger"),
+        headers,
+        rows(),
+        widths=(24, 30, 12, 12, 16, 30, 10, 12, 12, 12, 18, 10, 12, 12, 18, 18, 18),
+    )
+    return Response(
+        body,
+        mimetype=exports.MIMETYPE,
+        headers={
+            "Content-Disposition": f"attachment; filename=ledger-{stamp}.xlsx",
+            "Cache-Control": "no-store",
+            "X-Export-Rows": str(min(count, exports.MAX_ROWS)),
+        },
+    )
 
 
 @bp.route("/projects/<int:project_id>")
@@ -87,8 +138,9 @@ def project(project_id):
     project = queries.visible_project(current_user, project_id)
     facts = privacy.for_viewer(current_user, project, queries.project_data(project))
     bundle = timeline.bundle_of(project)
-    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)),
-                                   lang())
+    rows = formkit.describe_events(
+        privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)), lang()
+    )
     return render_template(
         "ledger/project.html",
         project=project,

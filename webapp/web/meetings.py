@@ -1,4 +1,5 @@
 """The joint-meeting agenda (会商研判) of a district: difficult cases of a period, decisions on each."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -27,8 +28,13 @@ def agenda(errors=None, status=200):
     except ValueError:
         abort(400)
     reasons = {k: (en if lang() == "en" else zh) for k, (zh, en) in meetings.REASONS.items()}
-    return render_template("meetings/agenda.html", a=data, reasons=reasons, errors=errors or {},
-                           can_decide=policy.can_decide_meetings(current_user)), status
+    return render_template(
+        "meetings/agenda.html",
+        a=data,
+        reasons=reasons,
+        errors=errors or {},
+        can_decide=policy.can_decide_meetings(current_user),
+    ), status
 
 
 @bp.route("/meetings/<int:project_id>/decision", methods=["POST"])

@@ -5,6 +5,7 @@ blueprint module is imported; base.html renders whatever the current user may op
 entry is not said here: webapp/access.py decides who may open the page (its roles and a check of
 the caller alone), and the entry is shown to exactly those.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

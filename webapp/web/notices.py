@@ -1,5 +1,6 @@
 """Notices as printable documents: one page per notice (print stylesheet), lists for the owner's
 portal and the project page (Jinja globals, so those pages only include a partial)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -18,8 +19,9 @@ handle_refusals(bp)
 
 @bp.record_once
 def _globals(state):
-    state.app.jinja_env.globals.update(project_documents=_project_documents,
-                                       notice_title=lambda kind: notices.title(kind, lang()))
+    state.app.jinja_env.globals.update(
+        project_documents=_project_documents, notice_title=lambda kind: notices.title(kind, lang())
+    )
 
 
 @bp.route("/notices/<int:notice_id>")
@@ -27,11 +29,24 @@ def _globals(state):
 def show(notice_id):
     notice, project = notices.visible(current_user, notice_id)
     # A notice is a legal document naming the owner: who opened or printed it is on record.
-    audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
-                 details={"project_id": project.id, "kind": notice.kind})
-    return render_template("notices/show.html", notice=notice, document=notices.document(notice), project=project, pdf=notice_pdf.available(),
-                           service=notices.service_record(notice), methods=notices.SERVICE_METHODS, errors={},
-                           can_serve=policy.is_street_staff(current_user, project) and notice.served_at is None)
+    audit.record(
+        "document_view",
+        user=current_user,
+        object_type="notice",
+        object_id=notice.number,
+        details={"project_id": project.id, "kind": notice.kind},
+    )
+    return render_template(
+        "notices/show.html",
+        notice=notice,
+        document=notices.document(notice),
+        project=project,
+        pdf=notice_pdf.available(),
+        service=notices.service_record(notice),
+        methods=notices.SERVICE_METHODS,
+        errors={},
+        can_serve=policy.is_street_staff(current_user, project) and notice.served_at is None,
+    )
 
 
 @bp.route("/notices/<int:notice_id>/service", methods=["POST"])
@@ -44,13 +59,27 @@ def serve(notice_id):
         for upload in request.files.getlist("photos"):
             if upload and upload.filename:
                 photos.append(attachments.store(current_user, upload.stream, upload.filename, lang()).id)
-        notices.record_service(current_user, notice_id, method=request.form.get("method", ""),
-                               served_to=request.form.get("served_to", ""), photos=photos,
-                               note=request.form.get("note", ""))
+        notices.record_service(
+            current_user,
+            notice_id,
+            method=request.form.get("method", ""),
+            served_to=request.form.get("served_to", ""),
+            photos=photos,
+            note=request.form.get("note", ""),
+        )
     except (ValidationFailed, attachments.UploadRefused) as exc:
         errors = getattr(exc, "errors", {"photos": str(exc)})
-        return render_template("notices/show.html", notice=notice, document=notices.document(notice), project=project, pdf=notice_pdf.available(),
-                               service=None, methods=notices.SERVICE_METHODS, errors=errors, can_serve=True), 422
+        return render_template(
+            "notices/show.html",
+            notice=notice,
+            document=notices.document(notice),
+            project=project,
+            pdf=notice_pdf.available(),
+            service=None,
+            methods=notices.SERVICE_METHODS,
+            errors=errors,
+            can_serve=True,
+        ), 422
     attachments.link(photos, project.id)
     flash(_("Service recorded."), "success")
     return redirect(url_for("notices.show", notice_id=notice_id))
@@ -62,10 +91,18 @@ def pdf(notice_id):
     notice, project = notices.visible(current_user, notice_id)
     if not notice_pdf.available():
         abort(404)
-    audit.record("document_view", user=current_user, object_type="notice", object_id=notice.number,
-                 details={"project_id": project.id, "kind": notice.kind, "format": "pdf"})
-    return Response(notice_pdf.render(notice, project.reg_no), mimetype="application/pdf", headers={
-        "Content-Disposition": f"inline; filename={notice.id}.pdf", "Cache-Control": "private, no-store"})
+    audit.record(
+        "document_view",
+        user=current_user,
+        object_type="notice",
+        object_id=notice.number,
+        details={"project_id": project.id, "kind": notice.kind, "format": "pdf"},
+    )
+    return Response(
+        notice_pdf.render(notice, project.reg_no),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={notice.id}.pdf", "Cache-Control": "private, no-store"},
+    )
 
 
 def _project_documents(project) -> list:

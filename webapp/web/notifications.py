@@ -1,5 +1,6 @@
 """The notification centre page: my notifications, mark read, my preferences; the delivery log
 for operations."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -18,21 +19,37 @@ handle_refusals(bp)
 nav.register("notifications_pages.index", _l("Notifications"), order=12, prefix="/notifications")
 
 KIND_LABELS = {
-    "new_task": _l("New task"), "handover": _l("Hand-over awaiting acknowledgement"), "due_soon": _l("Due soon"),
-    "overdue": _l("Overdue"), "escalation": _l("Escalation"), "notice": _l("Notice issued"),
-    "mention": _l("You were mentioned"), "comment": _l("New comment"),
+    "new_task": _l("New task"),
+    "handover": _l("Hand-over awaiting acknowledgement"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "escalation": _l("Escalation"),
+    "notice": _l("Notice issued"),
+    "mention": _l("You were mentioned"),
+    "comment": _l("New comment"),
 }
-CHANNEL_LABELS = {"console": _l("Log (console)"), "email": _l("E-mail"), "sms": _l("SMS"),
-                  "wecom": _l("WeCom group"), "dingtalk": _l("DingTalk group")}
+CHANNEL_LABELS = {
+    "console": _l("Log (console)"),
+    "email": _l("E-mail"),
+    "sms": _l("SMS"),
+    "wecom": _l("WeCom group"),
+    "dingtalk": _l("DingTalk group"),
+}
 
 
 @bp.route("/notifications")
 @login_required
 def index():
     unread_only = request.args.get("unread") == "1"
-    return render_template("notifications/index.html", items=centre.listing(current_user, unread_only=unread_only),
-                           unread_only=unread_only, prefs=centre.preferences(current_user), errors={},
-                           kinds=KIND_LABELS, channels=CHANNEL_LABELS)
+    return render_template(
+        "notifications/index.html",
+        items=centre.listing(current_user, unread_only=unread_only),
+        unread_only=unread_only,
+        prefs=centre.preferences(current_user),
+        errors={},
+        kinds=KIND_LABELS,
+        channels=CHANNEL_LABELS,
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -55,15 +72,26 @@ def open_one(notification_id: int):
 @bp.route("/notifications/preferences", methods=["POST"])
 @login_required
 def preferences():
-    values = {"channels": request.form.getlist("channels"), "email": request.form.get("email"),
-              "quiet_start": request.form.get("quiet_start"), "quiet_end": request.form.get("quiet_end"),
-              "muted": request.form.getlist("muted")}
+    values = {
+        "channels": request.form.getlist("channels"),
+        "email": request.form.get("email"),
+        "quiet_start": request.form.get("quiet_start"),
+        "quiet_end": request.form.get("quiet_end"),
+        "muted": request.form.getlist("muted"),
+    }
     try:
         centre.save_preferences(current_user, values, lang())
     except ValidationFailed as exc:
         prefs = dict(centre.preferences(current_user), **{k: v for k, v in values.items()})
-        return render_template("notifications/index.html", items=centre.listing(current_user), unread_only=False,
-                               prefs=prefs, errors=exc.errors, kinds=KIND_LABELS, channels=CHANNEL_LABELS), 422
+        return render_template(
+            "notifications/index.html",
+            items=centre.listing(current_user),
+            unread_only=False,
+            prefs=prefs,
+            errors=exc.errors,
+            kinds=KIND_LABELS,
+            channels=CHANNEL_LABELS,
+        ), 422
     flash(_("Your notification settings are saved."), "success")
     return redirect(url_for(".index"))
 

@@ -1,4 +1,5 @@
 """Operations page (role `admin`): timer jobs that failed, their errors, and a retry button."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for

@@ -1,5 +1,6 @@
 """Organisation pages of a district: units, users and roles, patrol teams, special areas, property
 companies and estates. District administrators change their own district; the city reads."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -20,8 +21,13 @@ from .i18n import lang
 bp = Blueprint("org", __name__, url_prefix="/org")
 handle_refusals(bp)
 nav.register("org.index", _l("Organisation"), order=72, prefix="/org")
-SECTIONS = (("units", _l("Streets, communities and grids")), ("users", _l("Users and roles")),
-            ("teams", _l("Patrol teams")), ("areas", _l("Special areas")), ("companies", _l("Property companies")))
+SECTIONS = (
+    ("units", _l("Streets, communities and grids")),
+    ("users", _l("Users and roles")),
+    ("teams", _l("Patrol teams")),
+    ("areas", _l("Special areas")),
+    ("companies", _l("Property companies")),
+)
 AREA_KINDS = {"INDUSTRIAL_PARK": _l("Industrial park"), "SCHOOL": _l("School"), "HOSPITAL": _l("Hospital")}
 
 
@@ -58,13 +64,24 @@ def section(code, section):
     units = directory.units(current_user, code)
     names = {u.code: u.name for u in units}
     return render_template(
-        f"organisation/{section}.html", unit=unit, section=section, sections=SECTIONS, errors=errors, form=form,
-        can_manage=policy.can_manage_organisation(current_user, code), districts=rulebook.districts(), units=units,
+        f"organisation/{section}.html",
+        unit=unit,
+        section=section,
+        sections=SECTIONS,
+        errors=errors,
+        form=form,
+        can_manage=policy.can_manage_organisation(current_user, code),
+        districts=rulebook.districts(),
+        units=units,
         streets=[(u.code, u.name) for u in units if u.kind == "street"],
         communities=[(u.code, f"{names.get(u.street_code, '')} / {u.name}") for u in units if u.kind == "community"],
         all_units=[(unit.code, unit.name)] + [(u.code, f"{u.code} {u.name}") for u in units],
-        area_kinds=AREA_KINDS, roles=directory.assignable_roles(lang()), rows=_rows(code, section),
-        inspectors=[u for u in directory.users(current_user, code) if u.role == "inspector"] if section == "teams" else [],
+        area_kinds=AREA_KINDS,
+        roles=directory.assignable_roles(lang()),
+        rows=_rows(code, section),
+        inspectors=[u for u in directory.users(current_user, code) if u.role == "inspector"]
+        if section == "teams"
+        else [],
         companies=[(c.id, c.name) for c in directory.companies(current_user, code)] if section == "users" else [],
     ), (422 if errors else 200)
 
@@ -93,9 +110,13 @@ def _save(code: str, section: str, form: dict) -> None:
 
 
 def _rows(code: str, section: str) -> list:
-    return {"units": lambda: [], "users": lambda: directory.users(current_user, code),
-            "teams": lambda: directory.teams(current_user, code), "areas": lambda: directory.areas(current_user, code),
-            "companies": lambda: directory.companies(current_user, code)}[section]()
+    return {
+        "units": lambda: [],
+        "users": lambda: directory.users(current_user, code),
+        "teams": lambda: directory.teams(current_user, code),
+        "areas": lambda: directory.areas(current_user, code),
+        "companies": lambda: directory.companies(current_user, code),
+    }[section]()
 
 
 def _prefill(code: str, section: str, key: str) -> dict:
@@ -105,9 +126,20 @@ def _prefill(code: str, section: str, key: str) -> dict:
         return {"unit_code": unit.code, "name": unit.name, "hotline": unit.hotline or ""} if unit else {}
     if section == "users":
         user = next((u for u in directory.users(current_user, code) if str(u.id) == key), None)
-        return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-                "org_unit": user.org_unit.code, "phone": user.phone or "", "active": user.active,
-                "property_company": user.property_company_id or ""} if user else {}
+        return (
+            {
+                "id": user.id,
+                "username": user.username,
+                "display_name": user.display_name,
+                "role": user.role,
+                "org_unit": user.org_unit.code,
+                "phone": user.phone or "",
+                "active": user.active,
+                "property_company": user.property_company_id or "",
+            }
+            if user
+            else {}
+        )
     model = {"teams": PatrolTeam, "areas": SpecialArea}.get(section)
     if section == "companies":
         model = Estate if key.startswith("e") else PropertyCompany

@@ -1,5 +1,6 @@
 """The owner's portal: register a project in steps, my projects (the owner's home: per project what
 is asked of me and until when, its notices and documents), notices issued to me by project."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -32,10 +33,33 @@ PER_PAGE = 20
 STEPS = (
     (_l("Project"), ("object_type", "category", "title", "description")),
     (_l("Location"), ("street", "community", "address", "latitude", "longitude", "place_type", "estate")),
-    (_l("Owner and contractor"), ("owner_type", "owner_name", "owner_id_no", "owner_phone", "contractor_type",
-                                  "contractor_name", "site_manager_name", "site_manager_phone", "worker_count")),
-    (_l("Scale, dates and risks"), ("investment_wan", "floor_area_m2", "planned_start", "planned_end", "risk_flags",
-                                    "is_temporary", "has_safety_insurance", "insurance_policy_no")),
+    (
+        _l("Owner and contractor"),
+        (
+            "owner_type",
+            "owner_name",
+            "owner_id_no",
+            "owner_phone",
+            "contractor_type",
+            "contractor_name",
+            "site_manager_name",
+            "site_manager_phone",
+            "worker_count",
+        ),
+    ),
+    (
+        _l("Scale, dates and risks"),
+        (
+            "investment_wan",
+            "floor_area_m2",
+            "planned_start",
+            "planned_end",
+            "risk_flags",
+            "is_temporary",
+            "has_safety_insurance",
+            "insurance_policy_no",
+        ),
+    ),
     (_l("Commitment"), ("commitment_signed",)),
 )
 
@@ -79,13 +103,22 @@ def register():
                 errors = exc.errors
                 step = next((i for i, (_t, keys) in enumerate(steps) if set(keys) & set(errors)), step)
             else:
-                flash(_("Registered. Your registration number is %(reg_no)s; the street's inspectors will visit "
-                        "the site.", reg_no=project.reg_no), "success")
+                flash(
+                    _(
+                        "Registered. Your registration number is %(reg_no)s; the street's inspectors will visit "
+                        "the site.",
+                        reg_no=project.reg_no,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("ledger.project", project_id=project.id))
     shown = steps[step][1]
     return render_template(
         "owner/register.html",
-        steps=steps, step=step, data=data, errors=errors,
+        steps=steps,
+        step=step,
+        data=data,
+        errors=errors,
         fields=formkit.field_views(definition, data, errors, lang(), options=options, keys=shown),
         intro=[v for v in formkit.field_views(definition, {}, {}, lang()) if v["type"] == "text"] if step == 0 else [],
         hidden=[k for k in definition.field_keys() if k not in shown],
@@ -107,8 +140,13 @@ def projects():
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
     ids = [p["id"] for p in result.items]
     orders, docs, _projects = _by_project(ids)
-    return render_template("owner/projects.html", result=result, tasks=queries.tasks_for_projects(current_user, ids),
-                           orders=orders, documents=docs)
+    return render_template(
+        "owner/projects.html",
+        result=result,
+        tasks=queries.tasks_for_projects(current_user, ids),
+        orders=orders,
+        documents=docs,
+    )
 
 
 @bp.route("/notices")

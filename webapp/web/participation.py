@@ -1,6 +1,7 @@
 """Pages of the private parties who assist: a property company's portal (its estates' projects,
 registering on owners' behalf, leads, its yearly figures and stars) and an entrusted supervisor's
 projects with their advisory logs; the project page's entrust and log forms post here."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -21,8 +22,7 @@ from .i18n import lang
 bp = Blueprint("participation", __name__)
 handle_refusals(bp)
 nav.register("participation.property_home", _l("Estate projects"), order=20, prefix="/property")
-nav.register("participation.supervision_home", _l("Supervised projects"), order=20,
-             prefix="/supervision")
+nav.register("participation.supervision_home", _l("Supervised projects"), order=20, prefix="/supervision")
 PER_PAGE = 20
 
 
@@ -31,10 +31,14 @@ PER_PAGE = 20
 def property_home():
     year = report_year()
     result = queries.ledger(current_user, page=page_number(), per_page=PER_PAGE)
-    return render_template("participation/property.html", company=property_companies.company_of(current_user),
-                           result=result, year=year,
-                           may_register=by_district.registers_on_behalf(current_user),
-                           report=property_companies.yearly(current_user, year))
+    return render_template(
+        "participation/property.html",
+        company=property_companies.company_of(current_user),
+        result=result,
+        year=year,
+        may_register=by_district.registers_on_behalf(current_user),
+        report=property_companies.yearly(current_user, year),
+    )
 
 
 @bp.route("/supervision")
@@ -70,11 +74,19 @@ def advisory(project_id):
     except Conflict as exc:  # the log is saved, its lead is not
         flash(str(exc), "error")
     else:
-        flash(_("Log recorded; the street's inspectors have a lead to check.") if log.lead_project_id
-              else _("Log recorded."), "success")
+        flash(
+            _("Log recorded; the street's inspectors have a lead to check.")
+            if log.lead_project_id
+            else _("Log recorded."),
+            "success",
+        )
     return redirect(url_for("ledger.project", project_id=project_id) + "#supervision")
 
 
 def _field_label(key: str) -> str:
-    return {"visited_on": _("Visit date"), "findings": _("Findings"), "concern": _("Concern"),
-            "raise_lead": _("Raise a lead")}.get(key, key)
+    return {
+        "visited_on": _("Visit date"),
+        "findings": _("Findings"),
+        "concern": _("Concern"),
+        "raise_lead": _("Raise a lead"),
+    }.get(key, key)

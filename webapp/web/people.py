@@ -1,5 +1,6 @@
 """Pages between people: comments and hand-over notes on a project (a partial included by the task
 and project pages), stand-ins set by a street supervisor."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -42,9 +43,13 @@ def add_comment(project_id: int):
             except attachments.UploadRefused as exc:
                 flash(str(exc), "error")
                 return _back(project_id)
-    values = {"body": request.form.get("body"), "kind": request.form.get("kind"),
-              "visibility": request.form.get("visibility"), "task_id": request.form.get("task_id"),
-              "attachments": ids}
+    values = {
+        "body": request.form.get("body"),
+        "kind": request.form.get("kind"),
+        "visibility": request.form.get("visibility"),
+        "task_id": request.form.get("task_id"),
+        "attachments": ids,
+    }
     try:
         comments.add(current_user, project, values, lang())
     except ValidationFailed as exc:
@@ -67,17 +72,28 @@ def stand_in_list():
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            standins.set_stand_in(current_user, _int(values.get("user_id")), _int(values.get("stand_in_id")),
-                                  _local_day(values.get("starts")), _local_day(values.get("ends"), end=True), lang())
+            standins.set_stand_in(
+                current_user,
+                _int(values.get("user_id")),
+                _int(values.get("stand_in_id")),
+                _local_day(values.get("starts")),
+                _local_day(values.get("ends"), end=True),
+                lang(),
+            )
         except ValidationFailed as exc:
             errors, status = exc.errors, 422
         else:
             flash(_("The stand-in is set."), "success")
             return redirect(url_for("people.stand_in_list"))
     people = standins.street_colleagues(current_user)
-    return render_template("people/standins.html", rows=standins.listing(current_user), people=people,
-                           inspectors=[p for p in people if policy.may_set_standin(current_user, p)], errors=errors,
-                           values=values), status
+    return render_template(
+        "people/standins.html",
+        rows=standins.listing(current_user),
+        people=people,
+        inspectors=[p for p in people if policy.may_set_standin(current_user, p)],
+        errors=errors,
+        values=values,
+    ), status
 
 
 @bp.route("/standins/<int:stand_in_id>/cancel", methods=["POST"])

@@ -1,4 +1,5 @@
 """Public pages, no login: the site page behind the QR code, its QR image, and reports from anyone."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -24,8 +25,11 @@ def site(reg_no):
 @bp.route("/s/<reg_no>/qr.svg")
 def qr(reg_no):
     public.site(reg_no)  # only registered sites have a code
-    return Response(site_link.qr_svg(site_link.site_url(reg_no)), mimetype="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        site_link.qr_svg(site_link.site_url(reg_no)),
+        mimetype="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @bp.route("/s/<reg_no>/report", methods=["GET", "POST"])
@@ -47,8 +51,14 @@ def _report(site: dict | None):
                 data[k] = request.form[k]
         data = {k: v for k, v in data.items() if v != ""}
         try:
-            project = public.submit(data, request.form, request.files.getlist("photos"), ip=client_ip(),
-                                    site_reg_no=site["reg_no"] if site else None, lang=lang())
+            project = public.submit(
+                data,
+                request.form,
+                request.files.getlist("photos"),
+                ip=client_ip(),
+                site_reg_no=site["reg_no"] if site else None,
+                lang=lang(),
+            )
         except ValidationFailed as exc:
             errors, status = exc.errors, 422
         except UploadRefused as exc:
@@ -57,6 +67,13 @@ def _report(site: dict | None):
             errors, status = {"__all__": str(exc)}, 429
         else:
             return render_template("public/thanks.html", site=site, reg_no=project.reg_no)
-    return render_template("public/report.html", site=site, data=data, errors=errors, token=public.form_token(),
-                           streets=public.streets(), honeypot=public.HONEYPOT,
-                           action=url_for("public.report_site", reg_no=site["reg_no"]) if site else url_for("public.report")), status
+    return render_template(
+        "public/report.html",
+        site=site,
+        data=data,
+        errors=errors,
+        token=public.form_token(),
+        streets=public.streets(),
+        honeypot=public.HONEYPOT,
+        action=url_for("public.report_site", reg_no=site["reg_no"]) if site else url_for("public.report"),
+    ), status

@@ -3,6 +3,7 @@
 Thin: services.district_rules.rulebook validates, scopes and saves; services.district_rules.draft_preview
 previews. This module turns the HTML form into parameter values and back.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -39,8 +40,14 @@ def index():
 def show(code):
     current = rulebook.read(current_user, code)
     return render_template(
-        "rules/show.html", unit=rulebook.district(code), current=current, groups=_groups(current.values),
-        scheduled=rulebook.scheduled(code), read_by=rulebook.used_by(), can_edit=policy.can_edit_rules(current_user, code))
+        "rules/show.html",
+        unit=rulebook.district(code),
+        current=current,
+        groups=_groups(current.values),
+        scheduled=rulebook.scheduled(code),
+        read_by=rulebook.used_by(),
+        can_edit=policy.can_edit_rules(current_user, code),
+    )
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
@@ -57,10 +64,24 @@ def edit(code):
         effective, reason = request.form.get("effective_from", "").strip(), request.form.get("reason", "")
         try:
             if request.form.get("action") == "save":
-                row = rulebook.save(current_user, code, raw, effective, reason, replaces=replaces,
-                                 base_version=_int(request.form.get("base_version")), lang=lang())
-                flash(_("Version %(n)s of the rules is saved; it takes effect %(when)s.", n=row.version,
-                        when=row.effective_from.astimezone(XIAMEN).strftime("%Y-%m-%d %H:%M")), "success")
+                row = rulebook.save(
+                    current_user,
+                    code,
+                    raw,
+                    effective,
+                    reason,
+                    replaces=replaces,
+                    base_version=_int(request.form.get("base_version")),
+                    lang=lang(),
+                )
+                flash(
+                    _(
+                        "Version %(n)s of the rules is saved; it takes effect %(when)s.",
+                        n=row.version,
+                        when=row.effective_from.astimezone(XIAMEN).strftime("%Y-%m-%d %H:%M"),
+                    ),
+                    "success",
+                )
                 return redirect(url_for("rule_pages.history", code=code))
             preview = draft_preview.preview(current_user, code, raw, effective, lang=lang())
         except ValidationFailed as exc:
@@ -69,10 +90,20 @@ def edit(code):
             flash(_("Another administrator saved a new version meanwhile; the form now starts from it."), "warning")
             return redirect(url_for("rule_pages.edit", code=code))
     return render_template(
-        "rules/edit.html", unit=rulebook.district(code), base=base, groups=_groups(base.values), shown=shown,
-        errors=errors, preview=preview, effective_from=effective, reason=reason, read_by=rulebook.used_by(),
+        "rules/edit.html",
+        unit=rulebook.district(code),
+        base=base,
+        groups=_groups(base.values),
+        shown=shown,
+        errors=errors,
+        preview=preview,
+        effective_from=effective,
+        reason=reason,
+        read_by=rulebook.used_by(),
         replaces=replaces,
-        changed={c.name for c in rulebook.catalogue().diff(base.values, _typed(shown))} if request.method == "POST" else set(),
+        changed={c.name for c in rulebook.catalogue().diff(base.values, _typed(shown))}
+        if request.method == "POST"
+        else set(),
     ), (422 if errors else 200)
 
 
@@ -92,8 +123,12 @@ def withdraw(code, version):
 @login_required
 def history(code):
     versions = rulebook.history(current_user, code, lang=lang())
-    return render_template("rules/history.html", unit=rulebook.district(code), versions=versions,
-                           can_edit=policy.can_edit_rules(current_user, code))
+    return render_template(
+        "rules/history.html",
+        unit=rulebook.district(code),
+        versions=versions,
+        can_edit=policy.can_edit_rules(current_user, code),
+    )
 
 
 @bp.route("/city")
@@ -105,13 +140,24 @@ def city():
 # -- form <-> values ---------------------------------------------------------------------------------
 def _groups(values: dict) -> list[tuple]:
     cat = rulebook.catalogue()
-    return [(group.en if lang() == "en" else group.zh,
-             [{"param": p, "label": p.label(lang()), "value": values[p.name],
-               "text": cat.display(p.name, values[p.name], lang()),
-               "default_text": cat.display(p.name, p.default, lang()),
-               "options": [(o.value, o.label(lang())) for o in p.options],
-               "mapping_keys": [(k.value, k.label(lang())) for k in p.keys]} for p in params])
-            for group, params in cat.groups()]
+    return [
+        (
+            group.en if lang() == "en" else group.zh,
+            [
+                {
+                    "param": p,
+                    "label": p.label(lang()),
+                    "value": values[p.name],
+                    "text": cat.display(p.name, values[p.name], lang()),
+                    "default_text": cat.display(p.name, p.default, lang()),
+                    "options": [(o.value, o.label(lang())) for o in p.options],
+                    "mapping_keys": [(k.value, k.label(lang())) for k in p.keys],
+                }
+                for p in params
+            ],
+        )
+        for group, params in cat.groups()
+    ]
 
 
 def _as_form(values: dict) -> dict:

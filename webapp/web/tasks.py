@@ -1,4 +1,5 @@
 """The task page: project summary, diagram, history, and the task's form (draft or submit)."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,8 +30,11 @@ handle_refusals(bp)
 @login_required
 def show(task_id):
     # A submission sent again (the offline queue, a double tap) with the key of one already applied.
-    key = (request.headers.get("Idempotency-Key") or request.form.get("idempotency_key")) \
-        if request.method == "POST" and request.form.get("action") != "draft" else None
+    key = (
+        (request.headers.get("Idempotency-Key") or request.form.get("idempotency_key"))
+        if request.method == "POST" and request.form.get("action") != "draft"
+        else None
+    )
     if idempotency.replay(current_user, key, f"complete:{task_id}") is not None:
         flash(_("This submission was already received."), "info")
         return redirect(url_for("inbox.index"))
@@ -56,8 +60,11 @@ def show(task_id):
             abort(400)
         if not can_do:
             raise Forbidden("this task belongs to another role or person")
-        values, _ids, upload_errors = formkit.read_submission(
-            definition, request.form, request.files, current_user, lang()) if definition else ({}, {}, {})
+        values, _ids, upload_errors = (
+            formkit.read_submission(definition, request.form, request.files, current_user, lang())
+            if definition
+            else ({}, {}, {})
+        )
         if request.form.get("action") == "draft":
             drafts.save(current_user, task_id, values)
             for message in upload_errors.values():
@@ -74,8 +81,15 @@ def show(task_id):
 
             def act():
                 checkin = {k: request.form.get(k) for k in ("checkin_lat", "checkin_lng") if request.form.get(k)}
-                done = instances.complete(current_user, task_id, dict(values, **checkin), lang=lang(),
-                                          ip=client_ip(), refused_uploads=upload_errors, step=checked)
+                done = instances.complete(
+                    current_user,
+                    task_id,
+                    dict(values, **checkin),
+                    lang=lang(),
+                    ip=client_ip(),
+                    refused_uploads=upload_errors,
+                    step=checked,
+                )
                 return idempotency.completion_outcome(done.project, queries.task_rows(done.project, done.tasks))
 
             try:
@@ -94,8 +108,9 @@ def show(task_id):
 
     options, checklist = instances.form_inputs(definition, project, facts) if can_do else (None, None)
     bundle = timeline.bundle_of(project)
-    rows = formkit.describe_events(privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)),
-                                   lang())
+    rows = formkit.describe_events(
+        privacy.events_for_viewer(current_user, project, timeline.timeline(project, bundle)), lang()
+    )
     return render_template(
         "tasks/show.html",
         task=task,
@@ -104,9 +119,11 @@ def show(task_id):
         can_do=can_do,
         holder=claims.holders([task.claimed_by_id]).get(task.claimed_by_id),
         definition=definition,
-        fields=formkit.field_views(definition, values, errors, lang(), options=options, checklist_items=checklist,
-                                   hazards=live, facts=known)
-        if definition and can_do else [],
+        fields=formkit.field_views(
+            definition, values, errors, lang(), options=options, checklist_items=checklist, hazards=live, facts=known
+        )
+        if definition and can_do
+        else [],
         errors=errors,
         draft_at=draft_at,
         events=rows,
@@ -114,4 +131,3 @@ def show(task_id):
         summary=formkit.summary_rows(facts, lang()),
         idempotency_key=uuid.uuid4().hex,
     ), status
-

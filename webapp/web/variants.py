@@ -1,6 +1,7 @@
 """Which district runs which process version (各区流程版本): the city's version, each district's
 variant, what new projects start on and where running projects are. Thin: the answer is
 services.designer.deployment.district_lines, as GET /api/v1/process-variants gives it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -20,5 +21,8 @@ nav.register("variants.index", _l("District process versions"), order=81, prefix
 @bp.route("")
 @login_required
 def index():
-    return render_template("designer/variants.html", lines=deployment.district_lines(current_user),
-                           can_open=policy.can_read_versions(current_user))
+    return render_template(
+        "designer/variants.html",
+        lines=deployment.district_lines(current_user),
+        can_open=policy.can_read_versions(current_user),
+    )

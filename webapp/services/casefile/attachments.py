@@ -5,6 +5,7 @@ file name or the browser's content type). Every photo is re-encoded to JPEG, whi
 and anything hidden after the image data. A photo belongs to its uploader until the form that
 carries it is saved; from then on, to the project, and whoever may see the project may see it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,10 @@ MAX_SIDE = 2560  # stored photos are scaled down to this many pixels on the long
 JPEG_QUALITY = 85
 
 MESSAGES = {
-    "not_image": ("只能上传 JPEG、PNG 或 WebP 格式的照片，“{name}”不是", "Only JPEG, PNG or WebP photos are accepted; “{name}” is not one"),
+    "not_image": (
+        "只能上传 JPEG、PNG 或 WebP 格式的照片，“{name}”不是",
+        "Only JPEG, PNG or WebP photos are accepted; “{name}” is not one",
+    ),
     "too_large": ("照片“{name}”超过 {mb} MB", "The photo “{name}” is larger than {mb} MB"),
     "too_many_pixels": ("照片“{name}”像素过大", "The photo “{name}” has too many pixels"),
     "empty": ("文件“{name}”是空的", "The file “{name}” is empty"),
@@ -63,8 +67,16 @@ def store(user: User, stream, filename: str | None, lang: str = "zh", max_pixels
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(jpeg)
     row = Attachment(
-        id=attachment_id, uploader_id=user.id, filename=name, content_type="image/jpeg", size=len(jpeg),
-        width=width, height=height, sha256=hashlib.sha256(jpeg).hexdigest(), path=relative, created_at=now,
+        id=attachment_id,
+        uploader_id=user.id,
+        filename=name,
+        content_type="image/jpeg",
+        size=len(jpeg),
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+        path=relative,
+        created_at=now,
     )
     db.session.add(row)
     db.session.commit()
@@ -140,8 +152,13 @@ def link(ids, project_id: int) -> None:
 def remove_unlinked(uploader_id: int, before) -> int:
     """Remove this uploader's photos that no form took (no project) and were stored before
     `before`: their files, then their rows. Returns how many."""
-    rows = list(db.session.scalars(select(Attachment).where(
-        Attachment.uploader_id == uploader_id, Attachment.project_id.is_(None), Attachment.created_at < before)))
+    rows = list(
+        db.session.scalars(
+            select(Attachment).where(
+                Attachment.uploader_id == uploader_id, Attachment.project_id.is_(None), Attachment.created_at < before
+            )
+        )
+    )
     root = Path(current_app.config["UPLOAD_DIR"])
     for row in rows:
         (root / row.path).unlink(missing_ok=True)

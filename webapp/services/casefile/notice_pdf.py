@@ -5,6 +5,7 @@ Chinese text needs a CJK font: NOTICE_FONT (a .ttf/.otf/.ttc path) or the first 
 found (Debian: apt-get install fonts-noto-cjk). Without one there is no PDF, and the page says so;
 the printable HTML page (print stylesheet) works everywhere.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,16 @@ from . import notices, site_link
 
 # (regular, bold, index in a .ttc collection: 2 is Simplified Chinese in Noto CJK)
 FONT_CANDIDATES = (
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    (
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc",
+        2,
+    ),
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+        2,
+    ),
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", None, 0),
 )
 
@@ -59,8 +68,10 @@ def _render(found: tuple[str, str | None, int], number: str, html: str, site: st
     pdf.add_page()
     pdf.set_font("cjk", size=11)
     pdf.set_title(number)
-    black = {tag: TextStyle(font_family="cjk", font_style="B", color="#000000", font_size_pt=size, t_margin=4, b_margin=2)
-             for tag, size in (("h1", 18), ("h2", 14))}
+    black = {
+        tag: TextStyle(font_family="cjk", font_style="B", color="#000000", font_size_pt=size, t_margin=4, b_margin=2)
+        for tag, size in (("h1", 18), ("h2", 14))
+    }
     pdf.write_html(_printable(html), font_family="cjk", table_line_separators=True, tag_styles=black)
     if site is not None:
         # The QR code of the public site page, under the table: the part of the receipt posted on site.
@@ -78,12 +89,20 @@ def _printable(html: str) -> str:
     html = re.sub(r'<div class="doc-qr".*?</svg>.*?</div>\s*</div>', "", html, flags=re.S)
     html = re.sub(r'<div class="doc-(issuer|number)">(.*?)</div>', r'<p align="center">\2</p>', html, flags=re.S)
     html = html.replace('<h1 class="doc-title">', '<h1 align="center">')
-    html = re.sub(r'<footer class="doc-foot">(.*?)</footer>',
-                  lambda m: re.sub(r"<div>(.*?)</div>", r'<p align="right">\1</p>', m.group(1)), html, flags=re.S)
+    html = re.sub(
+        r'<footer class="doc-foot">(.*?)</footer>',
+        lambda m: re.sub(r"<div>(.*?)</div>", r'<p align="right">\1</p>', m.group(1)),
+        html,
+        flags=re.S,
+    )
     # Every table of a notice is label | value.
     html = re.sub(r"<(td|th)[^>]*>", r"<\1>", html)
-    html = re.sub(r"<table[^>]*>\s*<tr><th>(.*?)</th><td>",
-                  r'<table width="100%"><tr><th width="22%">\1</th><td width="78%">', html, flags=re.S)
+    html = re.sub(
+        r"<table[^>]*>\s*<tr><th>(.*?)</th><td>",
+        r'<table width="100%"><tr><th width="22%">\1</th><td width="78%">',
+        html,
+        flags=re.S,
+    )
     html = html.replace("<strong>", "<b>").replace("</strong>", "</b>")
     html = re.sub(r"</?(article|header|div|span)[^>]*>", "", html)
     return re.sub(r"\s*\n\s*", "", html)  # a line break in the template is not one in the document

@@ -8,6 +8,7 @@ with, and is never changed. Its document is rendered from those on demand (`docu
 later deploy changes in the forms' labels or the site's address, the data carries the labels and
 the QR code's address as issued, so a re-render gives the bytes first served.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,20 +55,60 @@ KINDS = {
 }
 # Instance data copied into a notice (what the document shows); never ID numbers.
 SNAPSHOT_KEYS = (
-    "category", "object_type", "address", "planned_start", "planned_end", "contractor_name", "owner_name",
-    "site_manager_name", "risk_level", "risk_flags", "hazard_severity", "hazard_description", "rectify_within",
-    "reason", "scope", "scope_detail", "facts", "opinion", "actual_end", "insurance_policy_no", "has_safety_insurance",
-    "violation", "case_unit", "rectify_deadline",
-    "late_registration", "site_checks", "scaffold_removed", "temp_power_removed", "debris_cleared",
-    "photos", "note", "writeoff_inspector", "writeoff_approver", "writeoff_auto_done", "work_started",
-    "handling_note", "special_areas", "investment_wan", "floor_area_m2", "route",
+    "category",
+    "object_type",
+    "address",
+    "planned_start",
+    "planned_end",
+    "contractor_name",
+    "owner_name",
+    "site_manager_name",
+    "risk_level",
+    "risk_flags",
+    "hazard_severity",
+    "hazard_description",
+    "rectify_within",
+    "reason",
+    "scope",
+    "scope_detail",
+    "facts",
+    "opinion",
+    "actual_end",
+    "insurance_policy_no",
+    "has_safety_insurance",
+    "violation",
+    "case_unit",
+    "rectify_deadline",
+    "late_registration",
+    "site_checks",
+    "scaffold_removed",
+    "temp_power_removed",
+    "debris_cleared",
+    "photos",
+    "note",
+    "writeoff_inspector",
+    "writeoff_approver",
+    "writeoff_auto_done",
+    "work_started",
+    "handling_note",
+    "special_areas",
+    "investment_wan",
+    "floor_area_m2",
+    "route",
 )
 # The legal basis each kind of order cites, and whether it states the remedies: district rules (P-20).
-LEGAL_BASIS = {"rectification": "legal_basis_rectification", "stop_work": "legal_basis_stop_work",
-               "handover": "legal_basis_handover"}
+LEGAL_BASIS = {
+    "rectification": "legal_basis_rectification",
+    "stop_work": "legal_basis_stop_work",
+    "handover": "legal_basis_handover",
+}
 ORDERS = ("rectification", "stop_work")
-SERVICE_METHODS = {"IN_PERSON": "直接送达（当场签收）", "POSTED": "留置送达（张贴于现场并拍照）",
-                   "ELECTRONIC": "电子送达", "REFUSED": "拒收（已注明并有见证人）"}
+SERVICE_METHODS = {
+    "IN_PERSON": "直接送达（当场签收）",
+    "POSTED": "留置送达（张贴于现场并拍照）",
+    "ELECTRONIC": "电子送达",
+    "REFUSED": "拒收（已注明并有见证人）",
+}
 
 
 def issue_for_steps(project: ProjectLike, bundle, events, data: dict, hazards=None) -> list[Notice]:
@@ -112,7 +153,9 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
     snapshot = {k: data.get(k) for k in SNAPSHOT_KEYS if data.get(k) not in (None, "", [])}
     snapshot.update(
         claim_code=project.claim_code if project.owner_user_id is None else None,
-        reg_no=project.reg_no, title=project.title, address=project.address or data.get("address"),
+        reg_no=project.reg_no,
+        title=project.title,
+        address=project.address or data.get("address"),
         district=district.name if district else project.district_code,
         street=street.name if street else project.street_code,
         hotline=street.hotline if street and street.hotline else None,
@@ -126,29 +169,45 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
 
         reader = RuleReader(project.district_code)
         if kind in LEGAL_BASIS:
-            snapshot["legal_basis"] = reader.rule(LEGAL_BASIS[kind], getattr(
-                rule_catalogue, LEGAL_BASIS[kind].upper()))
+            snapshot["legal_basis"] = reader.rule(LEGAL_BASIS[kind], getattr(rule_catalogue, LEGAL_BASIS[kind].upper()))
         if kind in ORDERS:
             snapshot["remedies"] = reader.rule("legal_remedies", rule_catalogue.LEGAL_REMEDIES)
     if kind == "rectification" and hazards:
-        snapshot["hazards"] = [{"ref": h["ref"], "item_code": h["item_code"], "item_text": h["item_text"],
-                                "severity": h["severity"], "description": h["description"].rstrip("。")}
-                               for h in hazards]
+        snapshot["hazards"] = [
+            {
+                "ref": h["ref"],
+                "item_code": h["item_code"],
+                "item_text": h["item_text"],
+                "severity": h["severity"],
+                "description": h["description"].rstrip("。"),
+            }
+            for h in hazards
+        ]
     if kind == "handover":
         snapshot["receiver"] = receiving_unit(snapshot["district"], data.get("case_unit"))
     if kind == "rectification" and data.get("rectify_due_at"):
         snapshot["deadline"] = datetime.fromisoformat(data["rectify_due_at"]).astimezone(CST).strftime("%Y-%m-%d %H:%M")
     elif kind == "rectification" and data.get("rectify_within"):
         try:
-            snapshot["deadline"] = (now + parse_duration(data["rectify_within"])).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+            snapshot["deadline"] = (
+                (now + parse_duration(data["rectify_within"])).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+            )
         except ValueError:
             pass
     snapshot["labels"] = {key: option_label(key, snapshot[key]) for key in LABELLED if key in snapshot}
     if kind == "receipt":
         snapshot["site_url"] = site_link.site_url(project.reg_no)
-    notice = Notice(project_id=project.id, kind=kind, number=number, district_code=project.district_code,
-                    street_code=project.street_code, element_id=element_id, issued_at=now,
-                    data_json=json.dumps(snapshot, ensure_ascii=False, default=str), template_version=TEMPLATE_VERSION)
+    notice = Notice(
+        project_id=project.id,
+        kind=kind,
+        number=number,
+        district_code=project.district_code,
+        street_code=project.street_code,
+        element_id=element_id,
+        issued_at=now,
+        data_json=json.dumps(snapshot, ensure_ascii=False, default=str),
+        template_version=TEMPLATE_VERSION,
+    )
     db.session.add(notice)
     return notice
 
@@ -178,8 +237,9 @@ def receiving_unit(district: str, code: str | None) -> str:
     return f"{district}{name[1:]}" if name.startswith("区") else name
 
 
-def record_service(user: User, notice_id: int, *, method: str, served_to: str, served_at=None, photos=(),
-                   note: str = "") -> Notice:
+def record_service(
+    user: User, notice_id: int, *, method: str, served_to: str, served_at=None, photos=(), note: str = ""
+) -> Notice:
     """The service record (送达回证) of a notice, by the street's staff of its project; once."""
     from ..errors import Conflict, Forbidden, ValidationFailed
 
@@ -203,10 +263,19 @@ def record_service(user: User, notice_id: int, *, method: str, served_to: str, s
     notice.service_photos_json = json.dumps(list(photos))
     notice.service_note = (note or "").strip()[:500] or None
     notice.served_by_id = user.id
-    db.session.add(HistoryEvent(project_id=project.id, actor_id=user.id, actor_name=user.username, kind="notice_served",
-                                element_id=notice.element_id, title=f"送达 {notice.number}", data_json=json.dumps(
-                                    {"notice": notice.number, "method": method, "served_to": notice.served_to},
-                                    ensure_ascii=False)))
+    db.session.add(
+        HistoryEvent(
+            project_id=project.id,
+            actor_id=user.id,
+            actor_name=user.username,
+            kind="notice_served",
+            element_id=notice.element_id,
+            title=f"送达 {notice.number}",
+            data_json=json.dumps(
+                {"notice": notice.number, "method": method, "served_to": notice.served_to}, ensure_ascii=False
+            ),
+        )
+    )
     db.session.commit()
     return notice
 
@@ -214,19 +283,31 @@ def record_service(user: User, notice_id: int, *, method: str, served_to: str, s
 def service_record(notice: Notice) -> dict | None:
     if notice.served_at is None:
         return None
-    return {"served_at": notice.served_at, "method": notice.service_method,
-            "method_label": SERVICE_METHODS.get(notice.service_method, notice.service_method),
-            "served_to": notice.served_to, "photos": json.loads(notice.service_photos_json or "[]"),
-            "note": notice.service_note}
+    return {
+        "served_at": notice.served_at,
+        "method": notice.service_method,
+        "method_label": SERVICE_METHODS.get(notice.service_method, notice.service_method),
+        "served_to": notice.served_to,
+        "photos": json.loads(notice.service_photos_json or "[]"),
+        "note": notice.service_note,
+    }
 
 
 def as_row(notice: Notice) -> dict:
-    return {"id": notice.id, "kind": notice.kind, "number": notice.number, "issued_at": notice.issued_at,
-            "html": document(notice), "data": json.loads(notice.data_json), "service": service_record(notice)}
+    return {
+        "id": notice.id,
+        "kind": notice.kind,
+        "number": notice.number,
+        "issued_at": notice.issued_at,
+        "html": document(notice),
+        "data": json.loads(notice.data_json),
+        "service": service_record(notice),
+    }
 
 
-def render(kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str | None = None,
-           version: int = TEMPLATE_VERSION) -> str:
+def render(
+    kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str | None = None, version: int = TEMPLATE_VERSION
+) -> str:
     """The document body (Chinese, as served), from templates/notices/body_v<version>.html; the
     labels the notice was issued with, else today's (a preview of data not yet issued)."""
     template = current_app.jinja_env.get_template(f"notices/body_v{version}.html")
@@ -235,9 +316,15 @@ def render(kind: str, number: str, issued_at: datetime, data: dict, qr_svg: str 
     def label(key: str, value) -> str:
         return labels[key] if key in labels else option_label(key, value)
 
-    return template.render(kind=kind, title=KINDS[kind][0], number=number,
-                           issued_on=issued_at.astimezone(CST).strftime("%Y年%m月%d日"), d=data,
-                           label=label, qr_svg=qr_svg)
+    return template.render(
+        kind=kind,
+        title=KINDS[kind][0],
+        number=number,
+        issued_on=issued_at.astimezone(CST).strftime("%Y年%m月%d日"),
+        d=data,
+        label=label,
+        qr_svg=qr_svg,
+    )
 
 
 def option_label(key: str, value) -> str:
@@ -269,8 +356,12 @@ def for_project(project: Project) -> list[Notice]:
 
 def for_owner(user: User, limit: int = 200) -> list[tuple[Notice, Project]]:
     rows = db.session.execute(
-        select(Notice, Project).join(Project, Project.id == Notice.project_id)
-        .where(policy.project_filter(user)).order_by(Notice.id.desc()).limit(limit))
+        select(Notice, Project)
+        .join(Project, Project.id == Notice.project_id)
+        .where(policy.project_filter(user))
+        .order_by(Notice.id.desc())
+        .limit(limit)
+    )
     return [tuple(r) for r in rows]
 
 

@@ -1,5 +1,6 @@
 """The public site page of a registered project: its address and the QR code that points to it
 (printed on the registration receipt, served beside the site page)."""
+
 from __future__ import annotations
 
 import io
@@ -11,7 +12,8 @@ from flask import current_app, has_request_context, request
 
 def site_url(reg_no: str) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL") or (
-        request.url_root if has_request_context() else "http://localhost:5000/")
+        request.url_root if has_request_context() else "http://localhost:5000/"
+    )
     return f"{base.rstrip('/')}/s/{reg_no}"
 
 
@@ -21,4 +23,4 @@ def qr_svg(url: str) -> str:
     out = io.BytesIO()
     image.save(out)
     text = out.getvalue().decode()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]

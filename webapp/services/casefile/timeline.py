@@ -3,6 +3,7 @@
 Everything here is derived from `history_event` rows and the process version's own diagram
 (element types, form keys), never from a Python list of task ids.
 """
+
 from __future__ import annotations
 
 import json
@@ -112,8 +113,14 @@ def hazards(rows: list[dict]) -> list[Hazard]:
         if row["kind"] == "task_completed" and "hazard_check" in roles:
             outcome = data.get("outcome")
             if outcome in ("fixed_onsite", "rectify", "stop_now"):
-                current = Hazard(row["at"], row.get("actor_display", row["actor"]), data.get("hazard_severity"),
-                                 data.get("hazard_description"), outcome, list(data.get("photos") or []))
+                current = Hazard(
+                    row["at"],
+                    row.get("actor_display", row["actor"]),
+                    data.get("hazard_severity"),
+                    data.get("hazard_description"),
+                    outcome,
+                    list(data.get("photos") or []),
+                )
                 if outcome == "fixed_onsite":
                     current.status, current.closed_at = "closed", row["at"]
                 elif outcome == "stop_now":
@@ -157,14 +164,22 @@ def notices(rows: list[dict]) -> list[dict]:
         if "hazard_check" in roles and data.get("outcome") == "rectify":
             kind = "rectification"
         elif ("hazard_check" in roles and data.get("outcome") == "stop_now") or (
-                "stop_work_decision" in roles and data.get("approved") == "yes"):
+            "stop_work_decision" in roles and data.get("approved") == "yes"
+        ):
             kind = "stop_work"
         elif "enforcement" in roles:
             kind = "enforcement"
         else:
             continue
-        out.append({"kind": kind, "at": row["at"], "by": row.get("actor_display", row["actor"]), "data": data,
-                    "element_id": row["element_id"]})
+        out.append(
+            {
+                "kind": kind,
+                "at": row["at"],
+                "by": row.get("actor_display", row["actor"]),
+                "data": data,
+                "element_id": row["element_id"],
+            }
+        )
     return out
 
 
@@ -179,17 +194,26 @@ def owner_notices(user: User, limit: int = 200) -> list[dict]:
     rows = db.session.execute(
         select(HistoryEvent, Project)
         .join(Project, Project.id == HistoryEvent.project_id)
-        .where(Project.owner_user_id == user.id, HistoryEvent.kind == "task_completed",
-               HistoryEvent.element_id.in_(elements))
-        .order_by(HistoryEvent.id.desc()).limit(limit)
+        .where(
+            Project.owner_user_id == user.id,
+            HistoryEvent.kind == "task_completed",
+            HistoryEvent.element_id.in_(elements),
+        )
+        .order_by(HistoryEvent.id.desc())
+        .limit(limit)
     ).all()
     names = _display_names({h.actor_name for h, _ in rows})
     out = []
     for event, project in rows:
-        row = {"kind": event.kind, "element_id": event.element_id, "at": event.at, "actor": event.actor_name,
-               "actor_display": names.get(event.actor_name, event.actor_name),
-               "data": json.loads(event.data_json) if event.data_json else {},
-               "casefile": roles_of.get(event.element_id, set())}
+        row = {
+            "kind": event.kind,
+            "element_id": event.element_id,
+            "at": event.at,
+            "actor": event.actor_name,
+            "actor_display": names.get(event.actor_name, event.actor_name),
+            "data": json.loads(event.data_json) if event.data_json else {},
+            "casefile": roles_of.get(event.element_id, set()),
+        }
         for notice in notices([row]):
             notice["project"] = project
             out.append(notice)

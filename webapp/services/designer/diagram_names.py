@@ -6,6 +6,7 @@ What the figures and the case file read is not named here: elements say what the
 extension properties (`kpi`, `casefile`, `stage`, `notice`…; domain.figures), so a renamed step
 keeps counting, and a version dropping a property a figure needs is refused at validation.
 """
+
 from __future__ import annotations
 
 # The process new projects start.

@@ -4,6 +4,7 @@ The scenarios are the files in processes/scenarios/ naming the bundle's process.
 district rules at their defaults (a scenario may set some in its `rules`), the deadline and date
 helpers the platform binds, and the patrol checklist of the forms directory.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ def helpers(rules: dict, now: Callable[[], datetime]) -> dict:
 def checklist_in(forms_dir: str | Path):
     """The patrol checklist items that apply to a project's facts, read from `forms_dir`."""
     path = Path(forms_dir) / "checklist.json"
-    return lambda facts: checklist_for(facts.get("risk_flags") or [], facts.get("object_type") or "SMALL_WORKS",
-                                       path=path)
+    return lambda facts: checklist_for(
+        facts.get("risk_flags") or [], facts.get("object_type") or "SMALL_WORKS", path=path
+    )
 
 
 def checklist(facts: dict) -> list[dict]:
@@ -76,8 +78,20 @@ def run_all(files: dict[str, str], process_id: str | None, district_code: str | 
     try:
         cases = shipped(bundle.process_id, district_code)
     except scenarios.ScenarioError as exc:
-        return dict(EMPTY, failed=1, results=[{"name": DIRECTORY, "title": DIRECTORY, "file": None, "passed": False,
-                                               "failures": [str(exc)], "diverged_at": None}])
+        return dict(
+            EMPTY,
+            failed=1,
+            results=[
+                {
+                    "name": DIRECTORY,
+                    "title": DIRECTORY,
+                    "file": None,
+                    "passed": False,
+                    "failures": [str(exc)],
+                    "diverged_at": None,
+                }
+            ],
+        )
     return run_on(bundle, cases)
 
 
@@ -85,8 +99,12 @@ def run_on(bundle: Bundle, cases: list[scenarios.Scenario]) -> dict:
     started = perf_counter()
     results = [scenarios.run(bundle, case, helpers, checklist).to_dict() for case in cases]
     failed = sum(1 for r in results if not r["passed"])
-    return {"results": results, "passed": len(results) - failed, "failed": failed,
-            "seconds": round(perf_counter() - started, 2)}
+    return {
+        "results": results,
+        "passed": len(results) - failed,
+        "failed": failed,
+        "seconds": round(perf_counter() - started, 2),
+    }
 
 
 def record(user, *, project_id: int | None = None, reg_no: str | None = None) -> dict:
@@ -95,24 +113,39 @@ def record(user, *, project_id: int | None = None, reg_no: str | None = None) ->
     scenario file is shared with everyone who reads the process."""
     if not policy.records_scenarios(user):
         raise Forbidden("只有流程设计员可以录制场景")
-    query = select(Project).where(Project.id == project_id) if project_id is not None else \
-        select(Project).where(Project.reg_no == (reg_no or "").strip())
+    query = (
+        select(Project).where(Project.id == project_id)
+        if project_id is not None
+        else select(Project).where(Project.reg_no == (reg_no or "").strip())
+    )
     project = db.session.scalar(query)
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id)) \
-        if project is not None else None
+    instance = (
+        db.session.scalar(select(ProcessInstance).where(ProcessInstance.project_id == project.id))
+        if project is not None
+        else None
+    )
     district = user.org_unit.district_code if user.org_unit is not None else None
     if project is None or instance is None or (district is not None and project.district_code != district):
         raise NotFound("没有这个项目")  # a district's designer records the district's projects only
     bundle = versions.bundle_for(db.session.get(ProcessVersion, instance.version_id))
-    rows = [{"kind": e.kind, "element_id": e.element_id, "at": e.at, "data": json.loads(e.data_json or "null")}
-            for e in db.session.scalars(select(HistoryEvent).where(HistoryEvent.project_id == project.id)
-                                        .order_by(HistoryEvent.id))]
+    rows = [
+        {"kind": e.kind, "element_id": e.element_id, "at": e.at, "data": json.loads(e.data_json or "null")}
+        for e in db.session.scalars(
+            select(HistoryEvent).where(HistoryEvent.project_id == project.id).order_by(HistoryEvent.id)
+        )
+    ]
     created = next((r for r in rows if r["kind"] == "project_created"), None)
     if created is None or not isinstance(created["data"], dict):
         raise NotFound("该项目没有可录制的登记数据")
     name = "recorded_" + re.sub(r"[^\w-]", "_", project.reg_no)
-    case = scenarios.from_history(bundle, name, f"录制自 {project.reg_no}：{project.title}",
-                                  privacy.masked(created["data"]), created["at"], privacy.masked(rows))
+    case = scenarios.from_history(
+        bundle,
+        name,
+        f"录制自 {project.reg_no}：{project.title}",
+        privacy.masked(created["data"]),
+        created["at"],
+        privacy.masked(rows),
+    )
     outcome = scenarios.execute(bundle, case, helpers, checklist)
     case.expect = scenarios.expectation(outcome)
     return {"scenario": case.to_dict(), "replayed": outcome.error is None, "error": outcome.error}

@@ -3,6 +3,7 @@
 A task's form is the one deployed with its project's process version (files forms/<key>.json
 in the version's bundle); forms a version does not carry come from the forms/ directory.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,25 +45,50 @@ def version_of_instance(instance_id: int) -> ProcessVersion | None:
     return db.session.get(ProcessVersion, instance.version_id) if instance is not None else None
 
 
-def validate(form_key: str, data, *, lang: str = "zh", options=None, checklist_items=None,
-             version: ProcessVersion | None = None, context: dict | None = None, staff: bool = False) -> dict:
+def validate(
+    form_key: str,
+    data,
+    *,
+    lang: str = "zh",
+    options=None,
+    checklist_items=None,
+    version: ProcessVersion | None = None,
+    context: dict | None = None,
+    staff: bool = False,
+) -> dict:
     """The clean data, or ValidationFailed naming every failing field. `context`: the project's
     data (fields asked only where they apply, dates after the planned start); `staff`: recorded
     by staff for the owner."""
     forms = catalog(version)
     if form_key not in forms:
         raise ValidationFailed({"__all__": f"unknown form {form_key!r}"})
-    return checked(forms.get(form_key), data, lang=lang, options=options, checklist_items=checklist_items,
-                   context=context, staff=staff)
+    return checked(
+        forms.get(form_key),
+        data,
+        lang=lang,
+        options=options,
+        checklist_items=checklist_items,
+        context=context,
+        staff=staff,
+    )
 
 
-def checked(form: FormDefinition, data, *, lang: str = "zh", options=None, checklist_items=None,
-            context: dict | None = None, staff: bool = False) -> dict:
+def checked(
+    form: FormDefinition,
+    data,
+    *,
+    lang: str = "zh",
+    options=None,
+    checklist_items=None,
+    context: dict | None = None,
+    staff: bool = False,
+) -> dict:
     """The clean data of a submission of this form, or ValidationFailed naming every failing field.
     `context`: the project's data (fields asked only where they apply, dates after the planned
     start); `staff`: recorded by staff for the owner."""
-    clean, errors = form.validate(data, options=options, checklist_items=checklist_items, lang=lang,
-                                  context=context, staff=staff)
+    clean, errors = form.validate(
+        data, options=options, checklist_items=checklist_items, lang=lang, context=context, staff=staff
+    )
     if errors:
         raise ValidationFailed(errors)
     # Every field of the form is present afterwards (absent → None, unchecked box → False), so

@@ -2,6 +2,7 @@
 
 Bundles are parsed once per content hash and kept in memory for the life of the process.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,7 @@ _lock = threading.Lock()
 
 def read_directory(directory: str) -> dict[str, str]:
     return {
-        p.name: p.read_text(encoding="utf-8")
-        for p in sorted(Path(directory).iterdir())
-        if p.suffix in PROCESS_SUFFIXES
+        p.name: p.read_text(encoding="utf-8") for p in sorted(Path(directory).iterdir()) if p.suffix in PROCESS_SUFFIXES
     }
 
 
@@ -62,7 +61,9 @@ def tagged(prop: str, process_id: str = MAIN_PROCESS) -> dict[str, frozenset[str
     version of the process: history recorded under an older version's elements counts too."""
     rows = db.session.execute(
         select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.content_hash)
-        .where(ProcessVersion.process_id == process_id).order_by(ProcessVersion.id)).all()
+        .where(ProcessVersion.process_id == process_id)
+        .order_by(ProcessVersion.id)
+    ).all()
     key = (prop, tuple(row.content_hash for row in rows))
     found = _tagged.get(key)
     if found is None:
@@ -89,8 +90,9 @@ def files_json(version) -> str:
 def latest_version(process_id: str = MAIN_PROCESS, district_code: str | None = None) -> ProcessVersion:
     """The newest version of a line: the city's (`district_code` None) or a district's variant."""
     version = db.session.scalar(
-        select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                     _line(district_code)).order_by(ProcessVersion.version.desc())
+        select(ProcessVersion)
+        .where(ProcessVersion.process_id == process_id, _line(district_code))
+        .order_by(ProcessVersion.version.desc())
     )
     if version is None:
         if district_code is not None:
@@ -104,9 +106,10 @@ def version_for_district(district_code: str | None, process_id: str = MAIN_PROCE
     else the city's version (the default of every district)."""
     if district_code:
         variant = db.session.scalar(
-            select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                         ProcessVersion.district_code == district_code)
-            .order_by(ProcessVersion.version.desc()))
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id, ProcessVersion.district_code == district_code)
+            .order_by(ProcessVersion.version.desc())
+        )
         if variant is not None:
             return variant
     return latest_version(process_id)
@@ -119,8 +122,13 @@ def _line(district_code: str | None):
 
 
 def deploy(
-    files: dict[str, str], actor: str | None, note: str | None = None, actor_id: int | None = None,
-    checks: dict | None = None, district_code: str | None = None, repeat: bool = False,
+    files: dict[str, str],
+    actor: str | None,
+    note: str | None = None,
+    actor_id: int | None = None,
+    checks: dict | None = None,
+    district_code: str | None = None,
+    repeat: bool = False,
     line_label: str | None = None,
 ) -> tuple[ProcessVersion, bool]:
     """Store the bundle as a new immutable version of its line (the city's, or `district_code`'s
@@ -143,10 +151,14 @@ def deploy(
             return existing, False
     base = previous
     if base is None and district_code is not None:  # a district's first variant departs from the city's
-        base = db.session.scalar(select(ProcessVersion).where(
-            ProcessVersion.process_id == bundle.process_id, _line(None)).order_by(ProcessVersion.version.desc()))
-    newest = db.session.scalar(select(func.max(ProcessVersion.version)).where(
-        ProcessVersion.process_id == bundle.process_id))
+        base = db.session.scalar(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == bundle.process_id, _line(None))
+            .order_by(ProcessVersion.version.desc())
+        )
+    newest = db.session.scalar(
+        select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == bundle.process_id)
+    )
     version = ProcessVersion(
         process_id=bundle.process_id,
         version=(newest or 0) + 1,
@@ -160,17 +172,20 @@ def deploy(
     db.session.flush()
     _cache.setdefault(digest, bundle)
     line_name = f" {line_label or district_code}" if district_code else ""
-    db.session.add(HistoryEvent(
-        project_id=None,
-        actor_id=actor_id,
-        actor_name=actor or "system",
-        kind="deployment",
-        element_id=version.process_id,
-        title=f"{version.process_id}{line_name} v{version.version}" + (
-            f"（重新部署 v{checks['rollback_of']}）" if checks and checks.get("rollback_of") else ""),
-        data_json=json.dumps(dict(deployment_summary(base, version), district=district_code, **(checks or {})),
-                             ensure_ascii=False),
-    ))
+    db.session.add(
+        HistoryEvent(
+            project_id=None,
+            actor_id=actor_id,
+            actor_name=actor or "system",
+            kind="deployment",
+            element_id=version.process_id,
+            title=f"{version.process_id}{line_name} v{version.version}"
+            + (f"（重新部署 v{checks['rollback_of']}）" if checks and checks.get("rollback_of") else ""),
+            data_json=json.dumps(
+                dict(deployment_summary(base, version), district=district_code, **(checks or {})), ensure_ascii=False
+            ),
+        )
+    )
     return version, True
 
 

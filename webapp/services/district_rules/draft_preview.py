@@ -3,6 +3,7 @@
 Nothing is saved. Each project's decisions run on its own process version, once with the rules
 in force and once with the draft, both as at the draft's effective moment; domain.whatif compares.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -44,7 +45,9 @@ def preview(user: User, code: str, values: dict, effective_from=None, lang: str 
     for row in summary["patrol_load"]:
         row["street_name"] = streets.get(row["street_code"], row["street_code"])
     summary.update(
-        district_code=code, effective_from=when, compared_with=current.version,
+        district_code=code,
+        effective_from=when,
+        compared_with=current.version,
         changes=[rulebook.change_row(cat, c, lang) for c in cat.diff(current.values, draft)],
         kept_deadlines=_decided_deadlines(code),
     )
@@ -58,15 +61,25 @@ def _current_projects(code: str) -> tuple[list[ProjectFacts], dict[int, object]]
         .join(ProcessInstance, ProcessInstance.project_id == Project.id)
         .outerjoin(TimerJob, TimerJob.instance_id == ProcessInstance.id)
         .where(Project.district_code == code, Project.closed_at.is_(None), Project.stage != "registration")
-        .order_by(Project.id))
+        .order_by(Project.id)
+    )
     facts, versions, bundles = [], {}, {}
     for project, instance, timer_due in rows:
         bundle = bundles.get(instance.version_id)
         if bundle is None:
             bundle = bundles[instance.version_id] = bundle_for(db.session.get(ProcessVersion, instance.version_id))
         data = ProcessRunner.load(bundle, instance.state).data()
-        facts.append(ProjectFacts(project.id, project.reg_no, project.title, project.street_code, project.stage,
-                                  data, timer_due if project.stage == "patrol" else None))
+        facts.append(
+            ProjectFacts(
+                project.id,
+                project.reg_no,
+                project.title,
+                project.street_code,
+                project.stage,
+                data,
+                timer_due if project.stage == "patrol" else None,
+            )
+        )
         versions[project.id] = bundle
     return facts, versions
 
@@ -94,10 +107,16 @@ def _output(decider: Decider, engine, data: dict, name: str):
 
 def _decided_deadlines(code: str) -> int:
     """Due dates and timers already set in the district's projects: decided, so they stay."""
-    tasks = db.session.scalar(select(func.count()).select_from(InboxTask)
-                              .where(InboxTask.district_code == code, InboxTask.due_at.is_not(None)))
-    timers = db.session.scalar(select(func.count()).select_from(TimerJob)
-                               .join(ProcessInstance, ProcessInstance.id == TimerJob.instance_id)
-                               .join(Project, Project.id == ProcessInstance.project_id)
-                               .where(Project.district_code == code))
+    tasks = db.session.scalar(
+        select(func.count())
+        .select_from(InboxTask)
+        .where(InboxTask.district_code == code, InboxTask.due_at.is_not(None))
+    )
+    timers = db.session.scalar(
+        select(func.count())
+        .select_from(TimerJob)
+        .join(ProcessInstance, ProcessInstance.id == TimerJob.instance_id)
+        .join(Project, Project.id == ProcessInstance.project_id)
+        .where(Project.district_code == code)
+    )
     return tasks + timers

@@ -1,5 +1,6 @@
 """Bulk claim, release and assign: the single-task rules (services.inbox.claims) applied to each
 task in turn; a task refused does not stop the others, and the answer says which and why."""
+
 from __future__ import annotations
 
 from ...domain.errors import DomainError

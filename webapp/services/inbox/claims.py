@@ -3,6 +3,7 @@
 A claimed task stays in the group's inbox (marked with who holds it) but only its holder may
 complete it (policy.can_do_task refuses everyone else).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -75,4 +76,3 @@ def holders(user_ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-

@@ -1,4 +1,5 @@
 """Task drafts: a half-filled form kept per task and user until the task is completed."""
+
 from __future__ import annotations
 
 import json
@@ -29,4 +30,3 @@ def load(user: User, task_id: str) -> tuple[dict, object] | None:
     if row is None:
         return None
     return json.loads(row.data_json), row.updated_at
-

@@ -1,4 +1,5 @@
 """A user's named inbox filters (and sort order), kept as the inbox's own query string."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
@@ -24,7 +25,9 @@ def save(user: User, name: str, params: dict, lang: str = "zh") -> dict:
     """Save (or replace, by name) a filter of the inbox parameters given."""
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise ValidationFailed({"name": "请填写名称（最多 60 字）" if lang != "en" else "Give a name (at most 60 characters)"})
+        raise ValidationFailed(
+            {"name": "请填写名称（最多 60 字）" if lang != "en" else "Give a name (at most 60 characters)"}
+        )
     query = urlencode([(k, str(params[k])) for k in KEYS if params.get(k) not in (None, "", False)])[:500]
     existing = db.session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id, SavedFilter.name == name))
     if existing is None:

@@ -10,6 +10,7 @@ A worker whose lock expired has lost the task: another may fetch it, and its com
 
 Whatever happens to a task is a row in its project's history (and so in the audit trail).
 """
+
 from __future__ import annotations
 
 import json
@@ -50,27 +51,50 @@ def _visible(user: User, scopes: frozenset[str]):
     return condition
 
 
-def fetch_and_lock(user: User, scopes: frozenset[str], *, topics: list[str], worker_id: str, max_tasks: int,
-                   lock_seconds: int, ip: str | None = None, now: datetime | None = None) -> list[dict]:
+def fetch_and_lock(
+    user: User,
+    scopes: frozenset[str],
+    *,
+    topics: list[str],
+    worker_id: str,
+    max_tasks: int,
+    lock_seconds: int,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> list[dict]:
     """Lock up to `max_tasks` free tasks of these topics for this worker, oldest first; each with
     the variables its element names."""
     _require_client(user, scopes, topics)
     now = now or utcnow()
-    free = (select(ExternalTaskRow.id)
-            .where(_visible(user, scopes), ExternalTaskRow.topic.in_(topics), ExternalTaskRow.status == "open")
-            .where(ExternalTaskRow.locked_until.is_(None) | (ExternalTaskRow.locked_until < now))
-            .order_by(ExternalTaskRow.created_at, ExternalTaskRow.id)
-            .limit(max_tasks))
+    free = (
+        select(ExternalTaskRow.id)
+        .where(_visible(user, scopes), ExternalTaskRow.topic.in_(topics), ExternalTaskRow.status == "open")
+        .where(ExternalTaskRow.locked_until.is_(None) | (ExternalTaskRow.locked_until < now))
+        .order_by(ExternalTaskRow.created_at, ExternalTaskRow.id)
+        .limit(max_tasks)
+    )
     if db.engine.dialect.name == "postgresql":
         free = free.with_for_update(skip_locked=True)
     until = now + timedelta(seconds=lock_seconds)
-    claim = (update(ExternalTaskRow).where(ExternalTaskRow.id.in_(free.scalar_subquery()))
-             .values(worker_id=worker_id, locked_until=until)
-             .returning(ExternalTaskRow.id)
-             .execution_options(synchronize_session=False))
+    claim = (
+        update(ExternalTaskRow)
+        .where(ExternalTaskRow.id.in_(free.scalar_subquery()))
+        .values(worker_id=worker_id, locked_until=until)
+        .returning(ExternalTaskRow.id)
+        .execution_options(synchronize_session=False)
+    )
     ids = list(db.session.scalars(claim))
-    rows = list(db.session.scalars(select(ExternalTaskRow).where(ExternalTaskRow.id.in_(ids))
-                                   .order_by(ExternalTaskRow.created_at, ExternalTaskRow.id))) if ids else []
+    rows = (
+        list(
+            db.session.scalars(
+                select(ExternalTaskRow)
+                .where(ExternalTaskRow.id.in_(ids))
+                .order_by(ExternalTaskRow.created_at, ExternalTaskRow.id)
+            )
+        )
+        if ids
+        else []
+    )
     out = []
     for row in rows:
         db.session.refresh(row)
@@ -88,11 +112,21 @@ def _variables(row: ExternalTaskRow) -> dict:
 
 def describe(row: ExternalTaskRow) -> dict:
     project = db.session.get(Project, row.project_id)
-    return {"id": row.id, "topic": row.topic, "element_id": row.element_id, "title": row.title,
-            "reg_no": project.reg_no if project else None, "project_id": row.project_id,
-            "district_code": row.district_code, "status": row.status, "created_at": row.created_at,
-            "worker_id": row.worker_id, "locked_until": row.locked_until,
-            "retries": row.retries, "error_message": row.error_message}
+    return {
+        "id": row.id,
+        "topic": row.topic,
+        "element_id": row.element_id,
+        "title": row.title,
+        "reg_no": project.reg_no if project else None,
+        "project_id": row.project_id,
+        "district_code": row.district_code,
+        "status": row.status,
+        "created_at": row.created_at,
+        "worker_id": row.worker_id,
+        "locked_until": row.locked_until,
+        "retries": row.retries,
+        "error_message": row.error_message,
+    }
 
 
 def _locked_row(user: User, scopes: frozenset[str], task_id: str, worker_id: str) -> ExternalTaskRow:
@@ -100,9 +134,14 @@ def _locked_row(user: User, scopes: frozenset[str], task_id: str, worker_id: str
         raise Forbidden("外部任务只供系统对接账号使用：external tasks are for integration clients")
     row = db.session.scalar(select(ExternalTaskRow).where(ExternalTaskRow.id == str(task_id), _visible(user, scopes)))
     if row is None:
-        done = db.session.scalar(select(HistoryEvent.kind).where(
-            HistoryEvent.task_id == str(task_id),
-            HistoryEvent.kind.in_(("external_task_completed", "external_task_cancelled"))).limit(1))
+        done = db.session.scalar(
+            select(HistoryEvent.kind)
+            .where(
+                HistoryEvent.task_id == str(task_id),
+                HistoryEvent.kind.in_(("external_task_completed", "external_task_cancelled")),
+            )
+            .limit(1)
+        )
         if done is not None and (topic := _topic_of_history(task_id)) in scopes:
             what = "已完成" if done == "external_task_completed" else "已取消（超时转人工办理等）"
             raise Conflict(f"外部任务{what}：the external task is no longer waiting (topic {topic})")
@@ -115,13 +154,24 @@ def _locked_row(user: User, scopes: frozenset[str], task_id: str, worker_id: str
 
 
 def _topic_of_history(task_id: str) -> str | None:
-    data = db.session.scalar(select(HistoryEvent.data_json).where(
-        HistoryEvent.task_id == str(task_id), HistoryEvent.kind == "external_task_waiting").limit(1))
+    data = db.session.scalar(
+        select(HistoryEvent.data_json)
+        .where(HistoryEvent.task_id == str(task_id), HistoryEvent.kind == "external_task_waiting")
+        .limit(1)
+    )
     return (json.loads(data) or {}).get("topic") if data else None
 
 
-def complete(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str, variables: dict, lang: str = "zh",
-             ip: str | None = None) -> Project:
+def complete(
+    user: User,
+    scopes: frozenset[str],
+    task_id: str,
+    *,
+    worker_id: str,
+    variables: dict,
+    lang: str = "zh",
+    ip: str | None = None,
+) -> Project:
     """The worker's result: checked by the element's form, then the token moves on."""
     row = _locked_row(user, scopes, task_id, worker_id)
     instance = db.session.get(ProcessInstance, row.instance_id)
@@ -134,13 +184,31 @@ def complete(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str
     elif variables:
         raise ValidationFailed({name: "该任务不接收返回变量：this task takes no variables" for name in variables})
     return instances.complete_external(
-        row.instance_id, row.id, variables, actor=user, ip=ip,
-        history={"kind": "external_task_completed", "element_id": row.element_id, "title": row.title,
-                 "data": {"topic": row.topic, "worker_id": worker_id, "variables": variables}})
+        row.instance_id,
+        row.id,
+        variables,
+        actor=user,
+        ip=ip,
+        history={
+            "kind": "external_task_completed",
+            "element_id": row.element_id,
+            "title": row.title,
+            "data": {"topic": row.topic, "worker_id": worker_id, "variables": variables},
+        },
+    )
 
 
-def fail(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str, message: str, retries: int | None,
-         retry_timeout: int, ip: str | None = None) -> ExternalTaskRow:
+def fail(
+    user: User,
+    scopes: frozenset[str],
+    task_id: str,
+    *,
+    worker_id: str,
+    message: str,
+    retries: int | None,
+    retry_timeout: int,
+    ip: str | None = None,
+) -> ExternalTaskRow:
     """The worker could not do it: the task waits `retry_timeout` seconds, then may be fetched
     again; with no retries left it is an incident (listed at /api/v1/ops/incidents)."""
     row = _locked_row(user, scopes, task_id, worker_id)
@@ -151,8 +219,13 @@ def fail(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str, me
     row.failed_at = now
     row.worker_id = None
     row.locked_until = now + timedelta(seconds=retry_timeout) if row.retries > 0 else None
-    _history(row, user, "external_task_failed", {"worker_id": worker_id, "message": row.error_message,
-                                                  "retries": row.retries}, ip)
+    _history(
+        row,
+        user,
+        "external_task_failed",
+        {"worker_id": worker_id, "message": row.error_message, "retries": row.retries},
+        ip,
+    )
     if row.retries == 0:
         row.status = "incident"
         _history(row, user, "incident_raised", {"topic": row.topic, "message": row.error_message}, ip)
@@ -160,8 +233,9 @@ def fail(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str, me
     return row
 
 
-def extend_lock(user: User, scopes: frozenset[str], task_id: str, *, worker_id: str, lock_seconds: int,
-                ip: str | None = None) -> ExternalTaskRow:
+def extend_lock(
+    user: User, scopes: frozenset[str], task_id: str, *, worker_id: str, lock_seconds: int, ip: str | None = None
+) -> ExternalTaskRow:
     row = _locked_row(user, scopes, task_id, worker_id)
     row.locked_until = utcnow() + timedelta(seconds=lock_seconds)
     db.session.commit()
@@ -169,16 +243,20 @@ def extend_lock(user: User, scopes: frozenset[str], task_id: str, *, worker_id: 
 
 
 def _history(row: ExternalTaskRow, actor: User | None, kind: str, data: dict, ip: str | None) -> None:
-    instances.add_history(row.project_id, actor, kind, row.element_id, row.title, dict(data, topic=row.topic), ip,
-                          task_id=row.id)
+    instances.add_history(
+        row.project_id, actor, kind, row.element_id, row.title, dict(data, topic=row.topic), ip, task_id=row.id
+    )
 
 
 # -- operations (role admin) ---------------------------------------------------------------------
 def incidents() -> list[dict]:
     """Service tasks whose workers gave up (incidents), then those failing and waiting to retry."""
-    rows = db.session.scalars(select(ExternalTaskRow).where(
-        (ExternalTaskRow.status == "incident") | ExternalTaskRow.failed_at.is_not(None))
-        .order_by((ExternalTaskRow.status == "incident").desc(), ExternalTaskRow.failed_at).limit(500))
+    rows = db.session.scalars(
+        select(ExternalTaskRow)
+        .where((ExternalTaskRow.status == "incident") | ExternalTaskRow.failed_at.is_not(None))
+        .order_by((ExternalTaskRow.status == "incident").desc(), ExternalTaskRow.failed_at)
+        .limit(500)
+    )
     return [describe(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ not waiting for it (or a key nobody knows) a 404 or 409, two catches waiting for
 message, delivered or refused, is kept (`inbound_message`), in the project's history when it has
 one, and in the audit trail.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,16 @@ from ..lifecycle import instances
 from ..security import audit, policy
 
 
-def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str | None, data: dict, *,
-            lang: str = "zh", ip: str | None = None) -> tuple[str, Project]:
+def receive(
+    user: User,
+    scopes: frozenset[str],
+    name: str,
+    correlation_key: str | None,
+    data: dict,
+    *,
+    lang: str = "zh",
+    ip: str | None = None,
+) -> tuple[str, Project]:
     """('correlated' | 'started', the project); refusals raise (and are recorded first)."""
     if not policy.is_integration(user):
         raise Forbidden("消息只供系统对接账号发送：messages are for integration clients")
@@ -44,15 +53,25 @@ def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str 
         runner, version = _runner_of(project)
         waiting = runner.waiting_messages().count(name)
         if waiting > 1:
-            refuse(Conflict(f"项目 {key} 有 {waiting} 处在等待消息「{name}」，无法确定投递到哪一处：ambiguous"),
-                   project)
+            refuse(
+                Conflict(f"项目 {key} 有 {waiting} 处在等待消息「{name}」，无法确定投递到哪一处：ambiguous"), project
+            )
         if waiting == 1:
             catch = runner.waiting_message_specs(name)[0]
             clean = _checked(properties(catch).get("formKey"), version, data, lang, refuse, project)
-            moved = instances.deliver_message(project, name, clean, actor=user, ip=ip, history={
-                "kind": "message_received", "element_id": catch.bpmn_id,
-                "title": catch.bpmn_name or f"收到消息 {name}",
-                "data": {"name": name, "correlation_key": key, "data": clean}})
+            moved = instances.deliver_message(
+                project,
+                name,
+                clean,
+                actor=user,
+                ip=ip,
+                history={
+                    "kind": "message_received",
+                    "element_id": catch.bpmn_id,
+                    "title": catch.bpmn_name or f"收到消息 {name}",
+                    "data": {"name": name, "correlation_key": key, "data": clean},
+                },
+            )
             _log(user, name, key, clean, "correlated", moved)
             return "correlated", moved
     if project is None and any(name in start_messages(bundle_for(v)) for v in _current_versions()):
@@ -67,24 +86,49 @@ def receive(user: User, scopes: frozenset[str], name: str, correlation_key: str 
 def _start(user: User, name: str, key: str | None, data, lang, ip, refuse) -> Project:
     """A new project at the start event catching the message, in the street the data name, on the
     version its district starts projects on (its variant, else the city's)."""
-    if key and db.session.scalar(select(InboundMessage.id).where(
-            InboundMessage.name == name, InboundMessage.correlation_key == key, InboundMessage.outcome == "started")):
-        earlier = db.session.scalar(select(Project.reg_no).join(InboundMessage, InboundMessage.project_id == Project.id)
-                                    .where(InboundMessage.name == name, InboundMessage.correlation_key == key))
+    if key and db.session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.name == name, InboundMessage.correlation_key == key, InboundMessage.outcome == "started"
+        )
+    ):
+        earlier = db.session.scalar(
+            select(Project.reg_no)
+            .join(InboundMessage, InboundMessage.project_id == Project.id)
+            .where(InboundMessage.name == name, InboundMessage.correlation_key == key)
+        )
         refuse(Conflict(f"消息「{name}」（{key}）已接收过，已建项目 {earlier}：already received"))
     street = _street(data.get("street") if isinstance(data, dict) else None)
     if street is None or not _in_reach(user, street.district_code):
         refuse(ValidationFailed({"street": "须为本账号辖区内的街道（镇）名称或代码：a street this account serves"}))
     version = version_for_district(street.district_code)
-    spec = next((s for s in bundle_for(version).spec.task_specs.values() if type(s).__name__ == "StartEvent"
-                 and getattr(getattr(s, "event_definition", None), "name", None) == name), None)
+    spec = next(
+        (
+            s
+            for s in bundle_for(version).spec.task_specs.values()
+            if type(s).__name__ == "StartEvent" and getattr(getattr(s, "event_definition", None), "name", None) == name
+        ),
+        None,
+    )
     if spec is None:
         refuse(Conflict(f"本区流程版本不接收消息「{name}」：the district's process does not start with it"))
     clean = dict(_checked(properties(spec).get("formKey"), version, data, lang, refuse), street=street.code)
-    project = instances.start_by_message(street, (name, clean), title=f"{spec.bpmn_name or name}：{clean.get('address') or ''}",
-                                         address=clean.get("address"), sender=user, ip=ip)
-    instances.add_history(project.id, user, "message_received", spec.bpmn_id, spec.bpmn_name or f"收到消息 {name}",
-                          {"name": name, "correlation_key": key, "data": clean}, ip)
+    project = instances.start_by_message(
+        street,
+        (name, clean),
+        title=f"{spec.bpmn_name or name}：{clean.get('address') or ''}",
+        address=clean.get("address"),
+        sender=user,
+        ip=ip,
+    )
+    instances.add_history(
+        project.id,
+        user,
+        "message_received",
+        spec.bpmn_id,
+        spec.bpmn_name or f"收到消息 {name}",
+        {"name": name, "correlation_key": key, "data": clean},
+        ip,
+    )
     _log(user, name, key, clean, "started", project)
     return project
 
@@ -99,8 +143,13 @@ def _street(text) -> OrgUnit | None:
     if not text:
         return None
     text = str(text).strip()
-    return db.session.scalar(select(OrgUnit).where(OrgUnit.kind == "street")
-                             .where((OrgUnit.code == text) | (OrgUnit.name == text)).order_by(OrgUnit.code).limit(1))
+    return db.session.scalar(
+        select(OrgUnit)
+        .where(OrgUnit.kind == "street")
+        .where((OrgUnit.code == text) | (OrgUnit.name == text))
+        .order_by(OrgUnit.code)
+        .limit(1)
+    )
 
 
 def _checked(form_key: str | None, version: ProcessVersion, data, lang: str, refuse, project=None) -> dict:
@@ -131,7 +180,9 @@ def _current_versions() -> list[ProcessVersion]:
 
 def _known_messages() -> set[str]:
     """What the versions new projects start on start with or catch, and what the running ones catch."""
-    ids = set(db.session.scalars(select(distinct(ProcessInstance.version_id)).where(ProcessInstance.completed.is_(False))))
+    ids = set(
+        db.session.scalars(select(distinct(ProcessInstance.version_id)).where(ProcessInstance.completed.is_(False)))
+    )
     known: set[str] = set()
     for version in [*_current_versions(), *(db.session.get(ProcessVersion, i) for i in sorted(ids))]:
         known |= caught_messages(bundle_for(version))
@@ -146,21 +197,44 @@ def _refuser(user: User, name: str, key: str | None, data, ip: str | None):
         db.session.rollback()
         reason = str(error)[:500]
         if project is not None:
-            instances.add_history(project.id, user, "message_refused", None, f"拒收消息 {name}",
-                                  {"name": name, "correlation_key": key, "reason": reason}, ip)
+            instances.add_history(
+                project.id,
+                user,
+                "message_refused",
+                None,
+                f"拒收消息 {name}",
+                {"name": name, "correlation_key": key, "reason": reason},
+                ip,
+            )
         _log(user, name, key, data, "refused", project, reason)
-        audit.record("message_refused", user=user, ip=ip, object_type="message", object_id=name,
-                     details={"correlation_key": key, "reason": reason}, commit=False)
+        audit.record(
+            "message_refused",
+            user=user,
+            ip=ip,
+            object_type="message",
+            object_id=name,
+            details={"correlation_key": key, "reason": reason},
+            commit=False,
+        )
         db.session.commit()
         raise error
 
     return refuse
 
 
-def _log(user: User, name: str, key: str | None, data, outcome: str, project: Project | None,
-         reason: str | None = None) -> None:
-    db.session.add(InboundMessage(name=name[:100], correlation_key=key[:100] if key else None, sender_id=user.id,
-                                  project_id=project.id if project is not None else None, outcome=outcome,
-                                  reason=reason, data_json=json.dumps(data, ensure_ascii=False, default=str)[:20000]))
+def _log(
+    user: User, name: str, key: str | None, data, outcome: str, project: Project | None, reason: str | None = None
+) -> None:
+    db.session.add(
+        InboundMessage(
+            name=name[:100],
+            correlation_key=key[:100] if key else None,
+            sender_id=user.id,
+            project_id=project.id if project is not None else None,
+            outcome=outcome,
+            reason=reason,
+            data_json=json.dumps(data, ensure_ascii=False, default=str)[:20000],
+        )
+    )
     if outcome != "refused":
         db.session.commit()

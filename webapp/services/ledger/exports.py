@@ -6,6 +6,7 @@ a date format. Writing the XML directly costs a fraction of a general library's 
 city-wide ledger has tens of thousands of rows), and the zip is written to the response as it
 grows (`xlsx_stream`), so the first bytes leave at once and memory stays flat.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,9 @@ def xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence], widths: S
     return b"".join(xlsx_stream(title, headers, rows, widths))
 
 
-def xlsx_stream(title: str, headers: Sequence[str], rows: Iterable[Sequence],
-                widths: Sequence[int] | None = None) -> Iterator[bytes]:
+def xlsx_stream(
+    title: str, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] | None = None
+) -> Iterator[bytes]:
     """The workbook's bytes, chunk by chunk, as the rows are read."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as book:
@@ -75,8 +77,9 @@ class _Sink:
 
 def _row(number: int, values: Sequence, style: int = 0) -> str:
     letters = _LETTERS if len(values) <= len(_LETTERS) else [_column(i + 1) for i in range(len(values))]
-    cells = [_cell(f"{letters[column]}{number}", value, style) for column, value in enumerate(values)
-             if value is not None]
+    cells = [
+        _cell(f"{letters[column]}{number}", value, style) for column, value in enumerate(values) if value is not None
+    ]
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
@@ -120,19 +123,20 @@ _LETTERS = [_column(i) for i in range(1, 65)]
 
 def _sheet_head(widths: Sequence[int] | None) -> str:
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths or (), 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-            'state="frozen"/></sheetView></sheetViews>'
-            + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+        'state="frozen"/></sheetView></sheetViews>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
+    )
 
 
 def _parts(title: str) -> dict[str, str]:
-    name = escape(_ILLEGAL.sub("", re.sub(r"[\[\]:*?/\\]", " ", title))[:31].strip() or "Sheet1",
-                  {'"': "&quot;"})
+    name = escape(_ILLEGAL.sub("", re.sub(r"[\[\]:*?/\\]", " ", title))[:31].strip() or "Sheet1", {'"': "&quot;"})
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     return {
-        "[Content_Types].xml": head + (
+        "[Content_Types].xml": head
+        + (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
@@ -141,22 +145,30 @@ def _parts(title: str) -> dict[str, str]:
             '<Override PartName="/xl/worksheets/sheet1.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
             '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
-        "_rels/.rels": head + (
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'
+        ),
+        "_rels/.rels": head
+        + (
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": head + (
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": head
+        + (
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'),
-        "xl/_rels/workbook.xml.rels": head + (
+            f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": head
+        + (
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
             'worksheet" Target="worksheets/sheet1.xml"/>'
             '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'styles" Target="styles.xml"/></Relationships>'),
-        "xl/styles.xml": head + (
+            'styles" Target="styles.xml"/></Relationships>'
+        ),
+        "xl/styles.xml": head
+        + (
             '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/>'
             '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
@@ -170,5 +182,6 @@ def _parts(title: str) -> dict[str, str]:
             '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
             '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
             '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+        ),
     }

@@ -1,4 +1,5 @@
 """Read side: inbox, ledger and project detail, always scoped by the authorization policy."""
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,13 @@ def inbox(user: User, *, page: int = 1, per_page: int = 50, filters: dict | None
         if filters.get("text"):
             like = f"%{filters['text']}%"
             query = query.where(or_(Project.reg_no.like(like), Project.address.like(like), Project.title.like(like)))
-    ordered = _due_first(query, page, per_page) if filters.get("sort") not in SORTS else list(db.session.scalars(
-        query.order_by(*SORTS[filters["sort"]]).limit(per_page).offset((page - 1) * per_page)))
+    ordered = (
+        _due_first(query, page, per_page)
+        if filters.get("sort") not in SORTS
+        else list(
+            db.session.scalars(query.order_by(*SORTS[filters["sort"]]).limit(per_page).offset((page - 1) * per_page))
+        )
+    )
     return Page([task_row(t) for t in ordered], _count(query), page, per_page)
 
 
@@ -114,8 +120,11 @@ def _due_first(query, page: int, per_page: int) -> list[InboxTask]:
     """
     offset = (page - 1) * per_page
     dated = query.where(InboxTask.due_at.isnot(None))
-    rows = list(db.session.scalars(
-        dated.order_by(InboxTask.due_at, InboxTask.created_at, InboxTask.id).limit(per_page).offset(offset)))
+    rows = list(
+        db.session.scalars(
+            dated.order_by(InboxTask.due_at, InboxTask.created_at, InboxTask.id).limit(per_page).offset(offset)
+        )
+    )
     if len(rows) == per_page:
         return rows
     undated_offset = max(0, offset - _count(dated)) if not rows else 0
@@ -129,8 +138,11 @@ def inbox_count(user: User) -> int:
 
 def task_cancellation(task_id: str) -> str | None:
     """Why a task was cancelled (the steps that took it away), or None if it was not."""
-    data = db.session.scalar(select(HistoryEvent.data_json).where(HistoryEvent.task_id == task_id,
-                                                                  HistoryEvent.kind == "task_cancelled").limit(1))
+    data = db.session.scalar(
+        select(HistoryEvent.data_json)
+        .where(HistoryEvent.task_id == task_id, HistoryEvent.kind == "task_cancelled")
+        .limit(1)
+    )
     if data is None:
         return None
     return "、".join((json.loads(data) or {}).get("by") or []) or "流程已转入其他步骤"
@@ -149,19 +161,41 @@ def visible_task(user: User, task_id: str) -> InboxTask:
 
 
 def project_row(project: Project) -> dict:
-    return {c: getattr(project, c) for c in (
-        "id", "reg_no", "channel", "title", "object_type", "category", "address", "district_code",
-        "street_code", "community_code", "stage", "status", "risk_level", "planned_start", "planned_end",
-        "created_at", "updated_at", "closed_at", "open_hazards", "next_patrol_at", "late_registration")} | {
-        "awaiting_owner_claim": project.owner_user_id is None and project.claim_code is not None}
+    return {
+        c: getattr(project, c)
+        for c in (
+            "id",
+            "reg_no",
+            "channel",
+            "title",
+            "object_type",
+            "category",
+            "address",
+            "district_code",
+            "street_code",
+            "community_code",
+            "stage",
+            "status",
+            "risk_level",
+            "planned_start",
+            "planned_end",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "open_hazards",
+            "next_patrol_at",
+            "late_registration",
+        )
+    } | {"awaiting_owner_claim": project.owner_user_id is None and project.claim_code is not None}
 
 
 # The KPI filters (services.oversight.kpi) let every dashboard figure open the ledger rows behind it.
 LEDGER_FILTERS = ("stage", "status", "street", "text", "risk", "channel") + kpi.FILTERS
 
 
-def ledger_query(user: User, *, stage=None, status=None, street=None, text=None, risk=None, channel=None,
-                 **kpi_filters):
+def ledger_query(
+    user: User, *, stage=None, status=None, street=None, text=None, risk=None, channel=None, **kpi_filters
+):
     """The select of projects in the user's jurisdiction matching the ledger filters (unordered)."""
     query = select(Project).where(policy.project_filter(user))
     if stage:
@@ -188,9 +222,25 @@ def ledger(user: User, *, page=1, per_page=50, **filters) -> Page:
 
 
 # The ledger columns an export writes: rows of these, not ORM objects (a tenth of the cost per row).
-EXPORT_COLUMNS = ("reg_no", "title", "channel", "object_type", "category", "address", "district_code", "street_code",
-                  "community_code", "stage", "status", "risk_level", "planned_start", "planned_end", "created_at",
-                  "updated_at", "closed_at")
+EXPORT_COLUMNS = (
+    "reg_no",
+    "title",
+    "channel",
+    "object_type",
+    "category",
+    "address",
+    "district_code",
+    "street_code",
+    "community_code",
+    "stage",
+    "status",
+    "risk_level",
+    "planned_start",
+    "planned_end",
+    "created_at",
+    "updated_at",
+    "closed_at",
+)
 
 
 def ledger_export(user: User, **filters) -> tuple[int, Iterator]:
@@ -214,8 +264,13 @@ def ledger_export(user: User, **filters) -> tuple[int, Iterator]:
 
 def ledger_statuses(user: User) -> list[str]:
     """The statuses that occur in this user's jurisdiction (for the status filter)."""
-    return [s for s in db.session.scalars(
-        select(Project.status).where(policy.project_filter(user)).distinct().order_by(Project.status)) if s]
+    return [
+        s
+        for s in db.session.scalars(
+            select(Project.status).where(policy.project_filter(user)).distinct().order_by(Project.status)
+        )
+        if s
+    ]
 
 
 def reported_by(user: User, *, page=1, per_page=20) -> Page:
@@ -254,15 +309,18 @@ def tasks_for_projects(user: User, project_ids) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {i: [] for i in ids}
     if not ids:
         return out
-    rows = db.session.scalars(select(InboxTask).where(InboxTask.project_id.in_(ids), policy.task_filter(user))
-                              .order_by(InboxTask.created_at))
+    rows = db.session.scalars(
+        select(InboxTask).where(InboxTask.project_id.in_(ids), policy.task_filter(user)).order_by(InboxTask.created_at)
+    )
     for task in rows:
         out[task.project_id].append(task_row(task))
     return out
 
 
 def project_tasks(project: Project) -> list[dict]:
-    rows = db.session.scalars(select(InboxTask).where(InboxTask.project_id == project.id).order_by(InboxTask.created_at))
+    rows = db.session.scalars(
+        select(InboxTask).where(InboxTask.project_id == project.id).order_by(InboxTask.created_at)
+    )
     return [task_row(t) for t in rows]
 
 
@@ -283,7 +341,11 @@ def project_data(project: Project) -> dict:
 
 def upcoming_patrols(user: User, limit: int = 10) -> list[Project]:
     """The open projects in the user's reach whose next patrol falls due soonest (the inspector's plan)."""
-    return list(db.session.scalars(
-        select(Project).where(policy.project_filter(user), Project.closed_at.is_(None),
-                              Project.next_patrol_at.is_not(None))
-        .order_by(Project.next_patrol_at).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Project)
+            .where(policy.project_filter(user), Project.closed_at.is_(None), Project.next_patrol_at.is_not(None))
+            .order_by(Project.next_patrol_at)
+            .limit(limit)
+        )
+    )

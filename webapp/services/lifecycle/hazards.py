@@ -7,6 +7,7 @@ write-off waits for every hazard to be closed), and its changes are applied in t
 transaction; the facts the diagram's gateways read (`open_hazards`, `failed_items`) are added to
 the step's data. An automatic step (`deadline`) is applied as its event is recorded.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,12 +47,24 @@ class Book:
 
     def add(self, finding: dict, *, actor: str, element: str, deadline: datetime | None, status: str, note: str):
         now = utcnow()
-        row = Hazard(project_id=self.project_id, ref=f"H{len(self.rows) + 1}", item_code=finding["item_code"],
-                     item_text=finding["item_text"][:300], severity=finding["severity"],
-                     description=finding["description"], photos_json=json.dumps(finding["photos"]),
-                     location=finding.get("location"), found_by=actor, found_at=now, found_in=element,
-                     deadline_at=deadline, status=status, extensions=0,
-                     closed_at=now if status == domain.CLOSED else None, history_json="[]")
+        row = Hazard(
+            project_id=self.project_id,
+            ref=f"H{len(self.rows) + 1}",
+            item_code=finding["item_code"],
+            item_text=finding["item_text"][:300],
+            severity=finding["severity"],
+            description=finding["description"],
+            photos_json=json.dumps(finding["photos"]),
+            location=finding.get("location"),
+            found_by=actor,
+            found_at=now,
+            found_in=element,
+            deadline_at=deadline,
+            status=status,
+            extensions=0,
+            closed_at=now if status == domain.CLOSED else None,
+            history_json="[]",
+        )
         _log(row, actor, status, note)
         db.session.add(row)
         self.rows.append(row)
@@ -70,18 +83,30 @@ def _log(row: Hazard, actor: str, status: str, note: str, **extra) -> None:
 
 def as_dict(row: Hazard) -> dict:
     return {
-        "ref": row.ref, "item_code": row.item_code, "item_text": row.item_text, "severity": row.severity,
-        "severity_label": domain.SEVERITY_ZH.get(row.severity, row.severity), "description": row.description,
-        "photos": json.loads(row.photos_json or "[]"), "location": row.location, "found_by": row.found_by,
-        "found_at": row.found_at, "found_in": row.found_in, "deadline_at": row.deadline_at, "status": row.status,
-        "status_label": domain.STATUS_ZH.get(row.status, row.status), "extensions": row.extensions,
-        "closed_at": row.closed_at, "history": json.loads(row.history_json or "[]"),
+        "ref": row.ref,
+        "item_code": row.item_code,
+        "item_text": row.item_text,
+        "severity": row.severity,
+        "severity_label": domain.SEVERITY_ZH.get(row.severity, row.severity),
+        "description": row.description,
+        "photos": json.loads(row.photos_json or "[]"),
+        "location": row.location,
+        "found_by": row.found_by,
+        "found_at": row.found_at,
+        "found_in": row.found_in,
+        "deadline_at": row.deadline_at,
+        "status": row.status,
+        "status_label": domain.STATUS_ZH.get(row.status, row.status),
+        "extensions": row.extensions,
+        "closed_at": row.closed_at,
+        "history": json.loads(row.history_json or "[]"),
     }
 
 
 # -- human steps ---------------------------------------------------------------------------------
-def before_completion(action: str | None, book_for, *, actor: str, element: str, clean: dict, facts: dict,
-                      items: list[dict], rule) -> dict:
+def before_completion(
+    action: str | None, book_for, *, actor: str, element: str, clean: dict, facts: dict, items: list[dict], rule
+) -> dict:
     """Check a human step's hazard rules, apply its changes; returns the facts to add to its data.
     `book_for()` loads the project's hazards (only steps that touch them pay the query)."""
     if action is None:
@@ -90,8 +115,9 @@ def before_completion(action: str | None, book_for, *, actor: str, element: str,
     live = book.live_dicts()
     if action == "record":
         errors = domain.finding_errors(clean, items)
-        errors.update(domain.deadline_errors(clean.get("rectify_deadline"), facts.get("rectify_deadline_latest"),
-                                             _today()))
+        errors.update(
+            domain.deadline_errors(clean.get("rectify_deadline"), facts.get("rectify_deadline_latest"), _today())
+        )
         _refuse(errors)
         chosen = _proposed_deadline(clean, items, facts)
         _record(book, dict(clean, **chosen), items, actor=actor, element=element)
@@ -101,18 +127,31 @@ def before_completion(action: str | None, book_for, *, actor: str, element: str,
             if row.status != domain.EVIDENCE:
                 _log(row, actor, domain.EVIDENCE, clean.get("measures_taken") or "", photos=clean.get("photos") or [])
     elif action == "reinspect":
-        _refuse(domain.reinspection_errors(
-            clean, live, remote_severities=rule("remote_reinspection_severities", ["GENERAL"]),
-            max_extensions=int(rule("rectify_max_extensions", 1))))
-        _refuse(domain.deadline_errors(clean.get("rectify_deadline") if clean.get("failed_action") == "extend" else None,
-                                       facts.get("rectify_deadline_latest"), _today()))
+        _refuse(
+            domain.reinspection_errors(
+                clean,
+                live,
+                remote_severities=rule("remote_reinspection_severities", ["GENERAL"]),
+                max_extensions=int(rule("rectify_max_extensions", 1)),
+            )
+        )
+        _refuse(
+            domain.deadline_errors(
+                clean.get("rectify_deadline") if clean.get("failed_action") == "extend" else None,
+                facts.get("rectify_deadline_latest"),
+                _today(),
+            )
+        )
         _judge(book, clean, actor)
     elif action == "resume":
         _refuse(domain.resume_errors(clean, live))
         _judge(book, clean, actor)
     elif action == "require_closed":
-        _refuse(domain.writeoff_errors(clean, live, bool(facts.get("stop_work_open")),
-                                       bool(facts.get("enforcement_pending"))))
+        _refuse(
+            domain.writeoff_errors(
+                clean, live, bool(facts.get("stop_work_open")), bool(facts.get("enforcement_pending"))
+            )
+        )
     return {"open_hazards": book.open_count(), "failed_items": domain.failed_items(clean.get("checklist"))}
 
 
@@ -122,7 +161,10 @@ def _proposed_deadline(clean: dict, items: list[dict], facts: dict) -> dict:
         return {}
     major = any(f["severity"] == "MAJOR" for f in domain.findings(clean, items))
     if major and facts.get("rectify_deadline_major"):
-        return {"rectify_deadline": facts["rectify_deadline_major"], "rectify_within": facts.get("rectify_within_major")}
+        return {
+            "rectify_deadline": facts["rectify_deadline_major"],
+            "rectify_within": facts.get("rectify_within_major"),
+        }
     return {"rectify_deadline": facts.get("rectify_deadline"), "rectify_within": facts.get("rectify_within")}
 
 
@@ -138,7 +180,9 @@ def _today() -> date:
 def _record(book: Book, clean: dict, items: list[dict], *, actor: str, element: str) -> None:
     outcome = clean.get("outcome")
     status = domain.CLOSED if outcome == domain.FIXED_ONSITE else domain.OPEN
-    note = {"fixed_onsite": "现场整改，当场销号", "rectify": "责令限期整改", "stop_now": "重大隐患，拟责令停工"}.get(outcome, "")
+    note = {"fixed_onsite": "现场整改，当场销号", "rectify": "责令限期整改", "stop_now": "重大隐患，拟责令停工"}.get(
+        outcome, ""
+    )
     deadline = _end_of(clean.get("rectify_deadline")) if outcome == "rectify" else None
     for finding in domain.findings(clean, items):
         book.add(finding, actor=actor, element=element, deadline=deadline, status=status, note=note)
@@ -185,15 +229,25 @@ def after_steps(project, bundle, events, data: dict, book: Book | None) -> Book 
 
 # -- reading -------------------------------------------------------------------------------------
 def for_project(project_id: int) -> list[dict]:
-    return [as_dict(h) for h in db.session.scalars(select(Hazard).where(Hazard.project_id == project_id)
-                                                   .order_by(Hazard.id))]
+    return [
+        as_dict(h)
+        for h in db.session.scalars(select(Hazard).where(Hazard.project_id == project_id).order_by(Hazard.id))
+    ]
 
 
 def live_for_project(project_id: int) -> list[dict]:
-    return [as_dict(h) for h in db.session.scalars(
-        select(Hazard).where(Hazard.project_id == project_id, Hazard.status.in_(domain.LIVE)).order_by(Hazard.id))]
+    return [
+        as_dict(h)
+        for h in db.session.scalars(
+            select(Hazard).where(Hazard.project_id == project_id, Hazard.status.in_(domain.LIVE)).order_by(Hazard.id)
+        )
+    ]
 
 
 def open_count(project_id: int) -> int:
-    return db.session.scalar(select(func.count(Hazard.id)).where(Hazard.project_id == project_id,
-                                                                 Hazard.status.in_(domain.LIVE))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Hazard.id)).where(Hazard.project_id == project_id, Hazard.status.in_(domain.LIVE))
+        )
+        or 0
+    )

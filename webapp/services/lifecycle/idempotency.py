@@ -11,6 +11,7 @@ A key is reserved (committed) before the request acts, so a concurrent duplicate
 (409) instead of racing; a request that fails (validation, refusal) releases its key, so the
 corrected submission may use it again.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,23 @@ def once(user: User, key: str | None, scope: str, act, lang: str = "zh"):
         return act()
     key = key.strip()
     if len(key) > MAX_KEY or not key.isprintable():
-        raise ValidationFailed({"Idempotency-Key": "幂等键不能超过 100 个可见字符" if lang != "en"
-                                else "The Idempotency-Key must be at most 100 printable characters"})
+        raise ValidationFailed(
+            {
+                "Idempotency-Key": "幂等键不能超过 100 个可见字符"
+                if lang != "en"
+                else "The Idempotency-Key must be at most 100 printable characters"
+            }
+        )
     existing = db.session.get(IdempotentRequest, (user.id, key))
     if existing is not None:
         if existing.fingerprint != scope:
-            raise ValidationFailed({"Idempotency-Key": "该幂等键已用于另一项提交" if lang != "en"
-                                    else "This Idempotency-Key was used for another request"})
+            raise ValidationFailed(
+                {
+                    "Idempotency-Key": "该幂等键已用于另一项提交"
+                    if lang != "en"
+                    else "This Idempotency-Key was used for another request"
+                }
+            )
         if existing.status != IN_PROGRESS:
             return Replayed(json.loads(existing.body))
         if existing.created_at > utcnow() - ABANDONED_AFTER:
@@ -53,8 +64,11 @@ def once(user: User, key: str | None, scope: str, act, lang: str = "zh"):
         db.session.delete(existing)
         db.session.commit()
     try:
-        db.session.add(IdempotentRequest(user_id=user.id, key=key, fingerprint=scope, status=IN_PROGRESS, body="{}",
-                                         created_at=utcnow()))
+        db.session.add(
+            IdempotentRequest(
+                user_id=user.id, key=key, fingerprint=scope, status=IN_PROGRESS, body="{}", created_at=utcnow()
+            )
+        )
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -84,12 +98,35 @@ def replay(user: User, key: str | None, scope: str):
 def completion_outcome(project, tasks) -> dict:
     """What a task completion answers (page and API alike): the project's new stage and status and
     its next tasks, as JSON values."""
-    keep = ("id", "element_id", "title", "form_key", "role", "priority", "due_at", "overdue", "created_at",
-            "project_id", "reg_no", "project_title", "address", "stage", "status", "street_code")
-    return json.loads(json.dumps({
-        "project_id": project.id, "stage": project.stage, "status": project.status,
-        "next_tasks": [{k: _iso(t.get(k)) for k in keep} for t in tasks],
-    }, ensure_ascii=False))
+    keep = (
+        "id",
+        "element_id",
+        "title",
+        "form_key",
+        "role",
+        "priority",
+        "due_at",
+        "overdue",
+        "created_at",
+        "project_id",
+        "reg_no",
+        "project_title",
+        "address",
+        "stage",
+        "status",
+        "street_code",
+    )
+    return json.loads(
+        json.dumps(
+            {
+                "project_id": project.id,
+                "stage": project.stage,
+                "status": project.status,
+                "next_tasks": [{k: _iso(t.get(k)) for k in keep} for t in tasks],
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 def _iso(value):

@@ -2,6 +2,7 @@
 a report about the site (the public's report from its QR page, an entrusted supervisor's concern,
 a lead check that found the site registered). The diagram's event sub-process gives the street's
 inspectors the task; no new project is made."""
+
 from __future__ import annotations
 
 from ...persistence.models import Project, User
@@ -17,8 +18,13 @@ def request_by_staff(user: User, project: Project, reason: str, ip: str | None =
     return instances.request_inspection(project, payload, actor=user, ip=ip)
 
 
-def request_from_report(project: Project, *, source: str, reason: str, reporter: User, ip: str | None,
-                        photos=None, urgency: str = "NORMAL") -> Project:
-    payload = {"source": source, "reason": (reason or "").strip()[:500], "photos": list(photos or []),
-               "urgency": urgency}
+def request_from_report(
+    project: Project, *, source: str, reason: str, reporter: User, ip: str | None, photos=None, urgency: str = "NORMAL"
+) -> Project:
+    payload = {
+        "source": source,
+        "reason": (reason or "").strip()[:500],
+        "photos": list(photos or []),
+        "urgency": urgency,
+    }
     return instances.request_inspection(project, payload, actor=reporter, ip=ip)

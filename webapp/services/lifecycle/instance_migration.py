@@ -5,6 +5,7 @@ migration does the same and saves it with its projections and a 'migration' hist
 one transaction per project. A project that cannot move safely is refused with the reason and
 stays exactly as it was.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,8 +37,9 @@ def migrate_selection(user: User, version_id: int, project_ids: list[int], ip: s
     return [_attempt(step, target, save=True, actor=user, ip=ip) for step in _running_elsewhere(target, project_ids)]
 
 
-def migrate_project(user: User, project_id: int, version_number: int, *, dry_run: bool = False,
-                    ip: str | None = None) -> dict:
+def migrate_project(
+    user: User, project_id: int, version_number: int, *, dry_run: bool = False, ip: str | None = None
+) -> dict:
     """One project to version `version_number` of its own process; dry_run only previews.
 
     A refused migration raises Conflict with the reason, unless it is a dry run (then the
@@ -49,8 +51,11 @@ def migrate_project(user: User, project_id: int, version_number: int, *, dry_run
     if step is None:
         raise NotFound("没有这个项目")
     current = db.session.get(ProcessVersion, step.instance.version_id)
-    target = db.session.scalar(select(ProcessVersion).where(
-        ProcessVersion.process_id == current.process_id, ProcessVersion.version == version_number))
+    target = db.session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_id == current.process_id, ProcessVersion.version == version_number
+        )
+    )
     if target is None:
         raise NotFound(f"流程 {current.process_id} 没有第 {version_number} 版")
     require_line(user, target)
@@ -70,8 +75,9 @@ class MigrationConflict(Conflict):
 
 
 # -- internals ----------------------------------------------------------------------------------
-def _attempt(step: Step, target: ProcessVersion, *, save: bool, actor: User | None = None,
-             ip: str | None = None) -> dict:
+def _attempt(
+    step: Step, target: ProcessVersion, *, save: bool, actor: User | None = None, ip: str | None = None
+) -> dict:
     instance, project = step.instance, step.project
     current = db.session.get(ProcessVersion, instance.version_id)
     row = {
@@ -100,11 +106,24 @@ def _attempt(step: Step, target: ProcessVersion, *, save: bool, actor: User | No
         return row
     row.update(ok=True, after=result.after, affected=result.affected)
     if save:
-        summary = {"from": current.version, "to": target.version, "before": result.before,
-                   "after": result.after, "affected": result.affected}
+        summary = {
+            "from": current.version,
+            "to": target.version,
+            "before": result.before,
+            "after": result.after,
+            "affected": result.affected,
+        }
         try:
-            instances.save_migrated(step, result.runner, steps, target.id, actor=actor, ip=ip,
-                                    title=f"流程版本 v{current.version} → v{target.version}", summary=summary)
+            instances.save_migrated(
+                step,
+                result.runner,
+                steps,
+                target.id,
+                actor=actor,
+                ip=ip,
+                title=f"流程版本 v{current.version} → v{target.version}",
+                summary=summary,
+            )
         except Conflict:
             # Someone completed a task or a timer fired meanwhile: this one is not moved, the rest are.
             row.update(ok=False, reason="项目在迁移时刚被办理或触发了定时器，未迁移；请刷新后重试")
@@ -130,19 +149,23 @@ def _refusal(instance, current: ProcessVersion, target: ProcessVersion, project)
 def _running_elsewhere(target: ProcessVersion, project_ids: list[int] | None) -> Iterator[Step]:
     """The steps of the running projects on other versions of the target's line, each read when
     its turn comes (a migration commits after each project): a city version takes the projects on
-    city versions, a district's variant the district's projects. """
+    city versions, a district's variant the district's projects."""
     query = (
         select(ProcessInstance.id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
-        .where(ProcessVersion.process_id == target.process_id, ProcessInstance.version_id != target.id,
-               ProcessInstance.completed.is_(False))
+        .where(
+            ProcessVersion.process_id == target.process_id,
+            ProcessInstance.version_id != target.id,
+            ProcessInstance.completed.is_(False),
+        )
         .order_by(ProcessInstance.project_id)
     )
     if target.district_code is None:
         query = query.where(ProcessVersion.district_code.is_(None))
     else:
         query = query.join(Project, Project.id == ProcessInstance.project_id).where(
-            Project.district_code == target.district_code)
+            Project.district_code == target.district_code
+        )
     if project_ids is not None:
         query = query.where(ProcessInstance.project_id.in_(project_ids))
     for instance_id in list(db.session.scalars(query)):
@@ -155,8 +178,11 @@ def _changes_by_version(target: ProcessVersion, rows: list[dict]) -> dict:
     """The element changes from each version projects are on to the target (the same for all of them)."""
     out = {}
     for number in sorted({r["from_version"] for r in rows}):
-        source = db.session.scalar(select(ProcessVersion).where(
-            ProcessVersion.process_id == target.process_id, ProcessVersion.version == number))
+        source = db.session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.process_id == target.process_id, ProcessVersion.version == number
+            )
+        )
         out[str(number)] = spec_changes(bundle_for(source), bundle_for(target)).as_dict()
     return out
 

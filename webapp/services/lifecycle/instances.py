@@ -4,6 +4,7 @@ Each public function validates, then acts, then saves the instance state togethe
 projections (ledger row, inbox rows, timer job) and history in one transaction. A stale write
 (the instance changed since it was read) is refused with Conflict, never merged.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,20 +63,24 @@ LEDGER_FLAGS = ("late_registration",)
 LEAD_SOURCES = {"grid": "GRID", "property": "PROPERTY"}
 
 
-
-
 # -- entry points --------------------------------------------------------------------------------
-def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = None,
-                     refused_uploads: dict[str, str] | None = None) -> Project:
+def register_project(
+    user: User, data: dict, lang: str = "zh", ip: str | None = None, refused_uploads: dict[str, str] | None = None
+) -> Project:
     """Owner self-registration (or an inspector registering on site without a lead)."""
     if not policy.can_register(user):
         raise Forbidden("this role cannot register projects")
     streets = _allowed_streets(user)
-    photos = _checked_photos(user, task_forms.for_new_projects().get("registration"), data, None, lang,
-                             refused_uploads)
+    photos = _checked_photos(user, task_forms.for_new_projects().get("registration"), data, None, lang, refused_uploads)
     # The commitment is the owner's own: staff registering for an owner may not tick it.
-    clean = task_forms.validate("registration", data, lang=lang, options=_org_options(streets, user),
-                                version=latest_version(), staff=not policy.is_owner_side(user))
+    clean = task_forms.validate(
+        "registration",
+        data,
+        lang=lang,
+        options=_org_options(streets, user),
+        version=latest_version(),
+        staff=not policy.is_owner_side(user),
+    )
     street = _unit(clean["street"])
     require_community_in_street(street, clean.get("community"), lang)
     rulebook.require_enabled_category(street.district_code, clean.get("category"), lang)
@@ -87,13 +92,15 @@ def register_project(user: User, data: dict, lang: str = "zh", ip: str | None = 
     project.reporter_user_id = user.id if user.role == "property" else None
     start_data = dict(clean, channel="owner", district=street.district_code, special_areas=[])
     # The site's special area or property company (organisation master data) for triage and notices.
-    start_data.update(directory.registration_context(street.code, clean.get("community"),
-                                                        clean.get("place_type"), estate))
+    start_data.update(
+        directory.registration_context(street.code, clean.get("community"), clean.get("place_type"), estate)
+    )
     return _start(project, start_data, user, ip, photos)
 
 
-def report_lead(user: User, data: dict, lang: str = "zh", ip: str | None = None,
-                refused_uploads: dict[str, str] | None = None) -> Project:
+def report_lead(
+    user: User, data: dict, lang: str = "zh", ip: str | None = None, refused_uploads: dict[str, str] | None = None
+) -> Project:
     """A grid worker's lead (吹哨) about a site: it becomes a task for the street's inspectors."""
     if not policy.can_report_lead(user):
         raise Forbidden("this role cannot report leads")
@@ -125,8 +132,15 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, phot
     return _start(project, start_data, reporter, ip, photos)
 
 
-def complete_task(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
-                  refused_uploads: dict[str, str] | None = None, step: Step | None = None) -> ProjectLike:
+def complete_task(
+    user: User,
+    task_id: str,
+    data: dict,
+    lang: str = "zh",
+    ip: str | None = None,
+    refused_uploads: dict[str, str] | None = None,
+    step: Step | None = None,
+) -> ProjectLike:
     """Complete a task (see `complete`); returns the project's ledger row as written."""
     return complete(user, task_id, data, lang, ip, refused_uploads, step).project
 
@@ -139,8 +153,15 @@ class Completion:
     tasks: list[InboxRow]
 
 
-def complete(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | None = None,
-             refused_uploads: dict[str, str] | None = None, step: Step | None = None) -> Completion:
+def complete(
+    user: User,
+    task_id: str,
+    data: dict,
+    lang: str = "zh",
+    ip: str | None = None,
+    refused_uploads: dict[str, str] | None = None,
+    step: Step | None = None,
+) -> Completion:
     """Complete a task, for pages and API alike.
 
     The photos the form names must be the user's own unlinked uploads or the project's;
@@ -153,8 +174,9 @@ def complete(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | N
     its revision is checked like any other read)."""
     for attempt in range(WRITE_ATTEMPTS - 1):
         try:
-            done, followups = _complete_once(user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0,
-                                             step=step if attempt == 0 else None)
+            done, followups = _complete_once(
+                user, task_id, data, lang, ip, refused_uploads, retry=attempt > 0, step=step if attempt == 0 else None
+            )
             break
         except StaleRevision:
             log.info("task %s: instance changed meanwhile, retrying on fresh state", task_id)
@@ -167,8 +189,16 @@ def complete(user: User, task_id: str, data: dict, lang: str = "zh", ip: str | N
     return done
 
 
-def _complete_once(user: User, task_id: str, data: dict, lang: str, ip: str | None, refused_uploads,
-                   retry: bool, step: Step | None = None) -> tuple[Completion, list[tuple[str, dict]]]:
+def _complete_once(
+    user: User,
+    task_id: str,
+    data: dict,
+    lang: str,
+    ip: str | None,
+    refused_uploads,
+    retry: bool,
+    step: Step | None = None,
+) -> tuple[Completion, list[tuple[str, dict]]]:
     step = _step_of(task_id, step)
     row = step.task(task_id) if step is not None else None
     if step is None or row is None:
@@ -224,8 +254,9 @@ def task_start(task_id: str, step: Step | None = None) -> tuple[dict, dict]:
     return facts, prefill(runner.bundle, row.element_id, facts) if row is not None else {}
 
 
-def form_start(task: InboxLike, definition: FormDefinition | None, step: Step | None = None
-               ) -> tuple[dict, dict, list[dict]]:
+def form_start(
+    task: InboxLike, definition: FormDefinition | None, step: Step | None = None
+) -> tuple[dict, dict, list[dict]]:
     """(facts, starting values, live hazards) for a task's form, pages and API alike: static text
     quotes the facts (the proposed deadline), a per-hazard judgement lists the project's hazards."""
     facts, values = task_start(task.id, step)
@@ -250,8 +281,9 @@ def _step_of(task_id: str, step: object) -> Step | None:
     return step_store.read_for_task(task_id)
 
 
-def _hazard_facts(user: User, project: ProjectLike, runner: ProcessRunner, element_id: str, clean: dict, events,
-                  facts: dict) -> dict:
+def _hazard_facts(
+    user: User, project: ProjectLike, runner: ProcessRunner, element_id: str, clean: dict, events, facts: dict
+) -> dict:
     """The hazard rules of the step (the diagram's `hazards` property) checked and applied; the facts
     its gateways read. A lead check naming a registration number must name a project the user sees."""
     if clean.get("registered_no"):
@@ -262,12 +294,20 @@ def _hazard_facts(user: User, project: ProjectLike, runner: ProcessRunner, eleme
     if action is None:
         return {}
     return hazard_service.before_completion(
-        action, lambda: events.hazard_book(project.id), actor=user.username, element=element_id, clean=clean,
-        facts=facts, items=checklist_for(facts) if action == "record" else [], rule=events.rules.rule)
+        action,
+        lambda: events.hazard_book(project.id),
+        actor=user.username,
+        element=element_id,
+        clean=clean,
+        facts=facts,
+        items=checklist_for(facts) if action == "record" else [],
+        rule=events.rules.rule,
+    )
 
 
-def request_inspection(project: ProjectLike | None, payload: dict, *, actor: User, ip: str | None = None
-                       ) -> ProjectLike:
+def request_inspection(
+    project: ProjectLike | None, payload: dict, *, actor: User, ip: str | None = None
+) -> ProjectLike:
     """An inspection request (临时巡查) on an open project: the diagram's event sub-process waiting
     for `inspection_request` gives the street's inspectors a task; no new project is made."""
     if project is None or project.closed_at is not None:
@@ -280,19 +320,26 @@ def request_inspection(project: ProjectLike | None, payload: dict, *, actor: Use
         if not runner.send_message(diagram_names.INSPECTION_REQUEST, payload, sink=events.append):
             raise Conflict("该项目的流程版本不支持临时巡查")
 
-    return _with_step(instance_id, act, history={"kind": "inspection_requested", "title": "临时巡查请求",
-                                                 "data": payload}, actor=actor, ip=ip)
+    return _with_step(
+        instance_id,
+        act,
+        history={"kind": "inspection_requested", "title": "临时巡查请求", "data": payload},
+        actor=actor,
+        ip=ip,
+    )
 
 
 def _project_by_reg_no(reg_no: str) -> Project | None:
     return db.session.scalar(select(Project).where(Project.reg_no == str(reg_no).strip()))
 
 
-def complete_external(instance_id: int, task_id: str, variables: dict, *, history: dict, actor: User,
-                      ip: str | None) -> ProjectLike:
+def complete_external(
+    instance_id: int, task_id: str, variables: dict, *, history: dict, actor: User, ip: str | None
+) -> ProjectLike:
     """An external worker's completion of a service task (services.integration.external_tasks
     checked the lock and the variables), saved with its history row (`history`: kind, title, data).
     A race lost to another change of the instance is redone on the fresh state."""
+
     def act(runner, events):
         runner.complete_external(task_id, variables, sink=events.append)
         events.external_done.add(task_id)
@@ -300,14 +347,20 @@ def complete_external(instance_id: int, task_id: str, variables: dict, *, histor
     return _with_step(instance_id, act, history=dict(history, task_id=task_id), actor=actor, ip=ip)
 
 
-def deliver_message(project: Project, name: str, payload: dict, *, history: dict, actor: User,
-                    ip: str | None) -> ProjectLike:
+def deliver_message(
+    project: Project, name: str, payload: dict, *, history: dict, actor: User, ip: str | None
+) -> ProjectLike:
     """A message from another system for the catch event of this project waiting for it."""
     instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == project.id))
     if instance_id is None:
         raise Conflict("项目没有流程实例：the project has no process instance")
-    return _with_step(instance_id, lambda runner, events: runner.deliver_message(name, payload, sink=events.append),
-                      history=history, actor=actor, ip=ip)
+    return _with_step(
+        instance_id,
+        lambda runner, events: runner.deliver_message(name, payload, sink=events.append),
+        history=history,
+        actor=actor,
+        ip=ip,
+    )
 
 
 def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | None) -> ProjectLike:
@@ -321,9 +374,18 @@ def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | N
             act(runner, events)
         except TaskNotReady as exc:
             raise Conflict(f"项目当前不在等待此项：the project is not waiting for this ({exc})") from exc
-        events.history.append(_history_values(step.project.id, actor, history["kind"], history.get("element_id"),
-                                              history["title"], history.get("data"), ip,
-                                              task_id=history.get("task_id")))
+        events.history.append(
+            _history_values(
+                step.project.id,
+                actor,
+                history["kind"],
+                history.get("element_id"),
+                history["title"],
+                history.get("data"),
+                ip,
+                task_id=history.get("task_id"),
+            )
+        )
         try:
             _save(step, runner, events, actor=actor, ip=ip)
             return step.project
@@ -372,8 +434,14 @@ def form_inputs(definition: FormDefinition | None, project: Project, data: dict)
     return options, checklist_for(data) if definition.has_checklist else None
 
 
-def _checked_photos(user: User, definition: FormDefinition | None, data, project_id: int | None, lang: str,
-                    refused_uploads: dict[str, str] | None) -> list[str]:
+def _checked_photos(
+    user: User,
+    definition: FormDefinition | None,
+    data,
+    project_id: int | None,
+    lang: str,
+    refused_uploads: dict[str, str] | None,
+) -> list[str]:
     """The photo ids the form carries, each one this user may attach (its own unlinked upload, or
     one of this project's); ValidationFailed (422) names the fields that carry another."""
     ids = definition.attachment_ids(data) if definition is not None else {}
@@ -397,8 +465,9 @@ def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, 
 
 
 # -- internals ----------------------------------------------------------------------------------
-def start_by_message(street: OrgUnit, message: tuple[str, dict], *, title: str, address: str | None,
-                     sender: User, ip: str | None) -> Project:
+def start_by_message(
+    street: OrgUnit, message: tuple[str, dict], *, title: str, address: str | None, sender: User, ip: str | None
+) -> Project:
     """Start a lead at the start event catching `message` (name, payload): another system's report
     (a 12345 ticket) begins the process where the diagram says, in the street's jurisdiction."""
     project = _new_project("XL", street, None, channel="lead", title=title[:200])
@@ -407,11 +476,14 @@ def start_by_message(street: OrgUnit, message: tuple[str, dict], *, title: str, 
     try:
         return _start(project, {"district": street.district_code, "special_areas": []}, sender, ip, message=message)
     except TaskNotReady as exc:  # the district's own variant has no such start event
-        raise Conflict(f"本区流程版本不接收消息「{message[0]}」：the district's process does not start with it") from exc
+        raise Conflict(
+            f"本区流程版本不接收消息「{message[0]}」：the district's process does not start with it"
+        ) from exc
 
 
-def _start(project: Project, start_data: dict, actor: User, ip: str | None, photos=(),
-           message: tuple[str, dict] | None = None) -> Project:
+def _start(
+    project: Project, start_data: dict, actor: User, ip: str | None, photos=(), message: tuple[str, dict] | None = None
+) -> Project:
     version = version_for_district(project.district_code)  # the district's variant, else the city's
     bundle = bundle_for(version)
     events = _Steps(project)
@@ -426,7 +498,14 @@ def _start(project: Project, start_data: dict, actor: User, ip: str | None, phot
     db.session.add(instance)
     db.session.flush()
     events.history.append(_history_values(project.id, actor, "project_created", None, project.reg_no, start_data, ip))
-    _save(Step(instance=instance, project=project, inbox=[], version=version), runner, events, actor=actor, ip=ip, photos=photos)
+    _save(
+        Step(instance=instance, project=project, inbox=[], version=version),
+        runner,
+        events,
+        actor=actor,
+        ip=ip,
+        photos=photos,
+    )
     return project
 
 
@@ -502,8 +581,9 @@ def _write(step: Step, runner: ProcessRunner, events, *, actor, ip, completed_ta
         _write_projections(step, runner, snap, events, now, actor=actor, ip=ip, completed_task=completed_task)
 
 
-def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *,
-                       actor, ip, completed_task):
+def _write_projections(
+    step: Step, runner: ProcessRunner, snap: Snapshot, events, now: datetime, *, actor, ip, completed_task
+):
     project = step.project
     book = hazard_service.after_steps(project, runner.bundle, events, snap.data, getattr(events, "book", None))
     extra = dict(kpi.visit_columns(events, runner.bundle))
@@ -512,8 +592,9 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
     _queue_inspection_requests(runner.bundle, events, snap.data)
     # The ledger row (with the last site visit), then the notices the diagram attaches, which quote it.
     step_store.write_project(project, dict(_ledger_changes(project, snap, now), **extra))
-    issued = notices.issue_for_steps(project, runner.bundle, events, snap.data,
-                                     book.live_dicts() if book is not None else None)
+    issued = notices.issue_for_steps(
+        project, runner.bundle, events, snap.data, book.live_dicts() if book is not None else None
+    )
     new_tasks, gone = _sync_inbox(step, snap, _barred(project, events, actor, completed_task))
     _sync_timer(step, snap)
     waiting, ended = external_rows.sync(step.instance.id, project, snap.external, step.has_external_rows)
@@ -522,31 +603,57 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
     # The row the caller added (project created, migrated, message received) goes in first.
     history = list(getattr(events, "history", []))
     history += [_cancelled(row, events, completed_task) for row in gone if row.id != completed_task]
-    history += [_history_values(project.id, None, "external_task_waiting", work.name, work.title,
-                                {"topic": work.topic}, None, task_id=work.id) for work in waiting]
-    history += [_history_values(project.id, None, "external_task_cancelled", row.element_id, row.title,
-                                {"topic": row.topic}, None, task_id=row.id)
-                for row in ended if row.id not in getattr(events, "external_done", ())]
+    history += [
+        _history_values(
+            project.id,
+            None,
+            "external_task_waiting",
+            work.name,
+            work.title,
+            {"topic": work.topic},
+            None,
+            task_id=work.id,
+        )
+        for work in waiting
+    ]
+    history += [
+        _history_values(
+            project.id,
+            None,
+            "external_task_cancelled",
+            row.element_id,
+            row.title,
+            {"topic": row.topic},
+            None,
+            task_id=row.id,
+        )
+        for row in ended
+        if row.id not in getattr(events, "external_done", ())
+    ]
     for event in events:
         if event.task_id in getattr(events, "external_done", ()):
             continue  # the worker's completion has its own history row (services.integration)
         is_human = event.task_id == completed_task
         if not is_human and not _recorded(runner.bundle, event):
             continue
-        history.append(_history_values(
-            project.id,
-            actor if is_human else None,
-            "task_completed" if is_human else "step",
-            event.name,
-            event.title,
-            event.data if is_human else (event.data or None),
-            ip if is_human else None,
-            task_id=event.task_id if is_human else None,
-        ))
+        history.append(
+            _history_values(
+                project.id,
+                actor if is_human else None,
+                "task_completed" if is_human else "step",
+                event.name,
+                event.title,
+                event.data if is_human else (event.data or None),
+                ip if is_human else None,
+                task_id=event.task_id if is_human else None,
+            )
+        )
     # Rules read outside any step (a timer or due expression that calls rule()) are still recorded.
     leftover = events.rules.take() if isinstance(events, _Steps) else []
     if leftover:
-        history.append(_history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None))
+        history.append(
+            _history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None)
+        )
     # The step writes their audit rows itself, with them.
     step_store.add_history(history, audit.history_audit_rows(history))
 
@@ -555,8 +662,9 @@ def _write_projections(step: Step, runner: ProcessRunner, snap: Snapshot, events
 # event in the row of what started the project (created, a message). They were half of a project's
 # history rows (and a quarter of its stored bytes) and no reader (case file, figures, heatmap,
 # recorded scenarios) looked at them.
-UNRECORDED_STEPS = frozenset(("ExclusiveGateway", "InclusiveGateway", "ParallelGateway", "EventBasedGateway",
-                              "StartEvent"))
+UNRECORDED_STEPS = frozenset(
+    ("ExclusiveGateway", "InclusiveGateway", "ParallelGateway", "EventBasedGateway", "StartEvent")
+)
 
 
 def _recorded(bundle, event: StepEvent) -> bool:
@@ -572,10 +680,12 @@ def _cancelled(row, events, completed_task) -> dict:
     """The history row of a task that left the inbox without being completed (a timer, a decision
     elsewhere in the process): a later attempt to complete it is told why (409)."""
     # Named steps only: an unnamed gateway's title is its id.
-    by = [event.title for event in events
-          if event.task_id != completed_task and event.title and event.title != event.name]
-    return _history_values(row.project_id, None, "task_cancelled", row.element_id, row.title,
-                           {"by": by or None}, None, task_id=row.id)
+    by = [
+        event.title for event in events if event.task_id != completed_task and event.title and event.title != event.name
+    ]
+    return _history_values(
+        row.project_id, None, "task_cancelled", row.element_id, row.title, {"by": by or None}, None, task_id=row.id
+    )
 
 
 def _queue_inspection_requests(bundle, events, data: dict) -> None:
@@ -588,23 +698,34 @@ def _queue_inspection_requests(bundle, events, data: dict) -> None:
         key = properties(spec).get("inspectionRequest") if spec is not None else None
         if key and data.get(key):
             lead = data.get("lead") or {}
-            events.followups.append((data[key], {
-                "source": data.get("lead_source") or "LEAD", "reason": lead.get("description") or data.get("finding"),
-                "lead_no": events.reg_no, "address": lead.get("address"), "photos": lead.get("photos") or [],
-                "urgency": data.get("urgency", "NORMAL")}))
+            events.followups.append(
+                (
+                    data[key],
+                    {
+                        "source": data.get("lead_source") or "LEAD",
+                        "reason": lead.get("description") or data.get("finding"),
+                        "lead_no": events.reg_no,
+                        "address": lead.get("address"),
+                        "photos": lead.get("photos") or [],
+                        "urgency": data.get("urgency", "NORMAL"),
+                    },
+                )
+            )
 
 
 def _ledger_changes(project, snap: Snapshot, now: datetime) -> dict:
     """The ledger columns this snapshot changes."""
     values: dict[str, object] = {
-        name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")}
+        name: str(snap.data[name])[:200] for name in LEDGER_FIELDS if snap.data.get(name) not in (None, "")
+    }
     if "estate" in snap.data:  # registered (by the owner, a property company or on site) in an estate
         values.update(property_companies.estate_columns(project, snap.data["estate"]))
     values.update({name: bool(snap.data[name]) for name in LEDGER_FLAGS if name in snap.data})
     if project.owner_user_id is None and not project.claim_code and snap.data.get("owner_phone"):
         values["claim_code"] = new_claim_code()  # registered on site: the owner claims it later
-    values.update(stage=snap.stage, status=snap.status, updated_at=now,
-                  next_patrol_at=snap.ledger.get("next_patrol_at"))
+    values.update(
+        stage=snap.stage, status=snap.status, updated_at=now, next_patrol_at=snap.ledger.get("next_patrol_at")
+    )
     if snap.completed and project.closed_at is None:
         values["closed_at"] = now
     return {name: value for name, value in values.items() if name == "updated_at" or getattr(project, name) != value}
@@ -622,8 +743,9 @@ def _barred(project: ProjectLike, events, actor, completed_task) -> tuple[int | 
     return actor.id, done
 
 
-def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] = (None, set())
-                ) -> tuple[list[dict], list]:
+def _sync_inbox(
+    step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] = (None, set())
+) -> tuple[list[dict], list]:
     """Bring the inbox rows in line with the ready tasks; returns the rows added and those removed.
     `barred`: who made the entry that tasks naming it in `notBy` check (see _barred)."""
     project = step.project
@@ -649,8 +771,17 @@ def _sync_inbox(step: Step, snap: Snapshot, barred: tuple[int | None, set[str]] 
         row = existing.get(task_id)
         if row is None:
             excluded = barred[0] if set(task.not_by) & barred[1] else None
-            new.append(dict(values, id=task_id, instance_id=step.instance.id, project_id=project.id,
-                            created_at=utcnow(), claimed_by_id=None, barred_user_id=excluded))
+            new.append(
+                dict(
+                    values,
+                    id=task_id,
+                    instance_id=step.instance.id,
+                    project_id=project.id,
+                    created_at=utcnow(),
+                    claimed_by_id=None,
+                    barred_user_id=excluded,
+                )
+            )
             continue
         changed = {name: value for name, value in values.items() if getattr(row, name) != value}
         if changed:
@@ -670,9 +801,19 @@ def worker_role(lane: str | None, project: ProjectLike) -> str | None:
 
 def _sync_timer(step: Step, snap: Snapshot) -> None:
     """The instance's timer job falls due with its next timer, pending for any worker."""
-    step_store.write_timer(step, None if snap.next_timer_at is None else {
-        "due_at": snap.next_timer_at, "status": "pending", "locked_by": None, "locked_until": None, "attempts": 0,
-        "last_error": None})
+    step_store.write_timer(
+        step,
+        None
+        if snap.next_timer_at is None
+        else {
+            "due_at": snap.next_timer_at,
+            "status": "pending",
+            "locked_by": None,
+            "locked_until": None,
+            "attempts": 0,
+            "last_error": None,
+        },
+    )
 
 
 def add_history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:
@@ -717,8 +858,9 @@ def _unit(code: str) -> OrgUnit:
 def _allowed_streets(user: User) -> list[OrgUnit]:
     """Owners register anywhere; street staff only inside their own street; a property company in
     the streets of its estates."""
-    return list(db.session.scalars(select(OrgUnit).where(policy.registration_street_filter(user))
-                                   .order_by(OrgUnit.code)))
+    return list(
+        db.session.scalars(select(OrgUnit).where(policy.registration_street_filter(user)).order_by(OrgUnit.code))
+    )
 
 
 def _org_options(streets: list[OrgUnit], user: User | None = None) -> dict[str, list[str]]:
@@ -728,8 +870,11 @@ def _org_options(streets: list[OrgUnit], user: User | None = None) -> dict[str, 
     communities = db.session.scalars(
         select(OrgUnit.code).where(OrgUnit.kind == "community", OrgUnit.street_code.in_(codes))
     )
-    return {"streets": codes, "communities": list(communities),
-            "estates": [property_companies.estate_code(e) for e in property_companies.estates_for(user, codes)]}
+    return {
+        "streets": codes,
+        "communities": list(communities),
+        "estates": [property_companies.estate_code(e) for e in property_companies.estates_for(user, codes)],
+    }
 
 
 def task_options(project: Project) -> dict[str, list[str]]:
@@ -744,12 +889,14 @@ def require_community_in_street(street: OrgUnit, community: str | None, lang: st
         return
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == community, OrgUnit.kind == "community"))
     if unit is None or unit.street_code != street.code:
-        raise ValidationFailed({"community": "Not a community of the chosen street" if lang == "en"
-                                else "所选社区不属于所选街道"})
+        raise ValidationFailed(
+            {"community": "Not a community of the chosen street" if lang == "en" else "所选社区不属于所选街道"}
+        )
 
 
-def _validate_task_form(definition: FormDefinition | None, data, lang, project, runner, rule, *,
-                        staff: bool = False) -> dict:
+def _validate_task_form(
+    definition: FormDefinition | None, data, lang, project, runner, rule, *, staff: bool = False
+) -> dict:
     """Validate against the form of the project's own version (the runner's data copy is taken
     only for a form with the patrol checklist or questions that depend on the project's data). A
     site visit also carries its check-in and photos as the district asks (site_checkin). `staff`:
@@ -760,7 +907,15 @@ def _validate_task_form(definition: FormDefinition | None, data, lang, project, 
     contextual = any(f.applies_if or f.required_if_data or f.not_before for f in definition.fields)
     facts = runner.data() if definition.has_checklist or contextual else {}
     options, checklist = form_inputs(definition, project, facts)
-    clean = task_forms.checked(definition, data, lang=lang, options=options, checklist_items=checklist,
-                               context=facts if contextual else None, staff=staff)
-    return site_checkin.apply(definition.fields, clean, lat, lng, facts, rule, lang) if definition.has_checklist \
-        else clean
+    clean = task_forms.checked(
+        definition,
+        data,
+        lang=lang,
+        options=options,
+        checklist_items=checklist,
+        context=facts if contextual else None,
+        staff=staff,
+    )
+    return (
+        site_checkin.apply(definition.fields, clean, lat, lng, facts, rule, lang) if definition.has_checklist else clean
+    )

@@ -1,5 +1,6 @@
 """Counters behind registration and notice numbers (per district, kind and day or year), and the
 owner's claim codes printed on receipts."""
+
 from __future__ import annotations
 
 import secrets
@@ -15,7 +16,8 @@ def next_sequence(key: str) -> int:
     """The next number of a counter (registration numbers, notice numbers), safe under concurrency."""
     for _ in range(3):
         value = db.session.scalar(
-            update(Counter).where(Counter.key == key).values(value=Counter.value + 1).returning(Counter.value))
+            update(Counter).where(Counter.key == key).values(value=Counter.value + 1).returning(Counter.value)
+        )
         if value is not None:
             return value
         try:

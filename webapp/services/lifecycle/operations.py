@@ -6,6 +6,7 @@ has looked at the error (a broken DMN cell, a script refused by the sandbox, ...
 Jobs still in their backoff are listed too, so a problem is visible before it becomes one. So is a
 service task whose external worker failed it until no retries were left (services.integration).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import or_, select
@@ -55,13 +56,22 @@ def incidents(user: User) -> list[dict]:
 def _external(row: dict) -> dict:
     project = db.session.get(Project, row["project_id"])
     instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == row["project_id"]))
-    return {"kind": "external_task", "external_task_id": row["id"], "topic": row["topic"],
-            "element_id": row["element_id"], "instance_id": instance_id, "project_id": row["project_id"],
-            "reg_no": row["reg_no"], "project_title": project.title if project else None,
-            "street_code": project.street_code if project else None,
-            "status": "incident" if row["status"] == "incident" else "pending", "retries": row["retries"],
-            "due_at": row["created_at"], "next_attempt_at": row["locked_until"] if row["status"] != "incident" else None,
-            "last_error": row["error_message"]}
+    return {
+        "kind": "external_task",
+        "external_task_id": row["id"],
+        "topic": row["topic"],
+        "element_id": row["element_id"],
+        "instance_id": instance_id,
+        "project_id": row["project_id"],
+        "reg_no": row["reg_no"],
+        "project_title": project.title if project else None,
+        "street_code": project.street_code if project else None,
+        "status": "incident" if row["status"] == "incident" else "pending",
+        "retries": row["retries"],
+        "due_at": row["created_at"],
+        "next_attempt_at": row["locked_until"] if row["status"] != "incident" else None,
+        "last_error": row["error_message"],
+    }
 
 
 def retry_external(user: User, task_id: str) -> dict:
@@ -76,8 +86,16 @@ def retry(user: User, instance_id: int) -> TimerJob:
     if job is None or (job.status != "incident" and job.attempts == 0):
         raise NotFound("no such incident")
     instance = db.session.get(ProcessInstance, instance_id)
-    db.session.add(HistoryEvent(project_id=instance.project_id, actor_id=user.id, actor_name=user.username,
-                                kind="incident_retried", title="定时任务重试", data_json=None))
+    db.session.add(
+        HistoryEvent(
+            project_id=instance.project_id,
+            actor_id=user.id,
+            actor_name=user.username,
+            kind="incident_retried",
+            title="定时任务重试",
+            data_json=None,
+        )
+    )
     job.status = "pending"
     job.attempts = 0
     job.locked_by = None

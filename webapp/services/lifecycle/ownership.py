@@ -6,6 +6,7 @@ inbox holds them, and the street's inspectors may only record a signed paper dec
 photo of it (forms: `staffRequired`). The safety commitment is the owner's own: it is made here,
 at the claim, never ticked by staff (forms: `ownerOnly`).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -40,28 +41,48 @@ def claim(user: User, reg_no, claim_code, phone, commitment_signed, lang: str = 
     if not phone:
         errors["phone"] = "Required" if en else "请填写登记时留的手机号"
     if commitment_signed not in (True, "true", "on", "1", "yes"):
-        errors["commitment_signed"] = ("The owner must make the safety commitment" if en
-                                       else "须由业主本人签署安全生产承诺")
+        errors["commitment_signed"] = (
+            "The owner must make the safety commitment" if en else "须由业主本人签署安全生产承诺"
+        )
     if errors:
         raise ValidationFailed(errors)
     project = db.session.scalar(select(Project).where(Project.reg_no == reg_no))
     # One answer for an unknown number, a wrong code and a taken project: the code is the secret.
-    if project is None or not awaiting_claim(project) or not hmac.compare_digest(
-            project.claim_code.upper(), claim_code.upper()) or phone not in _phones(project):
-        raise ValidationFailed({"claim_code": "Registration number, code or phone do not match" if en
-                                else "登记编号、认领码或手机号不匹配"})
+    if (
+        project is None
+        or not awaiting_claim(project)
+        or not hmac.compare_digest(project.claim_code.upper(), claim_code.upper())
+        or phone not in _phones(project)
+    ):
+        raise ValidationFailed(
+            {
+                "claim_code": "Registration number, code or phone do not match"
+                if en
+                else "登记编号、认领码或手机号不匹配"
+            }
+        )
     now = datetime.now(timezone.utc)
     project.owner_user_id = user.id
     project.claimed_at = now
     if not user.phone:
         user.phone = phone
     # The owner's waiting steps move to the owner's inbox.
-    db.session.execute(update(InboxTask).where(InboxTask.project_id == project.id, InboxTask.role == "owner")
-                       .values(owner_user_id=user.id))
+    db.session.execute(
+        update(InboxTask)
+        .where(InboxTask.project_id == project.id, InboxTask.role == "owner")
+        .values(owner_user_id=user.id)
+    )
     from .instances import add_history
 
-    add_history(project.id, user, "owner_claimed", None, "业主认领并签署安全承诺",
-                {"commitment_signed": True, "claimed_at": now.isoformat()}, None)
+    add_history(
+        project.id,
+        user,
+        "owner_claimed",
+        None,
+        "业主认领并签署安全承诺",
+        {"commitment_signed": True, "claimed_at": now.isoformat()},
+        None,
+    )
     db.session.commit()
     return project
 

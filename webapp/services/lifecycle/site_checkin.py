@@ -6,6 +6,7 @@ The check-in (`checkin_lat`, `checkin_lng` in the submitted data: the page fills
 phone's location) is recorded with the visit as `checkin` {lat, lng, distance_m, max_m}; the rules
 read go into the step's history like every rule the process reads.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,14 +54,19 @@ def apply(fields, clean: dict, lat, lng, facts: dict, rule, lang: str = "zh") ->
     out = dict(clean)
     if lat is None or lng is None:
         if rule("checkin_required", False):
-            errors["checkin"] = "本区要求现场定位签到，请允许获取位置后重试" if zh else "Check in with your location first"
+            errors["checkin"] = (
+                "本区要求现场定位签到，请允许获取位置后重试" if zh else "Check in with your location first"
+            )
     else:
         max_m = int(rule("checkin_max_distance_m", 200) or 200)
         far = None if site_lat is None or site_lng is None else round(distance_m(lat, lng, site_lat, site_lng))
         out["checkin"] = {"lat": round(lat, 6), "lng": round(lng, 6), "distance_m": far, "max_m": max_m}
         if far is not None and far > max_m and rule("checkin_required", False):
-            errors["checkin"] = (f"定位距登记位置 {far} 米，超过本区允许的 {max_m} 米" if zh
-                                 else f"You are {far} m from the registered location; at most {max_m} m")
+            errors["checkin"] = (
+                f"定位距登记位置 {far} 米，超过本区允许的 {max_m} 米"
+                if zh
+                else f"You are {far} m from the registered location; at most {max_m} m"
+            )
     if errors:
         raise ValidationFailed(errors)
     return out

@@ -1,6 +1,7 @@
 """Forms that start a project (registration, lead) as an API client needs them: the definition
 with the caller's run-time choices (streets, communities, estates) filled in, so a client that
 has no page can register or report a lead."""
+
 from __future__ import annotations
 
 import copy
@@ -36,18 +37,23 @@ def definition_for(user: User, key: str) -> dict:
     for component in filled.get("components", []):
         values_key = component.get("valuesKey")
         if isinstance(values_key, str):
-            component["values"] = [{"value": code, "label": labels.get(code, (code, None))[0],
-                                    "street": labels.get(code, (code, None))[1]}
-                                   for code in options.get(values_key, [])]
+            component["values"] = [
+                {"value": code, "label": labels.get(code, (code, None))[0], "street": labels.get(code, (code, None))[1]}
+                for code in options.get(values_key, [])
+            ]
     return filled
 
 
 def _labels(options: dict[str, list[str]]) -> dict[str, tuple[str, str | None]]:
     """code → (name, street code of a community or estate)."""
     codes = [c for values in options.values() for c in values]
-    labels = {code: (name, street if kind != "street" else None) for code, name, street, kind in db.session.execute(
-        select(OrgUnit.code, OrgUnit.name, OrgUnit.street_code, OrgUnit.kind).where(OrgUnit.code.in_(codes)))}
-    estate_ids = [int(c[len(ESTATE_PREFIX):]) for c in codes if c.startswith(ESTATE_PREFIX) and c[1:].isdigit()]
+    labels = {
+        code: (name, street if kind != "street" else None)
+        for code, name, street, kind in db.session.execute(
+            select(OrgUnit.code, OrgUnit.name, OrgUnit.street_code, OrgUnit.kind).where(OrgUnit.code.in_(codes))
+        )
+    }
+    estate_ids = [int(c[len(ESTATE_PREFIX) :]) for c in codes if c.startswith(ESTATE_PREFIX) and c[1:].isdigit()]
     if estate_ids:
         for estate in db.session.scalars(select(Estate).where(Estate.id.in_(estate_ids))):
             labels[f"{ESTATE_PREFIX}{estate.id}"] = (estate.name, estate.street_code)

@@ -14,6 +14,7 @@ a stale revision and a job no longer its own, and stops: each timer takes effect
 A job that fails is retried with exponential backoff; after MAX_ATTEMPTS it becomes an incident
 that an operator sees (services.lifecycle.operations) and can retry.
 """
+
 from __future__ import annotations
 
 import logging
@@ -111,7 +112,7 @@ def _record_failure(instance_id: int, worker_id: str, exc: Exception) -> None:
     job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
     job.locked_by = None
     # Exponential backoff before the next attempt; after MAX_ATTEMPTS an operator must look.
-    job.locked_until = utcnow() + timedelta(seconds=min(3600, 5 * 2 ** job.attempts))
+    job.locked_until = utcnow() + timedelta(seconds=min(3600, 5 * 2**job.attempts))
     if job.attempts >= MAX_ATTEMPTS:
         job.status = "incident"
     db.session.commit()

@@ -5,6 +5,7 @@ muted kinds).
 A notification is keyed by the event it announces and its user: writing the same event twice (a
 second worker, a replay) adds nothing, and no outbound message either.
 """
+
 from __future__ import annotations
 
 import base64
@@ -58,8 +59,17 @@ def insert_ignoring_duplicates(table):
 # and its cache key cost more than running it) and read plain columns, not ORM objects.
 _user, _pref = User.__table__, NotificationPreference.__table__
 _PEOPLE = (
-    select(_user.c.id, _user.c.username, _user.c.phone, _pref.c.user_id.label("pref_user_id"), _pref.c.channels,
-           _pref.c.email, _pref.c.quiet_start, _pref.c.quiet_end, _pref.c.muted)
+    select(
+        _user.c.id,
+        _user.c.username,
+        _user.c.phone,
+        _pref.c.user_id.label("pref_user_id"),
+        _pref.c.channels,
+        _pref.c.email,
+        _pref.c.quiet_start,
+        _pref.c.quiet_end,
+        _pref.c.muted,
+    )
     .outerjoin(_pref, _pref.c.user_id == _user.c.id)
     .where(_user.c.id.in_(bindparam("ids", expanding=True)), _user.c.active.is_(True))
 )
@@ -92,7 +102,7 @@ def _insert_notifications(connection, rows: list[dict]) -> list[tuple[int, int]]
     """(new id, user id) of each row written; a row whose key exists already is skipped."""
     written: list[tuple[int, int]] = []
     for start in range(0, len(rows), _NOTIFICATION_BATCH):
-        batch = rows[start:start + _NOTIFICATION_BATCH]
+        batch = rows[start : start + _NOTIFICATION_BATCH]
         params = {f"{name}_{i}": value for i, row in enumerate(batch) for name, value in row.items()}
         written += [(new_id, uid) for new_id, uid in connection.execute(_notification_insert(len(batch)), params)]
     return written
@@ -111,9 +121,20 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     if not people:
         return []
     link = None if event.task_id and event.link == f"/tasks/{event.task_id}" else event.link  # see link_of
-    rows = [{"user_id": uid, "key": stored_key(event.key, uid), "kind": event.kind, "title": event.title[:200],
-             "body": event.body[:1000], "link": link, "project_id": event.project_id,
-             "task_id": event.task_id, "created_at": now} for uid in sorted(people)]
+    rows = [
+        {
+            "user_id": uid,
+            "key": stored_key(event.key, uid),
+            "kind": event.kind,
+            "title": event.title[:200],
+            "body": event.body[:1000],
+            "link": link,
+            "project_id": event.project_id,
+            "task_id": event.task_id,
+            "created_at": now,
+        }
+        for uid in sorted(people)
+    ]
     written = _insert_notifications(connection, rows)
     offered = channel_module.configured(current_app.config)
     outbox = []
@@ -126,9 +147,20 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
             recipient = _address(name, person, pref)
             if name in offered and recipient:
                 # Subject and body: the notification's (message_text), not a copy.
-                outbox.append({"notification_id": new_id, "user_id": uid, "channel": name, "recipient": recipient,
-                               "subject": None, "body": None, "status": "pending", "attempts": 0, "created_at": now,
-                               "not_before": after_quiet_hours(pref, now)})
+                outbox.append(
+                    {
+                        "notification_id": new_id,
+                        "user_id": uid,
+                        "channel": name,
+                        "recipient": recipient,
+                        "subject": None,
+                        "body": None,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "not_before": after_quiet_hours(pref, now),
+                    }
+                )
     if outbox:
         connection.execute(_OUTBOX_INSERT, outbox)
     return sorted(new_id for new_id, _ in written)
@@ -190,8 +222,11 @@ def after_quiet_hours(pref: NotificationPreference | None, now: datetime) -> dat
 
 # -- the user's side --------------------------------------------------------------------------------
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 def listing(user: User, *, unread_only: bool = False, limit: int = 50, before_id: int | None = None) -> list[dict]:
@@ -205,9 +240,18 @@ def listing(user: User, *, unread_only: bool = False, limit: int = 50, before_id
 
 
 def row_of(n: Notification) -> dict:
-    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "link": link_of(n),
-            "project_id": n.project_id, "task_id": n.task_id, "created_at": n.created_at, "read_at": n.read_at,
-            "read": n.read_at is not None}
+    return {
+        "id": n.id,
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "link": link_of(n),
+        "project_id": n.project_id,
+        "task_id": n.task_id,
+        "created_at": n.created_at,
+        "read_at": n.read_at,
+        "read": n.read_at is not None,
+    }
 
 
 def mark_read(user: User, ids=None) -> int:

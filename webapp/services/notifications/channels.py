@@ -5,6 +5,7 @@ configured; the console channel (the worker's log) always is, and is the default
 Every message carries its outbox key (`Idempotency-Key` header, e-mail Message-ID): a message
 resent after a worker died mid-send reaches the gateway with the same key, so it can drop the copy.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,15 @@ class Console:
 class Smtp:
     name = "email"
 
-    def __init__(self, host: str, port: int, sender: str, user: str | None = None, password: str | None = None,
-                 starttls: bool = False):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        user: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+    ):
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.starttls = user, password, starttls
 
@@ -80,8 +88,9 @@ class _Webhook(ABC):
         headers = {"Content-Type": "application/json", "Idempotency-Key": message.key}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url, json.dumps(self.payload(message), ensure_ascii=False).encode(),
-                                         headers=headers, method="POST")
+        request = urllib.request.Request(
+            self.url, json.dumps(self.payload(message), ensure_ascii=False).encode(), headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 answer = response.read()
@@ -110,8 +119,10 @@ class WeCom(_Webhook):
     name = "wecom"
 
     def payload(self, message: Outgoing) -> dict:
-        return {"msgtype": "text", "text": {"content": f"{message.subject}\n{message.body}",
-                                            "mentioned_mobile_list": [message.recipient]}}
+        return {
+            "msgtype": "text",
+            "text": {"content": f"{message.subject}\n{message.body}", "mentioned_mobile_list": [message.recipient]},
+        }
 
 
 class DingTalk(_Webhook):
@@ -120,17 +131,25 @@ class DingTalk(_Webhook):
     name = "dingtalk"
 
     def payload(self, message: Outgoing) -> dict:
-        return {"msgtype": "text", "text": {"content": f"{message.subject}\n{message.body}"},
-                "at": {"atMobiles": [message.recipient]}}
+        return {
+            "msgtype": "text",
+            "text": {"content": f"{message.subject}\n{message.body}"},
+            "at": {"atMobiles": [message.recipient]},
+        }
 
 
 def configured(config) -> dict:
     """The channels this deployment offers, by name."""
     channels = {"console": Console()}
     if config.get("SMTP_HOST"):
-        channels["email"] = Smtp(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
-                                 config.get("SMTP_FROM") or "noreply@xiaosan.local", config.get("SMTP_USER"),
-                                 config.get("SMTP_PASSWORD"), bool(config.get("SMTP_STARTTLS")))
+        channels["email"] = Smtp(
+            config["SMTP_HOST"],
+            int(config.get("SMTP_PORT") or 25),
+            config.get("SMTP_FROM") or "noreply@xiaosan.local",
+            config.get("SMTP_USER"),
+            config.get("SMTP_PASSWORD"),
+            bool(config.get("SMTP_STARTTLS")),
+        )
     if config.get("SMS_GATEWAY_URL"):
         channels["sms"] = SmsGateway(config["SMS_GATEWAY_URL"], config.get("SMS_GATEWAY_TOKEN"))
     if config.get("WECOM_WEBHOOK_URL"):

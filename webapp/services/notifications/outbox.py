@@ -6,6 +6,7 @@ A message is marked sent in the transaction that logs the successful attempt, gu
 claim: a worker killed before that commit leaves the message pending, and another worker sends it
 once the claim expires, with the same key (channels.Outgoing.key) for the gateway to drop a copy.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,15 +54,22 @@ def key(message: OutboxMessage) -> str:
 
 
 def claim(worker_id: str, now: datetime, limit: int, lock_seconds: int) -> list[int]:
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
-           .where((OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now))
-           .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit))
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+        .where((OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now))
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    statement = (update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-                 .values(locked_by=worker_id, locked_until=now + timedelta(seconds=lock_seconds))
-                 .returning(OutboxMessage.id).execution_options(synchronize_session=False))
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(locked_by=worker_id, locked_until=now + timedelta(seconds=lock_seconds))
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
     claimed = list(db.session.scalars(statement))
     db.session.commit()
     return claimed
@@ -82,21 +90,38 @@ def _record(message_id: int, worker_id: str, *, ok: bool, error: str | None) -> 
         message.status, message.sent_at, message.last_error = "sent", now, None
     else:
         message.last_error = error
-        message.not_before = now + timedelta(seconds=min(3600, 10 * 2 ** message.attempts))
+        message.not_before = now + timedelta(seconds=min(3600, 10 * 2**message.attempts))
         if message.attempts >= MAX_ATTEMPTS:
             message.status = "failed"
-        log.warning("outbox message %s via %s failed (attempt %s): %s", message_id, message.channel,
-                    message.attempts, error)
+        log.warning(
+            "outbox message %s via %s failed (attempt %s): %s", message_id, message.channel, message.attempts, error
+        )
     db.session.commit()
     return 1 if ok else 0
 
 
 def delivery_log(limit: int = 100) -> list[dict]:
     """The newest attempts with their message, for operations."""
-    rows = db.session.execute(select(DeliveryAttempt, OutboxMessage, Notification)
-                              .join(OutboxMessage, OutboxMessage.id == DeliveryAttempt.message_id)
-                              .outerjoin(Notification, Notification.id == OutboxMessage.notification_id)
-                              .order_by(DeliveryAttempt.id.desc()).limit(limit))
-    return [{"id": a.id, "at": a.at, "ok": a.ok, "error": a.error, "worker": a.worker, "message_id": m.id,
-             "channel": m.channel, "recipient": m.recipient, "subject": message_text(m, n)[0], "status": m.status,
-             "attempts": m.attempts} for a, m, n in rows]
+    rows = db.session.execute(
+        select(DeliveryAttempt, OutboxMessage, Notification)
+        .join(OutboxMessage, OutboxMessage.id == DeliveryAttempt.message_id)
+        .outerjoin(Notification, Notification.id == OutboxMessage.notification_id)
+        .order_by(DeliveryAttempt.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": a.id,
+            "at": a.at,
+            "ok": a.ok,
+            "error": a.error,
+            "worker": a.worker,
+            "message_id": m.id,
+            "channel": m.channel,
+            "recipient": m.recipient,
+            "subject": message_text(m, n)[0],
+            "status": m.status,
+            "attempts": m.attempts,
+        }
+        for a, m, n in rows
+    ]

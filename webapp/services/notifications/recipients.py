@@ -1,6 +1,7 @@
 """Who a task's notifications go to: its holder if someone claimed it, else its group (the
 owner, or the role's members in the task's street or district); anyone on leave is replaced by
 their stand-in. Escalations (督办) go to whoever oversees the group."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -28,8 +29,13 @@ def members(role: str | None, street: str | None, district: str | None) -> list[
     if definition is None or definition.scope not in ("street", "district"):
         return []
     where = OrgUnit.street_code == street if definition.scope == "street" else OrgUnit.district_code == district
-    return list(db.session.scalars(select(User.id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-                                   .where(User.role == role, User.active.is_(True), where)))
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(User.role == role, User.active.is_(True), where)
+        )
+    )
 
 
 def overseers(task) -> list[int]:

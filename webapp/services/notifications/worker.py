@@ -1,4 +1,5 @@
 """The timer worker's notification duties: make the due reminders, then send the pending outbox."""
+
 from __future__ import annotations
 
 from .outbox import send_pending

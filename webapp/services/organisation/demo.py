@@ -1,4 +1,5 @@
 """The demo organisation and users loaded by `make run` (idempotent)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -73,8 +74,13 @@ DEMO_SCOPES = {
 
 # (district, company, contact, phone, [(street, community, estate)]); property_lj works for the first.
 DEMO_COMPANIES = [
-    ("350203", "厦门鹭江物业服务有限公司", "周经理", "0592-2029999",
-     [("350203001", "350203001001", "鹭江花园"), ("350203001", "350203001002", "镇海苑")]),
+    (
+        "350203",
+        "厦门鹭江物业服务有限公司",
+        "周经理",
+        "0592-2029999",
+        [("350203001", "350203001001", "鹭江花园"), ("350203001", "350203001002", "镇海苑")],
+    ),
 ]
 
 
@@ -88,8 +94,15 @@ def load_demo() -> int:
         parent_unit = units.get(parent) if parent else None
         district = code if kind == "district" else (parent_unit.district_code if parent_unit else None)
         street = code if kind == "street" else (parent_unit.street_code if parent_unit else None)
-        unit = OrgUnit(code=code, name=name, kind=kind, parent_id=parent_unit.id if parent_unit else None,
-                       district_code=district, street_code=street, hotline=hotline)
+        unit = OrgUnit(
+            code=code,
+            name=name,
+            kind=kind,
+            parent_id=parent_unit.id if parent_unit else None,
+            district_code=district,
+            street_code=street,
+            hotline=hotline,
+        )
         db.session.add(unit)
         db.session.flush()
         units[code] = unit
@@ -101,10 +114,13 @@ def load_demo() -> int:
     for district, name, contact, phone, estates in DEMO_COMPANIES:
         if name in companies:
             continue
-        company = companies[name] = PropertyCompany(district_code=district, name=name, contact_name=contact,
-                                                    contact_phone=phone)
-        company.estates = [Estate(district_code=district, street_code=street, community_code=community, name=estate)
-                           for street, community, estate in estates]
+        company = companies[name] = PropertyCompany(
+            district_code=district, name=name, contact_name=contact, contact_phone=phone
+        )
+        company.estates = [
+            Estate(district_code=district, street_code=street, community_code=community, name=estate)
+            for street, community, estate in estates
+        ]
         db.session.add(company)
         db.session.flush()
         added += 1
@@ -115,9 +131,17 @@ def load_demo() -> int:
             continue
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
         company = companies[DEMO_COMPANIES[0][1]].id if role == "property" else None
-        db.session.add(User(username=username, display_name=display, role=role, property_company_id=company,
-                            org_unit_id=units[unit_code].id, password_hash=password_hash,
-                            scopes=DEMO_SCOPES.get(username)))
+        db.session.add(
+            User(
+                username=username,
+                display_name=display,
+                role=role,
+                property_company_id=company,
+                org_unit_id=units[unit_code].id,
+                password_hash=password_hash,
+                scopes=DEMO_SCOPES.get(username),
+            )
+        )
         added += 1
     db.session.commit()
     return added

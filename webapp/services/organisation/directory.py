@@ -7,6 +7,7 @@ the city reads every district. What feeds the process: `patrol_staff` (who share
 patrols, used by the what-if preview) and `registration_context` (the special area or property
 company of a registered site, added to the project's facts).
 """
+
 from __future__ import annotations
 
 import re
@@ -38,14 +39,21 @@ MESSAGES = {
     "required": ("此项为必填项", "Required"),
     "too_long": ("内容过长", "Too long"),
     "phone": ("电话号码格式不正确", "Not a phone number"),
-    "username": ("用户名为 3～32 位小写字母、数字或下划线，以字母开头",
-                 "3 to 32 lower-case letters, digits or underscores, starting with a letter"),
+    "username": (
+        "用户名为 3～32 位小写字母、数字或下划线，以字母开头",
+        "3 to 32 lower-case letters, digits or underscores, starting with a letter",
+    ),
     "taken": ("已被使用", "Already taken"),
     "not_here": ("不在本区范围内", "Not in this district"),
     "role": ("不能授予此角色", "This role cannot be given here"),
-    "company": ("物业服务企业账号须选择本区的物业服务企业", "A property company's account names one of the district's companies"),
-    "unit_for_role": ("镇街角色须属于街道、社区或网格；区级角色须属于本区",
-                      "Street roles belong to a street, community or grid; district roles to the district"),
+    "company": (
+        "物业服务企业账号须选择本区的物业服务企业",
+        "A property company's account names one of the district's companies",
+    ),
+    "unit_for_role": (
+        "镇街角色须属于街道、社区或网格；区级角色须属于本区",
+        "Street roles belong to a street, community or grid; district roles to the district",
+    ),
     "code": ("编码须以上级编码开头，后接 2～6 位数字", "The code starts with the parent's code, then 2 to 6 digits"),
     "kind": ("不在可选范围内", "Not one of the allowed values"),
     "date": ("日期格式应为 YYYY-MM-DD", "Must be a date in YYYY-MM-DD format"),
@@ -85,8 +93,11 @@ def require_manage(user: User, code: str) -> OrgUnit:
 def units(user: User, code: str) -> list[OrgUnit]:
     """The district's streets, communities and grids, each after its parent (codes nest)."""
     require_read(user, code)
-    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.district_code == code, OrgUnit.kind != "district")
-                                   .order_by(OrgUnit.code)))
+    return list(
+        db.session.scalars(
+            select(OrgUnit).where(OrgUnit.district_code == code, OrgUnit.kind != "district").order_by(OrgUnit.code)
+        )
+    )
 
 
 def save_unit(user: User, code: str, data: dict, lang: str = "zh", unit_code: str | None = None) -> OrgUnit:
@@ -101,8 +112,9 @@ def save_unit(user: User, code: str, data: dict, lang: str = "zh", unit_code: st
             raise ValidationFailed(errors)
         unit.name, unit.hotline = name, hotline
         return _commit(unit, user, code)
-    parent = _unit_in(code, (data.get("parent") or "").strip(), kinds=tuple(CHILD_KIND), errors=errors,
-                      field="parent", lang=lang)
+    parent = _unit_in(
+        code, (data.get("parent") or "").strip(), kinds=tuple(CHILD_KIND), errors=errors, field="parent", lang=lang
+    )
     new_code = (data.get("code") or "").strip()
     if parent is not None and not re.fullmatch(re.escape(parent.code) + r"\d{2,6}", new_code):
         errors["code"] = _msg("code", lang)
@@ -111,8 +123,15 @@ def save_unit(user: User, code: str, data: dict, lang: str = "zh", unit_code: st
     if errors:
         raise ValidationFailed(errors)
     kind = CHILD_KIND[parent.kind]
-    unit = OrgUnit(code=new_code, name=name, kind=kind, parent_id=parent.id, district_code=code,
-                   street_code=new_code if kind == "street" else parent.street_code, hotline=hotline)
+    unit = OrgUnit(
+        code=new_code,
+        name=name,
+        kind=kind,
+        parent_id=parent.id,
+        district_code=code,
+        street_code=new_code if kind == "street" else parent.street_code,
+        hotline=hotline,
+    )
     db.session.add(unit)
     return _commit(unit, user, code)
 
@@ -120,8 +139,14 @@ def save_unit(user: User, code: str, data: dict, lang: str = "zh", unit_code: st
 # -- users -----------------------------------------------------------------------------------------
 def users(user: User, code: str) -> list[User]:
     require_read(user, code)
-    return list(db.session.scalars(select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-                                   .where(OrgUnit.district_code == code).order_by(User.role, User.username)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(OrgUnit.district_code == code)
+            .order_by(User.role, User.username)
+        )
+    )
 
 
 def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int | None = None) -> User:
@@ -150,10 +175,15 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
         company = db.session.get(PropertyCompany, int(raw)) if raw.isascii() and raw.isdigit() else None
         if company is None or company.district_code != code:
             errors["property_company"] = _msg("company", lang)
-    unit = _unit_in(code, (data.get("org_unit") or "").strip(), errors=errors, field="org_unit", lang=lang,
-                    kinds=("district", "street", "community", "grid"))
-    if unit is not None and role and "role" not in errors and (
-            (role in STREET_ROLES) == (unit.kind == "district")):
+    unit = _unit_in(
+        code,
+        (data.get("org_unit") or "").strip(),
+        errors=errors,
+        field="org_unit",
+        lang=lang,
+        kinds=("district", "street", "community", "grid"),
+    )
+    if unit is not None and role and "role" not in errors and ((role in STREET_ROLES) == (unit.kind == "district")):
         errors["org_unit"] = _msg("unit_for_role", lang)
     active = _flag(data.get("active", True))
     if target is not None and target.id == user.id and (not active or role != "district_admin"):
@@ -172,14 +202,21 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
     elif password:
         target.password_hash = password_hash
     target.display_name, target.role, target.org_unit_id, target.phone, target.active = (
-        display, role, unit.id, phone, active)
+        display,
+        role,
+        unit.id,
+        phone,
+        active,
+    )
     target.property_company_id = company.id if company else None
     return _commit(target, user, code)
 
 
 def assignable_roles(lang: str = "zh") -> list[tuple[str, str]]:
-    return [(code, ROLES[code].en if lang == "en" else ROLES[code].zh)
-            for code in STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES]
+    return [
+        (code, ROLES[code].en if lang == "en" else ROLES[code].zh)
+        for code in STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES
+    ]
 
 
 # -- patrol teams ----------------------------------------------------------------------------------
@@ -193,22 +230,33 @@ def save_team(user: User, code: str, data: dict, lang: str = "zh", team_id: int 
     errors = {}
     name = _text(data, "name", 100, errors, lang, required=True)
     vendor = _text(data, "vendor", 200, errors, lang, required=False)
-    street = _unit_in(code, (data.get("street") or "").strip(), kinds=("street",), errors=errors, field="street",
-                      lang=lang)
+    street = _unit_in(
+        code, (data.get("street") or "").strip(), kinds=("street",), errors=errors, field="street", lang=lang
+    )
     start, end = _date(data, "contract_start", errors, lang), _date(data, "contract_end", errors, lang)
     if start and end and end < start:
         errors["contract_end"] = _msg("period", lang)
     members = []
     usernames = data.get("members") or []
     if street is not None:
-        members = list(db.session.scalars(select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id).where(
-            User.username.in_(usernames), User.role == "inspector", OrgUnit.street_code == street.code)))
+        members = list(
+            db.session.scalars(
+                select(User)
+                .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+                .where(User.username.in_(usernames), User.role == "inspector", OrgUnit.street_code == street.code)
+            )
+        )
         if len(members) != len(set(usernames)):
             errors["members"] = _msg("member", lang)
     if errors:
         raise ValidationFailed(errors)
     team.name, team.vendor, team.street_code, team.contract_start, team.contract_end = (
-        name, vendor, street.code, start, end)
+        name,
+        vendor,
+        street.code,
+        start,
+        end,
+    )
     team.members, team.active, team.updated_at = members, _flag(data.get("active", True)), utcnow()
     db.session.add(team)
     return _commit(team, user, code)
@@ -225,9 +273,11 @@ def patrol_staff(code: str, on: date | None = None) -> dict[str, list[str]]:
         names.extend(_name(u) for u in team.members if u.active and _name(u) not in names)
     staffed = {street for street, names in staff.items() if names}
     inspectors = db.session.scalars(
-        select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        select(User)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(User.role == "inspector", User.active.is_(True), OrgUnit.district_code == code)
-        .order_by(User.username))
+        .order_by(User.username)
+    )
     for inspector in inspectors:
         if inspector.org_unit.street_code not in staffed:
             staff.setdefault(inspector.org_unit.street_code, []).append(_name(inspector))
@@ -258,9 +308,18 @@ def save_area(user: User, code: str, data: dict, lang: str = "zh", area_id: int 
     if errors:
         raise ValidationFailed(errors)
     area.kind, area.name, area.address, area.street_code, area.community_code = (
-        kind, name, address, street.code, community.code if community else None)
+        kind,
+        name,
+        address,
+        street.code,
+        community.code if community else None,
+    )
     area.liaison_name, area.liaison_phone, area.active, area.updated_at = (
-        liaison, phone, _flag(data.get("active", True)), utcnow())
+        liaison,
+        phone,
+        _flag(data.get("active", True)),
+        utcnow(),
+    )
     db.session.add(area)
     return _commit(area, user, code)
 
@@ -288,8 +347,9 @@ def save_company(user: User, code: str, data: dict, lang: str = "zh", company_id
     return _commit(company, user, code)
 
 
-def save_estate(user: User, code: str, company_id: int, data: dict, lang: str = "zh",
-                estate_id: int | None = None) -> Estate:
+def save_estate(
+    user: User, code: str, company_id: int, data: dict, lang: str = "zh", estate_id: int | None = None
+) -> Estate:
     require_manage(user, code)
     company = _own(PropertyCompany, company_id, code)
     estate = _row(Estate, estate_id, code)
@@ -307,8 +367,9 @@ def save_estate(user: User, code: str, company_id: int, data: dict, lang: str = 
 
 
 # -- what the process gets -------------------------------------------------------------------------
-def registration_context(street_code: str, community_code: str | None, place_type: str | None,
-                         estate: Estate | None = None) -> dict:
+def registration_context(
+    street_code: str, community_code: str | None, place_type: str | None, estate: Estate | None = None
+) -> dict:
     """Facts for a registered site: the special areas of its kind, or the managed estates, in its
     community (its street when no community is given), with their liaison or property company; the
     estate the registration names, when it names one."""
@@ -316,15 +377,21 @@ def registration_context(street_code: str, community_code: str | None, place_typ
     if estate is not None:
         out["property_companies"] = [_estate_fact(estate)]
     if place_type in AREA_KINDS:
-        query = select(SpecialArea).where(SpecialArea.active, SpecialArea.kind == place_type,
-                                          SpecialArea.street_code == street_code)
+        query = select(SpecialArea).where(
+            SpecialArea.active, SpecialArea.kind == place_type, SpecialArea.street_code == street_code
+        )
         if community_code:
             query = query.where(SpecialArea.community_code == community_code)
-        out["special_areas"] = [{"name": a.name, "kind": a.kind, "liaison_name": a.liaison_name,
-                                 "liaison_phone": a.liaison_phone} for a in db.session.scalars(query)]
+        out["special_areas"] = [
+            {"name": a.name, "kind": a.kind, "liaison_name": a.liaison_name, "liaison_phone": a.liaison_phone}
+            for a in db.session.scalars(query)
+        ]
     if place_type == "RESIDENTIAL_MANAGED" and estate is None:
-        query = select(Estate).join(PropertyCompany).where(Estate.active, PropertyCompany.active,
-                                                           Estate.street_code == street_code)
+        query = (
+            select(Estate)
+            .join(PropertyCompany)
+            .where(Estate.active, PropertyCompany.active, Estate.street_code == street_code)
+        )
         if community_code:
             query = query.where(Estate.community_code == community_code)
         out["property_companies"] = [_estate_fact(e) for e in db.session.scalars(query)]
@@ -332,14 +399,19 @@ def registration_context(street_code: str, community_code: str | None, place_typ
 
 
 def _estate_fact(estate: Estate) -> dict:
-    return {"estate": estate.name, "company": estate.company.name, "contact_name": estate.company.contact_name,
-            "contact_phone": estate.company.contact_phone}
+    return {
+        "estate": estate.name,
+        "company": estate.company.name,
+        "contact_name": estate.company.contact_name,
+        "contact_phone": estate.company.contact_phone,
+    }
 
 
 # -- helpers ---------------------------------------------------------------------------------------
 def _unit_in(code: str, unit_code: str, kinds=("street", "community", "grid"), errors=None, field=None, lang="zh"):
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code, OrgUnit.district_code == code,
-                                                   OrgUnit.kind.in_(kinds)))
+    unit = db.session.scalar(
+        select(OrgUnit).where(OrgUnit.code == unit_code, OrgUnit.district_code == code, OrgUnit.kind.in_(kinds))
+    )
     if unit is None:
         if errors is None:
             raise NotFound("no such unit in this district")
@@ -348,12 +420,14 @@ def _unit_in(code: str, unit_code: str, kinds=("street", "community", "grid"), e
 
 
 def _place(code: str, data: dict, errors: dict, lang: str):
-    street = _unit_in(code, (data.get("street") or "").strip(), kinds=("street",), errors=errors, field="street",
-                      lang=lang)
+    street = _unit_in(
+        code, (data.get("street") or "").strip(), kinds=("street",), errors=errors, field="street", lang=lang
+    )
     community = None
     if street is not None and (data.get("community") or "").strip():
-        community = _unit_in(code, data["community"].strip(), kinds=("community",), errors=errors,
-                             field="community", lang=lang)
+        community = _unit_in(
+            code, data["community"].strip(), kinds=("community",), errors=errors, field="community", lang=lang
+        )
         if community is not None and community.street_code != street.code:
             errors["community"], community = _msg("not_here", lang), None
     return street, community
@@ -419,9 +493,14 @@ def _commit(row, user: User, code: str):
     """Save, with an audit event naming who changed which row of which district."""
     try:
         db.session.flush()
-        audit.record("organisation_changed", user=user, object_type=row.__tablename__, object_id=row.id,
-                     details={"district": code, "name": getattr(row, "name", None) or getattr(row, "username", None)},
-                     commit=False)
+        audit.record(
+            "organisation_changed",
+            user=user,
+            object_type=row.__tablename__,
+            object_id=row.id,
+            details={"district": code, "name": getattr(row, "name", None) or getattr(row, "username", None)},
+            commit=False,
+        )
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()

@@ -4,6 +4,7 @@ Every figure is a SQL aggregate over the projections (project, inbox_task, histo
 under policy.project_filter, and carries the ledger filters (services.oversight.kpi) that list the projects
 it counts: {"value": 12, "filters": {"overdue": "1", "street": "350203001"}}.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -19,8 +20,11 @@ from . import kpi
 
 WEEKS = 8
 # Rectification figures by the kpi property of the steps they count (domain.figures).
-RECTIFICATION = {"ordered": "rectification_ordered", "on_time": "rectification_on_time",
-                 "overdue": "rectification_overdue"}
+RECTIFICATION = {
+    "ordered": "rectification_ordered",
+    "on_time": "rectification_on_time",
+    "overdue": "rectification_overdue",
+}
 
 
 def period(since: str | None = None, until: str | None = None, today: date | None = None) -> tuple[str, str]:
@@ -46,8 +50,10 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         mine, tasks = and_(mine, Project.street_code == street), and_(tasks, InboxTask.street_code == street)
     scan = _project_scan(user, mine, at)
     registered, found, found_unregistered, late_registered = _registration_coverage(mine, scan)
-    covered, due = (figure(scan["patrol"].get("covered"), patrol="covered"),
-                    figure(scan["patrol"].get("due"), patrol="due"))
+    covered, due = (
+        figure(scan["patrol"].get("covered"), patrol="covered"),
+        figure(scan["patrol"].get("due"), patrol="due"),
+    )
     rect = _per_event(None if policy.sees_every_project(user) and not street else mine, since, until)
     on_time, late = _writeoffs(user, mine, since, until)
     doc = {
@@ -58,8 +64,13 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         "by_stage": _ranked(scan["stage"], "stage"),
         "by_status": _ranked(scan["status"], "status"),
         "weekly": _weekly(mine, at),
-        "coverage": {"registered": registered, "found": found, "rate": _rate(registered, found),
-                     "found_unregistered": found_unregistered, "late": late_registered},
+        "coverage": {
+            "registered": registered,
+            "found": found,
+            "rate": _rate(registered, found),
+            "found_unregistered": found_unregistered,
+            "late": late_registered,
+        },
         "patrol": {"covered": covered, "due": due, "rate": _rate(covered, covered["value"] + due["value"])},
         "rectification": {**rect, "rate": _rate(rect["on_time"], rect["on_time"]["value"] + rect["overdue"]["value"])},
         "overdue": _overdue(tasks, at),
@@ -97,10 +108,17 @@ def _project_scan(user: User, mine, at: datetime) -> dict:
     # GROUP BY in the order of ix_project_*status, so SQLite counts along the index without sorting;
     # the index holds every column counted here, so no project row is read.
     for status, stage, n, registered, lead_registered, late in db.session.execute(
-            select(Project.status, Project.stage, func.count(), func.count(case((kpi.registered(), 1))),
-                   func.count(case((and_(Project.channel == "lead", kpi.registered()), 1))),
-                   func.count(case((Project.late_registration.is_(True), 1))))
-            .where(mine).group_by(Project.status, Project.stage)):
+        select(
+            Project.status,
+            Project.stage,
+            func.count(),
+            func.count(case((kpi.registered(), 1))),
+            func.count(case((and_(Project.channel == "lead", kpi.registered()), 1))),
+            func.count(case((Project.late_registration.is_(True), 1))),
+        )
+        .where(mine)
+        .group_by(Project.status, Project.stage)
+    ):
         out["total"] += n
         out["registered"] += registered
         out["lead_registered"] += lead_registered
@@ -111,7 +129,8 @@ def _project_scan(user: User, mine, at: datetime) -> dict:
     # 1 visited in time, 0 not, NULL neither (no rules for its district): covered + due = count().
     recent = cast(kpi.patrolled_recently(user, at), Integer)
     covered, judged = db.session.execute(
-        select(func.sum(recent), func.count(recent)).where(mine, kpi.under_patrol())).one()
+        select(func.sum(recent), func.count(recent)).where(mine, kpi.under_patrol())
+    ).one()
     out["patrol"] = {"covered": covered or 0, "due": judged - (covered or 0)}
     return out
 
@@ -126,8 +145,11 @@ def _weekly(mine, at: datetime) -> list[dict]:
     today = at.astimezone(kpi.CST).date()
     first = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
     day = kpi.local_date(Project.created_at)
-    per_day = db.session.execute(select(Project.channel, day, func.count())
-                                 .where(mine, Project.created_at >= kpi.day_start(first)).group_by(Project.channel, day))
+    per_day = db.session.execute(
+        select(Project.channel, day, func.count())
+        .where(mine, Project.created_at >= kpi.day_start(first))
+        .group_by(Project.channel, day)
+    )
     counts = {}
     for channel, on, n in per_day:
         week = (date.fromisoformat(str(on)[:10]) - first).days // 7
@@ -136,9 +158,13 @@ def _weekly(mine, at: datetime) -> list[dict]:
     for i in range(WEEKS):
         a, b = first + timedelta(days=7 * i), first + timedelta(days=7 * (i + 1))
         span = {"created_from": a.isoformat(), "created_to": b.isoformat()}
-        out.append({"week": a.isoformat(),
-                    "registrations": figure(counts.get(("owner", i)), channel="owner", **span),
-                    "leads": figure(counts.get(("lead", i)), channel="lead", **span)})
+        out.append(
+            {
+                "week": a.isoformat(),
+                "registrations": figure(counts.get(("owner", i)), channel="owner", **span),
+                "leads": figure(counts.get(("lead", i)), channel="lead", **span),
+            }
+        )
     return out
 
 
@@ -151,20 +177,29 @@ def _registration_coverage(mine, scan: dict) -> tuple[dict, dict, dict, dict]:
     # a lead counts as found unregistered when registered since (the scan) or waiting.
     waiting, leads_waiting = db.session.execute(
         select(func.count(distinct(Project.id)), func.count(distinct(case((Project.channel == "lead", Project.id)))))
-        .select_from(InboxTask).join(Project, Project.id == InboxTask.project_id)
-        .where(mine, InboxTask.form_key == "registration", ~kpi.registered())).one()
-    return (figure(scan["registered"], registered=1), figure(scan["registered"] + waiting, found=1),
-            figure(scan["lead_registered"] + leads_waiting, channel="lead", found=1), figure(scan["late"], late=1))
+        .select_from(InboxTask)
+        .join(Project, Project.id == InboxTask.project_id)
+        .where(mine, InboxTask.form_key == "registration", ~kpi.registered())
+    ).one()
+    return (
+        figure(scan["registered"], registered=1),
+        figure(scan["registered"] + waiting, found=1),
+        figure(scan["lead_registered"] + leads_waiting, channel="lead", found=1),
+        figure(scan["late"], late=1),
+    )
 
 
 def _hazards(mine, at: datetime) -> dict:
     """Projects with a hazard of each figure, counted from the hazard side: only projects with live
     hazards are read, not every project of the jurisdiction."""
     counts = db.session.execute(
-        select(*(func.count(distinct(case((kpi.hazard_row(kind, at), Hazard.project_id))))
-                 for kind in kpi.HAZARD_FIGURES))
-        .select_from(Hazard).join(Project, Project.id == Hazard.project_id)
-        .where(mine, Hazard.status.in_(hazard_records.LIVE))).one()
+        select(
+            *(func.count(distinct(case((kpi.hazard_row(kind, at), Hazard.project_id)))) for kind in kpi.HAZARD_FIGURES)
+        )
+        .select_from(Hazard)
+        .join(Project, Project.id == Hazard.project_id)
+        .where(mine, Hazard.status.in_(hazard_records.LIVE))
+    ).one()
     return {kind: figure(n, hazard=kind) for kind, n in zip(kpi.HAZARD_FIGURES, counts)}
 
 
@@ -175,39 +210,65 @@ def _per_event(mine, since: str, until: str) -> dict:
     rows: dict[str, int] = {}
     if figure_of:
         counted = case(figure_of, value=HistoryEvent.element_id)
-        query = (select(counted, func.count(distinct(HistoryEvent.project_id)))
-                 .where(HistoryEvent.element_id.in_(list(figure_of)), HistoryEvent.at >= kpi.day_start(since),
-                        HistoryEvent.at < kpi.day_start(until))
-                 .group_by(counted))
+        query = (
+            select(counted, func.count(distinct(HistoryEvent.project_id)))
+            .where(
+                HistoryEvent.element_id.in_(list(figure_of)),
+                HistoryEvent.at >= kpi.day_start(since),
+                HistoryEvent.at < kpi.day_start(until),
+            )
+            .group_by(counted)
+        )
         if mine is not None:
             query = query.join(Project, Project.id == HistoryEvent.project_id).where(mine)
         rows = dict(db.session.execute(query).all())
-    return {name: figure(rows.get(kpi_name), event=kpi_name, since=since, until=until)
-            for name, kpi_name in RECTIFICATION.items()}
+    return {
+        name: figure(rows.get(kpi_name), event=kpi_name, since=since, until=until)
+        for name, kpi_name in RECTIFICATION.items()
+    }
 
 
 def _issued(mine, kind: str, since: str, until: str):
     """Notices of a kind issued in the period, joined to their projects in the jurisdiction."""
-    return (select().select_from(Notice).join(Project, Project.id == Notice.project_id)
-            .where(mine, Notice.kind == kind, Notice.issued_at >= kpi.day_start(since),
-                   Notice.issued_at < kpi.day_start(until)))
+    return (
+        select()
+        .select_from(Notice)
+        .join(Project, Project.id == Notice.project_id)
+        .where(
+            mine, Notice.kind == kind, Notice.issued_at >= kpi.day_start(since), Notice.issued_at < kpi.day_start(until)
+        )
+    )
 
 
 def _notices(mine, kinds, since: str, until: str) -> dict:
-    rows = dict(db.session.execute(
-        select(Notice.kind, func.count(distinct(Project.id))).select_from(Notice)
-        .join(Project, Project.id == Notice.project_id)
-        .where(mine, Notice.kind.in_(kinds), Notice.issued_at >= kpi.day_start(since),
-               Notice.issued_at < kpi.day_start(until)).group_by(Notice.kind)).all())
+    rows = dict(
+        db.session.execute(
+            select(Notice.kind, func.count(distinct(Project.id)))
+            .select_from(Notice)
+            .join(Project, Project.id == Notice.project_id)
+            .where(
+                mine,
+                Notice.kind.in_(kinds),
+                Notice.issued_at >= kpi.day_start(since),
+                Notice.issued_at < kpi.day_start(until),
+            )
+            .group_by(Notice.kind)
+        ).all()
+    )
     return {kind: figure(rows.get(kind), notice=kind, since=since, until=until) for kind in kinds}
 
 
 def _writeoffs(user: User, mine, since: str, until: str) -> tuple[dict, dict]:
     in_time = kpi.writeoff_in_time(user)
-    on_time, late = db.session.execute(_issued(mine, "writeoff", since, until).add_columns(
-        func.count(distinct(case((in_time, Project.id)))), func.count(distinct(case((~in_time, Project.id)))))).one()
-    return (figure(on_time, writeoff="on_time", since=since, until=until),
-            figure(late, writeoff="late", since=since, until=until))
+    on_time, late = db.session.execute(
+        _issued(mine, "writeoff", since, until).add_columns(
+            func.count(distinct(case((in_time, Project.id)))), func.count(distinct(case((~in_time, Project.id))))
+        )
+    ).one()
+    return (
+        figure(on_time, writeoff="on_time", since=since, until=until),
+        figure(late, writeoff="late", since=since, until=until),
+    )
 
 
 def _overdue(tasks, at: datetime) -> dict:
@@ -215,12 +276,20 @@ def _overdue(tasks, at: datetime) -> dict:
     (a project with tasks claimed by two people counts once in all and per street, once for each).
     Counted from the inbox rows alone (`tasks`: policy.task_jurisdiction), read from one index."""
     overdue = (InboxTask.due_at < at, tasks)
-    streets = dict(db.session.execute(
-        select(InboxTask.street_code, func.count(distinct(InboxTask.project_id))).where(*overdue)
-        .group_by(InboxTask.street_code)).all())
-    people = dict(db.session.execute(
-        select(InboxTask.claimed_by_id, func.count(distinct(InboxTask.project_id))).where(*overdue)
-        .group_by(InboxTask.claimed_by_id)).all())
+    streets = dict(
+        db.session.execute(
+            select(InboxTask.street_code, func.count(distinct(InboxTask.project_id)))
+            .where(*overdue)
+            .group_by(InboxTask.street_code)
+        ).all()
+    )
+    people = dict(
+        db.session.execute(
+            select(InboxTask.claimed_by_id, func.count(distinct(InboxTask.project_id)))
+            .where(*overdue)
+            .group_by(InboxTask.claimed_by_id)
+        ).all()
+    )
     names = _names(list(streets), list(people))
 
     def ranked(groups):
@@ -229,8 +298,10 @@ def _overdue(tasks, at: datetime) -> dict:
     return {
         "total": figure(sum(streets.values()), overdue=1),
         "by_street": [dict(figure(n, overdue=1, street=s), key=s, label=names.get(s, s)) for s, n in ranked(streets)],
-        "by_assignee": [dict(figure(n, overdue=1, assignee=u if u is not None else "none"),
-                             key=u, label=names.get(u)) for u, n in ranked(people)],
+        "by_assignee": [
+            dict(figure(n, overdue=1, assignee=u if u is not None else "none"), key=u, label=names.get(u))
+            for u, n in ranked(people)
+        ],
     }
 
 
@@ -240,4 +311,3 @@ def _names(street_codes, user_ids) -> dict:
     if ids:
         out.update(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
     return out
-

@@ -4,6 +4,7 @@ have waited (median), and how long the step took when done (median over recent c
 Waiting comes from the inbox (one row per ready human task); time spent from the history: a
 completed task took from the step before it in the same project to its own completion.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -36,8 +37,10 @@ def build(user: User, district: str | None = None) -> dict:
     scope = (policy.project_filter(user), Project.district_code == district)
     elements: dict[str, dict] = {}
     waiting = db.session.execute(
-        select(InboxTask.element_id, InboxTask.created_at).join(Project, Project.id == InboxTask.project_id)
-        .where(*scope))
+        select(InboxTask.element_id, InboxTask.created_at)
+        .join(Project, Project.id == InboxTask.project_id)
+        .where(*scope)
+    )
     ages: dict[str, list[float]] = {}
     for element, created in waiting:
         ages.setdefault(element, []).append((now - created).total_seconds() / 3600)
@@ -55,12 +58,20 @@ def build(user: User, district: str | None = None) -> dict:
 
 def _time_spent(scope, since: datetime) -> dict[str, list[float]]:
     """Hours from the previous history row of the project to each task completion since `since`."""
-    previous = func.lag(HistoryEvent.at, type_=UTCDateTime()).over(partition_by=HistoryEvent.project_id,
-                                                                    order_by=HistoryEvent.id)
-    steps = (select(HistoryEvent.element_id, HistoryEvent.kind, HistoryEvent.at, previous.label("before"))
-             .join(Project, Project.id == HistoryEvent.project_id).where(*scope).subquery())
-    rows = db.session.execute(select(steps.c.element_id, steps.c.at, steps.c.before)
-                              .where(steps.c.kind == "task_completed", steps.c.at >= since, steps.c.before.is_not(None)))
+    previous = func.lag(HistoryEvent.at, type_=UTCDateTime()).over(
+        partition_by=HistoryEvent.project_id, order_by=HistoryEvent.id
+    )
+    steps = (
+        select(HistoryEvent.element_id, HistoryEvent.kind, HistoryEvent.at, previous.label("before"))
+        .join(Project, Project.id == HistoryEvent.project_id)
+        .where(*scope)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(steps.c.element_id, steps.c.at, steps.c.before).where(
+            steps.c.kind == "task_completed", steps.c.at >= since, steps.c.before.is_not(None)
+        )
+    )
     out: dict[str, list[float]] = {}
     for element, at, before in rows:
         out.setdefault(element, []).append(max((at - before).total_seconds(), 0) / 3600)

@@ -20,6 +20,7 @@ Filters (all strings, as they arrive in a URL):
 - hazard=MAJOR|GENERAL|overdue: a hazard of that severity is not yet closed (销号) / one still
   waits for the owner's rectification past its deadline.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -38,8 +39,22 @@ from ..errors import ValidationFailed
 from ..security import policy
 
 CST = timezone(timedelta(hours=8))
-FILTERS = ("overdue", "assignee", "created_from", "created_to", "registered", "found", "late", "patrol", "event",
-           "notice", "writeoff", "since", "until", "hazard")
+FILTERS = (
+    "overdue",
+    "assignee",
+    "created_from",
+    "created_to",
+    "registered",
+    "found",
+    "late",
+    "patrol",
+    "event",
+    "notice",
+    "writeoff",
+    "since",
+    "until",
+    "hazard",
+)
 HAZARD_FIGURES = ("MAJOR", "GENERAL", "overdue")
 # Site visits are the steps the diagram marks kpi="site_visit" (domain.figures).
 SITE_VISIT = "site_visit"
@@ -69,8 +84,9 @@ def checked_day(value: str | date) -> date:
     """The date, if within FIRST_DAY…LAST_DAY (ValidationFailed: 422); ValueError if malformed."""
     day = value if isinstance(value, date) else date.fromisoformat(str(value))
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationFailed({"date": f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间 "
-                                        f"(dates run from {FIRST_DAY} to {LAST_DAY}): {day}"})
+        raise ValidationFailed(
+            {"date": f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间 (dates run from {FIRST_DAY} to {LAST_DAY}): {day}"}
+        )
     return day
 
 
@@ -182,8 +198,9 @@ def patrolled_recently(user: User, at: datetime):
     if not per_district:
         return false()
     risk = func.coalesce(Project.risk_level, "MEDIUM")
-    cutoff = case({district: case(cutoffs, value=risk) for district, cutoffs in per_district.items()},
-                  value=Project.district_code)
+    cutoff = case(
+        {district: case(cutoffs, value=risk) for district, cutoffs in per_district.items()}, value=Project.district_code
+    )
     # Never visited: counted from the registration.
     return func.coalesce(Project.last_visit_at, Project.created_at) >= cutoff
 
@@ -205,18 +222,25 @@ def _period(column, since: str | None, until: str | None) -> list:
 def event(name: str, since=None, until=None):
     """The step happened in the period: `name` is a figure (domain.figures) or an element id."""
     ids = elements(name) if name in figures.FIGURES else (name,)
-    return exists().where(HistoryEvent.project_id == Project.id, HistoryEvent.element_id.in_(ids),
-                          *_period(HistoryEvent.at, since, until))
+    return exists().where(
+        HistoryEvent.project_id == Project.id, HistoryEvent.element_id.in_(ids), *_period(HistoryEvent.at, since, until)
+    )
 
 
 def notice(kind: str, since=None, until=None):
-    return exists().where(Notice.project_id == Project.id, Notice.kind == kind, *_period(Notice.issued_at, since, until))
+    return exists().where(
+        Notice.project_id == Project.id, Notice.kind == kind, *_period(Notice.issued_at, since, until)
+    )
 
 
 def writeoff(user: User, on_time: bool, since=None, until=None):
     in_time = writeoff_in_time(user)
-    return exists().where(Notice.project_id == Project.id, Notice.kind == "writeoff",
-                          *_period(Notice.issued_at, since, until), in_time if on_time else not_(in_time))
+    return exists().where(
+        Notice.project_id == Project.id,
+        Notice.kind == "writeoff",
+        *_period(Notice.issued_at, since, until),
+        in_time if on_time else not_(in_time),
+    )
 
 
 def writeoff_in_time(user: User):
@@ -225,7 +249,9 @@ def writeoff_in_time(user: User):
     branches = []
     for district in _districts(user):
         grace = parse_duration(rulebook.in_force(district).values.get("completion_reminder_after") or "P7D")
-        branches.append(and_(Project.district_code == district, local_date(Notice.issued_at, -grace) <= Project.planned_end))
+        branches.append(
+            and_(Project.district_code == district, local_date(Notice.issued_at, -grace) <= Project.planned_end)
+        )
     return or_(*branches) if branches else false()
 
 

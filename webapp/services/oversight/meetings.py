@@ -5,6 +5,7 @@ A case is on the agenda when, in the period, (a) a hand-over to enforcement is p
 deadline, (b) the street disagreed with its inspector's stop-work proposal (approval refused), or
 (c) the project was ordered to rectify or stop more than once (repeated violations).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,11 @@ def case_tasks() -> list[str]:
     """The receiving departments' tasks on a handed-over case: those the diagram marks `enforcementCase`
     (acknowledgement within P-17a, decision within P-17b) in the newest version, and the steps any
     version marks kpi="handover"."""
-    marked = {spec.bpmn_id for spec in bundle_for(latest_version()).user_task_specs()
-              if properties(spec).get("enforcementCase")}
+    marked = {
+        spec.bpmn_id
+        for spec in bundle_for(latest_version()).user_task_specs()
+        if properties(spec).get("enforcementCase")
+    }
     return sorted(marked | set(kpi.elements("handover")))
 
 
@@ -49,22 +53,43 @@ def agenda(user: User, since: str | None = None, until: str | None = None) -> di
         for pid in ids:
             reasons.setdefault(pid, []).append(reason)
 
-    add(db.session.scalars(select(InboxTask.project_id).join(Project, Project.id == InboxTask.project_id)
-                           .where(mine, InboxTask.element_id.in_(case_tasks()),
-                                  InboxTask.due_at < datetime.now(timezone.utc)).distinct()), "handover_overdue")
-    refused = db.session.execute(select(HistoryEvent.project_id, HistoryEvent.data_json)
-                                 .join(Project, Project.id == HistoryEvent.project_id)
-                                 .where(mine, HistoryEvent.kind == "task_completed",
-                                        HistoryEvent.element_id.in_(kpi.elements("stop_work_approval")),
-                                        HistoryEvent.at >= start, HistoryEvent.at < end))
+    add(
+        db.session.scalars(
+            select(InboxTask.project_id)
+            .join(Project, Project.id == InboxTask.project_id)
+            .where(mine, InboxTask.element_id.in_(case_tasks()), InboxTask.due_at < datetime.now(timezone.utc))
+            .distinct()
+        ),
+        "handover_overdue",
+    )
+    refused = db.session.execute(
+        select(HistoryEvent.project_id, HistoryEvent.data_json)
+        .join(Project, Project.id == HistoryEvent.project_id)
+        .where(
+            mine,
+            HistoryEvent.kind == "task_completed",
+            HistoryEvent.element_id.in_(kpi.elements("stop_work_approval")),
+            HistoryEvent.at >= start,
+            HistoryEvent.at < end,
+        )
+    )
     add(sorted({pid for pid, data in refused if json.loads(data or "{}").get("approved") == "no"}), "disputed")
-    add(db.session.scalars(select(Notice.project_id).join(Project, Project.id == Notice.project_id)
-                           .where(mine, Notice.kind.in_(ORDER_KINDS), Notice.issued_at >= start, Notice.issued_at < end)
-                           .group_by(Notice.project_id).having(func.count() > 1)), "repeated")
+    add(
+        db.session.scalars(
+            select(Notice.project_id)
+            .join(Project, Project.id == Notice.project_id)
+            .where(mine, Notice.kind.in_(ORDER_KINDS), Notice.issued_at >= start, Notice.issued_at < end)
+            .group_by(Notice.project_id)
+            .having(func.count() > 1)
+        ),
+        "repeated",
+    )
     projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(list(reasons))))}
     decisions = _decisions(list(reasons))
-    items = [{"project": projects[pid], "reasons": reasons[pid], "decisions": decisions.get(pid, [])}
-             for pid in sorted(reasons, key=lambda p: (projects[p].district_code, projects[p].street_code, p))]
+    items = [
+        {"project": projects[pid], "reasons": reasons[pid], "decisions": decisions.get(pid, [])}
+        for pid in sorted(reasons, key=lambda p: (projects[p].district_code, projects[p].street_code, p))
+    ]
     return {"since": since, "until": until, "items": items}
 
 
@@ -78,10 +103,17 @@ def decide(user: User, project_id: int, decision: str, since: str, until: str, i
     decision = (decision or "").strip()
     if not decision or len(decision) > 2000:
         raise ValidationFailed({"decision": "请填写会商决定（最多 2000 字）"})
-    db.session.add(HistoryEvent(
-        project_id=project.id, actor_id=user.id, actor_name=user.username, kind="meeting_decision",
-        title="会商研判决定", ip=ip,
-        data_json=json.dumps({"decision": decision, "period": [since, until]}, ensure_ascii=False)))
+    db.session.add(
+        HistoryEvent(
+            project_id=project.id,
+            actor_id=user.id,
+            actor_name=user.username,
+            kind="meeting_decision",
+            title="会商研判决定",
+            ip=ip,
+            data_json=json.dumps({"decision": decision, "period": [since, until]}, ensure_ascii=False),
+        )
+    )
     db.session.commit()
 
 
@@ -89,11 +121,15 @@ def _decisions(project_ids) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     if not project_ids:
         return out
-    rows = db.session.scalars(select(HistoryEvent).where(HistoryEvent.project_id.in_(project_ids),
-                                                         HistoryEvent.kind == "meeting_decision").order_by(HistoryEvent.id))
+    rows = db.session.scalars(
+        select(HistoryEvent)
+        .where(HistoryEvent.project_id.in_(project_ids), HistoryEvent.kind == "meeting_decision")
+        .order_by(HistoryEvent.id)
+    )
     names = dict(db.session.execute(select(User.username, User.display_name)).all())
     for row in rows:
         data = json.loads(row.data_json or "{}")
         out.setdefault(row.project_id, []).append(
-            {"at": row.at, "by": names.get(row.actor_name, row.actor_name), "decision": data.get("decision")})
+            {"at": row.at, "by": names.get(row.actor_name, row.actor_name), "decision": data.get("decision")}
+        )
     return out

@@ -1,5 +1,6 @@
 """The monthly report districts send up (月报): one row per street of the jurisdiction and a total,
 from the same figures as the dashboard (services.dashboard), for a calendar month."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,40 @@ from ..ledger import queries
 from ..security import policy
 from . import dashboard, kpi
 
-COLUMNS = ("单位", "新增登记", "新增线索", "纳管率", "巡查覆盖率", "整改通知", "按期整改", "逾期整改", "按期整改率",
-           "责令停工", "移交执法", "按期核销", "逾期核销", "按期核销率", "有逾期任务的项目（出表时）")
-COLUMNS_EN = ("Unit", "New registrations", "New leads", "Registration rate", "Patrol coverage", "Rectification orders",
-              "Rectified on time", "Rectification overdue", "On-time rectification", "Stop-work orders", "Hand-overs",
-              "Written off on time", "Written off late", "On-time write-off", "Projects with overdue tasks (now)")
+COLUMNS = (
+    "单位",
+    "新增登记",
+    "新增线索",
+    "纳管率",
+    "巡查覆盖率",
+    "整改通知",
+    "按期整改",
+    "逾期整改",
+    "按期整改率",
+    "责令停工",
+    "移交执法",
+    "按期核销",
+    "逾期核销",
+    "按期核销率",
+    "有逾期任务的项目（出表时）",
+)
+COLUMNS_EN = (
+    "Unit",
+    "New registrations",
+    "New leads",
+    "Registration rate",
+    "Patrol coverage",
+    "Rectification orders",
+    "Rectified on time",
+    "Rectification overdue",
+    "On-time rectification",
+    "Stop-work orders",
+    "Hand-overs",
+    "Written off on time",
+    "Written off late",
+    "On-time write-off",
+    "Projects with overdue tasks (now)",
+)
 
 
 def month_span(month: str) -> tuple[str, str]:
@@ -49,12 +79,23 @@ def _row(user: User, name: str, since: str, until: str, street: str | None) -> t
         query = queries.ledger_query(user, street=street, channel=channel, created_from=since, created_to=until)
         return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
-    return (name, new("owner"), new("lead"), d["coverage"]["rate"], d["patrol"]["rate"],
-            d["rectification"]["ordered"]["value"], d["rectification"]["on_time"]["value"],
-            d["rectification"]["overdue"]["value"], d["rectification"]["rate"],
-            d["enforcement"]["stop_work"]["value"], d["enforcement"]["handover"]["value"],
-            d["writeoff"]["on_time"]["value"], d["writeoff"]["late"]["value"], d["writeoff"]["rate"],
-            d["overdue"]["total"]["value"])
+    return (
+        name,
+        new("owner"),
+        new("lead"),
+        d["coverage"]["rate"],
+        d["patrol"]["rate"],
+        d["rectification"]["ordered"]["value"],
+        d["rectification"]["on_time"]["value"],
+        d["rectification"]["overdue"]["value"],
+        d["rectification"]["rate"],
+        d["enforcement"]["stop_work"]["value"],
+        d["enforcement"]["handover"]["value"],
+        d["writeoff"]["on_time"]["value"],
+        d["writeoff"]["late"]["value"],
+        d["writeoff"]["rate"],
+        d["overdue"]["total"]["value"],
+    )
 
 
 INSURANCE_COLUMNS = ("单位", "登记数", "已投保安责险", "投保率")
@@ -68,9 +109,15 @@ def insurance(user: User, since: str, until: str) -> list[tuple]:
         raise Forbidden("reports are for street, district and city users")
     counts: dict[str, list[int]] = {}
     rows = db.session.execute(
-        select(Project.street_code, Notice.data_json).join(Project, Project.id == Notice.project_id)
-        .where(policy.project_filter(user), Notice.kind == "receipt", Notice.issued_at >= kpi.day_start(since),
-               Notice.issued_at < kpi.day_start(until)))
+        select(Project.street_code, Notice.data_json)
+        .join(Project, Project.id == Notice.project_id)
+        .where(
+            policy.project_filter(user),
+            Notice.kind == "receipt",
+            Notice.issued_at >= kpi.day_start(since),
+            Notice.issued_at < kpi.day_start(until),
+        )
+    )
     for street, data in rows:
         entry = counts.setdefault(street, [0, 0])
         entry[0] += 1

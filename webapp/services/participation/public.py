@@ -8,6 +8,7 @@ bot's). Every attempt counts against its address, refused ones too; the report i
 anything is stored; photos are held to a pixel limit below the staff's and to a disk budget per
 address and per day; photos of reports that never became a lead are removed by the timer worker.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,7 +49,10 @@ MESSAGES = {
     "expired": ("页面已过期，请刷新后重新填写", "The page has expired; reload it and fill it in again"),
     "rate": ("提交次数过多，请稍后再试或拨打街道监督电话", "Too many reports; try later or call the street's hotline"),
     "sent": ("此表单已提交过，请刷新页面后重新填写", "This form was already sent; reload the page to send another"),
-    "disk": ("今日照片已达上限，请不附照片提交或明天再试", "Today's share of photos is used up; send without photos or try tomorrow"),
+    "disk": (
+        "今日照片已达上限，请不附照片提交或明天再试",
+        "Today's share of photos is used up; send without photos or try tomorrow",
+    ),
 }
 
 
@@ -103,8 +107,10 @@ def public_status(project: Project) -> str:
 
 
 def _has_receipt(project: Project) -> bool:
-    return db.session.scalar(select(Notice.id).where(Notice.project_id == project.id, Notice.kind == "receipt")
-                             .limit(1)) is not None
+    return (
+        db.session.scalar(select(Notice.id).where(Notice.project_id == project.id, Notice.kind == "receipt").limit(1))
+        is not None
+    )
 
 
 def streets() -> list[OrgUnit]:
@@ -122,15 +128,20 @@ def public_user() -> User:
     user = db.session.scalar(select(User).where(User.username == PUBLIC_USERNAME))
     if user is None:
         city = db.session.scalar(select(OrgUnit).where(OrgUnit.kind == "city").order_by(OrgUnit.id))
-        user = User(username=PUBLIC_USERNAME, display_name="社会公众", role="public", org_unit_id=city.id,
-                    active=False, password_hash=auth.hash_password(secrets.token_hex(32)))
+        user = User(
+            username=PUBLIC_USERNAME,
+            display_name="社会公众",
+            role="public",
+            org_unit_id=city.id,
+            active=False,
+            password_hash=auth.hash_password(secrets.token_hex(32)),
+        )
         db.session.add(user)
         db.session.commit()
     return user
 
 
-def submit(data: dict, fields, photos, *, ip: str | None, site_reg_no: str | None = None,
-           lang: str = "zh") -> Project:
+def submit(data: dict, fields, photos, *, ip: str | None, site_reg_no: str | None = None, lang: str = "zh") -> Project:
     """A report from the public, as the one path pages take: refuse floods and bots, record the
     attempt (it counts against the address whatever comes next, and uses up its form), validate,
     and only then store photos and start the lead. `fields` is the posted form (token, honeypot)."""
@@ -159,9 +170,17 @@ def submit(data: dict, fields, photos, *, ip: str | None, site_reg_no: str | Non
     site_project = db.session.scalar(select(Project).where(Project.reg_no == site_reg_no)) if site_reg_no else None
     if site_project is not None and site_project.closed_at is None:
         # A report about a registered, open site is an inspection request on it, not a new project.
-        project = instances.request_inspection(site_project, {
-            "source": "PUBLIC_APP", "reason": clean.get("description"), "photos": clean.get("photos") or [],
-            "urgency": clean.get("urgency", "NORMAL")}, actor=public_user(), ip=ip)
+        project = instances.request_inspection(
+            site_project,
+            {
+                "source": "PUBLIC_APP",
+                "reason": clean.get("description"),
+                "photos": clean.get("photos") or [],
+                "urgency": clean.get("urgency", "NORMAL"),
+            },
+            actor=public_user(),
+            ip=ip,
+        )
     else:
         project = instances.start_lead(clean, reporter=public_user(), ip=ip, source="PUBLIC_APP")
     attempt = db.session.get(PublicReport, attempt.id)
@@ -175,8 +194,11 @@ def _check_limits(key: str, lang: str) -> None:
     now = datetime.now(timezone.utc)
     for limits, accepted_only in ((ATTEMPT_LIMITS, False), (LIMITS, True)):
         for window, limit in limits:
-            query = select(func.count()).select_from(PublicReport).where(PublicReport.ip_hash == key,
-                                                                         PublicReport.at >= now - window)
+            query = (
+                select(func.count())
+                .select_from(PublicReport)
+                .where(PublicReport.ip_hash == key, PublicReport.at >= now - window)
+            )
             if accepted_only:
                 query = query.where(PublicReport.project_id.is_not(None))
             if db.session.scalar(query) >= limit:
@@ -219,7 +241,8 @@ def _validated(data: dict, site_reg_no: str | None, lang: str) -> tuple[dict, di
 
 def _stored_today(key: str | None = None) -> int:
     query = select(func.coalesce(func.sum(PublicReport.stored_bytes), 0)).where(
-        PublicReport.at >= datetime.now(timezone.utc) - timedelta(days=1))
+        PublicReport.at >= datetime.now(timezone.utc) - timedelta(days=1)
+    )
     if key is not None:
         query = query.where(PublicReport.ip_hash == key)
     return int(db.session.scalar(query))

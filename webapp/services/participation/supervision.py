@@ -1,6 +1,7 @@
 """Entrusted supervision (委托监理, P-27): the owner or the estate's property company names the
 supervisor it hired; the supervisor records inspection logs on the project. Logs are advisory: a
 finding the supervisor wants checked raises a lead for the street's inspectors, who confirm it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,10 +33,14 @@ class LogInput:
 
 def supervisors_for(project: Project) -> list[User]:
     """Entrusted supervisors working in the project's district (their accounts belong to it)."""
-    return list(db.session.scalars(
-        select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id)
-        .where(User.role == "entrusted", User.active, OrgUnit.district_code == project.district_code)
-        .order_by(User.display_name)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(OrgUnit, User.org_unit_id == OrgUnit.id)
+            .where(User.role == "entrusted", User.active, OrgUnit.district_code == project.district_code)
+            .order_by(User.display_name)
+        )
+    )
 
 
 def entrust(user: User, project_id: int, supervisor_id: int | None, lang: str = "zh", ip: str | None = None) -> Project:
@@ -50,8 +55,15 @@ def entrust(user: User, project_id: int, supervisor_id: int | None, lang: str = 
         if supervisor is None:
             raise ValidationFailed({"supervisor": _msg("unknown_supervisor", lang)})
     project.entrusted_supervisor_id = supervisor.id if supervisor else None
-    instances.add_history(project.id, user, "entrusted", None, "委托监理" if supervisor else "撤销委托监理",
-                          {"supervisor": supervisor.display_name if supervisor else None}, ip)
+    instances.add_history(
+        project.id,
+        user,
+        "entrusted",
+        None,
+        "委托监理" if supervisor else "撤销委托监理",
+        {"supervisor": supervisor.display_name if supervisor else None},
+        ip,
+    )
     db.session.commit()
     return project
 
@@ -92,12 +104,28 @@ def record_log(user: User, project_id: int, data: dict, lang: str = "zh", ip: st
     entry = validate_log(data, lang)
     if entry.raise_lead and not rules["entrusted_may_raise_leads"]:
         raise ValidationFailed({"raise_lead": _msg("leads_off", lang)})
-    log = AdvisoryLog(project_id=project.id, author_id=user.id, visited_on=entry.visited_on, findings=entry.findings,
-                      concern=entry.concern)
+    log = AdvisoryLog(
+        project_id=project.id,
+        author_id=user.id,
+        visited_on=entry.visited_on,
+        findings=entry.findings,
+        concern=entry.concern,
+    )
     db.session.add(log)
-    instances.add_history(project.id, user, "advisory_log", None, "委托监理巡查记录",
-                          {"visited_on": entry.visited_on, "findings": entry.findings, "concern": entry.concern,
-                           "raise_lead": entry.raise_lead}, ip)
+    instances.add_history(
+        project.id,
+        user,
+        "advisory_log",
+        None,
+        "委托监理巡查记录",
+        {
+            "visited_on": entry.visited_on,
+            "findings": entry.findings,
+            "concern": entry.concern,
+            "raise_lead": entry.raise_lead,
+        },
+        ip,
+    )
     # The log is kept whatever becomes of its lead: the supervisor's findings are never lost.
     db.session.commit()
     if entry.raise_lead:
@@ -109,10 +137,14 @@ def raise_lead(user: User, log: AdvisoryLog, ip: str | None, lang: str = "zh") -
     """Start the lead of a saved log (the lead's data names the log, so the two stay linked even if
     linking the log back fails); a failure leaves the log without a lead and says so (409)."""
     project = db.session.get(Project, log.project_id)
-    lead = {"street": project.street_code, "community": project.community_code,
-            "address": (project.address or project.title)[:200],
-            "description": f"{project.reg_no}：{log.findings}"[:FINDINGS_MAX],
-            "urgency": "IMMINENT" if log.concern == "MAJOR" else "NORMAL", "advisory_log_id": log.id}
+    lead = {
+        "street": project.street_code,
+        "community": project.community_code,
+        "address": (project.address or project.title)[:200],
+        "description": f"{project.reg_no}：{log.findings}"[:FINDINGS_MAX],
+        "urgency": "IMMINENT" if log.concern == "MAJOR" else "NORMAL",
+        "advisory_log_id": log.id,
+    }
     try:
         lead_project = instances.start_lead(lead, reporter=user, ip=ip, source="SUPERVISOR")  # commits
     except (Conflict, ScriptFailed) as exc:
@@ -137,8 +169,13 @@ def _require_open(project: Project) -> dict:
 
 def logs_of(project: Project) -> list[AdvisoryLog]:
     """A project's advisory logs (the caller has checked the project is visible)."""
-    return list(db.session.scalars(select(AdvisoryLog).where(AdvisoryLog.project_id == project.id)
-                                   .order_by(AdvisoryLog.at.desc(), AdvisoryLog.id.desc())))
+    return list(
+        db.session.scalars(
+            select(AdvisoryLog)
+            .where(AdvisoryLog.project_id == project.id)
+            .order_by(AdvisoryLog.at.desc(), AdvisoryLog.id.desc())
+        )
+    )
 
 
 def panel(user: User, project: Project) -> dict:
@@ -147,10 +184,15 @@ def panel(user: User, project: Project) -> dict:
     values = rulebook.in_force(project.district_code).values
     active = _open(project, values)
     can_entrust = active and policy.may_entrust(user, project)
-    return {"enabled": bool(values["entrusted_supervision_enabled"]), "supervisor": supervisor,
-            "may_entrust": can_entrust, "choices": supervisors_for(project) if can_entrust else [],
-            "may_log": active and policy.may_advise(user, project),
-            "may_raise_leads": bool(values["entrusted_may_raise_leads"]), "logs": logs_of(project)}
+    return {
+        "enabled": bool(values["entrusted_supervision_enabled"]),
+        "supervisor": supervisor,
+        "may_entrust": can_entrust,
+        "choices": supervisors_for(project) if can_entrust else [],
+        "may_log": active and policy.may_advise(user, project),
+        "may_raise_leads": bool(values["entrusted_may_raise_leads"]),
+        "logs": logs_of(project),
+    }
 
 
 MESSAGES = {
@@ -161,8 +203,14 @@ MESSAGES = {
     "too_long": ("最多 {n} 个字", "At most {n} characters"),
     "choice": ("不在可选范围内", "Not one of the choices"),
     "lead_needs_concern": ("有问题时才能生成线索", "Only a finding with a concern can raise a lead"),
-    "lead_failed": ("日志已保存，但线索未能生成，请稍后重试", "The log is saved but its lead could not be raised; try again"),
-    "leads_off": ("本区实施细则未允许委托监理记录生成线索", "This district's rules do not let supervisors' logs raise leads"),
+    "lead_failed": (
+        "日志已保存，但线索未能生成，请稍后重试",
+        "The log is saved but its lead could not be raised; try again",
+    ),
+    "leads_off": (
+        "本区实施细则未允许委托监理记录生成线索",
+        "This district's rules do not let supervisors' logs raise leads",
+    ),
 }
 
 

@@ -5,6 +5,7 @@ shown to the project's owner (an owner's own comments always are). `@username` m
 colleague who sees the project: the mention is a notification. Photos are attached by the ids of
 uploads (services.attachments), which then belong to the project.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,12 +32,27 @@ def listing(user: User, project: Project) -> list[dict]:
     query = select(Comment, User).join(User, User.id == Comment.author_id).where(Comment.project_id == project.id)
     rows = db.session.execute(query.where(policy.comment_filter(user)).order_by(Comment.id)).all()
     mentioned = {int(i) for c, _ in rows for i in c.mentions.split()}
-    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(mentioned))).all()) \
-        if mentioned else {}
-    return [{"id": c.id, "project_id": c.project_id, "task_id": c.task_id, "kind": c.kind,
-             "visibility": c.visibility, "body": c.body, "author": author.display_name, "author_id": author.id,
-             "mentions": [names.get(int(i), "") for i in c.mentions.split()],
-             "attachments": c.attachments.split(), "created_at": c.created_at} for c, author in rows]
+    names = (
+        dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(mentioned))).all())
+        if mentioned
+        else {}
+    )
+    return [
+        {
+            "id": c.id,
+            "project_id": c.project_id,
+            "task_id": c.task_id,
+            "kind": c.kind,
+            "visibility": c.visibility,
+            "body": c.body,
+            "author": author.display_name,
+            "author_id": author.id,
+            "mentions": [names.get(int(i), "") for i in c.mentions.split()],
+            "attachments": c.attachments.split(),
+            "created_at": c.created_at,
+        }
+        for c, author in rows
+    ]
 
 
 def add(user: User, project: Project, values: dict, lang: str = "zh") -> dict:
@@ -60,12 +76,21 @@ def add(user: User, project: Project, values: dict, lang: str = "zh") -> dict:
     mentioned, unknown = _mentions(body, project, visibility)
     if unknown:
         errors["body"] = in_lang(lang, "找不到可提及的同事：", "No colleague to mention: ") + " ".join(
-            f"@{n}" for n in unknown)
+            f"@{n}" for n in unknown
+        )
     if errors:
         raise ValidationFailed(errors)
     attachments.check_usable(user, {"attachments": ids}, project.id, lang)
-    comment = Comment(project_id=project.id, task_id=task_id, author_id=user.id, kind=kind, visibility=visibility,
-                      body=body, mentions=" ".join(str(u.id) for u in mentioned), attachments=" ".join(ids))
+    comment = Comment(
+        project_id=project.id,
+        task_id=task_id,
+        author_id=user.id,
+        kind=kind,
+        visibility=visibility,
+        body=body,
+        mentions=" ".join(str(u.id) for u in mentioned),
+        attachments=" ".join(ids),
+    )
     db.session.add(comment)
     db.session.flush()
     attachments.link(ids, project.id)  # commits the comment with them
@@ -81,8 +106,9 @@ def for_task(user: User, project: Project, task_id: str) -> list[dict]:
 
 def _task_of_project(task_id: str, project_id: int) -> bool:
     ready = db.session.scalar(select(InboxTask.id).where(InboxTask.id == task_id, InboxTask.project_id == project_id))
-    done = db.session.scalar(select(HistoryEvent.id).where(HistoryEvent.task_id == task_id,
-                                                           HistoryEvent.project_id == project_id).limit(1))
+    done = db.session.scalar(
+        select(HistoryEvent.id).where(HistoryEvent.task_id == task_id, HistoryEvent.project_id == project_id).limit(1)
+    )
     return bool(ready or done)
 
 
@@ -90,8 +116,9 @@ def _mentions(body: str, project: Project, visibility: str) -> tuple[list[User],
     names = list(dict.fromkeys(MENTION.findall(body)))
     if not names:
         return [], []
-    users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names),
-                                                                           User.active.is_(True)))}
+    users = {
+        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names), User.active.is_(True)))
+    }
     found, unknown = [], []
     for name in names:
         person = users.get(name)
@@ -103,13 +130,17 @@ def _mentions(body: str, project: Project, visibility: str) -> tuple[list[User],
 def _announce(author: User, project: Project, comment: Comment, mentioned: list[User]) -> None:
     link = f"/projects/{project.id}#comment-{comment.id}"
     body = f"{author.display_name}：{comment.body[:200]}"
-    notify([u.id for u in mentioned if u.id != author.id],
-           Event("mention", f"mention:{comment.id}", project.title, body, link, project.id, comment.task_id))
+    notify(
+        [u.id for u in mentioned if u.id != author.id],
+        Event("mention", f"mention:{comment.id}", project.title, body, link, project.id, comment.task_id),
+    )
     if comment.visibility != "owner":
         return
     if policy.is_owner_side(author):  # the owner wrote: the street's inspectors hear of it
         people = members("inspector", project.street_code, project.district_code)
     else:
         people = [project.owner_user_id] if project.owner_user_id else []
-    notify([p for p in people if p != author.id and p not in {u.id for u in mentioned}],
-           Event("comment", f"comment:{comment.id}", project.title, body, link, project.id, comment.task_id))
+    notify(
+        [p for p in people if p != author.id and p not in {u.id for u in mentioned}],
+        Event("comment", f"comment:{comment.id}", project.title, body, link, project.id, comment.task_id),
+    )

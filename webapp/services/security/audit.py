@@ -6,6 +6,7 @@ services already write, in the same transaction: a step's plain history rows by 
 (`history_audit_rows`), rows added through the session by a flush hook that create_app registers
 (`register_listeners`).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,9 +48,22 @@ ACTIONS = {
     "message_refused": ("拒收外部消息", "Message refused"),
 }
 # HistoryEvent kinds that are audited, and the action each becomes.
-_HISTORY_ACTIONS = {"task_completed": "task_completed", "migration": "migration", "deployment": "deployment",
-                    **{kind: kind for kind in ("external_task_locked", "external_task_completed", "external_task_failed",
-                                               "incident_raised", "incident_retried", "message_received")}}
+_HISTORY_ACTIONS = {
+    "task_completed": "task_completed",
+    "migration": "migration",
+    "deployment": "deployment",
+    **{
+        kind: kind
+        for kind in (
+            "external_task_locked",
+            "external_task_completed",
+            "external_task_failed",
+            "incident_raised",
+            "incident_retried",
+            "message_received",
+        )
+    },
+}
 
 
 def action_label(action: str, lang: str = "zh") -> str:
@@ -61,12 +75,29 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def record(action: str, *, user: User | None = None, actor_name: str | None = None, ip: str | None = None,
-           object_type: str | None = None, object_id=None, details: dict | None = None,
-           commit: bool = True) -> None:
+def record(
+    action: str,
+    *,
+    user: User | None = None,
+    actor_name: str | None = None,
+    ip: str | None = None,
+    object_type: str | None = None,
+    object_id=None,
+    details: dict | None = None,
+    commit: bool = True,
+) -> None:
     """Add one event; `commit=False` leaves it to the caller's transaction."""
-    db.session.add(_event(action, user=user, actor_name=actor_name, ip=ip or client_ip(),
-                          object_type=object_type, object_id=object_id, details=details))
+    db.session.add(
+        _event(
+            action,
+            user=user,
+            actor_name=actor_name,
+            ip=ip or client_ip(),
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+        )
+    )
     if commit:
         db.session.commit()
 
@@ -75,14 +106,28 @@ def _event(action, **fields) -> AuditEvent:
     return AuditEvent(**_event_values(action, **fields))
 
 
-def _event_values(action, *, user=None, actor_id=None, actor_name=None, actor_role=None, ip=None, object_type=None,
-                  object_id=None, details=None) -> dict:
+def _event_values(
+    action,
+    *,
+    user=None,
+    actor_id=None,
+    actor_name=None,
+    actor_role=None,
+    ip=None,
+    object_type=None,
+    object_id=None,
+    details=None,
+) -> dict:
     return dict(
-        action=action, actor_id=user.id if user else actor_id,
+        action=action,
+        actor_id=user.id if user else actor_id,
         actor_name=(user.username if user else actor_name) or "system",
-        actor_role=user.role if user else actor_role, ip=ip, object_type=object_type,
+        actor_role=user.role if user else actor_role,
+        ip=ip,
+        object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
-        details_json=json.dumps(details, ensure_ascii=False, default=str) if details else None)
+        details_json=json.dumps(details, ensure_ascii=False, default=str) if details else None,
+    )
 
 
 def register_listeners() -> None:
@@ -96,15 +141,29 @@ def _audit_domain_rows(session, _context, _instances) -> None:
         if isinstance(row, HistoryEvent) and row.kind in _HISTORY_ACTIONS:
             session.add(_history_event(session, {name: getattr(row, name) for name in _HISTORY_FIELDS}))
         elif isinstance(row, DistrictRuleVersion):
-            session.add(_event(
-                "rules_changed", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
-                object_type="district", object_id=row.district_code,
-                details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason}))
+            session.add(
+                _event(
+                    "rules_changed",
+                    user=_user(session, row.author_id),
+                    actor_name=row.author,
+                    ip=client_ip(),
+                    object_type="district",
+                    object_id=row.district_code,
+                    details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason},
+                )
+            )
         elif isinstance(row, DistrictRuleWithdrawal):
-            session.add(_event(
-                "rules_withdrawn", user=_user(session, row.author_id), actor_name=row.author, ip=client_ip(),
-                object_type="district", object_id=row.district_code,
-                details={"version": row.version, "replaced_by": row.replaced_by, "reason": row.reason}))
+            session.add(
+                _event(
+                    "rules_withdrawn",
+                    user=_user(session, row.author_id),
+                    actor_name=row.author,
+                    ip=client_ip(),
+                    object_type="district",
+                    object_id=row.district_code,
+                    details={"version": row.version, "replaced_by": row.replaced_by, "reason": row.reason},
+                )
+            )
 
 
 def history_audit_rows(rows: list[dict]) -> list[dict]:
@@ -125,12 +184,17 @@ def _history_event_values(session, row: dict) -> dict:
     kind = row["kind"]
     is_deployment = kind == "deployment"
     return _event_values(
-        _HISTORY_ACTIONS[kind], user=_user(session, row.get("actor_id")), actor_name=row.get("actor_name"),
-        ip=row.get("ip") or client_ip(), object_type="process" if is_deployment else "project",
+        _HISTORY_ACTIONS[kind],
+        user=_user(session, row.get("actor_id")),
+        actor_name=row.get("actor_name"),
+        ip=row.get("ip") or client_ip(),
+        object_type="process" if is_deployment else "project",
         object_id=row.get("element_id") if is_deployment else row.get("project_id"),
         # The task's title is its history row's (titled() reads it back): only a reference here.
         details={"task_id": row.get("task_id"), "element_id": row.get("element_id")}
-        if not is_deployment else {"title": row.get("title")})
+        if not is_deployment
+        else {"title": row.get("title")},
+    )
 
 
 def _user(session, user_id) -> User | None:
@@ -144,14 +208,28 @@ def _user(session, user_id) -> User | None:
 FILTERS = ("action", "actor", "object_type", "object_id", "since", "until")
 
 
-def events(user: User, *, page: int = 1, per_page: int = 50, action=None, actor=None, object_type=None,
-           object_id=None, since: datetime | None = None, until: datetime | None = None) -> Page:
+def events(
+    user: User,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    action=None,
+    actor=None,
+    object_type=None,
+    object_id=None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page:
     """Newest first, filtered; auditors only."""
     if not policy.can_audit(user):
         raise Forbidden("only auditors read the audit trail")
     query = select(AuditEvent)
-    equal = {AuditEvent.action: action, AuditEvent.actor_name: actor, AuditEvent.object_type: object_type,
-             AuditEvent.object_id: object_id}
+    equal = {
+        AuditEvent.action: action,
+        AuditEvent.actor_name: actor,
+        AuditEvent.object_type: object_type,
+        AuditEvent.object_id: object_id,
+    }
     for column, value in equal.items():
         if value:
             query = query.where(column == str(value))
@@ -167,17 +245,34 @@ def events(user: User, *, page: int = 1, per_page: int = 50, action=None, actor=
 def titled(rows: list[dict]) -> None:
     """Give the rows of a task's history (written with its id, not a copy of its title) the title
     of its history row, as a row written before carries it."""
-    untitled = [r["details"] for r in rows if isinstance(r["details"], dict) and r["details"].get("task_id")
-                and "title" not in r["details"]]
+    untitled = [
+        r["details"]
+        for r in rows
+        if isinstance(r["details"], dict) and r["details"].get("task_id") and "title" not in r["details"]
+    ]
     if not untitled:
         return
-    titles = dict(db.session.execute(select(HistoryEvent.task_id, HistoryEvent.title).where(
-        HistoryEvent.task_id.in_({d["task_id"] for d in untitled}), HistoryEvent.kind.in_(_HISTORY_ACTIONS))).all())
+    titles = dict(
+        db.session.execute(
+            select(HistoryEvent.task_id, HistoryEvent.title).where(
+                HistoryEvent.task_id.in_({d["task_id"] for d in untitled}), HistoryEvent.kind.in_(_HISTORY_ACTIONS)
+            )
+        ).all()
+    )
     for details in untitled:
         details["title"] = titles.get(details["task_id"])
 
 
 def row_of(e: AuditEvent) -> dict:
-    return {"id": e.id, "at": e.at, "actor_id": e.actor_id, "actor": e.actor_name, "role": e.actor_role,
-            "ip": e.ip, "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
-            "details": json.loads(e.details_json) if e.details_json else None}
+    return {
+        "id": e.id,
+        "at": e.at,
+        "actor_id": e.actor_id,
+        "actor": e.actor_name,
+        "role": e.actor_role,
+        "ip": e.ip,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "details": json.loads(e.details_json) if e.details_json else None,
+    }

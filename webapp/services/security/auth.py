@@ -1,5 +1,6 @@
 """Passwords (argon2, minimum policy), sign-in with rate limiting and audit, sessions that end at
 sign-out, and API bearer tokens (random, stored hashed, expiring, revocable)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,14 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 # The passwords tried first by anyone guessing (lower case; a password equal to one of them, or to
 # one of them followed by digits or "!", is refused).
-COMMON_PASSWORDS = frozenset("""
+COMMON_PASSWORDS = frozenset(
+    """
 password passw0rd p@ssw0rd qwerty qwertyuiop asdfghjkl zxcvbnm 1qaz2wsx qazwsx abc123 abcd1234 abcdefg
 iloveyou admin administrator root letmein welcome monkey dragon sunshine princess football baseball
 master shadow superman trustno1 changeme default secret test guest user login xiamen woaini woaini1314
 aini1314 huang wang zhang
-""".split())
+""".split()
+)
 _KEYBOARD_RUNS = ("0123456789", "9876543210", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 
@@ -53,8 +56,12 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
         problems.append(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     if lowered.rstrip("0123456789!") in COMMON_PASSWORDS or lowered in COMMON_PASSWORDS:
         problems.append("password is too common")
-    if len(set(lowered)) <= 2 or any(lowered in run for run in _KEYBOARD_RUNS) or re.fullmatch(r"\d+", lowered) \
-            and len(set(lowered)) <= 4:
+    if (
+        len(set(lowered)) <= 2
+        or any(lowered in run for run in _KEYBOARD_RUNS)
+        or re.fullmatch(r"\d+", lowered)
+        and len(set(lowered)) <= 4
+    ):
         problems.append("password is too simple")
     if username and len(username) >= 3 and username.lower() in lowered:
         problems.append("password must not contain the username")
@@ -117,14 +124,19 @@ def _wait(now: datetime, username: str, ip: str) -> int:
     since = now - FAILURE_WINDOW
     recent = LoginFailure.at >= since
     window = int(FAILURE_WINDOW.total_seconds())
-    pair = db.session.scalar(select(func.count()).where(recent, LoginFailure.ip == ip, LoginFailure.username == username))
+    pair = db.session.scalar(
+        select(func.count()).where(recent, LoginFailure.ip == ip, LoginFailure.username == username)
+    )
     if pair >= MAX_FAILURES:
         return window
-    sprayed = db.session.scalar(select(func.count(func.distinct(LoginFailure.username))).where(recent, LoginFailure.ip == ip))
+    sprayed = db.session.scalar(
+        select(func.count(func.distinct(LoginFailure.username))).where(recent, LoginFailure.ip == ip)
+    )
     if sprayed >= MAX_USERNAMES_PER_IP:
         return window
-    count, last = db.session.execute(select(func.count(), func.max(LoginFailure.at))
-                                     .where(recent, LoginFailure.username == username)).one()
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(recent, LoginFailure.username == username)
+    ).one()
     if count < USER_BACKOFF_AFTER:
         return 0
     pause = min(USER_BACKOFF_MAX.total_seconds(), 2 ** (count - USER_BACKOFF_AFTER))

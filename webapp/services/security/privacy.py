@@ -4,6 +4,7 @@ One function decides (`for_viewer`); the API's project detail, the task and proj
 anything else that shows a project's data to a person go through it. Who sees them in full is
 policy.sees_personal_data: the owner, and the inspectors and supervisor of the project's street.
 """
+
 from __future__ import annotations
 
 from ...persistence.models import Project, User
@@ -42,8 +43,11 @@ def masked(data):
         out = {}
         for key, value in data.items():
             mask = _masker(key) if isinstance(key, str) else None
-            out[key] = mask(value) if mask and value not in (None, "") and not isinstance(value, (dict, list)) \
+            out[key] = (
+                mask(value)
+                if mask and value not in (None, "") and not isinstance(value, (dict, list))
                 else masked(value)
+            )
         return out
     if isinstance(data, list):
         return [masked(item) for item in data]

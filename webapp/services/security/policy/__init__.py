@@ -6,6 +6,7 @@ Every query for projects, tasks, history or files is narrowed by `project_filter
 checks in `policy.routes`, named by the access table (webapp/access.py), run them for the object a
 URL names before any view does.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,8 +39,10 @@ def project_filter(user: User):
     # A property company sees the projects in the estates it manages now and the leads its accounts
     # reported; entrusted supervisors also follow the leads they raised.
     if scope == "estates":
-        return or_(Project.estate_id.in_(company_estates(user)),
-                   and_(Project.channel == "lead", Project.property_company_id.in_(active_company(user))))
+        return or_(
+            Project.estate_id.in_(company_estates(user)),
+            and_(Project.channel == "lead", Project.property_company_id.in_(active_company(user))),
+        )
     if scope == "entrusted":
         return or_(Project.entrusted_supervisor_id == user.id, Project.reporter_user_id == user.id)
     if scope == "street":
@@ -71,8 +74,10 @@ def can_see_project(user: User, project: ProjectLike) -> bool:
         return project.owner_user_id == user.id
     if scope == "estates":
         return is_company_estate(user, project.estate_id) or (
-            project.channel == "lead" and project.property_company_id is not None
-            and project.property_company_id == company_id(user))
+            project.channel == "lead"
+            and project.property_company_id is not None
+            and project.property_company_id == company_id(user)
+        )
     if scope == "entrusted":
         return project.entrusted_supervisor_id == user.id or project.reporter_user_id == user.id
     if scope == "street":
@@ -125,11 +130,18 @@ def _group_tasks(user: User):
     if scope == "own":
         return and_(InboxTask.role == "owner", InboxTask.owner_user_id == user.id)
     if scope == "street":
-        mine = and_(InboxTask.role == user.role, InboxTask.street_code == street,
-                    or_(InboxTask.barred_user_id.is_(None), InboxTask.barred_user_id != user.id))
+        mine = and_(
+            InboxTask.role == user.role,
+            InboxTask.street_code == street,
+            or_(InboxTask.barred_user_id.is_(None), InboxTask.barred_user_id != user.id),
+        )
         if user.role == "supervisor":  # checks the inspector who made the entry may not do
-            return or_(mine, and_(InboxTask.role == "inspector", InboxTask.street_code == street,
-                                  InboxTask.barred_user_id.isnot(None)))
+            return or_(
+                mine,
+                and_(
+                    InboxTask.role == "inspector", InboxTask.street_code == street, InboxTask.barred_user_id.isnot(None)
+                ),
+            )
         return mine
     if scope == "district":
         return and_(InboxTask.role == user.role, InboxTask.district_code == district)
@@ -152,9 +164,11 @@ def can_do_task(user: User, task: InboxLike, ignore_claim: bool = False) -> bool
             return False
         # An unclaimed owner's step: inspectors record the signed paper declaration (forms:
         # staffRequired); a check barred to the inspector who made the entry: the supervisor.
-        return task.role == user.role or (
-            user.role == "inspector" and task.role == "owner" and task.owner_user_id is None) or (
-            user.role == "supervisor" and task.role == "inspector" and task.barred_user_id is not None)
+        return (
+            task.role == user.role
+            or (user.role == "inspector" and task.role == "owner" and task.owner_user_id is None)
+            or (user.role == "supervisor" and task.role == "inspector" and task.barred_user_id is not None)
+        )
     if scope == "district":
         return task.role == user.role and task.district_code == district
     return False
@@ -309,8 +323,7 @@ def sees_task(user: User, task: InboxLike, project: ProjectLike | None = None) -
 
 def supervises_task(user: User, task: InboxTask) -> bool:
     """The street's supervisor manages its inspectors' tasks (assigns and takes them back)."""
-    return (user.role == "supervisor" and task.role == "inspector"
-            and task.street_code == user.org_unit.street_code)
+    return user.role == "supervisor" and task.role == "inspector" and task.street_code == user.org_unit.street_code
 
 
 def may_claim(user: User, task: InboxTask) -> bool:
@@ -321,8 +334,11 @@ def may_claim(user: User, task: InboxTask) -> bool:
 def may_release(user: User, task: InboxTask) -> bool:
     """The holder, the street's supervisor, or a member of the group when nobody holds it (nothing
     to give back)."""
-    return (task.claimed_by_id == user.id or supervises_task(user, task)
-            or (task.claimed_by_id is None and can_do_task(user, task)))
+    return (
+        task.claimed_by_id == user.id
+        or supervises_task(user, task)
+        or (task.claimed_by_id is None and can_do_task(user, task))
+    )
 
 
 # -- the owner's side ------------------------------------------------------------------------------
@@ -351,7 +367,8 @@ def may_use_attachment(user: User, row: Attachment, project_id: int | None) -> b
     """A form or comment names an upload of its author's that belongs to no project yet, or one
     already the project's."""
     return (row.project_id is None and row.uploader_id == user.id) or (
-        project_id is not None and row.project_id == project_id)
+        project_id is not None and row.project_id == project_id
+    )
 
 
 # -- the street's team: patrols, stand-ins, assignments -------------------------------------------
@@ -382,8 +399,11 @@ def may_set_standin(supervisor: User, inspector: User) -> bool:
 
 def acting_for(user: User, now: datetime | None = None) -> list[int]:
     """The users whose work this user does now as their stand-in (services.people.standins)."""
-    return list(db.session.scalars(select(StandIn.user_id).where(StandIn.stand_in_id == user.id,
-                                                                   *stand_in_in_force(now or utcnow()))))
+    return list(
+        db.session.scalars(
+            select(StandIn.user_id).where(StandIn.stand_in_id == user.id, *stand_in_in_force(now or utcnow()))
+        )
+    )
 
 
 # -- registration and leads -----------------------------------------------------------------------

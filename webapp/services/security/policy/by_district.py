@@ -3,6 +3,7 @@
 Kept out of the package's core: the rulebook itself asks the core who may read and change rules,
 so the core importing the rulebook would close an import cycle.
 """
+
 from __future__ import annotations
 
 from ....persistence.models import User

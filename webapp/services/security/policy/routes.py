@@ -10,6 +10,7 @@ of it (a completed task, a cancelled one) is the route's to say. Reading (GET, H
 A check marked `per_object=False` looks at the caller alone; navigation runs it too, so the menu
 shows no entry its page would refuse.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
