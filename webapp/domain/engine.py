@@ -27,6 +27,7 @@ from .durations import parse_duration
 from .errors import ScriptFailed, TaskNotReady
 from .external import VARIABLES, ExternalTask, names, topic_of
 from .sandbox import ScriptRefused, make_script_engine
+from .task_walk import Workflow
 
 SERIALIZER_CONFIG = instance_state.SERIALIZER_CONFIG
 _REGISTRY = instance_state.REGISTRY
@@ -128,7 +129,7 @@ class ProcessRunner:
     ):
         """Start an instance at its none start event, or with `message` (name, payload) at the
         start event that catches that message (the other start events are cancelled)."""
-        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
+        workflow = Workflow(bundle.spec, bundle.subprocess_specs)
         runner = cls(bundle, workflow, helpers)
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:

@@ -29,6 +29,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from .errors import ScriptFailed
 from .external import ExternalTask
+from .task_walk import Workflow
 
 # SpiffWorkflow's converters, and ours for a service task waiting for an external worker (it converts
 # like any spiff task: the migration diff compares specs through the registry).
@@ -138,7 +139,7 @@ class StateConverter(BpmnWorkflowConverter):
     # -- reading ------------------------------------------------------------------------------
     def from_state(self, dct: dict, spec, subprocess_specs) -> BpmnWorkflow:
         ids: dict[str, UUID] = {}
-        workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
+        workflow = Workflow(spec, subprocess_specs, deserializing=True)
         self._tasks_from_dict(dct["tasks"], workflow, ids)
         workflow.task_tree = workflow.tasks.get(_uuid(ids, dct["root"]))
         self.set_default_attributes(workflow, dct)
