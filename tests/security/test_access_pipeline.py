@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers.lifecycle import register
 from webapp import access
+from webapp.services.security.policy import route_table
 from webapp.services.security.policy import routes as checks
 
 
@@ -18,8 +19,8 @@ def careless(app, monkeypatch):
     app.add_url_rule(
         "/api/v1/careless/<task_id>", "careless_api", lambda task_id: {"opened": task_id}, methods=["GET", "POST"]
     )
-    monkeypatch.setitem(access.ROUTES, "careless_page", access.signed_in(checks.PROJECT))
-    monkeypatch.setitem(access.ROUTES, "careless_api", access.signed_in(checks.TASK))
+    monkeypatch.setitem(route_table.ROUTES, "careless_page", route_table.signed_in(checks.PROJECT))
+    monkeypatch.setitem(route_table.ROUTES, "careless_api", route_table.signed_in(checks.TASK))
     return app
 
 
@@ -56,7 +57,7 @@ def test_every_route_naming_an_object_has_a_check(app):
     unchecked = sorted(
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if set(rule.arguments) & objects and access.ROUTES[rule.endpoint].check is None
+        if set(rule.arguments) & objects and route_table.ROUTES[rule.endpoint].check is None
     )
     assert unchecked == []
 

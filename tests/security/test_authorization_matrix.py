@@ -1,7 +1,7 @@
 """The authorization matrix: every route (from app.url_map) × every demo user and anonymous × an
 object in the user's own jurisdiction and in another → allowed or refused exactly as the table
-below says. The table is written out here, independently of webapp/access.py: a refusal that turns
-into an allowance (or a route nobody classified) fails this test.
+below says. The table is written out here, independently of the access table (policy.route_table):
+a refusal that turns into an allowance (or a route nobody classified) fails this test.
 
 Refused: 401/403/404, or for pages a redirect to the sign-in page. Allowed: anything else but a
 5xx (a 422 for an empty form is allowed: the caller got past every check of who may do it).
@@ -14,6 +14,7 @@ from werkzeug.routing import Rule
 
 from tests.helpers.world import USERS, build_world
 from webapp import access
+from webapp.services.security.policy import route_table
 
 ANON = None
 EVERYONE = frozenset((ANON, *USERS))
@@ -335,7 +336,9 @@ def _put_incident_back(world):
 
 def test_every_route_has_an_entry_in_both_tables(world):
     endpoints = {rule.endpoint for rule in world.app.url_map.iter_rules()}
-    assert sorted(endpoints - set(access.ROUTES)) == [], "add the route to webapp/access.py ROUTES"
+    assert sorted(endpoints - set(route_table.ROUTES)) == [], (
+        "add the route to webapp/services/security/policy/route_table.py ROUTES"
+    )
     assert sorted(endpoints - {e if isinstance(e, str) else e[0] for e in EXPECT}) == [], (
         "add the route to EXPECT in this test: who may call it"
     )
@@ -362,7 +365,7 @@ def test_matrix(world):
 
 
 def test_unknown_endpoint_is_refused(tmp_path, monkeypatch):
-    """A route added without an entry in webapp/access.py is closed to everyone."""
+    """A route added without an entry in the access table (policy.route_table) is closed to everyone."""
     from webapp import create_app
     from webapp.config import Config
 
@@ -377,7 +380,7 @@ def test_an_app_with_a_route_missing_from_the_access_table_does_not_start(tmp_pa
     from webapp.config import Config
 
     monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
-    monkeypatch.delitem(access.ROUTES, "leads.index")
+    monkeypatch.delitem(route_table.ROUTES, "leads.index")
     with pytest.raises(RuntimeError, match="leads.index"):
         create_app(Config(TESTING=True))
 

@@ -50,7 +50,7 @@ def init_app(app) -> None:
     app.register_error_handler(403, for_pages(403, lambda: _("Not allowed"), lambda: _("Your role may not do this.")))
 
     json_script_failed = app.error_handler_spec[None][None].get(ScriptFailed)
-    # A refusal of the access table's check (webapp/access.py) on a page of any blueprint: a page,
+    # A refusal of the access table's check (run by webapp/access.py) on a page of any blueprint: a page,
     # the API's JSON otherwise.
     for refusal, as_page in ((NotFound, _not_found), (Forbidden, _forbidden)):
         json_handler = app.error_handler_spec[None][None].get(refusal)

@@ -2,8 +2,9 @@
 
 Other page sets (designer, admin, dashboard) add theirs with `register(...)` when their
 blueprint module is imported; base.html renders whatever the current user may open. Who sees an
-entry is not said here: webapp/access.py decides who may open the page (its roles and a check of
-the caller alone), and the entry is shown to exactly those.
+entry is not said here: the access table (services/security/policy/route_table.py) decides who
+may open the page (its roles and a check of the caller alone), and the entry is shown to exactly
+those (webapp/access.allows).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def assign(user: User, task_id: str, assignee_id: int) -> InboxTask:
 
 
 def assignable_inspectors(user: User) -> list[User]:
-    return standins.street_colleagues(user, roles=("inspector",))
+    return standins.street_colleagues(user, roles=policy.ASSIGNEE_ROLES)
 
 
 def holders(user_ids) -> dict[int, str]:

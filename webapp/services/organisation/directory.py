@@ -23,12 +23,6 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, messages_i
 from ..security import audit, policy
 from ..security.auth import hash_password
 
-# Roles a district administrator may give, and the kind of unit each works in.
-STREET_ROLES = ("grid", "inspector", "supervisor")
-DISTRICT_ROLES = ("enforcer", "housing", "emergency", "district_admin")
-# Private parties registered by the district (they belong to the district unit): a property
-# company's staff (the account names its company) and entrusted supervisors.
-PARTY_ROLES = ("property", "entrusted")
 CHILD_KIND = {"district": "street", "street": "community", "community": "grid"}
 AREA_KINDS = ("INDUSTRIAL_PARK", "SCHOOL", "HOSPITAL")  # the registration form's place types
 _PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
@@ -167,7 +161,7 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
     display = _text(data, "display_name", 100, errors, lang, required=True)
     phone = _phone(data, "phone", errors, lang, required=False)
     role = (data.get("role") or "").strip()
-    if role not in STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES:
+    if role not in policy.GRANTABLE_ROLES:
         errors["role"] = _msg("role", lang)
     company = None
     if role == "property":
@@ -183,10 +177,15 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
         lang=lang,
         kinds=("district", "street", "community", "grid"),
     )
-    if unit is not None and role and "role" not in errors and ((role in STREET_ROLES) == (unit.kind == "district")):
+    if (
+        unit is not None
+        and role
+        and "role" not in errors
+        and ((role in policy.STREET_ROLES) == (unit.kind == "district"))
+    ):
         errors["org_unit"] = _msg("unit_for_role", lang)
     active = _flag(data.get("active", True))
-    if target is not None and target.id == user.id and (not active or role != "district_admin"):
+    if target is not None and target.id == user.id and not policy.keeps_administration(role, active):
         errors["active"] = _msg("self", lang)
     password = data.get("password") or ""
     if password or target is None:
@@ -213,10 +212,7 @@ def save_user(user: User, code: str, data: dict, lang: str = "zh", user_id: int 
 
 
 def assignable_roles(lang: str = "zh") -> list[tuple[str, str]]:
-    return [
-        (code, ROLES[code].en if lang == "en" else ROLES[code].zh)
-        for code in STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES
-    ]
+    return [(code, ROLES[code].en if lang == "en" else ROLES[code].zh) for code in policy.GRANTABLE_ROLES]
 
 
 # -- patrol teams ----------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Every query for projects, tasks, history or files is narrowed by `project_filter` or
 `task_filter`; every single-object access is decided by a predicate here (`can_see_project`,
 `can_do_task`, `may_entrust`, …). Services call these predicates before they act; the route
-checks in `policy.routes`, named by the access table (webapp/access.py), run them for the object a
-URL names before any view does.
+checks in `policy.routes`, named by the access table (`policy.route_table`: who may call which
+route), run them for the object a URL names before any view does (webapp/access.py runs the table).
 """
 
 from __future__ import annotations
@@ -373,6 +373,7 @@ def may_use_attachment(user: User, row: Attachment, project_id: int | None) -> b
 
 # -- the street's team: patrols, stand-ins, assignments -------------------------------------------
 STAND_IN_ROLES = ("inspector", "supervisor")  # who may stand in for an inspector on leave
+ASSIGNEE_ROLES = ("inspector",)  # whom a street supervisor hands its inspectors' tasks to
 
 
 def is_patrol_staff(user: User) -> bool:
@@ -404,6 +405,22 @@ def acting_for(user: User, now: datetime | None = None) -> list[int]:
             select(StandIn.user_id).where(StandIn.stand_in_id == user.id, *stand_in_in_force(now or utcnow()))
         )
     )
+
+
+# -- a district's people: the roles its administrators give -------------------------------------
+# Street roles work in a street (or a community or grid of it), district roles in the district's
+# unit. Private parties registered by the district also belong to the district's unit: a property
+# company's staff (the account names its company) and entrusted supervisors.
+STREET_ROLES = ("grid", "inspector", "supervisor")
+DISTRICT_ROLES = ("enforcer", "housing", "emergency", "district_admin")
+PARTY_ROLES = ("property", "entrusted")
+GRANTABLE_ROLES = STREET_ROLES + DISTRICT_ROLES + PARTY_ROLES
+
+
+def keeps_administration(role: str, active: bool) -> bool:
+    """Whether a district administrator changing their own account keeps administering the district
+    (active, and still its administrator): nobody locks themselves out by a slip."""
+    return active and role == "district_admin"
 
 
 # -- registration and leads -----------------------------------------------------------------------
