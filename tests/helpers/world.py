@@ -140,7 +140,7 @@ def build_world(tmp_path_factory, **config) -> World:
             "filename": "css/app.css",
             "section": "units",
             "key": "registration",
-            "notification_id": 1,
+            "notification_id": 999999,  # gone: a notification is its user's (tests/security/test_own_rows.py)
             "stand_in_id": 999999,
             "filter_id": 999999,
             "version": 1,

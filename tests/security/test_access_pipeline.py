@@ -51,9 +51,10 @@ def test_a_view_without_checks_still_refuses_a_task_outside_reach_as_the_api_doe
 
 
 def test_every_route_naming_an_object_has_a_check(app):
-    """A route whose URL names a project, task, notice, photo or district runs a check on it (the
-    designers' is of the caller alone: they work on every district's projects)."""
-    objects = {"project_id", "task_id", "notice_id", "attachment_id", "code"}
+    """A route whose URL names a project, task, notice, photo, district, or one of the caller's own
+    rows (a saved filter, a notification) runs a check on it (the designers' is of the caller alone:
+    they work on every district's projects)."""
+    objects = {"project_id", "task_id", "notice_id", "attachment_id", "code", "filter_id", "notification_id"}
     unchecked = sorted(
         rule.endpoint
         for rule in app.url_map.iter_rules()

@@ -63,9 +63,8 @@ def mark_read():
 @bp.route("/notifications/open/<int:notification_id>", methods=["POST"])
 @login_required
 def open_one(notification_id: int):
-    """Mark one read and go where it points."""
-    centre.mark_read(current_user, [notification_id])
-    target = next((n["link"] for n in centre.listing(current_user, limit=200) if n["id"] == notification_id), None)
+    """Mark one of the caller's own read and go where it points (the list when it is gone)."""
+    target = centre.open_one(current_user, notification_id)
     return redirect(target if _local(target) else url_for(".index"))
 
 

@@ -18,6 +18,7 @@ from ...persistence.models import HistoryEvent, InboxTask, ProcessInstance, Proc
 from ..designer import versions
 from ..designer.versions import bundle_for
 from ..ledger import queries
+from ..security import policy
 
 # System steps worth a line in the timeline; gateways, scripts and the start event are plumbing.
 SHOWN_STEP_TYPES = ("BusinessRuleTask", "BoundaryEvent", "EndEvent", "IntermediateCatchEvent", "ReceiveTask")
@@ -184,7 +185,8 @@ def notices(rows: list[dict]) -> list[dict]:
 
 
 def owner_notices(user: User, limit: int = 200) -> list[dict]:
-    """Notices across all of an owner's projects, newest first, with the project they concern."""
+    """Notices across all of an owner's projects (those the policy lets the owner see), newest
+    first, with the project they concern."""
     tagged = versions.tagged(figures.CASEFILE)
     roles_of: dict[str, set[str]] = {}
     for role in NOTICE_ROLES:
@@ -195,7 +197,7 @@ def owner_notices(user: User, limit: int = 200) -> list[dict]:
         select(HistoryEvent, Project)
         .join(Project, Project.id == HistoryEvent.project_id)
         .where(
-            Project.owner_user_id == user.id,
+            policy.project_filter(user),
             HistoryEvent.kind == "task_completed",
             HistoryEvent.element_id.in_(elements),
         )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ...persistence.daily import SavedFilter
 from ...persistence.models import User, db
 from ..errors import NotFound, ValidationFailed
+from ..security import policy
 
 # The inbox parameters a saved filter keeps; anything else in the query string is dropped.
 KEYS = ("form_key", "stage", "street", "overdue", "text", "claimed", "sort", "view")
@@ -17,7 +18,7 @@ MAX_PER_USER = 20
 
 
 def listing(user: User) -> list[dict]:
-    rows = db.session.scalars(select(SavedFilter).where(SavedFilter.user_id == user.id).order_by(SavedFilter.name))
+    rows = db.session.scalars(select(SavedFilter).where(policy.own_rows(user, SavedFilter)).order_by(SavedFilter.name))
     return [{"id": f.id, "name": f.name, "query": f.query, "params": dict(parse_qsl(f.query))} for f in rows]
 
 
@@ -29,7 +30,9 @@ def save(user: User, name: str, params: dict, lang: str = "zh") -> dict:
             {"name": "请填写名称（最多 60 字）" if lang != "en" else "Give a name (at most 60 characters)"}
         )
     query = urlencode([(k, str(params[k])) for k in KEYS if params.get(k) not in (None, "", False)])[:500]
-    existing = db.session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id, SavedFilter.name == name))
+    existing = db.session.scalar(
+        select(SavedFilter).where(policy.own_rows(user, SavedFilter), SavedFilter.name == name)
+    )
     if existing is None:
         count = len(listing(user))
         if count >= MAX_PER_USER:
@@ -46,8 +49,9 @@ def save(user: User, name: str, params: dict, lang: str = "zh") -> dict:
 
 
 def delete(user: User, filter_id: int) -> None:
+    """Delete one of the user's own filters; NotFound for one that is gone or another user's."""
     row = db.session.get(SavedFilter, filter_id)
-    if row is None or row.user_id != user.id:
+    if row is None or not policy.owns(user, row):
         raise NotFound("no such saved filter")
     db.session.delete(row)
     db.session.commit()

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import and_, false, or_, select, true
 
 from ....domain.roles import ROLES
-from ....persistence.daily import Comment, StandIn, stand_in_in_force
-from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db, utcnow
+from ....persistence.daily import Comment, Notification, SavedFilter, StandIn, stand_in_in_force
+from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, TaskDraft, User, db, utcnow
 from ....persistence.organisation import Estate, PropertyCompany
 from ....persistence.step_store import InboxLike, ProjectLike
 
@@ -360,6 +360,21 @@ def comment_visible_to(user: User, project: Project, visibility: str) -> bool:
     """Whether a comment of this visibility on the project reaches this user (a mention of a
     colleague who would not see it names nobody)."""
     return can_see_project(user, project) and (visibility == "owner" or not is_owner_side(user))
+
+
+# -- a user's own rows: saved inbox filters, notifications, task drafts ---------------------------
+PersonalRow = SavedFilter | Notification | TaskDraft
+
+
+def owns(user: User, row: PersonalRow) -> bool:
+    """A personal row is its user's alone: nobody else reads, changes or deletes it, whatever their
+    role (the route checks answer another user's row as one that does not exist)."""
+    return row.user_id == user.id
+
+
+def own_rows(user: User, table: type[PersonalRow]):
+    """A SQL condition on a table of personal rows: this user's."""
+    return table.user_id == user.id
 
 
 # -- uploads ---------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ ROUTES: dict[str, Access] = {
     "inbox.assign": roles("supervisor", check=checks.ASSIGN),
     "inbox.bulk_action": SIGNED_IN,  # each task checked as a single claim/release/assign
     "inbox.save_filter": SIGNED_IN,  # the caller's own filters
-    "inbox.delete_filter": SIGNED_IN,
+    "inbox.delete_filter": signed_in(checks.SAVED_FILTER),  # the caller's own (404 otherwise)
     "taskpage.show": signed_in(checks.TASK),
     "files.show": signed_in(checks.FILE),
     "owner.register": roles("owner", "inspector", "property", check=checks.REGISTERS),
@@ -116,8 +116,8 @@ ROUTES: dict[str, Access] = {
     "participation.entrust": roles("owner", "property", check=checks.ENTRUST),
     "participation.advisory": roles("entrusted", check=checks.ADVISE),
     "notifications_pages.index": SIGNED_IN,  # the caller's own notifications only
-    "notifications_pages.mark_read": SIGNED_IN,
-    "notifications_pages.open_one": SIGNED_IN,
+    "notifications_pages.mark_read": SIGNED_IN,  # marks the caller's own only
+    "notifications_pages.open_one": signed_in(checks.NOTIFICATION),  # the caller's own (404 otherwise)
     "notifications_pages.preferences": SIGNED_IN,
     "notifications_pages.deliveries": roles("admin"),
     "people.add_comment": signed_in(checks.PROJECT),
@@ -161,14 +161,14 @@ ROUTES: dict[str, Access] = {
     "projects.detail": signed_in(checks.PROJECT),
     "projects.form": SIGNED_IN,  # starting forms: the service refuses roles that cannot use them
     "notifications.my_notifications": SIGNED_IN,  # only the caller's own, by construction
-    "notifications.mark_read": SIGNED_IN,
+    "notifications.mark_read": SIGNED_IN,  # marks the caller's own only
     "notifications.get_preferences": SIGNED_IN,
     "notifications.put_preferences": SIGNED_IN,
     "notifications.deliveries": roles("admin"),
     "inbox_api.bulk_action": SIGNED_IN,
     "inbox_api.list_filters": SIGNED_IN,
     "inbox_api.save_filter": SIGNED_IN,
-    "inbox_api.delete_filter": SIGNED_IN,  # the caller's own (404 otherwise)
+    "inbox_api.delete_filter": signed_in(checks.SAVED_FILTER),  # the caller's own (404 otherwise)
     "people_api.list_comments": signed_in(checks.PROJECT),
     "people_api.add_comment": signed_in(checks.PROJECT),
     "people_api.list_standins": roles("supervisor"),

@@ -1,4 +1,4 @@
-"""The object-level checks the access table (webapp/access.py) names: the request pipeline runs a
+"""The object-level checks the access table (policy.route_table) names: the request pipeline runs a
 route's check before its view, on the object the URL names (`project_id`, `task_id`, …).
 
 A check refuses an object outside the caller's reach with NotFound (404, the very answer the
@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ....persistence import step_store
+from ....persistence.daily import Notification, SavedFilter
 from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, User, db
 from ....persistence.oversight import Notice
 from ....persistence.step_store import Step
 from ...errors import Forbidden, NotFound
 from . import (
+    PersonalRow,
     by_district,
     can_design,
     can_do_task,
@@ -40,6 +42,7 @@ from . import (
     may_claim,
     may_entrust,
     may_release,
+    owns,
     sees_task,
     supervises_task,
 )
@@ -160,6 +163,18 @@ def _file(user: User, args: Args, method: str) -> None:
         raise NotFound("no such file")
 
 
+# -- a user's own rows -----------------------------------------------------------------------------
+def _own(table: type[PersonalRow], key: str, what: str) -> Callable[[User, Args, str], None]:
+    """The check of a route naming a personal row (`key` in the URL): another user's is not found."""
+
+    def run(user: User, args: Args, method: str) -> None:
+        row = db.session.get(table, args[key])
+        if row is not None and not owns(user, row):
+            raise NotFound(f"no such {what}")
+
+    return run
+
+
 # -- districts ------------------------------------------------------------------------------------
 def _district_exists(code: str) -> bool:
     return db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code, OrgUnit.kind == "district")) is not None
@@ -214,6 +229,8 @@ RELEASE = Check("release", _release)
 ASSIGN = Check("assign", _assign)
 NOTICE = Check("notice", _notice)
 FILE = Check("file", _file)
+SAVED_FILTER = Check("saved_filter", _own(SavedFilter, "filter_id", "saved filter"))
+NOTIFICATION = Check("notification", _own(Notification, "notification_id", "notification"))
 RULES = Check("rules", _read_rules)
 RULES_EDIT = Check("rules_edit", _edit_rules)
 ORGANISATION = Check("organisation", _organisation)
