@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 import time
 
@@ -106,13 +107,18 @@ def _call(port, method, path, body=None, token=None):
     return resp.status, json.loads(resp.read() or b"null")
 
 
-@pytest.mark.parametrize("code, limit", [(TUPLE_HASH, "longer than the limit"), (ZIP, "memory limit")])
+# The ZIP payload fills memory; on a loaded machine the 1 s time limit may stop it first, and
+# either limit is the right refusal here (the memory limit alone is checked above, with a time
+# limit it cannot reach).
+@pytest.mark.parametrize(
+    "code, limit", [(TUPLE_HASH, "longer than the limit"), (ZIP, "memory limit|longer than the limit")]
+)
 def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_naming_the_limit(app, live, code, limit):
     from webapp.persistence.models import Project, db
     from webapp.services.designer.versions import deploy
 
     files, element = placed_in_shipped("script", code)
-    assert limit in " ".join(problems_at(validate_bundle(files), element))  # refused at deploy ...
+    assert re.search(limit, " ".join(problems_at(validate_bundle(files), element)))  # refused at deploy ...
     with app.app_context():
         deploy(files, actor="designer")  # ... and deployed anyway, past validation
         db.session.commit()
@@ -144,7 +150,7 @@ def test_the_server_answers_while_a_deployed_payload_runs_and_the_step_fails_nam
         f"over {len(latencies)} probes; server RSS +{_rss_mb() - before:.0f} MB"
     )
     assert latencies and max(latencies) < 0.2, latencies
-    assert answer["status"] == 422 and limit in answer["body"]["message"], answer
+    assert answer["status"] == 422 and re.search(limit, answer["body"]["message"]), answer
     assert "init_flags" in answer["body"]["message"]  # the element
     assert answer["seconds"] < 2, answer
     assert _rss_mb() - before < 300

@@ -30,9 +30,10 @@ def _run(files: dict[str, str]) -> dict[str, scenarios.Result]:
 
 
 def test_every_shipped_scenario_passes_quickly(ctx):
-    started = time.perf_counter()
+    # CPU time of this process: validation's budget, whatever else the machine is doing.
+    started = time.process_time()
     results = _run(shipped())
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(results) >= 20
     failing = {name: r.failures for name, r in results.items() if not r.passed}
     # A deliberate change of the process: `python scripts/scenarios.py --record NAME`, then read the diff.

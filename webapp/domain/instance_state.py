@@ -29,7 +29,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from .errors import ScriptFailed
 from .external import ExternalTask
-from .task_walk import Workflow
+from .task_walk import SubWorkflow, Workflow
 
 # SpiffWorkflow's converters, and ours for a service task waiting for an external worker (it converts
 # like any spiff task: the migration diff compares specs through the registry).
@@ -37,6 +37,9 @@ SERIALIZER_CONFIG = {**SPIFF_CONFIG, ExternalTask: SpiffBpmnTaskConverter}
 REGISTRY = BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
 SERIALIZER = BpmnWorkflowSerializer(REGISTRY)
 STATE_FORMAT = "xiaosan-1/spiff-" + SERIALIZER.VERSION
+# Our workflow classes (they only find tasks faster, domain.task_walk) convert as SpiffWorkflow's.
+REGISTRY.typenames[Workflow] = REGISTRY.typenames[BpmnWorkflow]
+REGISTRY.typenames[SubWorkflow] = REGISTRY.typenames[BpmnSubWorkflow]
 
 _PLAIN = (str, int, float, bool, type(None))
 _MUTABLE = (dict, list, set)
@@ -186,7 +189,7 @@ class StateConverter(BpmnWorkflowConverter):
             if not isinstance(task.task_spec, SubWorkflowTask) or key not in dcts:
                 continue
             dct = dcts.pop(key)
-            sub = BpmnSubWorkflow(top.subprocess_specs.get(task.task_spec.spec), task.id, top, deserializing=True)
+            sub = SubWorkflow(top.subprocess_specs.get(task.task_spec.spec), task.id, top, deserializing=True)
             self._tasks_from_dict(dct["tasks"], sub, ids)
             sub.task_tree = sub.tasks.get(_uuid(ids, dct["root"]))
             self.set_default_attributes(sub, dct)

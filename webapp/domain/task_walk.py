@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
 
@@ -38,33 +39,50 @@ def walk(workflow, state: int, manual: bool | None = None, subprocesses: bool = 
     a task's children are read when the task is reached, so a caller changing the tree while
     iterating sees what the original would."""
     lowest = _lowest_state_descended(state)
-    running = workflow.top_workflow.subprocesses if subprocesses else None
+    top = workflow.top_workflow
+    # The sub-process each running task runs, by the task object: a task id (a UUID) hashes in
+    # Python, slowly, and most tasks run none.
+    running = {id(top.get_task_from_id(key)): sub for key, sub in top.subprocesses.items()} if subprocesses else {}
     # A finished sub-process is entered only by a walk that looks for finished tasks.
     enter_finished = state <= _FINISHED
     stack = [workflow.task_tree]
     while stack:
         task = stack.pop()
         current = task._state
-        sub = running.get(task.id) if running else None
+        sub = running.get(id(task)) if running else None
         if (task._children and current >= lowest) or sub is not None:
             tasks = task.workflow.tasks
-            stack.extend(tasks[child] for child in reversed(task._children))
+            stack.extend([tasks[child] for child in reversed(task._children)])
             if sub is not None and not (current >= _FINISHED and enter_finished):
                 stack.append(sub.task_tree)
         if current & state and (manual is None or task.task_spec.manual == manual):
             yield task
 
 
-class Workflow(BpmnWorkflow):
-    """BpmnWorkflow whose state queries walk the tree with `walk`. Queries with other filters
-    (a spec name, a starting task, a depth) go to SpiffWorkflow's iterator as before."""
+class _Walking:
+    """State queries by `walk`; queries with other filters (a spec name, a starting task, a
+    depth) go to SpiffWorkflow's iterator as before."""
 
     def get_tasks(self, first_task=None, **kwargs) -> list[Task]:
         if first_task is None and kwargs.keys() <= {"state", "manual"}:
             return list(walk(self, kwargs.get("state", TaskState.ANY_MASK), kwargs.get("manual")))
-        return super().get_tasks(first_task, **kwargs)
+        return super().get_tasks(first_task, **kwargs)  # type: ignore[misc]
 
     def update_waiting_tasks(self) -> None:
         # Workflow.update_waiting_tasks: the plain iterator (no sub-processes), lazily.
         for task in walk(self, TaskState.WAITING, subprocesses=False):
             task.task_spec._update(task)
+
+
+class SubWorkflow(_Walking, BpmnSubWorkflow):
+    """A sub-process (an event sub-process listening beside the main flow) that walks with `walk`."""
+
+
+class Workflow(_Walking, BpmnWorkflow):
+    """An instance's workflow, its sub-processes included, walking with `walk`."""
+
+    def create_subprocess(self, my_task, spec_name):
+        # BpmnWorkflow.create_subprocess, with our sub-process class.
+        subprocess = SubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)
+        self.subprocesses[my_task.id] = subprocess
+        return subprocess
