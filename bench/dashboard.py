@@ -153,6 +153,9 @@ def bulk_rows(projects: int) -> dict:
             ]
         if closed:
             notice_rows.append(_notice(len(notice_rows) + 1, pid, district, street, "writeoff", closed, i))
+        for row in notice_rows[-3:]:  # the project's planned end as issued (casefile.notices)
+            if row["project_id"] == pid:
+                row["planned_end"] = project_rows[-1]["planned_end"]
     _copy(Project.__table__, project_rows)
     instance_id = _stub_instance(base)
     _copy(InboxTask.__table__, [dict(r, instance_id=instance_id) for r in inbox_rows])

@@ -205,6 +205,7 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
         street_code=project.street_code,
         element_id=element_id,
         issued_at=now,
+        planned_end=project.planned_end,
         data_json=json.dumps(snapshot, ensure_ascii=False, default=str),
         template_version=TEMPLATE_VERSION,
     )

@@ -45,9 +45,10 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         raise Forbidden("dashboards are for street, district and city users")
     at = kpi.now()
     since, until = period(since, until)
-    mine, tasks = policy.project_filter(user), policy.task_jurisdiction(user)
+    mine, tasks, notices = policy.project_filter(user), policy.task_jurisdiction(user), policy.notice_jurisdiction(user)
     if street:
         mine, tasks = and_(mine, Project.street_code == street), and_(tasks, InboxTask.street_code == street)
+        notices = and_(notices, Notice.street_code == street)
     scan = _project_scan(user, mine, at)
     registered, found, found_unregistered, late_registered = _registration_coverage(mine, scan)
     covered, due = (
@@ -55,7 +56,7 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         figure(scan["patrol"].get("due"), patrol="due"),
     )
     rect = _per_event(None if policy.sees_every_project(user) and not street else mine, since, until)
-    on_time, late = _writeoffs(user, mine, since, until)
+    on_time, late = _writeoffs(user, notices, since, until)
     doc = {
         "scope": policy.dashboard_scope(user),
         "generated_at": at.isoformat(),
@@ -75,7 +76,7 @@ def build(user: User, since: str | None = None, until: str | None = None, street
         "rectification": {**rect, "rate": _rate(rect["on_time"], rect["on_time"]["value"] + rect["overdue"]["value"])},
         "overdue": _overdue(tasks, at),
         "hazards": _hazards(mine, at),
-        "enforcement": _notices(mine, ("stop_work", "handover"), since, until),
+        "enforcement": _notices(notices, ("stop_work", "handover"), since, until),
         "writeoff": {"on_time": on_time, "late": late, "rate": _rate(on_time, on_time["value"] + late["value"])},
     }
     if street:
@@ -140,20 +141,20 @@ def _ranked(counts: dict, name: str) -> list[dict]:
 
 
 def _weekly(mine, at: datetime) -> list[dict]:
-    """Registrations and leads per week (Monday to Sunday, Beijing time), the last WEEKS weeks:
-    counted per Beijing day in SQL, added up per week here."""
+    """Registrations and leads per week (Monday to Sunday, Beijing time), the last WEEKS weeks,
+    counted per week in SQL (whole weeks since the first Monday: arithmetic, no date per row)."""
     today = at.astimezone(kpi.CST).date()
     first = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
-    day = kpi.local_date(Project.created_at)
-    per_day = db.session.execute(
-        select(Project.channel, day, func.count())
-        .where(mine, Project.created_at >= kpi.day_start(first))
-        .group_by(Project.channel, day)
-    )
-    counts = {}
-    for channel, on, n in per_day:
-        week = (date.fromisoformat(str(on)[:10]) - first).days // 7
-        counts[(channel, week)] = counts.get((channel, week), 0) + n
+    start = kpi.day_start(first)
+    week = kpi.weeks_since(Project.created_at, start)
+    counts = {
+        (channel, int(n_week)): n
+        for channel, n_week, n in db.session.execute(
+            select(Project.channel, week, func.count())
+            .where(mine, Project.created_at >= start)
+            .group_by(Project.channel, week)
+        )
+    }
     out = []
     for i in range(WEEKS):
         a, b = first + timedelta(days=7 * i), first + timedelta(days=7 * (i + 1))
@@ -228,46 +229,38 @@ def _per_event(mine, since: str, until: str) -> dict:
     }
 
 
-def _issued(mine, kind: str, since: str, until: str):
-    """Notices of a kind issued in the period, joined to their projects in the jurisdiction."""
-    return (
-        select()
-        .select_from(Notice)
-        .join(Project, Project.id == Notice.project_id)
-        .where(
-            mine, Notice.kind == kind, Notice.issued_at >= kpi.day_start(since), Notice.issued_at < kpi.day_start(until)
-        )
-    )
-
-
-def _notices(mine, kinds, since: str, until: str) -> dict:
+def _notices(notices, kinds, since: str, until: str) -> dict:
+    """Projects with a notice of each kind issued in the period, counted from the notices alone
+    (`notices`: policy.notice_jurisdiction), read from one index."""
     rows = dict(
         db.session.execute(
-            select(Notice.kind, func.count(distinct(Project.id)))
-            .select_from(Notice)
-            .join(Project, Project.id == Notice.project_id)
-            .where(
-                mine,
-                Notice.kind.in_(kinds),
-                Notice.issued_at >= kpi.day_start(since),
-                Notice.issued_at < kpi.day_start(until),
-            )
+            select(Notice.kind, func.count(distinct(Notice.project_id)))
+            .where(notices, Notice.kind.in_(kinds), *_issued_in(since, until))
             .group_by(Notice.kind)
         ).all()
     )
     return {kind: figure(rows.get(kind), notice=kind, since=since, until=until) for kind in kinds}
 
 
-def _writeoffs(user: User, mine, since: str, until: str) -> tuple[dict, dict]:
-    in_time = kpi.writeoff_in_time(user)
-    on_time, late = db.session.execute(
-        _issued(mine, "writeoff", since, until).add_columns(
-            func.count(distinct(case((in_time, Project.id)))), func.count(distinct(case((~in_time, Project.id))))
-        )
-    ).one()
+def _issued_in(since: str, until: str) -> tuple:
+    return Notice.issued_at >= kpi.day_start(since), Notice.issued_at < kpi.day_start(until)
+
+
+def _writeoffs(user: User, notices, since: str, until: str) -> tuple[dict, dict]:
+    """Projects written off in the period, in time or late, counted from the notices alone: the
+    in-time test (a date per row) is made once per notice, as the group it falls in (NULL, no
+    planned end: in neither)."""
+    in_time = cast(kpi.writeoff_in_time(user), Integer)
+    counts = dict(
+        db.session.execute(
+            select(in_time, func.count(distinct(Notice.project_id)))
+            .where(notices, Notice.kind == "writeoff", *_issued_in(since, until))
+            .group_by(in_time)
+        ).all()
+    )
     return (
-        figure(on_time, writeoff="on_time", since=since, until=until),
-        figure(late, writeoff="late", since=since, until=until),
+        figure(counts.get(1), writeoff="on_time", since=since, until=until),
+        figure(counts.get(0), writeoff="late", since=since, until=until),
     )
 
 

@@ -31,7 +31,7 @@ from ...domain import figures
 from ...domain import hazards as hazard_records
 from ...domain.catalog import Bundle
 from ...domain.durations import parse_duration
-from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db
+from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, UTCDateTime, db, sqlite_micros
 from ...persistence.oversight import Hazard, Notice
 from ..designer import versions
 from ..district_rules import rulebook
@@ -244,15 +244,26 @@ def writeoff(user: User, on_time: bool, since=None, until=None):
 
 
 def writeoff_in_time(user: User):
-    """On a write-off notice joined to its project: issued by the planned end plus the district's
-    completion reminder period (P-18a), compared as Beijing dates."""
-    branches = []
-    for district in _districts(user):
-        grace = parse_duration(rulebook.in_force(district).values.get("completion_reminder_after") or "P7D")
-        branches.append(
-            and_(Project.district_code == district, local_date(Notice.issued_at, -grace) <= Project.planned_end)
+    """On a write-off notice: issued by its project's planned end (as it stood when the notice was
+    issued, kept on the notice) plus the district's completion reminder period (P-18a), compared as
+    Beijing dates; NULL without a planned end. The date is computed once per notice, shifted by
+    its district's period."""
+    graces = {
+        district: parse_duration(rulebook.in_force(district).values.get("completion_reminder_after") or "P7D")
+        for district in _districts(user)
+    }
+    if not graces:
+        return false()
+    by_grace: dict[timedelta, list[str]] = {}
+    for district, grace in graces.items():
+        by_grace.setdefault(grace, []).append(district)
+    issued = case(
+        *(
+            (Notice.district_code.in_(districts), local_date(Notice.issued_at, -grace))
+            for grace, districts in by_grace.items()
         )
-    return or_(*branches) if branches else false()
+    )
+    return issued <= Notice.planned_end
 
 
 def local_date(column, shift: timedelta = timedelta(0)):
@@ -261,6 +272,17 @@ def local_date(column, shift: timedelta = timedelta(0)):
     if db.engine.dialect.name == "sqlite":  # microseconds since 1970 (persistence.models.UTCDateTime)
         return func.date(type_coerce(column, Integer) / 1_000_000, "unixepoch", f"{hours:+.0f} hours")
     return func.to_char(column + literal(timedelta(hours=hours), Interval()), "YYYY-MM-DD")
+
+
+WEEK = timedelta(days=7)
+
+
+def weeks_since(column, start: datetime):
+    """Whole weeks from `start` to a UTC timestamp column at or after it (SQL, per dialect): integer
+    arithmetic on the stored moment, cheaper than a date per row."""
+    if db.engine.dialect.name == "sqlite":  # microseconds since 1970 (persistence.models.UTCDateTime)
+        return (type_coerce(column, Integer) - sqlite_micros(start)) // (WEEK // timedelta(microseconds=1))
+    return func.floor(func.extract("epoch", column - literal(start, UTCDateTime())) / WEEK.total_seconds())
 
 
 def _districts(user: User) -> list[str]:

@@ -17,6 +17,7 @@ from ....domain.roles import ROLES
 from ....persistence.daily import Comment, Notification, SavedFilter, StandIn, stand_in_in_force
 from ....persistence.models import Attachment, InboxTask, OrgUnit, Project, TaskDraft, User, db, utcnow
 from ....persistence.organisation import Estate, PropertyCompany
+from ....persistence.oversight import Notice
 from ....persistence.step_store import InboxLike, ProjectLike
 
 
@@ -58,12 +59,23 @@ def task_jurisdiction(user: User):
     """For street, district and city users: the SQL condition on InboxTask selecting the tasks of
     the projects project_filter selects, by the task row's own copy of its project's street and
     district (written with the project in every step), so counting tasks needs no join."""
+    return _by_own_codes(user, InboxTask)
+
+
+def notice_jurisdiction(user: User):
+    """For street, district and city users: the SQL condition on Notice selecting the notices of
+    the projects project_filter selects, by the notice's own copy of its project's street and
+    district (copied when issued; a project never changes street), so counting notices needs no join."""
+    return _by_own_codes(user, Notice)
+
+
+def _by_own_codes(user: User, model):
     scope = scope_of(user)
     district, street = _unit_codes(user)
     if scope == "street":
-        return InboxTask.street_code == street if street else false()
+        return model.street_code == street if street else false()
     if scope == "district":
-        return InboxTask.district_code == district if district else false()
+        return model.district_code == district if district else false()
     return true() if scope == "city" else false()
 
 
