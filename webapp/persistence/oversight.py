@@ -154,10 +154,10 @@ Index("ix_project_created_channel", Project.created_at, Project.channel, Project
 # Projects by status and stage, registered or not, from a lead, registered late, of the city / a
 # district / a street: the GROUP BY follows the index, so SQLite counts without sorting, and every
 # column counted is in it, so no project row is read.
-_SCAN = (Project.status, Project.stage, Project.category, Project.channel, Project.late_registration)
-Index("ix_project_status", *_SCAN)
-Index("ix_project_district_status_stage", Project.district_code, *_SCAN)
-Index("ix_project_street_status_stage", Project.street_code, *_SCAN)
+PROJECT_SCAN = (Project.status, Project.stage, Project.category, Project.channel, Project.late_registration)
+Index("ix_project_status", *PROJECT_SCAN)
+Index("ix_project_district_status_stage", Project.district_code, *PROJECT_SCAN)
+Index("ix_project_street_status_stage", Project.street_code, *PROJECT_SCAN)
 # Sites waiting for their registration (the registration task of a lead).
 Index("ix_inbox_form_project", InboxTask.form_key, InboxTask.project_id)
 # Patrol coverage: the open projects of the patrolled stages, with what their cutoff depends on.

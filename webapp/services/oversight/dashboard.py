@@ -13,7 +13,7 @@ from sqlalchemy import Integer, and_, case, cast, distinct, func, select
 
 from ...domain import hazards as hazard_records
 from ...persistence.models import HistoryEvent, InboxTask, OrgUnit, Project, User, db
-from ...persistence.oversight import Hazard, Notice
+from ...persistence.oversight import PROJECT_SCAN, Hazard, Notice
 from ..errors import Forbidden
 from ..security import policy
 from . import kpi
@@ -106,31 +106,29 @@ def _project_scan(user: User, mine, at: datetime) -> dict:
     under patrol: two aggregates that each read one index, with few groups, instead of one GROUP BY
     sorting every project by computed keys."""
     out = {"total": 0, "registered": 0, "lead_registered": 0, "late": 0, "stage": {}, "status": {}, "patrol": {}}
-    # GROUP BY in the order of ix_project_*status, so SQLite counts along the index without sorting;
-    # the index holds every column counted here, so no project row is read.
-    for status, stage, n, registered, lead_registered, late in db.session.execute(
-        select(
-            Project.status,
-            Project.stage,
-            func.count(),
-            func.count(case((kpi.registered(), 1))),
-            func.count(case((and_(Project.channel == "lead", kpi.registered()), 1))),
-            func.count(case((Project.late_registration.is_(True), 1))),
-        )
-        .where(mine)
-        .group_by(Project.status, Project.stage)
+    # GROUP BY every column of ix_project_*status, in its order: the database counts along the index
+    # without sorting and without an expression per project (half the time of counting registered,
+    # lead and late projects with CASEs); the groups (a few per status) are added up here.
+    for status, stage, category, channel, late, n in db.session.execute(
+        select(*PROJECT_SCAN, func.count()).where(mine).group_by(*PROJECT_SCAN)
     ):
+        registered = kpi.is_registered(category)
         out["total"] += n
-        out["registered"] += registered
-        out["lead_registered"] += lead_registered
-        out["late"] += late
+        out["registered"] += n if registered else 0
+        out["lead_registered"] += n if registered and channel == "lead" else 0
+        out["late"] += n if late else 0
         for key, value in (("stage", stage), ("status", status)):
             if value is not None:
                 out[key][value] = out[key].get(value, 0) + n
     # 1 visited in time, 0 not, NULL neither (no rules for its district): covered + due = count().
+    # A street user's streets lie in their district: naming it lets ix_project_patrol seek the street
+    # (district, then street) instead of reading every open project of the city.
     recent = cast(kpi.patrolled_recently(user, at), Integer)
+    district = user.org_unit.district_code if policy.district_bound(user) else None
     covered, judged = db.session.execute(
-        select(func.sum(recent), func.count(recent)).where(mine, kpi.under_patrol())
+        select(func.sum(recent), func.count(recent)).where(
+            mine, kpi.under_patrol(), *([Project.district_code == district] if district else [])
+        )
     ).one()
     out["patrol"] = {"covered": covered or 0, "due": judged - (covered or 0)}
     return out

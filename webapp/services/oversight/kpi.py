@@ -165,6 +165,11 @@ def registered():
     return Project.category.is_not(None)
 
 
+def is_registered(category: str | None) -> bool:
+    """registered(), of a project whose category is read."""
+    return category is not None
+
+
 def awaiting_registration():
     return exists().where(InboxTask.project_id == Project.id, InboxTask.form_key == "registration")
 
