@@ -154,3 +154,29 @@ def test_a_notification_written_before_digested_keys_is_not_written_again(app):
         )
         assert notify([uid], Event("new_task", "new_task:t-1", "首次核实")) == []
         assert notify([uid], Event("new_task", "new_task:t-2", "首次核实"))
+
+
+@BOTH_BACKENDS
+def test_notices_issued_before_0026_get_their_projects_planned_end(app):
+    """0026_dashboard_from_own_rows: a notice keeps its project's planned end as issued (the
+    write-off figures read it from the notice); notices issued before get it from their project."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import registration_data
+    from webapp.persistence.models import Project, User, db
+    from webapp.persistence.oversight import Notice
+    from webapp.persistence.schema import MIGRATIONS_DIR
+    from webapp.services.lifecycle import instances
+
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == "owner1"))
+        pid = instances.register_project(owner, registration_data()).id
+        planned_end = db.session.scalar(select(Project.planned_end).where(Project.id == pid))
+        issued = db.session.scalars(select(Notice.planned_end).where(Notice.project_id == pid)).all()
+        assert planned_end and issued and set(issued) == {planned_end}
+        db.session.remove()
+        downgrade(MIGRATIONS_DIR, revision="0025_hazard_history_deflated")
+        db.session.remove()
+        upgrade(MIGRATIONS_DIR)
+        again = db.session.scalars(select(Notice.planned_end).where(Notice.project_id == pid)).all()
+    assert set(again) == {planned_end}
