@@ -15,8 +15,8 @@ Filters (all strings, as they arrive in a URL):
   district's patrol interval for their risk level plus one day, or not;
 - event=<figure or element id> with since/until: the step happened in that period (history);
 - notice=<kind> with since/until: a notice of that kind was issued in that period;
-- writeoff=on_time|late with since/until: written off in the period, by the planned end plus the
-  district's completion reminder period (P-18a), or later;
+- writeoff=on_time|late with since/until: written off in the period, by the planned end (as the
+  write-off notice was issued with it) plus the district's completion reminder period (P-18a), or later;
 - hazard=MAJOR|GENERAL|overdue: a hazard of that severity is not yet closed (销号) / one still
   waits for the owner's rectification past its deadline.
 """
@@ -287,7 +287,8 @@ def weeks_since(column, start: datetime):
     arithmetic on the stored moment, cheaper than a date per row."""
     if db.engine.dialect.name == "sqlite":  # microseconds since 1970 (persistence.models.UTCDateTime)
         return (type_coerce(column, Integer) - sqlite_micros(start)) // (WEEK // timedelta(microseconds=1))
-    return func.floor(func.extract("epoch", column - literal(start, UTCDateTime())) / WEEK.total_seconds())
+    # date_part, a double: extract() gives a numeric, slower than formatting a date per row.
+    return func.floor(func.date_part("epoch", column - literal(start, UTCDateTime())) / WEEK.total_seconds())
 
 
 def _districts(user: User) -> list[str]:
