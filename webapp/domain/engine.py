@@ -640,8 +640,19 @@ def _splice(workflow: BpmnWorkflow, first, last) -> None:
     for task_id in doomed:
         workflow.tasks.pop(task_id, None)
         workflow.event_manager.tasks.pop(task_id, None)
+        _drop_subprocess(workflow, task_id)
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = first
+
+
+def _drop_subprocess(workflow: BpmnWorkflow, task_id) -> None:
+    """Forget the sub-process a cut-out task ran (and those it ran in turn): finished with its
+    iteration, its entry would otherwise stay in the state for ever."""
+    sub = workflow.subprocesses.pop(task_id, None)
+    if sub is None:
+        return
+    for key in [key for key, other in workflow.subprocesses.items() if other.parent_workflow is sub]:
+        _drop_subprocess(workflow, key)
 
 
 # -- state (de)serialization: domain.instance_state ---------------------------------------------

@@ -37,26 +37,42 @@ def walk(workflow, state: int, manual: bool | None = None, subprocesses: bool = 
     """The tasks of `workflow` in `state` (a mask), as SpiffWorkflow's iterator yields them:
     BpmnTaskIterator with `subprocesses`, the plain TaskIterator without. Lazy like the original:
     a task's children are read when the task is reached, so a caller changing the tree while
-    iterating sees what the original would."""
+    iterating (update_waiting_tasks) sees what the original would."""
     lowest = _lowest_state_descended(state)
-    top = workflow.top_workflow
-    # The sub-process each running task runs, by the task object: a task id (a UUID) hashes in
-    # Python, slowly, and most tasks run none.
-    running = {id(top.get_task_from_id(key)): sub for key, sub in top.subprocesses.items()} if subprocesses else {}
-    # A finished sub-process is entered only by a walk that looks for finished tasks.
-    enter_finished = state <= _FINISHED
+    running = _running_subprocesses(workflow.top_workflow) if subprocesses else {}
+    # BpmnTaskIterator's rule, kept as written: it skips a sub-process of a finished task when the
+    # walk looks for finished tasks (a task's state, one bit, never reaches the mask: it never does).
+    skip_finished = state <= _FINISHED
     stack = [workflow.task_tree]
     while stack:
         task = stack.pop()
         current = task._state
-        sub = running.get(id(task)) if running else None
+        entry = running.get(id(task)) if running else None
+        sub = entry[1] if entry is not None and entry[0] is task else None
         if (task._children and current >= lowest) or sub is not None:
             tasks = task.workflow.tasks
             stack.extend([tasks[child] for child in reversed(task._children)])
-            if sub is not None and not (current >= _FINISHED and enter_finished):
+            if sub is not None and not (current >= _FINISHED and skip_finished):
                 stack.append(sub.task_tree)
         if current & state and (manual is None or task.task_spec.manual == manual):
             yield task
+
+
+def _running_subprocesses(top) -> dict[int, tuple[Task, BpmnSubWorkflow]]:
+    """Each sub-process by the task that runs it, keyed by the task object (a task id, a UUID,
+    hashes in Python, slowly, and the walk would hash every task's). The task is kept with its
+    entry, so the key cannot stand for another object. An entry whose task has left the tree (a
+    finished loop iteration cut out) runs nothing: SpiffWorkflow's iterator never reaches it
+    either. `walk` reads the map once: only `get_tasks` walks into sub-processes, and it takes
+    the whole list before anyone changes the tree."""
+    running = {}
+    for key, sub in top.subprocesses.items():
+        task = top.tasks.get(key)
+        if task is None:
+            task = next((other.tasks[key] for other in top.subprocesses.values() if key in other.tasks), None)
+        if task is not None:
+            running[id(task)] = (task, sub)
+    return running
 
 
 class _Walking:
