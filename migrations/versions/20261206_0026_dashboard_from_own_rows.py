@@ -1,5 +1,5 @@
-"""Dashboard figures from the rows they count: a notice keeps its project's planned end as issued
-(the write-off figures read the notices alone, no project per notice), and the indexes hold every
+"""Dashboard figures from the rows they count: a write-off notice keeps its project's planned end as
+issued (the write-off figures read the notices alone, no project per notice), and the indexes hold every
 column those counts read: notices by kind/district/street and period with their project, district
 and planned end; rectification steps by element and time with their project; overdue tasks by
 street with their district.
@@ -40,7 +40,10 @@ def _indexes(table, indexes, which):
 def upgrade():
     with op.batch_alter_table('notice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('planned_end', sa.String(length=10), nullable=True))
-    op.execute('UPDATE notice SET planned_end = (SELECT project.planned_end FROM project WHERE project.id = notice.project_id)')
+    op.execute(
+        "UPDATE notice SET planned_end = (SELECT project.planned_end FROM project WHERE project.id = notice.project_id)"
+        " WHERE kind = 'writeoff'"
+    )
     _indexes('notice', NOTICE, 0)
     _indexes('history_event', {'ix_history_element_at': HISTORY}, 0)
     _indexes('inbox_task', {'ix_inbox_street_due': INBOX}, 0)

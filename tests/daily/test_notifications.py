@@ -283,3 +283,35 @@ def test_quiet_hours_hold_outbound_messages_until_they_end(app, api, clock):
     clock.advance(minutes=2)
     assert worker_round(app) == 1
     assert datetime.now(timezone.utc).hour == 2
+
+
+def test_the_outbox_index_holds_only_messages_still_to_send(app, api, clock):
+    """The worker claims pending messages through the partial index; a message sent leaves it."""
+    from sqlalchemy import event, text
+
+    from webapp.persistence.models import db
+
+    register(api)  # the first visit's inspectors are told, on the console channel
+    indexed = text(
+        "SELECT count(*) FROM outbox_message INDEXED BY ix_outbox_pending_not_before WHERE status = 'pending'"
+    )
+    with app.app_context():
+        pending = db.session.execute(indexed).scalar()
+        engine = db.engine
+    assert pending > 0
+    claims = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE outbox_message SET locked_by"):
+            claims.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert worker_round(app) == pending  # all sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with app.app_context():
+        assert db.session.execute(indexed).scalar() == 0
+        statement, parameters = claims[0]
+        plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    assert any("ix_outbox_pending_not_before" in str(row) for row in plan), plan

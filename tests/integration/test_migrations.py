@@ -157,26 +157,42 @@ def test_a_notification_written_before_digested_keys_is_not_written_again(app):
 
 
 @BOTH_BACKENDS
-def test_notices_issued_before_0026_get_their_projects_planned_end(app):
-    """0026_dashboard_from_own_rows: a notice keeps its project's planned end as issued (the
-    write-off figures read it from the notice); notices issued before get it from their project."""
+def test_write_off_notices_issued_before_0026_get_their_projects_planned_end(app):
+    """0026_dashboard_from_own_rows: a write-off notice keeps its project's planned end as issued
+    (the write-off figures read it from the notice); those issued before get it from their project.
+    Other notices keep none (nothing counts them by it)."""
+    from datetime import datetime, timezone
+
     from flask_migrate import downgrade, upgrade
 
     from tests.conftest import registration_data
-    from webapp.persistence.models import Project, User, db
+    from webapp.persistence.models import User, db
     from webapp.persistence.oversight import Notice
     from webapp.persistence.schema import MIGRATIONS_DIR
     from webapp.services.lifecycle import instances
 
     with app.app_context():
         owner = db.session.scalar(select(User).where(User.username == "owner1"))
-        pid = instances.register_project(owner, registration_data()).id
-        planned_end = db.session.scalar(select(Project.planned_end).where(Project.id == pid))
+        project = instances.register_project(owner, registration_data())
+        pid, planned_end = project.id, project.planned_end
         issued = db.session.scalars(select(Notice.planned_end).where(Notice.project_id == pid)).all()
-        assert planned_end and issued and set(issued) == {planned_end}
+        assert planned_end and issued and set(issued) == {None}  # receipt, risk notice, commitment
+        # A write-off slip as written before 0026 (no planned end of its own).
+        db.session.add(
+            Notice(
+                project_id=pid,
+                kind="writeoff",
+                number="思明-核销-2026-9999",
+                district_code=project.district_code,
+                street_code=project.street_code,
+                issued_at=datetime.now(timezone.utc),
+                data_json="{}",
+            )
+        )
+        db.session.commit()
         db.session.remove()
         downgrade(MIGRATIONS_DIR, revision="0025_hazard_history_deflated")
         db.session.remove()
         upgrade(MIGRATIONS_DIR)
-        again = db.session.scalars(select(Notice.planned_end).where(Notice.project_id == pid)).all()
-    assert set(again) == {planned_end}
+        again = dict(db.session.execute(select(Notice.kind, Notice.planned_end).where(Notice.project_id == pid)).all())
+    assert again.pop("writeoff") == planned_end and set(again.values()) == {None}

@@ -6,7 +6,7 @@ Kept beside models.py (same metadata), imported by the package __init__ like ove
 
 from __future__ import annotations
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 
 from .models import UTCDateTime, db, utcnow
 
@@ -55,7 +55,14 @@ class OutboxMessage(db.Model):
     last_error = db.Column(db.String(1000))
     __table_args__ = (
         UniqueConstraint("notification_id", "channel"),
-        Index("ix_outbox_status_not_before", "status", "not_before"),
+        # Only the messages still to send (services.notifications.outbox.claim, whose condition
+        # names 'pending' as a literal so that every plan can use it).
+        Index(
+            "ix_outbox_pending_not_before",
+            "not_before",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
 

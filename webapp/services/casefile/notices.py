@@ -205,7 +205,9 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
         street_code=project.street_code,
         element_id=element_id,
         issued_at=now,
-        planned_end=project.planned_end,
+        # Only a write-off slip is counted by it (on time or late, kpi.writeoff_in_time); on other
+        # notices it would cost bytes in three indexes for nothing.
+        planned_end=project.planned_end if kind == "writeoff" else None,
         data_json=json.dumps(snapshot, ensure_ascii=False, default=str),
         template_version=TEMPLATE_VERSION,
     )

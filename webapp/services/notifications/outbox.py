@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 
 from ...persistence.daily import DeliveryAttempt, Notification, OutboxMessage
 from ...persistence.models import db, utcnow
@@ -56,7 +56,9 @@ def key(message: OutboxMessage) -> str:
 def claim(worker_id: str, now: datetime, limit: int, lock_seconds: int) -> list[int]:
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+        # 'pending' as a literal, not a parameter: the partial index holds exactly these rows, and a
+        # generic plan (PostgreSQL's prepared statements) can use it only for a condition it can see.
+        .where(OutboxMessage.status == literal_column("'pending'"), OutboxMessage.not_before <= now)
         .where((OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
