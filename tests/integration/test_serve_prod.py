@@ -316,3 +316,16 @@ def test_a_database_restart_under_load_loses_no_timer_and_the_web_tier_answers(t
         f"restart took {restart_ended - restart_began:.2f} s; requests in flight: {len(in_flight)}, "
         f"latest timer {max(lateness.values()):.2f} s after it was due or the restart ended"
     )
+
+
+def test_the_versions_in_use_are_parsed_before_any_request(app):
+    """serve-prod's parent (gunicorn --preload) parses them before forking its workers, so no
+    worker's first request waits for the parse."""
+    from webapp.persistence.models import ProcessVersion, db
+    from webapp.services.designer import versions
+
+    with app.app_context():
+        versions._cache.clear()
+        assert versions.warm_bundles() >= 1
+        newest = db.session.scalars(db.select(ProcessVersion).order_by(ProcessVersion.id.desc())).first()
+        assert newest.content_hash in versions._cache
