@@ -115,6 +115,8 @@ def issue_for_steps(project: ProjectLike, bundle, events, data: dict, hazards=No
     """Called by services.lifecycle.instances inside the transaction that records the steps; `hazards`
     are the project's open hazards as the step leaves them (a rectification order lists them)."""
     issued = []
+    # The units and form labels a step's notices print, read once for all of them.
+    memo: dict = {}
     for event in events:
         spec = bundle.task_spec(event.name) if event.name else None
         props = properties(spec) if spec is not None else {}
@@ -124,7 +126,7 @@ def issue_for_steps(project: ProjectLike, bundle, events, data: dict, hazards=No
             continue
         for kind in kinds:
             if kind in KINDS and _condition_holds(event.name, props.get(f"noticeIf:{kind}"), facts):
-                issued.append(_issue(project, kind, event.name, facts, hazards))
+                issued.append(_issue(project, kind, event.name, facts, hazards, memo))
     return issued
 
 
@@ -143,10 +145,11 @@ def _condition_holds(element_id: str, expression: str | None, data: dict) -> boo
         return False
 
 
-def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=None) -> Notice:
+def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=None, memo=None) -> Notice:
+    memo = {} if memo is None else memo
     now = datetime.now(timezone.utc)
     year = now.astimezone(CST).year
-    district, street = _unit(project.district_code), _unit(project.street_code)
+    district, street = _unit(project.district_code, memo), _unit(project.street_code, memo)
     short = (district.name if district else project.district_code).removesuffix("区")
     seq = next_sequence(f"notice-{project.district_code}-{kind}-{year}")
     number = f"{short}-{KINDS[kind][1]}-{year}-{seq:04d}"
@@ -194,7 +197,10 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
             )
         except ValueError:
             pass
-    snapshot["labels"] = {key: option_label(key, snapshot[key]) for key in LABELLED if key in snapshot}
+    labels = memo.get("labels")
+    if labels is None:
+        labels = memo["labels"] = _option_labels()
+    snapshot["labels"] = {key: option_label(key, snapshot[key], labels) for key in LABELLED if key in snapshot}
     if kind == "receipt":
         snapshot["site_url"] = site_link.site_url(project.reg_no)
     notice = Notice(
@@ -330,12 +336,13 @@ def render(
     )
 
 
-def option_label(key: str, value) -> str:
-    """Option labels of the registration and task forms for a stored code."""
+def option_label(key: str, value, labels: dict | None = None) -> str:
+    """Option labels of the registration and task forms for a stored code (`labels`: those
+    _option_labels read, if the caller has them)."""
     if value is None:
         return ""
     values = value if isinstance(value, list) else [value]
-    labels = _option_labels()
+    labels = labels if labels is not None else _option_labels()
     return "、".join(str(labels.get((key, v), v)) for v in values)
 
 
@@ -348,8 +355,11 @@ def _option_labels() -> dict:
     return out
 
 
-def _unit(code: str) -> OrgUnit | None:
-    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+def _unit(code: str, memo: dict) -> OrgUnit | None:
+    units = memo.setdefault("units", {})
+    if code not in units:
+        units[code] = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    return units[code]
 
 
 # -- reading -----------------------------------------------------------------------------------
