@@ -631,28 +631,22 @@ def _only_finished_between(first, last) -> bool:
 
 def _splice(workflow: BpmnWorkflow, first, last) -> None:
     keep = {t.id for t in last} - {last.id}
-    doomed = [t.id for t in first if t.id not in keep and t.id != first.id]
+    doomed = [t for t in first if t.id not in keep and t.id != first.id]
     first.data = last.data
     first.internal_data = last.internal_data
     first._children = list(last._children)
     for child in last.children:
         child._parent = first.id
-    for task_id in doomed:
-        workflow.tasks.pop(task_id, None)
-        workflow.event_manager.tasks.pop(task_id, None)
-        _drop_subprocess(workflow, task_id)
+    # The sub-processes the cut iteration ran (with those they ran): their entries would stay for
+    # ever. SpiffWorkflow finds them through their tasks, so before those leave the tree.
+    for task in doomed:
+        if task.id in workflow.subprocesses:
+            workflow.delete_subprocess(task)
+    for task in doomed:
+        workflow.tasks.pop(task.id, None)
+        workflow.event_manager.tasks.pop(task.id, None)
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = first
-
-
-def _drop_subprocess(workflow: BpmnWorkflow, task_id) -> None:
-    """Forget the sub-process a cut-out task ran (and those it ran in turn): finished with its
-    iteration, its entry would otherwise stay in the state for ever."""
-    sub = workflow.subprocesses.pop(task_id, None)
-    if sub is None:
-        return
-    for key in [key for key, other in workflow.subprocesses.items() if other.parent_workflow is sub]:
-        _drop_subprocess(workflow, key)
 
 
 # -- state (de)serialization: domain.instance_state ---------------------------------------------

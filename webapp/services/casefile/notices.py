@@ -145,8 +145,7 @@ def _condition_holds(element_id: str, expression: str | None, data: dict) -> boo
         return False
 
 
-def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=None, memo=None) -> Notice:
-    memo = {} if memo is None else memo
+def _issue(project: Project, kind: str, element_id: str, data: dict, hazards, memo: dict) -> Notice:
     now = datetime.now(timezone.utc)
     year = now.astimezone(CST).year
     district, street = _unit(project.district_code, memo), _unit(project.street_code, memo)
@@ -197,10 +196,9 @@ def _issue(project: Project, kind: str, element_id: str, data: dict, hazards=Non
             )
         except ValueError:
             pass
-    labels = memo.get("labels")
-    if labels is None:
-        labels = memo["labels"] = _option_labels()
-    snapshot["labels"] = {key: option_label(key, snapshot[key], labels) for key in LABELLED if key in snapshot}
+    if "labels" not in memo:
+        memo["labels"] = _option_labels()
+    snapshot["labels"] = {key: option_label(key, snapshot[key], memo["labels"]) for key in LABELLED if key in snapshot}
     if kind == "receipt":
         snapshot["site_url"] = site_link.site_url(project.reg_no)
     notice = Notice(

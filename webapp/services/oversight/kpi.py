@@ -253,15 +253,12 @@ def writeoff_in_time(user: User):
     issued, kept on the notice) plus the district's completion reminder period (P-18a), compared as
     Beijing dates; NULL without a planned end. The date is computed once per notice, shifted by
     its district's period."""
-    graces = {
-        district: parse_duration(rulebook.in_force(district).values.get("completion_reminder_after") or "P7D")
-        for district in _districts(user)
-    }
-    if not graces:
-        return false()
     by_grace: dict[timedelta, list[str]] = {}
-    for district, grace in graces.items():
+    for district in _districts(user):
+        grace = parse_duration(rulebook.in_force(district).values.get("completion_reminder_after") or "P7D")
         by_grace.setdefault(grace, []).append(district)
+    if not by_grace:
+        return false()
     issued = case(
         *(
             (Notice.district_code.in_(districts), local_date(Notice.issued_at, -grace))

@@ -140,28 +140,18 @@ def _audit_domain_rows(session, _context, _instances) -> None:
     for row in list(session.new):
         if isinstance(row, HistoryEvent) and row.kind in _HISTORY_ACTIONS:
             session.add(_history_event(session, {name: getattr(row, name) for name in _HISTORY_FIELDS}))
-        elif isinstance(row, DistrictRuleVersion):
+        elif isinstance(row, (DistrictRuleVersion, DistrictRuleWithdrawal)):
+            saved = isinstance(row, DistrictRuleVersion)
+            change = {"effective_from": row.effective_from} if saved else {"replaced_by": row.replaced_by}
             session.add(
                 _event(
-                    "rules_changed",
+                    "rules_changed" if saved else "rules_withdrawn",
                     user=_user(session, row.author_id),
                     actor_name=row.author,
                     ip=client_ip(),
                     object_type="district",
                     object_id=row.district_code,
-                    details={"version": row.version, "effective_from": row.effective_from, "reason": row.reason},
-                )
-            )
-        elif isinstance(row, DistrictRuleWithdrawal):
-            session.add(
-                _event(
-                    "rules_withdrawn",
-                    user=_user(session, row.author_id),
-                    actor_name=row.author,
-                    ip=client_ip(),
-                    object_type="district",
-                    object_id=row.district_code,
-                    details={"version": row.version, "replaced_by": row.replaced_by, "reason": row.reason},
+                    details={"version": row.version, **change, "reason": row.reason},
                 )
             )
 
