@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .config import Config
+from .persistence import direct
 from .persistence.models import db
 
 
@@ -34,6 +35,7 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     schema.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
+        direct.register(db.engine)
 
     from . import api, json_limits
 

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from .direct import Direct
 from .integration import ExternalTaskRow
 from .models import (
     Attachment,
@@ -277,8 +278,8 @@ def lock_if_free(instance_id: int) -> bool:
     return execute(_LOCK_IF_FREE, {"instance_id": instance_id}).first() is not None
 
 
-_INSTANCE_UPDATE = update(_instance).where(
-    _instance.c.id == bindparam("instance_id"), _instance.c.revision == bindparam("expected")
+_INSTANCE_UPDATE = Direct(
+    update(_instance).where(_instance.c.id == bindparam("instance_id"), _instance.c.revision == bindparam("expected"))
 )
 
 
@@ -288,21 +289,20 @@ def write_instance(instance, values: dict) -> bool:
     ORM copy) is brought up to date."""
     revision = instance.revision
     values = dict(values, revision=revision + 1)
-    result = execute(_INSTANCE_UPDATE, dict(values, instance_id=instance.id, expected=revision))
-    if result.rowcount != 1:
+    if _INSTANCE_UPDATE.run(dict(values, instance_id=instance.id, expected=revision)) != 1:
         return False
     written(instance, ProcessInstance, instance.id, values)
     return True
 
 
-_PROJECT_UPDATE = update(_project).where(_project.c.id == bindparam("project_id"))
+_PROJECT_UPDATE = Direct(update(_project).where(_project.c.id == bindparam("project_id")))
 
 
 def write_project(project, changes: dict) -> None:
     """Set these columns of the project's ledger row (nothing if none changed)."""
     if not changes:
         return
-    execute(_PROJECT_UPDATE, dict(changes, project_id=project.id))
+    _PROJECT_UPDATE.send(dict(changes, project_id=project.id))
     written(project, Project, project.id, changes)
 
 
@@ -323,15 +323,15 @@ def link_attachments(ids: list[str], project_id: int) -> None:
 
 
 # -- inbox, drafts, timer job, history and its audit rows -------------------------------------------
-_INBOX_INSERT = insert(_inbox)
-_INBOX_UPDATE = update(_inbox).where(_inbox.c.id == bindparam("task_id"))
-_INBOX_DELETE = delete(_inbox).where(_inbox.c.id == bindparam("task_id"))
-_DRAFT_DELETE = delete(TaskDraft.__table__).where(TaskDraft.__table__.c.task_id == bindparam("task_id"))
-_TIMER_INSERT = insert(_timer)
-_TIMER_UPDATE = update(_timer).where(_timer.c.instance_id == bindparam("job"))
-_TIMER_DELETE = delete(_timer).where(_timer.c.instance_id == bindparam("job"))
-_HISTORY_INSERT = insert(HistoryEvent.__table__)
-_AUDIT_INSERT = insert(AuditEvent.__table__)
+_INBOX_INSERT = Direct(insert(_inbox))
+_INBOX_UPDATE = Direct(update(_inbox).where(_inbox.c.id == bindparam("task_id")))
+_INBOX_DELETE = Direct(delete(_inbox).where(_inbox.c.id == bindparam("task_id")))
+_DRAFT_DELETE = Direct(delete(_draft).where(_draft.c.task_id == bindparam("task_id")))
+_TIMER_INSERT = Direct(insert(_timer))
+_TIMER_UPDATE = Direct(update(_timer).where(_timer.c.instance_id == bindparam("job")))
+_TIMER_DELETE = Direct(delete(_timer).where(_timer.c.instance_id == bindparam("job")))
+_HISTORY_INSERT = Direct(insert(HistoryEvent.__table__))
+_AUDIT_INSERT = Direct(insert(AuditEvent.__table__))
 
 
 def remove_inbox(task_ids: list[str], drafts: bool = True) -> None:
@@ -339,20 +339,20 @@ def remove_inbox(task_ids: list[str], drafts: bool = True) -> None:
     (`drafts` False: the step read that nobody keeps one)."""
     if not task_ids:
         return
-    execute(_INBOX_DELETE, [{"task_id": task_id} for task_id in task_ids])
+    _INBOX_DELETE.send([{"task_id": task_id} for task_id in task_ids])
     forget(InboxTask, task_ids)
     if drafts:
-        execute(_DRAFT_DELETE, [{"task_id": task_id} for task_id in task_ids])
+        _DRAFT_DELETE.send([{"task_id": task_id} for task_id in task_ids])
 
 
 def add_inbox(rows: list[dict]) -> None:
     if rows:
-        execute(_INBOX_INSERT, rows)
+        _INBOX_INSERT.send(rows)
 
 
 def update_inbox(row: InboxRow, changes: dict) -> None:
     """Set these columns of a task's inbox row (its title, due date or group changed)."""
-    execute(_INBOX_UPDATE, dict(changes, task_id=row.id))
+    _INBOX_UPDATE.send(dict(changes, task_id=row.id))
     written(row, InboxTask, row.id, changes)
 
 
@@ -363,17 +363,17 @@ def write_timer(step: Step, values: dict | None) -> None:
     instance_id, job = step.instance.id, step.timer
     if values is None:
         if job is not None:
-            execute(_TIMER_DELETE, {"job": instance_id})
+            _TIMER_DELETE.send({"job": instance_id})
             forget(TimerJob, [instance_id])
             step.timer = None
         return
     if job is None:
-        execute(_TIMER_INSERT, dict(values, instance_id=instance_id))
+        _TIMER_INSERT.send(dict(values, instance_id=instance_id))
         step.timer = TimerRow(instance_id=instance_id, **values)
         return
     changed = {name: value for name, value in values.items() if getattr(job, name) != value}
     if changed:
-        execute(_TIMER_UPDATE, dict(changed, job=instance_id))
+        _TIMER_UPDATE.send(dict(changed, job=instance_id))
         written(job, TimerJob, instance_id, changed)
 
 
@@ -381,9 +381,9 @@ def add_history(rows: list[dict], audit_rows: list[dict]) -> None:
     """The step's history rows, in order, and the audit rows of those that are audited: one plain
     INSERT each (as added objects they went row by row on SQLite, to learn ids nobody reads)."""
     if rows:
-        execute(_HISTORY_INSERT, rows)
+        _HISTORY_INSERT.send(rows)
     if audit_rows:
-        execute(_AUDIT_INSERT, audit_rows)
+        _AUDIT_INSERT.send(audit_rows)
 
 
 def written(obj, model, key, values: dict) -> None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import TextClause, bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from ...domain.workdays import XIAMEN
 from ...persistence.daily import Notification, NotificationPreference, OutboxMessage
+from ...persistence.direct import Direct
 from ...persistence.models import User, db, utcnow
 from ..errors import NotFound, ValidationFailed, in_lang
 from ..security import policy
@@ -74,14 +75,14 @@ _PEOPLE = (
     .outerjoin(_pref, _pref.c.user_id == _user.c.id)
     .where(_user.c.id.in_(bindparam("ids", expanding=True)), _user.c.active.is_(True))
 )
-_OUTBOX_INSERT = OutboxMessage.__table__.insert()
+_OUTBOX_INSERT = Direct(OutboxMessage.__table__.insert())
 _NOTIFIED = [c for c in Notification.__table__.c if c.name not in ("id", "read_at")]
-_NOTIFICATION_INSERT: dict[tuple[str, int], TextClause] = {}
+_NOTIFICATION_INSERT: dict[tuple[str, int], Direct] = {}
 # Users per notification INSERT: one statement (and one cached text) per count up to this.
 _NOTIFICATION_BATCH = 50
 
 
-def _notification_insert(count: int) -> TextClause:
+def _notification_insert(count: int) -> Direct:
     """The INSERT of `count` notifications (duplicates ignored, the new ids and their users
     returned) on this database, built once per count. SQLAlchemy's dialect INSERT … ON CONFLICT
     cannot be cached, so it was compiled anew for every step that notified anyone (most of
@@ -91,21 +92,23 @@ def _notification_insert(count: int) -> TextClause:
     if statement is None:
         quote = db.engine.dialect.identifier_preparer.quote
         rows = ", ".join("(" + ", ".join(f":{c.name}_{i}" for c in _NOTIFIED) + ")" for i in range(count))
-        statement = text(
-            f"INSERT INTO {Notification.__tablename__} ({', '.join(quote(c.name) for c in _NOTIFIED)}) "
-            f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, user_id"
-        ).bindparams(*(bindparam(f"{c.name}_{i}", type_=c.type) for i in range(count) for c in _NOTIFIED))
+        statement = Direct(
+            text(
+                f"INSERT INTO {Notification.__tablename__} ({', '.join(quote(c.name) for c in _NOTIFIED)}) "
+                f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, user_id"
+            ).bindparams(*(bindparam(f"{c.name}_{i}", type_=c.type) for i in range(count) for c in _NOTIFIED))
+        )
         _NOTIFICATION_INSERT[(name, count)] = statement
     return statement
 
 
-def _insert_notifications(connection, rows: list[dict]) -> list[tuple[int, int]]:
+def _insert_notifications(rows: list[dict]) -> list[tuple[int, int]]:
     """(new id, user id) of each row written; a row whose key exists already is skipped."""
     written: list[tuple[int, int]] = []
     for start in range(0, len(rows), _NOTIFICATION_BATCH):
         batch = rows[start : start + _NOTIFICATION_BATCH]
         params = {f"{name}_{i}": value for i, row in enumerate(batch) for name, value in row.items()}
-        written += [(new_id, uid) for new_id, uid in connection.execute(_notification_insert(len(batch)), params)]
+        written += [(new_id, uid) for new_id, uid in _notification_insert(len(batch)).rows(params)]
     return written
 
 
@@ -117,8 +120,7 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
     if not ids:
         return []
     # One lookup and one INSERT for all of them: a step notifies a whole street's inspectors.
-    connection = db.session.connection()
-    people = {row.id: row for row in connection.execute(_PEOPLE, {"ids": ids})}
+    people = {row.id: row for row in db.session.connection().execute(_PEOPLE, {"ids": ids})}
     if not people:
         return []
     link = None if event.task_id and event.link == f"/tasks/{event.task_id}" else event.link  # see link_of
@@ -136,7 +138,7 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
         }
         for uid in sorted(people)
     ]
-    written = _insert_notifications(connection, rows)
+    written = _insert_notifications(rows)
     offered = channel_module.configured(current_app.config)
     outbox = []
     for new_id, uid in written:
@@ -163,7 +165,7 @@ def notify(user_ids, event: Event, now: datetime | None = None) -> list[int]:
                     }
                 )
     if outbox:
-        connection.execute(_OUTBOX_INSERT, outbox)
+        _OUTBOX_INSERT.send(outbox)
     return sorted(new_id for new_id, _ in written)
 
 
