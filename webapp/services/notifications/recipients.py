@@ -17,7 +17,8 @@ def holders(task) -> list[int]:
     if get("claimed_by_id"):
         people = [get("claimed_by_id")]
     elif get("role") == "owner":
-        people = [get("owner_user_id")]
+        # Nobody stands in for an owner (policy.may_set_standin: inspectors only): no lookup.
+        return [get("owner_user_id")] if get("owner_user_id") else []
     else:
         people = members(get("role"), get("street_code"), get("district_code"))
     swap = standins.replacements(people)
