@@ -125,19 +125,51 @@ def test_listeners_see_the_direct_statements(app):
 
     statement = _project_update()
     seen: list[str] = []
+    timed: list[float] = []
 
-    def listener(conn, cursor, sql, params, context, many):
+    # As Flask-SQLAlchemy's query recording does: a mark on the context before, read after.
+    def before(conn, cursor, sql, params, context, many):
         seen.append(sql)
+        context.started = 1.0
+
+    def after(conn, cursor, sql, params, context, many):
+        timed.append(context.started)
 
     with app.app_context():
         pid = _project_id()
-        event.listen(db.engine, "before_cursor_execute", listener)
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
         try:
             assert statement.run({"title": "看得见", "project_id": pid}) == 1
+            statement.send({"title": "也看得见", "project_id": pid})
+            db.session.commit()
         finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        db.session.rollback()
-    assert [sql for sql in seen if sql.startswith("UPDATE project SET title")]
+            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(db.engine, "after_cursor_execute", after)
+    assert len([sql for sql in seen if sql.startswith("UPDATE project SET title")]) == 2
+    assert len(timed) == len(seen)
+
+
+@BOTH_BACKENDS
+def test_a_write_in_a_savepoint_fails_there_and_the_step_goes_on(app):
+    """Inside a savepoint a write's error belongs to the savepoint (numbering retries this way):
+    the outer transaction keeps what it wrote before and can still read and commit."""
+    from webapp.persistence.direct import Direct
+    from webapp.persistence.models import InboxTask, db
+
+    inbox = InboxTask.__table__
+    statement = Direct(insert(inbox))
+    with app.app_context():
+        pid = _project_id()
+        existing = db.session.scalars(select(InboxTask)).first()
+        row = {c.name: getattr(existing, c.name) for c in inbox.c}
+        _project_update().send({"title": "保存点之前", "project_id": pid})
+        with pytest.raises(IntegrityError):
+            with db.session.begin_nested():
+                statement.send(row)  # the same id again
+        assert _title(pid) == "保存点之前"
+        db.session.commit()
+        assert _title(pid) == "保存点之前"
 
 
 @BOTH_BACKENDS
