@@ -177,7 +177,7 @@ def _complete(user, pid: int, element_id: str, data: dict) -> None:
         select(InboxTask.id).where(InboxTask.project_id == pid, InboxTask.element_id == element_id)
     )
     assert task_id is not None, f"no {element_id} task"
-    instances.complete_task(user, task_id, data)
+    instances.complete(user, task_id, data)
 
 
 def _fire() -> None:

@@ -92,7 +92,7 @@ def project_waiting_for(element_id: str, **overrides) -> int:
     project = instances.register_project(user("owner1"), registration(**overrides))
     if element_id == "patrol_due":
         task = db.session.scalar(select(InboxTask).where(InboxTask.project_id == project.id))
-        instances.complete_task(user("inspector_lj"), task.id, FIRST_VISIT)
+        instances.complete(user("inspector_lj"), task.id, FIRST_VISIT)
     return project.id
 
 

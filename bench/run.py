@@ -145,8 +145,8 @@ def bench_service(report: Report, app, label: str, key: str, n: int) -> None:
         floor, samples = [], []
         for task_id in tasks:
             floor.append(report.floor_sampler.sample())
-            samples.append(timed(instances.complete_task, inspector, task_id, FIRST_VISIT)[0])
-    s = report.add(key, f"(2) service layer complete_task, {label}", samples)
+            samples.append(timed(instances.complete, inspector, task_id, FIRST_VISIT)[0])
+    s = report.add(key, f"(2) service layer complete, {label}", samples)
     alongside = report.add(f"{key}_floor_alongside", "    floor, sampled between the completions", floor)
     ratio = s["median"] / alongside["median"]
     report.add(f"{key}_ratio_to_floor", f"    ratio to the floor alongside, {label}", value=ratio, unit="x")
@@ -312,7 +312,7 @@ def bench_long_lived(report: Report, app, window: int) -> None:
             task_id = db.session.scalar(
                 select(InboxTask.id).where(InboxTask.project_id == pid, InboxTask.element_id == "patrol")
             )
-            complete_ms, _ = timed(instances.complete_task, inspector, task_id, patrol)
+            complete_ms, _ = timed(instances.complete, inspector, task_id, patrol)
             for start in windows:
                 if start < cycle <= start + window:
                     windows[start] += [fire_ms, complete_ms]

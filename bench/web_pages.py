@@ -70,7 +70,7 @@ def _fill(real: int) -> str:
             task = db.session.scalar(
                 select(InboxTask).where(InboxTask.project_id == project.id, InboxTask.element_id == "first_visit")
             )
-            instances.complete_task(common.user(inspectors[street]), task.id, common.FIRST_VISIT)
+            instances.complete(common.user(inspectors[street]), task.id, common.FIRST_VISIT)
         templates.append((project.id, street))
     remaining = PROJECTS - real
     copies: list[int] = []

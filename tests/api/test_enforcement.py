@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from tests.conftest import registration_data
-from tests.helpers.lifecycle import FIRST_VISIT, checklist, fire_timers, register, stopped_and_handed_over, to_patrol
+from tests.helpers.lifecycle import (
+    FIRST_VISIT,
+    checklist,
+    decide_stop_work,
+    fire_timers,
+    order,
+    propose_stop_work,
+    register,
+    stopped_and_handed_over,
+    to_patrol,
+)
 
 
 def put_rules(api, username, district, values):
@@ -13,22 +23,6 @@ def put_rules(api, username, district, values):
         headers={"Authorization": f"Bearer {api.token(username)}"},
     )
     assert resp.status_code == 200, resp.get_json()
-
-
-def order(app, api, clock, failed=("D02", "B02"), **extra) -> int:
-    pid, task = to_patrol(app, api, clock)
-    api.complete(
-        "inspector_lj",
-        task["id"],
-        {
-            "site_status": "IN_PROGRESS",
-            "checklist": checklist(api, task, failed),
-            "outcome": "rectify",
-            "hazard_description": "现场检查发现",
-            **extra,
-        },
-    )
-    return pid
 
 
 def evidence_and_reinspect(api, pid, results, **extra):
@@ -110,16 +104,8 @@ def test_a_refused_stop_work_returns_to_rectification_with_a_new_deadline(app, a
     pid = order(app, api, clock, failed=("D02",))
     clock.advance(days=3, seconds=1)
     assert fire_timers(app) == 1  # overdue: P-15a starts a stop-work proposal
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {"reason": "OVERDUE", "scope": "WHOLE_SITE", "facts": "逾期未整改", "imminent": "no", "handover": "no"},
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-        {"approved": "no", "opinion": "给予一次整改机会", "rectify_deadline": "2026-12-20"},
-    )
+    propose_stop_work(api, pid, "OVERDUE", "逾期未整改")
+    decide_stop_work(api, pid, approved="no", opinion="给予一次整改机会", rectify_deadline="2026-12-20")
     evidence = api.task_of("owner1", pid, "submit_evidence")
     assert evidence["due_at"] == "2026-12-20T15:59:59+00:00"
     project = api.project("owner1", pid)
@@ -203,25 +189,18 @@ def test_structural_change_hand_over_goes_to_housing_and_resumption_comes_first(
             "hazard_description": "擅自拆除承重墙",
         },
     )
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {
-            "reason": "PROHIBITED_ACT",
-            "scope": "OPERATION",
-            "scope_detail": "墙体拆除",
-            "facts": "擅自拆除承重墙",
-            "imminent": "no",
-            "handover": "yes",
-            "violation": "STRUCTURAL_CHANGE",
-            "internal_note": "内部：请尽快",
-        },
+    propose_stop_work(
+        api,
+        pid,
+        "PROHIBITED_ACT",
+        "擅自拆除承重墙",
+        scope="OPERATION",
+        scope_detail="墙体拆除",
+        handover="yes",
+        violation="STRUCTURAL_CHANGE",
+        internal_note="内部：请尽快",
     )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-        {"approved": "yes", "opinion": "同意，内部意见不外发"},
-    )
+    decide_stop_work(api, pid, opinion="同意，内部意见不外发")
     ack = api.task_of("housing_sm", pid, "ack_housing")
     assert ack["due_at"].startswith("2026-12-18")  # 3 working days (P-17a)
     assert api.tasks("enforcer_sm", "ack_enforcement") == []
@@ -265,11 +244,7 @@ def test_stop_work_approver_and_imminent_danger_rules_act(app, api, clock):
             "hazard_description": "脚手架倾斜",
         },
     )
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "脚手架倾斜", "imminent": "yes", "handover": "no"},
-    )
+    propose_stop_work(api, pid, "MAJOR_HAZARD", "脚手架倾斜", imminent="yes")
     kinds = [n["kind"] for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json()]
     assert "stop_work" in kinds and api.task_of("supervisor_lj", pid, "approve_stop_work")
     # P-14: the district lets the inspector decide: no approval step at all.
@@ -286,11 +261,7 @@ def test_stop_work_approver_and_imminent_danger_rules_act(app, api, clock):
             "hazard_description": "无防护",
         },
     )
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid2, "propose_stop_work")["id"],
-        {"reason": "UNSAFE_CONDITIONS", "scope": "WHOLE_SITE", "facts": "无防护", "imminent": "no", "handover": "no"},
-    )
+    propose_stop_work(api, pid2, "UNSAFE_CONDITIONS", "无防护")
     assert [t for t in api.tasks("supervisor_lj", "approve_stop_work") if t["project_id"] == pid2] == []
     assert api.task_of("inspector_lj", pid2, "resume_check")
 

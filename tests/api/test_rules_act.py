@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from tests.conftest import registration_data
 from tests.helpers.district_rules import SIMING, put_rules
-from tests.helpers.lifecycle import checklist, fire_timers, notice_kinds, register, stopped_and_handed_over, to_patrol
+from tests.helpers.lifecycle import (
+    checklist,
+    fire_timers,
+    notice_kinds,
+    propose_stop_work,
+    register,
+    stopped_and_handed_over,
+    to_patrol,
+)
 
 DECLARATION = {
     "actual_end": "2027-01-15",
@@ -376,11 +384,7 @@ def test_every_stop_work_in_a_special_area_tells_its_liaison(app, api, clock):
             "hazard_description": "脚手架倾斜",
         },
     )
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "脚手架倾斜", "imminent": "yes", "handover": "no"},
-    )
+    propose_stop_work(api, pid, "MAJOR_HAZARD", "脚手架倾斜", imminent="yes")
     letters = [
         n for n in api.get("inspector_lj", f"/api/v1/projects/{pid}/notices").get_json() if n["kind"] == "cooperation"
     ]

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_enforcement import checklist, order, to_patrol
 from tests.api.test_rules_act import set_rules, stopped_and_handed_over
 from tests.daily.test_notifications import notes, worker_round
-from tests.helpers.lifecycle import notice_kinds, register
+from tests.helpers.lifecycle import (
+    checklist,
+    decide_stop_work,
+    notice_kinds,
+    order,
+    propose_stop_work,
+    register,
+    to_patrol,
+)
 from tests.oversight.test_participation import _estate_code, _report, _user_id
 
 FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS"}
@@ -81,11 +88,7 @@ def stop_now(app, api, clock) -> int:
             "hazard_description": "脚手架倾斜",
         },
     )
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "脚手架倾斜", "imminent": "yes", "handover": "no"},
-    )
+    propose_stop_work(api, pid, "MAJOR_HAZARD", "脚手架倾斜", imminent="yes")
     return pid
 
 
@@ -93,11 +96,7 @@ def test_imminent_danger_waits_for_approval_where_the_district_says_so(app, api,
     set_rules(api, {"auto_stop_major_hazard": False})  # P-15c
     pid = stop_now(app, api, clock)
     assert "stop_work" not in notice_kinds(app, pid)  # no order before the supervisor approves
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-        {"approved": "yes", "opinion": "同意"},
-    )
+    decide_stop_work(api, pid)
     assert "stop_work" in notice_kinds(app, pid)
 
 

@@ -32,7 +32,7 @@ def registered_and_verified(app) -> str:
         project = instances.register_project(owner, registration_data(title="鹭江道 66 号住宅装修"))
         pid = project.id
         task = db.session.query(InboxTask).filter_by(project_id=pid, element_id="first_visit").one()
-        instances.complete_task(inspector, task.id, {"site_matches": "yes", "site_status": "IN_PROGRESS"})
+        instances.complete(inspector, task.id, {"site_matches": "yes", "site_status": "IN_PROGRESS"})
         return db.session.get(Project, pid).reg_no
 
 

@@ -48,3 +48,17 @@ def renamed(bpmn: str, old: str, new: str) -> str:
     ):
         bpmn = bpmn.replace(pattern.format(old), pattern.format(new))
     return bpmn
+
+
+def run_scenarios(files: dict[str, str]) -> dict:
+    """Every shipped scenario of the small_works process, run on this bundle: {name: Result}
+    (needs an app context: the scenarios' helpers read the district rules' defaults)."""
+    from webapp.domain import scenarios
+    from webapp.domain.catalog import parse_bundle
+    from webapp.services.designer import scenarios as scenario_service
+
+    bundle = parse_bundle(files, "small_works")
+    cases = scenario_service.shipped(bundle.process_id)
+    return {
+        case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist) for case in cases
+    }

@@ -40,6 +40,43 @@ def checklist(api, task, failed=()) -> dict:
     return {i["code"]: ("NOK" if i["code"] in failed else "OK") for i in items}
 
 
+def order(app, api, clock, failed=("D02", "B02"), **extra) -> int:
+    """A project at its patrol, ordered to rectify the failed checklist items (责令整改)."""
+    pid, task = to_patrol(app, api, clock)
+    api.complete(
+        "inspector_lj",
+        task["id"],
+        {
+            "site_status": "IN_PROGRESS",
+            "checklist": checklist(api, task, failed),
+            "outcome": "rectify",
+            "hazard_description": "现场检查发现",
+            **extra,
+        },
+    )
+    return pid
+
+
+def propose_stop_work(
+    api, pid, reason: str, facts: str, *, scope="WHOLE_SITE", imminent="no", handover="no", **fields
+) -> None:
+    """The inspector's stop-work proposal (停工建议) on the project."""
+    api.complete(
+        "inspector_lj",
+        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
+        {"reason": reason, "scope": scope, "facts": facts, "imminent": imminent, "handover": handover, **fields},
+    )
+
+
+def decide_stop_work(api, pid, *, approved="yes", opinion="同意", **fields) -> None:
+    """The street supervisor's decision on the stop-work proposal."""
+    api.complete(
+        "supervisor_lj",
+        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
+        {"approved": approved, "opinion": opinion, **fields},
+    )
+
+
 def stopped_and_handed_over(api, app, clock) -> int:
     """A structural change found on patrol, the site stopped and the case handed over (approved)."""
     pid, patrol = to_patrol(app, api, clock)
@@ -54,23 +91,8 @@ def stopped_and_handed_over(api, app, clock) -> int:
             "hazard_description": "擅自拆除承重墙",
         },
     )
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {
-            "reason": "PROHIBITED_ACT",
-            "scope": "WHOLE_SITE",
-            "facts": "擅自拆除承重墙",
-            "imminent": "no",
-            "handover": "yes",
-            "violation": "STRUCTURAL_CHANGE",
-        },
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-        {"approved": "yes", "opinion": "同意"},
-    )
+    propose_stop_work(api, pid, "PROHIBITED_ACT", "擅自拆除承重墙", handover="yes", violation="STRUCTURAL_CHANGE")
+    decide_stop_work(api, pid)
     return pid
 
 

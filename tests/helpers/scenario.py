@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers.lifecycle import FIRST_VISIT, fire_timers, register
+from tests.helpers.lifecycle import FIRST_VISIT, decide_stop_work, fire_timers, propose_stop_work, register
 
 
 def checklist_ok(api, username, task_id) -> dict:
@@ -90,23 +90,8 @@ def build(app, api, clock) -> dict:
     clock.advance(days=14, seconds=1)  # medium risk: the patrols fall due
     fire_timers(app)
     patrol(api, "inspector_lj", ids["stopped"], "stop_now", hazard_severity="MAJOR", hazard_description="脚手架无防护")
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", ids["stopped"], "propose_stop_work")["id"],
-        {
-            "reason": "MAJOR_HAZARD",
-            "scope": "WHOLE_SITE",
-            "facts": "重大隐患",
-            "imminent": "no",
-            "handover": "yes",
-            "violation": "ILLEGAL_ADDITION",
-        },
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", ids["stopped"], "approve_stop_work")["id"],
-        {"approved": "yes", "opinion": "同意"},
-    )
+    propose_stop_work(api, ids["stopped"], "MAJOR_HAZARD", "重大隐患", handover="yes", violation="ILLEGAL_ADDITION")
+    decide_stop_work(api, ids["stopped"])
     patrol(api, "inspector_lj", ids["rectified"], "rectify", hazard_severity="GENERAL", hazard_description="电线乱接")
     api.complete(
         "owner1",

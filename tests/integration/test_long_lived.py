@@ -46,9 +46,7 @@ def _weekly_project(**overrides) -> tuple[int, object, dict]:
     owner, inspector = _user("owner1"), _user("inspector_lj")
     data = registration_data(risk_flags=["DEMOLITION"], **overrides)
     pid = instances.register_project(owner, data).id
-    instances.complete_task(
-        inspector, _task(pid, "first_visit").id, {"site_matches": "yes", "site_status": "IN_PROGRESS"}
-    )
+    instances.complete(inspector, _task(pid, "first_visit").id, {"site_matches": "yes", "site_status": "IN_PROGRESS"})
     items = task_forms.checklist_items(data["risk_flags"], data["object_type"])
     return (
         pid,
@@ -69,7 +67,7 @@ def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, 
         for cycle in range(1, CYCLES + 1):
             clock.advance(days=7, seconds=1)
             assert fire_due_timers("test-worker") == 1, cycle
-            instances.complete_task(inspector, _task(pid, "patrol").id, patrol)
+            instances.complete(inspector, _task(pid, "patrol").id, patrol)
             if cycle in (5, 200, CYCLES):
                 sizes[cycle] = _size(pid)
 
@@ -83,7 +81,7 @@ def test_project_after_hundreds_of_patrol_cycles_is_as_small_as_after_five(app, 
         # Still a working project: the next patrol finds the site finished, and it is written off.
         clock.advance(days=7, seconds=1)
         assert fire_due_timers("test-worker") == 1
-        instances.complete_task(
+        instances.complete(
             inspector, _task(pid, "patrol").id, dict(patrol, site_status="COMPLETED", outcome="completed")
         )
         assert _task(pid, "writeoff") is not None
@@ -110,7 +108,7 @@ def test_an_overdue_site_is_reminded_once_and_then_checked_on_one_path(app, cloc
         for _ in range(11):
             clock.advance(days=7, seconds=1)
             fire_due_timers("test-worker")
-            instances.complete_task(inspector, _task(pid, "patrol").id, patrol)
+            instances.complete(inspector, _task(pid, "patrol").id, patrol)
         reminders = [n for n in _kinds(pid, Notice) if n.kind == "completion_reminder"]
         assert len(reminders) == 1, [n.issued_at for n in reminders]
 

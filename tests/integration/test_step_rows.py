@@ -45,7 +45,7 @@ def test_gateways_and_start_events_leave_no_history_rows_the_steps_people_see_do
 
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data()).id
-        instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+        instances.complete(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
         rows = db.session.execute(
             select(HistoryEvent.kind, HistoryEvent.element_id, HistoryEvent.data_json)
             .where(HistoryEvent.project_id == pid)
@@ -72,7 +72,7 @@ def test_a_completion_updates_the_callers_orm_copies_and_keeps_its_user_loaded(a
         held = db.session.get(Project, pid)
         status_before = held.status
         task_id = _task(pid, "first_visit").id
-        row = instances.complete_task(inspector, task_id, FIRST_VISIT)
+        row = instances.complete(inspector, task_id, FIRST_VISIT).project
         # The ledger row as written is returned, and the session's copy reads the same.
         assert row.status != status_before
         assert held.status == row.status == db.session.scalar(select(Project.status).where(Project.id == pid))
@@ -89,7 +89,7 @@ def test_a_timer_fired_meanwhile_by_another_worker_is_not_fired_or_counted_again
 
     with app.app_context():
         pid = instances.register_project(_user("owner1"), registration_data(risk_flags=["DEMOLITION"])).id
-        instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+        instances.complete(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
         instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.project_id == pid))
         clock.advance(days=7, seconds=1)
         assert instances.fire_timers(instance_id) is True
@@ -133,7 +133,7 @@ def test_the_state_is_stored_deflated_and_one_written_before_still_reads(app):
             db.session.commit()
             assert db.session.get(ProcessInstance, instance_id).state == plain
             db.session.expire_all()
-        instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+        instances.complete(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
         assert _task(pid, "first_visit") is None  # the completion read the plain state and moved on
         after = stored(instance_id)
         assert after[:1] == b"\x01" and unpack_json(after) != plain  # written anew, deflated
@@ -154,7 +154,7 @@ def test_a_step_writes_the_audit_rows_of_its_history_itself(app):
 
             pid = instances.register_project(_user("owner1"), registration_data()).id
             task_id = _task(pid, "first_visit").id
-            instances.complete_task(_user("inspector_lj"), task_id, FIRST_VISIT)
+            instances.complete(_user("inspector_lj"), task_id, FIRST_VISIT)
             rows = db.session.execute(
                 select(AuditEvent.action, AuditEvent.actor_name, AuditEvent.details_json).where(
                     AuditEvent.object_type == "project", AuditEvent.object_id == str(pid)
@@ -187,7 +187,7 @@ def test_a_step_deletes_drafts_and_reads_external_rows_only_where_its_read_found
 
             event.listen(db.engine, "before_cursor_execute", seen)
             try:
-                instances.complete_task(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
+                instances.complete(_user("inspector_lj"), _task(pid, "first_visit").id, FIRST_VISIT)
             finally:
                 event.remove(db.engine, "before_cursor_execute", seen)
         assert db.session.scalar(select(func.count()).select_from(TaskDraft)) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers.lifecycle import fire_timers
+from tests.helpers.lifecycle import decide_stop_work, fire_timers, propose_stop_work
 from tests.helpers.oversight import patrol_with
 
 PERIOD = "since=2026-12-01&until=2027-02-01"
@@ -13,35 +13,12 @@ PERIOD = "since=2026-12-01&until=2027-02-01"
 def test_agenda_and_decisions(app, api, pages, clock):
     repeated = patrol_with(app, api, clock, "rectify", "GENERAL", "电线乱接")
     disputed = patrol_with(app, api, clock, "stop_now", "MAJOR", "脚手架无防护")
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", disputed, "propose_stop_work")["id"],
-        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no", "handover": "no"},
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", disputed, "approve_stop_work")["id"],
-        {"approved": "no", "opinion": "现场已整改"},
-    )
+    propose_stop_work(api, disputed, "MAJOR_HAZARD", "重大隐患")
+    decide_stop_work(api, disputed, approved="no", opinion="现场已整改")
     clock.advance(days=3, seconds=1)  # the rectification deadline passes: stop-work, hand-over
     fire_timers(app)
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", repeated, "propose_stop_work")["id"],
-        {
-            "reason": "OVERDUE",
-            "scope": "WHOLE_SITE",
-            "facts": "逾期未整改",
-            "imminent": "no",
-            "handover": "yes",
-            "violation": "OVERDUE",
-        },
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", repeated, "approve_stop_work")["id"],
-        {"approved": "yes", "opinion": "同意"},
-    )
+    propose_stop_work(api, repeated, "OVERDUE", "逾期未整改", handover="yes", violation="OVERDUE")
+    decide_stop_work(api, repeated)
     clock.advance(hours=4, seconds=1)  # no enforcement case system took it (P-34b): the department's task
     fire_timers(app)
     clock.advance(days=31)  # no feedback from enforcement within 30 days

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers.lifecycle import fire_timers, register
+from tests.helpers.lifecycle import decide_stop_work, fire_timers, propose_stop_work, register
 from tests.helpers.oversight import patrol_with
 
 
@@ -35,23 +35,8 @@ def test_rectification_stop_work_handover_and_writeoff_notices(app, api, clock):
     assert kinds[-1] == "rectification"
     clock.advance(days=3, seconds=1)
     fire_timers(app)
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {
-            "reason": "OVERDUE",
-            "scope": "WHOLE_SITE",
-            "facts": "逾期未整改",
-            "imminent": "no",
-            "handover": "yes",
-            "violation": "OVERDUE",
-        },
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-        {"approved": "yes", "opinion": "同意"},
-    )
+    propose_stop_work(api, pid, "OVERDUE", "逾期未整改", handover="yes", violation="OVERDUE")
+    decide_stop_work(api, pid)
     assert [k for k, _ in _notices(app, pid)][-2:] == ["stop_work", "handover"]
     assert _notices(app, pid)[-1][1] == "思明-移交-2026-0001"
 
@@ -67,16 +52,8 @@ def test_rectification_stop_work_handover_and_writeoff_notices(app, api, clock):
 
 def test_rejected_stop_work_issues_no_order(app, api, clock):
     pid = patrol_with(app, api, clock, "stop_now", "MAJOR", "脚手架无防护")
-    api.complete(
-        "inspector_lj",
-        api.task_of("inspector_lj", pid, "propose_stop_work")["id"],
-        {"reason": "MAJOR_HAZARD", "scope": "WHOLE_SITE", "facts": "重大隐患", "imminent": "no", "handover": "no"},
-    )
-    api.complete(
-        "supervisor_lj",
-        api.task_of("supervisor_lj", pid, "approve_stop_work")["id"],
-        {"approved": "no", "opinion": "现场已整改"},
-    )
+    propose_stop_work(api, pid, "MAJOR_HAZARD", "重大隐患")
+    decide_stop_work(api, pid, approved="no", opinion="现场已整改")
     assert "stop_work" not in [k for k, _ in _notices(app, pid)]
 
 

@@ -237,7 +237,7 @@ ALLOWED = {
     (
         'webapp/services/participation/supervision.py',
         'entrust',
-        "instances.add_history('entrusted')",
+        "history_rows.add('entrusted')",
     ): 'the kind of the history row (a supervisor was entrusted), not a role',
 }
 

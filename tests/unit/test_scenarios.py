@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.helpers.bundles import shipped, with_bpmn
+from tests.helpers.bundles import run_scenarios, shipped, with_bpmn
 from webapp.domain import scenarios
 from webapp.domain.catalog import parse_bundle
 from webapp.services.designer import scenarios as scenario_service
@@ -21,18 +21,10 @@ def ctx(app):
         yield app
 
 
-def _run(files: dict[str, str]) -> dict[str, scenarios.Result]:
-    bundle = parse_bundle(files, "small_works")
-    cases = scenario_service.shipped(bundle.process_id)
-    return {
-        case.name: scenarios.run(bundle, case, scenario_service.helpers, scenario_service.checklist) for case in cases
-    }
-
-
 def test_every_shipped_scenario_passes_quickly(ctx):
     # CPU time of this process: validation's budget, whatever else the machine is doing.
     started = time.process_time()
-    results = _run(shipped())
+    results = run_scenarios(shipped())
     elapsed = time.process_time() - started
     assert len(results) >= 20
     failing = {name: r.failures for name, r in results.items() if not r.passed}
@@ -67,7 +59,7 @@ def test_changed_condition_fails_the_named_scenario_where_it_diverges(ctx):
         "<bpmn:conditionExpression>route == 'permit'</bpmn:conditionExpression>",
         "<bpmn:conditionExpression>route == 'permit' and investment_wan &gt; 1000</bpmn:conditionExpression>",
     )
-    results = _run(files)
+    results = run_scenarios(files)
     failed = {name for name, r in results.items() if not r.passed}
     assert failed == {
         "permit_referral",
@@ -87,7 +79,7 @@ def test_a_rerouted_flow_names_the_task_that_never_came(ctx):
         'sourceRef="gw_lead_outcome" targetRef="end_lead_attached"',
         'sourceRef="gw_lead_outcome" targetRef="end_lead_closed"',
     )
-    result = _run(files)["lead_registered"]
+    result = run_scenarios(files)["lead_registered"]
     assert not result.passed
     assert (result.diverged_at, result.expected_next, result.actual_next) == (
         "gw_lead_outcome",
@@ -102,7 +94,7 @@ def test_a_step_that_cannot_be_taken_stops_the_run_with_its_reason(ctx):
         'name="与登记一致" sourceRef="gw_first_visit" targetRef="gw_patrol_loop"',
         'name="与登记一致" sourceRef="gw_first_visit" targetRef="correct_registration"',
     )
-    result = _run(files)["owner_no_hazard_written_off"]
+    result = run_scenarios(files)["owner_no_hazard_written_off"]
     assert not result.passed
     assert result.diverged_at == "gw_first_visit"
     assert any("定时器 patrol_due" in message for message in result.failures), result.failures

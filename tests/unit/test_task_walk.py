@@ -11,8 +11,7 @@ from SpiffWorkflow.task import TaskState
 from SpiffWorkflow.util.task import TaskIterator
 
 from tests.conftest import registration_data
-from tests.helpers.bundles import shipped
-from tests.unit.test_scenarios import _run
+from tests.helpers.bundles import run_scenarios, shipped
 from webapp.domain import task_walk
 from webapp.domain.catalog import parse_bundle
 from webapp.domain.engine import ProcessRunner
@@ -60,7 +59,7 @@ def test_walk_matches_spiffworkflow_at_every_query_of_every_scenario(app, monkey
     monkeypatch.setattr(task_walk._Walking, "get_tasks", checked_get_tasks)
     monkeypatch.setattr(task_walk._Walking, "update_waiting_tasks", checked_update)
     with app.app_context():
-        results = _run(shipped())
+        results = run_scenarios(shipped())
     assert all(result.passed for result in results.values())
     # Every scenario queried its tree many times, and many queries found several tasks (whose
     # order the comparison checks).

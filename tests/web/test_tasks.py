@@ -144,7 +144,7 @@ def test_patrol_checklist_radios_become_the_checklist(app, pages, client, clock)
 
 
 def test_patrol_page_shows_the_proposed_deadline_and_reinspection_lists_each_hazard(app, api, pages, client, clock):
-    from tests.api.test_enforcement import checklist, to_patrol
+    from tests.helpers.lifecycle import checklist, to_patrol
 
     pid, task = to_patrol(app, api, clock)
     pages.login("inspector_lj")

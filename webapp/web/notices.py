@@ -36,15 +36,20 @@ def show(notice_id):
         object_id=notice.number,
         details={"project_id": project.id, "kind": notice.kind},
     )
+    return _page(notice, project, notices.service_record(notice), {})
+
+
+def _page(notice, project, service, errors: dict) -> str:
+    """The notice with its service record, or the service form (with its errors) while it has none."""
     return render_template(
         "notices/show.html",
         notice=notice,
         document=notices.document(notice),
         project=project,
         pdf=notice_pdf.available(),
-        service=notices.service_record(notice),
+        service=service,
         methods=notices.SERVICE_METHODS,
-        errors={},
+        errors=errors,
         can_serve=policy.is_street_staff(current_user, project) and notice.served_at is None,
     )
 
@@ -69,17 +74,7 @@ def serve(notice_id):
         )
     except (ValidationFailed, attachments.UploadRefused) as exc:
         errors = getattr(exc, "errors", {"photos": str(exc)})
-        return render_template(
-            "notices/show.html",
-            notice=notice,
-            document=notices.document(notice),
-            project=project,
-            pdf=notice_pdf.available(),
-            service=None,
-            methods=notices.SERVICE_METHODS,
-            errors=errors,
-            can_serve=True,
-        ), 422
+        return _page(notice, project, None, errors), 422
     attachments.link(photos, project.id)
     flash(_("Service recorded."), "success")
     return redirect(url_for("notices.show", notice_id=notice_id))

@@ -22,14 +22,14 @@ from ...domain.durations import parse_duration
 from ...domain.engine import properties
 from ...domain.errors import ScriptFailed
 from ...domain.sandbox import ScriptRefused, make_script_engine
-from ...persistence.models import HistoryEvent, OrgUnit, Project, User, db
+from ...persistence.models import OrgUnit, Project, User, db
 from ...persistence.oversight import Notice
 from ...persistence.step_store import ProjectLike
 from ..designer import task_forms
 from ..errors import NotFound
 from ..lifecycle.numbering import next_sequence
 from ..security import policy
-from . import site_link
+from . import history_rows, site_link
 
 CST = timezone(timedelta(hours=8))
 # The template new notices are issued with (templates/notices/body_v<N>.html). A template file never
@@ -270,18 +270,14 @@ def record_service(
     notice.service_photos_json = json.dumps(list(photos))
     notice.service_note = (note or "").strip()[:500] or None
     notice.served_by_id = user.id
-    db.session.add(
-        HistoryEvent(
-            project_id=project.id,
-            actor_id=user.id,
-            actor_name=user.username,
-            kind="notice_served",
-            element_id=notice.element_id,
-            title=f"送达 {notice.number}",
-            data_json=json.dumps(
-                {"notice": notice.number, "method": method, "served_to": notice.served_to}, ensure_ascii=False
-            ),
-        )
+    history_rows.add(
+        project.id,
+        user,
+        "notice_served",
+        notice.element_id,
+        f"送达 {notice.number}",
+        {"notice": notice.number, "method": method, "served_to": notice.served_to},
+        None,
     )
     db.session.commit()
     return notice

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from ...domain.engine import ProcessRunner
 from ...persistence.integration import ExternalTaskRow
 from ...persistence.models import HistoryEvent, ProcessInstance, ProcessVersion, Project, User, db, utcnow
+from ..casefile import history_rows
 from ..designer import task_forms
 from ..designer.versions import bundle_for
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -243,7 +244,7 @@ def extend_lock(
 
 
 def _history(row: ExternalTaskRow, actor: User | None, kind: str, data: dict, ip: str | None) -> None:
-    instances.add_history(
+    history_rows.add(
         row.project_id, actor, kind, row.element_id, row.title, dict(data, topic=row.topic), ip, task_id=row.id
     )
 

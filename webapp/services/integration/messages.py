@@ -20,6 +20,7 @@ from sqlalchemy import distinct, select
 from ...domain.engine import ProcessRunner, caught_messages, properties, start_messages
 from ...persistence.integration import InboundMessage
 from ...persistence.models import OrgUnit, ProcessInstance, ProcessVersion, Project, User, db
+from ..casefile import history_rows
 from ..designer import task_forms
 from ..designer.versions import bundle_for, latest_version, version_for_district
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -120,7 +121,7 @@ def _start(user: User, name: str, key: str | None, data, lang, ip, refuse) -> Pr
         sender=user,
         ip=ip,
     )
-    instances.add_history(
+    history_rows.add(
         project.id,
         user,
         "message_received",
@@ -197,7 +198,7 @@ def _refuser(user: User, name: str, key: str | None, data, ip: str | None):
         db.session.rollback()
         reason = str(error)[:500]
         if project is not None:
-            instances.add_history(
+            history_rows.add(
                 project.id,
                 user,
                 "message_refused",

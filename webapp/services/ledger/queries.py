@@ -161,32 +161,9 @@ def visible_task(user: User, task_id: str) -> InboxTask:
 
 
 def project_row(project: Project) -> dict:
-    return {
-        c: getattr(project, c)
-        for c in (
-            "id",
-            "reg_no",
-            "channel",
-            "title",
-            "object_type",
-            "category",
-            "address",
-            "district_code",
-            "street_code",
-            "community_code",
-            "stage",
-            "status",
-            "risk_level",
-            "planned_start",
-            "planned_end",
-            "created_at",
-            "updated_at",
-            "closed_at",
-            "open_hazards",
-            "next_patrol_at",
-            "late_registration",
-        )
-    } | {"awaiting_owner_claim": project.owner_user_id is None and project.claim_code is not None}
+    return {c: getattr(project, c) for c in LEDGER_ROW_COLUMNS} | {
+        "awaiting_owner_claim": project.owner_user_id is None and project.claim_code is not None
+    }
 
 
 # The KPI filters (services.oversight.kpi) let every dashboard figure open the ledger rows behind it.
@@ -241,6 +218,8 @@ EXPORT_COLUMNS = (
     "updated_at",
     "closed_at",
 )
+# A ledger row (pages and API): the export's columns with the project's id and its live figures.
+LEDGER_ROW_COLUMNS = ("id", *EXPORT_COLUMNS, "open_hazards", "next_patrol_at", "late_registration")
 
 
 def ledger_export(user: User, **filters) -> tuple[int, Iterator]:

@@ -7,7 +7,6 @@ projections (ledger row, inbox rows, timer job) and history in one transaction. 
 
 from __future__ import annotations
 
-import json
 import logging
 from copy import deepcopy
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from ...domain.roles import role_for_lane
 from ...domain.workdays import XIAMEN
 from ...persistence import external_rows, step_store
 from ...persistence.models import (
-    HistoryEvent,
     OrgUnit,
     ProcessInstance,
     Project,
@@ -34,7 +32,7 @@ from ...persistence.models import (
     utcnow,
 )
 from ...persistence.step_store import InboxLike, InboxRow, ProjectLike, Step
-from ..casefile import attachments, notices
+from ..casefile import attachments, history_rows, notices
 from ..designer import diagram_names, task_forms
 from ..designer.versions import bundle_for, latest_version, version_for_district
 from ..district_rules import rulebook
@@ -130,19 +128,6 @@ def start_lead(clean: dict, *, reporter: User, ip: str | None, source: str, phot
         "special_areas": [],
     }
     return _start(project, start_data, reporter, ip, photos)
-
-
-def complete_task(
-    user: User,
-    task_id: str,
-    data: dict,
-    lang: str = "zh",
-    ip: str | None = None,
-    refused_uploads: dict[str, str] | None = None,
-    step: Step | None = None,
-) -> ProjectLike:
-    """Complete a task (see `complete`); returns the project's ledger row as written."""
-    return complete(user, task_id, data, lang, ip, refused_uploads, step).project
 
 
 @dataclass
@@ -375,7 +360,7 @@ def _with_step(instance_id: int, act, *, history: dict, actor: User, ip: str | N
         except TaskNotReady as exc:
             raise Conflict(f"项目当前不在等待此项：the project is not waiting for this ({exc})") from exc
         events.history.append(
-            _history_values(
+            history_rows.values(
                 step.project.id,
                 actor,
                 history["kind"],
@@ -460,7 +445,7 @@ def open_for_migration(step: Step) -> tuple[ProcessRunner, list, dict]:
 
 def save_migrated(step: Step, runner: ProcessRunner, steps, version_id: int, *, actor, ip, title, summary):
     """Save an instance moved to another process version, with its 'migration' history event."""
-    steps.history.append(_history_values(step.project.id, actor, "migration", None, title, summary, ip))
+    steps.history.append(history_rows.values(step.project.id, actor, "migration", None, title, summary, ip))
     _save(step, runner, steps, actor=actor, ip=ip, version_id=version_id)
 
 
@@ -497,7 +482,9 @@ def _start(
     instance = ProcessInstance(project_id=project.id, version_id=version.id, state="{}")
     db.session.add(instance)
     db.session.flush()
-    events.history.append(_history_values(project.id, actor, "project_created", None, project.reg_no, start_data, ip))
+    events.history.append(
+        history_rows.values(project.id, actor, "project_created", None, project.reg_no, start_data, ip)
+    )
     _save(
         Step(instance=instance, project=project, inbox=[], version=version),
         runner,
@@ -604,7 +591,7 @@ def _write_projections(
     history = list(getattr(events, "history", []))
     history += [_cancelled(row, events, completed_task) for row in gone if row.id != completed_task]
     history += [
-        _history_values(
+        history_rows.values(
             project.id,
             None,
             "external_task_waiting",
@@ -617,7 +604,7 @@ def _write_projections(
         for work in waiting
     ]
     history += [
-        _history_values(
+        history_rows.values(
             project.id,
             None,
             "external_task_cancelled",
@@ -637,7 +624,7 @@ def _write_projections(
         if not is_human and not _recorded(runner.bundle, event):
             continue
         history.append(
-            _history_values(
+            history_rows.values(
                 project.id,
                 actor if is_human else None,
                 "task_completed" if is_human else "step",
@@ -652,7 +639,7 @@ def _write_projections(
     leftover = events.rules.take() if isinstance(events, _Steps) else []
     if leftover:
         history.append(
-            _history_values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None)
+            history_rows.values(project.id, None, "rule_applied", None, "实施细则取值", {"rules": leftover}, None)
         )
     # The step writes their audit rows itself, with them.
     step_store.add_history(history, audit.history_audit_rows(history))
@@ -683,7 +670,7 @@ def _cancelled(row, events, completed_task) -> dict:
     by = [
         event.title for event in events if event.task_id != completed_task and event.title and event.title != event.name
     ]
-    return _history_values(
+    return history_rows.values(
         row.project_id, None, "task_cancelled", row.element_id, row.title, {"by": by or None}, None, task_id=row.id
     )
 
@@ -814,25 +801,6 @@ def _sync_timer(step: Step, snap: Snapshot) -> None:
             "last_error": None,
         },
     )
-
-
-def add_history(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> None:
-    """One history row of a project, in the current transaction (actor None: the system)."""
-    db.session.add(HistoryEvent(**_history_values(project_id, actor, kind, element_id, title, data, ip, task_id)))
-
-
-def _history_values(project_id, actor, kind, element_id, title, data, ip, task_id=None) -> dict:
-    return {
-        "project_id": project_id,
-        "task_id": task_id,
-        "actor_id": actor.id if actor else None,
-        "actor_name": actor.username if actor else "system",
-        "kind": kind,
-        "element_id": element_id,
-        "title": title,
-        "data_json": json.dumps(data, ensure_ascii=False, default=str) if data is not None else None,
-        "ip": ip,
-    }
 
 
 def _new_project(prefix: str, street: OrgUnit, community: str | None, *, channel: str, title: str) -> Project:

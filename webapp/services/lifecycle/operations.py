@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from ...persistence.models import HistoryEvent, ProcessInstance, Project, TimerJob, User, db
+from ...persistence.models import ProcessInstance, Project, TimerJob, User, db
+from ..casefile import history_rows
 from ..errors import Forbidden, NotFound
 from ..integration import external_tasks
 from ..security import policy
@@ -86,16 +87,7 @@ def retry(user: User, instance_id: int) -> TimerJob:
     if job is None or (job.status != "incident" and job.attempts == 0):
         raise NotFound("no such incident")
     instance = db.session.get(ProcessInstance, instance_id)
-    db.session.add(
-        HistoryEvent(
-            project_id=instance.project_id,
-            actor_id=user.id,
-            actor_name=user.username,
-            kind="incident_retried",
-            title="定时任务重试",
-            data_json=None,
-        )
-    )
+    history_rows.add(instance.project_id, user, "incident_retried", None, "定时任务重试", None, None)
     job.status = "pending"
     job.attempts = 0
     job.locked_by = None

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from ...persistence.models import InboxTask, Project, User, db
+from ..casefile import history_rows
 from ..errors import Forbidden, ValidationFailed
 from ..security import policy
 
@@ -72,9 +73,7 @@ def claim(user: User, reg_no, claim_code, phone, commitment_signed, lang: str = 
         .where(InboxTask.project_id == project.id, InboxTask.role == "owner")
         .values(owner_user_id=user.id)
     )
-    from .instances import add_history
-
-    add_history(
+    history_rows.add(
         project.id,
         user,
         "owner_claimed",

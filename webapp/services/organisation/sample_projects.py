@@ -22,7 +22,7 @@ from ...domain.workdays import XIAMEN
 from ...persistence.models import InboxTask, Project, User, db
 from ..designer import diagram_names
 from ..ledger import queries
-from ..lifecycle.instances import checklist_for, complete_task, register_project, report_lead
+from ..lifecycle.instances import checklist_for, complete, register_project, report_lead
 from ..lifecycle.timers import fire_due_timers
 
 FIRST_VISIT = {"site_matches": "yes", "site_status": "IN_PROGRESS", "people_briefed": 4}
@@ -200,7 +200,7 @@ class _Story:
         )
 
     def _complete(self, username: str, key: str, element_id: str, data: dict) -> None:
-        complete_task(self.users[username], self._task(key, element_id).id, data)
+        complete(self.users[username], self._task(key, element_id).id, data)
 
     def _task(self, key: str, element_id: str) -> InboxTask:
         task = db.session.scalar(

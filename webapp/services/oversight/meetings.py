@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ...domain.engine import properties
 from ...persistence.models import HistoryEvent, InboxTask, Project, User, db
 from ...persistence.oversight import Notice
+from ..casefile import history_rows
 from ..designer.versions import bundle_for, latest_version
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..security import policy
@@ -103,16 +104,8 @@ def decide(user: User, project_id: int, decision: str, since: str, until: str, i
     decision = (decision or "").strip()
     if not decision or len(decision) > 2000:
         raise ValidationFailed({"decision": "请填写会商决定（最多 2000 字）"})
-    db.session.add(
-        HistoryEvent(
-            project_id=project.id,
-            actor_id=user.id,
-            actor_name=user.username,
-            kind="meeting_decision",
-            title="会商研判决定",
-            ip=ip,
-            data_json=json.dumps({"decision": decision, "period": [since, until]}, ensure_ascii=False),
-        )
+    history_rows.add(
+        project.id, user, "meeting_decision", None, "会商研判决定", {"decision": decision, "period": [since, until]}, ip
     )
     db.session.commit()
 

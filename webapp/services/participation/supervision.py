@@ -13,6 +13,7 @@ from ...domain.errors import ScriptFailed
 from ...domain.workdays import XIAMEN
 from ...persistence.models import OrgUnit, Project, User, db
 from ...persistence.oversight import AdvisoryLog
+from ..casefile import history_rows
 from ..district_rules import rulebook
 from ..errors import Conflict, Forbidden, ValidationFailed, messages_in
 from ..ledger import queries
@@ -55,7 +56,7 @@ def entrust(user: User, project_id: int, supervisor_id: int | None, lang: str = 
         if supervisor is None:
             raise ValidationFailed({"supervisor": _msg("unknown_supervisor", lang)})
     project.entrusted_supervisor_id = supervisor.id if supervisor else None
-    instances.add_history(
+    history_rows.add(
         project.id,
         user,
         "entrusted",
@@ -112,7 +113,7 @@ def record_log(user: User, project_id: int, data: dict, lang: str = "zh", ip: st
         concern=entry.concern,
     )
     db.session.add(log)
-    instances.add_history(
+    history_rows.add(
         project.id,
         user,
         "advisory_log",
